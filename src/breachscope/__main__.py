@@ -1,0 +1,3 @@
+from breachscope.cli import main
+
+main()

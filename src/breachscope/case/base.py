@@ -1,0 +1,24 @@
+"""The SQLAlchemy declarative base shared by every case table.
+
+Each stage keeps its tables in its own module (``case/models.py`` for incidents, datasets,
+exposures and directory matches; ``rules/store.py`` for assessments; ``notify/outbox.py`` for the
+outbox), all on this one ``Base`` so that Alembic sees one metadata. Constraint names follow a
+fixed convention so that migrations are the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -1,0 +1,50 @@
+"""The shapes every reader produces: sources of Arrow record batches plus read issues.
+
+A reader turns one file (or one archive member) into a :class:`Source`. A source streams
+:class:`Chunk` objects: an Arrow ``RecordBatch`` whose columns are flattened to dotted paths
+(``properties.$email``), plus the 0-based record offset of its first row so findings can name
+the record. Problems with individual records never stop a read: they are appended to
+``Source.issues`` with a location, and the read goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+#: Called with a number of bytes read from disk (compressed bytes for compressed input).
+BytesCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ReadIssue:
+    """One problem met while reading: a malformed record, a skipped member, a guard tripped."""
+
+    source: str
+    kind: str  # e.g. "malformed_json", "ragged_row", "invalid_utf8", "unsafe_member", "bomb"
+    message: str
+    line: int | None = None  # 1-based physical line, where the format has lines
+    record: int | None = None  # 1-based record number, where known
+
+
+@dataclass(frozen=True)
+class Chunk:
+    offset: int  # 0-based index of the batch's first record within its source
+    batch: pa.RecordBatch
+
+
+@dataclass
+class Source:
+    """One scannable table: a file, or one member of an archive (``leak.zip!data/a.csv``)."""
+
+    name: str
+    format: str  # csv, tsv, json, jsonl, parquet, xlsx
+    size_bytes: int | None
+    open_chunks: Callable[[BytesCallback | None], Iterator[Chunk]]
+    issues: list[ReadIssue] = field(default_factory=list)
+    compression: str | None = None  # gzip, bz2, xz, zip
+
+    def chunks(self, on_bytes: BytesCallback | None = None) -> Iterator[Chunk]:
+        return self.open_chunks(on_bytes)
