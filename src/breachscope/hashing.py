@@ -42,4 +42,4 @@ def mask(value: str, keep: int = 2) -> str:
     n = len(v)
     k = min(keep, max(0, (n - 2) // 4))
     middle = min(n - 2 * k, 24 - 2 * k)
-    return v[:k] + "*" * max(middle, 1) + (v[n - k:] if k else "")
+    return v[:k] + "*" * max(middle, 1) + (v[n - k :] if k else "")
