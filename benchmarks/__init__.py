@@ -1,0 +1,1 @@
+"""Benchmarks: throughput and memory, run by ``make bench``; never timed tests."""

@@ -1,0 +1,40 @@
+"""Helpers shared by benchmark modules: argument parsing, peak RSS, result rows."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+from pathlib import Path
+from typing import Any
+
+
+def parse_args(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--work", type=Path, default=Path("bench-out/work"))
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+def peak_rss_mb(children: bool = False) -> float:
+    """Peak resident set size in MiB of this process (or of its waited-for children)."""
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def row(
+    name: str, value: float, unit: str, target: str | None = None, passed: bool | None = None, **extra: Any
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": name, "value": value, "unit": unit}
+    if target is not None:
+        out["target"] = target
+        out["passed"] = passed
+    out.update(extra)
+    return out
+
+
+def emit(rows: list[dict[str, Any]]) -> None:
+    """Print the rows as the module's last stdout line (what benchmarks.run reads)."""
+    print(json.dumps(rows), flush=True)
