@@ -1,0 +1,436 @@
+"""The case API: the one way stages read and write an incident case.
+
+Every function takes an open :class:`~sqlalchemy.orm.Session` (from
+:func:`breachscope.case.db.session_scope`) and, where it records time, an injected
+:class:`~breachscope.clock.Clock`. Functions flush but do not commit; the caller's
+``session_scope`` commits. :func:`purge` is the exception: it takes the engine, because it
+commits and then compacts the database file so deleted values are really gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from breachscope import hashing
+from breachscope.case.base import Base
+from breachscope.case.models import (
+    Account,
+    AuditRecord,
+    Dataset,
+    Exposure,
+    Incident,
+    Match,
+    ScopeRun,
+    TimelineEvent,
+)
+from breachscope.clock import Clock, SystemClock
+from breachscope.errors import BreachscopeError
+
+if TYPE_CHECKING:
+    from breachscope.scope.recipients import Recipient
+
+DEFAULT_AUTHOR = "breachscope"
+_CHUNK = 500
+
+
+def _clock(clock: Clock | None) -> Clock:
+    return clock if clock is not None else SystemClock()
+
+
+# -- incidents ---------------------------------------------------------------------------------
+
+
+def create_incident(
+    session: Session,
+    name: str,
+    *,
+    vendor: str = "",
+    description: str = "",
+    vendor_detected_at: datetime | None = None,
+    vendor_notified_us_at: datetime | None = None,
+    dataset_received_at: datetime | None = None,
+    aware_at: datetime | None = None,
+    author: str = DEFAULT_AUTHOR,
+    clock: Clock | None = None,
+) -> Incident:
+    """Open a new incident with a fresh per-case hash key; logs a ``created`` timeline event."""
+    if not name.strip():
+        raise BreachscopeError("an incident needs a name", 'e.g. breachscope case new "Mixpanel leak"')
+    now = _clock(clock).now()
+    incident = Incident(
+        name=name.strip(),
+        vendor=vendor.strip(),
+        description=description,
+        vendor_detected_at=vendor_detected_at,
+        vendor_notified_us_at=vendor_notified_us_at,
+        dataset_received_at=dataset_received_at,
+        aware_at=aware_at,
+        created_at=now,
+        status="open",
+        hash_key=hashing.new_key(),
+    )
+    session.add(incident)
+    session.flush()
+    add_timeline_event(
+        session, incident.id, f"Incident opened: {incident.name}", author=author, kind="created", clock=clock
+    )
+    return incident
+
+
+def list_incidents(session: Session) -> list[Incident]:
+    return list(session.scalars(select(Incident).order_by(Incident.id)))
+
+
+def get_incident(session: Session, incident_id: int) -> Incident:
+    """The incident, or a :class:`BreachscopeError` saying how to find the right id."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise BreachscopeError(f"no incident with id {incident_id}", "list them with: breachscope case list")
+    return incident
+
+
+def set_dates(session: Session, incident_id: int, **dates: datetime | None) -> Incident:
+    """Set any of the four legal-clock dates (``vendor_detected_at`` ... ``aware_at``)."""
+    allowed = {"vendor_detected_at", "vendor_notified_us_at", "dataset_received_at", "aware_at"}
+    incident = get_incident(session, incident_id)
+    for name, value in dates.items():
+        if name not in allowed:
+            raise ValueError(f"unknown incident date {name!r}")
+        setattr(incident, name, value)
+    session.flush()
+    return incident
+
+
+def case_key(session: Session, incident_id: int) -> bytes:
+    """The incident's HMAC key for identifiers; an error once the case has been purged."""
+    incident = get_incident(session, incident_id)
+    if incident.hash_key is None:
+        raise BreachscopeError(
+            f"incident {incident_id} was purged: its hash key is destroyed",
+            "open a new case (breachscope case new) to work on the data again",
+        )
+    return incident.hash_key
+
+
+def _require_open(session: Session, incident_id: int) -> Incident:
+    incident = get_incident(session, incident_id)
+    if incident.status == "purged":
+        raise BreachscopeError(
+            f"incident {incident_id} was purged; nothing more can be attached to it",
+            "open a new case with: breachscope case new",
+        )
+    return incident
+
+
+# -- timeline ----------------------------------------------------------------------------------
+
+
+def add_timeline_event(
+    session: Session,
+    incident_id: int,
+    message: str,
+    *,
+    author: str = DEFAULT_AUTHOR,
+    kind: str = "note",
+    clock: Clock | None = None,
+    at: datetime | None = None,
+) -> TimelineEvent:
+    """Append an event (``at`` defaults to the clock's now) to the incident's timeline."""
+    get_incident(session, incident_id)
+    event = TimelineEvent(
+        incident_id=incident_id,
+        at=at if at is not None else _clock(clock).now(),
+        author=author,
+        kind=kind,
+        message=message,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def timeline(session: Session, incident_id: int) -> list[TimelineEvent]:
+    stmt = select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
+    return list(session.scalars(stmt.order_by(TimelineEvent.at, TimelineEvent.id)))
+
+
+# -- datasets ----------------------------------------------------------------------------------
+
+
+def attach_dataset(
+    session: Session,
+    incident_id: int,
+    *,
+    file_name: str,
+    sha256: str,
+    size_bytes: int,
+    format: str,
+    scan: dict[str, Any] | None,
+    vendor: str | None = None,
+    layout: str | None = None,
+    records: int = 0,
+    author: str = DEFAULT_AUTHOR,
+    clock: Clock | None = None,
+) -> Dataset:
+    """Record a leaked file and its stored scan report (``ScanReport.to_dict()``)."""
+    _require_open(session, incident_id)
+    dataset = Dataset(
+        incident_id=incident_id,
+        file_name=file_name,
+        sha256=sha256,
+        size_bytes=size_bytes,
+        format=format,
+        vendor=vendor,
+        layout=layout,
+        scan_json=scan,
+        scanned_at=_clock(clock).now(),
+        records=records,
+        exposures=0,
+    )
+    session.add(dataset)
+    session.flush()
+    add_timeline_event(
+        session,
+        incident_id,
+        f"Dataset attached: {file_name} ({size_bytes:,} bytes, sha256 {sha256[:12]}...)",
+        author=author,
+        kind="attach",
+        clock=clock,
+    )
+    return dataset
+
+
+def list_datasets(session: Session, incident_id: int) -> list[Dataset]:
+    stmt = select(Dataset).where(Dataset.incident_id == incident_id).order_by(Dataset.id)
+    return list(session.scalars(stmt))
+
+
+# -- exposures ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ExposureRecord:
+    """One leaked person, ready to store: hashes, exposed classes/fields, location, notice values."""
+
+    person_key_hash: str
+    person_key_kind: str
+    distinct_id_hash: str | None = None
+    user_id_hash: str | None = None
+    email_hash: str | None = None
+    email_loose_hash: str | None = None
+    email_skeleton_hash: str | None = None
+    org_id_hash: str | None = None
+    exposed_classes: list[str] = field(default_factory=list)
+    exposed_fields: list[str] = field(default_factory=list)
+    country_code: str | None = None
+    region_code: str | None = None
+    jurisdiction_source: str | None = None
+    email: str | None = None
+    display_name: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+
+
+_MERGE_LISTS = ("exposed_classes", "exposed_fields")
+
+
+def _merge(existing: Exposure, new: ExposureRecord) -> None:
+    for name in _MERGE_LISTS:
+        merged = sorted(set(getattr(existing, name) or []) | set(getattr(new, name)))
+        setattr(existing, name, merged)
+    for name, value in asdict(new).items():
+        if name not in _MERGE_LISTS and value is not None and getattr(existing, name) is None:
+            setattr(existing, name, value)
+
+
+def store_exposures(
+    session: Session, incident_id: int, dataset_id: int, records: Iterable[ExposureRecord]
+) -> int:
+    """Store leaked people; one already known to the case (same person key) is merged, not duplicated.
+
+    Returns the number of records processed. Works in chunks, so any iterable size is fine.
+    """
+    _require_open(session, incident_id)
+    total = 0
+    chunk: dict[str, ExposureRecord] = {}
+
+    def flush_chunk() -> None:
+        stmt = select(Exposure).where(
+            Exposure.incident_id == incident_id, Exposure.person_key_hash.in_(list(chunk))
+        )
+        for existing in session.scalars(stmt):
+            _merge(existing, chunk.pop(existing.person_key_hash))
+        if chunk:
+            session.add_all(
+                Exposure(incident_id=incident_id, dataset_id=dataset_id, **asdict(rec))
+                for rec in chunk.values()
+            )
+        session.flush()
+        chunk.clear()
+
+    for rec in records:
+        total += 1
+        if rec.person_key_hash in chunk:
+            tmp = Exposure(**asdict(chunk[rec.person_key_hash]))
+            _merge(tmp, rec)
+            chunk[rec.person_key_hash] = ExposureRecord(
+                **{k: getattr(tmp, k) for k in ExposureRecord.__dataclass_fields__}
+            )
+        else:
+            chunk[rec.person_key_hash] = rec
+        if len(chunk) >= _CHUNK:
+            flush_chunk()
+    if chunk:
+        flush_chunk()
+    count = session.scalar(select(func.count()).where(Exposure.dataset_id == dataset_id)) or 0
+    session.execute(update(Dataset).where(Dataset.id == dataset_id).values(exposures=count))
+    return total
+
+
+def get_exposures(session: Session, incident_id: int) -> list[Exposure]:
+    return list(iter_exposures(session, incident_id))
+
+
+def iter_exposures(session: Session, incident_id: int, batch: int = 5000) -> Iterator[Exposure]:
+    stmt = select(Exposure).where(Exposure.incident_id == incident_id).order_by(Exposure.id)
+    yield from session.scalars(stmt.execution_options(yield_per=batch))
+
+
+def count_exposures(session: Session, incident_id: int) -> int:
+    return session.scalar(select(func.count()).where(Exposure.incident_id == incident_id)) or 0
+
+
+def affected_recipients(session: Session, incident_id: int) -> list[Recipient]:
+    """Everyone to notify after ``scope``: see :func:`breachscope.scope.recipients`."""
+    from breachscope.scope.recipients import recipients
+
+    return recipients(session, incident_id)
+
+
+def latest_scope(session: Session, incident_id: int) -> ScopeRun | None:
+    stmt = select(ScopeRun).where(ScopeRun.incident_id == incident_id).order_by(ScopeRun.id.desc())
+    return session.scalars(stmt.limit(1)).first()
+
+
+# -- purge -------------------------------------------------------------------------------------
+
+
+def _reduce_scan(scan: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What survives a purge of a scan report: which classes were present or absent, nothing else."""
+    if scan is None:
+        return None
+    classes = scan.get("classes")
+    kept: dict[str, Any] = {}
+    if isinstance(classes, dict):
+        for cid, info in classes.items():
+            status = info.get("status") if isinstance(info, dict) else None
+            kept[str(cid)] = {"status": status}
+    return {"schema": scan.get("schema"), "classes": kept, "purged": True}
+
+
+def purge_tables() -> list[Any]:
+    """Tables whose rows for an incident are deleted by purge, children first."""
+    _load_stage_models()
+    tables = [t for t in Base.metadata.sorted_tables if t.info.get("purge") == "delete"]
+    return list(reversed(tables))
+
+
+def _load_stage_models() -> None:
+    """Import other stages' models (if present) so their purge-marked tables are known."""
+    import importlib
+
+    for name in ("breachscope.rules.store", "breachscope.notify.outbox"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+def purge(
+    engine: Engine,
+    incident_id: int,
+    *,
+    actor: str = DEFAULT_AUTHOR,
+    clock: Clock | None = None,
+    reason: str = "",
+) -> dict[str, int]:
+    """Delete a case's exposures, matches, accounts and other person-derived rows; destroy its key.
+
+    Keeps the incident, its dates and timeline, dataset file hashes, class-level scan results
+    and an audit record of the purge. On SQLite the file is then checkpointed and vacuumed, so
+    the deleted values are no longer anywhere in it. Returns rows deleted per table.
+    """
+    from breachscope.case.db import session_scope
+
+    now = _clock(clock).now()
+    deleted: dict[str, int] = {}
+    with session_scope(engine) as session:
+        incident = get_incident(session, incident_id)
+        for table in purge_tables():
+            if "incident_id" in table.c:
+                result = session.execute(delete(table).where(table.c.incident_id == incident_id))
+                deleted[table.name] = int(getattr(result, "rowcount", 0) or 0)
+        for ds in list_datasets(session, incident_id):
+            ds.scan_json = _reduce_scan(ds.scan_json)
+        incident.hash_key = None
+        incident.status = "purged"
+        incident.purged_at = now
+        session.add(
+            AuditRecord(
+                incident_id=incident_id,
+                at=now,
+                actor=actor,
+                action="purge",
+                detail={"deleted": deleted, "reason": reason},
+            )
+        )
+        add_timeline_event(
+            session,
+            incident_id,
+            "Case purged: exposures, matches and person-derived data deleted; hash key destroyed",
+            author=actor,
+            kind="purge",
+            clock=clock,
+        )
+    compact(engine)
+    return deleted
+
+
+def compact(engine: Engine) -> None:
+    """Make deleted rows physically disappear (SQLite: WAL checkpoint and VACUUM)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        conn.execute(text("VACUUM"))
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+
+def audit_log(session: Session, incident_id: int | None = None) -> Sequence[AuditRecord]:
+    stmt = select(AuditRecord).order_by(AuditRecord.id)
+    if incident_id is not None:
+        stmt = stmt.where(AuditRecord.incident_id == incident_id)
+    return list(session.scalars(stmt))
+
+
+def counts(session: Session, incident_id: int) -> dict[str, int]:
+    """Row counts of the case's parts, for ``case show``."""
+    out: dict[str, int] = {}
+    for label, model in (
+        ("datasets", Dataset),
+        ("exposures", Exposure),
+        ("accounts", Account),
+        ("matches", Match),
+        ("timeline_events", TimelineEvent),
+    ):
+        stmt = select(func.count()).select_from(model).where(model.incident_id == incident_id)
+        out[label] = session.scalar(stmt) or 0
+    return out

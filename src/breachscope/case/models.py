@@ -1,0 +1,218 @@
+"""The case tables: incidents, their timeline, datasets, exposures, accounts, matches, audit.
+
+Every table hangs off ``incidents.id`` (an integer), so other stages (assessments, the outbox)
+add their own tables with a plain ``ForeignKey("incidents.id")``.
+
+What is stored about leaked people is deliberately narrow: keyed hashes (HMAC under the case's
+own key) of every identifier, the set of exposed data classes and fields, a coarse location, and
+only the values a notice must quote (email, display name, city/region/country names). Nothing
+else from the leaked file is copied.
+
+Tables that hold person-derived data carry ``info={"purge": "delete"}``; :func:`case.api.purge`
+deletes their rows for the incident. Other stages mark their own tables the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column
+
+from breachscope.case.base import Base
+
+#: ``__table_args__`` info marking a table whose rows for an incident are deleted by purge.
+PURGE_DELETE: dict[str, Any] = {"purge": "delete"}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("case timestamps must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    vendor: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: When the vendor detected the breach (their statement).
+    vendor_detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the vendor told us.
+    vendor_notified_us_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When we received the affected dataset.
+    dataset_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When we became aware of a breach affecting our users (starts most legal clocks).
+    aware_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed | purged
+    #: The per-case HMAC key for identifiers; NULL once purged (leftover hashes become unlinkable).
+    hash_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), default="note")  # note | created | attach | scope ...
+    message: Mapped[str] = mapped_column(Text)
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    format: Mapped[str] = mapped_column(String(40), default="")
+    vendor: Mapped[str | None] = mapped_column(String(100))
+    layout: Mapped[str | None] = mapped_column(String(100))
+    #: The whole ``ScanReport.to_dict()``, so reports never rescan. Reduced to class statuses by purge.
+    scan_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    records: Mapped[int] = mapped_column(BigInteger, default=0)
+    exposures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Exposure(Base):
+    """One leaked person (deduplicated per incident by ``person_key_hash``)."""
+
+    __tablename__ = "exposures"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "person_key_hash", name="uq_exposures_incident_person"),
+        {"info": PURGE_DELETE},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)  # first seen in
+    person_key_hash: Mapped[str] = mapped_column(String(32))
+    person_key_kind: Mapped[str] = mapped_column(String(20))  # distinct_id | user_id | email | row
+    # Keyed hashes (HMAC under incidents.hash_key) of each identifier, NULL where absent.
+    distinct_id_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    user_id_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    email_hash: Mapped[str | None] = mapped_column(String(32), index=True)  # normalised email
+    email_loose_hash: Mapped[str | None] = mapped_column(String(32))  # gmail dots / plus-tag folded
+    email_skeleton_hash: Mapped[str | None] = mapped_column(String(32))  # confusables folded (review)
+    org_id_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    exposed_classes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    exposed_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Coarse location, as leaked, plus its ISO resolution.
+    country_code: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    region_code: Mapped[str | None] = mapped_column(String(10))  # ISO 3166-2, e.g. US-CA
+    #: Where the person lives, as an ISO code ("US-CA", else "DE"); from the leak, else the directory.
+    jurisdiction: Mapped[str | None] = mapped_column(String(10), index=True)
+    #: leak_region | leak_country | directory_country; NULL = unknown.
+    jurisdiction_source: Mapped[str | None] = mapped_column(String(30))
+    # Only what a notice quotes back to the person.
+    email: Mapped[str | None] = mapped_column(String(320))
+    display_name: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(200))
+
+
+class Account(Base):
+    """A directory account the scope touched: matched users and the admins of affected orgs."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "user_id", name="uq_accounts_incident_user"),
+        {"info": PURGE_DELETE},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(300))
+    org_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    org_name: Mapped[str | None] = mapped_column(String(300))
+    role: Mapped[str | None] = mapped_column(String(40))  # admin | owner | member ...
+    language: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(100))
+    country_code: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 of ``country``
+    created: Mapped[str | None] = mapped_column(String(40))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    affected: Mapped[bool] = mapped_column(Boolean, default=False)  # own record leaked
+
+
+class Match(Base):
+    """A leaked person linked to an account (or, for key ``org_id``, only to an organization)."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        Index("ix_matches_incident_exposure", "incident_id", "exposure_id"),
+        {"info": PURGE_DELETE},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    exposure_id: Mapped[int] = mapped_column(ForeignKey("exposures.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    org_id: Mapped[str | None] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(30))  # user_id | distinct_id | email | email_loose | org_id
+    strength: Mapped[int] = mapped_column(Integer)  # higher is stronger, see scope.matching.STRENGTH
+    ambiguous: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ScopeRun(Base):
+    """One ``breachscope scope`` run: its summary (counts only, no person data)."""
+
+    __tablename__ = "scope_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    directory: Mapped[str] = mapped_column(Text)  # source description, never a password
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AuditRecord(Base):
+    """Things that must be provable later, such as a purge: what, by whom, when. Never deleted."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))  # purge | ...
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

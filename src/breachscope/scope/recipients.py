@@ -1,0 +1,147 @@
+"""Who gets told: the notice recipients and jurisdiction counts derived from a stored scope.
+
+These read only the case database (accounts, matches, exposures written by ``scope``), so
+``assess`` and ``notify`` never need the directory or the leaked file again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from breachscope.case.models import Account, Exposure, Match
+
+#: Key used in :func:`jurisdiction_counts` for people whose location is unknown (CLDR's "Unknown Region").
+UNKNOWN = "ZZ"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One account to notify. ``role`` is ``admin`` (of an affected org) or ``user`` (own record leaked).
+
+    An admin whose own record also leaked appears once, as ``admin``, with ``own_record_leaked``
+    set and their own ``exposed_classes``/``exposed_fields`` filled in.
+    """
+
+    role: str  # admin | user
+    account_id: int  # accounts.id in the case
+    user_id: str  # the directory's user id
+    email: str | None
+    name: str | None
+    language: str | None
+    org_id: str | None
+    org_name: str | None
+    country: str | None  # ISO 3166-1 alpha-2 of the jurisdiction
+    region: str | None  # ISO 3166-2 subdivision code, e.g. "US-CA"
+    jurisdiction: str | None  # region if known, else country
+    jurisdiction_source: str | None  # leak_region | leak_country | directory_country
+    own_record_leaked: bool
+    exposed_classes: tuple[str, ...] = ()
+    exposed_fields: tuple[str, ...] = ()
+    # Display values as they leaked (what the notice quotes back).
+    city_display: str | None = None
+    region_display: str | None = None
+    country_display: str | None = None
+    # Admins only: the organization's exposure.
+    org_affected_users: int = 0
+    org_exposed_classes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _split(jurisdiction: str | None) -> tuple[str | None, str | None]:
+    if not jurisdiction or jurisdiction == UNKNOWN:
+        return None, None
+    if "-" in jurisdiction:
+        return jurisdiction.split("-", 1)[0], jurisdiction
+    return jurisdiction, None
+
+
+def jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
+    """Leaked people per jurisdiction, keyed by ISO code.
+
+    Every person counts once under their country (``"US"``, ``"DE"``, ``"ID"``) and, when the
+    subdivision is known, also under it (``"US-CA"``, ``"CA-QC"``): subdivision counts are a
+    subset of their country's. People with no known location count under ``"ZZ"``. Counts cover
+    every leaked person (matched or not); ambiguous matches do not change a person's location.
+    """
+    stmt = select(Exposure.jurisdiction).where(Exposure.incident_id == incident_id)
+    out: Counter[str] = Counter()
+    for (code,) in session.execute(stmt):
+        country, region = _split(code)
+        out[country or UNKNOWN] += 1
+        if region:
+            out[region] += 1
+    return dict(sorted(out.items()))
+
+
+def recipients(session: Session, incident_id: int) -> list[Recipient]:
+    """Every account to notify after ``scope``: affected users, and admins of affected orgs.
+
+    Ambiguous matches and unmatched leaked records are not recipients: they are listed by
+    ``scope`` for review. Sorted by org, then admins first, then email.
+    """
+    exposures: dict[int, Exposure] = {}
+    by_account: dict[int, list[int]] = defaultdict(list)
+    org_exposures: dict[str, set[int]] = defaultdict(set)
+    stmt = (
+        select(Match, Exposure)
+        .join(Exposure, Exposure.id == Match.exposure_id)
+        .where(Match.incident_id == incident_id, Match.ambiguous.is_(False))
+    )
+    for match, exposure in session.execute(stmt):
+        exposures[exposure.id] = exposure
+        if match.account_id is not None:
+            by_account[match.account_id].append(exposure.id)
+        if match.org_id:
+            org_exposures[match.org_id].add(exposure.id)
+    org_classes: dict[str, tuple[str, ...]] = {
+        org: tuple(sorted({c for e in ids for c in exposures[e].exposed_classes}))
+        for org, ids in org_exposures.items()
+    }
+    out: list[Recipient] = []
+    accounts = session.scalars(select(Account).where(Account.incident_id == incident_id))
+    for acc in accounts:
+        own = [exposures[e] for e in by_account.get(acc.id, [])]
+        if not own and not acc.is_admin:
+            continue
+        juris, source = _account_jurisdiction(acc, own)
+        country, region = _split(juris)
+        first = own[0] if own else None
+        org = acc.org_id or ""
+        out.append(
+            Recipient(
+                role="admin" if acc.is_admin else "user",
+                account_id=acc.id,
+                user_id=acc.user_id,
+                email=acc.email,
+                name=acc.name,
+                language=acc.language,
+                org_id=acc.org_id,
+                org_name=acc.org_name,
+                country=country,
+                region=region,
+                jurisdiction=juris,
+                jurisdiction_source=source,
+                own_record_leaked=bool(own),
+                exposed_classes=tuple(sorted({c for e in own for c in e.exposed_classes})),
+                exposed_fields=tuple(sorted({f for e in own for f in e.exposed_fields})),
+                city_display=first.city if first else None,
+                region_display=first.region if first else None,
+                country_display=first.country if first else None,
+                org_affected_users=len(org_exposures.get(org, ())) if acc.is_admin else 0,
+                org_exposed_classes=org_classes.get(org, ()) if acc.is_admin else (),
+            )
+        )
+    out.sort(key=lambda r: (r.org_id or "", r.role != "admin", r.email or "", r.account_id))
+    return out
+
+
+def _account_jurisdiction(acc: Account, own: list[Exposure]) -> tuple[str | None, str | None]:
+    for exposure in own:
+        if exposure.jurisdiction:
+            return exposure.jurisdiction, exposure.jurisdiction_source
+    if acc.country_code:
+        return acc.country_code, "directory_country"
+    return None, None
