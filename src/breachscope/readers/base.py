@@ -45,6 +45,7 @@ class Source:
     open_chunks: Callable[[BytesCallback | None], Iterator[Chunk]]
     issues: list[ReadIssue] = field(default_factory=list)
     compression: str | None = None  # gzip, bz2, xz, zip
+    record_path: str | None = None  # JSON documents: the key whose list holds the records
 
     def chunks(self, on_bytes: BytesCallback | None = None) -> Iterator[Chunk]:
         return self.open_chunks(on_bytes)

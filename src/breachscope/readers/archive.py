@@ -1,0 +1,224 @@
+"""Compression and archives: which tables a path holds, and how to open each one as a stream.
+
+A path yields one :class:`Input` per table: a plain file, a ``.gz``/``.bz2``/``.xz`` file, or
+each member of a ``.zip`` (members may themselves be compressed, e.g. ``*.json.gz``). Nothing
+is ever extracted: members are streamed. Member names with absolute paths or ``..`` are
+reported (``unsafe_member``) but still scanned in memory, since nothing is written anyway.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+from breachscope.errors import InputError
+from breachscope.readers.base import BytesCallback, ReadIssue
+from breachscope.readers.sniff import compression_of, strip_compression_ext
+from breachscope.readers.stream import CountingFile, GuardedStream, Limits
+
+HEAD_BYTES = 1 << 20
+_DECOMPRESS = ("gzip", "bz2", "xz")
+
+
+def _decompress(kind: str, f: IO[bytes]) -> IO[bytes]:
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
+    if kind == "bz2":
+        return bz2.BZ2File(f, mode="rb")
+    return lzma.LZMAFile(f, mode="rb")
+
+
+@dataclass
+class Input:
+    """One table's bytes: a file, optionally a zip member, then decompression layers."""
+
+    name: str  # display name, e.g. "leak.zip!data/a.csv"
+    inner_name: str  # name without archive prefix or compression suffixes (for format sniffing)
+    path: Path
+    size_bytes: int
+    limits: Limits
+    member: str | None = None
+    layers: tuple[str, ...] = ()
+    issues: list[ReadIssue] = field(default_factory=list)
+    skip: bool = False  # set when the member cannot be read at all (its issues say why)
+
+    @property
+    def compression(self) -> str | None:
+        kinds = (("zip",) if self.member is not None else ()) + self.layers
+        return "+".join(kinds) or None
+
+    def open(self, on_bytes: BytesCallback | None = None) -> IO[bytes]:
+        """A fresh stream of the decompressed content; disk bytes go to ``on_bytes``."""
+        counting = CountingFile(open(self.path, "rb"), None)  # closed with the stream
+        stream: IO[bytes] = counting  # type: ignore[assignment]
+        compressed = bool(self.layers)
+        try:
+            if self.member is not None:
+                archive = zipfile.ZipFile(counting)
+                info = archive.getinfo(self.member)
+                compressed = compressed or info.compress_type != zipfile.ZIP_STORED
+                counting.total = 0
+                stream = archive.open(info)
+            counting._on_bytes = on_bytes
+            for layer in self.layers:
+                stream = _decompress(layer, stream)
+        except Exception:
+            counting.close()
+            raise
+        if not compressed:
+            return stream
+        guarded = GuardedStream(stream, lambda: counting.total, self.name, self.limits)
+        return io.BufferedReader(guarded, buffer_size=HEAD_BYTES)
+
+    def head(self, n: int = HEAD_BYTES) -> bytes:
+        with self.open() as stream:
+            return stream.read(n)
+
+    @contextmanager
+    def seekable(self, on_bytes: BytesCallback | None) -> Iterator[IO[bytes] | Path]:
+        """A seekable view for formats that need one (parquet, xlsx).
+
+        A plain file is used in place; an archived one is spooled to memory, or past
+        ``limits.spool_in_memory_bytes`` to a private temporary directory deleted afterwards.
+        """
+        if self.member is None and not self.layers:
+            if on_bytes is not None:
+                on_bytes(self.size_bytes)
+            yield self.path
+            return
+        with self.open(on_bytes) as stream:
+            buf = io.BytesIO()
+            copied = _copy(stream, buf, self.limits.spool_in_memory_bytes)
+            if copied <= self.limits.spool_in_memory_bytes:
+                buf.seek(0)
+                yield buf
+                return
+            with tempfile.TemporaryDirectory(prefix="breachscope-") as tmp:
+                spool = Path(tmp) / "member"
+                with open(spool, "wb") as out:
+                    out.write(buf.getbuffer())
+                    del buf
+                    shutil.copyfileobj(stream, out, 1 << 20)
+                yield spool
+
+
+def _copy(src: IO[bytes], dst: io.BytesIO, limit: int) -> int:
+    total = 0
+    while total <= limit:
+        data = src.read(1 << 20)
+        if not data:
+            break
+        dst.write(data)
+        total += len(data)
+    return total
+
+
+def unsafe_name(name: str) -> bool:
+    """Absolute paths, drive letters and ``..`` components (zip-slip)."""
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
+        return True
+    return ".." in PurePosixPath(norm).parts
+
+
+def list_inputs(path: Path, limits: Limits) -> list[Input]:
+    """Every table in ``path``. Raises InputError if the path cannot be opened at all."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise InputError(
+            f"cannot read {path}: {exc.strerror or exc}", "check the path and permissions"
+        ) from exc
+    outer = compression_of(path.name, head)
+    if outer == "zip":
+        return _zip_inputs(path, size, limits)
+    base = Input(path.name, path.name, path, size, limits)
+    if outer is None:
+        return [base]
+    return [_with_layers(base, (outer,))]
+
+
+def _with_layers(inp: Input, layers: tuple[str, ...]) -> Input:
+    """Adds decompression layers while the decompressed content starts with another magic."""
+    inner = strip_compression_ext(inp.inner_name)
+    candidate = Input(inp.name, inner, inp.path, inp.size_bytes, inp.limits, inp.member, layers, inp.issues)
+    try:
+        head = candidate.head(16)
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, InputError) as exc:
+        candidate.issues.append(ReadIssue(inp.name, "corrupt_compression", f"cannot decompress: {exc}"))
+        candidate.skip = True
+        return candidate
+    nested = compression_of(inner, head)
+    if nested is not None and nested in _DECOMPRESS and len(layers) < 3:
+        return _with_layers(candidate, (*layers, nested))
+    return candidate
+
+
+def _zip_inputs(path: Path, size: int, limits: Limits) -> list[Input]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(
+            f"{path.name}: not a readable zip archive ({exc})", "check the download, or unzip it yourself"
+        ) from exc
+    out: list[Input] = []
+    for info in infos:
+        if info.is_dir():
+            continue
+        name = f"{path.name}!{info.filename}"
+        inp = Input(name, info.filename, path, info.compress_size, limits, member=info.filename)
+        if unsafe_name(info.filename):
+            inp.issues.append(
+                ReadIssue(
+                    name,
+                    "unsafe_member",
+                    "member path is absolute or contains '..' (zip-slip); it was read in memory only, "
+                    "never extracted",
+                )
+            )
+        if info.flag_bits & 0x1:
+            inp.issues.append(ReadIssue(name, "encrypted_member", "member is encrypted; not read"))
+            inp.skip = True
+            out.append(inp)
+            continue
+        if info.compress_size and info.file_size / info.compress_size > limits.max_ratio * 5:
+            inp.issues.append(
+                ReadIssue(
+                    name,
+                    "bomb",
+                    f"declared size {info.file_size} bytes from {info.compress_size} compressed "
+                    "(ratio guard); reading stops if the ratio holds",
+                )
+            )
+        try:
+            head = inp.head(16)
+        except Exception as exc:  # a broken member must not hide the others
+            inp.issues.append(ReadIssue(name, "corrupt_member", f"cannot open member: {exc}"))
+            inp.skip = True
+            out.append(inp)
+            continue
+        nested = compression_of(info.filename, head)
+        if nested is not None and nested in _DECOMPRESS:
+            inp = _with_layers(inp, (nested,))
+        elif nested == "zip":
+            inp.issues.append(
+                ReadIssue(name, "nested_archive", "zip inside zip is not opened; unzip it first")
+            )
+            inp.skip = True
+        out.append(inp)
+    if not out:
+        raise InputError(f"{path.name}: the zip archive holds no files", None)
+    return out

@@ -1,0 +1,132 @@
+"""CSV and TSV: sniffed delimiter and encoding, every column read as a string, streamed.
+
+pyarrow's streaming CSV reader does the parsing; this module decides its options from a head
+sample. All columns are strings (leading zeros of IDs and 16-digit card numbers survive), empty
+cells are nulls, quoted fields may span lines. Ragged rows are skipped and reported with their
+line number; invalid bytes are replaced and reported (see :class:`Utf8Stream`). A row larger
+than the parser's block makes the reader restart with a bigger block and skip what it already
+delivered.
+"""
+
+from __future__ import annotations
+
+import csv as pycsv
+import io
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from breachscope.readers.archive import HEAD_BYTES, Input
+from breachscope.readers.base import Source
+from breachscope.readers.sniff import detect_encoding, looks_binary, sniff_delimiter
+from breachscope.readers.stream import MiB, Utf8Stream
+from breachscope.readers.table import ReadContext, Reader, unique_names
+
+MAX_BLOCK = 1 << 30
+pycsv.field_size_limit(1 << 30)
+
+
+def _header(text: str, delimiter: str) -> tuple[list[str], int]:
+    """The first record's field names and how many physical lines it spans."""
+    reader = pycsv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        row = next(reader)
+    except (StopIteration, pycsv.Error):
+        return [], 0
+    return row, reader.line_num
+
+
+def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    stream = inp.open(ctx.on_bytes)
+    head = stream.read(HEAD_BYTES)
+    if not head.strip():
+        stream.close()
+        ctx.log.add("empty", "the file holds no rows")
+        return
+    if looks_binary(head):
+        ctx.log.add("binary_content", "the content looks binary, not text; read as text anyway")
+    encoding = detect_encoding(head)
+    if encoding not in ("utf-8", "ascii"):
+        ctx.log.add("encoding", f"text encoding detected as {encoding}; transcoded to UTF-8")
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    delimiter = sniff_delimiter(text)
+    if src.format == "tsv" and delimiter == ",":
+        delimiter = "\t"
+    names, header_lines = _header(text, delimiter)
+    if not names:
+        stream.close()
+        ctx.log.add("empty", "no header row found")
+        return
+    names = unique_names(names)
+    lines = max(1, text.count("\n"))
+    longest = max((len(x) for x in text.split("\n")), default=0)
+    block = max(MiB, min(64 * MiB, ctx.batch_rows * len(head) // lines), 4 * longest)
+    stream.close()
+    delivered = 0
+    while True:
+        try:
+            yield from _read(inp, ctx, names, header_lines, delimiter, encoding, block, delivered)
+            return
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc) or block >= MAX_BLOCK:
+                raise
+            block = min(MAX_BLOCK, block * 8)
+            ctx.log.skip_lines_upto = ctx.log.last_line()
+            ctx.log.add(
+                "long_row", f"a row is larger than the read block; re-reading with {block // MiB} MiB"
+            )
+            delivered = ctx.delivered
+
+
+def _read(
+    inp: Input,
+    ctx: ReadContext,
+    names: list[str],
+    header_lines: int,
+    delimiter: str,
+    encoding: str,
+    block: int,
+    skip: int,
+) -> Iterator[pa.RecordBatch]:
+    def on_bad(line: int, count: int) -> None:
+        ctx.log.add("invalid_utf8", f"{count} invalid byte sequence(s) replaced by U+FFFD", line=line)
+
+    def on_ragged(row: pacsv.InvalidRow) -> str:
+        ctx.log.add(
+            "ragged_row",
+            f"expected {row.expected_columns} fields, found {row.actual_columns}; row skipped",
+            line=row.number,
+        )
+        return "skip"
+
+    raw = Utf8Stream(inp.open(ctx.on_bytes if skip == 0 else None), encoding, on_bad)
+    reader = pacsv.open_csv(
+        pa.PythonFile(raw, mode="r"),
+        read_options=pacsv.ReadOptions(
+            use_threads=False, block_size=block, column_names=names, skip_rows=header_lines
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_ragged
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            null_values=[""],
+            check_utf8=False,
+        ),
+    )
+    with raw:
+        for batch in reader:
+            if skip:
+                if batch.num_rows <= skip:
+                    skip -= batch.num_rows
+                    continue
+                batch = batch.slice(skip)
+                skip = 0
+            ctx.delivered += batch.num_rows
+            yield batch
+
+
+READER = Reader(formats=("csv", "tsv"), extensions=(".csv", ".tsv", ".tab", ".txt"), batches=_batches)

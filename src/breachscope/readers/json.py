@@ -1,0 +1,206 @@
+"""JSON documents: a top-level array of records, or an object holding one list of records.
+
+The document is never loaded whole. A small incremental scanner walks the top level over a
+sliding text buffer and decodes one record at a time with ``json.JSONDecoder.raw_decode``.
+For a top-level object (a Mixpanel engage page ``{"page": 0, "results": [...]}``), the records
+are the elements of the first list found under one of :data:`RECORD_KEYS`; the key is stored in
+``Source.record_path``. Any other object is one record. Records are grouped into batches of
+``batch_rows`` and flattened like JSONL.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from breachscope.readers.archive import HEAD_BYTES, Input
+from breachscope.readers.base import Source
+from breachscope.readers.sniff import detect_encoding
+from breachscope.readers.stream import MiB, Utf8Stream
+from breachscope.readers.table import ReadContext, Reader, records_to_batch
+
+RECORD_KEYS = (
+    "results",
+    "data",
+    "records",
+    "events",
+    "items",
+    "rows",
+    "users",
+    "people",
+    "profiles",
+    "entries",
+)
+MAX_VALUE_CHARS = 256 * MiB  # one record larger than this is reported as malformed
+_WS = " \t\r\n"
+_decoder = json.JSONDecoder()
+
+
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+class Malformed(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _Scanner:
+    """Top-level tokens over a buffer that refills from a UTF-8 byte stream."""
+
+    def __init__(self, stream: _Readable, chunk: int = 4 * MiB) -> None:
+        self._stream = stream
+        self._chunk = chunk
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self._lines_before = 0  # newlines in text already dropped from the buffer
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        data = self._stream.read(self._chunk)
+        if not data:
+            self.eof = True
+            return False
+        self._lines_before += self.buf.count("\n", 0, self.pos)
+        self.buf = self.buf[self.pos :] + data.decode("utf-8", errors="replace")
+        self.pos = 0
+        return True
+
+    def line(self) -> int:
+        return self._lines_before + self.buf.count("\n", 0, self.pos) + 1
+
+    def peek(self) -> str:
+        """The next non-whitespace character ('' at the end), without consuming it."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in _WS:
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._fill():
+                return ""
+
+    def take(self, expected: str) -> None:
+        ch = self.peek()
+        if ch not in expected:
+            found = repr(ch) if ch else "end of file"
+            raise Malformed(f"expected one of {expected!r}, found {found}", self.line())
+        self.pos += 1
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                value, end = _decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                near_end = exc.pos >= len(self.buf) - 1 or exc.msg.startswith("Unterminated string")
+                if near_end and len(self.buf) - self.pos < MAX_VALUE_CHARS and self._fill():
+                    continue
+                raise Malformed(f"invalid JSON ({exc.msg})", self.line()) from None
+            if end == len(self.buf) and not isinstance(value, dict | list | str) and self._fill():
+                continue  # a number may continue in the next chunk
+            self.pos = end
+            return value
+
+
+def _records(sc: _Scanner, src: Source) -> Iterator[Any]:
+    first = sc.peek()
+    if first == "[":
+        yield from _array(sc)
+        return
+    if first != "{":
+        raise Malformed("the document is neither a JSON array nor an object", sc.line())
+    sc.take("{")
+    meta: dict[str, Any] = {}
+    found = False
+    while sc.peek() != "}":
+        if meta or found:
+            sc.take(",")
+        key = sc.value()
+        if not isinstance(key, str):
+            raise Malformed("object key is not a string", sc.line())
+        sc.take(":")
+        if not found and key in RECORD_KEYS and sc.peek() == "[":
+            found = True
+            src.record_path = key
+            yield from _array(sc)
+            meta[key] = None
+        else:
+            meta[key] = sc.value()
+    sc.take("}")
+    if found:
+        return
+    lists = [k for k, v in meta.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+    if len(lists) == 1:
+        src.record_path = lists[0]
+        yield from meta[lists[0]]
+    else:
+        yield meta
+
+
+def _array(sc: _Scanner) -> Iterator[Any]:
+    sc.take("[")
+    if sc.peek() == "]":
+        sc.pos += 1
+        return
+    while True:
+        yield sc.value()
+        sc.take(",]")
+        if sc.buf[sc.pos - 1] == "]":
+            return
+
+
+def peek_record_path(head: bytes) -> str | None:
+    """The key holding the records, from the first bytes of a document (None if unknown)."""
+    probe = Source("probe", "json", None, lambda cb: iter(()))
+    try:
+        for _ in _records(_Scanner(io.BytesIO(head)), probe):
+            break
+    except Malformed:
+        pass
+    return probe.record_path
+
+
+def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    stream = inp.open(None)
+    head = stream.read(HEAD_BYTES)
+    stream.close()
+    if not head.strip():
+        ctx.log.add("empty", "the file holds no records")
+        return
+
+    def on_bad(line: int, count: int) -> None:
+        ctx.log.add("invalid_utf8", f"{count} invalid byte sequence(s) replaced by U+FFFD", line=line)
+
+    with Utf8Stream(inp.open(ctx.on_bytes), detect_encoding(head), on_bad) as text:
+        sc = _Scanner(text)
+        pending: list[dict[str, Any]] = []
+        number = 0
+        try:
+            for record in _records(sc, src):
+                number += 1
+                if not isinstance(record, dict):
+                    ctx.log.add("not_a_record", f"element is a JSON {type(record).__name__}", record=number)
+                    record = {"value": record}
+                pending.append(record)
+                if len(pending) >= ctx.batch_rows:
+                    yield records_to_batch(pending)
+                    pending = []
+        except Malformed as exc:
+            ctx.log.add(
+                "malformed_json",
+                f"{exc}; reading stopped after {number} records, the rest of the file was not read",
+                line=exc.line,
+                record=number + 1,
+            )
+        if pending:
+            yield records_to_batch(pending)
+
+
+READER = Reader(formats=("json",), extensions=(".json",), batches=_batches)

@@ -1,0 +1,95 @@
+"""JSON Lines / NDJSON: one JSON object per line, read in blocks of whole lines.
+
+Each block goes to pyarrow's JSON parser (fast path). A block it rejects (a broken line, a
+field whose type changes between lines) is re-read line by line in Python: good lines are kept,
+broken ones are reported with their line number. Nested objects are flattened to dotted
+columns; arrays stay list columns. Blocks are parsed independently, so the schema (columns and
+their types) may differ between batches of one file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.json as pajson
+
+from breachscope.readers.archive import HEAD_BYTES, Input
+from breachscope.readers.base import Source
+from breachscope.readers.sniff import detect_encoding
+from breachscope.readers.stream import MiB, Utf8Stream
+from breachscope.readers.table import ReadContext, Reader, records_to_batch
+
+BLOCK_BYTES = 16 * MiB
+
+
+def _lines(stream: Utf8Stream, block_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """Blocks of whole lines with the 1-based number of each block's first line."""
+    line = 1
+    pending = b""
+    while True:
+        data = stream.read(block_bytes)
+        if not data:
+            if pending.strip():
+                yield line, pending
+            return
+        pending += data
+        cut = pending.rfind(b"\n")
+        if cut < 0:
+            continue  # one very long line: keep reading
+        block, pending = pending[: cut + 1], pending[cut + 1 :]
+        yield line, block
+        line += block.count(b"\n")
+
+
+def parse_block(block: bytes, first_line: int, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    """One block of JSON lines to batches; slow, line-by-line path only when pyarrow refuses."""
+    try:
+        table = pajson.read_json(
+            io.BytesIO(block),
+            read_options=pajson.ReadOptions(use_threads=True, block_size=max(MiB, len(block) + 1)),
+        )
+        yield from table.combine_chunks().to_batches()
+        return
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    records: list[dict[str, Any]] = []
+    for offset, raw in enumerate(block.split(b"\n")):
+        text = raw.strip()
+        if not text:
+            continue
+        line = first_line + offset
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            reason = getattr(exc, "msg", "not JSON")
+            ctx.log.add("malformed_json", f"line is not valid JSON ({reason}); skipped", line=line)
+            continue
+        if not isinstance(value, dict):
+            ctx.log.add("not_a_record", f"line holds a JSON {type(value).__name__}, not an object", line=line)
+            value = {"value": value}
+        records.append(value)
+    if records:
+        yield records_to_batch(records)
+
+
+def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    stream = inp.open(None)
+    head = stream.read(HEAD_BYTES)
+    stream.close()
+    if not head.strip():
+        ctx.log.add("empty", "the file holds no records")
+        return
+
+    def on_bad(line: int, count: int) -> None:
+        ctx.log.add("invalid_utf8", f"{count} invalid byte sequence(s) replaced by U+FFFD", line=line)
+
+    with Utf8Stream(inp.open(ctx.on_bytes), detect_encoding(head), on_bad) as text:
+        for first_line, block in _lines(text, BLOCK_BYTES):
+            yield from parse_block(block, first_line, ctx)
+
+
+READER = Reader(formats=("jsonl",), extensions=(".jsonl", ".ndjson", ".ldjson"), batches=_batches)

@@ -1,0 +1,37 @@
+"""Parquet: row batches straight from the file (``ParquetFile.iter_batches``), structs flattened.
+
+A plain file is read in place; a Parquet file inside an archive is spooled first (see
+:meth:`Input.seekable`), because Parquet keeps its schema at the end of the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from breachscope.readers.archive import Input
+from breachscope.readers.base import Source
+from breachscope.readers.table import ReadContext, Reader
+
+
+def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    with inp.seekable(None) as where:
+        pf = pq.ParquetFile(where)
+        total = max(1, pf.metadata.num_rows)
+        reported = 0
+        done = 0
+        if pf.metadata.num_rows == 0:
+            ctx.log.add("empty", "the file holds no rows")
+            yield pa.RecordBatch.from_pylist([], schema=pf.schema_arrow)
+        for batch in pf.iter_batches(batch_size=ctx.batch_rows):
+            done += batch.num_rows
+            if ctx.on_bytes is not None:
+                target = inp.size_bytes * done // total
+                ctx.on_bytes(target - reported)
+                reported = target
+            yield batch
+
+
+READER = Reader(formats=("parquet",), extensions=(".parquet", ".pq"), batches=_batches, needs_seek=True)

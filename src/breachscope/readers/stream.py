@@ -1,0 +1,223 @@
+"""Byte streams under every reader: counting disk bytes, guarding decompression, fixing text.
+
+Layers, innermost first: :class:`CountingFile` (reports bytes read from disk to ``on_bytes``),
+the decompressor (gzip/bz2/xz/zip member), :class:`GuardedStream` (stops decompression bombs),
+and for text formats :class:`Utf8Stream` (BOM, transcoding to UTF-8, invalid bytes replaced and
+recorded with line numbers). Nothing here writes to disk.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from breachscope.errors import InputError
+from breachscope.readers.base import BytesCallback
+
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Guards against hostile archives. Ratio = decompressed bytes / compressed bytes read."""
+
+    max_ratio: float = 200.0
+    ratio_after_bytes: int = 64 * MiB  # the ratio is only checked past this many output bytes
+    max_member_bytes: int | None = None  # hard cap on one decompressed member, None = no cap
+    spool_in_memory_bytes: int = 256 * MiB  # parquet/xlsx inside archives: memory, else temp dir
+
+
+class BombError(InputError):
+    """A decompressed stream exceeded the ratio guard."""
+
+
+class CountingFile(io.RawIOBase):
+    """A read-only file wrapper that reports every byte read (the progress bar's unit)."""
+
+    def __init__(self, raw: IO[bytes], on_bytes: BytesCallback | None) -> None:
+        self._raw = raw
+        self._on_bytes = on_bytes
+        self.total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._raw.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def _count(self, n: int) -> None:
+        if n:
+            self.total += n
+            if self._on_bytes is not None:
+                self._on_bytes(n)
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._raw.read(-1 if size is None else size)
+        self._count(len(data))
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self._count(n)
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class GuardedStream(io.RawIOBase):
+    """Counts decompressed bytes and raises :class:`BombError` when the ratio guard trips."""
+
+    def __init__(self, inner: IO[bytes], compressed: Callable[[], int], name: str, limits: Limits) -> None:
+        self._inner = inner
+        self._compressed = compressed
+        self._name = name
+        self._limits = limits
+        self.total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _check(self) -> None:
+        lim = self._limits
+        if lim.max_member_bytes is not None and self.total > lim.max_member_bytes:
+            raise BombError(
+                f"{self._name}: decompressed size passed the limit of {lim.max_member_bytes} bytes",
+                "raise the limit only if you trust the archive",
+            )
+        if self.total > lim.ratio_after_bytes:
+            ratio = self.total / max(1, self._compressed())
+            if ratio > lim.max_ratio:
+                raise BombError(
+                    f"{self._name}: looks like a decompression bomb "
+                    f"({self.total // MiB} MiB out of {self._compressed()} compressed bytes, "
+                    f"ratio {ratio:.0f}:1 > {lim.max_ratio:.0f}:1); reading stopped",
+                    "if the file is genuine, decompress it yourself and scan the result",
+                )
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._inner.read(-1 if size is None else size)
+        self.total += len(data)
+        self._check()
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+#: Called with (1-based line, count of bad byte sequences on that line) for invalid input.
+BadTextCallback = Callable[[int, int], None]
+
+
+class Utf8Stream(io.RawIOBase):
+    """Text bytes in any encoding out as valid UTF-8; bad sequences become U+FFFD and are reported.
+
+    ASCII and valid UTF-8 blocks pass through untouched (the fast path). A block that does not
+    decode is decoded with replacement, and ``on_bad(line, count)`` is called per affected line.
+    """
+
+    def __init__(
+        self, inner: IO[bytes], encoding: str, on_bad: BadTextCallback, block: int = 4 * MiB
+    ) -> None:
+        self._inner = inner
+        self._encoding = codecs.lookup(encoding).name
+        self._utf8 = self._encoding == "utf-8"
+        self._decoder = codecs.getincrementaldecoder(self._encoding)(errors="strict")
+        self._on_bad = on_bad
+        self._block = block
+        self._out = b""
+        self._lines = 0  # newlines emitted so far
+        self._eof = False
+        self._first = True
+
+    def readable(self) -> bool:
+        return True
+
+    def _decode(self, data: bytes, final: bool) -> bytes:
+        if self._utf8 and data.isascii() and not self._decoder.getstate()[0]:
+            self._first = False
+            return data
+        state = self._decoder.getstate()
+        try:
+            text = self._decoder.decode(data, final)
+        except UnicodeDecodeError:
+            self._decoder.setstate(state)
+            text = self._decode_replacing(data, final)
+        if self._first and text:
+            self._first = False
+            if text.startswith("\ufeff"):
+                text = text[1:]
+        if self._utf8 and len(text) == len(data):
+            return data  # pure ASCII after all
+        return text.encode("utf-8")
+
+    def _decode_replacing(self, data: bytes, final: bool) -> str:
+        # Decode piecewise so each bad sequence can be located (line numbers are 1-based).
+        pieces: list[str] = []
+        bad_lines: dict[int, int] = {}
+        base_lines = self._lines
+        decoder = codecs.getincrementaldecoder(self._encoding)(errors="strict")
+        decoder.setstate(self._decoder.getstate())
+        pos = 0
+        while pos < len(data):
+            try:
+                pieces.append(decoder.decode(data[pos:], final))
+                pos = len(data)
+            except UnicodeDecodeError as exc:
+                good = data[pos : pos + exc.start]
+                pieces.append(decoder.decode(good, False))
+                line = base_lines + sum(p.count("\n") for p in pieces) + 1
+                bad_lines[line] = bad_lines.get(line, 0) + 1
+                pieces.append("\ufffd")
+                decoder.reset()
+                pos += max(exc.end, exc.start + 1)
+        self._decoder = decoder
+        for line, count in bad_lines.items():
+            self._on_bad(line, count)
+        return "".join(pieces)
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = self._block if size is None or size < 0 else size
+        while len(self._out) < want and not self._eof:
+            data = self._inner.read(self._block)
+            if not data:
+                self._eof = True
+                chunk = self._decode(b"", True)
+            else:
+                chunk = self._decode(data, False)
+            self._lines += chunk.count(b"\n")
+            self._out += chunk
+            if size is None or size < 0:
+                continue
+        if size is None or size < 0:
+            out, self._out = self._out, b""
+        else:
+            out, self._out = self._out[:size], self._out[size:]
+        return out
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()

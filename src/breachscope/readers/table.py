@@ -1,0 +1,170 @@
+"""Shared pieces of every reader: the Reader record, issue logging, flattening and batching."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from breachscope.readers.base import BytesCallback, ReadIssue, Source
+from breachscope.readers.stream import Limits
+
+if TYPE_CHECKING:
+    from breachscope.readers.archive import Input
+
+#: Individual issues kept per kind and source; the rest are counted in one summary issue.
+MAX_ISSUES_PER_KIND = 1000
+
+
+@dataclass
+class ReadContext:
+    """What a reader needs besides its input: batch size, guards, byte callback, issue log."""
+
+    batch_rows: int
+    limits: Limits
+    on_bytes: BytesCallback | None
+    log: IssueLog
+    delivered: int = 0  # records delivered so far (a reader restarting after a retry skips them)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One input format: its names, file extensions and a batch generator."""
+
+    formats: tuple[str, ...]
+    extensions: tuple[str, ...]
+    batches: Callable[[Input, Source, ReadContext], Iterator[pa.RecordBatch]]
+    needs_seek: bool = False
+
+
+@dataclass
+class IssueLog:
+    """Appends issues to a source, keeping at most MAX_ISSUES_PER_KIND of each kind."""
+
+    source: Source
+    counts: dict[str, int] = field(default_factory=dict)
+    skip_lines_upto: int = 0  # re-reads after a retry must not repeat issues
+
+    def add(self, kind: str, message: str, line: int | None = None, record: int | None = None) -> None:
+        if line is not None and line <= self.skip_lines_upto:
+            return
+        n = self.counts.get(kind, 0) + 1
+        self.counts[kind] = n
+        if n <= MAX_ISSUES_PER_KIND:
+            self.source.issues.append(ReadIssue(self.source.name, kind, message, line=line, record=record))
+
+    def finish(self) -> None:
+        for kind, n in self.counts.items():
+            if n > MAX_ISSUES_PER_KIND:
+                self.source.issues.append(
+                    ReadIssue(
+                        self.source.name,
+                        kind,
+                        f"{n} issues of this kind in total; only the first {MAX_ISSUES_PER_KIND} are listed",
+                    )
+                )
+        self.counts.clear()
+
+    def last_line(self) -> int:
+        lines = [i.line for i in self.source.issues if i.line is not None]
+        return max(lines, default=0)
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Empty names become ``column_N``; repeats get ``_2``, ``_3`` ... (1-based column N)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(names, start=1):
+        base = raw if raw.strip() else f"column_{i}"
+        name, k = base, 1
+        while name in seen:
+            k += 1
+            name = f"{base}_{k}"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def flatten(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Struct columns become dotted columns (``properties.$email``), recursively; lists stay."""
+    if not any(pa.types.is_struct(f.type) for f in batch.schema):
+        if len(set(batch.schema.names)) == batch.num_columns:
+            return batch
+        return batch.rename_columns(unique_names(batch.schema.names))
+    table = pa.Table.from_batches([batch])
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    names = table.schema.names
+    if len(set(names)) != len(names):
+        table = table.rename_columns(unique_names(names))
+    batches = table.combine_chunks().to_batches()
+    if not batches:
+        return pa.RecordBatch.from_pylist([], schema=table.schema)
+    return batches[0]
+
+
+def split(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
+    if batch.num_rows <= rows:
+        yield batch
+        return
+    for start in range(0, batch.num_rows, rows):
+        yield batch.slice(start, rows)
+
+
+def records_to_batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
+    """Python records to one flattened batch; tolerant of keys and types that vary by record."""
+    if not records:
+        return pa.RecordBatch.from_pylist([])
+    try:
+        arr = pa.array(records)
+        if pa.types.is_struct(arr.type) and arr.type.num_fields:
+            return flatten(pa.RecordBatch.from_struct_array(arr))
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    flat = [_flat_strings(r) for r in records]
+    keys: dict[str, None] = {}
+    for r in flat:
+        keys.update(dict.fromkeys(r))
+    columns = {}
+    for k in keys:
+        values = [r.get(k) for r in flat]
+        if any(isinstance(v, list) for v in values):
+            values = [v if isinstance(v, list) or v is None else [v] for v in values]
+        columns[k] = values
+    names = unique_names(list(columns))
+    return pa.RecordBatch.from_arrays([pa.array(v) for v in columns.values()], names=names)
+
+
+def _flat_strings(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Last resort: dotted keys, every scalar as a string, lists as lists of strings."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flat_strings(value, name + "."))
+        elif isinstance(value, list):
+            out[name] = [_scalar(v) for v in value]
+        else:
+            out[name] = _scalar(value)
+    return out
+
+
+def _scalar(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def safe_error(exc: BaseException) -> str:
+    """An error message without row content (pyarrow quotes offending rows after a colon)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    head = text.split(": ")
+    short = ": ".join(head[:2]) if len(head) > 2 else text
+    return (short[:160] + "...") if len(short) > 160 else short
