@@ -1,0 +1,90 @@
+"""What a notice says, as plain frozen dataclasses: the input of rendering.
+
+These are notify's own shapes, filled by :mod:`breachscope.notify.sources` from the case (scope
+recipients, assessment actions and duties). Rendering and message building only see these, so
+they are testable without a database. Strings marked *untrusted* may come from the leaked file
+or the directory and are treated as hostile (escaped, defanged, stripped of line breaks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["user", "admin", "regulator"]
+KINDS: tuple[Kind, ...] = ("user", "admin", "regulator")
+#: CLI audience name -> notice kind.
+AUDIENCES: dict[str, Kind] = {"users": "user", "admins": "admin", "regulators": "regulator"}
+
+
+@dataclass(frozen=True)
+class IncidentInfo:
+    id: int
+    name: str
+    vendor: str
+    #: ISO dates (YYYY-MM-DD) or "" when unknown.
+    detected_on: str = ""
+    aware_on: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """A recommended action (or one that is NOT needed, with the reason), texts per language."""
+
+    id: str
+    text: dict[str, str]
+    reason: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    id: str
+    name: str  # untrusted
+    affected_users: int
+    classes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DutyInfo:
+    """One legal duty to tell a regulator: who, under which law, what the notice must contain."""
+
+    id: str
+    jurisdiction: str
+    recipient: str
+    citation: str
+    deadline: str = ""
+    #: Content items the law requires (ids such as ``nature``, ``categories``, ``contact``...).
+    required_content: tuple[str, ...] = ()
+    affected_people: int = 0
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class NoticeContext:
+    """Everything one notice to one recipient needs."""
+
+    kind: Kind
+    #: Stable id of the recipient within the incident (directory user id, org, duty id).
+    recipient_key: str
+    email: str  # untrusted
+    name: str  # untrusted
+    language: str
+    incident: IncidentInfo
+    exposed_classes: tuple[str, ...] = ()
+    #: Classes the scan proved absent from the leaked data (said as "not included").
+    absent_classes: tuple[str, ...] = ()
+    location: str = ""  # untrusted, e.g. "Jakarta, Indonesia"
+    org: OrgInfo | None = None
+    actions: tuple[ActionItem, ...] = ()
+    not_needed: tuple[ActionItem, ...] = ()
+    duty: DutyInfo | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        return idempotency_key(self.incident.id, self.kind, self.recipient_key)
+
+
+def idempotency_key(incident_id: int, kind: str, recipient_key: str) -> str:
+    """``<incident>:<kind>:<recipient>``: the same notice always gets the same key."""
+    return f"{incident_id}:{kind}:{recipient_key}"

@@ -1,0 +1,150 @@
+"""SMTP delivery with smtplib: one reused connection, STARTTLS or SSL, AUTH, two-phase DATA.
+
+``DATA`` is sent in two steps: the body first, then (after ``before_final_dot()`` has recorded
+that the outcome may now be "accepted") the closing ``"."``. A server only takes responsibility
+for a message when it has read that dot, so a crash before it can never leave a delivered
+message unrecorded. Reply codes map to :class:`TemporaryFailure` (4xx, dropped connections
+before the dot), :class:`PermanentFailure` (5xx) and :class:`UnconfirmedDelivery` (connection
+lost after the dot, before the reply).
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from collections.abc import Callable
+
+from breachscope.notify.config import SmtpSettings
+from breachscope.notify.mailer import (
+    DeliveryError,
+    Outgoing,
+    PermanentFailure,
+    TemporaryFailure,
+    UnconfirmedDelivery,
+)
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _error(code: int, reply: bytes | str) -> DeliveryError:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    if 500 <= code < 600:
+        return PermanentFailure(code, text)
+    return TemporaryFailure(code, text)
+
+
+class SmtpMailer:
+    """Delivers over one SMTP connection, reconnecting when needed."""
+
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        *,
+        local_hostname: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.settings = settings
+        self.local_hostname = local_hostname
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self._conn: smtplib.SMTP | None = None
+        self._count = 0
+        self.connections = 0
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return f"SmtpMailer({s.host}:{s.port}, security={s.security}, user={s.username!r})"
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        try:
+            conn: smtplib.SMTP
+            if s.security == "ssl":
+                conn = smtplib.SMTP_SSL(
+                    s.host,
+                    s.port,
+                    local_hostname=self.local_hostname,
+                    timeout=s.timeout_s,
+                    context=self.ssl_context,
+                )
+            else:
+                conn = smtplib.SMTP(s.host, s.port, local_hostname=self.local_hostname, timeout=s.timeout_s)
+            conn.ehlo()
+            if s.security == "starttls":
+                conn.starttls(context=self.ssl_context)
+                conn.ehlo()
+            if s.username:
+                conn.login(s.username, s.password.reveal() if s.password else "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise PermanentFailure(exc.smtp_code, f"authentication failed: {exc.smtp_error!r}") from exc
+        except smtplib.SMTPResponseException as exc:
+            raise _error(exc.smtp_code, exc.smtp_error) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TemporaryFailure(0, f"cannot connect to {s.host}:{s.port}: {exc}") from exc
+        self.connections += 1
+        self._count = 0
+        return conn
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def send(self, mail: Outgoing, before_final_dot: Callable[[], None]) -> str:
+        if self._conn is not None and self._count >= self.settings.max_per_connection:
+            self.close()
+        if self._conn is None:
+            self._conn = self._connect()
+        conn = self._conn
+        try:
+            code, reply = conn.mail(mail.envelope_from)
+            if code != 250:
+                self._reset()
+                raise _error(code, reply)
+            code, reply = conn.rcpt(mail.to)
+            if code not in (250, 251):
+                self._reset()
+                raise _error(code, reply)
+            code, reply = conn.docmd("DATA")
+            if code != 354:
+                self._reset()
+                raise _error(code, reply)
+            body = _LEADING_DOT.sub(b"..", mail.data)
+            if not body.endswith(b"\r\n"):
+                body += b"\r\n"
+            conn.send(body)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise TemporaryFailure(0, f"connection lost before the end of DATA: {exc}") from exc
+        before_final_dot()
+        try:
+            conn.send(b".\r\n")
+            code, reply = conn.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise UnconfirmedDelivery(0, f"connection lost after the final dot: {exc}") from exc
+        self._count += 1
+        if code != 250:
+            raise _error(code, reply)
+        return f"{code} {reply.decode('utf-8', 'replace')}"
+
+    def _reset(self) -> None:
+        try:
+            if self._conn is not None:
+                self._conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                try:
+                    conn.close()
+                except OSError:
+                    pass
