@@ -1,0 +1,42 @@
+"""Recommended actions from the exposed data classes (rules as data: ``data/actions.yaml``).
+
+An action is recommended when any of its trigger classes is present, and names those classes.
+It is reported as NOT needed only when every trigger class was checked by the scan and found
+absent ("no need to change your password: ..."); if the scan did not check a class, the action is
+``undetermined`` rather than silently dropped.
+"""
+
+from __future__ import annotations
+
+from breachscope import taxonomy
+from breachscope.rules.facts import Action, Facts, NotNeeded
+from breachscope.rules.schema import ActionSpec
+
+
+def lower_name(class_id: str) -> str:
+    """A class name for use mid-sentence: "Names" -> "names", but "API keys" stays."""
+    name = taxonomy.get(class_id).name
+    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
+
+
+def recommend(
+    facts: Facts, specs: tuple[ActionSpec, ...]
+) -> tuple[tuple[Action, ...], tuple[NotNeeded, ...], tuple[str, ...]]:
+    """Return (actions to take, actions not needed with why, action ids that cannot be decided)."""
+    actions: list[Action] = []
+    not_needed: list[NotNeeded] = []
+    undetermined: list[str] = []
+    for spec in specs:
+        caused_by = tuple(c for c in spec.when_any if c in facts.present)
+        if caused_by:
+            actions.append(Action(spec.id, spec.audience, caused_by, dict(spec.text)))
+        elif all(c in facts.absent for c in spec.when_any):
+            names = ", ".join(lower_name(c) for c in spec.when_any)
+            values = f"{facts.values_checked:,}"
+            text = {
+                lang: words.format(classes=names, values=values) for lang, words in spec.not_needed.items()
+            }
+            not_needed.append(NotNeeded(spec.id, spec.when_any, facts.values_checked, text))
+        else:
+            undetermined.append(spec.id)
+    return tuple(actions), tuple(not_needed), tuple(undetermined)

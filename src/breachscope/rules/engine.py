@@ -1,0 +1,263 @@
+"""The pure duty engine: facts + rules -> duties (who must be told, by when, why).
+
+Triggers are evaluated with three values: yes, no, and unknown. A risk threshold is always
+unknown to the engine, so a risk-based duty is never silently decided: it comes out as
+``assessment_required`` with factors for and against, until a recorded
+:class:`~breachscope.rules.facts.RiskDecision` settles it. A duty whose data-class, headcount or
+no-threshold trigger is met is ``required`` whatever the risk answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from breachscope.rules import actions as actions_mod
+from breachscope.rules import clocks
+from breachscope.rules import schema as s
+from breachscope.rules.actions import lower_name
+from breachscope.rules.facts import Assessment, ContentRequirement, Duty, Facts, Skipped, Verdict
+from breachscope.rules.risk import factors
+
+Tri = bool | None
+
+
+def _names(ids: frozenset[str]) -> str:
+    return ", ".join(lower_name(i) for i in sorted(ids))
+
+
+class _Eval:
+    def __init__(self, facts: Facts, affected: int) -> None:
+        self.facts, self.affected = facts, affected
+        self.risk_factors: list[str] = []
+
+    def run(self, c: s.Condition) -> tuple[Tri, list[str]]:
+        f = self.facts
+        if isinstance(c, s.Always):
+            if not f.present:
+                return False, ["no personal data class was found in the dataset"]
+            return True, [
+                c.words or f"no threshold in this law: any exposed personal data counts ({_names(f.present)})"
+            ]
+        if isinstance(c, s.Classes):
+            hits = [k for k in c.combos if all(any(cid in f.present for cid in g) for g in k.groups)]
+            if hits:
+                return True, [f"{c.words or 'covered data exposed'}: {' ; '.join(k.text() for k in hits)}"]
+            return False, [f"{c.words or 'covered data combinations'} not exposed (looked for: "
+                           + " ; ".join(k.text() for k in c.combos) + ")"]  # fmt: skip
+        if isinstance(c, s.Headcount):
+            n = self.affected if c.scope == "jurisdiction" else f.total_affected
+            where = "in this jurisdiction" if c.scope == "jurisdiction" else "in the whole incident"
+            verdict = n >= c.min_affected
+            sign = ">=" if verdict else "<"
+            return verdict, [
+                f"{n:,} people affected {where} {sign} {c.min_affected:,}"
+                + f" ({c.words or 'headcount threshold'})"
+            ]
+        if isinstance(c, s.Malicious):
+            label = c.words or "breach caused by an unauthorised outsider"
+            if f.malicious is None:
+                return None, [f"{label}: not recorded for this incident (needs an answer)"]
+            return f.malicious, [f"{label}: {'yes' if f.malicious else 'no'}"]
+        if isinstance(c, s.Sector):
+            hit = c.sector in f.sectors
+            return hit, [
+                f"{c.words or 'sector ' + c.sector}: {'applies' if hit else 'does not apply to this company'}"
+            ]
+        if isinstance(c, s.Risk):
+            self.risk_factors.extend(c.factors)
+            return None, [
+                f"risk threshold ({c.level}): {c.words or c.level} - needs a documented risk assessment"
+            ]
+        results = [self.run(x) for x in c.items]
+        values = [v for v, _ in results]
+        if isinstance(c, s.AnyOf):
+            if True in values:
+                return True, [r for v, rs in results if v is True for r in rs]
+            if None in values:
+                return None, [r for _, rs in results for r in rs]
+            return False, [r for _, rs in results for r in rs]
+        if False in values:
+            return False, [r for v, rs in results if v is False for r in rs]
+        if all(v is True for v in values):
+            return True, [r for _, rs in results for r in rs]
+        return None, [r for _, rs in results for r in rs]
+
+
+def _earliest(*values: datetime | None) -> datetime | None:
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
+def clock_start(event: str, facts: Facts) -> tuple[datetime | None, str]:
+    """When the clock for ``event`` started, and in words why that date."""
+    if facts.role == "processor":
+        aware = _earliest(facts.vendor_detected_at, facts.aware_at)
+        aware_words = "when you (the processor) detected the breach"
+    elif facts.vendor_breach:
+        aware = _earliest(facts.vendor_notified_us_at, facts.aware_at, facts.dataset_received_at)
+        aware_words = "when the vendor told you (a controller is aware once its processor informs it)"
+    else:
+        aware = _earliest(facts.aware_at, facts.dataset_received_at)
+        aware_words = "when you became aware"
+    if event == "occurrence":
+        if facts.occurred_at:
+            return facts.occurred_at, "when the breach occurred"
+        start = _earliest(facts.vendor_detected_at, aware)
+        return start, "occurrence date unknown: counted from the earliest known date (vendor detection)"
+    if event in ("awareness", "discovery"):
+        return aware, aware_words
+    if event == "determination":
+        if facts.aware_at:
+            return facts.aware_at, "when you determined the breach occurred (recorded awareness date)"
+        return aware, "determination date not recorded: counted from " + aware_words
+    return None, "runs from the end of the risk assessment"
+
+
+def _event_date(facts: Facts, tz: ZoneInfo, now: datetime) -> date:
+    start = facts.occurred_at or _earliest(
+        facts.vendor_detected_at, facts.aware_at, facts.vendor_notified_us_at
+    )
+    return (start or now).astimezone(tz).date()
+
+
+def _duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: datetime) -> Duty:
+    tz = ZoneInfo(j.timezone)
+    ev = _Eval(facts, affected)
+    value, reasons = ev.run(r.trigger)
+    decision = None
+    if value is not False:
+        for e in r.exemptions:
+            if e.kind != "encrypted_key_safe":
+                continue
+            if facts.encrypted and facts.key_exposed is False:
+                value = False
+                reasons.append(
+                    f"exempt: {e.words} ({e.citation or r.citation}) - data encrypted, key not exposed"
+                )
+            elif facts.encrypted and facts.key_exposed is None:
+                reasons.append(f"data encrypted but key exposure unknown: exemption ({e.words}) not applied")
+            elif facts.encrypted:
+                reasons.append(
+                    f"data encrypted but the key was exposed: exemption ({e.words}) does not apply"
+                )
+        if facts.encrypted and not any(e.kind == "encrypted_key_safe" for e in r.exemptions):
+            reasons.append("data was encrypted, but this law has no encryption exemption")
+    verdict: Verdict
+    if value is True:
+        verdict = "required"
+    elif value is False:
+        verdict = "not_required"
+    else:
+        decision = facts.decision_for(r.id)
+        if decision is not None:
+            verdict = decision.verdict
+            reasons.append(f"settled by {decision.by} on {decision.at.date().isoformat()}: {decision.why}")
+        else:
+            verdict = "assessment_required"
+    pro, con = factors(facts, affected=affected)
+    pro.extend(f"consider: {x}" for x in ev.risk_factors)
+    con.extend(f"possible exemption: {e.words}" + (f" ({e.citation})" if e.citation else "")
+               for e in r.exemptions if e.kind == "judgment")  # fmt: skip
+    due: datetime | None = None
+    due_kind: str = "notice"
+    started, started_words = clock_start(r.deadline.clock, facts)
+    if r.deadline.clock == "after_assessment":
+        if decision is not None and verdict == "required":
+            started, started_words = decision.at, "when the risk assessment concluded (recorded decision)"
+        elif r.assessment_within is not None and verdict != "not_required":
+            aware, _ = clock_start("awareness", facts)
+            if aware is not None:
+                due, due_kind = clocks.add_period(aware, r.assessment_within, tz), "assessment"
+                reasons.append(
+                    f"assessment must finish within {clocks.describe(r.assessment_within)} of awareness"
+                )
+            started = None
+    if verdict != "not_required" and due is None:
+        if started is not None and r.deadline.bound is not None:
+            due = clocks.add_period(started, r.deadline.bound, tz, end_of_day=r.deadline.end_of_day)
+            basis = " (outer bound from regulator guidance)" if r.deadline.bound_basis == "guidance" else ""
+            reasons.append(f"clock: {clocks.describe(r.deadline.bound)} from {started_words}{basis}")
+        elif r.deadline.bound is None:
+            reasons.append(f"no fixed outer bound: {r.deadline.words}")
+        else:
+            reasons.append(f"clock not started yet ({started_words})")
+    return Duty(
+        id=r.id,
+        jurisdiction=j.code,
+        jurisdiction_name=j.name,
+        affected=affected,
+        recipient=r.recipient,
+        recipient_name=r.recipient_name,
+        title=r.title,
+        verdict=verdict,
+        due=due,
+        due_kind="assessment" if due_kind == "assessment" else "notice",
+        deadline_words=r.deadline.words,
+        clock=r.deadline.clock,
+        clock_started=started,
+        overdue=due is not None and due < now and verdict != "not_required",
+        reasons=tuple(reasons),
+        factors_for=tuple(pro) if verdict == "assessment_required" else (),
+        factors_against=tuple(con) if verdict == "assessment_required" else (),
+        statute=r.statute,
+        citation=r.citation,
+        confidence=r.confidence,
+        confidence_reason=r.confidence_reason,
+        sources=r.sources,
+        content=tuple(ContentRequirement(c.id, c.words) for c in r.content),
+        decision=decision,
+        duty_of=r.duty_of,
+    )
+
+
+def _vendor_duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: datetime) -> Duty:
+    """The vendor's own duty to tell us; checks whether it did so on time when dates allow."""
+    duty = _duty(j, r, facts.__class__(**{**facts.__dict__, "role": "processor"}), affected, now)
+    told = facts.vendor_notified_us_at
+    extra = []
+    if told is not None and duty.due is not None:
+        extra.append(f"the vendor told you {'on time' if told <= duty.due else 'LATE'} ({told.isoformat()})")
+    return Duty(**{**duty.__dict__, "overdue": False, "reasons": duty.reasons + tuple(extra)})
+
+
+def _sort_key(d: Duty) -> tuple[int, float, str]:
+    rank = {"required": 0, "assessment_required": 1, "not_required": 2}[d.verdict]
+    return (0 if d.due is not None and d.verdict != "not_required" else 1 + rank,
+            d.due.timestamp() if d.due else 0.0, d.id)  # fmt: skip
+
+
+def assess(facts: Facts, rules: s.RuleSet, *, now: datetime) -> Assessment:
+    """Evaluate every rule of every jurisdiction with affected people. Pure: same input, same output."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    duties: list[Duty] = []
+    vendor_duties: list[Duty] = []
+    skipped: list[Skipped] = []
+    for j in rules.jurisdictions:
+        affected = sum(n for code, n in facts.affected.items() if j.covers(code))
+        if affected <= 0:
+            continue
+        day = _event_date(facts, ZoneInfo(j.timezone), now)
+        for r in j.rules:
+            if day < r.effective_from or (r.until is not None and day > r.until):
+                when = f"in force {r.effective_from}" + (f" to {r.until}" if r.until else "")
+                skipped.append(Skipped(r.id, j.code, f"not in force on the incident date {day} ({when})"))
+            elif r.duty_of == facts.role:
+                duties.append(_duty(j, r, facts, affected, now))
+            elif r.duty_of == "processor" and facts.vendor_breach:
+                vendor_duties.append(_vendor_duty(j, r, facts, affected, now))
+            else:
+                skipped.append(Skipped(r.id, j.code, f"a duty of the {r.duty_of}, not of you ({facts.role})"))
+    recommended, not_needed, undetermined = actions_mod.recommend(facts, rules.actions)
+    return Assessment(
+        rule_set_version=rules.version,
+        assessed_at=now,
+        facts=facts,
+        duties=tuple(sorted(duties, key=_sort_key)),
+        actions=recommended,
+        not_needed=not_needed,
+        undetermined=undetermined,
+        skipped=tuple(skipped),
+        vendor_duties=tuple(sorted(vendor_duties, key=_sort_key)),
+    )

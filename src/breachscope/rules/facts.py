@@ -1,0 +1,322 @@
+"""The facts the engine decides from, and the results it returns. Plain frozen dataclasses with
+``to_dict`` so an assessment can be stored as JSON and read back unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Verdict = Literal["required", "not_required", "assessment_required"]
+Role = Literal["controller", "processor"]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class RiskDecision:
+    """A responder's recorded answer to a risk-based duty ("assessment required")."""
+
+    duty_id: str
+    verdict: Literal["required", "not_required"]
+    by: str
+    why: str
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "duty_id": self.duty_id,
+            "verdict": self.verdict,
+            "by": self.by,
+            "why": self.why,
+            "at": _iso(self.at),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RiskDecision:
+        at = _dt(d["at"])
+        assert at is not None
+        return cls(d["duty_id"], d["verdict"], d["by"], d["why"], at)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What is known about the incident. All datetimes are timezone-aware.
+
+    ``present`` / ``absent`` are data-class ids from the scan; a class in neither was not checked.
+    ``affected`` maps jurisdiction codes (``"ID"``, ``"US-CA"``, ``"DE"``) to people affected.
+    """
+
+    present: frozenset[str]
+    affected: Mapping[str, int]
+    absent: frozenset[str] = frozenset()
+    values_checked: int = 0
+    vendor_detected_at: datetime | None = None
+    vendor_notified_us_at: datetime | None = None
+    dataset_received_at: datetime | None = None
+    aware_at: datetime | None = None
+    occurred_at: datetime | None = None
+    encrypted: bool = False
+    key_exposed: bool | None = None
+    vendor_breach: bool = True
+    role: Role = "controller"
+    malicious: bool | None = None
+    sectors: frozenset[str] = frozenset()
+    decisions: tuple[RiskDecision, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in (
+            "vendor_detected_at",
+            "vendor_notified_us_at",
+            "dataset_received_at",
+            "aware_at",
+            "occurred_at",
+        ):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"Facts.{name} must be timezone-aware")
+
+    @property
+    def total_affected(self) -> int:
+        return sum(self.affected.values())
+
+    def decision_for(self, duty_id: str) -> RiskDecision | None:
+        found = [d for d in self.decisions if d.duty_id == duty_id]
+        return max(found, key=lambda d: d.at) if found else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "present": sorted(self.present),
+            "absent": sorted(self.absent),
+            "values_checked": self.values_checked,
+            "affected": dict(sorted(self.affected.items())),
+            "vendor_detected_at": _iso(self.vendor_detected_at),
+            "vendor_notified_us_at": _iso(self.vendor_notified_us_at),
+            "dataset_received_at": _iso(self.dataset_received_at),
+            "aware_at": _iso(self.aware_at),
+            "occurred_at": _iso(self.occurred_at),
+            "encrypted": self.encrypted,
+            "key_exposed": self.key_exposed,
+            "vendor_breach": self.vendor_breach,
+            "role": self.role,
+            "malicious": self.malicious,
+            "sectors": sorted(self.sectors),
+            "decisions": [d.to_dict() for d in self.decisions],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Facts:
+        return cls(
+            present=frozenset(d["present"]),
+            absent=frozenset(d.get("absent", ())),
+            values_checked=int(d.get("values_checked", 0)),
+            affected=dict(d["affected"]),
+            vendor_detected_at=_dt(d.get("vendor_detected_at")),
+            vendor_notified_us_at=_dt(d.get("vendor_notified_us_at")),
+            dataset_received_at=_dt(d.get("dataset_received_at")),
+            aware_at=_dt(d.get("aware_at")),
+            occurred_at=_dt(d.get("occurred_at")),
+            encrypted=bool(d.get("encrypted", False)),
+            key_exposed=d.get("key_exposed"),
+            vendor_breach=bool(d.get("vendor_breach", True)),
+            role=d.get("role", "controller"),
+            malicious=d.get("malicious"),
+            sectors=frozenset(d.get("sectors", ())),
+            decisions=tuple(RiskDecision.from_dict(x) for x in d.get("decisions", ())),
+        )
+
+
+@dataclass(frozen=True)
+class ContentRequirement:
+    id: str
+    words: str
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One rule evaluated for this incident. ``id`` is the rule id (stable; decisions refer to it)."""
+
+    id: str
+    jurisdiction: str
+    jurisdiction_name: str
+    affected: int
+    recipient: str
+    recipient_name: str
+    title: str
+    verdict: Verdict
+    due: datetime | None
+    #: "notice" (deadline to notify) or "assessment" (deadline to finish the risk assessment).
+    due_kind: Literal["notice", "assessment"]
+    deadline_words: str
+    clock: str
+    clock_started: datetime | None
+    overdue: bool
+    reasons: tuple[str, ...]
+    factors_for: tuple[str, ...]
+    factors_against: tuple[str, ...]
+    statute: str
+    citation: str
+    confidence: str
+    confidence_reason: str
+    sources: tuple[str, ...]
+    content: tuple[ContentRequirement, ...]
+    decision: RiskDecision | None = None
+    duty_of: str = "controller"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "jurisdiction": self.jurisdiction,
+            "jurisdiction_name": self.jurisdiction_name,
+            "affected": self.affected,
+            "recipient": self.recipient,
+            "recipient_name": self.recipient_name,
+            "title": self.title,
+            "verdict": self.verdict,
+            "due": _iso(self.due),
+            "due_kind": self.due_kind,
+            "deadline_words": self.deadline_words,
+            "clock": self.clock,
+            "clock_started": _iso(self.clock_started),
+            "overdue": self.overdue,
+            "reasons": list(self.reasons),
+            "factors_for": list(self.factors_for),
+            "factors_against": list(self.factors_against),
+            "statute": self.statute,
+            "citation": self.citation,
+            "confidence": self.confidence,
+            "confidence_reason": self.confidence_reason,
+            "sources": list(self.sources),
+            "content": [{"id": c.id, "words": c.words} for c in self.content],
+            "decision": self.decision.to_dict() if self.decision else None,
+            "duty_of": self.duty_of,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Duty:
+        return cls(
+            **{
+                **d,
+                "due": _dt(d["due"]),
+                "clock_started": _dt(d["clock_started"]),
+                "reasons": tuple(d["reasons"]),
+                "factors_for": tuple(d["factors_for"]),
+                "factors_against": tuple(d["factors_against"]),
+                "sources": tuple(d["sources"]),
+                "content": tuple(ContentRequirement(c["id"], c["words"]) for c in d["content"]),
+                "decision": RiskDecision.from_dict(d["decision"]) if d.get("decision") else None,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something recipients (or the company) should do, and the exposed classes that cause it.
+
+    ``text`` holds the recipient-facing words by language: ``text["en"]``, ``text["id"]``.
+    """
+
+    id: str
+    audience: Literal["recipients", "company"]
+    caused_by: tuple[str, ...]
+    text: Mapping[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "audience": self.audience,
+            "caused_by": list(self.caused_by),
+            "text": dict(self.text),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Action:
+        return cls(d["id"], d["audience"], tuple(d["caused_by"]), dict(d["text"]))
+
+
+@dataclass(frozen=True)
+class NotNeeded:
+    """An action that is NOT needed, with why: its trigger classes were checked and are absent."""
+
+    id: str
+    checked: tuple[str, ...]
+    values_checked: int
+    text: Mapping[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "checked": list(self.checked),
+            "values_checked": self.values_checked,
+            "text": dict(self.text),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> NotNeeded:
+        return cls(d["id"], tuple(d["checked"]), int(d["values_checked"]), dict(d["text"]))
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A rule that was looked at but does not apply (not in force, or another party's duty)."""
+
+    rule_id: str
+    jurisdiction: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    rule_set_version: str
+    assessed_at: datetime
+    facts: Facts
+    duties: tuple[Duty, ...]
+    actions: tuple[Action, ...]
+    not_needed: tuple[NotNeeded, ...]
+    undetermined: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    vendor_duties: tuple[Duty, ...] = field(default=())
+
+    def duty(self, duty_id: str) -> Duty:
+        for d in self.duties:
+            if d.id == duty_id:
+                return d
+        raise KeyError(duty_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_set_version": self.rule_set_version,
+            "assessed_at": self.assessed_at.isoformat(),
+            "facts": self.facts.to_dict(),
+            "duties": [d.to_dict() for d in self.duties],
+            "vendor_duties": [d.to_dict() for d in self.vendor_duties],
+            "actions": [a.to_dict() for a in self.actions],
+            "not_needed": [n.to_dict() for n in self.not_needed],
+            "undetermined": list(self.undetermined),
+            "skipped": [
+                {"rule_id": s.rule_id, "jurisdiction": s.jurisdiction, "why": s.why} for s in self.skipped
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Assessment:
+        at = _dt(d["assessed_at"])
+        assert at is not None
+        return cls(
+            rule_set_version=d["rule_set_version"],
+            assessed_at=at,
+            facts=Facts.from_dict(d["facts"]),
+            duties=tuple(Duty.from_dict(x) for x in d["duties"]),
+            vendor_duties=tuple(Duty.from_dict(x) for x in d.get("vendor_duties", ())),
+            actions=tuple(Action.from_dict(x) for x in d["actions"]),
+            not_needed=tuple(NotNeeded.from_dict(x) for x in d["not_needed"]),
+            undetermined=tuple(d.get("undetermined", ())),
+            skipped=tuple(Skipped(x["rule_id"], x["jurisdiction"], x["why"]) for x in d.get("skipped", ())),
+        )

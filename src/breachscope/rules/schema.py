@@ -1,0 +1,240 @@
+"""The shape of a rule file, as typed frozen dataclasses.
+
+A rule file describes one jurisdiction: its codes (ISO 3166), time zone, and a list of rules. A
+rule is one legal duty: who must tell whom, when it is triggered, by when, with what content.
+``loader.py`` turns YAML into these classes and names the file, rule and field of any error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+Recipient = Literal[
+    "authority",
+    "individuals",
+    "attorney_general",
+    "credit_agencies",
+    "controller",
+    "other_regulator",
+    "media",
+    "public",
+]
+RECIPIENTS: tuple[str, ...] = (
+    "authority",
+    "individuals",
+    "attorney_general",
+    "credit_agencies",
+    "controller",
+    "other_regulator",
+    "media",
+    "public",
+)
+
+ClockEvent = Literal["awareness", "discovery", "after_assessment", "occurrence", "determination"]
+CLOCK_EVENTS: tuple[str, ...] = ("awareness", "discovery", "after_assessment", "occurrence", "determination")
+
+Unit = Literal["hours", "days", "business_days"]
+UNITS: tuple[str, ...] = ("hours", "days", "business_days")
+
+DeadlineForm = Literal["fixed", "without_undue_delay", "as_soon_as_practicable", "immediately", "promptly"]
+DEADLINE_FORMS: tuple[str, ...] = (
+    "fixed",
+    "without_undue_delay",
+    "as_soon_as_practicable",
+    "immediately",
+    "promptly",
+)
+
+Confidence = Literal["confirmed", "unconfirmed"]
+CONFIDENCES: tuple[str, ...] = ("confirmed", "unconfirmed")
+
+DutyOf = Literal["controller", "processor"]
+DUTY_OF: tuple[str, ...] = ("controller", "processor")
+
+ExemptionKind = Literal["encrypted_key_safe", "judgment"]
+EXEMPTION_KINDS: tuple[str, ...] = ("encrypted_key_safe", "judgment")
+
+HeadcountScope = Literal["jurisdiction", "incident"]
+
+
+# --- trigger: a small tree of conditions, evaluated with three values (yes / no / unknown) -------
+
+
+@dataclass(frozen=True)
+class Combo:
+    """A data-class combination: every group must have at least one present class.
+
+    Written in a rule file as ``"person_name + government_id|payment_card"``.
+    """
+
+    groups: tuple[tuple[str, ...], ...]
+
+    def text(self) -> str:
+        return " + ".join("|".join(g) for g in self.groups)
+
+
+@dataclass(frozen=True)
+class Always:
+    """True when any personal data was exposed (no threshold in the law)."""
+
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class Classes:
+    combos: tuple[Combo, ...]
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class Headcount:
+    min_affected: int
+    scope: HeadcountScope = "jurisdiction"
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class Malicious:
+    """True when the breach was (or may have been) caused by an unauthorised outsider."""
+
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class Sector:
+    sector: str
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class Risk:
+    """A risk threshold: never decided by the engine, only by a recorded decision."""
+
+    level: str
+    words: str = ""
+    factors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class AllOf:
+    items: tuple[Condition, ...]
+    words: str = ""
+
+
+Condition = Always | Classes | Headcount | Malicious | Sector | Risk | AnyOf | AllOf
+
+
+# --- the rest of a rule ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    amount: int
+    unit: Unit
+
+
+@dataclass(frozen=True)
+class Deadline:
+    form: DeadlineForm
+    clock: ClockEvent
+    words: str
+    bound: Period | None = None
+    #: "statute" when the law states the bound; "guidance" when a regulator's guidance does.
+    bound_basis: Literal["statute", "guidance"] = "statute"
+    #: count to the end of the last local day (e.g. "3 calendar days after the day ...").
+    end_of_day: bool = False
+
+
+@dataclass(frozen=True)
+class ContentItem:
+    id: str
+    words: str
+
+
+@dataclass(frozen=True)
+class Exemption:
+    kind: ExemptionKind
+    words: str
+    citation: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    duty_of: DutyOf
+    recipient: Recipient
+    recipient_name: str
+    statute: str
+    citation: str
+    trigger: Condition
+    deadline: Deadline
+    content: tuple[ContentItem, ...]
+    effective_from: date
+    confidence: Confidence
+    sources: tuple[str, ...]
+    until: date | None = None
+    exemptions: tuple[Exemption, ...] = ()
+    assessment_within: Period | None = None
+    confidence_reason: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    code: str
+    name: str
+    codes: tuple[str, ...]
+    timezone: str
+    law: str
+    rules: tuple[Rule, ...]
+    file: str = ""
+
+    def covers(self, code: str) -> bool:
+        """Whether an affected person's jurisdiction code (``"DE"``, ``"US-CA"``) falls under this file."""
+        for pattern in self.codes:
+            if pattern.endswith("*"):
+                if code.startswith(pattern[:-1]):
+                    return True
+            elif code == pattern:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A recommended action from ``data/actions.yaml``: taken when any of ``when_any`` is exposed.
+
+    ``text`` and ``not_needed`` map language codes (``en``, ``id``) to words; ``not_needed`` may use
+    ``{classes}`` and ``{values}`` (the absent classes and the number of values checked).
+    """
+
+    id: str
+    audience: Literal["recipients", "company"]
+    when_any: tuple[str, ...]
+    text: dict[str, str]
+    not_needed: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    jurisdictions: tuple[Jurisdiction, ...]
+    #: ``sha256:<first 16 hex>`` of every rule file's name and bytes, plus the tool version.
+    version: str
+    files: tuple[str, ...] = field(default=())
+    actions: tuple[ActionSpec, ...] = field(default=())
+
+    def rule(self, rule_id: str) -> tuple[Jurisdiction, Rule]:
+        for j in self.jurisdictions:
+            for r in j.rules:
+                if r.id == rule_id:
+                    return j, r
+        raise KeyError(rule_id)
