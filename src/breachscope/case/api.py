@@ -230,6 +230,7 @@ class ExposureRecord:
     exposed_fields: list[str] = field(default_factory=list)
     country_code: str | None = None
     region_code: str | None = None
+    jurisdiction: str | None = None
     jurisdiction_source: str | None = None
     email: str | None = None
     display_name: str | None = None

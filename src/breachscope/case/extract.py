@@ -1,0 +1,212 @@
+"""From leaked record batches to exposures: one per leaked person, keyed hashes and no raw extras.
+
+Which column plays which part (the vendor's distinct id, the user id, email, name, org id, city,
+region, country) is read from the column name (``$distinct_id``, ``properties.$email``,
+``mp_country_code`` ...). Which data classes a column exposes comes from the scan
+(``ScanReport.column_classes()``), falling back to the part the column plays. A person exposes a
+class (and a field) when their value in that column is present: not null, not blank, not a
+vendor placeholder such as ``(not set)``.
+
+Kept per person: keyed hashes (HMAC under the case key) of every identifier, the exposed classes
+and fields, the resolved jurisdiction, and the values a notice quotes (email, name, city,
+region, country). Every other leaked value is dropped here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from breachscope.case.api import ExposureRecord
+from breachscope.hashing import keyed_hash
+from breachscope.scope.emails import loose_email, normalise_email, skeleton_email
+from breachscope.scope.jurisdiction import country_name, resolve
+
+#: Column-name patterns (over the normalised last path segment) for each part a column can play.
+ROLE_PATTERNS: dict[str, str] = {
+    "distinct_id": r"^(distinct_?id)$",
+    "user_id": r"^(user_?id|uid|account_?id|customer_?id|external_?id|member_?id)$",
+    "email": r"^(e_?mail|email_?address|mail|user_?email)$",
+    "name": r"^(name|full_?name|display_?name|user_?name_?full)$",
+    "first_name": r"^(first_?name|given_?name)$",
+    "last_name": r"^(last_?name|family_?name|surname)$",
+    "org_id": r"^(org_?id|organi[sz]ation_?id|tenant_?id|workspace_?id|company_?id|team_?id|account_?group)$",
+    "city": r"^(city)$",
+    "region": r"^(region|state|province|subdivision)$",
+    "country": r"^(country|country_?code|mp_country_code|geo_country)$",
+}
+_ROLE_RE = {role: re.compile(p) for role, p in ROLE_PATTERNS.items()}
+
+#: The data class a column exposes because of its part, when the scan gives none.
+ROLE_CLASSES: dict[str, str] = {
+    "distinct_id": "internal_id",
+    "user_id": "internal_id",
+    "org_id": "internal_id",
+    "email": "email",
+    "name": "person_name",
+    "first_name": "person_name",
+    "last_name": "person_name",
+    "city": "coarse_location",
+    "region": "coarse_location",
+    "country": "coarse_location",
+}
+
+PLACEHOLDERS = frozenset(
+    {"(not set)", "(none)", "(null)", "null", "none", "undefined", "n/a", "-", "$direct"}
+)
+_LIMITS = {"email": 320, "display_name": 300, "city": 200, "region": 200, "country": 200}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def normalise_column(name: str) -> str:
+    """``properties.$Email`` -> ``email``; ``mp_country_code`` stays."""
+    last = name.rsplit(".", 1)[-1].strip().lstrip("$").casefold()
+    return re.sub(r"[^0-9a-z_]+", "_", last).strip("_")
+
+
+def column_roles(columns: Iterable[str]) -> dict[str, str]:
+    """The column playing each part (first match in column order wins)."""
+    roles: dict[str, str] = {}
+    for col in columns:
+        norm = normalise_column(col)
+        for role, rx in _ROLE_RE.items():
+            if role not in roles and rx.match(norm):
+                roles[role] = col
+                break
+    return roles
+
+
+def clean(value: object, limit: int) -> str | None:
+    """A value safe to store and show: control and bidi characters removed, trimmed, cut to size."""
+    if value is None:
+        return None
+    text = _CONTROL.sub("", str(value)).strip()
+    return text[:limit] or None
+
+
+@dataclass(frozen=True)
+class ExtractPlan:
+    """What to read from a source's batches: parts, and the classes each column exposes."""
+
+    roles: Mapping[str, str]
+    column_classes: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def build(
+        cls, columns: Iterable[str], scanned: Mapping[str, frozenset[str]] | None = None
+    ) -> ExtractPlan:
+        cols = list(columns)
+        roles = column_roles(cols)
+        by_role = {col: role for role, col in roles.items()}
+        classes: dict[str, frozenset[str]] = {}
+        for col in cols:
+            found = frozenset(scanned.get(col, frozenset())) if scanned else frozenset()
+            if not found and col in by_role:
+                found = frozenset({ROLE_CLASSES[by_role[col]]})
+            if found:
+                classes[col] = found
+        return cls(roles, classes)
+
+
+def _present(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """True where a value is present: not null, not blank, not a placeholder."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        try:
+            arr = pc.cast(arr, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return pc.is_valid(arr)
+    trimmed = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
+    blank = pc.or_(pc.equal(trimmed, ""), pc.is_in(trimmed, value_set=pa.array(sorted(PLACEHOLDERS))))
+    return pc.fill_null(pc.and_(pc.is_valid(arr), pc.invert(blank)), False)
+
+
+def _strings(batch: pa.RecordBatch, column: str | None) -> list[str | None]:
+    if column is None or column not in batch.schema.names:
+        return [None] * batch.num_rows
+    arr = batch.column(column)
+    if not pa.types.is_string(arr.type):
+        try:
+            arr = pc.cast(arr, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return [None if v is None else str(v) for v in arr.to_pylist()]
+    present = _present(arr)
+    out: list[str | None] = pc.if_else(present, arr, pa.scalar(None, pa.string())).to_pylist()
+    return out
+
+
+def extract_batch(
+    key: bytes, plan: ExtractPlan, batch: pa.RecordBatch, *, row_key_prefix: str, offset: int = 0
+) -> Iterator[ExposureRecord]:
+    """One :class:`ExposureRecord` per row of ``batch`` (rows with no data at all are skipped)."""
+    cols = [c for c in plan.column_classes if c in batch.schema.names]
+    masks: pa.Array = pa.array([0] * batch.num_rows, pa.int64())
+    for bit, col in enumerate(cols):
+        present = _present(batch.column(col))
+        masks = pc.bit_wise_or(masks, pc.if_else(present, 1 << bit, 0))
+    mask_list = masks.to_pylist()
+    values = {role: _strings(batch, plan.roles.get(role)) for role in ROLE_PATTERNS}
+    decoded: dict[int, tuple[list[str], list[str]]] = {}
+    for i, mask in enumerate(mask_list):
+        if not mask:
+            continue
+        if mask not in decoded:
+            chosen = [c for b, c in enumerate(cols) if mask >> b & 1]
+            decoded[mask] = (sorted({k for c in chosen for k in plan.column_classes[c]}), sorted(chosen))
+        classes, fields = decoded[mask]
+        yield _record(
+            key,
+            {role: vals[i] for role, vals in values.items()},
+            classes,
+            fields,
+            f"{row_key_prefix}:{offset + i}",
+        )
+
+
+def _h(key: bytes, value: str | None) -> str | None:
+    return keyed_hash(key, value) if value is not None else None
+
+
+def _record(
+    key: bytes, v: Mapping[str, str | None], classes: list[str], fields: list[str], row_key: str
+) -> ExposureRecord:
+    distinct_id = v["distinct_id"].strip() if v["distinct_id"] else None
+    user_id = v["user_id"].strip() if v["user_id"] else None
+    norm = normalise_email(v["email"])
+    if distinct_id:
+        kind, ident = "distinct_id", distinct_id
+    elif user_id:
+        kind, ident = "user_id", user_id
+    elif norm:
+        kind, ident = "email", norm
+    else:
+        kind, ident = "row", row_key
+    where = resolve(v["country"], v["region"])
+    name = v["name"] or " ".join(p for p in (v["first_name"], v["last_name"]) if p) or None
+    country_display = v["country"]
+    if where.country and v["country"] and len(v["country"].strip()) <= 3:
+        country_display = country_name(where.country) or v["country"]
+    return ExposureRecord(
+        person_key_hash=keyed_hash(key, f"{kind}:{ident}"),
+        person_key_kind=kind,
+        distinct_id_hash=_h(key, distinct_id),
+        user_id_hash=_h(key, user_id),
+        email_hash=_h(key, norm),
+        email_loose_hash=_h(key, loose_email(norm)),
+        email_skeleton_hash=_h(key, skeleton_email(norm)),
+        org_id_hash=_h(key, v["org_id"].strip() if v["org_id"] else None),
+        exposed_classes=classes,
+        exposed_fields=fields,
+        country_code=where.country,
+        region_code=where.region,
+        jurisdiction=where.code,
+        jurisdiction_source=where.source,
+        email=clean(v["email"], _LIMITS["email"]),
+        display_name=clean(name, _LIMITS["display_name"]),
+        city=clean(v["city"], _LIMITS["city"]),
+        region=clean(v["region"], _LIMITS["region"]),
+        country=clean(country_display, _LIMITS["country"]),
+    )

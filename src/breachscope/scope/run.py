@@ -1,0 +1,194 @@
+"""``scope``: match a case's leaked people to the directory and store who is affected.
+
+Reads the exposures' keyed hashes from the case, loads the directory into DuckDB, matches and
+rolls up there (see :mod:`breachscope.scope.matching`), then writes back to the case only what
+later stages need: the accounts concerned (affected users, admins of affected orgs, accounts in
+review items), the matches, each person's jurisdiction, and a summary. Re-running replaces the
+previous scope of the incident.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from breachscope.case import api
+from breachscope.case.db import session_scope
+from breachscope.case.models import Account, Exposure, Match, ScopeRun
+from breachscope.clock import Clock, SystemClock
+from breachscope.progress import NullProgress, Progress
+from breachscope.scope import matching
+from breachscope.scope.directory import DEFAULT_ADMIN_ROLES, DirectorySource, load_directory
+from breachscope.scope.jurisdiction import DIRECTORY_COUNTRY, resolve_country
+from breachscope.scope.recipients import jurisdiction_counts
+
+_BATCH = 20_000
+_EXPOSURES = cast(Table, Exposure.__table__)
+_SET_JURISDICTION = (
+    update(_EXPOSURES)
+    .where(_EXPOSURES.c.id == bindparam("b_id"))
+    .values(jurisdiction=bindparam("jurisdiction"), jurisdiction_source=bindparam("jurisdiction_source"))
+)
+
+
+@dataclass(frozen=True)
+class ScopeSettings:
+    admin_roles: tuple[str, ...] = DEFAULT_ADMIN_ROLES
+    memory_limit: str = "1GB"  # DuckDB spills to temp_directory beyond this
+    threads: int = 2
+    temp_directory: Path | None = None
+
+
+def connect_duckdb(settings: ScopeSettings, tmp: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET memory_limit = '{settings.memory_limit}'")
+    con.execute(f"SET threads = {int(settings.threads)}")
+    con.execute(f"SET temp_directory = '{str(settings.temp_directory or tmp).replace(chr(39), '')}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _load_leak(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, progress: Progress) -> int:
+    matching.create_leak_table(con)
+    names = [name for name, _ in matching.LEAK_COLUMNS]
+    cols = [Exposure.id] + [getattr(Exposure, n) for n in names[1:]]
+    stmt = select(*cols).where(Exposure.incident_id == incident_id).execution_options(yield_per=_BATCH)
+    total = api.count_exposures(session, incident_id)
+    progress.start("Loading leaked people", total=total)
+    result = session.execute(stmt)
+    for rows in result.partitions():
+        arrays = [pa.array([r[i] for r in rows]) for i in range(len(names))]
+        batch = pa.Table.from_arrays(arrays, names=names)
+        con.register("leak_batch", batch)
+        con.execute("INSERT INTO leak SELECT * FROM leak_batch")
+        con.unregister("leak_batch")
+        progress.advance(len(rows))
+    progress.finish()
+    return total
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[list[dict[str, Any]]]:
+    reader = con.sql(sql).to_arrow_reader(_BATCH)
+    assert reader is not None
+    for batch in reader:
+        yield batch.to_pylist()
+
+
+def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, progress: Progress) -> None:
+    """Replace the incident's accounts and matches with this run's; fill directory jurisdictions."""
+    session.execute(delete(Match).where(Match.incident_id == incident_id))
+    session.execute(delete(Account).where(Account.incident_id == incident_id))
+    session.execute(
+        update(Exposure)
+        .where(Exposure.incident_id == incident_id, Exposure.jurisdiction_source == DIRECTORY_COUNTRY)
+        .values(jurisdiction=None, jurisdiction_source=None)
+    )
+    progress.start("Storing accounts")
+    for rows in _fetch(con, "SELECT * FROM affected_accounts"):
+        for row in rows:
+            row["incident_id"] = incident_id
+            row["country_code"] = resolve_country(row["country"])
+        session.execute(insert(Account), rows)
+        progress.advance(len(rows))
+    ids = dict(
+        session.execute(select(Account.user_id, Account.id).where(Account.incident_id == incident_id)).all()
+    )
+    progress.start("Storing matches")
+    for rows in _fetch(con, "SELECT * FROM result ORDER BY exposure_id"):
+        out = [
+            {
+                "incident_id": incident_id,
+                "exposure_id": r["exposure_id"],
+                "account_id": ids.get(r["user_id"]) if r["user_id"] is not None else None,
+                "org_id": r["org_id"],
+                "key": r["key"],
+                "strength": r["strength"],
+                "ambiguous": r["ambiguous"],
+            }
+            for r in rows
+        ]
+        session.execute(insert(Match), out)
+        progress.advance(len(rows))
+    # People whose leaked record had no usable location: their account's directory country.
+    progress.start("Resolving jurisdictions")
+    sql = (
+        "SELECT r.exposure_id AS id, d.country FROM result r JOIN dir d USING (user_id) "
+        "WHERE NOT r.ambiguous AND d.country IS NOT NULL"
+    )
+    located = {
+        e
+        for (e,) in session.execute(
+            select(Exposure.id).where(Exposure.incident_id == incident_id, Exposure.jurisdiction.is_not(None))
+        )
+    }
+    for rows in _fetch(con, sql):
+        updates = [
+            {"b_id": r["id"], "jurisdiction": code, "jurisdiction_source": DIRECTORY_COUNTRY}
+            for r in rows
+            if r["id"] not in located and (code := resolve_country(r["country"])) is not None
+        ]
+        if updates:
+            session.connection().execute(_SET_JURISDICTION, updates)
+        progress.advance(len(rows))
+    progress.finish()
+
+
+def run_scope(
+    engine: Engine,
+    incident_id: int,
+    directory: DirectorySource,
+    *,
+    settings: ScopeSettings | None = None,
+    progress: Progress | None = None,
+    clock: Clock | None = None,
+    author: str = api.DEFAULT_AUTHOR,
+) -> dict[str, Any]:
+    """Match, roll up and store; returns the summary that is also stored in ``scope_runs``."""
+    settings = settings or ScopeSettings()
+    progress = progress or NullProgress()
+    clock = clock or SystemClock()
+    with tempfile.TemporaryDirectory(prefix="breachscope-scope-") as tmp, session_scope(engine) as session:
+        key = api.case_key(session, incident_id)
+        con = connect_duckdb(settings, Path(tmp))
+        try:
+            _load_leak(con, session, incident_id, progress)
+            load_directory(con, directory, progress=progress)
+            progress.start("Matching")
+            matching.prepare_directory(con, key, settings.admin_roles)
+            matching.match(con)
+            matching.rollup(con)
+            counts = matching.summary_counts(con)
+            keys = matching.key_counts(con)
+            progress.finish()
+            _store(con, session, incident_id, progress)
+        finally:
+            con.close()
+        session.flush()
+        juris = jurisdiction_counts(session, incident_id)
+        summary: dict[str, Any] = {
+            **counts,
+            "matched_by_key": keys,
+            "jurisdictions": juris,
+            "directory": directory.describe(),
+            "admin_roles": list(settings.admin_roles),
+        }
+        described = directory.describe()
+        session.add(ScopeRun(incident_id=incident_id, at=clock.now(), directory=described, summary=summary))
+        api.add_timeline_event(
+            session,
+            incident_id,
+            f"Scope: {counts['affected_users']:,} affected users in {counts['affected_orgs']:,} orgs, "
+            f"{counts['admins']:,} admins, {counts['unmatched_people']:,} unmatched leaked people",
+            author=author,
+            kind="scope",
+            clock=clock,
+        )
+    return summary
