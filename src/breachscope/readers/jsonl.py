@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.json as pajson
@@ -23,10 +23,11 @@ from breachscope.readers.sniff import detect_encoding
 from breachscope.readers.stream import MiB, Utf8Stream
 from breachscope.readers.table import ReadContext, Reader, records_to_batch
 
-BLOCK_BYTES = 16 * MiB
+BLOCK_BYTES = 16 * MiB  # lines read per block
+PARSE_BLOCK = 2 * MiB  # pyarrow's parallel parse unit
 
 
-def _lines(stream: Utf8Stream, block_bytes: int) -> Iterator[tuple[int, bytes]]:
+def _lines(stream: IO[bytes] | Utf8Stream, block_bytes: int) -> Iterator[tuple[int, bytes]]:
     """Blocks of whole lines with the 1-based number of each block's first line."""
     line = 1
     pending = b""
@@ -45,17 +46,26 @@ def _lines(stream: Utf8Stream, block_bytes: int) -> Iterator[tuple[int, bytes]]:
         line += block.count(b"\n")
 
 
+def _fast(block: bytes) -> pa.Table | None:
+    """pyarrow's parser over the block, or None if it refuses (the slow path takes over)."""
+    size = PARSE_BLOCK
+    while True:
+        try:
+            options = pajson.ReadOptions(use_threads=True, block_size=size)
+            return pajson.read_json(io.BytesIO(block), read_options=options)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            if "straddling" in str(exc) and size <= len(block):
+                size = len(block) + 1  # a line longer than the parse block
+                continue
+            return None
+
+
 def parse_block(block: bytes, first_line: int, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
     """One block of JSON lines to batches; slow, line-by-line path only when pyarrow refuses."""
-    try:
-        table = pajson.read_json(
-            io.BytesIO(block),
-            read_options=pajson.ReadOptions(use_threads=True, block_size=max(MiB, len(block) + 1)),
-        )
+    table = _fast(block)
+    if table is not None:
         yield from table.combine_chunks().to_batches()
         return
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
     records: list[dict[str, Any]] = []
     for offset, raw in enumerate(block.split(b"\n")):
         text = raw.strip()
@@ -63,7 +73,13 @@ def parse_block(block: bytes, first_line: int, ctx: ReadContext) -> Iterator[pa.
             continue
         line = first_line + offset
         try:
-            value = json.loads(text)
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError:
+            decoded = text.decode("utf-8", errors="replace")
+            bad = decoded.count("\ufffd") - text.count("\ufffd".encode())
+            ctx.log.add("invalid_utf8", f"{bad} invalid byte sequence(s) replaced by U+FFFD", line=line)
+        try:
+            value = json.loads(decoded)
         except ValueError as exc:
             reason = getattr(exc, "msg", "not JSON")
             ctx.log.add("malformed_json", f"line is not valid JSON ({reason}); skipped", line=line)
@@ -87,7 +103,12 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
     def on_bad(line: int, count: int) -> None:
         ctx.log.add("invalid_utf8", f"{count} invalid byte sequence(s) replaced by U+FFFD", line=line)
 
-    with Utf8Stream(inp.open(ctx.on_bytes), detect_encoding(head), on_bad) as text:
+    encoding = detect_encoding(head)
+    # UTF-8 (the JSON norm) is read as is: invalid bytes make pyarrow refuse the block, and the
+    # slow path then replaces and reports them line by line. Other encodings are transcoded.
+    stream = inp.open(ctx.on_bytes)
+    text = stream if encoding == "utf-8" else Utf8Stream(stream, encoding, on_bad)
+    with text:
         for first_line, block in _lines(text, BLOCK_BYTES):
             yield from parse_block(block, first_line, ctx)
 
