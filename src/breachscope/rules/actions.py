@@ -19,6 +19,10 @@ def lower_name(class_id: str) -> str:
     return name if name[1:2].isupper() else name[:1].lower() + name[1:]
 
 
+def join_or(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
 def recommend(
     facts: Facts, specs: tuple[ActionSpec, ...]
 ) -> tuple[tuple[Action, ...], tuple[NotNeeded, ...], tuple[str, ...]]:
@@ -31,7 +35,7 @@ def recommend(
         if caused_by:
             actions.append(Action(spec.id, spec.audience, caused_by, dict(spec.text)))
         elif all(c in facts.absent for c in spec.when_any):
-            names = ", ".join(lower_name(c) for c in spec.when_any)
+            names = join_or([lower_name(c) for c in spec.when_any])
             values = f"{facts.values_checked:,}"
             text = {
                 lang: words.format(classes=names, values=values) for lang, words in spec.not_needed.items()

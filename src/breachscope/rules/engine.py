@@ -235,7 +235,7 @@ def assess(facts: Facts, rules: s.RuleSet, *, now: datetime) -> Assessment:
     vendor_duties: list[Duty] = []
     skipped: list[Skipped] = []
     for j in rules.jurisdictions:
-        affected = sum(n for code, n in facts.affected.items() if j.covers(code))
+        affected = j.affected(facts.affected)
         if affected <= 0:
             continue
         day = _event_date(facts, ZoneInfo(j.timezone), now)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from breachscope.rules.schema import distinct_total
+
 Verdict = Literal["required", "not_required", "assessment_required"]
 Role = Literal["controller", "processor"]
 
@@ -85,7 +87,7 @@ class Facts:
 
     @property
     def total_affected(self) -> int:
-        return sum(self.affected.values())
+        return distinct_total(self.affected)
 
     def decision_for(self, duty_id: str) -> RiskDecision | None:
         found = [d for d in self.decisions if d.duty_id == duty_id]

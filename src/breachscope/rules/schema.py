@@ -7,6 +7,7 @@ rule is one legal duty: who must tell whom, when it is triggered, by when, with 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -57,6 +58,11 @@ ExemptionKind = Literal["encrypted_key_safe", "judgment"]
 EXEMPTION_KINDS: tuple[str, ...] = ("encrypted_key_safe", "judgment")
 
 HeadcountScope = Literal["jurisdiction", "incident"]
+
+
+def distinct_total(counts: Mapping[str, int]) -> int:
+    """Sum of counts keyed by ISO code, not counting a subdivision twice when its country is there."""
+    return sum(n for code, n in counts.items() if not ("-" in code and code.split("-", 1)[0] in counts))
 
 
 # --- trigger: a small tree of conditions, evaluated with three values (yes / no / unknown) -------
@@ -197,6 +203,11 @@ class Jurisdiction:
     law: str
     rules: tuple[Rule, ...]
     file: str = ""
+
+    def affected(self, counts: Mapping[str, int]) -> int:
+        """People covered by this file. A subdivision count ("US-CA") is part of its country's
+        ("US"), so it is only added when the country itself is not counted."""
+        return distinct_total({code: n for code, n in counts.items() if self.covers(code)})
 
     def covers(self, code: str) -> bool:
         """Whether an affected person's jurisdiction code (``"DE"``, ``"US-CA"``) falls under this file."""

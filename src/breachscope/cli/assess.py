@@ -1,0 +1,273 @@
+"""``breachscope assess``: legal duties and recommended actions for an incident."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from breachscope.errors import BreachscopeError, InputError
+from breachscope.rules import report
+from breachscope.rules.facts import Assessment
+from breachscope.rules.loader import DATA_DIR, load_rules
+
+_VERDICT_STYLE = {"required": "bold red", "assessment_required": "yellow", "not_required": "dim"}
+
+
+def _now(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"--now {value!r} is not an ISO date-time", "e.g. 2025-11-27T09:00:00+00:00"
+        ) from None
+    if parsed.tzinfo is None:
+        raise InputError("--now needs a time zone", "e.g. 2025-11-27T09:00:00+00:00")
+    return parsed
+
+
+def _tri(value: str | None) -> bool | None:
+    return None if value is None else value == "yes"
+
+
+def print_assessment(console: Console, a: Assessment, assessment_id: int | None) -> None:
+    now = a.assessed_at
+    table = Table(title=f"Duties - assessment {assessment_id} (rules {a.rule_set_version})", show_lines=False)
+    for col in ("due", "where", "recipient", "verdict", "rule", "citation", "conf."):
+        table.add_column(col, overflow="fold")
+    for d in a.duties:
+        due = report.due_text(d, now)
+        table.add_row(
+            f"[bold white on red]{due}[/]" if d.overdue else due,
+            f"{d.jurisdiction} ({d.affected:,})",
+            d.recipient_name,
+            f"[{_VERDICT_STYLE[d.verdict]}]{report.VERDICT_WORDS[d.verdict]}[/]",
+            d.id,
+            f"{d.statute}, {d.citation}",
+            d.confidence,
+        )
+    console.print(table)
+    pending = [d for d in a.duties if d.verdict == "assessment_required"]
+    for d in pending:
+        console.print(f"[yellow]{d.id}[/] needs a risk decision: " + "; ".join(d.reasons[:1]))
+        for x in d.factors_for:
+            console.print(f"    [red]+[/] {x}")
+        for x in d.factors_against:
+            console.print(f"    [green]-[/] {x}")
+    if pending:
+        console.print(
+            "  settle one with: --decide DUTY_ID --verdict required|not_required --by NAME --why TEXT"
+        )
+    actions = Table(title="Recommended actions")
+    for col in ("action", "for", "caused by", "what to do"):
+        actions.add_column(col, overflow="fold")
+    for act in a.actions:
+        actions.add_row(act.id, act.audience, ", ".join(act.caused_by), act.text["en"])
+    console.print(actions)
+    if a.not_needed:
+        console.print("[bold green]Not needed:[/]")
+        for n in a.not_needed:
+            console.print(f"  [green]-[/] {n.text['en']}")
+    if a.undetermined:
+        console.print("[yellow]Cannot say (classes not checked by the scan):[/] " + ", ".join(a.undetermined))
+    if not a.facts.affected:
+        console.print(
+            "[yellow]No affected people per jurisdiction in the case: run `breachscope scope` first.[/]"
+        )
+    unknown = a.facts.affected.get("ZZ", 0)
+    if unknown:
+        console.print(
+            f"[yellow]{unknown:,} people have no known location and are in no jurisdiction's count.[/]"
+        )
+
+
+@click.group(name="assess", invoke_without_command=True)
+@click.option(
+    "--incident", "incident_id", type=int, help="Incident id to assess (see `breachscope case list`)."
+)
+@click.option(
+    "--db", "db_url", help="Case database URL (default: $BREACHSCOPE_DB, else sqlite:///breachscope.db)."
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the assessment as JSON here.",
+)
+@click.option(
+    "--markdown",
+    "md_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the assessment as Markdown here.",
+)
+@click.option(
+    "--decide", "decide", metavar="DUTY_ID", help="Record a risk decision for this duty (rule id) first."
+)
+@click.option(
+    "--verdict", type=click.Choice(["required", "not_required"]), help="The decided verdict (with --decide)."
+)
+@click.option("--by", "by", help="Who decided (with --decide).")
+@click.option("--why", "why", help="Why, in plain words (with --decide).")
+@click.option(
+    "--encrypted",
+    type=click.Choice(["yes", "no"]),
+    help="Was the leaked data encrypted? (kept for later runs)",
+)
+@click.option(
+    "--key-exposed",
+    type=click.Choice(["yes", "no"]),
+    help="Was the encryption key exposed too? (kept for later runs)",
+)
+@click.option(
+    "--malicious",
+    type=click.Choice(["yes", "no"]),
+    help="Was the breach caused by an unauthorised outsider? (kept)",
+)
+@click.option(
+    "--role",
+    type=click.Choice(["controller", "processor"]),
+    help="Your role for this data (default controller; kept).",
+)
+@click.option(
+    "--vendor-breach/--own-breach",
+    default=None,
+    help="Whether a vendor (processor) was the breached party (default: vendor).",
+)
+@click.option(
+    "--sector", "sectors", multiple=True, help="A regulated sector you are in, e.g. hipaa (repeatable; kept)."
+)
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of rule files (default: the bundled rules).",
+)
+@click.option("--now", "now_text", help="Assess as of this ISO date-time (default: now).")
+@click.pass_context
+def command(ctx: click.Context, incident_id: int | None, db_url: str | None, json_path: Path | None,
+            md_path: Path | None, decide: str | None, verdict: str | None, by: str | None, why: str | None,
+            encrypted: str | None, key_exposed: str | None, malicious: str | None, role: str | None,
+            vendor_breach: bool | None, sectors: tuple[str, ...], rules_dir: Path | None,
+            now_text: str | None) -> None:  # fmt: skip
+    """Which laws require notifying whom by when, and what people should (and need not) do.
+
+    Reads the incident's stored scan(s), scope (people per jurisdiction) and dates, evaluates every
+    rule file, stores the assessment with the rule-set version, and prints duties sorted by due
+    time (overdue highlighted), then recommended actions and the actions NOT needed.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if incident_id is None:
+        raise InputError("which incident?", "breachscope assess --incident ID (see `breachscope case list`)")
+    from breachscope.case.db import open_case_db, session_scope
+    from breachscope.rules import store
+    from breachscope.rules.case_facts import Circumstances, run_assessment
+
+    now = _now(now_text)
+    rules = load_rules(rules_dir or DATA_DIR)
+    circumstances = Circumstances(
+        encrypted=_tri(encrypted),
+        key_exposed=_tri(key_exposed),
+        vendor_breach=vendor_breach,
+        role=cast(Any, role),
+        malicious=_tri(malicious),
+        sectors=sectors or None,
+    )
+    engine = open_case_db(db_url)
+    try:
+        with session_scope(engine) as session:
+            if decide:
+                if not (verdict and by and why):
+                    raise InputError("--decide needs --verdict, --by and --why")
+                try:
+                    rules.rule(decide)
+                except KeyError:
+                    raise InputError(
+                        f"no rule {decide!r}", "use a duty id from the table (the rule column)"
+                    ) from None
+                store.record_decision(
+                    session, incident_id, decide, cast(Any, verdict), by=by, why=why, at=now
+                )
+            assessment_id, assessment = run_assessment(
+                session, incident_id, rules, now=now, circumstances=circumstances
+            )
+    finally:
+        engine.dispose()
+    print_assessment(Console(), assessment, assessment_id)
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"assessment_id": assessment_id, **assessment.to_dict()}
+        json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if md_path:
+        md_path.parent.mkdir(parents=True, exist_ok=True)
+        md_path.write_text(report.to_markdown(assessment, assessment_id=assessment_id), encoding="utf-8")
+
+
+@command.command("rules")
+@click.option("--check", is_flag=True, help="Only validate the rule files; exit non-zero on the first error.")
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of rule files (default: the bundled rules).",
+)
+def rules_command(check: bool, rules_dir: Path | None) -> None:
+    """List (or just validate) the rule files: jurisdictions, rules, deadlines and confidence."""
+    rules = load_rules(rules_dir or DATA_DIR)
+    count = sum(len(j.rules) for j in rules.jurisdictions)
+    if check:
+        click.echo(f"ok: {len(rules.jurisdictions)} rule files, {count} rules, {len(rules.actions)} actions "
+                   f"(rule set {rules.version})")  # fmt: skip
+        return
+    table = Table(title=f"{len(rules.jurisdictions)} jurisdictions, {count} rules ({rules.version})")
+    for col in ("rule", "where", "recipient", "deadline", "clock", "in force", "conf.", "citation"):
+        table.add_column(col, overflow="fold")
+    for j in rules.jurisdictions:
+        for r in j.rules:
+            bound = (
+                f"{r.deadline.bound.amount} {r.deadline.bound.unit}" if r.deadline.bound else r.deadline.form
+            )
+            span = f"{r.effective_from}" + (f" - {r.until}" if r.until else " -")
+            table.add_row(r.id, j.code, r.recipient, bound, r.deadline.clock, span, r.confidence, r.citation)
+    Console().print(table)
+
+
+@command.command("history")
+@click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
+@click.option("--db", "db_url", help="Case database URL (default: $BREACHSCOPE_DB).")
+@click.option(
+    "--show", "show_id", type=int, help="Print this stored assessment in full, exactly as it was made."
+)
+def history_command(incident_id: int, db_url: str | None, show_id: int | None) -> None:
+    """List the stored assessments of an incident (each with the rule-set version it used)."""
+    from breachscope.case.db import open_case_db, session_scope
+    from breachscope.rules import store
+
+    engine = open_case_db(db_url)
+    try:
+        with session_scope(engine) as session:
+            if show_id is not None:
+                stored = store.load_assessment(session, show_id)
+                if stored.incident_id != incident_id:
+                    raise BreachscopeError(f"assessment {show_id} belongs to incident {stored.incident_id}")
+                print_assessment(Console(), stored.assessment, stored.id)
+                return
+            rows = store.list_assessments(session, incident_id)
+    finally:
+        engine.dispose()
+    table = Table(title=f"Assessments of incident {incident_id}")
+    for col in ("id", "at", "rule set", "required", "need decision"):
+        table.add_column(col)
+    for s in rows:
+        a = s.assessment
+        table.add_row(str(s.id), a.assessed_at.isoformat(timespec="seconds"), a.rule_set_version,
+                      str(sum(d.verdict == "required" for d in a.duties)),
+                      str(sum(d.verdict == "assessment_required" for d in a.duties)))  # fmt: skip
+    Console().print(table)

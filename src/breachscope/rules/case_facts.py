@@ -1,0 +1,152 @@
+"""Build :class:`Facts` from the case database, run the engine, store the snapshot.
+
+``facts_from_case`` reads only what earlier stages stored: each dataset's scan report (class
+statuses), the scope's jurisdiction counts and the incident dates. Facts the case does not hold
+(encryption, malicious actor, the company's role, sectors) come from :class:`Circumstances`; when
+one is not given, the value recorded in the latest stored assessment is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from breachscope.case import api
+from breachscope.case.models import Exposure
+from breachscope.rules import store
+from breachscope.rules.engine import assess
+from breachscope.rules.facts import Assessment, Facts, Role
+from breachscope.rules.schema import RuleSet
+
+#: Keys a scan report may use for "how many values were checked", tried in order.
+_VALUE_KEYS = ("values_checked", "values_scanned", "values", "cells", "checked")
+
+
+@dataclass(frozen=True)
+class Circumstances:
+    """Facts about the incident that are not in the scan or the scope. ``None`` = keep the last."""
+
+    encrypted: bool | None = None
+    key_exposed: bool | None = None
+    vendor_breach: bool | None = None
+    role: Role | None = None
+    malicious: bool | None = None
+    sectors: tuple[str, ...] | None = None
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Mapping):
+        for key in _VALUE_KEYS:
+            if key in value:
+                return _count(value[key])
+    return 0
+
+
+def classes_from_scans(scans: Iterable[Mapping[str, Any] | None]) -> tuple[set[str], set[str], int]:
+    """(present, absent, values checked) over stored scan reports.
+
+    Present in any dataset wins; absent only if every scanned dataset says absent.
+    """
+    present: set[str] = set()
+    absent: set[str] | None = None
+    values = 0
+    for scan in scans:
+        if not isinstance(scan, Mapping):
+            continue
+        classes = scan.get("classes")
+        if not isinstance(classes, Mapping):
+            continue
+        here_absent: set[str] = set()
+        for cid, info in classes.items():
+            status = info.get("status") if isinstance(info, Mapping) else info
+            if status == "present":
+                present.add(str(cid))
+            elif status == "absent":
+                here_absent.add(str(cid))
+        absent = here_absent if absent is None else absent & here_absent
+        values += _count(scan.get("totals")) or _count(scan)
+    return present, (absent or set()) - present, values
+
+
+def _exposed_classes(session: Session, incident_id: int) -> set[str]:
+    out: set[str] = set()
+    stmt = select(Exposure.exposed_classes).where(Exposure.incident_id == incident_id)
+    for (classes,) in session.execute(stmt):
+        out.update(classes or ())
+    return out
+
+
+def _jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
+    from breachscope.scope import jurisdiction_counts
+
+    return jurisdiction_counts(session, incident_id)
+
+
+def facts_from_case(session: Session, incident_id: int, circumstances: Circumstances | None = None) -> Facts:
+    """The engine's facts for an incident, from the stored scans, scope and dates."""
+    incident = api.get_incident(session, incident_id)
+    present, absent, values = classes_from_scans(d.scan_json for d in api.list_datasets(session, incident_id))
+    if not present and not absent:
+        present = _exposed_classes(session, incident_id)  # no scan report: what the people show
+    counts = {k: v for k, v in _jurisdiction_counts(session, incident_id).items() if v > 0}
+    previous = store.latest_assessment(session, incident_id)
+    base = previous.assessment.facts if previous else None
+    c = circumstances or Circumstances()
+
+    def pick(name: str, default: Any) -> Any:
+        value = getattr(c, name)
+        if value is not None:
+            return value
+        return getattr(base, name) if base is not None else default
+
+    return Facts(
+        present=frozenset(present),
+        absent=frozenset(absent),
+        values_checked=values,
+        affected=counts,
+        vendor_detected_at=incident.vendor_detected_at,
+        vendor_notified_us_at=incident.vendor_notified_us_at,
+        dataset_received_at=incident.dataset_received_at,
+        aware_at=incident.aware_at,
+        encrypted=pick("encrypted", False),
+        key_exposed=pick("key_exposed", None),
+        vendor_breach=pick("vendor_breach", True),
+        role=pick("role", "controller"),
+        malicious=pick("malicious", None),
+        sectors=frozenset(pick("sectors", ())),
+        decisions=store.decisions(session, incident_id),
+    )
+
+
+def run_assessment(
+    session: Session,
+    incident_id: int,
+    rules: RuleSet,
+    *,
+    now: datetime,
+    circumstances: Circumstances | None = None,
+) -> tuple[int, Assessment]:
+    """Assess the incident from the case and store the snapshot; return (assessment id, assessment)."""
+    facts = facts_from_case(session, incident_id, circumstances)
+    assessment = assess(facts, rules, now=now)
+    assessment_id = store.save_assessment(session, incident_id, assessment)
+    required = sum(d.verdict == "required" for d in assessment.duties)
+    pending = sum(d.verdict == "assessment_required" for d in assessment.duties)
+    api.add_timeline_event(
+        session,
+        incident_id,
+        f"Assessment {assessment_id}: {required} duties required, {pending} need a risk decision "
+        f"(rules {rules.version})",
+        kind="assess",
+        at=now,
+    )
+    return assessment_id, assessment

@@ -1,0 +1,98 @@
+"""Render an assessment as Markdown (the JSON export is ``Assessment.to_dict()``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from breachscope.rules.facts import Assessment, Duty
+
+VERDICT_WORDS = {
+    "required": "REQUIRED",
+    "not_required": "not required",
+    "assessment_required": "needs a risk decision",
+}
+
+
+def relative(due: datetime, now: datetime) -> str:
+    """'in 2d 3h' or 'OVERDUE by 5h'."""
+    delta = due - now
+    late = delta < timedelta(0)
+    secs = int(abs(delta).total_seconds())
+    days, rest = divmod(secs, 86400)
+    hours, rest = divmod(rest, 3600)
+    text = f"{days}d {hours}h" if days else f"{hours}h {rest // 60}m"
+    return f"OVERDUE by {text}" if late else f"in {text}"
+
+
+def due_text(d: Duty, now: datetime) -> str:
+    if d.verdict == "not_required":
+        return "-"
+    if d.due is None:
+        return d.deadline_words
+    label = "assess by " if d.due_kind == "assessment" else ""
+    return f"{label}{d.due.strftime('%Y-%m-%d %H:%M %Z')} ({relative(d.due, now)})"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(a: Assessment, *, assessment_id: int | None = None) -> str:
+    now = a.assessed_at
+    f = a.facts
+    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(f.affected.items()))
+    lines = [
+        f"# Assessment{f' {assessment_id}' if assessment_id is not None else ''}",
+        "",
+        f"- assessed at: {now.isoformat()}",
+        f"- rule set: `{a.rule_set_version}`",
+        f"- exposed classes: {', '.join(sorted(f.present)) or 'none'}",
+        f"- checked and absent: {', '.join(sorted(f.absent)) or 'none'}"
+        + (f" (over {f.values_checked:,} values)" if f.values_checked else ""),
+        f"- affected by jurisdiction: {counts or 'none'}",
+        "",
+        "## Duties (by due time)",
+        "",
+        "| due | jurisdiction | recipient | verdict | rule | citation | confidence |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for d in a.duties:
+        due = due_text(d, now)
+        if d.overdue:
+            due = f"**{due}**"
+        lines.append(
+            f"| {_md(due)} | {d.jurisdiction} ({d.affected:,}) | {_md(d.recipient_name)} | "
+            f"{VERDICT_WORDS[d.verdict]} | `{d.id}` | {_md(d.statute + ' ' + d.citation)} | {d.confidence} |"
+        )
+    lines += ["", "### Why", ""]
+    for d in a.duties:
+        lines.append(f"- **{d.id}** ({VERDICT_WORDS[d.verdict]}): " + "; ".join(d.reasons))
+        if d.verdict == "assessment_required":
+            lines += [f"  - for: {x}" for x in d.factors_for]
+            lines += [f"  - against: {x}" for x in d.factors_against]
+            lines.append(
+                f"  - settle it: `breachscope assess --incident ID --decide {d.id}"
+                " --verdict ... --by ... --why ...`"
+            )
+        if d.confidence == "unconfirmed":
+            lines.append(f"  - unconfirmed: {d.confidence_reason}")
+        if d.verdict != "not_required":
+            lines.append("  - notice must contain: " + ", ".join(c.id for c in d.content))
+    lines += ["", "## Recommended actions", ""]
+    for act in a.actions:
+        lines.append(
+            f"- **{act.id}** ({act.audience}; caused by {', '.join(act.caused_by)}): {act.text['en']}"
+        )
+    lines += ["", "## Not needed", ""]
+    for n in a.not_needed:
+        lines.append(f"- **{n.id}**: {n.text['en']}")
+    if a.undetermined:
+        lines += ["", "Not decidable (classes not checked by the scan): " + ", ".join(a.undetermined)]
+    if a.vendor_duties:
+        lines += ["", "## The vendor's duties to you", ""]
+        for d in a.vendor_duties:
+            lines.append(f"- `{d.id}` {d.jurisdiction}: {d.deadline_words} - " + "; ".join(d.reasons))
+    if a.skipped:
+        lines += ["", "## Rules not applied", ""]
+        lines += [f"- `{s.rule_id}` ({s.jurisdiction}): {s.why}" for s in a.skipped]
+    return "\n".join(lines) + "\n"
