@@ -18,7 +18,7 @@ from breachscope.errors import BreachscopeError
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 #: The command modules, in the order ``--help`` lists them. Adding a command = one line here.
-COMMAND_MODULES: tuple[str, ...] = ("breachscope.cli.synth",)
+COMMAND_MODULES: tuple[str, ...] = ("breachscope.cli.synth", "breachscope.cli.assess")
 
 
 class _Group(click.Group):
