@@ -66,7 +66,9 @@ def test_every_layout_has_a_fixture() -> None:
     assert not missing
 
 
-def test_unknown_layout_falls_back_to_generic(fixture_path: Callable[[str], Path], read_first: Reader) -> None:
+def test_unknown_layout_falls_back_to_generic(
+    fixture_path: Callable[[str], Path], read_first: Reader
+) -> None:
     source, batch = read_first(fixture_path("generic/unknown.csv"))
     assert recognise(batch.schema.names, source_name=source) is None
 
