@@ -82,6 +82,8 @@ TRICKY = [
     "a+b+c@d.e",
     "straße@ex.de",
     "\u00a0nbsp@example.com\u3000",
+    "0\n@Ex.com",
+    "line\nbreak+tag@gmail.com",
 ]
 
 

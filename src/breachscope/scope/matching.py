@@ -99,7 +99,7 @@ def prepare_directory(con: duckdb.DuckDBPyConnection, key: bytes, admin_roles: t
         FROM dir_raw d LEFT JOIN email_map m ON d.email = m.raw
         """
     )
-    local = "regexp_replace(regexp_extract(email_norm, '^(.*)@[^@]*$', 1), '\\+.*$', '')"
+    local = "regexp_replace(regexp_extract(email_norm, '(?s)^(.*)@[^@]*$', 1), '(?s)\\+.*$', '')"
     domain = "split_part(email_norm, '@', -1)"
     con.execute(
         f"""

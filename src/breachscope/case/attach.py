@@ -1,0 +1,166 @@
+"""``case attach``: hash a leaked file, scan it, store the report and the people it exposes.
+
+The file is read twice, both times streamed: once by the scan engine (whose report is stored
+whole in the dataset row, so reports never rescan) and once here to extract exposures, using the
+scan's column classes (falling back to the vendor layout's documented field classes). The raw
+file is not needed by any later stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Engine
+
+from breachscope.case import api
+from breachscope.case.db import session_scope
+from breachscope.case.extract import ExtractPlan, extract_batch
+from breachscope.clock import Clock
+from breachscope.errors import InputError
+from breachscope.progress import NullProgress, Progress
+
+#: (path) -> (report dict or None, {(source, column): classes}). Defaults to the scan engine.
+Scanner = Callable[[Path], tuple[dict[str, Any] | None, Mapping[tuple[str, str], frozenset[str]]]]
+
+
+@dataclass(frozen=True)
+class AttachResult:
+    dataset_id: int
+    file_name: str
+    sha256: str
+    size_bytes: int
+    records: int
+    exposures: int  # people in this file (merged with people already in the case)
+    vendor: str | None
+    layout: str | None
+    issues: int
+
+
+def file_digest(path: Path, progress: Progress | None = None) -> tuple[str, int]:
+    """SHA-256 (hex) and size of a file, streamed."""
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+            size += len(block)
+            if progress is not None:
+                progress.advance(len(block))
+    return h.hexdigest(), size
+
+
+def scan_with_engine(path: Path) -> tuple[dict[str, Any] | None, Mapping[tuple[str, str], frozenset[str]]]:
+    """Run the scan engine (``breachscope.scan.scan_files``) if it is installed."""
+    try:
+        from breachscope.scan import scan_files  # type: ignore[attr-defined]
+    except ImportError:
+        return None, {}
+    report = scan_files([path])
+    return report.to_dict(), report.column_classes()
+
+
+def _vendor_of(report: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """Vendor and layout named in a scan report's first source, if any."""
+    if not report:
+        return None, None
+    for src in report.get("sources") or []:
+        if not isinstance(src, dict):
+            continue
+        vendor = src.get("vendor")
+        if isinstance(vendor, dict):
+            return _str(vendor.get("vendor") or vendor.get("name")), _str(vendor.get("layout"))
+        if vendor:
+            return _str(vendor), _str(src.get("layout"))
+    return None, None
+
+
+def _str(value: object) -> str | None:
+    return str(value)[:100] if value else None
+
+
+def attach_file(
+    engine: Engine,
+    incident_id: int,
+    path: str | Path,
+    *,
+    author: str = api.DEFAULT_AUTHOR,
+    clock: Clock | None = None,
+    progress: Progress | None = None,
+    scanner: Scanner | None = None,
+    batch_rows: int = 65_536,
+) -> AttachResult:
+    """Attach one leaked file to the incident: digest, scan report, exposures."""
+    from breachscope.readers import open_sources
+    from breachscope.vendors import recognise
+
+    progress = progress or NullProgress()
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such file", "check the path")
+    with session_scope(engine) as s:  # fail early on a bad or purged incident
+        api.case_key(s, incident_id)
+    progress.start(f"Hashing {p.name}", total=p.stat().st_size)
+    sha, size = file_digest(p, progress)
+    progress.start(f"Scanning {p.name}")
+    report, scanned = (scanner or scan_with_engine)(p)
+    sources = open_sources(p, batch_rows=batch_rows)
+    vendor, layout = _vendor_of(report)
+    records = 0
+    with session_scope(engine) as s:
+        key = api.case_key(s, incident_id)
+        fmt = sources[0].format if sources else ""
+        ds = api.attach_dataset(
+            s,
+            incident_id,
+            file_name=p.name,
+            sha256=sha,
+            size_bytes=size,
+            format=fmt,
+            scan=report,
+            vendor=vendor,
+            layout=layout,
+            author=author,
+            clock=clock,
+        )
+        progress.start(f"Extracting people from {p.name}", total=size)
+
+        def people() -> Iterator[api.ExposureRecord]:
+            nonlocal records, vendor, layout
+            for src in sources:
+                plan: ExtractPlan | None = None
+                transform: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None
+                for chunk in src.chunks(progress.advance):
+                    batch = chunk.batch
+                    if plan is None:
+                        match = recognise(batch.schema.names, source_name=src.name)
+                        if match is not None:
+                            transform = match.transform
+                            if vendor is None:
+                                vendor, layout = match.vendor, match.layout
+                        names = (transform(batch) if transform else batch).schema.names
+                        given = {col: cls for (name, col), cls in scanned.items() if name == src.name}
+                        if not given and match is not None:
+                            given = {c: frozenset(v) for c, v in match.field_classes.items()}
+                        plan = ExtractPlan.build(names, given)
+                    if transform is not None:
+                        batch = transform(batch)
+                    records += batch.num_rows
+                    yield from extract_batch(
+                        key, plan, batch, row_key_prefix=f"{sha}:{src.name}", offset=chunk.offset
+                    )
+
+        api.store_exposures(s, incident_id, ds.id, people())
+        s.flush()
+        s.refresh(ds)
+        ds.records = records
+        ds.vendor, ds.layout = vendor, layout
+        s.flush()
+        issues = sum(len(x.issues) for x in sources)
+        result = AttachResult(ds.id, p.name, sha, size, records, ds.exposures, vendor, layout, issues)
+    progress.finish()
+    return result

@@ -1,0 +1,324 @@
+"""``breachscope case``: open, list, show, log, attach and purge incident cases."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from breachscope.case import api
+from breachscope.case.attach import attach_file
+from breachscope.case.db import ENV_VAR, open_case_db, session_scope
+from breachscope.clock import SystemClock
+from breachscope.errors import InputError
+from breachscope.progress import RichProgress
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DATE_FIELDS = ("vendor_detected_at", "vendor_notified_us_at", "dataset_received_at", "aware_at")
+DATE_LABELS = {
+    "vendor_detected_at": "vendor detected the breach",
+    "vendor_notified_us_at": "vendor told us",
+    "dataset_received_at": "we received the dataset",
+    "aware_at": "we became aware",
+}
+
+
+def db_option(f: F) -> F:
+    """``--db URL``, shared by every command that opens a case."""
+    return click.option(
+        "--db",
+        "db",
+        envvar=ENV_VAR,
+        default=None,
+        metavar="URL",
+        help=f"Case database URL (default: ${ENV_VAR}, else sqlite:///breachscope.db).",
+    )(f)
+
+
+def author_option(f: F) -> F:
+    return click.option(
+        "--author",
+        default=None,
+        help="Who is doing this, for the timeline (default: $BREACHSCOPE_AUTHOR, else the login name).",
+    )(f)
+
+
+def who(author: str | None) -> str:
+    if author:
+        return author
+    env = os.environ.get("BREACHSCOPE_AUTHOR")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except Exception:
+        return api.DEFAULT_AUTHOR
+
+
+def parse_when(value: str | None, option: str) -> datetime | None:
+    """ISO 8601 date or date-time; a value with no zone is read as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"{option}: not a date/time: {value!r}", "use ISO 8601, e.g. 2025-11-09T14:00+07:00 or 2025-11-09"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _fmt(value: datetime | None) -> str:
+    return value.isoformat(timespec="minutes") if value else "-"
+
+
+@click.group("case")
+def command() -> None:
+    """Incident cases: the dates that drive legal clocks, datasets, timeline, purge."""
+
+
+def _date_options(f: F) -> F:
+    for name in reversed(DATE_FIELDS):
+        f = click.option(
+            f"--{name.replace('_', '-')}",
+            name,
+            default=None,
+            metavar="WHEN",
+            help=f"When {DATE_LABELS[name]} (ISO 8601; no zone = UTC).",
+        )(f)
+    return f
+
+
+@command.command("new")
+@click.argument("name")
+@click.option("--vendor", default="", help="The vendor that leaked the data (e.g. Mixpanel).")
+@click.option("--description", default="", help="Free-text description of the incident.")
+@_date_options
+@author_option
+@db_option
+def new(
+    name: str, vendor: str, description: str, author: str | None, db: str | None, **dates: str | None
+) -> None:
+    """Open a new incident case and print its id."""
+    parsed = {k: parse_when(v, "--" + k.replace("_", "-")) for k, v in dates.items()}
+    engine = open_case_db(db)
+    with session_scope(engine) as s:
+        incident = api.create_incident(
+            s, name, vendor=vendor, description=description, author=who(author), clock=SystemClock(), **parsed
+        )
+        click.echo(f"Opened incident {incident.id}: {incident.name}")
+    engine.dispose()
+
+
+@command.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@db_option
+def list_(as_json: bool, db: str | None) -> None:
+    """List the incidents in the case database."""
+    engine = open_case_db(db)
+    with session_scope(engine) as s:
+        rows = [
+            {
+                "id": i.id,
+                "name": i.name,
+                "vendor": i.vendor,
+                "status": i.status,
+                "created_at": _fmt(i.created_at),
+                "aware_at": _fmt(i.aware_at),
+                **api.counts(s, i.id),
+            }
+            for i in api.list_incidents(s)
+        ]
+    engine.dispose()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="incidents")
+    for col in ("id", "name", "vendor", "status", "aware_at", "datasets", "exposures"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            *(str(r[c]) for c in ("id", "name", "vendor", "status", "aware_at", "datasets", "exposures"))
+        )
+    Console().print(table)
+
+
+def show_data(db: str | None, incident_id: int) -> dict[str, Any]:
+    engine = open_case_db(db)
+    with session_scope(engine) as s:
+        i = api.get_incident(s, incident_id)
+        scope = api.latest_scope(s, incident_id)
+        data: dict[str, Any] = {
+            "id": i.id,
+            "name": i.name,
+            "vendor": i.vendor,
+            "description": i.description,
+            "status": i.status,
+            "created_at": _fmt(i.created_at),
+            "purged_at": _fmt(i.purged_at) if i.purged_at else None,
+            "dates": {k: _fmt(getattr(i, k)) for k in DATE_FIELDS},
+            "counts": api.counts(s, incident_id),
+            "datasets": [
+                {
+                    "id": d.id,
+                    "file_name": d.file_name,
+                    "sha256": d.sha256,
+                    "size_bytes": d.size_bytes,
+                    "format": d.format,
+                    "vendor": d.vendor,
+                    "layout": d.layout,
+                    "records": d.records,
+                    "people": d.exposures,
+                    "scanned_at": _fmt(d.scanned_at),
+                }
+                for d in api.list_datasets(s, incident_id)
+            ],
+            "timeline": [
+                {"at": _fmt(e.at), "author": e.author, "kind": e.kind, "message": e.message}
+                for e in api.timeline(s, incident_id)
+            ],
+            "scope": dict(scope.summary) if scope else None,
+            "audit": [
+                {"at": _fmt(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
+                for a in api.audit_log(s, incident_id)
+            ],
+        }
+    engine.dispose()
+    return data
+
+
+@command.command("show")
+@click.argument("incident_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@db_option
+def show(incident_id: int, as_json: bool, db: str | None) -> None:
+    """Show one incident: its dates, datasets, timeline and counts."""
+    data = show_data(db, incident_id)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    console = Console()
+    head = Table(title=f"incident {data['id']}: {data['name']} ({data['status']})", show_header=False)
+    head.add_column("what")
+    head.add_column("value")
+    head.add_row("vendor", data["vendor"] or "-")
+    for k in DATE_FIELDS:
+        head.add_row(DATE_LABELS[k], data["dates"][k])
+    head.add_row("opened", data["created_at"])
+    for k, v in data["counts"].items():
+        head.add_row(k.replace("_", " "), f"{v:,}")
+    console.print(head)
+    if data["datasets"]:
+        t = Table(title="datasets")
+        for col in ("id", "file", "sha256", "bytes", "vendor/layout", "records", "people"):
+            t.add_column(col)
+        for d in data["datasets"]:
+            t.add_row(
+                str(d["id"]),
+                d["file_name"],
+                d["sha256"][:16] + "...",
+                f"{d['size_bytes']:,}",
+                f"{d['vendor'] or '-'}/{d['layout'] or '-'}",
+                f"{d['records']:,}",
+                f"{d['people']:,}",
+            )
+        console.print(t)
+    tl = Table(title="timeline")
+    for col in ("at", "author", "kind", "message"):
+        tl.add_column(col)
+    for e in data["timeline"]:
+        tl.add_row(e["at"], e["author"], e["kind"], e["message"])
+    console.print(tl)
+
+
+@command.command("log")
+@click.argument("incident_id", type=int)
+@click.argument("message")
+@click.option("--kind", default="note", show_default=True, help="Event kind (note, call, decision ...).")
+@click.option("--at", "at", default=None, metavar="WHEN", help="When it happened (ISO 8601; default now).")
+@author_option
+@db_option
+def log(
+    incident_id: int, message: str, kind: str, at: str | None, author: str | None, db: str | None
+) -> None:
+    """Add an event to an incident's timeline."""
+    engine = open_case_db(db)
+    with session_scope(engine) as s:
+        event = api.add_timeline_event(
+            s,
+            incident_id,
+            message,
+            author=who(author),
+            kind=kind,
+            clock=SystemClock(),
+            at=parse_when(at, "--at"),
+        )
+        click.echo(f"Logged at {_fmt(event.at)} by {event.author}.")
+    engine.dispose()
+
+
+@command.command("attach")
+@click.argument("incident_id", type=int)
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@author_option
+@db_option
+def attach(incident_id: int, files: tuple[Path, ...], author: str | None, db: str | None) -> None:
+    """Scan leaked FILES and attach them, with the people they expose, to an incident."""
+    engine = open_case_db(db)
+    table = Table(title=f"attached to incident {incident_id}")
+    for col in ("dataset", "file", "sha256", "records", "people", "vendor/layout", "read issues"):
+        table.add_column(col)
+    try:
+        for path in files:
+            with RichProgress() as progress:
+                r = attach_file(
+                    engine, incident_id, path, author=who(author), clock=SystemClock(), progress=progress
+                )
+            table.add_row(
+                str(r.dataset_id),
+                r.file_name,
+                r.sha256[:16] + "...",
+                f"{r.records:,}",
+                f"{r.exposures:,}",
+                f"{r.vendor or '-'}/{r.layout or '-'}",
+                str(r.issues),
+            )
+    finally:
+        engine.dispose()
+    Console().print(table)
+
+
+@command.command("purge")
+@click.argument("incident_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--reason", default="", help="Why the data is being purged (kept in the audit record).")
+@author_option
+@db_option
+def purge(incident_id: int, yes: bool, reason: str, author: str | None, db: str | None) -> None:
+    """Delete an incident's exposures, matches and person-derived data, and destroy its hash key.
+
+    The incident, its dates, timeline, dataset hashes and an audit record of the purge are kept.
+    """
+    engine = open_case_db(db)
+    try:
+        with session_scope(engine) as s:
+            name = api.get_incident(s, incident_id).name
+        if not yes:
+            click.confirm(
+                f"Purge person data of incident {incident_id} ({name})? This cannot be undone", abort=True
+            )
+        deleted = api.purge(engine, incident_id, actor=who(author), clock=SystemClock(), reason=reason)
+    finally:
+        engine.dispose()
+    total = sum(deleted.values())
+    parts = ", ".join(f"{k} {v:,}" for k, v in deleted.items() if v) or "none"
+    click.echo(f"Purged incident {incident_id}: {total:,} rows deleted ({parts}); hash key destroyed.")

@@ -1,0 +1,136 @@
+"""``breachscope scope``: who is affected - orgs, admins, users - and where they live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from breachscope.case.db import open_case_db, session_scope
+from breachscope.cli.case import author_option, db_option, who
+from breachscope.clock import SystemClock
+from breachscope.progress import RichProgress
+from breachscope.scope.directory import DEFAULT_ADMIN_ROLES, FIELDS, DirectorySource, parse_mapping
+from breachscope.scope.report import scope_report, write_csv_dir, write_json
+from breachscope.scope.run import ScopeSettings, run_scope
+
+
+def print_summary(summary: dict[str, Any], console: Console) -> None:
+    t = Table(title="scope", show_header=False)
+    t.add_column("what")
+    t.add_column("count", justify="right")
+    for key, label in (
+        ("leaked_people", "leaked people in the case"),
+        ("matched_people", "matched to an account"),
+        ("affected_users", "affected users (accounts)"),
+        ("affected_orgs", "affected organizations"),
+        ("admins", "admins of affected organizations"),
+        ("org_only_people", "matched to an organization only"),
+        ("ambiguous_people", "ambiguous (listed for review)"),
+        ("lookalike_people", "look-alike emails (listed for review)"),
+        ("unmatched_people", "not matched to any account"),
+    ):
+        t.add_row(label, f"{summary.get(key, 0):,}")
+    for key, n in sorted(summary.get("matched_by_key", {}).items()):
+        t.add_row(f"  matched by {key}", f"{n:,}")
+    console.print(t)
+    juris: dict[str, int] = summary.get("jurisdictions", {})
+    countries = sorted(((k, v) for k, v in juris.items() if "-" not in k), key=lambda kv: (-kv[1], kv[0]))
+    j = Table(title="leaked people per country (and US state / Canadian province)")
+    j.add_column("jurisdiction")
+    j.add_column("people", justify="right")
+    for code, n in countries:
+        j.add_row(code, f"{n:,}")
+        if code in ("US", "CA"):
+            subs = sorted(
+                ((k, v) for k, v in juris.items() if k.startswith(code + "-")), key=lambda kv: -kv[1]
+            )
+            for sub, m in subs:
+                j.add_row(f"  {sub}", f"{m:,}")
+    console.print(j)
+
+
+@click.command("scope")
+@click.option("--incident", "incident_id", type=int, required=True, help="The incident id (see: case list).")
+@click.option(
+    "--directory",
+    required=True,
+    metavar="SOURCE",
+    help="The account directory: a .csv/.tsv/.parquet file or a SQLAlchemy database URL.",
+)
+@click.option("--table", default=None, help="Directory table, when SOURCE is a database URL.")
+@click.option("--query", default=None, help="Directory SQL query, when SOURCE is a database URL.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="FIELD=COLUMN,...",
+    help=f"Map directory fields to your column names (fields: {', '.join(FIELDS)}); repeatable.",
+)
+@click.option(
+    "--admin-roles",
+    default=",".join(DEFAULT_ADMIN_ROLES),
+    show_default=True,
+    help="Comma-separated role values that make an account an organization admin.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the full scope as JSON.",
+)
+@click.option(
+    "--csv-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write orgs.csv, admins.csv, users.csv, unmatched.csv and review.csv here.",
+)
+@click.option(
+    "--memory-limit", default="1GB", show_default=True, help="DuckDB memory limit (it spills to disk beyond)."
+)
+@author_option
+@db_option
+def command(
+    incident_id: int,
+    directory: str,
+    table: str | None,
+    query: str | None,
+    maps: tuple[str, ...],
+    admin_roles: str,
+    json_path: Path | None,
+    csv_dir: Path | None,
+    memory_limit: str,
+    author: str | None,
+    db: str | None,
+) -> None:
+    """Match an incident's leaked people to your account directory; roll up orgs, admins, users,
+    unmatched records and jurisdictions; store the result in the case."""
+    src = DirectorySource(directory, parse_mapping(maps), table=table, query=query)
+    roles = tuple(r.strip() for r in admin_roles.split(",") if r.strip())
+    engine = open_case_db(db)
+    try:
+        with RichProgress() as progress:
+            summary = run_scope(
+                engine,
+                incident_id,
+                src,
+                settings=ScopeSettings(admin_roles=roles, memory_limit=memory_limit),
+                progress=progress,
+                clock=SystemClock(),
+                author=who(author),
+            )
+        console = Console()
+        print_summary(summary, console)
+        if json_path or csv_dir:
+            with session_scope(engine) as s:
+                report = scope_report(s, incident_id)
+            if json_path:
+                write_json(report, json_path)
+                console.print(f"JSON written to {json_path}")
+            if csv_dir:
+                write_csv_dir(report, csv_dir)
+                console.print(f"CSV files written to {csv_dir}/")
+    finally:
+        engine.dispose()

@@ -1,0 +1,188 @@
+"""The stored scope as lists: affected orgs, admins, users, unmatched people, review items.
+
+Built from the case alone (after ``scope`` ran), so exports can be written again at any time
+without the directory. Leaked emails of people who matched no account are shown masked.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from breachscope.case import api
+from breachscope.case.models import Account, Exposure, Match
+from breachscope.errors import BreachscopeError
+from breachscope.hashing import mask
+
+SCHEMA = "breachscope.scope/1"
+
+
+@dataclass
+class ScopeReport:
+    incident_id: int
+    summary: dict[str, Any]
+    orgs: list[dict[str, Any]] = field(default_factory=list)
+    admins: list[dict[str, Any]] = field(default_factory=list)
+    users: list[dict[str, Any]] = field(default_factory=list)
+    unmatched: list[dict[str, Any]] = field(default_factory=list)
+    review: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "incident_id": self.incident_id,
+            "summary": self.summary,
+            "orgs": self.orgs,
+            "admins": self.admins,
+            "users": self.users,
+            "unmatched": self.unmatched,
+            "review": self.review,
+        }
+
+
+def scope_report(session: Session, incident_id: int) -> ScopeReport:
+    """The latest scope of an incident; an error if ``scope`` has not run."""
+    run = api.latest_scope(session, incident_id)
+    if run is None:
+        raise BreachscopeError(
+            f"incident {incident_id} has not been scoped yet",
+            f"run: breachscope scope --incident {incident_id} --directory DIRECTORY",
+        )
+    accounts = {a.id: a for a in session.scalars(select(Account).where(Account.incident_id == incident_id))}
+    exposures = {
+        e.id: e for e in session.scalars(select(Exposure).where(Exposure.incident_id == incident_id))
+    }
+    matches = list(session.scalars(select(Match).where(Match.incident_id == incident_id)))
+    report = ScopeReport(incident_id, dict(run.summary))
+
+    per_account: dict[int, list[Match]] = defaultdict(list)
+    org_people: dict[str, set[int]] = defaultdict(set)
+    org_users: dict[str, set[int]] = defaultdict(set)
+    matched: set[int] = set()
+    review: dict[int, list[Match]] = defaultdict(list)
+    org_only: dict[int, str] = {}
+    for m in matches:
+        if m.ambiguous:
+            review[m.exposure_id].append(m)
+            continue
+        if m.org_id:
+            org_people[m.org_id].add(m.exposure_id)
+        if m.account_id is not None:
+            per_account[m.account_id].append(m)
+            matched.add(m.exposure_id)
+            if m.org_id:
+                org_users[m.org_id].add(m.account_id)
+        elif m.org_id:
+            org_only[m.exposure_id] = m.org_id
+
+    admins_by_org: dict[str, list[Account]] = defaultdict(list)
+    for acc in accounts.values():
+        if acc.is_admin and acc.org_id:
+            admins_by_org[acc.org_id].append(acc)
+
+    names = {a.org_id: a.org_name for a in accounts.values() if a.org_id}
+    for org, people in sorted(org_people.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        classes = sorted({c for e in people for c in exposures[e].exposed_classes})
+        report.orgs.append(
+            {
+                "org_id": org,
+                "org_name": names.get(org),
+                "leaked_people": len(people),
+                "affected_users": len(org_users.get(org, ())),
+                "org_only_people": sum(1 for e in people if e in org_only),
+                "admins": len(admins_by_org.get(org, ())),
+                "exposed_classes": classes,
+            }
+        )
+    for acc in sorted(accounts.values(), key=lambda a: (a.org_id or "", a.email or "", a.id)):
+        own = per_account.get(acc.id, [])
+        own_exp = [exposures[m.exposure_id] for m in own]
+        row = _account_row(acc, own_exp)
+        if acc.is_admin:
+            report.admins.append({**row, "org_leaked_people": len(org_people.get(acc.org_id or "", ()))})
+        if own:
+            best = max(own, key=lambda m: m.strength)
+            report.users.append({**row, "match_key": best.key, "match_strength": best.strength})
+    for eid in sorted(set(exposures) - matched):
+        e = exposures[eid]
+        report.unmatched.append(
+            {
+                "exposure_id": eid,
+                "person_key_kind": e.person_key_kind,
+                "email_masked": mask(e.email) if e.email else None,
+                "jurisdiction": e.jurisdiction,
+                "exposed_classes": list(e.exposed_classes),
+                "org_id": org_only.get(eid),
+                "review": eid in review,
+            }
+        )
+    for eid, items in sorted(review.items()):
+        e = exposures[eid]
+        report.review.append(
+            {
+                "exposure_id": eid,
+                "reason": "lookalike" if items[0].key == "email_lookalike" else "ambiguous",
+                "keys": sorted({m.key for m in items}),
+                "email_masked": mask(e.email) if e.email else None,
+                "candidates": sorted(
+                    accounts[m.account_id].user_id for m in items if m.account_id is not None
+                ),
+            }
+        )
+    return report
+
+
+def _account_row(acc: Account, own: list[Exposure]) -> dict[str, Any]:
+    juris = next((e.jurisdiction for e in own if e.jurisdiction), None) or acc.country_code
+    return {
+        "user_id": acc.user_id,
+        "email": acc.email,
+        "name": acc.name,
+        "org_id": acc.org_id,
+        "org_name": acc.org_name,
+        "role": acc.role,
+        "language": acc.language,
+        "jurisdiction": juris,
+        "own_record_leaked": bool(own),
+        "exposed_classes": sorted({c for e in own for c in e.exposed_classes}),
+    }
+
+
+def write_json(report: ScopeReport, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def write_csv_dir(report: ScopeReport, folder: Path) -> list[Path]:
+    """``orgs.csv``, ``admins.csv``, ``users.csv``, ``unmatched.csv``, ``review.csv`` in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name in ("orgs", "admins", "users", "unmatched", "review"):
+        rows: list[dict[str, Any]] = getattr(report, name)
+        path = folder / f"{name}.csv"
+        columns = list(rows[0]) if rows else []
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow([_cell(row[c]) for c in columns])
+        out.append(path)
+    return out
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    text = str(value)
+    # Spreadsheet formula injection: a cell must not start a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
