@@ -18,7 +18,12 @@ from breachscope.errors import BreachscopeError
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 #: The command modules, in the order ``--help`` lists them. Adding a command = one line here.
-COMMAND_MODULES: tuple[str, ...] = ("breachscope.cli.synth", "breachscope.cli.assess")
+COMMAND_MODULES: tuple[str, ...] = (
+    "breachscope.cli.synth",
+    "breachscope.cli.assess",
+    "breachscope.cli.case",
+    "breachscope.cli.scope",
+)
 
 
 class _Group(click.Group):
