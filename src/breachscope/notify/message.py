@@ -75,11 +75,12 @@ def build_message(
     msg["Subject"] = one_line(subject, 200)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
-    msg["Content-Language"] = one_line(language, 20)
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Notice-Reference"] = one_line(reference, 40)
     msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # after add_alternative: it moves Content-* headers into the first part
+    msg["Content-Language"] = one_line(language, 20)
     return msg
 
 

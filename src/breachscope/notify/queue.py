@@ -1,0 +1,160 @@
+"""Rendering notices into the outbox: idempotent, batched, one bad record never stops the run.
+
+:func:`queue_notices` renders each :class:`NoticeContext` (language chosen per recipient,
+verification phrase and reference derived per notice) and upserts one outbox row per
+idempotency key. A row that is already sent, in flight or retried keeps its content; a row that
+is still queued and never attempted is refreshed, so editing a template after a dry run and
+queuing again sends the edited text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Engine, Table, and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from breachscope.clock import Clock, SystemClock
+from breachscope.errors import BreachscopeError
+from breachscope.notify import verification
+from breachscope.notify.config import NotifyConfig
+from breachscope.notify.context import NoticeContext
+from breachscope.notify.message import message_id_for, valid_address
+from breachscope.notify.outbox import STATES, OutboxMessage, pack_body
+from breachscope.notify.render import NoticeError, Renderer
+from breachscope.progress import NullProgress, Progress
+
+BATCH = 1000
+_REFRESHED = (
+    "kind",
+    "recipient_key",
+    "language",
+    "to_addr",
+    "to_name",
+    "subject",
+    "body",
+    "reference",
+    "updated_at",
+)
+
+
+@dataclass
+class QueueSummary:
+    rendered: int = 0
+    invalid_address: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rendered": self.rendered,
+            "invalid_address": self.invalid_address,
+            "errors": len(self.errors),
+        }
+
+
+def _upsert(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    table = cast(Table, OutboxMessage.__table__)
+    if engine.dialect.name == "postgresql":
+        pg = postgresql.insert(table)
+        stmt: Any = pg.on_conflict_do_update(
+            index_elements=["idempotency_key"],
+            set_={c: pg.excluded[c] for c in _REFRESHED},
+            where=and_(table.c.state == "queued", table.c.attempts == 0),
+        )
+    elif engine.dialect.name == "sqlite":
+        lite = sqlite.insert(table)
+        stmt = lite.on_conflict_do_update(
+            index_elements=["idempotency_key"],
+            set_={c: lite.excluded[c] for c in _REFRESHED},
+            where=and_(table.c.state == "queued", table.c.attempts == 0),
+        )
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise BreachscopeError(f"unsupported database {engine.dialect.name}")
+    with engine.begin() as conn:
+        conn.execute(stmt, rows)
+
+
+def notice_row(
+    ctx: NoticeContext, renderer: Renderer, config: NotifyConfig, now: Any, to_addr: str | None = None
+) -> dict[str, Any]:
+    """Render one notice into an outbox row (a dict for a bulk insert)."""
+    key = config.verification_key.reveal()
+    phrase = verification.phrase(key, ctx.incident.id, ctx.kind, ctx.recipient_key)
+    reference = verification.reference(key, ctx.incident.id, ctx.kind, ctx.recipient_key)
+    rendered = renderer.render(ctx, phrase=phrase, reference=reference)
+    idem = ctx.idempotency_key
+    return {
+        "incident_id": ctx.incident.id,
+        "idempotency_key": idem,
+        "kind": ctx.kind,
+        "recipient_key": ctx.recipient_key[:250],
+        "language": rendered.language,
+        "to_addr": to_addr or ctx.email.strip(),
+        "to_name": ctx.name[:300],
+        "subject": rendered.subject,
+        "body": pack_body(rendered.text, rendered.html),
+        "reference": reference,
+        "message_id": message_id_for(idem, config.official_domain),
+        "state": "queued",
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def queue_notices(
+    engine: Engine,
+    contexts: Iterable[NoticeContext],
+    *,
+    renderer: Renderer,
+    config: NotifyConfig,
+    clock: Clock | None = None,
+    progress: Progress | None = None,
+    total: int | None = None,
+) -> QueueSummary:
+    """Render and upsert every context; returns counts (invalid addresses are skipped, not fatal)."""
+    clock = clock or SystemClock()
+    progress = progress or NullProgress()
+    summary = QueueSummary()
+    pending: list[dict[str, Any]] = []
+    progress.start("rendering notices", total)
+    for ctx in contexts:
+        progress.advance()
+        to_addr = (config.drafts_to.addr_spec if config.drafts_to else "") if ctx.kind == "regulator" else ""
+        to_addr = to_addr or ctx.email.strip()
+        if not valid_address(to_addr):
+            summary.invalid_address += 1
+            continue
+        try:
+            pending.append(notice_row(ctx, renderer, config, clock.now(), to_addr))
+        except NoticeError as exc:
+            summary.errors.append(f"{ctx.kind} {ctx.recipient_key}: {exc.message}")
+            if summary.rendered == 0 and len(summary.errors) >= 3:
+                progress.finish()
+                raise NoticeError(summary.errors[0], exc.hint) from exc
+            continue
+        summary.rendered += 1
+        if len(pending) >= BATCH:
+            _upsert(engine, pending)
+            pending = []
+    if pending:
+        _upsert(engine, pending)
+    progress.finish()
+    return summary
+
+
+def outbox_counts(engine: Engine, incident_id: int) -> dict[str, dict[str, int]]:
+    """``{kind: {state: count}}`` for the incident, every state present (zeros included)."""
+    table = cast(Table, OutboxMessage.__table__)
+    stmt = (
+        select(table.c.kind, table.c.state, func.count())
+        .where(table.c.incident_id == incident_id)
+        .group_by(table.c.kind, table.c.state)
+    )
+    out: dict[str, dict[str, int]] = {}
+    with engine.connect() as conn:
+        for kind, state, n in conn.execute(stmt):
+            out.setdefault(kind, dict.fromkeys(STATES, 0))[state] = int(n)
+    return out

@@ -1,0 +1,488 @@
+"""Delivering the outbox: claim, sign, send, record; resumable after a crash at any moment.
+
+Per notice the sender commits twice: ``final_dot_at`` just before the closing ``"."`` of DATA
+(the mailer calls back), and the outcome right after the server's reply. Claims are batched
+(``state = 'sending'``). A run holds a lock row in ``notify_runs``; the next run takes over a
+run whose process is gone (same host) or whose heartbeat is stale, and first recovers the rows
+it left in ``sending``:
+
+* ``final_dot_at`` is NULL: the server cannot have the message -> ``queued`` again;
+* ``final_dot_at`` is set: the server probably has it -> ``presume-sent`` (``sent``,
+  ``confirmed = false``, listed by ``notify status``) or, by config, ``resend`` (same
+  Message-ID, so receivers can de-duplicate).
+
+Failures land in the timeline one event each (batched per claim), the run as one event.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+
+from breachscope import hashing
+from breachscope.case import api
+from breachscope.case.db import session_scope
+from breachscope.clock import Clock, SystemClock
+from breachscope.errors import BreachscopeError
+from breachscope.notify.config import NotifyConfig
+from breachscope.notify.mailer import (
+    DeliveryError,
+    Mailer,
+    Outgoing,
+    PermanentFailure,
+    UnconfirmedDelivery,
+)
+from breachscope.notify.message import DkimSigner, build_message, serialise
+from breachscope.notify.outbox import NotifyRun, OutboxAttempt, OutboxMessage, unpack_body
+from breachscope.progress import NullProgress, Progress
+
+AUTHOR = "breachscope notify"
+CLAIM_BATCH = 200
+STALE_AFTER = timedelta(minutes=5)
+TIMELINE_EVERY = 10_000
+
+_O = cast(Table, OutboxMessage.__table__)
+_A = cast(Table, OutboxAttempt.__table__)
+_R = cast(Table, NotifyRun.__table__)
+
+
+@dataclass
+class SendSummary:
+    run_id: int = 0
+    sent: int = 0
+    deferred: int = 0
+    bounced: int = 0
+    failed: int = 0
+    unconfirmed: int = 0
+    requeued_after_crash: int = 0
+    presumed_after_crash: int = 0
+    remaining: int = 0
+    dry_run: bool = False
+    failures: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("failures")
+        return out
+
+
+class RateLimiter:
+    """At most ``rate`` calls of :meth:`wait` per second (0 = unlimited); injected time."""
+
+    def __init__(
+        self,
+        rate: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._monotonic, self._sleep = monotonic, sleep
+        self._next = 0.0
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = self._monotonic()
+        if now < self._next:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = max(self._next + self.interval, now)
+
+
+def backoff(attempt: int, base_s: float, max_s: float) -> timedelta:
+    """Delay after the ``attempt``-th temporary failure: base * 2**(attempt-1), capped."""
+    return timedelta(seconds=min(max_s, base_s * 2 ** max(0, attempt - 1)))
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _attempt(
+    conn: Connection,
+    row: Any,
+    run_id: int,
+    number: int,
+    at: datetime,
+    outcome: str,
+    code: int | None,
+    detail: str,
+) -> None:
+    conn.execute(
+        insert(_A).values(
+            incident_id=row.incident_id,
+            outbox_id=row.id,
+            run_id=run_id,
+            number=number,
+            at=at,
+            outcome=outcome,
+            code=code,
+            detail=detail[:2000],
+        )
+    )
+
+
+class Sender:
+    """One delivery run over an incident's outbox."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        incident_id: int,
+        *,
+        mailer: Mailer,
+        config: NotifyConfig,
+        kinds: Sequence[str] = ("user", "admin", "regulator"),
+        signer: DkimSigner | None = None,
+        clock: Clock | None = None,
+        progress: Progress | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        resend_unconfirmed: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.incident_id = incident_id
+        self.mailer = mailer
+        self.config = config
+        self.kinds = tuple(kinds)
+        self.signer = signer
+        self.clock = clock or SystemClock()
+        self.progress = progress or NullProgress()
+        self.sleep = sleep
+        self.limiter = RateLimiter(config.smtp.rate_per_second, monotonic, sleep)
+        self.monotonic = monotonic
+        self.resend_unconfirmed = resend_unconfirmed
+        self.summary = SendSummary()
+        self._events: list[str] = []
+        self._sent_since_event = 0
+
+    # -- run lock and crash recovery ------------------------------------------------------------
+
+    def _start_run(self, conn: Connection, mode: str) -> int:
+        now = self.clock.now()
+        host = socket.gethostname()
+        running = conn.execute(
+            select(_R).where(
+                _R.c.incident_id == self.incident_id, _R.c.status == "running", _R.c.mode == "send"
+            )
+        ).all()
+        for run in running:
+            dead = (run.host == host and not _pid_alive(run.pid)) or (now - run.heartbeat_at > STALE_AFTER)
+            if not dead:
+                raise BreachscopeError(
+                    f"another notify run (#{run.id}, pid {run.pid} on {run.host}) is sending for incident "
+                    f"{self.incident_id}",
+                    "wait for it to finish; a crashed run is taken over automatically after 5 minutes",
+                )
+            conn.execute(update(_R).where(_R.c.id == run.id).values(status="crashed", finished_at=now))
+        result = conn.execute(
+            insert(_R).values(
+                incident_id=self.incident_id,
+                host=host,
+                pid=os.getpid(),
+                mode=mode,
+                audience=",".join(self.kinds),
+                started_at=now,
+                heartbeat_at=now,
+                status="running",
+                summary={},
+            )
+        )
+        run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        conn.commit()
+        return run_id
+
+    def _recover(self, conn: Connection, run_id: int) -> None:
+        """Decide about rows a crashed run left in ``sending`` (see the module docstring)."""
+        now = self.clock.now()
+        rows = conn.execute(
+            select(_O).where(_O.c.incident_id == self.incident_id, _O.c.state == "sending")
+        ).all()
+        presume = self.config.unconfirmed == "presume-sent" and not self.resend_unconfirmed
+        for row in rows:
+            number = row.attempts + 1
+            if row.final_dot_at is None:
+                values: dict[str, Any] = {"state": "queued", "updated_at": now}
+                outcome, detail = "requeued", "previous run stopped before the final dot; not delivered"
+                self.summary.requeued_after_crash += 1
+            elif presume:
+                values = {
+                    "state": "sent",
+                    "confirmed": False,
+                    "sent_at": row.final_dot_at,
+                    "attempts": number,
+                }
+                values["updated_at"] = now
+                outcome, detail = "unconfirmed", "previous run stopped after the final dot: presumed accepted"
+                self.summary.presumed_after_crash += 1
+            else:
+                values = {"state": "queued", "final_dot_at": None, "updated_at": now}
+                outcome, detail = (
+                    "requeued",
+                    "previous run stopped after the final dot: resending (same Message-ID)",
+                )
+                self.summary.requeued_after_crash += 1
+            conn.execute(update(_O).where(_O.c.id == row.id).values(**values))
+            _attempt(conn, row, run_id, number, now, outcome, None, detail)
+        if self.resend_unconfirmed:
+            n = conn.execute(
+                update(_O)
+                .where(_O.c.incident_id == self.incident_id, _O.c.state == "sent", _O.c.confirmed.is_(False))
+                .values(state="queued", final_dot_at=None, updated_at=now)
+            ).rowcount
+            self.summary.requeued_after_crash += int(n or 0)
+        conn.commit()
+        if rows:
+            self._events.append(
+                f"Notify run #{run_id} recovered an interrupted run: "
+                f"{self.summary.requeued_after_crash} notice(s) requeued, "
+                f"{self.summary.presumed_after_crash} presumed sent (final dot sent, no reply read)"
+            )
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def _claim(self, conn: Connection, run_id: int, limit: int) -> list[Any]:
+        now = self.clock.now()
+        due = (_O.c.next_attempt_at.is_(None)) | (_O.c.next_attempt_at <= now)
+        ids = [
+            r[0]
+            for r in conn.execute(
+                select(_O.c.id)
+                .where(
+                    _O.c.incident_id == self.incident_id,
+                    _O.c.state == "queued",
+                    _O.c.kind.in_(self.kinds),
+                    due,
+                )
+                .order_by(_O.c.id)
+                .limit(limit)
+            )
+        ]
+        if not ids:
+            conn.commit()
+            return []
+        conn.execute(
+            update(_O).where(_O.c.id.in_(ids), _O.c.state == "queued").values(state="sending", run_id=run_id)
+        )
+        conn.execute(update(_R).where(_R.c.id == run_id).values(heartbeat_at=now))
+        conn.commit()
+        return list(conn.execute(select(_O).where(_O.c.id.in_(ids), _O.c.run_id == run_id).order_by(_O.c.id)))
+
+    def _earliest_retry(self, conn: Connection) -> datetime | None:
+        value = conn.execute(
+            select(func.min(_O.c.next_attempt_at)).where(
+                _O.c.incident_id == self.incident_id, _O.c.state == "queued", _O.c.kind.in_(self.kinds)
+            )
+        ).scalar()
+        conn.commit()
+        return value
+
+    def outgoing(self, row: Any) -> Outgoing:
+        """The signed message for one outbox row."""
+        text, html = unpack_body(row.body)
+        msg = build_message(
+            subject=row.subject,
+            text=text,
+            html=html,
+            to_addr=row.to_addr,
+            to_name=row.to_name,
+            from_address=self.config.from_address,
+            reply_to=self.config.reply_to,
+            message_id=row.message_id,
+            date=self.clock.now(),
+            language=row.language,
+            reference=row.reference,
+        )
+        return Outgoing(
+            key=row.idempotency_key,
+            message_id=row.message_id,
+            envelope_from=self.config.from_address.addr_spec,
+            to=row.to_addr,
+            data=serialise(msg, self.signer),
+        )
+
+    def _deliver_one(self, conn: Connection, run_id: int, row: Any) -> None:
+        number = row.attempts + 1
+        try:
+            mail = self.outgoing(row)
+        except (ValueError, TypeError) as exc:
+            self._finish(conn, row, run_id, number, "failed", None, f"cannot build the message: {exc}")
+            return
+
+        def before_final_dot() -> None:
+            conn.execute(update(_O).where(_O.c.id == row.id).values(final_dot_at=self.clock.now()))
+            conn.commit()
+
+        self.limiter.wait()
+        try:
+            reply = self.mailer.send(mail, before_final_dot)
+        except UnconfirmedDelivery as exc:
+            if self.config.unconfirmed == "presume-sent":
+                self._finish(conn, row, run_id, number, "sent", exc.code, str(exc), confirmed=False)
+            else:
+                self._retry(conn, row, run_id, number, exc)
+            return
+        except PermanentFailure as exc:
+            self._finish(conn, row, run_id, number, "bounced", exc.code, str(exc))
+            return
+        except DeliveryError as exc:
+            self._retry(conn, row, run_id, number, exc)
+            return
+        self._finish(conn, row, run_id, number, "sent", 250, reply, confirmed=True)
+
+    def _retry(self, conn: Connection, row: Any, run_id: int, number: int, exc: DeliveryError) -> None:
+        smtp = self.config.smtp
+        if number >= smtp.max_attempts:
+            self._finish(
+                conn, row, run_id, number, "failed", exc.code, f"gave up after {number} attempts: {exc}"
+            )
+            return
+        now = self.clock.now()
+        conn.execute(
+            update(_O)
+            .where(_O.c.id == row.id)
+            .values(
+                state="queued",
+                attempts=number,
+                final_dot_at=None,
+                next_attempt_at=now + backoff(number, smtp.backoff_base_s, smtp.backoff_max_s),
+                last_code=exc.code,
+                last_error=str(exc)[:2000],
+                updated_at=now,
+            )
+        )
+        _attempt(conn, row, run_id, number, now, "temporary", exc.code, str(exc))
+        conn.commit()
+        self.summary.deferred += 1
+
+    def _finish(
+        self,
+        conn: Connection,
+        row: Any,
+        run_id: int,
+        number: int,
+        state: str,
+        code: int | None,
+        detail: str,
+        confirmed: bool | None = None,
+    ) -> None:
+        now = self.clock.now()
+        values: dict[str, Any] = {"state": state, "attempts": number, "last_code": code, "updated_at": now}
+        if state == "sent":
+            values.update(sent_at=now, confirmed=confirmed, last_error=None)
+        else:
+            values.update(last_error=detail[:2000])
+        conn.execute(update(_O).where(_O.c.id == row.id).values(**values))
+        outcome = {"sent": "sent", "bounced": "permanent"}.get(state, "failed")
+        if state == "sent" and not confirmed:
+            outcome = "unconfirmed"
+        _attempt(conn, row, run_id, number, now, outcome, code, detail)
+        conn.commit()
+        if state == "sent":
+            self.summary.sent += 1
+            self.summary.unconfirmed += 0 if confirmed else 1
+            self._sent_since_event += 1
+        else:
+            setattr(self.summary, state, getattr(self.summary, state) + 1)
+            who = f"{row.kind} notice #{row.id} to {hashing.mask(row.to_addr)}"
+            line = f"{who} {state}: {detail[:300]}"
+            self.summary.failures.append(line)
+            self._events.append(f"Notify: {line}")
+
+    def _flush_events(self, run_id: int, final: bool = False) -> None:
+        if self._sent_since_event >= TIMELINE_EVERY and not final:
+            self._events.append(f"Notify run #{run_id}: {self.summary.sent} notices sent so far")
+            self._sent_since_event = 0
+        if not self._events:
+            return
+        with session_scope(self.engine) as session:
+            for message in self._events:
+                api.add_timeline_event(
+                    session, self.incident_id, message, author=AUTHOR, kind="notify", clock=self.clock
+                )
+        self._events = []
+
+    def run(self, limit: int | None = None) -> SendSummary:
+        """Send due notices (at most ``limit``); waits up to ``linger_s`` for retries to fall due."""
+        with self.engine.connect() as conn:
+            run_id = self._start_run(conn, "send")
+            self.summary.run_id = run_id
+            self._events.append(f"Notify run #{run_id} started (audience: {', '.join(self.kinds)})")
+            status = "crashed"
+            try:
+                self._recover(conn, run_id)
+                self._flush_events(run_id)
+                self.progress.start("sending notices", limit or self._pending(conn))
+                done = 0
+                while limit is None or done < limit:
+                    batch = self._claim(
+                        conn, run_id, CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - done)
+                    )
+                    if not batch:
+                        if not self._linger(conn):
+                            break
+                        continue
+                    for row in batch:
+                        self._deliver_one(conn, run_id, row)
+                        done += 1
+                        self.progress.advance()
+                    self._flush_events(run_id)
+                status = "finished"
+            finally:
+                self.mailer.close()
+                self.progress.finish()
+                self.summary.remaining = self._pending(conn)
+                self._close_run(conn, run_id, status)
+        return self.summary
+
+    def _linger(self, conn: Connection) -> bool:
+        earliest = self._earliest_retry(conn)
+        if earliest is None:
+            return False
+        wait = (earliest - self.clock.now()).total_seconds()
+        if wait > self.config.smtp.linger_s:
+            return False
+        self.sleep(max(wait, 0.0) + 0.01)
+        return True
+
+    def _pending(self, conn: Connection) -> int:
+        n = conn.execute(
+            select(func.count()).where(
+                _O.c.incident_id == self.incident_id,
+                _O.c.state.in_(("queued", "sending")),
+                _O.c.kind.in_(self.kinds),
+            )
+        ).scalar()
+        conn.commit()
+        return int(n or 0)
+
+    def _close_run(self, conn: Connection, run_id: int, status: str) -> None:
+        conn.rollback()
+        now = self.clock.now()
+        conn.execute(
+            update(_R)
+            .where(_R.c.id == run_id)
+            .values(status=status, finished_at=now, heartbeat_at=now, summary=self.summary.to_dict())
+        )
+        conn.commit()
+        s = self.summary
+        self._events.append(
+            f"Notify run #{run_id} {status}: {s.sent} sent ({s.unconfirmed} unconfirmed), "
+            f"{s.deferred} deferred, {s.bounced} bounced, {s.failed} failed, {s.remaining} still queued"
+        )
+        self._flush_events(run_id, final=True)

@@ -1,0 +1,164 @@
+"""Adapters from the case to :class:`NoticeContext`: scope recipients + the latest assessment.
+
+The only place notify reads other stages' shapes: :func:`breachscope.scope.recipients.recipients`
+(who, in which language, which of their fields leaked) and the stored assessment
+(:mod:`breachscope.rules.store`: actions, actions not needed, duties with required content, and
+which classes the scan proved absent). Without an assessment, notices still go out, with no
+action list and no "not included" section (nothing is claimed that was not proven).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from breachscope import taxonomy
+from breachscope.case import api
+from breachscope.notify.context import ActionItem, DutyInfo, IncidentInfo, Kind, NoticeContext, OrgInfo
+
+if TYPE_CHECKING:
+    from breachscope.rules.facts import Action, Duty
+    from breachscope.scope.recipients import Recipient
+
+#: Duty recipients that get a draft (individuals get the personal notices themselves).
+REGULATOR_RECIPIENTS = frozenset({"authority", "attorney_general", "credit_agencies", "other_regulator"})
+#: Only these tiers are listed as "not included": the ones people worry about.
+ABSENT_TIERS = (taxonomy.Tier.CRITICAL, taxonomy.Tier.HIGH)
+#: Jurisdiction (ISO 3166-1) -> language of regulator drafts; default English.
+REGULATOR_LANGUAGE = {"ID": "id"}
+
+
+@dataclass(frozen=True)
+class CaseNotices:
+    """What the case says, ready to turn into contexts."""
+
+    incident: IncidentInfo
+    recipients: tuple[Recipient, ...]
+    actions: tuple[Action, ...]
+    not_needed: tuple[ActionItem, ...]
+    absent: tuple[str, ...]
+    duties: tuple[Duty, ...]
+    has_assessment: bool
+
+
+def _date(value: datetime | None) -> str:
+    return value.date().isoformat() if value is not None else ""
+
+
+def _location(r: Recipient) -> str:
+    parts = [r.city_display or r.region_display, r.country_display]
+    return ", ".join(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
+
+
+def load_case(session: Session, incident_id: int) -> CaseNotices:
+    from breachscope.rules import store
+    from breachscope.scope.recipients import recipients
+
+    inc = api.get_incident(session, incident_id)
+    info = IncidentInfo(
+        id=inc.id,
+        name=inc.name,
+        vendor=inc.vendor or "",
+        detected_on=_date(inc.vendor_detected_at),
+        aware_on=_date(inc.aware_at),
+        description=inc.description or "",
+    )
+    stored = store.latest_assessment(session, incident_id)
+    actions: tuple[Action, ...] = ()
+    not_needed: tuple[ActionItem, ...] = ()
+    absent: tuple[str, ...] = ()
+    duties: tuple[Duty, ...] = ()
+    if stored is not None:
+        a = stored.assessment
+        actions = tuple(x for x in a.actions if x.audience == "recipients")
+        not_needed = tuple(ActionItem(n.id, dict(n.text)) for n in a.not_needed)
+        absent = tuple(
+            dc.id for dc in taxonomy.DATA_CLASSES if dc.id in a.facts.absent and dc.tier in ABSENT_TIERS
+        )
+        duties = tuple(
+            d
+            for d in a.duties
+            if d.recipient in REGULATOR_RECIPIENTS and d.verdict in ("required", "assessment_required")
+        )
+    return CaseNotices(
+        info, tuple(recipients(session, incident_id)), actions, not_needed, absent, duties, stored is not None
+    )
+
+
+def _actions_for(actions: Sequence[Action], classes: Sequence[str]) -> tuple[ActionItem, ...]:
+    wanted = set(classes)
+    return tuple(ActionItem(str(a.id), dict(a.text)) for a in actions if wanted & set(a.caused_by))
+
+
+def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext]:
+    """Every notice of the requested kinds: users, org admins, regulator drafts."""
+    for r in case.recipients:
+        role, user_id = r.role, str(r.user_id)
+        email, name, language = r.email or "", r.name or "", r.language or ""
+        own = tuple(r.exposed_classes)
+        if "user" in kinds and (role == "user" or r.own_record_leaked) and own:
+            yield NoticeContext(
+                kind="user",
+                recipient_key=user_id,
+                exposed_classes=own,
+                location=_location(r),
+                actions=_actions_for(case.actions, own),
+                not_needed=case.not_needed,
+                email=email,
+                name=name,
+                language=language,
+                incident=case.incident,
+                absent_classes=case.absent,
+            )
+        if "admin" in kinds and role == "admin":
+            org_classes = tuple(r.org_exposed_classes)
+            org_id = str(r.org_id or "")
+            yield NoticeContext(
+                kind="admin",
+                recipient_key=f"{user_id}@{org_id}",
+                org=OrgInfo(
+                    org_id,
+                    r.org_name or org_id,
+                    int(r.org_affected_users),
+                    org_classes,
+                ),
+                actions=_actions_for(case.actions, org_classes),
+                not_needed=case.not_needed,
+                email=email,
+                name=name,
+                language=language,
+                incident=case.incident,
+                absent_classes=case.absent,
+            )
+    if "regulator" in kinds:
+        exposed = tuple(sorted({c for r in case.recipients for c in r.exposed_classes}))
+        for d in case.duties:
+            jurisdiction = str(d.jurisdiction)
+            language = REGULATOR_LANGUAGE.get(jurisdiction.split("-", 1)[0], "en")
+            due = d.due
+            deadline = " ".join(x for x in (_date(due), str(d.deadline_words or "")) if x)
+            yield NoticeContext(
+                kind="regulator",
+                recipient_key=str(d.id),
+                email="",
+                name="",
+                language=language,
+                incident=case.incident,
+                exposed_classes=exposed,
+                absent_classes=case.absent,
+                actions=_actions_for(case.actions, exposed),
+                duty=DutyInfo(
+                    id=str(d.id),
+                    jurisdiction=jurisdiction,
+                    recipient=str(d.recipient_name),
+                    citation=str(d.citation),
+                    deadline=deadline,
+                    required_content=tuple(c.id for c in d.content),
+                    affected_people=int(d.affected),
+                    language=language,
+                ),
+            )

@@ -1,0 +1,201 @@
+"""End to end against a real aiosmtpd server: queue, send, then read what the server received."""
+
+from __future__ import annotations
+
+import email
+import re
+from email import policy
+from email.message import EmailMessage
+
+import dkim
+import pytest
+from sqlalchemy import Engine, select
+
+from breachscope.case import api
+from breachscope.case.db import session_scope
+from breachscope.notify.config import NotifyConfig
+from breachscope.notify.outbox import OutboxAttempt, OutboxMessage
+from breachscope.notify.queue import outbox_counts, queue_notices
+from breachscope.notify.safety import find_html_links, find_links
+from breachscope.notify.sender import Sender
+from breachscope.notify.service import make_renderer, make_signer
+from breachscope.notify.smtp import SmtpMailer
+
+from .conftest import DkimKey, SmtpServer, user_ctx
+
+
+def send_all(engine: Engine, config: NotifyConfig, contexts: list, **kw: object):  # type: ignore[no-untyped-def]
+    queue_notices(engine, contexts, renderer=make_renderer(config), config=config)
+    sender = Sender(engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=make_signer(config), **kw)  # type: ignore[arg-type]
+    return sender.run()
+
+
+def parse(data: bytes) -> EmailMessage:
+    return email.message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
+
+
+def parts(msg: EmailMessage) -> tuple[str, str]:
+    text = msg.get_body(("plain",))
+    html = msg.get_body(("html",))
+    assert text is not None and html is not None
+    return text.get_content(), html.get_content()
+
+
+EXPECTED_FIELDS = {
+    "en": ["your name", "your email address", "your approximate location (Jakarta, Indonesia)", "your browser and operating system"],
+    "id": ["nama Anda", "alamat email Anda", "perkiraan lokasi Anda (Jakarta, Indonesia)", "browser dan sistem operasi Anda"],
+}
+
+
+@pytest.mark.parametrize(
+    ("directory_language", "expected", "heading"),
+    [
+        ("en", "en", "WHAT INFORMATION WAS INVOLVED"),
+        ("id", "id", "INFORMASI APA YANG TERLIBAT"),
+        ("id-ID", "id", "INFORMASI APA YANG TERLIBAT"),
+        ("in", "id", "INFORMASI APA YANG TERLIBAT"),
+        ("fr", "en", "WHAT INFORMATION WAS INVOLVED"),
+        ("", "en", "WHAT INFORMATION WAS INVOLVED"),
+    ],
+)
+def test_delivered_notice_is_signed_link_free_exact_and_in_language(
+    engine: Engine,
+    config: NotifyConfig,
+    smtp_server: SmtpServer,
+    dkim_key: DkimKey,
+    directory_language: str,
+    expected: str,
+    heading: str,
+) -> None:
+    summary = send_all(engine, config, [user_ctx(1, language=directory_language)])
+    assert summary.sent == 1
+    [received] = smtp_server.recorder.messages
+    assert received.rcpt_tos == ["user1@example.org"]
+    assert received.mail_from == "security@example.com"
+    assert dkim.verify(received.data, dnsfunc=dkim_key.dnsfunc("notice", "example.com"), minkey=1024)
+    msg = parse(received.data)
+    assert msg["Content-Language"] == expected
+    assert msg["From"] == "Example Security <security@example.com>"
+    assert msg["Reply-To"] == "privacy@example.com"
+    text, html = parts(msg)
+    assert heading in text
+    # exactly the recipient's exposed fields, as a list in the text part
+    listed: list[str] = []
+    for line in text.split(heading, 1)[1].splitlines()[2:]:
+        if not line.strip().startswith("- "):
+            break
+        listed.append(line.strip()[2:])
+    assert listed == EXPECTED_FIELDS[expected]
+    for field_text in EXPECTED_FIELDS[expected]:
+        assert field_text in html
+    assert find_links(text) == [] and find_html_links(html) == []
+    assert "<a" not in html.lower() and not re.search(r"https?://", html + text)
+    assert "example[.]com" in text and "example[.]com" in html
+
+
+def test_a_key_mismatch_fails_dkim_verification(
+    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer, dkim_key: DkimKey
+) -> None:
+    send_all(engine, config, [user_ctx(1)])
+    data = smtp_server.recorder.messages[0].data
+    tampered = data.replace(b"Jakarta", b"Bandung")
+    assert not dkim.verify(tampered, dnsfunc=dkim_key.dnsfunc("notice", "example.com"), minkey=1024)
+
+
+HOSTILE_NAMES = [
+    "Bob\r\nBcc: attacker@evil.example",
+    "Eve\nSubject: pwned",
+    "Mallory\rX-Injected: 1",
+    '<a href="https://evil.example/login">Click</a>',
+    "<script>alert(1)</script>",
+    "visit www.evil.example now",
+    "=?utf-8?q?Bcc=3A_x=40evil=2Eexample?=",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_hostile_names_never_create_headers_or_links(
+    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer, dkim_key: DkimKey, name: str
+) -> None:
+    send_all(engine, config, [user_ctx(1, name=name, location="evil.example\r\nBcc: x@y.z")])
+    [received] = smtp_server.recorder.messages
+    assert received.rcpt_tos == ["user1@example.org"]
+    msg = parse(received.data)
+    for header in ("Bcc", "X-Injected"):
+        assert msg[header] is None
+    assert msg["Subject"].startswith("Notice of Data Breach")
+    assert len(msg.get_all("To", [])) == 1
+    header_block = received.data.split(b"\r\n\r\n", 1)[0]
+    assert not re.search(rb"(?m)^(Bcc|X-Injected|Subject: pwned)", header_block)
+    text, html = parts(msg)
+    assert find_links(text) == [] and find_html_links(html) == []
+    assert "<script" not in html and "<a " not in html
+    assert dkim.verify(received.data, dnsfunc=dkim_key.dnsfunc("notice", "example.com"), minkey=1024)
+
+
+def test_temporary_failures_are_retried_with_backoff_then_delivered(
+    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+) -> None:
+    smtp_server.recorder.fail["user2@example.org"] = ("451 4.3.0 try again later", 2)
+    summary = send_all(engine, config, [user_ctx(n) for n in range(1, 4)])
+    assert summary.sent == 3 and summary.deferred == 2
+    rcpts = sorted(r.rcpt_tos[0] for r in smtp_server.recorder.messages)
+    assert rcpts == ["user1@example.org", "user2@example.org", "user3@example.org"]
+    with session_scope(engine) as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "user2@example.org")).one()
+        assert (row.state, row.attempts, row.confirmed) == ("sent", 3, True)
+        outcomes = [a.outcome for a in session.scalars(select(OutboxAttempt).where(OutboxAttempt.outbox_id == row.id).order_by(OutboxAttempt.id))]
+        assert outcomes == ["temporary", "temporary", "sent"]
+
+
+def test_temporary_failures_give_up_after_max_attempts(
+    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+) -> None:
+    smtp_server.recorder.fail["user1@example.org"] = ("421 4.7.0 go away", -1)
+    summary = send_all(engine, config, [user_ctx(1)])
+    assert summary.failed == 1 and summary.sent == 0
+    assert outbox_counts(engine, 1)["user"]["failed"] == 1
+
+
+def test_permanent_failures_are_recorded_as_bounced_and_in_the_timeline(
+    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+) -> None:
+    smtp_server.recorder.fail["user2@example.org"] = ("550 5.1.1 no such user", -1)
+    summary = send_all(engine, config, [user_ctx(n) for n in range(1, 4)])
+    assert (summary.sent, summary.bounced) == (2, 1)
+    counts = outbox_counts(engine, 1)["user"]
+    assert (counts["sent"], counts["bounced"], counts["queued"]) == (2, 1, 0)
+    with session_scope(engine) as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.state == "bounced")).one()
+        assert row.last_code == 550 and "no such user" in (row.last_error or "")
+        events = [e.message for e in api.timeline(session, 1) if e.kind == "notify"]
+    bounced = [e for e in events if "bounced" in e and "550" in e]
+    assert len(bounced) == 1 and "user2@example.org" not in bounced[0]
+    assert any("2 sent" in e and "1 bounced" in e for e in events)
+
+
+def test_sending_again_sends_nothing_twice(engine: Engine, config: NotifyConfig, smtp_server: SmtpServer) -> None:
+    contexts = [user_ctx(n) for n in range(1, 6)]
+    assert send_all(engine, config, contexts).sent == 5
+    assert send_all(engine, config, contexts).sent == 0
+    ids = [parse(m.data)["Message-ID"] for m in smtp_server.recorder.messages]
+    assert len(ids) == 5 == len(set(ids))
+
+
+def test_connection_is_reused_and_rate_limited(engine: Engine, config: NotifyConfig, smtp_server: SmtpServer) -> None:
+    queue_notices(engine, [user_ctx(n) for n in range(1, 11)], renderer=make_renderer(config), config=config)
+    mailer = SmtpMailer(config.smtp)
+    slept: list[float] = []
+    clock = [0.0]
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        clock[0] += s
+
+    from dataclasses import replace
+
+    limited = replace(config, smtp=replace(config.smtp, rate_per_second=20))
+    Sender(engine, 1, mailer=mailer, config=limited, signer=None, sleep=sleep, monotonic=lambda: clock[0]).run()
+    assert len(smtp_server.recorder.messages) == 10
+    assert mailer.connections == 1
+    assert sum(slept) == pytest.approx(9 / 20, abs=1e-6)
