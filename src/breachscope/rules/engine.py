@@ -9,6 +9,7 @@ no-threshold trigger is met is ``required`` whatever the risk answer.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -213,7 +214,9 @@ def _duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: dateti
 
 def _vendor_duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: datetime) -> Duty:
     """The vendor's own duty to tell us; checks whether it did so on time when dates allow."""
-    duty = _duty(j, r, facts.__class__(**{**facts.__dict__, "role": "processor"}), affected, now)
+    # The vendor's clocks run from its own detection, not from our awareness.
+    vendor_view = replace(facts, role="processor", aware_at=None, dataset_received_at=None)
+    duty = _duty(j, r, vendor_view, affected, now)
     told = facts.vendor_notified_us_at
     extra = []
     if told is not None and duty.due is not None:

@@ -1,0 +1,27 @@
+"""Fixtures for the assess stage: facts builders and a case database on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from breachscope.case.testing import fresh_pg_database
+from breachscope.rules.loader import load_rules
+from breachscope.rules.schema import RuleSet
+
+
+@pytest.fixture(scope="session")
+def rules() -> RuleSet:
+    return load_rules()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty case database: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'case.db'}"
+    else:
+        with fresh_pg_database(request.getfixturevalue("pg_url")) as url:
+            yield url
