@@ -61,7 +61,9 @@ class Recorder:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
-            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            self.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+            )
             n = len(self.messages)
         if self.on_data is not None:
             self.on_data(n)
@@ -125,7 +127,11 @@ def config_mapping(dkim_key: DkimKey, port: int = 25, **smtp: Any) -> dict[str, 
             "drafts_to": "legal@example.com",
             "support_phone": "+62 21 555 0100",
             "verification_key": "test-verification-key",
-            "dkim": {"selector": "notice", "domain": "example.com", "private_key_file": str(dkim_key.private)},
+            "dkim": {
+                "selector": "notice",
+                "domain": "example.com",
+                "private_key_file": str(dkim_key.private),
+            },
             "smtp": {
                 "host": "127.0.0.1",
                 "port": port,
@@ -158,7 +164,10 @@ INCIDENT = IncidentInfo(1, "Mixpanel leak", "Mixpanel", "2025-11-09", "2025-11-2
 ACTIONS = (
     ActionItem(
         "phishing",
-        {"en": "Be wary of messages that mention this incident.", "id": "Waspadai pesan yang menyebut insiden ini."},
+        {
+            "en": "Be wary of messages that mention this incident.",
+            "id": "Waspadai pesan yang menyebut insiden ini.",
+        },
     ),
 )
 NOT_NEEDED = (

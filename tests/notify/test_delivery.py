@@ -26,7 +26,9 @@ from .conftest import DkimKey, SmtpServer, user_ctx
 
 def send_all(engine: Engine, config: NotifyConfig, contexts: list, **kw: object):  # type: ignore[no-untyped-def]
     queue_notices(engine, contexts, renderer=make_renderer(config), config=config)
-    sender = Sender(engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=make_signer(config), **kw)  # type: ignore[arg-type]
+    sender = Sender(
+        engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=make_signer(config), **kw
+    )  # type: ignore[arg-type]
     return sender.run()
 
 
@@ -42,8 +44,18 @@ def parts(msg: EmailMessage) -> tuple[str, str]:
 
 
 EXPECTED_FIELDS = {
-    "en": ["your name", "your email address", "your approximate location (Jakarta, Indonesia)", "your browser and operating system"],
-    "id": ["nama Anda", "alamat email Anda", "perkiraan lokasi Anda (Jakarta, Indonesia)", "browser dan sistem operasi Anda"],
+    "en": [
+        "your name",
+        "your email address",
+        "your approximate location (Jakarta, Indonesia)",
+        "your browser and operating system",
+    ],
+    "id": [
+        "nama Anda",
+        "alamat email Anda",
+        "perkiraan lokasi Anda (Jakarta, Indonesia)",
+        "browser dan sistem operasi Anda",
+    ],
 }
 
 
@@ -144,7 +156,12 @@ def test_temporary_failures_are_retried_with_backoff_then_delivered(
     with session_scope(engine) as session:
         row = session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "user2@example.org")).one()
         assert (row.state, row.attempts, row.confirmed) == ("sent", 3, True)
-        outcomes = [a.outcome for a in session.scalars(select(OutboxAttempt).where(OutboxAttempt.outbox_id == row.id).order_by(OutboxAttempt.id))]
+        outcomes = [
+            a.outcome
+            for a in session.scalars(
+                select(OutboxAttempt).where(OutboxAttempt.outbox_id == row.id).order_by(OutboxAttempt.id)
+            )
+        ]
         assert outcomes == ["temporary", "temporary", "sent"]
 
 
@@ -174,7 +191,9 @@ def test_permanent_failures_are_recorded_as_bounced_and_in_the_timeline(
     assert any("2 sent" in e and "1 bounced" in e for e in events)
 
 
-def test_sending_again_sends_nothing_twice(engine: Engine, config: NotifyConfig, smtp_server: SmtpServer) -> None:
+def test_sending_again_sends_nothing_twice(
+    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+) -> None:
     contexts = [user_ctx(n) for n in range(1, 6)]
     assert send_all(engine, config, contexts).sent == 5
     assert send_all(engine, config, contexts).sent == 0
@@ -182,7 +201,9 @@ def test_sending_again_sends_nothing_twice(engine: Engine, config: NotifyConfig,
     assert len(ids) == 5 == len(set(ids))
 
 
-def test_connection_is_reused_and_rate_limited(engine: Engine, config: NotifyConfig, smtp_server: SmtpServer) -> None:
+def test_connection_is_reused_and_rate_limited(
+    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+) -> None:
     queue_notices(engine, [user_ctx(n) for n in range(1, 11)], renderer=make_renderer(config), config=config)
     mailer = SmtpMailer(config.smtp)
     slept: list[float] = []
@@ -195,7 +216,9 @@ def test_connection_is_reused_and_rate_limited(engine: Engine, config: NotifyCon
     from dataclasses import replace
 
     limited = replace(config, smtp=replace(config.smtp, rate_per_second=20))
-    Sender(engine, 1, mailer=mailer, config=limited, signer=None, sleep=sleep, monotonic=lambda: clock[0]).run()
+    Sender(
+        engine, 1, mailer=mailer, config=limited, signer=None, sleep=sleep, monotonic=lambda: clock[0]
+    ).run()
     assert len(smtp_server.recorder.messages) == 10
     assert mailer.connections == 1
     assert sum(slept) == pytest.approx(9 / 20, abs=1e-6)

@@ -1,0 +1,215 @@
+"""``breachscope notify``: queue and send the notices; ``notify status``; ``notify dkim-key``.
+
+``notify`` is a click group that also runs on its own (``invoke_without_command``), so the
+common case reads as one verb (``breachscope notify --incident 1``) and the read-only view is
+a subcommand (``breachscope notify status --incident 1``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from breachscope.case.db import ENV_VAR, open_case_db
+from breachscope.errors import BreachscopeError, InputError
+from breachscope.notify.config import CONFIG_ENV, load_config
+from breachscope.notify.outbox import STATES
+from breachscope.notify.service import AUDIENCE_CHOICES, notify, status
+from breachscope.progress import RichProgress
+
+
+def _outbox_table(counts: dict[str, dict[str, int]], title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("notice kind")
+    for state in STATES:
+        table.add_column(state, justify="right")
+    for kind, by_state in sorted(counts.items()):
+        table.add_row(kind, *(f"{by_state.get(s, 0):,}" for s in STATES))
+    return table
+
+
+@click.group("notify", invoke_without_command=True)
+@click.option(
+    "--incident", "incident_id", type=int, default=None, help="Incident id (see breachscope case list)."
+)
+@click.option(
+    "--audience",
+    type=click.Choice(AUDIENCE_CHOICES),
+    default="all",
+    show_default=True,
+    help="Who to notify: affected users, org admins, regulator drafts (to drafts_to), or all.",
+)
+@click.option(
+    "--dry-run",
+    "dry_run",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the signed notices as .eml files under DIR instead of sending; changes no state.",
+)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Send (or write) at most N notices.")
+@click.option(
+    "--db", envvar=ENV_VAR, default=None, metavar="URL", help=f"Case database URL (default: ${ENV_VAR})."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=CONFIG_ENV,
+    default=None,
+    help=f"Notify config (TOML; default: ${CONFIG_ENV}). See docs/notify.md.",
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of edited templates (same layout as notify/templates); overrides the config.",
+)
+@click.option(
+    "--resend-unconfirmed",
+    is_flag=True,
+    help="Also resend notices presumed sent after a crash (final dot sent, no reply read).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def command(
+    ctx: click.Context,
+    incident_id: int | None,
+    audience: str,
+    dry_run: Path | None,
+    limit: int | None,
+    db: str | None,
+    config_path: Path | None,
+    templates: Path | None,
+    resend_unconfirmed: bool,
+    as_json: bool,
+) -> None:
+    """Tell every affected person, org admin and regulator, once each, in their language.
+
+    \b
+    Renders each notice from the templates, queues it in the case outbox (one row per
+    recipient and kind), then sends it over SMTP, DKIM-signed and link-free. Re-running
+    is safe: nothing accepted by the server is sent again, even after a crash.
+      breachscope notify --incident 1 --dry-run out/    write .eml files, send nothing
+      breachscope notify --incident 1                   send everything still queued
+      breachscope notify status --incident 1            the outbox by state
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+    if ctx.invoked_subcommand is not None:
+        return
+    if incident_id is None:
+        raise InputError("missing --incident", "e.g. breachscope notify --incident 1 --dry-run out/")
+    config = load_config(config_path).with_templates(templates)
+    engine = open_case_db(db)
+    progress = RichProgress()
+    try:
+        report = notify(
+            engine,
+            incident_id,
+            config,
+            audience=audience,
+            dry_run=dry_run,
+            limit=limit,
+            progress=progress,
+            resend_unconfirmed=resend_unconfirmed,
+        )
+    finally:
+        progress.finish()
+        engine.dispose()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    console = Console()
+    q = report.queued
+    console.print(f"Rendered {q.rendered:,} notice(s); {q.invalid_address:,} skipped (invalid address).")
+    for err in q.errors[:5]:
+        console.print(f"[red]not rendered:[/red] {err}")
+    for note in report.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    if report.dry_run_dir is not None:
+        console.print(
+            f"Dry run: wrote {report.written:,} .eml file(s) to {report.dry_run_dir}; nothing was sent."
+        )
+    elif report.sent is not None:
+        s = report.sent
+        console.print(
+            f"Run #{s.run_id}: sent {s.sent:,} ({s.unconfirmed:,} unconfirmed), deferred {s.deferred:,}, "
+            f"bounced {s.bounced:,}, failed {s.failed:,}; {s.remaining:,} still queued."
+        )
+        if s.requeued_after_crash or s.presumed_after_crash:
+            console.print(
+                f"Recovered an interrupted run: {s.requeued_after_crash:,} requeued, "
+                f"{s.presumed_after_crash:,} presumed sent."
+            )
+    console.print(_outbox_table(report.counts, f"Outbox of incident {incident_id}"))
+
+
+@command.command("status")
+@click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
+@click.option(
+    "--db", envvar=ENV_VAR, default=None, metavar="URL", help=f"Case database URL (default: ${ENV_VAR})."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def status_command(ctx: click.Context, incident_id: int, db: str | None, as_json: bool) -> None:
+    """Show the outbox by notice kind and state, unconfirmed sends and recent failures."""
+    engine = open_case_db(db or (ctx.obj or {}).get("db"))
+    try:
+        info: dict[str, Any] = status(engine, incident_id)
+    finally:
+        engine.dispose()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    console = Console()
+    if not info["outbox"]:
+        console.print(
+            f"The outbox of incident {incident_id} is empty "
+            f"(run: breachscope notify --incident {incident_id})."
+        )
+        return
+    console.print(_outbox_table(info["outbox"], f"Outbox of incident {incident_id}"))
+    if info["unconfirmed"]:
+        console.print(
+            f"{len(info['unconfirmed'])} notice(s) presumed sent after a crash (check the mail server's "
+            "log by Message-ID, or resend with --resend-unconfirmed)."
+        )
+    for f in info["failures"]:
+        console.print(
+            f"[red]{f['state']}[/red] #{f['id']} ({f['kind']}): {f['code'] or ''} {f['error'] or ''}"
+        )
+
+
+@command.command("dkim-key")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for the key files."
+)
+@click.option("--selector", required=True, help="DKIM selector, e.g. notice2025.")
+@click.option("--bits", type=click.Choice(["2048", "3072", "4096"]), default="2048", help="RSA key size.")
+def dkim_key_command(out: Path, selector: str, bits: str) -> None:
+    """Create an RSA DKIM key (with openssl) and print the DNS TXT record to publish."""
+    out.mkdir(parents=True, exist_ok=True)
+    private = out / f"{selector}.pem"
+    if private.exists():
+        raise BreachscopeError(f"{private} already exists", "choose a new selector for a new key")
+    try:
+        subprocess.run(["openssl", "genrsa", "-out", str(private), bits], check=True, capture_output=True)
+        der = subprocess.run(
+            ["openssl", "rsa", "-in", str(private), "-pubout", "-outform", "DER"],
+            check=True,
+            capture_output=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise BreachscopeError(f"openssl failed: {exc}", "install openssl") from exc
+    private.chmod(0o600)
+    record = "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
+    (out / f"{selector}.txt").write_text(record + "\n")
+    click.echo(f"private key: {private}")
+    click.echo(f"publish TXT {selector}._domainkey.<your domain>:\n{record}")

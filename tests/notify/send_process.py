@@ -1,0 +1,27 @@
+"""Run one delivery in its own process (the crash tests kill it with SIGKILL)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from breachscope.case.db import open_case_db
+from breachscope.notify.config import load_config
+from breachscope.notify.sender import Sender
+from breachscope.notify.service import make_signer
+from breachscope.notify.smtp import SmtpMailer
+
+
+def main() -> int:
+    db_url, config_path = sys.argv[1], Path(sys.argv[2])
+    config = load_config(config_path, env={})
+    engine = open_case_db(db_url)
+    summary = Sender(
+        engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=make_signer(config)
+    ).run()
+    print(summary.to_dict(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""kill -9 the sending process at chosen moments, start it again, compare what the server got.
+
+Kill points (driven by the real aiosmtpd server, so they are exact, not timing guesses):
+
+* ``rcpt``: while the server handles RCPT of message N: before DATA, the server never has it;
+* ``data``: inside the server's DATA handler for message N: after the final ".", before the
+  client reads 250 (the ambiguous window: the server has the message, the client has no reply);
+* ``after``: a few milliseconds after the server accepted message N (the client is somewhere
+  between reading 250, committing, claiming and signing the next one).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from breachscope.case.db import session_scope
+from breachscope.notify.config import from_mapping
+from breachscope.notify.outbox import OutboxMessage
+from breachscope.notify.queue import queue_notices
+from breachscope.notify.service import make_renderer
+
+from .conftest import DkimKey, SmtpServer, config_mapping, user_ctx
+
+N = 24
+SCRIPT = Path(__file__).with_name("send_process.py")
+
+
+def _write_config(path: Path, dkim_key: DkimKey, port: int, unconfirmed: str) -> None:
+    m = config_mapping(dkim_key, port)["notify"]
+    smtp = m.pop("smtp")
+    dk = m.pop("dkim")
+    lines = ["[notify]"] + [f"{k} = {v!r}".replace("'", '"') for k, v in m.items()]
+    lines.append(f'unconfirmed = "{unconfirmed}"')
+    lines += ["[notify.dkim]"] + [f'{k} = "{v}"' for k, v in dk.items()]
+    lines += ["[notify.smtp]"] + [f"{k} = {v!r}".replace("'", '"') for k, v in smtp.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _run(db_url: str, cfg: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), db_url, str(cfg)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("point", "at", "unconfirmed"),
+    [
+        ("rcpt", 1, "presume-sent"),
+        ("rcpt", 7, "presume-sent"),
+        ("data", 1, "presume-sent"),
+        ("data", 9, "presume-sent"),
+        ("data", N, "presume-sent"),
+        ("after", 4, "presume-sent"),
+        ("after", 15, "presume-sent"),
+        ("data", 6, "resend"),
+    ],
+)
+def test_killed_run_resumes_without_duplicates_or_gaps(
+    tmp_path: Path,
+    engine: Engine,
+    smtp_server: SmtpServer,
+    dkim_key: DkimKey,
+    point: str,
+    at: int,
+    unconfirmed: str,
+) -> None:
+    cfg = tmp_path / "notify.toml"
+    _write_config(cfg, dkim_key, smtp_server.port, unconfirmed)
+    config = from_mapping(config_mapping(dkim_key, smtp_server.port))
+    queue_notices(
+        engine, [user_ctx(n) for n in range(1, N + 1)], renderer=make_renderer(config), config=config
+    )
+    db_url = str(engine.url)
+
+    proc: subprocess.Popen[bytes] | None = None
+    killed = threading.Event()
+
+    def kill(n: int) -> None:
+        if n == at and proc is not None and not killed.is_set():
+            killed.set()
+            if point == "after":
+                threading.Timer(0.003, os.kill, (proc.pid, signal.SIGKILL)).start()
+            else:
+                os.kill(proc.pid, signal.SIGKILL)
+
+    rec = smtp_server.recorder
+    if point == "rcpt":
+        rec.on_rcpt = kill
+    else:
+        rec.on_data = kill
+    proc = _run(db_url, cfg)
+    proc.wait(timeout=120)
+    assert killed.is_set()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else b""
+    before = len(rec.messages)
+    assert before < N or point != "rcpt"
+    rec.on_rcpt = rec.on_data = None
+
+    again = _run(db_url, cfg)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err.decode()
+
+    got = Counter(r.rcpt_tos[0] for r in rec.messages)
+    expected = {f"user{n}@example.org" for n in range(1, N + 1)}
+    assert set(got) == expected, f"gaps: {sorted(expected - set(got))}"
+    dupes = {a: c for a, c in got.items() if c > 1}
+    if unconfirmed == "presume-sent":
+        assert dupes == {}, f"duplicates: {dupes}"
+    else:
+        # resend policy: the ambiguous message goes out again, with the same Message-ID
+        assert dupes == {f"user{at}@example.org": 2}
+        ids = {
+            message_from_bytes(r.data)["Message-ID"]
+            for r in rec.messages
+            if r.rcpt_tos == [f"user{at}@example.org"]
+        }
+        assert len(ids) == 1
+    with session_scope(engine) as session:
+        rows = session.scalars(select(OutboxMessage)).all()
+        assert {r.state for r in rows} == {"sent"}
+        presumed = [r.to_addr for r in rows if r.confirmed is False]
+    if point == "data" and unconfirmed == "presume-sent":
+        assert presumed == [f"user{at}@example.org"]
+    if point == "rcpt":
+        assert presumed == []
