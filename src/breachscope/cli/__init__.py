@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "breachscope.cli.assess",
     "breachscope.cli.case",
     "breachscope.cli.scope",
+    "breachscope.cli.notify",
 )
 
 
