@@ -11,6 +11,7 @@ from breachscope.rules.schema import RuleSet
 
 ALL = frozenset(dc.id for dc in taxonomy.DATA_CLASSES)
 CONTACT_ACTIONS = {"phishing_warning", "official_sending_domain", "enable_mfa", "never_share_secrets"}
+NAME_ONLY = CONTACT_ACTIONS - {"official_sending_domain"}  # a name alone: no sending-domain warning
 
 
 @pytest.mark.parametrize(
@@ -21,7 +22,7 @@ CONTACT_ACTIONS = {"phishing_warning", "official_sending_domain", "enable_mfa", 
         ({"email", "password_hash"}, CONTACT_ACTIONS | {"force_password_reset", "change_password"}),
         ({"internal_id", "secret"}, {"revoke_keys", "rotate_keys"}),
         ({"private_key"}, {"revoke_keys", "rotate_keys"}),
-        ({"person_name", "payment_card"}, {"card_reissue", "fraud_monitoring", *CONTACT_ACTIONS} - {"official_sending_domain"}),
+        ({"person_name", "payment_card"}, {"card_reissue", "fraud_monitoring", *NAME_ONLY}),
         ({"card_security_code"}, {"card_reissue", "fraud_monitoring"}),
         ({"government_id"}, {"identity_theft_guidance"}),
         ({"bank_account"}, {"contact_bank"}),
