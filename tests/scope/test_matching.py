@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from scope_helpers import make_case, write_directory
 from sqlalchemy import select
 
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.case.models import Account, Exposure, Match
-from breachscope.case.testing import fresh_pg_database
+from breachscope.case.testing import fresh_pg_database, make_case, write_directory
 from breachscope.clock import FixedClock
 from breachscope.scope.directory import DirectorySource
 from breachscope.scope.run import run_scope

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from breachscope.case.testing import write_directory
+from breachscope.cli import cli
+
+PEOPLE = (
+    '"$distinct_id","$email","$name","$city","$region","mp_country_code","$os","org_id","user_id"\n'
+    '"d1","rina@example.com","Rina","Bandung","West Java","ID","Android","o1","u1"\n'
+    '"d2","sam@example.com","Sam","Austin","Texas","US","iOS","o1","u2"\n'
+    '"d3","nobody@example.com","No One","Toronto","ON","CA","Linux","","u404"\n'
+)
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("BREACHSCOPE_DB", f"sqlite:///{tmp_path / 'case.db'}")
+    monkeypatch.setenv("BREACHSCOPE_AUTHOR", "tester")
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        return result.exit_code, result.output
+
+    return invoke
+
+
+def test_case_lifecycle(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, out = run(
+        "case", "new", "Mixpanel leak", "--vendor", "Mixpanel", "--aware-at", "2025-11-27T09:00+07:00"
+    )
+    assert code == 0 and "Opened incident 1" in out
+    leak = tmp_path / "people.csv"
+    leak.write_text(PEOPLE)
+    code, out = run("case", "attach", "1", str(leak))
+    assert code == 0, out
+    code, out = run("case", "log", "1", "Vendor call", "--kind", "call")
+    assert code == 0
+    directory = write_directory(
+        tmp_path / "dir.csv",
+        [
+            {"user_id": "u1", "email": "rina@example.com", "org_id": "o1", "role": "admin", "country": "ID"},
+            {"user_id": "u2", "email": "sam@example.com", "org_id": "o1", "role": "member"},
+        ],
+    )
+    code, out = run(
+        "scope",
+        "--incident",
+        "1",
+        "--directory",
+        str(directory),
+        "--json",
+        str(tmp_path / "s.json"),
+        "--csv-dir",
+        str(tmp_path / "csv"),
+    )
+    assert code == 0, out
+    assert "US-TX" in out and "CA-ON" in out
+    scope = json.loads((tmp_path / "s.json").read_text())
+    assert scope["schema"] == "breachscope.scope/1"
+    assert scope["summary"]["matched_people"] == 2 and scope["summary"]["unmatched_people"] == 1
+    assert (tmp_path / "csv" / "admins.csv").read_text().count("rina@example.com") == 1
+
+    code, out = run("case", "show", "1", "--json")
+    shown = json.loads(out)
+    assert shown["dates"]["aware_at"] == "2025-11-27T02:00+00:00"
+    assert shown["counts"]["exposures"] == 3 and shown["datasets"][0]["records"] == 3
+    assert [e["kind"] for e in shown["timeline"]] == ["created", "attach", "call", "scope"]
+    assert {e["author"] for e in shown["timeline"]} == {"tester"}
+    code, out = run("case", "show", "1")
+    assert code == 0 and "we became aware" in out
+
+    code, out = run("case", "purge", "1", "--yes", "--reason", "done")
+    assert code == 0 and "hash key destroyed" in out
+    code, out = run("case", "list", "--json")
+    [row] = json.loads(out)
+    assert row["status"] == "purged" and row["exposures"] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["case", "show", "42"], "no incident with id 42"),
+        (["case", "new", "x", "--aware-at", "last tuesday"], "not a date/time"),
+        (["case", "attach", "1", "/nonexistent/leak.csv"], "no such file"),
+        (["scope", "--incident", "1", "--directory", "/nonexistent.csv"], "not found"),
+        (["scope", "--incident", "1", "--directory", "x.csv", "--map", "mail"], "FIELD=COLUMN"),
+        (
+            ["scope", "--incident", "1", "--directory", "x.csv", "--map", "colour=x"],
+            "unknown directory field",
+        ),
+        (["case", "list", "--db", "nonsense"], "not a database URL"),
+    ],
+)
+def test_user_errors_are_clean(run, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    run("case", "new", "x")
+    code, out = run(*args)
+    assert code != 0
+    assert message in out
+    assert "Traceback" not in out
+
+
+def test_scope_before_any_directory_column_mapping_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("case", "new", "x")
+    directory = tmp_path / "d.csv"
+    directory.write_text("id,mail\n1,a@b.example\n")
+    code, out = run("scope", "--incident", "1", "--directory", str(directory), "--map", "email=email_address")
+    assert code != 0 and "no column(s) email=email_address" in out and "id, mail" in out
+    code, out = run(
+        "scope", "--incident", "1", "--directory", str(directory), "--map", "user_id=id,email=mail"
+    )
+    assert code == 0, out

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from breachscope.case.extract import ExtractPlan, clean, column_roles, extract_batch, normalise_column
+from breachscope.hashing import keyed_hash
+
+KEY = b"x" * 32
+
+
+@pytest.mark.parametrize(
+    ("column", "norm"),
+    [("$distinct_id", "distinct_id"), ("properties.$Email", "email"), ("mp_country_code", "mp_country_code")],
+)
+def test_normalise_column(column: str, norm: str) -> None:
+    assert normalise_column(column) == norm
+
+
+def test_column_roles() -> None:
+    roles = column_roles(
+        ["$distinct_id", "$email", "$name", "$city", "$region", "mp_country_code", "org_id", "notes"]
+    )
+    assert roles == {
+        "distinct_id": "$distinct_id",
+        "email": "$email",
+        "name": "$name",
+        "city": "$city",
+        "region": "$region",
+        "country": "mp_country_code",
+        "org_id": "org_id",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("  Rina  ", "Rina"),
+        ("Ri\x00na\u202e", "Rina"),  # NUL and bidi override removed
+        ("\u200b", None),
+        (None, None),
+        ("x" * 500, "x" * 300),
+    ],
+)
+def test_clean(value: str | None, expected: str | None) -> None:
+    assert clean(value, 300) == expected
+
+
+def test_extract_keeps_hashes_classes_and_notice_values_only() -> None:
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "$distinct_id": ["d1", None, None, None],
+            "$email": ["Rina@Example.com", "sam@example.com", "(not set)", None],
+            "$name": ["Rina", "Sam", None, None],
+            "$os": ["Android", "  ", None, None],
+            "notes": ["secret note", None, None, None],
+            "mp_country_code": ["ID", "US", "CA", None],
+            "$region": ["Jakarta", "Georgia", "Quebec", None],
+        }
+    )
+    scanned = {"$os": frozenset({"device"}), "notes": frozenset({"chat_content"})}
+    plan = ExtractPlan.build(batch.schema.names, scanned)
+    records = list(extract_batch(KEY, plan, batch, row_key_prefix="f"))
+    assert len(records) == 3  # the all-empty row is nobody
+    rina, sam, third = records
+    assert rina.person_key_kind == "distinct_id"
+    assert rina.person_key_hash == keyed_hash(KEY, "distinct_id:d1")
+    assert rina.email_hash == keyed_hash(KEY, "rina@example.com")
+    assert rina.exposed_classes == [
+        "chat_content",
+        "coarse_location",
+        "device",
+        "email",
+        "internal_id",
+        "person_name",
+    ]
+    assert rina.exposed_fields == [
+        "$distinct_id",
+        "$email",
+        "$name",
+        "$os",
+        "$region",
+        "mp_country_code",
+        "notes",
+    ]
+    assert (rina.jurisdiction, rina.country) == ("ID-JK", "Indonesia")
+    assert "secret note" not in repr(rina) and "Android" not in repr(rina)
+    assert sam.person_key_kind == "email" and "device" not in sam.exposed_classes  # blank $os
+    assert sam.jurisdiction == "US-GA"
+    assert third.person_key_kind == "row" and third.email is None and third.email_hash is None
+    assert third.exposed_classes == ["coarse_location"] and third.jurisdiction == "CA-QC"
