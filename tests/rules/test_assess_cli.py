@@ -1,0 +1,123 @@
+"""``breachscope assess`` end to end on a SQLite case."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from breachscope.case import api
+from breachscope.case.db import open_case_db, session_scope
+from breachscope.cli import cli
+
+NOW = "2025-11-26T09:00:00+00:00"
+PRESENT = ["person_name", "email", "coarse_location", "device", "internal_id"]
+SCAN = {
+    "classes": {
+        **{c: {"status": "present"} for c in PRESENT},
+        **{c: {"status": "absent"} for c in ("password", "password_hash", "secret", "private_key")},
+    },
+    "totals": {"values_checked": 1000},
+}
+
+
+@pytest.fixture
+def case_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'case.db'}"
+    engine = open_case_db(url)
+    with session_scope(engine) as s:
+        told = datetime(2025, 11, 25, tzinfo=UTC)
+        inc = api.create_incident(
+            s, "Leak", vendor_detected_at=datetime(2025, 11, 9, tzinfo=UTC), vendor_notified_us_at=told
+        )
+        ds = api.attach_dataset(
+            s, inc.id, file_name="p.csv", sha256="0" * 64, size_bytes=1, format="csv", scan=SCAN
+        )
+        people = [("ID", 4), ("DE", 2), ("US-CA", 1)]
+        records = [
+            api.ExposureRecord(
+                person_key_hash=f"{code}{i}",
+                person_key_kind="row",
+                exposed_classes=PRESENT,
+                jurisdiction=code,
+            )
+            for code, n in people
+            for i in range(n)
+        ]
+        api.store_exposures(s, inc.id, ds.id, records)
+    engine.dispose()
+    return url
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, env={"COLUMNS": "250"})
+    return result.exit_code, result.output
+
+
+def test_assess_prints_duties_actions_and_writes_exports(case_url: str, tmp_path: Path) -> None:
+    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW,
+                       "--json", str(tmp_path / "a.json"), "--markdown", str(tmp_path / "a.md"))  # fmt: skip
+    assert code == 0, out
+    assert "id-subjects" in out and "eu-sa" in out and "needs a risk decision" in out
+    assert "No need to change your password" in out
+    data = json.loads((tmp_path / "a.json").read_text())
+    assert data["assessment_id"] == 1 and data["rule_set_version"].startswith("sha256:")
+    ids = [d["id"] for d in data["duties"]]
+    assert ids.index("id-subjects") < ids.index("eu-individuals")  # fixed deadline before no deadline
+    md = (tmp_path / "a.md").read_text()
+    assert "## Duties (by due time)" in md and "## Not needed" in md and "`id-subjects`" in md
+
+
+def test_decide_settles_a_duty(case_url: str, tmp_path: Path) -> None:
+    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW, "--decide", "eu-sa",
+                       "--verdict", "not_required", "--by", "Dana (DPO)", "--why", "contact data only",
+                       "--json", str(tmp_path / "a.json"))  # fmt: skip
+    assert code == 0, out
+    duty = next(d for d in json.loads((tmp_path / "a.json").read_text())["duties"] if d["id"] == "eu-sa")
+    assert duty["verdict"] == "not_required" and duty["decision"]["by"] == "Dana (DPO)"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--incident", "99"], "no incident with id 99"),
+        (["--incident", "1", "--decide", "eu-sa"], "--decide needs --verdict"),
+        (
+            ["--incident", "1", "--decide", "xx-nope", "--verdict", "required", "--by", "a", "--why", "b"],
+            "no rule",
+        ),
+        (["--incident", "1", "--now", "yesterday"], "not an ISO date-time"),
+        ([], "which incident"),
+    ],
+)
+def test_user_errors_are_clean(case_url: str, args: list[str], message: str) -> None:
+    code, out = invoke("assess", "--db", case_url, *args)
+    assert code != 0 and message in out and "Traceback" not in out
+
+
+def test_rules_check_and_list() -> None:
+    code, out = invoke("assess", "rules", "--check")
+    assert code == 0 and "26 rule files" in out
+    code, out = invoke("assess", "rules")
+    assert code == 0 and "us-ca-residents" in out
+
+
+def test_rules_check_names_the_bad_field(tmp_path: Path) -> None:
+    (tmp_path / "xx.yaml").write_text(
+        "jurisdiction: XX\nname: X\ncodes: [XX]\ntimezone: UTC\nlaw: L\nrules:\n  - id: xx-a\n"
+        "    confidence: sure\n"
+    )
+    code, out = invoke("assess", "rules", "--check", "--rules", str(tmp_path))
+    assert code == 2 and "xx.yaml: rule 'xx-a': field 'rules[0].confidence': 'sure' is not one of" in out
+
+
+def test_history_lists_stored_assessments(case_url: str) -> None:
+    invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW)
+    invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW)
+    code, out = invoke("assess", "history", "--incident", "1", "--db", case_url)
+    assert code == 0 and "sha256:" in out
+    code, out = invoke("assess", "history", "--incident", "1", "--db", case_url, "--show", "1")
+    assert code == 0 and "id-subjects" in out
