@@ -10,11 +10,11 @@ commits and then compacts the database file so deleted values are really gone.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from breachscope import hashing
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from breachscope.scope.recipients import Recipient
 
 DEFAULT_AUTHOR = "breachscope"
-_CHUNK = 500
+_CHUNK = 2000
 
 
 def _clock(clock: Clock | None) -> Clock:
@@ -240,15 +240,20 @@ class ExposureRecord:
 
 
 _MERGE_LISTS = ("exposed_classes", "exposed_fields")
+_RECORD_FIELDS = tuple(ExposureRecord.__dataclass_fields__)
 
 
-def _merge(existing: Exposure, new: ExposureRecord) -> None:
+def _row(rec: ExposureRecord) -> dict[str, Any]:
+    return {name: getattr(rec, name) for name in _RECORD_FIELDS}
+
+
+def _merge_into(target: dict[str, Any], new: dict[str, Any]) -> None:
+    """Union of classes and fields; other values: the first non-null wins."""
     for name in _MERGE_LISTS:
-        merged = sorted(set(getattr(existing, name) or []) | set(getattr(new, name)))
-        setattr(existing, name, merged)
-    for name, value in asdict(new).items():
-        if name not in _MERGE_LISTS and value is not None and getattr(existing, name) is None:
-            setattr(existing, name, value)
+        target[name] = sorted(set(target.get(name) or []) | set(new.get(name) or []))
+    for name, value in new.items():
+        if name not in _MERGE_LISTS and value is not None and target.get(name) is None:
+            target[name] = value
 
 
 def store_exposures(
@@ -256,36 +261,34 @@ def store_exposures(
 ) -> int:
     """Store leaked people; one already known to the case (same person key) is merged, not duplicated.
 
-    Returns the number of records processed. Works in chunks, so any iterable size is fine.
+    Returns the number of records processed. Works in chunks (bulk inserts), so any size is fine.
     """
     _require_open(session, incident_id)
     total = 0
-    chunk: dict[str, ExposureRecord] = {}
+    chunk: dict[str, dict[str, Any]] = {}
 
     def flush_chunk() -> None:
         stmt = select(Exposure).where(
             Exposure.incident_id == incident_id, Exposure.person_key_hash.in_(list(chunk))
         )
         for existing in session.scalars(stmt):
-            _merge(existing, chunk.pop(existing.person_key_hash))
+            merged = {name: getattr(existing, name) for name in _RECORD_FIELDS}
+            _merge_into(merged, chunk.pop(existing.person_key_hash))
+            for name, value in merged.items():
+                setattr(existing, name, value)
         if chunk:
-            session.add_all(
-                Exposure(incident_id=incident_id, dataset_id=dataset_id, **asdict(rec))
-                for rec in chunk.values()
-            )
+            rows = [{"incident_id": incident_id, "dataset_id": dataset_id, **r} for r in chunk.values()]
+            session.execute(insert(Exposure), rows)
         session.flush()
         chunk.clear()
 
     for rec in records:
         total += 1
+        row = _row(rec)
         if rec.person_key_hash in chunk:
-            tmp = Exposure(**asdict(chunk[rec.person_key_hash]))
-            _merge(tmp, rec)
-            chunk[rec.person_key_hash] = ExposureRecord(
-                **{k: getattr(tmp, k) for k in ExposureRecord.__dataclass_fields__}
-            )
+            _merge_into(chunk[rec.person_key_hash], row)
         else:
-            chunk[rec.person_key_hash] = rec
+            chunk[rec.person_key_hash] = row
         if len(chunk) >= _CHUNK:
             flush_chunk()
     if chunk:

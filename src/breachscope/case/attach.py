@@ -35,7 +35,8 @@ class AttachResult:
     sha256: str
     size_bytes: int
     records: int
-    exposures: int  # people in this file (merged with people already in the case)
+    exposures: int  # people records in this file (rows with any data)
+    new_people: int  # of those, people the case did not know yet (others were merged)
     vendor: str | None
     layout: str | None
     issues: int
@@ -154,13 +155,13 @@ def attach_file(
                         key, plan, batch, row_key_prefix=f"{sha}:{src.name}", offset=chunk.offset
                     )
 
-        api.store_exposures(s, incident_id, ds.id, people())
+        stored = api.store_exposures(s, incident_id, ds.id, people())
         s.flush()
         s.refresh(ds)
         ds.records = records
         ds.vendor, ds.layout = vendor, layout
         s.flush()
         issues = sum(len(x.issues) for x in sources)
-        result = AttachResult(ds.id, p.name, sha, size, records, ds.exposures, vendor, layout, issues)
+        result = AttachResult(ds.id, p.name, sha, size, records, stored, ds.exposures, vendor, layout, issues)
     progress.finish()
     return result

@@ -5,7 +5,9 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +21,7 @@ from breachscope.case.attach import attach_file
 from breachscope.case.db import ENV_VAR, open_case_db, session_scope
 from breachscope.clock import SystemClock
 from breachscope.errors import InputError
-from breachscope.progress import RichProgress
+from breachscope.progress import NullProgress, Progress, RichProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,6 +64,16 @@ def who(author: str | None) -> str:
         return getpass.getuser()
     except Exception:
         return api.DEFAULT_AUTHOR
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    """A rich bar on an interactive terminal; nothing when stderr is a file or a pipe."""
+    if not sys.stderr.isatty():
+        yield NullProgress()
+        return
+    with RichProgress() as bar:
+        yield bar
 
 
 def parse_when(value: str | None, option: str) -> datetime | None:
@@ -279,7 +291,7 @@ def attach(incident_id: int, files: tuple[Path, ...], author: str | None, db: st
         table.add_column(col)
     try:
         for path in files:
-            with RichProgress() as progress:
+            with progress_bar() as progress:
                 r = attach_file(
                     engine, incident_id, path, author=who(author), clock=SystemClock(), progress=progress
                 )
@@ -288,7 +300,7 @@ def attach(incident_id: int, files: tuple[Path, ...], author: str | None, db: st
                 r.file_name,
                 r.sha256[:16] + "...",
                 f"{r.records:,}",
-                f"{r.exposures:,}",
+                f"{r.exposures:,} ({r.new_people:,} new)",
                 f"{r.vendor or '-'}/{r.layout or '-'}",
                 str(r.issues),
             )

@@ -10,9 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from breachscope.case.db import open_case_db, session_scope
-from breachscope.cli.case import author_option, db_option, who
+from breachscope.cli.case import author_option, db_option, progress_bar, who
 from breachscope.clock import SystemClock
-from breachscope.progress import RichProgress
 from breachscope.scope.directory import DEFAULT_ADMIN_ROLES, FIELDS, DirectorySource, parse_mapping
 from breachscope.scope.report import scope_report, write_csv_dir, write_json
 from breachscope.scope.run import ScopeSettings, run_scope
@@ -111,7 +110,7 @@ def command(
     roles = tuple(r.strip() for r in admin_roles.split(",") if r.strip())
     engine = open_case_db(db)
     try:
-        with RichProgress() as progress:
+        with progress_bar() as progress:
             summary = run_scope(
                 engine,
                 incident_id,
