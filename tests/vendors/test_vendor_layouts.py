@@ -3,6 +3,7 @@ and every documented field lands in its data class."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -235,3 +236,29 @@ def test_documented_field_lands_in_its_class(
     classes = _classes(name, fixture_path, read_first)
     assert column in classes, f"{column} is not a column of {name}"
     assert classes[column] == expected
+
+
+@pytest.mark.parametrize(
+    ("columns", "created", "expected"),
+    [
+        (["user_pseudo_id", "event_params", "geo.city"], "event_params.page_location", {"url"}),
+        (["distinct_id", "time", "event_name", "properties"], "properties.$city", {"coarse_location"}),
+        (["uuid", "event", "distinct_id", "properties", "elements_chain"], "properties.$ip", {"ip_address"}),
+        (["batch", "sentAt", "context.library.name"], "context.userAgent", {"user_agent"}),
+    ],
+)
+def test_columns_a_transform_creates_survive_a_plain_dict_copy(
+    columns: list[str], created: str, expected: set[str]
+) -> None:
+    match = recognise(columns)
+    assert match is not None
+    assert dict(match.field_classes)[created] == expected
+
+
+def test_a_match_can_be_shipped_to_worker_processes() -> None:
+    match = recognise(["user_pseudo_id", "event_params", "geo.city"])
+    assert match is not None
+    copy = pickle.loads(pickle.dumps(match))
+    assert copy.field_classes.get("event_params.page_referrer") == frozenset({"url"})
+    batch = pa.record_batch({"user_pseudo_id": ["a"]})
+    assert copy.transform is not None and copy.transform(batch).equals(batch)

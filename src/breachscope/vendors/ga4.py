@@ -90,6 +90,7 @@ LAYOUTS = (
             {"(not set)", "(direct)", "(none)", "<Other>", "(data deleted)", "(not provided)"}
         ),
         transform=key_value_columns(("event_params", "user_properties")),
+        expected=tuple(k for k in FIELDS.exact if k.startswith("event_params.")),
         doc_refs=DOC_REFS,
         notes="GA4 does not log or store IP addresses, so no IP address is expected in this export",
     ),

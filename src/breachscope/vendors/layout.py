@@ -81,6 +81,9 @@ class TableLayout:
     default_person_key: str | None = None  # when only the transform creates the key column
     placeholders: frozenset[str] = frozenset()
     transform: Transform | None = None
+    #: Documented column paths the transform can create (``event_params.page_location``), so
+    #: ``field_classes`` lists them even where a consumer copies it to a plain dict.
+    expected: tuple[str, ...] = ()
     doc_refs: tuple[str, ...] = ()
     notes: str = ""  # e.g. "Mixpanel does not store IP addresses"
     _req: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
@@ -116,12 +119,12 @@ class TableLayout:
         fits = all(h is not None for h in hits) and len(sup) >= self.min_support and not excluded
         if not fits and not forced:
             return None
-        known = {c: cls for c in columns if (cls := self.classify(c))}
+        known = {c: cls for c in (*columns, *self.expected) if (cls := self.classify(c))}
         score = 0.5 + 0.05 * len(self.require)
         if self.support:
             score += 0.3 * len(sup) / len(self.support)
         if columns:
-            score += 0.1 * len(known) / len(columns)
+            score += 0.1 * sum(1 for c in columns if c in known) / len(columns)
         named = bool(self.source_hint and re.search(self.source_hint, source_name))
         if named:
             score += 0.05

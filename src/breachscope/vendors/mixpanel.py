@@ -137,6 +137,15 @@ def _keys_warehouse(path: str) -> list[str]:
 
 PLACEHOLDERS = frozenset({"$direct"})
 
+_UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+def _expected(column: str) -> tuple[str, ...]:
+    """``properties.$city``, ``properties.city`` ... : what parsing a JSON ``properties`` yields."""
+    names = [*FIELDS.exact, *_UTM, *(f"initial_{u}" for u in _UTM)]
+    return tuple(f"{column}.{d}{k}" for k in names for d in ("$", ""))
+
+
 _PROPS = r"^(\$?properties)(\.|$)"
 
 LAYOUTS = (
@@ -217,6 +226,7 @@ LAYOUTS = (
         person_keys=("distinct_id",),
         placeholders=PLACEHOLDERS,
         transform=json_columns(("properties",)),
+        expected=_expected("properties"),
         doc_refs=DOC_REFS,
         notes=NO_IP,
     ),
@@ -237,6 +247,7 @@ LAYOUTS = (
         person_keys=("distinct_id",),
         placeholders=PLACEHOLDERS,
         transform=json_columns(("properties",)),
+        expected=_expected("properties"),
         doc_refs=DOC_REFS,
         notes=NO_IP,
     ),
@@ -266,6 +277,7 @@ LAYOUTS = (
         person_keys=("distinct_id",),
         placeholders=PLACEHOLDERS,
         transform=json_columns(("properties", "mp_properties")),
+        expected=_expected("properties") + _expected("mp_properties"),
         doc_refs=DOC_REFS,
         notes=NO_IP,
     ),

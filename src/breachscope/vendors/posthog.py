@@ -110,6 +110,21 @@ def _keys(path: str) -> list[str]:
 
 PLACEHOLDERS = frozenset({"$direct"})
 
+_TOP_ONLY = {"person_id", "timestamp", "created_at", "ip"}
+_ENUMERATED = (
+    *(f"$geoip_subdivision_{n}_{p}" for n in (1, 2, 3) for p in ("code", "name")),
+    *(f"{d}utm_{u}" for d in ("$", "") for u in ("source", "medium", "campaign", "term", "content")),
+)
+
+
+def _expected(*columns: str) -> tuple[str, ...]:
+    """What parsing JSON-text ``properties`` / ``person_properties`` (Parquet exports) yields."""
+    names = [k for k in FIELDS.exact if k not in _TOP_ONLY] + list(_ENUMERATED)
+    names += [f"$initial_{k.lstrip('$')}" for k in names if k.startswith("$")]
+    prefixes = [f"{c}." for c in columns] + [f"{c}.{s}." for c in columns for s in ("$set", "$set_once")]
+    return tuple(p + k for p in prefixes for k in names)
+
+
 LAYOUTS = (
     TableLayout(
         VENDOR,
@@ -132,6 +147,7 @@ LAYOUTS = (
         person_keys=("person_id", "distinct_id"),
         placeholders=PLACEHOLDERS,
         transform=json_columns(("properties", "person_properties")),
+        expected=_expected("properties", "person_properties"),
         doc_refs=DOC_REFS,
     ),
     TableLayout(
@@ -154,6 +170,7 @@ LAYOUTS = (
         person_keys=("person_id", "distinct_id"),
         placeholders=PLACEHOLDERS,
         transform=json_columns(("properties",)),
+        expected=_expected("properties"),
         doc_refs=DOC_REFS,
     ),
 )

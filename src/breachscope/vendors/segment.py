@@ -147,6 +147,34 @@ def explode_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         return batch
 
 
+#: Documented call paths (common.md, identify.md, page.md): what exploding batch envelopes yields.
+CALL_PATHS: tuple[str, ...] = (
+    *"userId anonymousId previousId groupId timestamp originalTimestamp sentAt receivedAt".split(),
+    *(
+        f"context.{k}"
+        for k in (
+            "ip userAgent locale timezone groupId location.city location.country location.region "
+            "location.latitude location.longitude location.speed page.path page.referrer page.search "
+            "page.title page.url referrer.type referrer.name referrer.url referrer.link referrer.id "
+            "campaign.name campaign.source campaign.medium campaign.term campaign.content device.id "
+            "device.advertisingId device.adTrackingEnabled device.manufacturer device.model device.name "
+            "device.type device.version device.token os.name os.version screen.width screen.height "
+            "screen.density network.bluetooth network.carrier network.cellular network.wifi app.name "
+            "app.version app.build app.namespace"
+        ).split()
+    ),
+    *(
+        f"{prefix}{k}"
+        for prefix in ("traits.", "context.traits.")
+        for k in (
+            "email firstName lastName first_name last_name name username phone birthday createdAt "
+            "created_at id website avatar address.street address.city address.state address.country "
+            "address.postalCode address.postal_code"
+        ).split()
+    ),
+    *(f"properties.{k}" for k in "url path referrer search title keywords".split()),
+)
+
 # Segment documents no placeholder values; empty strings are treated as absent by the engine.
 PLACEHOLDERS: frozenset[str] = frozenset()
 
@@ -210,6 +238,7 @@ LAYOUTS = (
         default_person_key="userId",
         placeholders=PLACEHOLDERS,
         transform=explode_batch,
+        expected=CALL_PATHS,
         doc_refs=DOC_REFS,
     ),
     TableLayout(

@@ -14,6 +14,7 @@ batch unchanged: the columns are then value-scanned as they are, and nothing is 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,13 +25,20 @@ from breachscope.vendors.layout import Transform
 _VALUE_FIELDS = ("string_value", "int_value", "float_value", "double_value")
 
 
-def chain(*transforms: Transform) -> Transform:
-    def run(batch: pa.RecordBatch) -> pa.RecordBatch:
-        for t in transforms:
+@dataclass(frozen=True)
+class Chain:
+    """Several transforms in order (picklable, like every transform here)."""
+
+    transforms: tuple[Transform, ...]
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        for t in self.transforms:
             batch = t(batch)
         return batch
 
-    return run
+
+def chain(*transforms: Transform) -> Transform:
+    return Chain(tuple(transforms))
 
 
 def _replace(batch: pa.RecordBatch, column: str, new: list[tuple[str, pa.Array]]) -> pa.RecordBatch:
@@ -76,11 +84,14 @@ def _kv_to_columns(arr: pa.Array, prefix: str) -> list[tuple[str, pa.Array]] | N
     return out
 
 
-def key_value_columns(columns: Sequence[str]) -> Transform:
+@dataclass(frozen=True)
+class KeyValueColumns:
     """Turn each named list-of-{key, value} column into one ``<column>.<key>`` column per key."""
 
-    def run(batch: pa.RecordBatch) -> pa.RecordBatch:
-        for column in columns:
+    columns: tuple[str, ...]
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        for column in self.columns:
             if column not in batch.schema.names:
                 continue
             try:
@@ -91,7 +102,9 @@ def key_value_columns(columns: Sequence[str]) -> Transform:
                 batch = _replace(batch, column, new)
         return batch
 
-    return run
+
+def key_value_columns(columns: Sequence[str]) -> Transform:
+    return KeyValueColumns(tuple(columns))
 
 
 def _flatten(prefix: str, arr: pa.Array) -> list[tuple[str, pa.Array]]:
@@ -127,11 +140,14 @@ def _parse_objects(arr: pa.Array) -> pa.StructArray | None:
     return struct
 
 
-def json_columns(columns: Sequence[str]) -> Transform:
+@dataclass(frozen=True)
+class JsonColumns:
     """Parse each named column of JSON-object text into ``<column>.<key>`` columns."""
 
-    def run(batch: pa.RecordBatch) -> pa.RecordBatch:
-        for column in columns:
+    columns: tuple[str, ...]
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        for column in self.columns:
             if column not in batch.schema.names:
                 continue
             arr = batch.column(column)
@@ -146,4 +162,6 @@ def json_columns(columns: Sequence[str]) -> Transform:
             batch = _replace(batch, column, _flatten(column, parsed))
         return batch
 
-    return run
+
+def json_columns(columns: Sequence[str]) -> Transform:
+    return JsonColumns(tuple(columns))
