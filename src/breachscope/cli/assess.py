@@ -37,12 +37,15 @@ def _tri(value: str | None) -> bool | None:
     return None if value is None else value == "yes"
 
 
-def print_assessment(console: Console, a: Assessment, assessment_id: int | None) -> None:
+def print_assessment(
+    console: Console, a: Assessment, assessment_id: int | None, *, show_all: bool = False
+) -> None:
     now = a.assessed_at
     table = Table(title=f"Duties - assessment {assessment_id} (rules {a.rule_set_version})", show_lines=False)
     for col in ("due", "where", "recipient", "verdict", "rule", "citation", "conf."):
         table.add_column(col, overflow="fold")
-    for d in a.duties:
+    shown = [d for d in a.duties if show_all or d.verdict != "not_required"]
+    for d in shown:
         due = report.due_text(d, now)
         table.add_row(
             f"[bold white on red]{due}[/]" if d.overdue else due,
@@ -54,14 +57,31 @@ def print_assessment(console: Console, a: Assessment, assessment_id: int | None)
             d.confidence,
         )
     console.print(table)
+    hidden = [d for d in a.duties if d not in shown]
+    if hidden:
+        console.print(
+            f"[dim]Not required ({len(hidden)}, --all to list): " + ", ".join(d.id for d in hidden) + "[/]"
+        )
     pending = [d for d in a.duties if d.verdict == "assessment_required"]
-    for d in pending:
-        console.print(f"[yellow]{d.id}[/] needs a risk decision: " + "; ".join(d.reasons[:1]))
-        for x in d.factors_for:
-            console.print(f"    [red]+[/] {x}")
-        for x in d.factors_against:
-            console.print(f"    [green]-[/] {x}")
     if pending:
+        common_for = set.intersection(*(set(d.factors_for) for d in pending))
+        common_against = set.intersection(*(set(d.factors_against) for d in pending))
+        console.print(f"[yellow]{len(pending)} duties need a risk decision.[/] Factors from the data:")
+        for x in pending[0].factors_for:
+            if x in common_for:
+                console.print(f"    [red]+[/] {x}")
+        for x in pending[0].factors_against:
+            if x in common_against:
+                console.print(f"    [green]-[/] {x}")
+        for d in pending:
+            threshold = next((r for r in d.reasons if r.startswith("risk threshold")), d.reasons[0])
+            console.print(f"  [yellow]{d.id}[/]: {threshold}")
+            for x in d.factors_for:
+                if x not in common_for:
+                    console.print(f"    [red]+[/] {x}")
+            for x in d.factors_against:
+                if x not in common_against:
+                    console.print(f"    [green]-[/] {x}")
         console.print(
             "  settle one with: --decide DUTY_ID --verdict required|not_required --by NAME --why TEXT"
         )
@@ -150,12 +170,15 @@ def print_assessment(console: Console, a: Assessment, assessment_id: int | None)
     help="Folder of rule files (default: the bundled rules).",
 )
 @click.option("--now", "now_text", help="Assess as of this ISO date-time (default: now).")
+@click.option(
+    "--all", "show_all", is_flag=True, help="Also list the duties that are not required in the table."
+)
 @click.pass_context
 def command(ctx: click.Context, incident_id: int | None, db_url: str | None, json_path: Path | None,
             md_path: Path | None, decide: str | None, verdict: str | None, by: str | None, why: str | None,
             encrypted: str | None, key_exposed: str | None, malicious: str | None, role: str | None,
             vendor_breach: bool | None, sectors: tuple[str, ...], rules_dir: Path | None,
-            now_text: str | None) -> None:  # fmt: skip
+            now_text: str | None, show_all: bool) -> None:  # fmt: skip
     """Which laws require notifying whom by when, and what people should (and need not) do.
 
     Reads the incident's stored scan(s), scope (people per jurisdiction) and dates, evaluates every
@@ -200,7 +223,7 @@ def command(ctx: click.Context, incident_id: int | None, db_url: str | None, jso
             )
     finally:
         engine.dispose()
-    print_assessment(Console(), assessment, assessment_id)
+    print_assessment(Console(), assessment, assessment_id, show_all=show_all)
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         data = {"assessment_id": assessment_id, **assessment.to_dict()}
@@ -257,7 +280,7 @@ def history_command(incident_id: int, db_url: str | None, show_id: int | None) -
                 stored = store.load_assessment(session, show_id)
                 if stored.incident_id != incident_id:
                     raise BreachscopeError(f"assessment {show_id} belongs to incident {stored.incident_id}")
-                print_assessment(Console(), stored.assessment, stored.id)
+                print_assessment(Console(), stored.assessment, stored.id, show_all=True)
                 return
             rows = store.list_assessments(session, incident_id)
     finally:
