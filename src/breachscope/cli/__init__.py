@@ -19,6 +19,7 @@ CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_
 
 #: The command modules, in the order ``--help`` lists them. Adding a command = one line here.
 COMMAND_MODULES: tuple[str, ...] = (
+    "breachscope.cli.scan",
     "breachscope.cli.synth",
     "breachscope.cli.assess",
     "breachscope.cli.case",

@@ -7,6 +7,17 @@ The scan engine runs ``pattern`` (an RE2 regular expression, as understood by
 ``pyarrow.compute.match_substring_regex`` / ``extract_regex``) over whole Arrow arrays; only
 values that match are passed to ``validate`` (a Python function, e.g. a checksum). No detector
 loops over every value in Python.
+
+Routing fields (all optional, added for the scan engine's speed; see docs/detectors.md):
+``family`` groups detectors that share one cheap ``anchor`` (an RE2 necessary condition: if
+the pattern matches a value, the anchor matches it too). ``min_length`` skips values shorter
+than that many characters. ``vocabulary`` is an exact, case-insensitive value list checked with
+``pyarrow.compute.is_in``. ``weak`` detectors (shape-only evidence such as "looks like a name
+in a column called name") never count a value that a non-weak detector also matched.
+``excludes`` names detectors whose match on the same value suppresses this one.
+``anti_hints`` are column-name patterns where the detector is not run (e.g. IPv4 in a
+``browser_version`` column); ``min_share`` is the share of a column's non-null values the
+detector must match before it classifies an un-hinted column (0 = a single match is enough).
 """
 
 from __future__ import annotations
@@ -26,6 +37,16 @@ class Detector:
     requires_hint: bool = False  # only fires in columns whose name matches a hint
     description: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # --- routing and classification (backwards-compatible additions) ---
+    family: str = ""  # detectors sharing a family share ``anchor``
+    anchor: str | None = None  # RE2 necessary condition for ``pattern``; defaults to it
+    min_length: int = 0  # only values at least this long (characters) are candidates
+    vocabulary: tuple[str, ...] = ()  # exact values (compared upper-cased), instead of a pattern
+    weak: bool = False  # suppressed where a non-weak detector matched the same value
+    excludes: tuple[str, ...] = ()  # detector names whose match suppresses this one
+    anti_hints: tuple[str, ...] = ()  # column-name patterns where this detector does not run
+    min_share: float = 0.0  # share of non-null values needed to classify an un-hinted column
+    label: str = ""  # what a finding is called in reports, e.g. "card-like number, mangled"
 
     @property
     def ref(self) -> str:

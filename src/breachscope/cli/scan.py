@@ -1,0 +1,180 @@
+"""``breachscope scan``: what is (and is not) in a leaked file, with evidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from breachscope.errors import InputError
+from breachscope.progress import NullProgress, Progress, RichProgress
+from breachscope.scan import scan_files
+from breachscope.scan.markdown import safe_text
+from breachscope.scan.report import ScanReport
+from breachscope.taxonomy import DATA_CLASSES, Tier
+
+FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet", "xlsx")
+FAIL_ON = tuple(t.value for t in Tier)
+EXIT_FOUND = 3
+_TIER_STYLE = {Tier.CRITICAL: "bold red", Tier.HIGH: "yellow", Tier.MODERATE: "cyan", Tier.LOW: "dim"}
+
+
+def _s(value: object, limit: int = 80) -> str:
+    """Leaked text made safe for the terminal: masked upstream, control chars and markup inert."""
+    return escape(safe_text(value, limit))
+
+
+def print_summary(report: ScanReport, console: Console) -> None:
+    doc = report.to_dict()
+    classes: dict[str, Any] = doc["classes"]
+    console.print(
+        f"[bold]Scanned[/] {doc['rows_examined']:,} records, {doc['values_examined']:,} values "
+        f"in {len(doc['sources'])} source(s) with {len(doc['detectors'])} detectors (no sampling)."
+    )
+    present = Table(title="Present data classes", title_justify="left")
+    for col in ("tier", "data class", "matches", "columns", "first finding (masked)"):
+        present.add_column(col, justify="right" if col == "matches" else "left")
+    any_present = False
+    for dc in DATA_CLASSES:
+        entry = classes[dc.id]
+        if entry["status"] != "present":
+            continue
+        any_present = True
+        style = _TIER_STYLE[dc.tier]
+        cols = ", ".join(_s(c["column"], 40) for c in entry["columns"][:4])
+        if len(entry["columns"]) > 4:
+            cols += f" (+{len(entry['columns']) - 4})"
+        first = ""
+        if entry["findings"]:
+            f = entry["findings"][0]
+            first = f"{_s(f['column'], 30)} #{f['record']}: {_s(f['preview'], 30)}"
+            if f.get("label"):
+                first += f" ({_s(f['label'], 40)})"
+        present.add_row(
+            f"[{style}]{dc.tier.value}[/]",
+            f"[{style}]{escape(dc.name)}[/]",
+            f"{entry['matches']:,}",
+            cols,
+            first,
+        )
+    if any_present:
+        console.print(present)
+    else:
+        console.print("[green]No data class found.[/]")
+    absent = Table(title="Absent data classes (checked, not found)", title_justify="left")
+    for col in ("tier", "data class", "evidence"):
+        absent.add_column(col)
+    for dc in DATA_CLASSES:
+        entry = classes[dc.id]
+        if entry["status"] != "absent":
+            continue
+        ev = entry["evidence"]
+        line = (
+            f"{ev['values_examined']:,} values in {ev['columns_examined']} column(s) "
+            f"by {len(ev['detectors'])} detector(s)"
+        )
+        if not ev["detectors"]:
+            line = "no detector for this class yet"
+        elif ev["columns_examined"] == 0:
+            line = "no column named for it (hint-only detectors did not run)"
+        if ev["unexamined_records"]:
+            line += f"; {ev['unexamined_records']:,} malformed records could not be examined"
+        absent.add_row(dc.tier.value, escape(dc.name), line)
+    console.print(absent)
+    issues = [i for s in doc["sources"] for i in s["issues"]]
+    if issues:
+        console.print(f"[yellow]{len(issues)} read issue(s)[/] (first 10; all in --json):")
+        for i in issues[:10]:
+            where = f" line {i['line']}" if i["line"] else (f" record {i['record']}" if i["record"] else "")
+            console.print(f"  {_s(i['source'], 60)}{where}: {_s(i['kind'], 30)}: {_s(i['message'], 120)}")
+    for s in doc["sources"]:
+        for c in s["columns"]:
+            for d in c["disagreements"]:
+                console.print(
+                    f"[yellow]schema/value disagreement[/] {_s(c['name'], 60)}: {_s(d['message'], 160)}"
+                )
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}", "choose a writable path") from exc
+
+
+@click.command("scan")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="Table format of the files; auto sniffs names and content.",
+)
+@click.option("--vendor", default=None, help="Treat the files as this vendor's export (skip recognition).")
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here."
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a Markdown report here.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default=None,
+    help=f"Exit {EXIT_FOUND} if a class of this tier or a more sensitive one is present (for CI).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no terminal summary.")
+def command(
+    files: tuple[Path, ...],
+    fmt: str,
+    vendor: str | None,
+    json_path: Path | None,
+    report_path: Path | None,
+    fail_on: str | None,
+    quiet: bool,
+) -> None:
+    """Scan leaked FILES: every value checked, data classes present and absent with evidence.
+
+    \b
+    FILES may be CSV/TSV, JSON, JSONL, Parquet or .xlsx, also inside .gz/.bz2/.xz/.zip.
+    Leaked values are never printed: findings show a masked preview and a keyed hash.
+    Exit status: 0 after a successful scan whatever it found; 3 with --fail-on when a class
+    of that tier (or more sensitive) is present; 1-2 on errors.
+
+    \b
+    Examples:
+      breachscope scan leak.csv
+      breachscope scan export.zip --json scan.json --report scan.md --fail-on critical
+    """
+    for f in files:
+        if not f.exists():
+            raise InputError(f"{f}: no such file", "check the path; pass the leaked file(s) to scan")
+    progress: Progress = NullProgress() if quiet else RichProgress()
+    report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress)
+    if json_path is not None:
+        _write(json_path, json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    if report_path is not None:
+        _write(report_path, report.to_markdown())
+    if not quiet:
+        print_summary(report, Console(highlight=False))
+        for label, p in (("JSON", json_path), ("Markdown", report_path)):
+            if p is not None:
+                click.echo(f"{label} report: {p}")
+    if fail_on is not None:
+        limit = Tier(fail_on).rank
+        found = sorted(
+            c.id for c in DATA_CLASSES if c.id in report.present_classes() and c.tier.rank <= limit
+        )
+        if found:
+            click.echo(f"--fail-on {fail_on}: present: {', '.join(found)}", err=True)
+            raise SystemExit(EXIT_FOUND)

@@ -1,0 +1,97 @@
+"""Location: coarse (country codes, region, city, time zone) and precise (lat/long), postal
+addresses by column hint. Country codes come from ISO 3166-1 via ``pycountry``.
+"""
+
+from __future__ import annotations
+
+import pycountry
+
+from breachscope.detectors.base import Detector
+
+
+def _country_vocabulary() -> tuple[str, ...]:
+    words: set[str] = set()
+    for c in pycountry.countries:
+        words.update({c.alpha_2, c.alpha_3, c.name.upper()})
+    return tuple(sorted(words))
+
+
+COUNTRY = Detector(
+    name="country",
+    version=1,
+    data_class="coarse_location",
+    pattern=None,
+    vocabulary=_country_vocabulary(),
+    column_hints=(r"country", r"^cc$", r"_cc$", r"nation", r"negara", r"geo"),
+    requires_hint=True,
+    weak=True,
+    description="ISO 3166-1 alpha-2/alpha-3 codes and country names in a country column.",
+)
+
+REGION_CITY = Detector(
+    name="region_city",
+    version=1,
+    data_class="coarse_location",
+    pattern=r"^[A-Za-zÀ-ɏ][A-Za-zÀ-ɏ0-9 .,'()/-]{0,80}$",
+    column_hints=(
+        r"city",
+        r"town",
+        r"region",
+        r"state",
+        r"province",
+        r"provinsi",
+        r"kota",
+        r"kabupaten",
+        r"district",
+    ),
+    requires_hint=True,
+    weak=True,
+    anti_hints=(r"status", r"statement", r"_id$"),
+    description="City, region, state or province names in columns named so.",
+)
+
+TIMEZONE = Detector(
+    name="timezone",
+    version=1,
+    data_class="coarse_location",
+    pattern=r"(?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific)/[A-Z][A-Za-z_+-]+(?:/[A-Z][A-Za-z_]+)?",
+    column_hints=(r"timezone", r"time_?zone", r"^tz$"),
+    family="tz",
+    anchor=r"(?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific)/",
+    description="IANA time zone names (Asia/Jakarta).",
+)
+
+LATLONG = Detector(
+    name="latlong",
+    version=1,
+    data_class="precise_location",
+    pattern=r"-?\d{1,2}\.\d{4,}\s*,\s*-?\d{1,3}\.\d{4,}",
+    column_hints=(r"latlng", r"lat_?long", r"coordinates", r"location", r"geo"),
+    family="latlong",
+    anchor=r"\d\.\d{4,}\s*,\s*-?\d{1,3}\.\d{4}",
+    description="Latitude,longitude pairs with at least 4 decimals (about 10 m).",
+)
+
+COORDINATE = Detector(
+    name="coordinate",
+    version=1,
+    data_class="precise_location",
+    pattern=r"^\s*-?\d{1,3}\.\d{3,}\s*$",
+    column_hints=(r"^lat", r"latitude", r"^lng", r"^lon", r"longitude", r"_lat$", r"_lng$", r"_lon$"),
+    requires_hint=True,
+    description="Decimal degrees (3+ decimals) in latitude/longitude columns.",
+)
+
+POSTAL_ADDRESS = Detector(
+    name="postal_address",
+    version=1,
+    data_class="postal_address",
+    pattern=r"^.*[A-Za-z0-9].*$",
+    column_hints=(r"address", r"street", r"^addr", r"alamat", r"postal", r"zip", r"postcode", r"kode_?pos"),
+    requires_hint=True,
+    weak=True,
+    anti_hints=(r"e_?mail", r"ip_?addr", r"mac_?addr", r"wallet", r"remote_?addr"),
+    description="Street addresses and postal codes in columns named so.",
+)
+
+DETECTORS: tuple[Detector, ...] = (COUNTRY, REGION_CITY, TIMEZONE, LATLONG, COORDINATE, POSTAL_ADDRESS)

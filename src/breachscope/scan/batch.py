@@ -1,0 +1,98 @@
+"""``scan_batch``: the pure map step. One Arrow record batch in, one :class:`Partial` out.
+
+Columns are flattened (struct fields become dotted columns), list columns are scanned element
+by element (each element mapped back to its record), and every other type is cast to string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from breachscope.scan.column import ColumnInput, scan_column
+from breachscope.scan.context import ScanContext
+from breachscope.scan.partial import ColumnPartial, Partial
+
+
+def _flatten(name: str, arr: pa.Array) -> Iterator[tuple[str, pa.Array]]:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_struct(arr.type):
+        for i in range(arr.type.num_fields):
+            child = arr.type.field(i)
+            yield from _flatten(
+                f"{name}.{child.name}", arr.field(i) if arr.null_count == 0 else pc.struct_field(arr, [i])
+            )
+    else:
+        yield name, arr
+
+
+def _as_strings(arr: pa.Array) -> pa.Array:
+    t = arr.type
+    if pa.types.is_string(t):
+        return arr
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return arr.cast(pa.string())
+    if pa.types.is_dictionary(t):
+        return _as_strings(arr.dictionary_decode())
+    if pa.types.is_null(t):
+        return pa.nulls(len(arr), pa.string())
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+        try:
+            return arr.cast(pa.binary()).cast(pa.string())
+        except pa.ArrowInvalid:
+            # not UTF-8: keep what decodes, as Latin-1 never fails
+            return pa.array(
+                [None if v is None else v.decode("utf-8", "replace") for v in arr.to_pylist()], pa.string()
+            )
+    return arr.cast(pa.string())
+
+
+def _input(name: str, arr: pa.Array) -> ColumnInput:
+    n = len(arr)
+    t = arr.type
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        null_records = arr.null_count + (pc.sum(pc.equal(pc.list_value_length(arr), 0)).as_py() or 0)
+        parents = pc.list_parent_indices(arr)
+        flat = pc.list_flatten(arr)
+        while pa.types.is_list(flat.type) or pa.types.is_large_list(flat.type):
+            parents = pc.take(parents, pc.list_parent_indices(flat))
+            flat = pc.list_flatten(flat)
+        if pa.types.is_struct(flat.type) or pa.types.is_map(flat.type):
+            flat = pa.array([None if v is None else str(v) for v in flat.to_pylist()], pa.string())
+        return ColumnInput(name, _as_strings(flat), parents.cast(pa.int64()), n, null_records, is_list=True)
+    if pa.types.is_map(t):
+        values = pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
+        return ColumnInput(name, values, None, n, values.null_count)
+    values = _as_strings(arr)
+    return ColumnInput(name, values, None, n, values.null_count)
+
+
+def scan_batch(batch: pa.RecordBatch, offset: int, ctx: ScanContext) -> Partial:
+    """Scan every value of every column of ``batch``; ``offset`` is its first record's index."""
+    columns: dict[str, ColumnPartial] = {}
+    issues: list[tuple[str, str]] = []
+    position = 0
+    for i, field in enumerate(batch.schema):
+        for name, arr in _flatten(field.name, batch.column(i)):
+            position += 1
+            if name in columns:
+                issues.append(("duplicate_column", f"column {name!r} appears twice; scanned once"))
+                continue
+            try:
+                col = _input(name, arr)
+                columns[name] = scan_column(
+                    col,
+                    ctx.plan(name),
+                    ctx.routing,
+                    offset=offset,
+                    order=(offset, position),
+                    key=ctx.key,
+                    placeholders=ctx.placeholder_array,
+                    hints=ctx.hints.setdefault(name, {}),
+                )
+            except (pa.ArrowException, ValueError, TypeError) as exc:
+                issues.append(("column_not_scanned", f"column {name!r} could not be scanned: {exc}"))
+    return Partial(rows=batch.num_rows, columns=columns, issues=tuple(issues))

@@ -1,0 +1,301 @@
+"""Scanning one column of one batch: every value checked, each distinct value once.
+
+Steps (all Arrow kernels except the validators, which see only regex candidates):
+1. Distinct values: low-cardinality columns are dictionary-encoded, so ``city`` or ``os`` with a
+   few hundred distinct values costs a few hundred regex evaluations per batch; counts are
+   multiplied back through the dictionary indices. High-cardinality columns (probed on their
+   first values) are scanned as they are.
+2. Routing: if one detector family's anchor matches most values (an email column: ``@``), that
+   family's detectors run on every value and one alternation of *all other* anchors picks the
+   few values that need anything else. Otherwise one alternation of all anchors picks the
+   candidates, and each family's anchor routes them to its detectors.
+3. Validators (checksums, date rules, libphonenumber) run on regex candidates only.
+4. Weak (shape-only) matches are dropped where a non-weak detector matched the same value;
+   ``excludes`` are applied; per-class masks are counted and the first findings kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from breachscope.detectors.base import Detector
+from breachscope.hashing import keyed_hash, mask
+from breachscope.scan import sketch
+from breachscope.scan.partial import MAX_FINDINGS, ColumnPartial, Finding
+from breachscope.scan.plan import ColumnPlan, Family, Routing
+
+SMALL = 48  # at most this many candidates: route them with Python re instead of Arrow calls
+PROBE = 128  # values probed to pick a dominant family / to decide on dictionary encoding
+DOMINANT_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class ColumnInput:
+    """A column's values in one batch; ``rows`` maps each value to its record (list columns)."""
+
+    name: str
+    values: pa.Array  # string
+    rows: pa.Array | None  # int64 record index within the batch, per value; None = identity
+    batch_rows: int
+    null_records: int
+    is_list: bool = False
+
+
+@cache
+def _py(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.ASCII)
+
+
+@cache
+def _vocab(words: tuple[str, ...]) -> pa.Array:
+    return pa.array(words, pa.string())
+
+
+def _match(values: pa.Array, pattern: str) -> pa.Array:
+    return pc.match_substring_regex(values, pattern)
+
+
+def _scatter(selector: pa.Array, sub: pa.Array) -> pa.Array:
+    """Expand a mask over ``values.filter(selector)`` back to a mask over ``values``."""
+    return pc.replace_with_mask(selector, selector, sub)
+
+
+def matched_text(det: Detector, value: str) -> str | None:
+    """The first substring of ``value`` the detector accepts (validator included)."""
+    if det.pattern is None or det.vocabulary:
+        return value.strip()
+    for m in _py(det.pattern).finditer(value):
+        text = m.group(0)
+        if det.validate is None or det.validate(text):
+            return text
+    return None
+
+
+def _validated(det: Detector, values: pa.Array, hits: pa.Array) -> pa.Array:
+    if det.validate is None or not pc.any(hits).as_py():
+        return hits
+    candidates = pc.filter(values, hits).to_pylist()
+    ok = []
+    for v in candidates:
+        try:
+            ok.append(matched_text(det, v) is not None)
+        except Exception:  # a validator must never stop a scan
+            ok.append(False)
+    return _scatter(hits, pa.array(ok, pa.bool_()))
+
+
+def run_detector(det: Detector, values: pa.Array) -> pa.Array:
+    """Boolean mask over ``values`` (no nulls): the values this detector finds."""
+    if det.vocabulary:
+        return pc.is_in(pc.utf8_upper(pc.utf8_trim_whitespace(values)), value_set=_vocab(det.vocabulary))
+    assert det.pattern is not None
+    return _validated(det, values, _match(values, det.pattern))
+
+
+def _run_subset(det: Detector, values: pa.Array, selector: pa.Array) -> pa.Array:
+    if not pc.any(selector).as_py():
+        return selector
+    return _scatter(selector, run_detector(det, pc.filter(values, selector)))
+
+
+def _python_hits(values: pa.Array, families: Sequence[tuple[Family, list[Detector]]]) -> dict[str, pa.Array]:
+    """Few candidates: route and detect with Python ``re`` (cheaper than an Arrow call each)."""
+    items = values.to_pylist()
+    hits: dict[str, list[bool]] = {}
+    for fam, members in families:
+        anchor = _py(fam.anchor)
+        for i, v in enumerate(items):
+            if not anchor.search(v):
+                continue
+            for det in members:
+                try:
+                    found = matched_text(det, v) is not None
+                except Exception:  # a validator must never stop a scan
+                    found = False
+                if found:
+                    hits.setdefault(det.name, [False] * len(items))[i] = True
+    return {name: pa.array(flags, pa.bool_()) for name, flags in hits.items()}
+
+
+def _route_candidates(
+    values: pa.Array,
+    selector: pa.Array,
+    families: Sequence[tuple[Family, list[Detector]]],
+    out: dict[str, pa.Array],
+) -> None:
+    n = pc.sum(selector).as_py() or 0
+    if n == 0:
+        return
+    cand = pc.filter(values, selector)
+    if n <= SMALL:
+        found = _python_hits(cand, families)
+    else:
+        found = {}
+        for fam, members in families:
+            fsel = _match(cand, fam.anchor)
+            if not pc.any(fsel).as_py():
+                continue
+            for det in members:
+                m = _run_subset(det, cand, fsel)
+                if pc.any(m).as_py():
+                    found[det.name] = m
+    for name, m in found.items():
+        out[name] = _scatter(selector, m)
+
+
+def _dominant(probe: list[str], families: Sequence[tuple[Family, list[Detector]]]) -> str | None:
+    best, best_share = None, DOMINANT_SHARE
+    for fam, _ in families:
+        rx = _py(fam.anchor)
+        share = sum(1 for v in probe if rx.search(v)) / max(1, len(probe))
+        if share >= best_share:
+            best, best_share = fam.name, share
+    return best
+
+
+def _route(
+    values: pa.Array, routed: Sequence[Detector], routing: Routing, hints: dict[str, object]
+) -> dict[str, pa.Array]:
+    """Masks (only for detectors with at least one hit) of the anchor-routed detectors."""
+    out: dict[str, pa.Array] = {}
+    if not routed or len(values) == 0:
+        return out
+    wanted = {d.name for d in routed}
+    families = [(f, [m for m in f.members if m.name in wanted]) for f in routing.families]
+    families = [(f, ms) for f, ms in families if ms]
+    if "dominant" not in hints:
+        hints["dominant"] = _dominant(values.slice(0, PROBE).to_pylist(), families)
+    dominant = hints["dominant"]
+    rest = [(f, ms) for f, ms in families if f.name != dominant]
+    if dominant is not None and len(rest) < len(families):
+        fam, members = next((f, ms) for f, ms in families if f.name == dominant)
+        sel = _match(values, fam.anchor) if len(members) > 1 else None
+        for det in members:
+            m = run_detector(det, values) if sel is None else _run_subset(det, values, sel)
+            if pc.any(m).as_py():
+                out[det.name] = m
+    if rest:
+        selector = _match(values, "|".join(f"(?:{f.anchor})" for f, _ in rest))
+        _route_candidates(values, selector, rest, out)
+    return out
+
+
+def detect(
+    values: pa.Array, plan: ColumnPlan, routing: Routing, hints: dict[str, object] | None = None
+) -> dict[str, pa.Array]:
+    """Masks over the distinct ``values`` for the plan's detectors that matched (after suppression)."""
+    masks = _route(values, plan.routed, routing, {} if hints is None else hints)
+    for det in plan.direct:
+        m = run_detector(det, values)
+        if pc.any(m).as_py():
+            masks[det.name] = m
+    if plan.long:
+        longest = pc.greater_equal(pc.utf8_length(values), min(d.min_length for d in plan.long))
+        for det in plan.long:
+            m = _run_subset(det, values, longest)
+            if pc.any(m).as_py():
+                masks[det.name] = m
+    by_name = {d.name: d for d in plan.detectors}
+    any_strong = None
+    for name, m in masks.items():
+        if not by_name[name].weak:
+            any_strong = m if any_strong is None else pc.or_(any_strong, m)
+    out: dict[str, pa.Array] = {}
+    for name, m in masks.items():
+        det = by_name[name]
+        if det.weak and any_strong is not None:
+            m = pc.and_not(m, any_strong)
+        for other in det.excludes:
+            if other in masks:
+                m = pc.and_not(m, masks[other])
+        if pc.any(m).as_py():
+            out[name] = m
+    return out
+
+
+def scan_column(
+    col: ColumnInput,
+    plan: ColumnPlan,
+    routing: Routing,
+    *,
+    offset: int,
+    order: tuple[int, int],
+    key: bytes,
+    placeholders: pa.Array | None = None,
+    hash_fn: Callable[[bytes, str], str] = keyed_hash,
+    hints: dict[str, object] | None = None,
+) -> ColumnPartial:
+    values = col.values
+    placeholder_count = 0
+    if placeholders is not None and len(placeholders) and len(values):
+        is_ph = pc.is_in(values, value_set=placeholders)
+        placeholder_count = pc.sum(is_ph).as_py() or 0
+        if placeholder_count:
+            values = pc.if_else(is_ph, pa.scalar(None, pa.string()), values)
+    non_null = len(values) - values.null_count
+    part = ColumnPartial(
+        name=col.name,
+        order=order,
+        rows=col.batch_rows,
+        nulls=col.null_records,
+        values=non_null,
+        placeholders=placeholder_count,
+        is_list=col.is_list,
+        detectors_run=frozenset(d.name for d in plan.detectors),
+    )
+    if non_null == 0:
+        if not col.is_list:
+            part.nulls = col.batch_rows
+        return part
+    if not col.is_list and placeholder_count:
+        part.nulls = col.null_records + placeholder_count
+    rows = col.rows
+    if values.null_count:
+        valid = pc.is_valid(values)
+        values = pc.filter(values, valid)
+        rows = pc.filter(rows, valid) if rows is not None else pc.indices_nonzero(valid)
+    probe = values.slice(0, PROBE)
+    indices: pa.Array | None = None
+    distinct = values
+    hints = {} if hints is None else hints
+    if "low_cardinality" not in hints:
+        hints["low_cardinality"] = (pc.count_distinct(probe).as_py() or 0) <= len(probe) // 2
+    if len(values) > SMALL and hints["low_cardinality"]:
+        encoded = pc.dictionary_encode(values)
+        distinct, indices = encoded.dictionary, encoded.indices
+    masks = detect(distinct, plan, routing, hints)
+    part.sketch = sketch.sketch(distinct)
+    first_record = (rows[0].as_py() if rows is not None else 0) + offset + 1
+    part.example = (first_record, mask(str(values[0].as_py())))
+    by_name = {d.name: d for d in plan.detectors}
+    class_masks: dict[str, pa.Array] = {}
+    for name, m in masks.items():
+        if not pc.any(m).as_py():
+            continue
+        row_mask = pc.take(m, indices) if indices is not None else m
+        part.detector_matches[name] = pc.sum(row_mask).as_py() or 0
+        cls = by_name[name].data_class
+        class_masks[cls] = row_mask if cls not in class_masks else pc.or_(class_masks[cls], row_mask)
+    for cls, row_mask in class_masks.items():
+        part.class_matches[cls] = pc.sum(row_mask).as_py() or 0
+        positions = pc.indices_nonzero(row_mask).slice(0, MAX_FINDINGS).to_pylist()
+        found = []
+        dets = [by_name[n] for n in masks if n in part.detector_matches and by_name[n].data_class == cls]
+        for pos in positions:
+            value = str(values[pos].as_py())
+            record = (rows[pos].as_py() if rows is not None else pos) + offset + 1
+            for det in dets:
+                text = matched_text(det, value) if det.pattern else value
+                if text is None:
+                    continue
+                text = text.strip()
+                found.append(Finding(record, col.name, det.ref, hash_fn(key, text), mask(text), det.label))
+                break
+        part.findings[cls] = found
+    return part

@@ -1,0 +1,67 @@
+"""What every batch of one source is scanned with: detectors, key, vendor schema, plans."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from breachscope.detectors import DETECTORS
+from breachscope.detectors.base import Detector
+from breachscope.scan.plan import ColumnPlan, Routing, build_routing, plan_column
+
+
+@dataclass
+class ScanContext:
+    """Inputs of :func:`breachscope.scan.batch.scan_batch`; plain data, safe to ship to workers."""
+
+    key: bytes
+    source: str = ""
+    detectors: tuple[Detector, ...] = DETECTORS
+    field_classes: Mapping[str, frozenset[str]] = field(default_factory=dict)  # vendor schema
+    placeholders: frozenset[str] = frozenset()  # vendor placeholders, counted as nulls
+    _plans: dict[str, ColumnPlan] = field(default_factory=dict, repr=False)
+    #: Per-column routing hints learnt from earlier batches (dominant family, cardinality).
+    #: They only choose the fastest route; every route checks every value the same way.
+    hints: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
+    _routing: Routing | None = field(default=None, repr=False)
+    _placeholder_array: pa.Array | None = field(default=None, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        key: bytes,
+        *,
+        source: str = "",
+        detectors: Sequence[Detector] | None = None,
+        field_classes: Mapping[str, frozenset[str]] | None = None,
+        placeholders: frozenset[str] = frozenset(),
+    ) -> ScanContext:
+        return cls(
+            key=key,
+            source=source,
+            detectors=tuple(detectors) if detectors is not None else DETECTORS,
+            field_classes=dict(field_classes or {}),
+            placeholders=placeholders,
+        )
+
+    @property
+    def routing(self) -> Routing:
+        if self._routing is None:
+            self._routing = build_routing(self.detectors)
+        return self._routing
+
+    @property
+    def placeholder_array(self) -> pa.Array | None:
+        if not self.placeholders:
+            return None
+        if self._placeholder_array is None:
+            self._placeholder_array = pa.array(sorted(self.placeholders), pa.string())
+        return self._placeholder_array
+
+    def plan(self, column: str) -> ColumnPlan:
+        if column not in self._plans:
+            schema = frozenset(self.field_classes.get(column, frozenset()))
+            self._plans[column] = plan_column(column, self.detectors, schema)
+        return self._plans[column]

@@ -1,0 +1,215 @@
+"""The reduce side: stream every source's batches through ``scan_batch`` and merge partials.
+
+Side effects live here and only here: reading files (through the readers), the optional
+progress reporter, the vendor hook, and hashing each input file for the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from breachscope import vendors
+from breachscope.detectors import DETECTORS
+from breachscope.detectors.base import Detector
+from breachscope.errors import InputError
+from breachscope.hashing import new_key
+from breachscope.progress import NullProgress, Progress
+from breachscope.readers.base import Chunk, ReadIssue, Source
+from breachscope.scan.batch import scan_batch
+from breachscope.scan.context import ScanContext
+from breachscope.scan.partial import Partial
+from breachscope.scan.report import ScanReport, SourceResult, build_report
+from breachscope.vendors.base import VendorMatch
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class _FileHash:
+    """SHA-256 of a file on disk, computed in a background thread while the scan runs."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.value: str | None = None
+        self._thread: threading.Thread | None = None
+        if path is not None and path.is_file():
+            self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+            self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            with path.open("rb") as fh:
+                self.value = hashlib.file_digest(fh, "sha256").hexdigest()
+        except OSError:
+            self.value = None
+
+    def result(self) -> str | None:
+        if self._thread is not None:
+            self._thread.join()
+        return self.value
+
+
+def _disk_path(source: Source) -> Path | None:
+    """The file on disk behind a source (``leak.zip!a.csv`` -> ``leak.zip``; ``x.xlsx[Sheet]`` -> x.xlsx)."""
+    name = source.name.split("!", 1)[0]
+    if name.endswith("]") and "[" in name:
+        name = name[: name.rindex("[")]
+    p = Path(name)
+    return p if p.is_file() else None
+
+
+def _rechunk(chunks: Iterator[Chunk], batch_rows: int) -> Iterator[Chunk]:
+    """Group small reader batches into batches of about ``batch_rows`` rows (same schema only)."""
+    pending: list[Chunk] = []
+    rows = 0
+    for chunk in chunks:
+        if pending and (
+            chunk.batch.schema != pending[0].batch.schema or chunk.offset != pending[0].offset + rows
+        ):
+            yield _combine(pending)
+            pending, rows = [], 0
+        pending.append(chunk)
+        rows += chunk.batch.num_rows
+        if rows >= batch_rows:
+            yield _combine(pending)
+            pending, rows = [], 0
+    if pending:
+        yield _combine(pending)
+
+
+def _combine(chunks: list[Chunk]) -> Chunk:
+    if len(chunks) == 1:
+        return chunks[0]
+    table = pa.Table.from_batches([c.batch for c in chunks]).combine_chunks()
+    batches = table.to_batches()
+    batch = (
+        batches[0]
+        if len(batches) == 1
+        else chunks[0].batch.slice(0, 0)
+        if not batches
+        else table.to_batches()[0]
+    )
+    return Chunk(chunks[0].offset, batch)
+
+
+def scan_source(
+    source: Source,
+    *,
+    key: bytes,
+    vendor: str | None = None,
+    detectors: Sequence[Detector] = DETECTORS,
+    progress: Progress | None = None,
+    batch_rows: int = 65_536,
+    vendor_match: VendorMatch | None = None,
+) -> SourceResult:
+    """Scan one source; read problems become issues, never exceptions."""
+    progress = progress or NullProgress()
+    file_hash = _FileHash(_disk_path(source))
+    partial = Partial()
+    ctx: ScanContext | None = None
+    match = vendor_match
+    issues: list[ReadIssue] = []
+    try:
+        for chunk in _rechunk(source.chunks(progress.advance), batch_rows):
+            batch = chunk.batch
+            if ctx is None:
+                if match is None:
+                    match = vendors.recognise(batch.schema.names, source_name=source.name, forced=vendor)
+                ctx = ScanContext.create(
+                    key,
+                    source=source.name,
+                    detectors=detectors,
+                    field_classes=match.field_classes if match else None,
+                    placeholders=match.placeholders if match else frozenset(),
+                )
+            if match is not None and match.transform is not None:
+                try:
+                    batch = match.transform(batch)
+                except Exception as exc:  # a vendor transform must not stop the scan
+                    issues.append(ReadIssue(source.name, "vendor_transform", f"transform failed: {exc}"))
+            partial = partial.merge(scan_batch(batch, chunk.offset, ctx))
+    except InputError:
+        raise
+    except Exception as exc:  # one unreadable source never stops the others
+        issues.append(ReadIssue(source.name, "read_error", f"reading stopped: {type(exc).__name__}: {exc}"))
+    return SourceResult(
+        name=source.name,
+        format=source.format,
+        compression=source.compression,
+        size_bytes=source.size_bytes,
+        sha256=file_hash.result(),
+        partial=partial,
+        vendor=match,
+        issues=list(source.issues) + issues,
+        schema_classes=dict(ctx.field_classes) if ctx else {},
+        hinted={name: plan.hinted_classes for name, plan in (ctx._plans.items() if ctx else [])},
+    )
+
+
+def scan_sources(
+    sources: Sequence[Source],
+    *,
+    format: str = "auto",
+    vendor: str | None = None,
+    key: bytes | None = None,
+    progress: Progress | None = None,
+    batch_rows: int = 65_536,
+    detectors: Sequence[Detector] = DETECTORS,
+    vendor_match: VendorMatch | None = None,
+) -> ScanReport:
+    """Scan already-opened sources (``format`` is accepted for symmetry and ignored)."""
+    del format
+    if vendor is not None and not any(layout.vendor == vendor for layout in vendors.LAYOUTS):
+        known = sorted({layout.vendor for layout in vendors.LAYOUTS})
+        raise InputError(
+            f"unknown vendor {vendor!r}",
+            f"use one of: {', '.join(known)}" if known else "no vendor layouts are registered; omit --vendor",
+        )
+    started = _now()
+    key = key if key is not None else new_key()
+    progress = progress or NullProgress()
+    results = []
+    total = sum(s.size_bytes or 0 for s in sources) or None
+    progress.start("scanning", total=total)
+    try:
+        for source in sources:
+            results.append(
+                scan_source(
+                    source,
+                    key=key,
+                    vendor=vendor,
+                    detectors=detectors,
+                    progress=progress,
+                    batch_rows=batch_rows,
+                    vendor_match=vendor_match,
+                )
+            )
+    finally:
+        progress.finish()
+    return build_report(results, detectors=tuple(detectors), started_at=started, finished_at=_now())
+
+
+def scan_files(
+    paths: Sequence[str | Path],
+    *,
+    format: str = "auto",
+    vendor: str | None = None,
+    key: bytes | None = None,
+    progress: Progress | None = None,
+    batch_rows: int = 65_536,
+) -> ScanReport:
+    """Open every path with the readers and scan all of their sources."""
+    from breachscope.readers import open_sources
+
+    if not paths:
+        raise InputError("no files to scan", "pass at least one file: breachscope scan leak.csv")
+    sources: list[Source] = []
+    for path in paths:
+        sources.extend(open_sources(path, format, batch_rows=batch_rows))
+    return scan_sources(sources, vendor=vendor, key=key, progress=progress, batch_rows=batch_rows)
