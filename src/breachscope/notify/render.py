@@ -99,6 +99,7 @@ class Renderer:
                 trim_blocks=True,
                 lstrip_blocks=True,
                 keep_trailing_newline=True,
+                auto_reload=False,
             )
             self._envs[language] = env
         return env

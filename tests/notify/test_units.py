@@ -1,0 +1,160 @@
+"""Pure parts: defanging, the link guard, config checks, verification phrases, catalogues, overrides."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from breachscope import taxonomy
+from breachscope.errors import BreachscopeError
+from breachscope.notify import verification
+from breachscope.notify.catalogue import BUILTIN_TEMPLATES, load_catalogue, normalise_language
+from breachscope.notify.config import Secret, SmtpSettings, from_mapping
+from breachscope.notify.render import NoticeError, Renderer, Sender
+from breachscope.notify.safety import defang, find_html_links, find_links, one_line, show_domain
+
+from .conftest import DkimKey, config_mapping, user_ctx
+
+
+@pytest.mark.parametrize(
+    ("value", "links_before"),
+    [
+        ("visit evil.com now", True),
+        ("http://phish.example/login", True),
+        ("mailto:x@y.z", True),
+        ("www.evil.example", True),
+        ("bob@evil.example", True),
+        ("Jakarta, Indonesia", False),
+        ("J. R. R. Tolkien", False),
+        ("O'Brien & Sons <b>", False),
+    ],
+)
+def test_defang_leaves_nothing_linkable(value: str, links_before: bool) -> None:
+    assert bool(find_links(value)) is links_before
+    assert find_links(defang(value)) == []
+
+
+@pytest.mark.parametrize("value", ["a\r\nBcc: x", "a\nb", "a\x00b", "a\u2028b", "a\tb", "a\x1b[31mb"])
+def test_one_line_removes_every_line_break_and_control(value: str) -> None:
+    out = one_line(value)
+    assert all(ch.isprintable() for ch in out) and "\n" not in out and "\r" not in out
+
+
+@pytest.mark.parametrize(
+    ("html", "clean"),
+    [
+        ("<p>example[.]com</p>", True),
+        ("<p>&lt;a href=&quot;x&quot;&gt;</p>", True),
+        ('<p><a href="x">y</a></p>', False),
+        ('<img src="x">', False),
+        ('<meta http-equiv="refresh" content="0">', False),
+        ("<p>go to example.com</p>", False),
+        ("<p>https[:]//x</p>", True),
+    ],
+)
+def test_html_link_guard(html: str, clean: bool) -> None:
+    assert (find_html_links(html) == []) is clean
+
+
+@pytest.mark.parametrize(
+    ("style", "shown"), [("brackets", "example[.]co[.]id"), ("words", "example dot co dot id")]
+)
+def test_official_domain_is_shown_unclickable(style: str, shown: str) -> None:
+    assert show_domain("example.co.id", style) == shown and find_links(shown) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"from": "x@example.com.evil.org"}, "not on the official domain"),
+        ({"from": "x@examp1e.com"}, "not on the official domain"),
+        ({"reply_to": "x@gmail.com"}, "not on the official domain"),
+        ({"drafts_to": "legal@other.org"}, "not on the official domain"),
+        ({"from": "x@example.com\r\nBcc: y@z"}, "line break"),
+        ({"company": ""}, "company is missing"),
+    ],
+)
+def test_config_rejects_off_domain_and_broken_senders(
+    dkim_key: DkimKey, change: dict[str, str], message: str
+) -> None:
+    mapping = config_mapping(dkim_key)
+    mapping["notify"].update(change)
+    with pytest.raises(BreachscopeError, match=message):
+        from_mapping(mapping)
+
+
+def test_config_accepts_subdomain_and_checks_dkim_alignment(dkim_key: DkimKey, tmp_path: Path) -> None:
+    mapping = config_mapping(dkim_key)
+    mapping["notify"]["from"] = "Security <notices@mail.example.com>"
+    assert from_mapping(mapping).from_address.domain == "mail.example.com"
+    mapping["notify"]["dkim"]["domain"] = "other.org"
+    with pytest.raises(BreachscopeError, match="not aligned"):
+        from_mapping(mapping)
+    weak = tmp_path / "weak.pem"
+    weak.write_text("not a key")
+    mapping = config_mapping(dkim_key)
+    mapping["notify"]["dkim"]["private_key_file"] = str(weak)
+    with pytest.raises(BreachscopeError, match="not a PEM RSA private key"):
+        from_mapping(mapping)
+
+
+def test_secrets_are_masked() -> None:
+    smtp = SmtpSettings(username="u", password=Secret("hunter2"))
+    assert "hunter2" not in repr(smtp) and "hunter2" not in str(smtp)
+    assert smtp.password is not None and smtp.password.reveal() == "hunter2"
+
+
+def test_verification_is_stable_distinct_and_checkable() -> None:
+    a = verification.phrase("k", 1, "user", "u1")
+    assert a == verification.phrase("k", 1, "user", "u1")
+    assert a != verification.phrase("k", 1, "user", "u2") != verification.phrase("k2", 1, "user", "u1")
+    assert len(a.split()) == 4 and all(w in verification.WORDS for w in a.split())
+    assert verification.check("k", 1, "user", "u1", "  " + a.upper() + " ")
+    assert not verification.check("k", 1, "user", "u2", a)
+    ref = verification.reference("k", 1, "user", "u1")
+    assert len(ref) == 11 and ref[5] == "-"
+    with pytest.raises(BreachscopeError, match="verification_key"):
+        verification.phrase("", 1, "user", "u1")
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_every_data_class_has_words_in_every_shipped_language(language: str) -> None:
+    raw = (BUILTIN_TEMPLATES / language / "fields.yaml").read_text()
+    cat = load_catalogue(language)
+    for dc in taxonomy.DATA_CLASSES:
+        assert f"  {dc.id}:" in raw, f"{language}/fields.yaml lacks {dc.id}"
+        assert cat.your_phrase(dc.id) and cat.name(dc.id)
+
+
+@pytest.mark.parametrize(
+    ("raw", "lang"),
+    [("id-ID", "id"), ("in", "id"), ("Bahasa Indonesia", "id"), ("EN_us", "en"), ("", ""), ("fr-CA", "fr")],
+)
+def test_language_normalisation(raw: str, lang: str) -> None:
+    assert normalise_language(raw) == lang
+
+
+def test_template_override_folder_is_used_and_link_guard_refuses_edits(tmp_path: Path) -> None:
+    over = tmp_path / "templates"
+    shutil.copytree(BUILTIN_TEMPLATES / "en", over / "en")
+    subject = over / "en" / "user.subject.j2"
+    subject.write_text("Important: about your account ({{ reference }})\n")
+    renderer = Renderer(Sender("Example Corp", "example.com"), over)
+    out = renderer.render(user_ctx(1), phrase="a b c d", reference="R")
+    assert out.subject == "Important: about your account (R)"
+    (over / "en" / "user.txt.j2").write_text("Click https://example.com/reset to continue\n")
+    with pytest.raises(NoticeError, match="link-like"):
+        Renderer(Sender("Example Corp", "example.com"), over).render(
+            user_ctx(1), phrase="a b c d", reference="R"
+        )
+
+
+def test_hostile_html_in_values_is_escaped() -> None:
+    renderer = Renderer(Sender("Example Corp", "example.com"), None)
+    out = renderer.render(
+        user_ctx(1, name="<img src=x onerror=alert(1)>", location="<b>Jakarta</b>"), phrase="a", reference="R"
+    )
+    assert "<img" not in out.html and "&lt;img" in out.html and "&lt;b&gt;Jakarta" in out.html
+    assert find_html_links(out.html) == []
