@@ -12,9 +12,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from breachscope.errors import InputError
+from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
 from breachscope.scan import scan_files
 from breachscope.scan.markdown import safe_text
+from breachscope.scan.people import people_for_scan, people_table
 from breachscope.scan.report import ScanReport
 from breachscope.taxonomy import DATA_CLASSES, Tier
 
@@ -36,6 +38,10 @@ def print_summary(report: ScanReport, console: Console) -> None:
         f"[bold]Scanned[/] {doc['rows_examined']:,} records, {doc['values_examined']:,} values "
         f"in {len(doc['sources'])} source(s) with {len(doc['detectors'])} detectors (no sampling)."
     )
+    for src in doc["sources"]:  # which vendor layout was chosen, and why (docs/vendors.md)
+        v = src["vendor"]
+        chosen = f"{v['vendor']}/{v['layout']}: {v['reason']}" if v else "no vendor layout fits: generic scan"
+        console.print(f"[bold]Layout[/] of {_s(src['name'], 60)}: {_s(chosen, 600)}")
     present = Table(title="Present data classes", title_justify="left")
     for col in ("tier", "data class", "matches", "columns", "first finding (masked)"):
         present.add_column(col, justify="right" if col == "matches" else "left")
@@ -133,6 +139,13 @@ def _write(path: Path, text: str) -> None:
     default=None,
     help=f"Exit {EXIT_FOUND} if a class of this tier or a more sensitive one is present (for CI).",
 )
+@click.option(
+    "--people",
+    "people_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also list the fields and data classes each person key exposes (keyed hashes) in this "
+    ".csv/.json/.jsonl file, and print the most common field sets (docs/vendors.md).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no terminal summary.")
 def command(
     files: tuple[Path, ...],
@@ -141,6 +154,7 @@ def command(
     json_path: Path | None,
     report_path: Path | None,
     fail_on: str | None,
+    people_path: Path | None,
     quiet: bool,
 ) -> None:
     """Scan leaked FILES: every value checked, data classes present and absent with evidence.
@@ -160,14 +174,22 @@ def command(
         if not f.exists():
             raise InputError(f"{f}: no such file", "check the path; pass the leaked file(s) to scan")
     progress: Progress = NullProgress() if quiet else RichProgress()
-    report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress)
+    key = new_key()
+    report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress, key=key)
+    people = None
+    if people_path is not None:
+        people = people_for_scan(
+            list(files), report.column_classes(), key=key, format=fmt, vendor=vendor, out=people_path
+        )
     if json_path is not None:
         _write(json_path, json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     if report_path is not None:
         _write(report_path, report.to_markdown())
     if not quiet:
         print_summary(report, Console(highlight=False))
-        for label, p in (("JSON", json_path), ("Markdown", report_path)):
+        if people is not None:
+            Console(highlight=False).print(people_table(people))
+        for label, p in (("JSON", json_path), ("Markdown", report_path), ("Per-person", people_path)):
             if p is not None:
                 click.echo(f"{label} report: {p}")
     if fail_on is not None:

@@ -28,6 +28,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+from rich.markup import escape
+from rich.table import Table
 
 from breachscope.errors import InputError
 from breachscope.hashing import KEY_BYTES
@@ -36,6 +38,7 @@ from breachscope.vendors import recognise
 from breachscope.vendors.base import VendorMatch
 
 ColumnClasses = Mapping[str, Iterable[str]]
+ScanClasses = Mapping[tuple[str, str], Iterable[str]]  # (source name, column) -> classes
 _PERSONISH = re.compile(r"(user|distinct|person|customer|member|account|contact|identity|cio)", re.I)
 
 
@@ -182,7 +185,15 @@ def _reduce(
     return missing
 
 
-def _classes_for(match: VendorMatch | None, given: ColumnClasses | None, column: str) -> frozenset[str]:
+def _classes_for(
+    match: VendorMatch | None,
+    given: ColumnClasses | None,
+    scanned: ScanClasses | None,
+    source: str,
+    column: str,
+) -> frozenset[str]:
+    if scanned is not None and (source, column) in scanned:
+        return frozenset(scanned[(source, column)])  # the scan's final word: values win
     if given is not None:
         return frozenset(given.get(column, ()))
     if match is not None:
@@ -197,6 +208,7 @@ def person_fields(
     key: bytes,
     person_key: str | None = None,
     vendor: str | None = None,
+    scan_classes: ScanClasses | None = None,
     out: Path | None = None,
     memory_limit: str = "1GB",
     temp_dir: Path | None = None,
@@ -208,7 +220,9 @@ def person_fields(
     ``match_or_column_classes`` is a :class:`VendorMatch` (its ``field_classes``, person key,
     placeholders and transform apply to every source), a column -> classes mapping (e.g. a
     scan's final classes), or ``None``: each source is then recognised on its own first batch
-    (``vendor`` forces a vendor, as ``scan --vendor`` does). ``out`` (``.csv``, ``.json`` or
+    (``vendor`` forces a vendor, as ``scan --vendor`` does). ``scan_classes`` (a scan report's
+    ``column_classes()``) overrides per column: the scan's final classes, where values won over
+    the schema and value detection classified customer-defined properties. ``out`` (``.csv``, ``.json`` or
     ``.jsonl``) receives one row per person: ``person`` (keyed hash), ``n_fields``, ``fields``,
     ``classes``.
     """
@@ -245,7 +259,7 @@ def person_fields(
                 batch = match.transform(batch)
             for name in batch.schema.names:
                 if name not in fields:
-                    fields[name] = _classes_for(match, given, name)
+                    fields[name] = _classes_for(match, given, scan_classes, src.name, name)
             classified = {n: c for n, c in fields.items() if c}
             if key_col is None:
                 key_col = person_key or (match.person_key if match else None)
@@ -342,3 +356,36 @@ def _summarise(
         export=out,
         notes=notes,
     )
+
+
+def people_for_scan(
+    paths: Sequence[str | Path],
+    scan_classes: ScanClasses,
+    *,
+    key: bytes,
+    format: str = "auto",
+    vendor: str | None = None,
+    out: Path | None = None,
+) -> PeopleSummary:
+    """``scan --people``: a second pass over the scanned files, with the scan's final classes."""
+    from breachscope.readers import open_sources
+
+    sources = [s for p in paths for s in open_sources(p, format)]
+    return person_fields(sources, None, key=key, vendor=vendor, scan_classes=scan_classes, out=out)
+
+
+def people_table(summary: PeopleSummary, limit: int = 10) -> Table:
+    """The most common field sets as a rich table (field names are column paths, not values)."""
+    table = Table(
+        title=f"Fields exposed per person: {summary.people:,} people, "
+        f"{summary.distinct_combinations:,} distinct field sets",
+        title_justify="left",
+    )
+    for col in ("people", "data classes", "fields"):
+        table.add_column(col, justify="right" if col == "people" else "left")
+    for combo in summary.combinations[:limit]:
+        fields = ", ".join(escape(f[:40]) for f in combo.fields[:8])
+        if len(combo.fields) > 8:
+            fields += f" (+{len(combo.fields) - 8})"
+        table.add_row(f"{combo.people:,}", escape(", ".join(combo.classes)), fields or "(none)")
+    return table
