@@ -23,7 +23,7 @@ from typing import IO
 
 from breachscope.errors import InputError
 from breachscope.readers.base import BytesCallback, ReadIssue
-from breachscope.readers.sniff import compression_of, strip_compression_ext
+from breachscope.readers.sniff import compression_of, format_from_name, strip_compression_ext
 from breachscope.readers.stream import CountingFile, GuardedStream, Limits
 
 HEAD_BYTES = 1 << 20
@@ -142,12 +142,22 @@ def list_inputs(path: Path, limits: Limits) -> list[Input]:
             f"cannot read {path}: {exc.strerror or exc}", "check the path and permissions"
         ) from exc
     outer = compression_of(path.name, head)
-    if outer == "zip":
+    if outer == "zip" and not _is_workbook(path):
         return _zip_inputs(path, size, limits)
     base = Input(path.name, path.name, path, size, limits)
-    if outer is None:
+    if outer is None or outer == "zip":
         return [base]
     return [_with_layers(base, (outer,))]
+
+
+def _is_workbook(path: Path) -> bool:
+    """An .xlsx file is a zip too; it is read as one workbook, not as members."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
 
 
 def _with_layers(inp: Input, layers: tuple[str, ...]) -> Input:
@@ -213,7 +223,7 @@ def _zip_inputs(path: Path, size: int, limits: Limits) -> list[Input]:
         nested = compression_of(info.filename, head)
         if nested is not None and nested in _DECOMPRESS:
             inp = _with_layers(inp, (nested,))
-        elif nested == "zip":
+        elif nested == "zip" and format_from_name(info.filename) != "xlsx":
             inp.issues.append(
                 ReadIssue(name, "nested_archive", "zip inside zip is not opened; unzip it first")
             )

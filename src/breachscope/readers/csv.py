@@ -27,6 +27,11 @@ MAX_BLOCK = 1 << 30
 pycsv.field_size_limit(1 << 30)
 
 
+def _report_all(inp: Input, ctx: ReadContext) -> None:
+    if ctx.on_bytes is not None and inp.size_bytes:
+        ctx.on_bytes(inp.size_bytes)
+
+
 def _header(text: str, delimiter: str) -> tuple[list[str], int]:
     """The first record's field names and how many physical lines it spans."""
     reader = pycsv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -38,11 +43,12 @@ def _header(text: str, delimiter: str) -> tuple[list[str], int]:
 
 
 def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
-    stream = inp.open(ctx.on_bytes)
+    stream = inp.open(None)
     head = stream.read(HEAD_BYTES)
     if not head.strip():
         stream.close()
         ctx.log.add("empty", "the file holds no rows")
+        _report_all(inp, ctx)
         return
     if looks_binary(head):
         ctx.log.add("binary_content", "the content looks binary, not text; read as text anyway")
@@ -93,10 +99,14 @@ def _read(
         ctx.log.add("invalid_utf8", f"{count} invalid byte sequence(s) replaced by U+FFFD", line=line)
 
     def on_ragged(row: pacsv.InvalidRow) -> str:
+        # pyarrow numbers rows from 1 with each header line counted: that is the physical line
+        # when no earlier quoted field spans lines; the record number is always exact.
+        number = row.number
         ctx.log.add(
             "ragged_row",
             f"expected {row.expected_columns} fields, found {row.actual_columns}; row skipped",
-            line=row.number,
+            line=number,
+            record=None if number is None else number - header_lines,
         )
         return "skip"
 

@@ -68,8 +68,8 @@ def format_from_content(head: bytes) -> str | None:
     """Table format from the first bytes of the (decompressed) content, or None if unsure."""
     if head.startswith(b"PAR1"):
         return "parquet"
-    if is_xlsx(head):
-        return "xlsx"
+    if is_xlsx(head) or head.startswith(b"PK\x03\x04"):
+        return "xlsx"  # a zip that reaches a reader is a workbook (archives are opened before)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text:
         return None
@@ -159,7 +159,8 @@ def _mostly_utf8(head: bytes) -> bool:
     text = head.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
     multibyte = sum(1 for ch in text if ord(ch) > 127) - bad
-    return multibyte > 0 and bad <= max(2, multibyte // 20)
+    # cp1252 text almost never forms valid multi-byte UTF-8 sequences by accident.
+    return multibyte > 0 and bad <= multibyte * 10
 
 
 def sniff_delimiter(text: str) -> str:

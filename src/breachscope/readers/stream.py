@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
@@ -123,6 +124,8 @@ class GuardedStream(io.RawIOBase):
         super().close()
 
 
+_BAD = re.compile("[\udc80-\udcff]+")
+
 #: Called with (1-based line, count of bad byte sequences on that line) for invalid input.
 BadTextCallback = Callable[[int, int], None]
 
@@ -160,7 +163,9 @@ class Utf8Stream(io.RawIOBase):
             text = self._decoder.decode(data, final)
         except UnicodeDecodeError:
             self._decoder.setstate(state)
-            text = self._decode_replacing(data, final)
+            self._decoder.errors = "surrogateescape"
+            text = self._replace_bad(self._decoder.decode(data, final))
+            self._decoder.errors = "strict"
         if self._first and text:
             self._first = False
             if text.startswith("\ufeff"):
@@ -169,30 +174,17 @@ class Utf8Stream(io.RawIOBase):
             return data  # pure ASCII after all
         return text.encode("utf-8")
 
-    def _decode_replacing(self, data: bytes, final: bool) -> str:
-        # Decode piecewise so each bad sequence can be located (line numbers are 1-based).
-        pieces: list[str] = []
+    def _replace_bad(self, text: str) -> str:
+        """Each undecodable byte (a lone surrogate after surrogateescape) becomes U+FFFD."""
+        line, pos = self._lines + 1, 0
         bad_lines: dict[int, int] = {}
-        base_lines = self._lines
-        decoder = codecs.getincrementaldecoder(self._encoding)(errors="strict")
-        decoder.setstate(self._decoder.getstate())
-        pos = 0
-        while pos < len(data):
-            try:
-                pieces.append(decoder.decode(data[pos:], final))
-                pos = len(data)
-            except UnicodeDecodeError as exc:
-                good = data[pos : pos + exc.start]
-                pieces.append(decoder.decode(good, False))
-                line = base_lines + sum(p.count("\n") for p in pieces) + 1
-                bad_lines[line] = bad_lines.get(line, 0) + 1
-                pieces.append("\ufffd")
-                decoder.reset()
-                pos += max(exc.end, exc.start + 1)
-        self._decoder = decoder
-        for line, count in bad_lines.items():
-            self._on_bad(line, count)
-        return "".join(pieces)
+        for match in _BAD.finditer(text):
+            line += text.count("\n", pos, match.start())
+            pos = match.start()
+            bad_lines[line] = bad_lines.get(line, 0) + len(match.group())
+        for ln, count in bad_lines.items():
+            self._on_bad(ln, count)
+        return _BAD.sub(lambda m: "\ufffd" * len(m.group()), text)
 
     def read(self, size: int | None = -1) -> bytes:
         want = self._block if size is None or size < 0 else size
