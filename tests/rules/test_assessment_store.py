@@ -158,3 +158,15 @@ def test_record_decision_needs_who_and_why(engine: Engine) -> None:
     incident_id = _incident(engine)
     with session_scope(engine) as s, pytest.raises(BreachscopeError, match="who decided"):
         store.record_decision(s, incident_id, "eu-sa", "required", by=" ", why="x", at=NOW)
+
+
+def test_migration_0002_matches_the_models(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from breachscope.case.base import Base
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    mine = [d for d in diff if "assessments" in repr(d) or "risk_decisions" in repr(d)]
+    assert mine == []
