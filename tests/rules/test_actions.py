@@ -63,3 +63,10 @@ def test_unchecked_classes_are_undetermined_not_dismissed(rules: RuleSet) -> Non
 def test_every_action_has_both_languages(rules: RuleSet) -> None:
     for spec in rules.actions:
         assert set(spec.text) == {"en", "id"} and set(spec.not_needed) == {"en", "id"}
+
+
+def test_unknown_value_count_reads_as_all(rules: RuleSet) -> None:
+    f = Facts(present=frozenset({"email"}), absent=ALL - {"email"}, affected={})
+    _, not_needed, _ = recommend(f, rules.actions)
+    text = {n.id: n.text for n in not_needed}["change_password"]
+    assert "(checked over all values)" in text["en"] and "diperiksa pada semua nilai" in text["id"]

@@ -146,6 +146,8 @@ def test_a_rule_change_never_rewrites_a_past_assessment(
          set(PRESENT) | {"password"}, {"secret"}, 90_010),
         ([None, {"oops": 1}, {"classes": "garbage"}], set(), set(), 0),
         ([{"classes": {"email": {"status": "present"}}, "purged": True}], {"email"}, set(), 0),
+        # the scan report's own shape: top-level values_examined
+        ([{"classes": {"email": {"status": "present"}}, "values_examined": 77}], {"email"}, set(), 77),
     ],
 )  # fmt: skip
 def test_classes_from_scans(scans: list[object], present: set[str], absent: set[str], values: int) -> None:

@@ -19,6 +19,14 @@ def lower_name(class_id: str) -> str:
     return name if name[1:2].isupper() else name[:1].lower() + name[1:]
 
 
+#: How to say "all values" when the count is not known (e.g. a purged case keeps only statuses).
+_ALL_VALUES = {"en": "all", "id": "semua"}
+
+
+def _values(count: int, lang: str) -> str:
+    return f"{count:,}" if count else _ALL_VALUES.get(lang, "all")
+
+
 def join_or(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 

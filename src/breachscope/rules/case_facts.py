@@ -24,7 +24,7 @@ from breachscope.rules.facts import Assessment, Facts, Role
 from breachscope.rules.schema import RuleSet
 
 #: Keys a scan report may use for "how many values were checked", tried in order.
-_VALUE_KEYS = ("values_checked", "values_scanned", "values", "cells", "checked")
+_VALUE_KEYS = ("values_examined", "values_checked", "values_scanned", "values", "cells", "checked")
 
 
 @dataclass(frozen=True)
