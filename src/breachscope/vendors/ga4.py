@@ -39,7 +39,7 @@ FIELDS = FieldMap(
             "device.mobile_marketing_name device.mobile_os_hardware_model device.operating_system "
             "device.operating_system_version device.language device.time_zone_offset_seconds "
             "device.is_limited_ad_tracking device.web_info.browser device.web_info.browser_version "
-            "device.web_info.hostname app_info.id app_info.version app_info.install_store "
+            "app_info.id app_info.version app_info.install_store "
             "app_info.firebase_app_id app_info.install_source",
             DEV,
         ),
@@ -54,6 +54,8 @@ FIELDS = FieldMap(
         ),
         **keys("event_params.language event_params.screen_resolution", DEV),
         "event_params.ga_session_id": ID,
+        # device.web_info.hostname is listed as DEV in vendor-formats.md, but it is the site's own
+        # hostname, not a fact about the person: no schema class (values are still scanned).
     },
     patterns=(
         (r"collected_traffic_source\..+", URL),
