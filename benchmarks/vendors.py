@@ -6,7 +6,7 @@ For each file, measured side by side in one run:
   scan in ``benchmarks/scan.py``);
 - ``vendor layer``: the breachscope readers plus ``recognise`` and the layout's ``transform`` on
   every batch (what the vendor path adds before detection);
-- ``scan``: the full scan through the engine with the vendor layout applied (when the engine is
+- ``scan``: the full scan (``breachscope.scan.scan_files``, vendor recognition on; when the engine is
   installed), and its ratio to the plain read (target: at most 4x, as for the generic scan);
 - ``people``: ``person_fields`` (per-person field sets) over the whole file.
 
@@ -56,13 +56,15 @@ def _vendor_layer(path: Path) -> tuple[int, str]:
 
 
 def _engine_scan() -> Callable[[Path], Any] | None:
-    """The scan engine's library entry point, if this checkout has it."""
+    """The scan engine's library entry point (vendor recognition on), if this checkout has it."""
     try:
-        module = importlib.import_module("breachscope.scan.engine")
+        module = importlib.import_module("breachscope.scan")
     except ImportError:
         return None
-    fn = getattr(module, "scan_path", None)
-    return fn if callable(fn) else None
+    scan_files = getattr(module, "scan_files", None)
+    if not callable(scan_files):
+        return None
+    return lambda path: scan_files([path])
 
 
 def _measure(label: str, path: Path, rows_expected: int) -> list[dict[str, Any]]:
