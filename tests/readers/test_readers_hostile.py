@@ -225,7 +225,9 @@ def test_truncated_gzip_keeps_what_was_read_and_reports(tmp_path: Path) -> None:
     good.write_bytes(data[: len(data) // 2])
     rows, sources = read_rows(good, batch_rows=1000)
     assert 0 < len(rows) < 300_000
-    assert kinds(sources) == ["read_error"]
+    assert [r["id"] for r in rows[:3]] == ["0", "1", "2"]
+    assert "truncated" in kinds(sources)
+    assert set(kinds(sources)) <= {"truncated", "ragged_row"}  # the last line may be cut
 
 
 def test_tiny_broken_gzip_is_an_issue(tmp_path: Path) -> None:

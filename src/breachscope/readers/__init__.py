@@ -175,6 +175,13 @@ def _chunks(
                 record=offset + 1,
             )
     finally:
+        for error in ctx.stream_errors:
+            ctx.log.add(
+                "truncated",
+                f"the compressed data is damaged or cut short ({error}); "
+                f"the {offset} records before the damage were read",
+                record=offset + 1,
+            )
         ctx.log.finish()
 
 

@@ -57,8 +57,12 @@ class Input:
         kinds = (("zip",) if self.member is not None else ()) + self.layers
         return "+".join(kinds) or None
 
-    def open(self, on_bytes: BytesCallback | None = None) -> IO[bytes]:
-        """A fresh stream of the decompressed content; disk bytes go to ``on_bytes``."""
+    def open(self, on_bytes: BytesCallback | None = None, errors: list[str] | None = None) -> IO[bytes]:
+        """A fresh stream of the decompressed content; disk bytes go to ``on_bytes``.
+
+        With ``errors``, a corrupt or truncated compressed stream ends the stream cleanly (so
+        everything before the damage is read) and its message is appended to ``errors``.
+        """
         counting = CountingFile(open(self.path, "rb"), None)  # closed with the stream
         stream: IO[bytes] = counting  # type: ignore[assignment]
         compressed = bool(self.layers)
@@ -77,7 +81,7 @@ class Input:
             raise
         if not compressed:
             return stream
-        guarded = GuardedStream(stream, lambda: counting.total, self.name, self.limits)
+        guarded = GuardedStream(stream, lambda: counting.total, self.name, self.limits, errors)
         return io.BufferedReader(guarded, buffer_size=HEAD_BYTES)
 
     def head(self, n: int = HEAD_BYTES) -> bytes:

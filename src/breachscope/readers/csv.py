@@ -110,7 +110,7 @@ def _read(
         )
         return "skip"
 
-    raw = Utf8Stream(inp.open(ctx.on_bytes if skip == 0 else None), encoding, on_bad)
+    raw = Utf8Stream(inp.open(ctx.on_bytes if skip == 0 else None, ctx.stream_errors), encoding, on_bad)
     reader = pacsv.open_csv(
         pa.PythonFile(raw, mode="r"),
         read_options=pacsv.ReadOptions(

@@ -178,7 +178,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
     def on_bad(line: int, count: int) -> None:
         ctx.log.add("invalid_utf8", f"{count} invalid byte sequence(s) replaced by U+FFFD", line=line)
 
-    with Utf8Stream(inp.open(ctx.on_bytes), detect_encoding(head), on_bad) as text:
+    with Utf8Stream(inp.open(ctx.on_bytes, ctx.stream_errors), detect_encoding(head), on_bad) as text:
         sc = _Scanner(text)
         pending: list[dict[str, Any]] = []
         number = 0

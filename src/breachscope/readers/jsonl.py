@@ -106,7 +106,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
     encoding = detect_encoding(head)
     # UTF-8 (the JSON norm) is read as is: invalid bytes make pyarrow refuse the block, and the
     # slow path then replaces and reports them line by line. Other encodings are transcoded.
-    stream = inp.open(ctx.on_bytes)
+    stream = inp.open(ctx.on_bytes, ctx.stream_errors)
     text = stream if encoding == "utf-8" else Utf8Stream(stream, encoding, on_bad)
     with text:
         for first_line, block in _lines(text, BLOCK_BYTES):

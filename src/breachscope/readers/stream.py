@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import codecs
 import io
+import lzma
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
@@ -81,8 +83,16 @@ class CountingFile(io.RawIOBase):
 class GuardedStream(io.RawIOBase):
     """Counts decompressed bytes and raises :class:`BombError` when the ratio guard trips."""
 
-    def __init__(self, inner: IO[bytes], compressed: Callable[[], int], name: str, limits: Limits) -> None:
+    def __init__(
+        self,
+        inner: IO[bytes],
+        compressed: Callable[[], int],
+        name: str,
+        limits: Limits,
+        errors: list[str] | None = None,
+    ) -> None:
         self._inner = inner
+        self._errors = errors
         self._compressed = compressed
         self._name = name
         self._limits = limits
@@ -109,7 +119,13 @@ class GuardedStream(io.RawIOBase):
                 )
 
     def read(self, size: int | None = -1) -> bytes:
-        data = self._inner.read(-1 if size is None else size)
+        try:
+            data = self._inner.read(-1 if size is None else size)
+        except (EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:
+            if self._errors is None:
+                raise
+            self._errors.append(f"{type(exc).__name__}: {exc}")
+            data = b""
         self.total += len(data)
         self._check()
         return data

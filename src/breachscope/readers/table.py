@@ -27,6 +27,7 @@ class ReadContext:
     limits: Limits
     on_bytes: BytesCallback | None
     log: IssueLog
+    stream_errors: list[str] = field(default_factory=list)  # a compressed stream ended early
     delivered: int = 0  # records delivered so far (a reader restarting after a retry skips them)
 
 

@@ -1,0 +1,55 @@
+"""Memory is bounded by the batch size: big inputs come out as many bounded chunks."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from breachscope.readers import open_sources
+
+N = 50_000
+
+
+def _write(tmp_path: Path, fmt: str) -> Path:
+    ids = [f"{i:016d}" for i in range(N)]
+    if fmt == "csv":
+        path = tmp_path / "big.csv"
+        path.write_text("id,n\n" + "".join(f"{x},{i}\n" for i, x in enumerate(ids)), encoding="utf-8")
+    elif fmt == "csv.gz":
+        path = tmp_path / "big.csv.gz"
+        path.write_bytes(
+            gzip.compress(("id,n\n" + "".join(f"{x},{i}\n" for i, x in enumerate(ids))).encode())
+        )
+    elif fmt == "jsonl":
+        path = tmp_path / "big.jsonl"
+        path.write_text("".join(f'{{"id":"{x}","n":{i}}}\n' for i, x in enumerate(ids)), encoding="utf-8")
+    else:
+        path = tmp_path / "big.parquet"
+        pq.write_table(pa.table({"id": ids, "n": list(range(N))}), path, row_group_size=7_000)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv.gz", "jsonl", "parquet"])
+def test_many_bounded_chunks_with_exact_offsets(tmp_path: Path, fmt: str) -> None:
+    path = _write(tmp_path, fmt)
+    (src,) = open_sources(path, batch_rows=4_096)
+    expected = 0
+    ids: list[str] = []
+    for chunk in src.chunks():
+        assert chunk.offset == expected
+        assert 0 < chunk.batch.num_rows <= 4_096
+        expected += chunk.batch.num_rows
+        ids.extend(chunk.batch.column("id").to_pylist())
+    assert expected == N
+    assert ids == [f"{i:016d}" for i in range(N)]  # order kept, leading zeros kept
+
+
+def test_chunks_can_be_read_twice(tmp_path: Path) -> None:
+    (src,) = open_sources(_write(tmp_path, "csv"), batch_rows=10_000)
+    first = sum(c.batch.num_rows for c in src.chunks())
+    second = sum(c.batch.num_rows for c in src.chunks())
+    assert first == second == N
