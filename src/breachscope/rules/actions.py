@@ -44,9 +44,9 @@ def recommend(
             actions.append(Action(spec.id, spec.audience, caused_by, dict(spec.text)))
         elif all(c in facts.absent for c in spec.when_any):
             names = join_or([lower_name(c) for c in spec.when_any])
-            values = f"{facts.values_checked:,}"
             text = {
-                lang: words.format(classes=names, values=values) for lang, words in spec.not_needed.items()
+                lang: words.format(classes=names, values=_values(facts.values_checked, lang))
+                for lang, words in spec.not_needed.items()
             }
             not_needed.append(NotNeeded(spec.id, spec.when_any, facts.values_checked, text))
         else:
