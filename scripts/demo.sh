@@ -12,6 +12,11 @@ echo "== 1. generate a Mixpanel-style leak of 20,000 people, with planted needle
 echo "== 2. scan it: which data classes are present, and proof of the absent ones =="
 "$BIN/breachscope" scan "$OUT/leak/people.csv" --json "$OUT/scan.json" --report "$OUT/scan.md"
 
+echo "== 2b. the leak as a raw Mixpanel event export: vendor layout recognised, fields exposed per person =="
+"$BIN/breachscope" synth --rows 20000 --out "$OUT/vendor" --seed 7 --formats jsonl --vendor mixpanel-events
+"$BIN/breachscope" scan "$OUT/vendor/mixpanel/export.jsonl" --json "$OUT/scan-vendor.json" \
+  --people "$OUT/people-fields.csv"
+
 echo "== 3. open an incident case and attach the leak (scan stored, one exposure per leaked person) =="
 "$BIN/breachscope" case new "Mixpanel analytics leak (demo)" --vendor Mixpanel \
   --vendor-detected-at 2025-11-09 --vendor-notified-us-at 2025-11-26T18:00-08:00 \
