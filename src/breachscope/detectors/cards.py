@@ -69,7 +69,7 @@ CARD_MANGLED = Detector(
     validate=valid_mangled,
     column_hints=(r"card", r"^pan$", r"cc_?num"),
     family="mangled",
-    anchor=r"\d\.\d{2,14}[eE]\+?1[2-8]",
+    anchor=r"\d\.\d\d+[eE]\+?1[2-8]",
     label="card-like number, mangled",
     description="A 13-19 digit number a spreadsheet rewrote as a float (5.54563E+15).",
 )

@@ -20,7 +20,7 @@ PREFIXED_ID = Detector(
     data_class="internal_id",
     pattern=r"(?:^|[^\w-])(?:org|user|proj|acct|cus|usr|team|ws)[-_][A-Za-z0-9]{12,}\b",
     family="prefixed_id",
-    anchor=r"(?:org|user|proj|acct|cus|usr|team|ws)[-_][A-Za-z0-9]{12}",
+    anchor=r"(?:org|user|proj|acct|cus|usr|team|ws)[-_][A-Za-z0-9]{4}",
     description="Prefixed account/org ids such as org-xxxxxxxx or user-xxxxxxxx.",
 )
 

@@ -68,7 +68,7 @@ LATLONG = Detector(
     pattern=r"-?\d{1,2}\.\d{4,}\s*,\s*-?\d{1,3}\.\d{4,}",
     column_hints=(r"latlng", r"lat_?long", r"coordinates", r"location", r"geo"),
     family="latlong",
-    anchor=r"\d\.\d{4,}\s*,\s*-?\d{1,3}\.\d{4}",
+    anchor=r"\d\.\d{4}\d*\s*,",
     description="Latitude,longitude pairs with at least 4 decimals (about 10 m).",
 )
 

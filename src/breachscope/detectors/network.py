@@ -57,7 +57,7 @@ IPV6 = Detector(
     validate=valid_ipv6,
     column_hints=IPV4.column_hints,
     family="ip",
-    anchor=r"(?:[0-9A-Fa-f]{1,4}:){3,}[0-9A-Fa-f]{1,4}|::[0-9A-Fa-f]|[0-9A-Fa-f]::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}::",
+    anchor=r"[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:|::",
     description="Full and compressed IPv6 addresses.",
 )
 

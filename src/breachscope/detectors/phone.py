@@ -70,7 +70,7 @@ PHONE_ID = Detector(
     validate=_valid_indonesian,
     column_hints=_HINTS,
     family="digits",
-    anchor=r"(?:62|0)[ -]?8[1-35-9]\d",
+    anchor=r"(?:^|[^0-9A-Za-z+-])(?:62|0)[ -]?8[1-35-9]\d",
     description="Indonesian mobiles in national (08..) or 62.. form, validated for region ID.",
 )
 

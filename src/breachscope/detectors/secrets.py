@@ -80,7 +80,7 @@ GOOGLE = _key(
 TWILIO = _key(
     "twilio_key",
     r"\b(?:SK|AC)[0-9a-fA-F]{32}\b",
-    r"(?:SK|AC)[0-9a-fA-F]{32}",
+    r"(?:SK|AC)[0-9a-fA-F]{4}",
     "Twilio API key SIDs (SK...) and account SIDs (AC...).",
 )
 SENDGRID = _key(

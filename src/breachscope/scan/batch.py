@@ -7,6 +7,7 @@ by element (each element mapped back to its record), and every other type is cas
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Executor
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -70,29 +71,49 @@ def _input(name: str, arr: pa.Array) -> ColumnInput:
     return ColumnInput(name, values, None, n, values.null_count)
 
 
-def scan_batch(batch: pa.RecordBatch, offset: int, ctx: ScanContext) -> Partial:
-    """Scan every value of every column of ``batch``; ``offset`` is its first record's index."""
-    columns: dict[str, ColumnPartial] = {}
+def _scan_one(
+    name: str, arr: pa.Array, offset: int, position: int, ctx: ScanContext
+) -> ColumnPartial | tuple[str, str]:
+    try:
+        return scan_column(
+            _input(name, arr),
+            ctx.plan(name),
+            ctx.routing,
+            offset=offset,
+            order=(offset, position),
+            key=ctx.key,
+            placeholders=ctx.placeholder_array,
+            hints=ctx.hints.setdefault(name, {}),
+        )
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        return ("column_not_scanned", f"column {name!r} could not be scanned: {exc}")
+
+
+def scan_batch(
+    batch: pa.RecordBatch, offset: int, ctx: ScanContext, *, pool: Executor | None = None
+) -> Partial:
+    """Scan every value of every column of ``batch``; ``offset`` is its first record's index.
+
+    ``pool`` (optional) scans the columns concurrently; Arrow kernels release the GIL.
+    """
     issues: list[tuple[str, str]] = []
-    position = 0
+    work: list[tuple[str, pa.Array, int]] = []
+    seen: set[str] = set()
     for i, field in enumerate(batch.schema):
         for name, arr in _flatten(field.name, batch.column(i)):
-            position += 1
-            if name in columns:
+            if name in seen:
                 issues.append(("duplicate_column", f"column {name!r} appears twice; scanned once"))
                 continue
-            try:
-                col = _input(name, arr)
-                columns[name] = scan_column(
-                    col,
-                    ctx.plan(name),
-                    ctx.routing,
-                    offset=offset,
-                    order=(offset, position),
-                    key=ctx.key,
-                    placeholders=ctx.placeholder_array,
-                    hints=ctx.hints.setdefault(name, {}),
-                )
-            except (pa.ArrowException, ValueError, TypeError) as exc:
-                issues.append(("column_not_scanned", f"column {name!r} could not be scanned: {exc}"))
+            seen.add(name)
+            work.append((name, arr, len(work) + 1))
+    if pool is not None and len(work) > 1:
+        results = list(pool.map(lambda w: _scan_one(w[0], w[1], offset, w[2], ctx), work))
+    else:
+        results = [_scan_one(name, arr, offset, pos, ctx) for name, arr, pos in work]
+    columns: dict[str, ColumnPartial] = {}
+    for res in results:
+        if isinstance(res, ColumnPartial):
+            columns[res.name] = res
+        else:
+            issues.append(res)
     return Partial(rows=batch.num_rows, columns=columns, issues=tuple(issues))

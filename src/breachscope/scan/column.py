@@ -28,10 +28,13 @@ from breachscope.detectors.base import Detector
 from breachscope.hashing import keyed_hash, mask
 from breachscope.scan import sketch
 from breachscope.scan.partial import MAX_FINDINGS, ColumnPartial, Finding
-from breachscope.scan.plan import ColumnPlan, Family, Routing
+from breachscope.scan.plan import ColumnPlan, Family, Routing, anchor_groups
 
 SMALL = 48  # at most this many candidates: route them with Python re instead of Arrow calls
-PROBE = 128  # values probed to pick a dominant family / to decide on dictionary encoding
+PY_ROUTE = 256  # at most this many distinct values: anchors checked with Python re (no RE2 compile)
+PROBE = 128  # values probed to pick a dominant family
+CARD_PROBE = 2048  # values probed to decide on dictionary encoding
+CARD_SHARE = 0.85  # dictionary-encode when at most this share of the probe is distinct
 DOMINANT_SHARE = 0.5
 
 
@@ -92,6 +95,14 @@ def _validated(det: Detector, values: pa.Array, hits: pa.Array) -> pa.Array:
 
 def run_detector(det: Detector, values: pa.Array) -> pa.Array:
     """Boolean mask over ``values`` (no nulls): the values this detector finds."""
+    if len(values) <= PY_ROUTE and det.pattern and not det.vocabulary:
+        flags = []
+        for v in values.to_pylist():
+            try:
+                flags.append(matched_text(det, v) is not None)
+            except Exception:  # a validator must never stop a scan
+                flags.append(False)
+        return pa.array(flags, pa.bool_())
     if det.vocabulary:
         return pc.is_in(pc.utf8_upper(pc.utf8_trim_whitespace(values)), value_set=_vocab(det.vocabulary))
     assert det.pattern is not None
@@ -181,9 +192,22 @@ def _route(
             if pc.any(m).as_py():
                 out[det.name] = m
     if rest:
-        selector = _match(values, "|".join(f"(?:{f.anchor})" for f, _ in rest))
+        selector = _any_anchor(values, [f for f, _ in rest])
         _route_candidates(values, selector, rest, out)
     return out
+
+
+def _any_anchor(values: pa.Array, families: Sequence[Family]) -> pa.Array:
+    """Values matching any family's anchor (Python ``re`` for a few values, else RE2 passes)."""
+    if len(values) <= PY_ROUTE:
+        rx = _py("|".join(f"(?:{f.anchor})" for f in families))
+        return pa.array([rx.search(v) is not None for v in values.to_pylist()], pa.bool_())
+    selector: pa.Array | None = None
+    for pattern in anchor_groups(families):
+        m = _match(values, pattern)
+        selector = m if selector is None else pc.or_(selector, m)
+    assert selector is not None
+    return selector
 
 
 def detect(
@@ -260,12 +284,14 @@ def scan_column(
         valid = pc.is_valid(values)
         values = pc.filter(values, valid)
         rows = pc.filter(rows, valid) if rows is not None else pc.indices_nonzero(valid)
-    probe = values.slice(0, PROBE)
+
     indices: pa.Array | None = None
     distinct = values
     hints = {} if hints is None else hints
     if "low_cardinality" not in hints:
-        hints["low_cardinality"] = (pc.count_distinct(probe).as_py() or 0) <= len(probe) // 2
+        card_probe = values.slice(0, CARD_PROBE)
+        distinct_share = (pc.count_distinct(card_probe).as_py() or 0) / max(1, len(card_probe))
+        hints["low_cardinality"] = distinct_share <= CARD_SHARE
     if len(values) > SMALL and hints["low_cardinality"]:
         encoded = pc.dictionary_encode(values)
         distinct, indices = encoded.dictionary, encoded.indices

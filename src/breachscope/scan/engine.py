@@ -7,8 +7,11 @@ progress reporter, the vendor hook, and hashing each input file for the report.
 from __future__ import annotations
 
 import hashlib
+import os
+import queue
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -64,6 +67,46 @@ def _disk_path(source: Source) -> Path | None:
     return p if p.is_file() else None
 
 
+class _Prefetch:
+    """Reads ahead in a background thread so reading and scanning overlap (bounded queue)."""
+
+    _DONE = object()
+
+    def __init__(self, chunks: Iterator[Chunk], depth: int = 2) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(chunks,), daemon=True)
+        self._thread.start()
+
+    def _run(self, chunks: Iterator[Chunk]) -> None:
+        try:
+            for chunk in chunks:
+                if self._stop.is_set():
+                    return
+                self._queue.put(chunk)
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._queue.put(exc)
+        self._queue.put(self._DONE)
+
+    def __iter__(self) -> Iterator[Chunk]:
+        try:
+            while True:
+                item = self._queue.get()
+                if item is self._DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                assert isinstance(item, Chunk)
+                yield item
+        finally:
+            self._stop.set()
+            while self._thread.is_alive():  # unblock a reader waiting on a full queue
+                try:
+                    self._queue.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+
+
 def _rechunk(chunks: Iterator[Chunk], batch_rows: int) -> Iterator[Chunk]:
     """Group small reader batches into batches of about ``batch_rows`` rows (same schema only)."""
     pending: list[Chunk] = []
@@ -107,6 +150,7 @@ def scan_source(
     progress: Progress | None = None,
     batch_rows: int = 65_536,
     vendor_match: VendorMatch | None = None,
+    pool: Executor | None = None,
 ) -> SourceResult:
     """Scan one source; read problems become issues, never exceptions."""
     progress = progress or NullProgress()
@@ -116,7 +160,7 @@ def scan_source(
     match = vendor_match
     issues: list[ReadIssue] = []
     try:
-        for chunk in _rechunk(source.chunks(progress.advance), batch_rows):
+        for chunk in _rechunk(iter(_Prefetch(source.chunks(progress.advance))), batch_rows):
             batch = chunk.batch
             if ctx is None:
                 if match is None:
@@ -133,7 +177,7 @@ def scan_source(
                     batch = match.transform(batch)
                 except Exception as exc:  # a vendor transform must not stop the scan
                     issues.append(ReadIssue(source.name, "vendor_transform", f"transform failed: {exc}"))
-            partial = partial.merge(scan_batch(batch, chunk.offset, ctx))
+            partial = partial.merge(scan_batch(batch, chunk.offset, ctx, pool=pool))
     except InputError:
         raise
     except Exception as exc:  # one unreadable source never stops the others
@@ -177,6 +221,8 @@ def scan_sources(
     results = []
     total = sum(s.size_bytes or 0 for s in sources) or None
     progress.start("scanning", total=total)
+    workers = max(1, min(4, os.cpu_count() or 1))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan") if workers > 1 else None
     try:
         for source in sources:
             results.append(
@@ -188,10 +234,13 @@ def scan_sources(
                     progress=progress,
                     batch_rows=batch_rows,
                     vendor_match=vendor_match,
+                    pool=pool,
                 )
             )
     finally:
         progress.finish()
+        if pool is not None:
+            pool.shutdown()
     return build_report(results, detectors=tuple(detectors), started_at=started, finished_at=_now())
 
 

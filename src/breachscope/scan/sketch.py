@@ -3,12 +3,13 @@
 Why KMV and this hash: pyarrow exposes no hash kernel, and DuckDB's ``approx_count_distinct``
 cannot be merged across batches (and a DuckDB round trip per batch costs ~50 ms). So each
 distinct value of a batch (the batch's dictionary) is hashed with Arrow kernels only: the
-byte length and six 8-byte windows (bytes 0-8, 8-16, 16-24 and the last 24, 16, 8) are read as
-little-endian integers and mixed with the murmur3 finalizer. Values longer than 48 bytes that
-differ only in their middle collide, which can only *under*-count. The sketch keeps the
-``K`` smallest distinct hashes; merging is "union, keep the K smallest", which is associative
-and commutative, so the estimate is the same however the batches are split. With K = 1024 the
-standard error is about 3%; below K distinct values the count is exact (up to collisions).
+byte length and four 8-byte windows (the first 16 and the last 16 bytes) are read as
+little-endian integers, combined polynomially and mixed with the murmur3 finalizer. Values
+longer than 32 bytes that differ only in their middle collide, which can only *under*-count.
+The sketch keeps the ``K`` smallest distinct hashes; merging is "union, keep the K smallest",
+which is associative and commutative, so the estimate is the same however the batches are
+split. With K = 1024 the standard error is about 3%; below K distinct values the count is
+exact (up to collisions).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ _M1 = pa.scalar(0xFF51AFD7ED558CCD, pa.uint64())
 _M2 = pa.scalar(0xC4CEB9FE1A85EC53, pa.uint64())
 _GOLD = pa.scalar(0x9E3779B97F4A7C15, pa.uint64())
 _S33 = pa.scalar(33, pa.uint64())
-_WIDTH = 24  # bytes read from each end of a value
+_WIDTH = 16  # bytes read from each end of a value
+_WORDS = _WIDTH // 8
 _STRIDES: dict[int, tuple[pa.Array, ...]] = {}
 
 
@@ -36,26 +38,26 @@ def _fmix(h: pa.Array) -> pa.Array:
 
 
 def _strides(n: int) -> tuple[pa.Array, ...]:
-    """Index arrays picking word j of each value's 3 words (cached per length)."""
+    """Index arrays picking word j of each value's words (cached per length)."""
     if n not in _STRIDES:
         if len(_STRIDES) > 8:
             _STRIDES.clear()
-        _STRIDES[n] = tuple(pa.array(range(j, 3 * n, 3), pa.int64()) for j in range(3))
+        _STRIDES[n] = tuple(pa.array(range(j, _WORDS * n, _WORDS), pa.int64()) for j in range(_WORDS))
     return _STRIDES[n]
 
 
 def _words(padded: pa.Array, start: int) -> tuple[pa.Array, ...]:
-    """The 3 little-endian 64-bit words of bytes [start, start+24) of each padded value."""
+    """The little-endian 64-bit words of bytes [start, start + _WIDTH) of each padded value."""
     part = pc.binary_slice(padded.cast(pa.binary()), start, start + _WIDTH if start >= 0 else None)
     fixed = part.cast(pa.binary(_WIDTH))
     flat = pa.Array.from_buffers(
-        pa.uint64(), 3 * len(fixed), [None, fixed.buffers()[1]], offset=3 * fixed.offset
+        pa.uint64(), _WORDS * len(fixed), [None, fixed.buffers()[1]], offset=_WORDS * fixed.offset
     )
     return tuple(pc.take(flat, idx) for idx in _strides(len(fixed)))
 
 
 def hash64(values: pa.Array) -> pa.Array:
-    """A 64-bit hash of each string value: its byte length and its first and last 24 bytes."""
+    """A 64-bit hash of each string value: its byte length and its first and last 16 bytes."""
     s = values if pa.types.is_string(values.type) else values.cast(pa.string())
     h = pc.multiply(pc.binary_length(s).cast(pa.uint64()), _GOLD)
     words = _words(pc.ascii_rpad(s, _WIDTH, padding="\x00"), 0) + _words(
@@ -73,11 +75,11 @@ def sketch(values: pa.Array) -> tuple[int, ...]:
         return ()
     hashes = hash64(values)
     if len(hashes) > K:
-        smallest = set(pc.take(hashes, pc.bottom_k_unstable(hashes, K)).to_pylist())
-        if len(smallest) < K:  # repeated values among the smallest: deduplicate first
+        smallest = set(pc.take(hashes, pc.bottom_k_unstable(hashes, min(len(hashes), 2 * K))).to_pylist())
+        if len(smallest) < K and len(hashes) > 2 * K:  # many repeats among the smallest
             hashes = pc.unique(hashes)
             smallest = set(pc.take(hashes, pc.bottom_k_unstable(hashes, min(K, len(hashes)))).to_pylist())
-        return tuple(sorted(smallest))
+        return tuple(sorted(smallest)[:K])
     return tuple(sorted(set(hashes.to_pylist())))
 
 
