@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from breachscope.errors import InputError
-from breachscope.vendors import LAYOUTS, recognise
+from breachscope.vendors import LAYOUTS, check_forced, recognise
 
 Reader = Callable[[Path], tuple[str, pa.RecordBatch]]
 
@@ -262,3 +262,14 @@ def test_a_match_can_be_shipped_to_worker_processes() -> None:
     assert copy.field_classes.get("event_params.page_referrer") == frozenset({"url"})
     batch = pa.record_batch({"user_pseudo_id": ["a"]})
     assert copy.transform is not None and copy.transform(batch).equals(batch)
+
+
+@pytest.mark.parametrize("name", [None, "mixpanel", "mixpanel/people", "Segment:calls", "generic", "none"])
+def test_check_forced_accepts(name: str | None) -> None:
+    check_forced(name)
+
+
+@pytest.mark.parametrize("name", ["snowplow", "mixpanel/nope", ""])
+def test_check_forced_rejects(name: str) -> None:
+    with pytest.raises(InputError):
+        check_forced(name)

@@ -73,6 +73,13 @@ def _select(forced: str) -> list[Layout]:
     return chosen
 
 
+def check_forced(forced: str | None) -> None:
+    """Raise :class:`InputError` (listing the choices) unless ``forced`` names a vendor, a layout,
+    or ``generic``; ``None`` is fine. For callers that validate ``--vendor`` before reading."""
+    if forced is not None and forced.strip().lower() not in GENERIC:
+        _select(forced)
+
+
 def recognise(
     columns: Sequence[str], *, source_name: str = "", forced: str | None = None
 ) -> VendorMatch | None:
@@ -96,4 +103,4 @@ def recognise(
     return best
 
 
-__all__ = ["GENERIC", "LAYOUTS", "Layout", "VendorMatch", "recognise", "vendor_names"]
+__all__ = ["GENERIC", "LAYOUTS", "Layout", "VendorMatch", "check_forced", "recognise", "vendor_names"]
