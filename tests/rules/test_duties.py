@@ -295,3 +295,10 @@ def test_naive_datetimes_are_refused(rules: RuleSet) -> None:
         facts(MODEL, {"DE": 1}, aware_at=datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="timezone-aware"):
         assess(facts(MODEL, {"DE": 1}), rules, now=datetime(2026, 1, 1))
+
+
+def test_duties_for_a_recipient_and_their_content(rules: RuleSet) -> None:
+    a = run(rules, facts(MODEL, {"ID": 10, "DE": 5, "US-CA": 3}))
+    assert [d.id for d in a.duties_for("individuals", include_pending=False)] == ["id-subjects"]
+    assert "eu-individuals" in [d.id for d in a.duties_for("individuals")]
+    assert [c.id for c in a.required_content("individuals")][:2] == ["data_classes", "time_of_breach"]

@@ -286,6 +286,20 @@ class Assessment:
     skipped: tuple[Skipped, ...] = ()
     vendor_duties: tuple[Duty, ...] = field(default=())
 
+    def duties_for(self, recipient: str, *, include_pending: bool = True) -> tuple[Duty, ...]:
+        """Duties towards one kind of recipient ("individuals", "authority", ...) that are required
+        (and, by default, those still waiting for a risk decision), soonest first."""
+        wanted = ("required", "assessment_required") if include_pending else ("required",)
+        return tuple(d for d in self.duties if d.recipient == recipient and d.verdict in wanted)
+
+    def required_content(self, recipient: str) -> tuple[ContentRequirement, ...]:
+        """Union of the content items the required notices to ``recipient`` must contain, first-seen order."""
+        seen: dict[str, ContentRequirement] = {}
+        for d in self.duties_for(recipient, include_pending=False):
+            for c in d.content:
+                seen.setdefault(c.id, c)
+        return tuple(seen.values())
+
     def duty(self, duty_id: str) -> Duty:
         for d in self.duties:
             if d.id == duty_id:
