@@ -17,10 +17,12 @@ def rules() -> RuleSet:
     return load_rules()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite-memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty case database: a SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
+    """An empty case database: in-memory SQLite, a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite-memory":
+        yield "sqlite://"
+    elif request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'case.db'}"
     else:
         with fresh_pg_database(request.getfixturevalue("pg_url")) as url:
