@@ -46,23 +46,77 @@ def _lines(stream: IO[bytes] | Utf8Stream, block_bytes: int) -> Iterator[tuple[i
         line += block.count(b"\n")
 
 
-def _fast(block: bytes) -> pa.Table | None:
-    """pyarrow's parser over the block, or None if it refuses (the slow path takes over)."""
+#: Nested description of fields forced to string: {name: pa.string() | {child: ...} | ("list", ...)}.
+Overrides = dict[str, Any]
+
+
+def _timestamp_fields(t: pa.DataType) -> Any:
+    """What to force to string inside type ``t`` (pyarrow infers timestamps from ISO strings)."""
+    if pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t):
+        return pa.string()
+    if pa.types.is_struct(t):
+        inner = {f.name: _timestamp_fields(f.type) for f in t}
+        inner = {k: v for k, v in inner.items() if v is not None}
+        return inner or None
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        inner = _timestamp_fields(t.value_type)
+        return ("list", inner) if inner is not None else None
+    return None
+
+
+def _merge(a: Any, b: Any) -> Any:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {k: _merge(a[k], b[k]) if k in a and k in b else a.get(k, b.get(k)) for k in {**a, **b}}
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return ("list", _merge(a[1], b[1]))
+    return b
+
+
+def _to_type(spec: Any) -> pa.DataType:
+    if isinstance(spec, dict):
+        return pa.struct([(k, _to_type(v)) for k, v in spec.items()])
+    if isinstance(spec, tuple):
+        return pa.list_(_to_type(spec[1]))
+    return spec
+
+
+def _parse(block: bytes, overrides: Overrides) -> pa.Table:
     size = PARSE_BLOCK
+    schema = pa.schema([(k, _to_type(v)) for k, v in overrides.items()]) if overrides else None
+    parse = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
     while True:
         try:
             options = pajson.ReadOptions(use_threads=True, block_size=size)
-            return pajson.read_json(io.BytesIO(block), read_options=options)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            return pajson.read_json(io.BytesIO(block), read_options=options, parse_options=parse)
+        except pa.ArrowInvalid as exc:
             if "straddling" in str(exc) and size <= len(block):
                 size = len(block) + 1  # a line longer than the parse block
                 continue
-            return None
+            raise
 
 
-def parse_block(block: bytes, first_line: int, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+def _fast(block: bytes, overrides: Overrides) -> pa.Table | None:
+    """pyarrow's parser over the block, or None if it refuses (the slow path takes over).
+
+    Strings stay strings: fields pyarrow would turn into timestamps are re-read as strings,
+    and remembered in ``overrides`` for the following blocks.
+    """
+    try:
+        table = _parse(block, overrides)
+        found = _timestamp_fields(pa.struct(list(table.schema)))
+        if found:
+            overrides.update(_merge(overrides, found))
+            table = _parse(block, overrides)
+        return table
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def parse_block(
+    block: bytes, first_line: int, ctx: ReadContext, overrides: Overrides
+) -> Iterator[pa.RecordBatch]:
     """One block of JSON lines to batches; slow, line-by-line path only when pyarrow refuses."""
-    table = _fast(block)
+    table = _fast(block, overrides)
     if table is not None:
         yield from table.combine_chunks().to_batches()
         return
@@ -108,9 +162,10 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
     # slow path then replaces and reports them line by line. Other encodings are transcoded.
     stream = inp.open(ctx.on_bytes, ctx.stream_errors)
     text = stream if encoding == "utf-8" else Utf8Stream(stream, encoding, on_bad)
+    overrides: Overrides = {}
     with text:
         for first_line, block in _lines(text, BLOCK_BYTES):
-            yield from parse_block(block, first_line, ctx)
+            yield from parse_block(block, first_line, ctx, overrides)
 
 
 READER = Reader(formats=("jsonl",), extensions=(".jsonl", ".ndjson", ".ldjson"), batches=_batches)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import string
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -108,6 +109,16 @@ CHAT = (
 )
 
 
+def _phone(rng: np.random.Generator, make: Callable[[], str]) -> str:
+    """A number libphonenumber accepts as valid (ranges are sparse, so draw until one is)."""
+    import phonenumbers
+
+    while True:
+        candidate = make()
+        if phonenumbers.is_valid_number(phonenumbers.parse(candidate, "ID")):
+            return candidate
+
+
 def make_needles(rng: np.random.Generator) -> list[tuple[str, str, str, str, str]]:
     """(column, data_class, kind, needle, cell value) for every needle; rows are chosen later."""
     openai = f"sk-proj-{_pick(rng, _B64URL, 74)}T3BlbkFJ{_pick(rng, _B64URL, 74)}"
@@ -140,9 +151,14 @@ def make_needles(rng: np.random.Generator) -> list[tuple[str, str, str, str, str
     iban_gb = iban("GB", "NWBK" + _digits(rng, 14))
     password = "hunter2" + _pick(rng, string.ascii_lowercase, 3) + _digits(rng, 2)
     bcrypt = "$2b$12$" + _pick(rng, _BCRYPT, 53)
-    phone_id = "+62 812-" + _digits(rng, 4) + "-" + _digits(rng, 4)
-    phone_e164 = "+447911" + _digits(rng, 6)
-    phone_08 = "0813" + _digits(rng, 8)
+    phone_id = _phone(rng, lambda: "+62 812-" + _digits(rng, 4) + "-" + _digits(rng, 4))
+    phone_e164 = _phone(rng, lambda: "+447" + _digits(rng, 9))
+    phone_08 = _phone(rng, lambda: "0813" + _digits(rng, 8))
+    visa_text, amex_text, iban_text = (
+        _group(visa, 4),
+        f"{amex[:4]}-{amex[4:10]}-{amex[10:]}",
+        _group(iban_de, 4),
+    )
     return [
         (NOTES, "secret", "openai_project_key", openai, f"customer pasted key {openai} in chat"),
         (NOTES, "secret", "openai_service_account_key", svc, svc),
@@ -151,14 +167,14 @@ def make_needles(rng: np.random.Generator) -> list[tuple[str, str, str, str, str
         (NOTES, "secret", "stripe_live_key", stripe, f"stripe: {stripe}"),
         (NOTES, "secret", "jwt", jwt, f"Authorization: Bearer {jwt}"),
         (NOTES, "private_key", "pem_private_key", pem, pem),
-        (NOTES, "payment_card", "visa", visa, f"card {_group(visa, 4)} exp 09/27"),
+        (NOTES, "payment_card", "visa", visa_text, f"card {visa_text} exp 09/27"),
         (NOTES, "payment_card", "mastercard_2_series", mc2, mc2),
-        (NOTES, "payment_card", "amex", amex, f"amex {amex[:4]}-{amex[4:10]}-{amex[10:]}"),
+        (NOTES, "payment_card", "amex", amex_text, f"amex {amex_text}"),
         (NOTES, "payment_card", "card_mangled", mangled, mangled),
         (NOTES, "government_id", "nik_male", nik_m, f"NIK {nik_m}"),
         (NOTES, "government_id", "nik_female", nik_f, nik_f),
         (NOTES, "government_id", "us_ssn", ssn, f"SSN: {ssn}"),
-        (NOTES, "bank_account", "iban_de", iban_de, f"refund to {_group(iban_de, 4)}"),
+        (NOTES, "bank_account", "iban_de", iban_text, f"refund to {iban_text}"),
         (NOTES, "bank_account", "iban_gb", iban_gb, iban_gb),
         (NOTES, "password", "plaintext_password", password, f"password: {password}"),
         (NOTES, "password_hash", "bcrypt", bcrypt, bcrypt),
