@@ -222,3 +222,21 @@ def test_connection_is_reused_and_rate_limited(
     assert len(smtp_server.recorder.messages) == 10
     assert mailer.connections == 1
     assert sum(slept) == pytest.approx(9 / 20, abs=1e-6)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_signing_in_worker_processes_gives_the_same_valid_messages(
+    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer, dkim_key: DkimKey, workers: int
+) -> None:
+    summary = send_all(
+        engine,
+        config,
+        [user_ctx(n, language="id" if n % 2 else "en") for n in range(1, 9)],
+        sign_workers=workers,
+    )
+    assert summary.sent == 8
+    got = sorted(smtp_server.recorder.messages, key=lambda r: r.rcpt_tos[0])
+    assert [r.rcpt_tos[0] for r in got] == sorted(f"user{n}@example.org" for n in range(1, 9))
+    for r in got:
+        assert dkim.verify(r.data, dnsfunc=dkim_key.dnsfunc("notice", "example.com"), minkey=1024)
+        assert parse(r.data)["To"].addresses[0].addr_spec == r.rcpt_tos[0]

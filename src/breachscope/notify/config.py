@@ -85,6 +85,8 @@ class SmtpSettings:
     backoff_max_s: float = 3600.0
     #: How long one run waits for deferred notices to become due before it stops (they stay queued).
     linger_s: float = 120.0
+    #: Worker processes that build and DKIM-sign messages ahead of the SMTP loop (0 = in-process).
+    sign_workers: int = 0
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,7 @@ def _smtp(raw: dict[str, Any]) -> SmtpSettings:
             backoff_base_s=float(raw.get("backoff_base_s", defaults.backoff_base_s)),
             backoff_max_s=float(raw.get("backoff_max_s", defaults.backoff_max_s)),
             linger_s=float(raw.get("linger_s", defaults.linger_s)),
+            sign_workers=max(0, int(raw.get("sign_workers", defaults.sign_workers))),
         )
     except (TypeError, ValueError) as exc:
         raise _err(f"[notify.smtp] has a value of the wrong type: {exc}") from exc

@@ -31,6 +31,7 @@ from breachscope.case import api
 from breachscope.case.db import session_scope
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
+from breachscope.notify.compose import ComposePool, Composer, row_fields
 from breachscope.notify.config import NotifyConfig
 from breachscope.notify.mailer import (
     DeliveryError,
@@ -39,8 +40,8 @@ from breachscope.notify.mailer import (
     PermanentFailure,
     UnconfirmedDelivery,
 )
-from breachscope.notify.message import DkimSigner, build_message, serialise
-from breachscope.notify.outbox import NotifyRun, OutboxAttempt, OutboxMessage, unpack_body
+from breachscope.notify.message import DkimSigner
+from breachscope.notify.outbox import NotifyRun, OutboxAttempt, OutboxMessage
 from breachscope.progress import NullProgress, Progress
 
 AUTHOR = "breachscope notify"
@@ -154,6 +155,7 @@ class Sender:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         resend_unconfirmed: bool = False,
+        sign_workers: int | None = None,
     ) -> None:
         self.engine = engine
         self.incident_id = incident_id
@@ -168,6 +170,15 @@ class Sender:
         self.monotonic = monotonic
         self.resend_unconfirmed = resend_unconfirmed
         self.summary = SendSummary()
+        self.sign_workers = config.smtp.sign_workers if sign_workers is None else sign_workers
+        self.composer = Composer(
+            from_address=str(config.from_address),
+            reply_to=str(config.reply_to) if config.reply_to else "",
+            dkim_selector=signer.selector.decode() if signer else "",
+            dkim_domain=signer.domain.decode() if signer else "",
+            dkim_key=signer.private_key if signer else b"",
+        )
+        self._local = ComposePool(self.composer, 0)
         self._events: list[str] = []
         self._sent_since_event = 0
 
@@ -293,35 +304,16 @@ class Sender:
         return value
 
     def outgoing(self, row: Any) -> Outgoing:
-        """The signed message for one outbox row."""
-        text, html = unpack_body(row.body)
-        msg = build_message(
-            subject=row.subject,
-            text=text,
-            html=html,
-            to_addr=row.to_addr,
-            to_name=row.to_name,
-            from_address=self.config.from_address,
-            reply_to=self.config.reply_to,
-            message_id=row.message_id,
-            date=self.clock.now(),
-            language=row.language,
-            reference=row.reference,
-        )
-        return Outgoing(
-            key=row.idempotency_key,
-            message_id=row.message_id,
-            envelope_from=self.config.from_address.addr_spec,
-            to=row.to_addr,
-            data=serialise(msg, self.signer),
-        )
+        """The signed message for one outbox row (in this process)."""
+        result = next(self._local.compose([row_fields(row)], self.clock.now()))
+        if isinstance(result, str):
+            raise ValueError(result)
+        return result
 
-    def _deliver_one(self, conn: Connection, run_id: int, row: Any) -> None:
+    def _deliver_one(self, conn: Connection, run_id: int, row: Any, mail: Outgoing | str) -> None:
         number = row.attempts + 1
-        try:
-            mail = self.outgoing(row)
-        except (ValueError, TypeError) as exc:
-            self._finish(conn, row, run_id, number, "failed", None, f"cannot build the message: {exc}")
+        if isinstance(mail, str):
+            self._finish(conn, row, run_id, number, "failed", None, mail)
             return
 
         def before_final_dot() -> None:
@@ -424,6 +416,7 @@ class Sender:
             self.summary.run_id = run_id
             self._events.append(f"Notify run #{run_id} started (audience: {', '.join(self.kinds)})")
             status = "crashed"
+            pool = ComposePool(self.composer, self.sign_workers)
             try:
                 self._recover(conn, run_id)
                 self._flush_events(run_id)
@@ -437,13 +430,15 @@ class Sender:
                         if not self._linger(conn):
                             break
                         continue
-                    for row in batch:
-                        self._deliver_one(conn, run_id, row)
+                    mails = pool.compose([row_fields(r) for r in batch], self.clock.now())
+                    for row, mail in zip(batch, mails, strict=True):
+                        self._deliver_one(conn, run_id, row, mail)
                         done += 1
                         self.progress.advance()
                     self._flush_events(run_id)
                 status = "finished"
             finally:
+                pool.close()
                 self.mailer.close()
                 self.progress.finish()
                 self.summary.remaining = self._pending(conn)
