@@ -154,7 +154,19 @@ def test_a_recorded_decision_settles_a_risk_duty(rules: RuleSet, verdict: str, e
 def test_a_decision_never_overrides_a_data_trigger(rules: RuleSet) -> None:
     decision = RiskDecision("sg-individuals", "not_required", "x", "y", NOW)
     f = facts(frozenset({"email", "password"}), {"SG": 10}, decisions=(decision,))
-    assert run(rules, f).duty("sg-individuals").verdict == "required"
+    duty = run(rules, f).duty("sg-individuals")
+    assert duty.verdict == "required" and duty.decision is None
+    assert any("does not apply: the facts decide" in r for r in duty.reasons)
+
+
+def test_deemed_harm_clock_runs_from_the_recorded_conclusion(rules: RuleSet) -> None:
+    concluded = datetime(2026, 10, 24, 3, 0, tzinfo=UTC)
+    decision = RiskDecision("sg-pdpc", "required", "x", "deemed significant harm", concluded)
+    duty = run(rules, facts(frozenset({"email", "password"}), {"SG": 10}, decisions=(decision,))).duty(
+        "sg-pdpc"
+    )
+    assert duty.verdict == "required" and duty.due_kind == "notice"
+    assert duty.due == datetime(2026, 10, 27, 23, 59, 59, tzinfo=ZoneInfo("Asia/Singapore"))
 
 
 def test_singapore_clock_runs_from_the_assessment(rules: RuleSet) -> None:

@@ -126,7 +126,6 @@ def _duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: dateti
     tz = ZoneInfo(j.timezone)
     ev = _Eval(facts, affected)
     value, reasons = ev.run(r.trigger)
-    decision = None
     if value is not False:
         for e in r.exemptions:
             if e.kind != "encrypted_key_safe":
@@ -145,17 +144,23 @@ def _duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: dateti
         if facts.encrypted and not any(e.kind == "encrypted_key_safe" for e in r.exemptions):
             reasons.append("data was encrypted, but this law has no encryption exemption")
     verdict: Verdict
-    if value is True:
-        verdict = "required"
-    elif value is False:
-        verdict = "not_required"
+    recorded = facts.decision_for(r.id)
+    decision = None
+    if value is None and recorded is not None:
+        decision = recorded
+        verdict = recorded.verdict
+        reasons.append(f"settled by {recorded.by} on {recorded.at.date().isoformat()}: {recorded.why}")
+    elif value is None:
+        verdict = "assessment_required"
     else:
-        decision = facts.decision_for(r.id)
-        if decision is not None:
-            verdict = decision.verdict
-            reasons.append(f"settled by {decision.by} on {decision.at.date().isoformat()}: {decision.why}")
-        else:
-            verdict = "assessment_required"
+        verdict = "required" if value else "not_required"
+        if recorded is not None and recorded.verdict != verdict:
+            reasons.append(
+                f"a recorded decision ({recorded.verdict}, by {recorded.by}) does not apply:"
+                " the facts decide this duty"
+            )
+        elif recorded is not None:
+            decision = recorded
     pro, con = factors(facts, affected=affected)
     pro.extend(f"consider: {x}" for x in ev.risk_factors)
     con.extend(f"possible exemption: {e.words}" + (f" ({e.citation})" if e.citation else "")
