@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from breachscope.vendors.segment import explode_batch
 from breachscope.vendors.transforms import chain, json_columns, key_value_columns
@@ -117,3 +119,20 @@ def test_segment_envelopes_explode_to_calls() -> None:
 def test_chain_and_no_op() -> None:
     batch = pa.record_batch({"x": [1]})
     assert chain(explode_batch, json_columns(["p"]), key_value_columns(["q"]))(batch).equals(batch)
+
+
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from(["a", "b", "page_location", "x.y"]), st.text(max_size=5), max_size=4),
+        max_size=30,
+    )
+)
+def test_key_value_columns_round_trip(rows: list[dict[str, str]]) -> None:
+    params = pa.array([[_kv(k, s=v) for k, v in row.items()] for row in rows], _PARAMS)
+    batch = pa.record_batch({"n": list(range(len(rows))), "event_params": params})
+    out = key_value_columns(["event_params"])(batch)
+    assert out.num_rows == len(rows)
+    keys = {k for row in rows for k in row}
+    assert set(out.schema.names) == {"n"} | {f"event_params.{k}" for k in keys}
+    for k in keys:
+        assert out.column(f"event_params.{k}").to_pylist() == [row.get(k) for row in rows]
