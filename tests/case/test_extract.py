@@ -3,7 +3,14 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from breachscope.case.extract import ExtractPlan, clean, column_roles, extract_batch, normalise_column
+from breachscope.case.extract import (
+    ExtractPlan,
+    clean,
+    column_roles,
+    extract_batch,
+    normalise_column,
+    split_scan_classes,
+)
 from breachscope.hashing import keyed_hash
 
 KEY = b"x" * 32
@@ -89,3 +96,53 @@ def test_extract_keeps_hashes_classes_and_notice_values_only() -> None:
     assert sam.jurisdiction == "US-GA"
     assert third.person_key_kind == "row" and third.email is None and third.email_hash is None
     assert third.exposed_classes == ["coarse_location"] and third.jurisdiction == "CA-QC"
+
+
+def test_minority_classes_are_detected_per_row_not_per_column() -> None:
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "$distinct_id": ["d1", "d2", "d3"],
+            "notes": ["card 4111 1111 1111 1111 exp 12/29", "call me later", None],
+        }
+    )
+    plan = ExtractPlan.build(batch.schema.names, {}, {"notes": frozenset({"payment_card"})})
+    first, second, third = extract_batch(KEY, plan, batch, row_key_prefix="f")
+    assert "payment_card" in first.exposed_classes and "notes" in first.exposed_fields
+    assert "payment_card" not in second.exposed_classes and "notes" not in second.exposed_fields
+    assert "payment_card" not in third.exposed_classes
+
+
+def test_split_scan_classes() -> None:
+    report = {
+        "sources": [
+            {
+                "name": "people.csv",
+                "columns": [
+                    {
+                        "name": "$email",
+                        "classes": [{"class": "email", "share": 1.0, "sources": ["schema", "value"]}],
+                    },
+                    {
+                        "name": "notes",
+                        "classes": [
+                            {"class": "chat_content", "share": 0.9, "sources": ["value"]},
+                            {"class": "payment_card", "share": 0.0002, "sources": ["value"]},
+                        ],
+                    },
+                    {
+                        "name": "$city",
+                        "classes": [{"class": "government_id", "share": 0.001, "sources": ["value"]}],
+                    },
+                ],
+            }
+        ]
+    }
+    whole, per_row = split_scan_classes(report)
+    assert whole == {
+        ("people.csv", "$email"): frozenset({"email"}),
+        ("people.csv", "notes"): frozenset({"chat_content"}),
+    }
+    assert per_row == {
+        ("people.csv", "notes"): frozenset({"payment_card"}),
+        ("people.csv", "$city"): frozenset({"government_id"}),
+    }

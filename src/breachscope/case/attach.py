@@ -19,13 +19,14 @@ from sqlalchemy import Engine
 
 from breachscope.case import api
 from breachscope.case.db import session_scope
-from breachscope.case.extract import ExtractPlan, extract_batch
+from breachscope.case.extract import ExtractPlan, extract_batch, split_scan_classes
 from breachscope.clock import Clock
 from breachscope.errors import InputError
 from breachscope.progress import NullProgress, Progress
 
-#: (path) -> (report dict or None, {(source, column): classes}). Defaults to the scan engine.
-Scanner = Callable[[Path], tuple[dict[str, Any] | None, Mapping[tuple[str, str], frozenset[str]]]]
+ScanResult = tuple[dict[str, Any] | None, Mapping[tuple[str, str], frozenset[str]]]
+#: (path, case key, progress) -> (report dict, {(source, column): classes}). Default: the scan engine.
+Scanner = Callable[[Path, bytes, Progress], ScanResult]
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,11 @@ def file_digest(path: Path, progress: Progress | None = None) -> tuple[str, int]
     return h.hexdigest(), size
 
 
-def scan_with_engine(path: Path) -> tuple[dict[str, Any] | None, Mapping[tuple[str, str], frozenset[str]]]:
-    """Run the scan engine (``breachscope.scan.scan_files``) if it is installed."""
-    try:
-        from breachscope.scan import scan_files  # type: ignore[attr-defined]
-    except ImportError:
-        return None, {}
-    report = scan_files([path])
+def scan_with_engine(path: Path, key: bytes, progress: Progress) -> ScanResult:
+    """Run the scan engine; its findings are keyed-hashed under the case key (purge unlinks them)."""
+    from breachscope.scan.engine import scan_files
+
+    report = scan_files([path], key=key, progress=progress)
     return report.to_dict(), report.column_classes()
 
 
@@ -104,13 +103,17 @@ def attach_file(
     if not p.is_file():
         raise InputError(f"{p}: no such file", "check the path")
     with session_scope(engine) as s:  # fail early on a bad or purged incident
-        api.case_key(s, incident_id)
+        case_key = api.case_key(s, incident_id)
     progress.start(f"Hashing {p.name}", total=p.stat().st_size)
     sha, size = file_digest(p, progress)
     progress.start(f"Scanning {p.name}")
-    report, scanned = (scanner or scan_with_engine)(p)
+    report, scanned = (scanner or scan_with_engine)(p, case_key, progress)
     sources = open_sources(p, batch_rows=batch_rows)
     vendor, layout = _vendor_of(report)
+    if report is not None:
+        scanned, per_row = split_scan_classes(report)
+    else:
+        per_row = {}
     records = 0
     with session_scope(engine) as s:
         key = api.case_key(s, incident_id)
@@ -147,7 +150,8 @@ def attach_file(
                         given = {col: cls for (name, col), cls in scanned.items() if name == src.name}
                         if not given and match is not None:
                             given = {c: frozenset(v) for c, v in match.field_classes.items()}
-                        plan = ExtractPlan.build(names, given)
+                        checks = {col: cls for (name, col), cls in per_row.items() if name == src.name}
+                        plan = ExtractPlan.build(names, given, checks)
                     if transform is not None:
                         batch = transform(batch)
                     records += batch.num_rows

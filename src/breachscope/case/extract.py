@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -88,16 +89,51 @@ def clean(value: object, limit: int) -> str | None:
     return text[:limit] or None
 
 
+#: A class found by value in at most this share of a column's values is checked per row.
+MINORITY_SHARE = 0.5
+
+
+def split_scan_classes(
+    report: Mapping[str, Any] | None,
+) -> tuple[dict[tuple[str, str], frozenset[str]], dict[tuple[str, str], frozenset[str]]]:
+    """From a scan report dict: classes a column exposes for every person with a value in it
+    (schema, column-name hint, or the majority of its values), and minority classes found in only
+    some values (a card number in a ``notes`` column) that must be checked row by row."""
+    whole: dict[tuple[str, str], frozenset[str]] = {}
+    per_row: dict[tuple[str, str], frozenset[str]] = {}
+    for src in (report or {}).get("sources") or []:
+        for col in src.get("columns") or []:
+            key = (str(src.get("name")), str(col.get("name")))
+            all_rows, some_rows = set(), set()
+            for cc in col.get("classes") or []:
+                origin = set(cc.get("sources") or [])
+                share = cc.get("share")
+                if origin & {"schema", "hint"} or share is None or share > MINORITY_SHARE:
+                    all_rows.add(str(cc["class"]))
+                else:
+                    some_rows.add(str(cc["class"]))
+            if all_rows:
+                whole[key] = frozenset(all_rows)
+            if some_rows:
+                per_row[key] = frozenset(some_rows)
+    return whole, per_row
+
+
 @dataclass(frozen=True)
 class ExtractPlan:
-    """What to read from a source's batches: parts, and the classes each column exposes."""
+    """What to read from a source's batches: parts, the classes each column exposes for anyone
+    with a value in it, and minority classes re-detected per row."""
 
     roles: Mapping[str, str]
     column_classes: Mapping[str, frozenset[str]]
+    row_checks: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(
-        cls, columns: Iterable[str], scanned: Mapping[str, frozenset[str]] | None = None
+        cls,
+        columns: Iterable[str],
+        scanned: Mapping[str, frozenset[str]] | None = None,
+        row_checks: Mapping[str, frozenset[str]] | None = None,
     ) -> ExtractPlan:
         cols = list(columns)
         roles = column_roles(cols)
@@ -109,7 +145,26 @@ class ExtractPlan:
                 found = frozenset({ROLE_CLASSES[by_role[col]]})
             if found:
                 classes[col] = found
-        return cls(roles, classes)
+        checks = {c: v for c, v in (row_checks or {}).items() if c in cols and v}
+        return cls(roles, classes, checks)
+
+
+def _detected(column: pa.Array, class_id: str) -> pa.Array:
+    """True where one of the class's detectors finds its data in the value (validators included)."""
+    from breachscope.detectors import DETECTORS
+    from breachscope.scan.column import run_detector
+
+    values = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
+    valid = pc.is_valid(values)
+    filled = pc.fill_null(values, "")
+    hits = pa.array([False] * len(values), pa.bool_())
+    for det in DETECTORS:
+        if det.data_class == class_id and (det.pattern or det.vocabulary):
+            try:
+                hits = pc.or_(hits, run_detector(det, filled))
+            except (pa.ArrowException, ValueError):
+                continue
+    return pc.and_(hits, valid)
 
 
 def _present(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -142,10 +197,21 @@ def extract_batch(
     key: bytes, plan: ExtractPlan, batch: pa.RecordBatch, *, row_key_prefix: str, offset: int = 0
 ) -> Iterator[ExposureRecord]:
     """One :class:`ExposureRecord` per row of ``batch`` (rows with no data at all are skipped)."""
-    cols = [c for c in plan.column_classes if c in batch.schema.names]
+    names = batch.schema.names
+    # One bit per (column, classes) group: whole-column classes, then per-row detected ones.
+    groups: list[tuple[str, frozenset[str], pa.Array]] = []
+    for col, whole in plan.column_classes.items():
+        if col in names:
+            groups.append((col, whole, _present(batch.column(col))))
+    for col, some in plan.row_checks.items():
+        if col in names:
+            arr = batch.column(col)
+            if isinstance(arr, pa.ChunkedArray):
+                arr = arr.combine_chunks()
+            for class_id in sorted(some):
+                groups.append((col, frozenset({class_id}), _detected(arr, class_id)))
     masks: pa.Array = pa.array([0] * batch.num_rows, pa.int64())
-    for bit, col in enumerate(cols):
-        present = _present(batch.column(col))
+    for bit, (_, _, present) in enumerate(groups):
         masks = pc.bit_wise_or(masks, pc.if_else(present, 1 << bit, 0))
     mask_list = masks.to_pylist()
     values = {role: _strings(batch, plan.roles.get(role)) for role in ROLE_PATTERNS}
@@ -154,8 +220,8 @@ def extract_batch(
         if not mask:
             continue
         if mask not in decoded:
-            chosen = [c for b, c in enumerate(cols) if mask >> b & 1]
-            decoded[mask] = (sorted({k for c in chosen for k in plan.column_classes[c]}), sorted(chosen))
+            chosen = [g for b, g in enumerate(groups) if mask >> b & 1]
+            decoded[mask] = (sorted({k for g in chosen for k in g[1]}), sorted({g[0] for g in chosen}))
         classes, fields = decoded[mask]
         yield _record(
             key,

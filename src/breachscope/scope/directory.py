@@ -172,19 +172,17 @@ def load_directory(
         )
         for name, col in mapping.items()
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE dir_mapped AS SELECT {select} FROM {relation}")
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE dir_raw AS
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT coalesce(user_id, lower(email)) AS user_id, * EXCLUDE (user_id),
-                   row_number() OVER (PARTITION BY coalesce(user_id, lower(email))) AS rn
-            FROM dir_mapped
+        SELECT DISTINCT ON (user_id) *
+        FROM (
+            SELECT coalesce(user_id, lower(email)) AS user_id, * EXCLUDE (user_id)
+            FROM (SELECT {select} FROM {relation})
             WHERE user_id IS NOT NULL OR email IS NOT NULL
-        ) WHERE rn = 1
+        )
         """
     )
-    con.execute("DROP TABLE dir_mapped")
     if src.is_database:
         con.execute("DROP TABLE dir_source")
     rows = con.execute("SELECT count(*) FROM dir_raw").fetchone()

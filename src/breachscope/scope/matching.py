@@ -58,8 +58,7 @@ def create_hash_macro(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     opad = bytes(b ^ 0x5C for b in padded)
     con.execute(
         f"CREATE OR REPLACE TEMP MACRO bs_h(v) AS "
-        f"CASE WHEN v IS NULL THEN NULL ELSE "
-        f"left(sha256({_blob(opad)} || unhex(sha256({_blob(ipad)} || encode(v)))), 32) END"
+        f"left(sha256({_blob(opad)} || unhex(sha256({_blob(ipad)} || encode(v)))), 32)"
     )
 
 
@@ -84,45 +83,47 @@ def prepare_directory(con: duckdb.DuckDBPyConnection, key: bytes, admin_roles: t
     _email_map(con)
     # Printable ASCII: NFKC is the identity, casefold is lower(), strip() only removes spaces.
     # The same rules as breachscope.scope.emails, checked against it by the tests.
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE dir_norm AS
-        SELECT d.*,
-               CASE WHEN d.email IS NULL THEN NULL
-                    WHEN regexp_full_match(d.email, {_PRINTABLE_ASCII}) THEN
-                        CASE WHEN regexp_full_match(lower(trim(d.email)), '[^@].*@.*[^@]')
-                             THEN lower(trim(d.email)) END
-                    ELSE m.norm END AS email_norm,
-               CASE WHEN d.email IS NULL THEN NULL
-                    WHEN regexp_full_match(d.email, {_PRINTABLE_ASCII}) THEN NULL
-                    ELSE m.skel END AS email_skel
-        FROM dir_raw d LEFT JOIN email_map m ON d.email = m.raw
-        """
-    )
     local = "regexp_replace(regexp_extract(email_norm, '(?s)^(.*)@[^@]*$', 1), '(?s)\\+.*$', '')"
     domain = "split_part(email_norm, '@', -1)"
+    # One pass. Printable ASCII: NFKC is the identity, casefold is lower(), strip() only removes
+    # spaces - the same rules as breachscope.scope.emails (the tests check they agree). The loose
+    # form and the skeleton usually equal the normal form; then their hash is reused.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE dir AS
-        SELECT *,
-               bs_h(user_id) AS uid_h,
-               bs_h(email_norm) AS email_h,
-               bs_h(email_loose) AS loose_h,
-               bs_h(coalesce(email_skel, email_norm)) AS skel_h,
-               bs_h(org_id) AS org_h,
-               lower(coalesce(role, '')) IN {admin_roles_sql(admin_roles)} AS is_admin
-        FROM (
+        WITH norm AS (
+            SELECT d.*,
+                   CASE WHEN d.email IS NULL THEN NULL
+                        WHEN regexp_full_match(d.email, {_PRINTABLE_ASCII}) THEN
+                            CASE WHEN regexp_full_match(lower(trim(d.email)), '[^@].*@.*[^@]')
+                                 THEN lower(trim(d.email)) END
+                        ELSE m.norm END AS email_norm,
+                   m.skel AS email_skel
+            FROM dir_raw d LEFT JOIN email_map m ON d.email = m.raw
+        ), loose AS (
             SELECT *,
                    CASE WHEN email_norm IS NULL THEN NULL
+                        WHEN NOT regexp_matches(email_norm, '[+]|@(gmail|googlemail)[.]com$') THEN email_norm
                         WHEN {domain} IN ('gmail.com', 'googlemail.com')
                             THEN replace({local}, '.', '') || '@gmail.com'
                         ELSE {local} || '@' || {domain}
                    END AS email_loose
-            FROM dir_norm
+            FROM norm
+        ), hashed AS (
+            SELECT *, bs_h(user_id) AS uid_h, bs_h(email_norm) AS email_h FROM loose
+        ), orgs AS (
+            SELECT org_id, bs_h(org_id) AS org_h FROM (SELECT DISTINCT org_id FROM dir_raw)
         )
+        SELECT h.* EXCLUDE (email_skel),
+               CASE WHEN email_loose = email_norm THEN email_h ELSE bs_h(email_loose) END AS loose_h,
+               CASE WHEN email_skel IS NULL OR email_skel = email_norm THEN email_h ELSE bs_h(email_skel) END
+                   AS skel_h,
+               o.org_h,
+               lower(coalesce(role, '')) IN {admin_roles_sql(admin_roles)} AS is_admin
+        FROM hashed h LEFT JOIN orgs o USING (org_id)
         """
     )
-    con.execute("DROP TABLE dir_norm")
+    con.execute("DROP TABLE email_map")
 
 
 def create_leak_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -136,49 +137,81 @@ def match(con: duckdb.DuckDBPyConnection) -> None:
     Exposures with no row in ``result`` are unmatched.
     """
     s = STRENGTH
+    # One join instead of one per key: both sides in long form (owner, kind, hash), non-null only.
+    # A leaked loose email can equal a directory email only where that email's loose form is
+    # itself (no +tag, no Gmail dots), so directory loose hashes are listed only where they differ.
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE cand AS
-        SELECT l.exposure_id, d.user_id, 'user_id' AS key, {s["user_id"]} AS strength
-            FROM leak l JOIN dir d ON l.user_id_hash = d.uid_h
+        """
+        CREATE OR REPLACE TEMP TABLE leak_keys AS
+        SELECT exposure_id, 'user_id' AS kind, user_id_hash AS h FROM leak WHERE user_id_hash IS NOT NULL
         UNION ALL
-        SELECT l.exposure_id, d.user_id, 'distinct_id', {s["distinct_id"]}
-            FROM leak l JOIN dir d ON l.distinct_id_hash = d.uid_h
+        SELECT exposure_id, 'distinct_id', distinct_id_hash FROM leak WHERE distinct_id_hash IS NOT NULL
         UNION ALL
-        SELECT l.exposure_id, d.user_id, 'email', {s["email"]}
-            FROM leak l JOIN dir d ON l.email_hash = d.email_h
+        SELECT exposure_id, 'email', email_hash FROM leak WHERE email_hash IS NOT NULL
         UNION ALL
-        SELECT l.exposure_id, d.user_id, 'email_loose', {s["email_loose"]}
-            FROM leak l JOIN dir d ON l.email_loose_hash = d.loose_h
-            WHERE l.email_hash IS DISTINCT FROM d.email_h
+        SELECT exposure_id, 'email_loose', email_loose_hash FROM leak WHERE email_loose_hash IS NOT NULL
         """
     )
     con.execute(
         """
+        CREATE OR REPLACE TEMP TABLE dir_keys AS
+        SELECT user_id, 'uid' AS kind, uid_h AS h FROM dir WHERE uid_h IS NOT NULL
+        UNION ALL
+        SELECT user_id, 'email', email_h FROM dir WHERE email_h IS NOT NULL
+        UNION ALL
+        SELECT user_id, 'loose', loose_h FROM dir WHERE loose_h IS NOT NULL AND loose_h <> email_h
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE cand AS
+        SELECT l.exposure_id, d.user_id, l.kind AS key,
+               CASE l.kind WHEN 'user_id' THEN {s["user_id"]} WHEN 'distinct_id' THEN {s["distinct_id"]}
+                           WHEN 'email' THEN {s["email"]} ELSE {s["email_loose"]} END AS strength
+        FROM leak_keys l JOIN dir_keys d ON l.h = d.h
+        WHERE (l.kind IN ('user_id', 'distinct_id') AND d.kind = 'uid')
+           OR (l.kind = 'email' AND d.kind = 'email')
+           OR (l.kind = 'email_loose' AND d.kind IN ('email', 'loose'))
+        """
+    )
+    con.execute("DROP TABLE leak_keys")
+    con.execute("DROP TABLE dir_keys")
+    # Most people have exactly one candidate: decide those in one aggregate; the rest (several
+    # keys or accounts) go through the detailed path: strongest key only, ambiguous if >1 account.
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE chosen AS
-        WITH best AS (
-            SELECT exposure_id, max(strength) AS strength FROM cand GROUP BY exposure_id
-        ), kept AS (
-            SELECT c.exposure_id, c.user_id, arg_min(c.key, c.key <> 'user_id') AS key, c.strength
-            FROM cand c JOIN best b USING (exposure_id, strength)
-            GROUP BY c.exposure_id, c.user_id, c.strength
+        WITH agg AS (
+            SELECT exposure_id, count(*) AS n, any_value(user_id) AS user_id, any_value(key) AS key,
+                   any_value(strength) AS strength
+            FROM cand GROUP BY exposure_id
+        ), multi AS (
+            SELECT c.* FROM cand c SEMI JOIN (SELECT exposure_id FROM agg WHERE n > 1) m USING (exposure_id)
+        ), best AS (
+            SELECT exposure_id, user_id, arg_min(key, key <> 'user_id') AS key, strength
+            FROM multi
+            GROUP BY exposure_id, user_id, strength
+            QUALIFY strength = max(strength) OVER (PARTITION BY exposure_id)
         )
-        SELECT k.*, count(*) OVER (PARTITION BY k.exposure_id) > 1 AS ambiguous FROM kept k
+        SELECT exposure_id, user_id, key, strength, false AS ambiguous FROM agg WHERE n = 1
+        UNION ALL
+        SELECT *, count(*) OVER (PARTITION BY exposure_id) > 1 AS ambiguous FROM best
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE result AS
-        SELECT c.exposure_id, c.user_id, d.org_id, c.key, c.strength, c.ambiguous
+        SELECT c.exposure_id, c.user_id, d.org_id, d.org_name, c.key, c.strength, c.ambiguous
             FROM chosen c JOIN dir d USING (user_id)
         UNION ALL
-        SELECT l.exposure_id, NULL, o.org_id, 'org_id', {s["org_id"]}, false
+        SELECT l.exposure_id, NULL, o.org_id, o.org_name, 'org_id', {s["org_id"]}, false
             FROM leak l
-            JOIN (SELECT DISTINCT org_id, org_h FROM dir WHERE org_h IS NOT NULL) o
+            JOIN (SELECT org_id, org_h, any_value(org_name) AS org_name FROM dir
+                  WHERE org_h IS NOT NULL GROUP BY org_id, org_h) o
                 ON l.org_id_hash = o.org_h
             ANTI JOIN chosen c ON c.exposure_id = l.exposure_id
         UNION ALL
-        SELECT l.exposure_id, d.user_id, d.org_id, 'email_lookalike', {s["email_lookalike"]}, true
+        SELECT l.exposure_id, d.user_id, d.org_id, d.org_name, 'email_lookalike', {s["email_lookalike"]}, true
             FROM leak l JOIN dir d ON l.email_skeleton_hash = d.skel_h
             ANTI JOIN chosen c ON c.exposure_id = l.exposure_id
             WHERE l.email_hash IS DISTINCT FROM d.email_h
@@ -188,37 +221,34 @@ def match(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def rollup(con: duckdb.DuckDBPyConnection) -> None:
-    """Tables ``affected_orgs`` (org, counts, admins), ``affected_accounts`` (user and admin rows)."""
+    """Tables ``affected_orgs`` (org, counts) and ``affected_accounts`` (users, admins, review)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE affected_orgs AS
-        SELECT r.org_id,
-               any_value(d.org_name) FILTER (WHERE d.org_name IS NOT NULL) AS org_name,
-               count(DISTINCT r.exposure_id) AS leaked_people,
-               count(DISTINCT r.user_id) AS affected_users,
-               count(DISTINCT r.exposure_id) FILTER (WHERE r.key = 'org_id') AS org_only
-        FROM result r LEFT JOIN (SELECT DISTINCT org_id, org_name FROM dir) d USING (org_id)
-        WHERE NOT r.ambiguous AND r.org_id IS NOT NULL
-        GROUP BY r.org_id
+        SELECT org_id,
+               any_value(org_name) AS org_name,
+               count(DISTINCT exposure_id) AS leaked_people,
+               count(DISTINCT user_id) AS affected_users,
+               count(DISTINCT exposure_id) FILTER (WHERE key = 'org_id') AS org_only
+        FROM result
+        WHERE NOT ambiguous AND org_id IS NOT NULL
+        GROUP BY org_id
         """
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE affected_accounts AS
-        WITH users AS (
-            SELECT DISTINCT user_id FROM result WHERE NOT ambiguous AND user_id IS NOT NULL
-        ), review AS (
-            SELECT DISTINCT user_id FROM result WHERE ambiguous AND user_id IS NOT NULL
-        ), admins AS (
-            SELECT d.user_id FROM dir d JOIN affected_orgs o USING (org_id) WHERE d.is_admin
+        WITH marks AS (
+            SELECT user_id, bool_or(NOT ambiguous) AS affected
+            FROM result WHERE user_id IS NOT NULL GROUP BY user_id
         )
         SELECT d.user_id, d.email, d.name, d.org_id, d.org_name, d.role, d.language, d.country,
-               d.created, d.is_admin AND d.user_id IN (SELECT user_id FROM admins) AS is_admin,
-               d.user_id IN (SELECT user_id FROM users) AS affected
+               d.created, d.is_admin AND o.org_id IS NOT NULL AS is_admin,
+               coalesce(m.affected, false) AS affected
         FROM dir d
-        WHERE d.user_id IN (SELECT user_id FROM users)
-           OR d.user_id IN (SELECT user_id FROM review)
-           OR d.user_id IN (SELECT user_id FROM admins)
+        LEFT JOIN marks m USING (user_id)
+        LEFT JOIN (SELECT org_id FROM affected_orgs) o ON d.is_admin AND d.org_id = o.org_id
+        WHERE m.user_id IS NOT NULL OR o.org_id IS NOT NULL
         """
     )
 
