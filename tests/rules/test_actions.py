@@ -70,3 +70,9 @@ def test_unknown_value_count_reads_as_all(rules: RuleSet) -> None:
     _, not_needed, _ = recommend(f, rules.actions)
     text = {n.id: n.text for n in not_needed}["change_password"]
     assert "(checked over all values)" in text["en"] and "diperiksa pada semua nilai" in text["id"]
+
+
+def test_action_texts_have_no_placeholders(rules: RuleSet) -> None:
+    for spec in rules.actions:
+        for words in spec.text.values():
+            assert "{" not in words and "}" not in words, spec.id
