@@ -135,3 +135,14 @@ def test_scan_says_when_no_layout_fits(fixture_path: Callable[[str], Path]) -> N
     result = CliRunner().invoke(cli, ["scan", str(fixture_path("generic/unknown.csv"))])
     assert result.exit_code == 0, result.output
     assert "no vendor layout fits: generic scan" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("name", ["people.xlsx", "missing-folder/people.csv"])
+def test_scan_people_path_is_checked_before_scanning(
+    name: str, tmp_path: Path, fixture_path: Callable[[str], Path]
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["scan", str(fixture_path("mixpanel/engage_page.json")), "--people", str(tmp_path / name)]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "Scanned" not in result.output

@@ -16,7 +16,7 @@ from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
 from breachscope.scan import scan_files
 from breachscope.scan.markdown import safe_text
-from breachscope.scan.people import people_for_scan, people_table
+from breachscope.scan.people import check_export_path, people_for_scan, people_table
 from breachscope.scan.report import ScanReport
 from breachscope.taxonomy import DATA_CLASSES, Tier
 
@@ -174,6 +174,8 @@ def command(
         if not f.exists():
             raise InputError(f"{f}: no such file", "check the path; pass the leaked file(s) to scan")
     progress: Progress = NullProgress() if quiet else RichProgress()
+    if people_path is not None:
+        check_export_path(people_path)
     key = new_key()
     report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress, key=key)
     people = None

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,14 @@ class PeopleSummary:
             "export": str(self.export) if self.export else None,
             "notes": list(self.notes),
         }
+
+
+def check_export_path(out: Path) -> None:
+    """Fail early (before a long scan) on a per-person file name the export cannot write."""
+    if out.suffix.lower() not in (".csv", ".json", ".jsonl"):
+        raise InputError(f"{out}: unknown export format", "name the file .csv, .json or .jsonl")
+    if out.is_dir() or not out.resolve().parent.is_dir():
+        raise InputError(f"{out}: not a writable file path", "give a file in an existing folder")
 
 
 def choose_person_key(classes: ColumnClasses, columns: Sequence[str]) -> str | None:
@@ -230,8 +238,8 @@ def person_fields(
         raise InputError(
             "the hashing key is too short", f"use breachscope.hashing.new_key() ({KEY_BYTES} bytes)"
         )
-    if out is not None and out.suffix.lower() not in (".csv", ".json", ".jsonl"):
-        raise InputError(f"{out}: unknown export format", "name the file .csv, .json or .jsonl")
+    if out is not None:
+        check_export_path(out)
     given_match: VendorMatch | None = None
     given: ColumnClasses | None = None
     if isinstance(match_or_column_classes, VendorMatch):
@@ -330,18 +338,10 @@ def _summarise(
     ).fetchall()
     distinct = con.execute("SELECT count(DISTINCT fields) FROM per").fetchone()[0]  # type: ignore[index]
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        query = "SELECT person, len(fields) AS n_fields, fields, classes FROM per ORDER BY person"
-        target = quote(str(out))
-        if out.suffix.lower() == ".csv":
-            flat = (
-                "SELECT person, n_fields, array_to_string(fields, ';') AS fields, "
-                f"array_to_string(classes, ';') AS classes FROM ({query})"
-            )
-            con.execute(f"COPY ({flat}) TO {target} (HEADER, DELIMITER ',')")
-        else:
-            array = ", ARRAY true" if out.suffix.lower() == ".json" else ""
-            con.execute(f"COPY ({query}) TO {target} (FORMAT JSON{array})")
+        try:
+            _export(con, out, quote)
+        except (duckdb.Error, OSError) as exc:
+            raise InputError(f"cannot write {out}: {type(exc).__name__}", "choose a writable path") from exc
     con.close()
     return PeopleSummary(
         people=int(people),
@@ -356,6 +356,21 @@ def _summarise(
         export=out,
         notes=notes,
     )
+
+
+def _export(con: duckdb.DuckDBPyConnection, out: Path, quote: Callable[[str], str]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    query = "SELECT person, len(fields) AS n_fields, fields, classes FROM per ORDER BY person"
+    target = quote(str(out))
+    if out.suffix.lower() == ".csv":
+        flat = (
+            "SELECT person, n_fields, array_to_string(fields, ';') AS fields, "
+            f"array_to_string(classes, ';') AS classes FROM ({query})"
+        )
+        con.execute(f"COPY ({flat}) TO {target} (HEADER, DELIMITER ',')")
+    else:
+        array = ", ARRAY true" if out.suffix.lower() == ".json" else ""
+        con.execute(f"COPY ({query}) TO {target} (FORMAT JSON{array})")
 
 
 def people_for_scan(
