@@ -61,7 +61,10 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
             if header is None:
                 ctx.log.add("empty", "the worksheet holds no rows")
                 return
-            names = unique_names([cell_text(v) or "" for v in header])
+            cells = list(header)
+            while cells and cell_text(cells[-1]) is None:
+                cells.pop()  # read-only mode pads rows to the sheet's widest row
+            names = unique_names([cell_text(v) or "" for v in cells])
             width = len(names)
             columns: list[list[str | None]] = [[] for _ in names]
             line = 1
