@@ -32,7 +32,7 @@ PASSWORD_HASH = Detector(
     ),
     column_hints=_PW_HINTS + (r"hash",),
     family="crypt",
-    anchor=r"\$(?:2[abxy]?|argon2|scrypt|7|[156])\$|pbkdf2_sha",
+    anchor=r"\$(?:2[abxy]?|argon2(?:id|i|d)|scrypt|7|[156])\$|pbkdf2_sha",
     description="bcrypt, argon2, scrypt, crypt(3) $1$/$5$/$6$ and Django pbkdf2 hashes.",
 )
 

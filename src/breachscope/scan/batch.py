@@ -84,6 +84,7 @@ def _scan_one(
             key=ctx.key,
             placeholders=ctx.placeholder_array,
             hints=ctx.hints.setdefault(name, {}),
+            max_findings=ctx.max_findings,
         )
     except (pa.ArrowException, ValueError, TypeError) as exc:
         return ("column_not_scanned", f"column {name!r} could not be scanned: {exc}")

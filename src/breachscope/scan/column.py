@@ -254,6 +254,7 @@ def scan_column(
     placeholders: pa.Array | None = None,
     hash_fn: Callable[[bytes, str], str] = keyed_hash,
     hints: dict[str, object] | None = None,
+    max_findings: int = MAX_FINDINGS,
 ) -> ColumnPartial:
     values = col.values
     placeholder_count = 0
@@ -272,6 +273,7 @@ def scan_column(
         placeholders=placeholder_count,
         is_list=col.is_list,
         detectors_run=frozenset(d.name for d in plan.detectors),
+        limit=max_findings,
     )
     if non_null == 0:
         if not col.is_list:
@@ -310,7 +312,7 @@ def scan_column(
         class_masks[cls] = row_mask if cls not in class_masks else pc.or_(class_masks[cls], row_mask)
     for cls, row_mask in class_masks.items():
         part.class_matches[cls] = pc.sum(row_mask).as_py() or 0
-        positions = pc.indices_nonzero(row_mask).slice(0, MAX_FINDINGS).to_pylist()
+        positions = pc.indices_nonzero(row_mask).slice(0, max_findings).to_pylist()
         found = []
         dets = [by_name[n] for n in masks if n in part.detector_matches and by_name[n].data_class == cls]
         for pos in positions:

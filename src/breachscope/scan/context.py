@@ -21,6 +21,7 @@ class ScanContext:
     detectors: tuple[Detector, ...] = DETECTORS
     field_classes: Mapping[str, frozenset[str]] = field(default_factory=dict)  # vendor schema
     placeholders: frozenset[str] = frozenset()  # vendor placeholders, counted as nulls
+    max_findings: int = 5  # first findings kept per column and data class
     _plans: dict[str, ColumnPlan] = field(default_factory=dict, repr=False)
     #: Per-column routing hints learnt from earlier batches (dominant family, cardinality).
     #: They only choose the fastest route; every route checks every value the same way.
@@ -37,6 +38,7 @@ class ScanContext:
         detectors: Sequence[Detector] | None = None,
         field_classes: Mapping[str, frozenset[str]] | None = None,
         placeholders: frozenset[str] = frozenset(),
+        max_findings: int = 5,
     ) -> ScanContext:
         return cls(
             key=key,
@@ -44,6 +46,7 @@ class ScanContext:
             detectors=tuple(detectors) if detectors is not None else DETECTORS,
             field_classes=dict(field_classes or {}),
             placeholders=placeholders,
+            max_findings=max_findings,
         )
 
     @property

@@ -75,7 +75,7 @@ def class_entry(report: ScanReport, class_id: str) -> dict[str, Any]:
         "hibp": dc.hibp,
         "matches": sum(c["matches"] for c in columns),
         "columns": columns,
-        "findings": [f for _, f in findings[:MAX_CLASS_FINDINGS]],
+        "findings": [f for _, f in findings[: max(MAX_CLASS_FINDINGS, report.max_findings)]],
         "evidence": evidence,
     }
 

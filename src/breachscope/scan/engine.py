@@ -10,7 +10,7 @@ import hashlib
 import os
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +59,7 @@ class _FileHash:
 
 
 def _disk_path(source: Source) -> Path | None:
-    """The file on disk behind a source (``leak.zip!a.csv`` -> ``leak.zip``; ``x.xlsx[Sheet]`` -> x.xlsx)."""
+    """The file on disk behind a source named by path (``leak.zip!a.csv`` -> ``leak.zip``)."""
     name = source.name.split("!", 1)[0]
     if name.endswith("]") and "[" in name:
         name = name[: name.rindex("[")]
@@ -151,10 +151,12 @@ def scan_source(
     batch_rows: int = 65_536,
     vendor_match: VendorMatch | None = None,
     pool: Executor | None = None,
+    max_findings: int = 5,
+    file_hash: _FileHash | None = None,
 ) -> SourceResult:
     """Scan one source; read problems become issues, never exceptions."""
     progress = progress or NullProgress()
-    file_hash = _FileHash(_disk_path(source))
+    file_hash = file_hash or _FileHash(_disk_path(source))
     partial = Partial()
     ctx: ScanContext | None = None
     match = vendor_match
@@ -171,6 +173,7 @@ def scan_source(
                     detectors=detectors,
                     field_classes=match.field_classes if match else None,
                     placeholders=match.placeholders if match else frozenset(),
+                    max_findings=max_findings,
                 )
             if match is not None and match.transform is not None:
                 try:
@@ -206,8 +209,15 @@ def scan_sources(
     batch_rows: int = 65_536,
     detectors: Sequence[Detector] = DETECTORS,
     vendor_match: VendorMatch | None = None,
+    max_findings: int = 5,
+    disk_paths: Mapping[str, Path] | None = None,
 ) -> ScanReport:
-    """Scan already-opened sources (``format`` is accepted for symmetry and ignored)."""
+    """Scan already-opened sources (``format`` is accepted for symmetry and ignored).
+
+    ``vendor_match`` skips recognition and applies this layout to every source;
+    ``max_findings`` is how many first findings are kept per column and data class;
+    ``disk_paths`` maps a source name to the file it came from (for its SHA-256).
+    """
     del format
     if vendor is not None and not any(layout.vendor == vendor for layout in vendors.LAYOUTS):
         known = sorted({layout.vendor for layout in vendors.LAYOUTS})
@@ -223,8 +233,12 @@ def scan_sources(
     progress.start("scanning", total=total)
     workers = max(1, min(4, os.cpu_count() or 1))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan") if workers > 1 else None
+    hashes: dict[Path, _FileHash] = {}
     try:
         for source in sources:
+            path = (disk_paths or {}).get(source.name) or _disk_path(source)
+            if path is not None and path not in hashes:
+                hashes[path] = _FileHash(path)
             results.append(
                 scan_source(
                     source,
@@ -235,13 +249,17 @@ def scan_sources(
                     batch_rows=batch_rows,
                     vendor_match=vendor_match,
                     pool=pool,
+                    max_findings=max_findings,
+                    file_hash=hashes.get(path) if path is not None else _FileHash(None),
                 )
             )
     finally:
         progress.finish()
         if pool is not None:
             pool.shutdown()
-    return build_report(results, detectors=tuple(detectors), started_at=started, finished_at=_now())
+    return build_report(
+        results, detectors=tuple(detectors), started_at=started, finished_at=_now(), max_findings=max_findings
+    )
 
 
 def scan_files(
@@ -252,6 +270,7 @@ def scan_files(
     key: bytes | None = None,
     progress: Progress | None = None,
     batch_rows: int = 65_536,
+    max_findings: int = 5,
 ) -> ScanReport:
     """Open every path with the readers and scan all of their sources."""
     from breachscope.readers import open_sources
@@ -259,6 +278,17 @@ def scan_files(
     if not paths:
         raise InputError("no files to scan", "pass at least one file: breachscope scan leak.csv")
     sources: list[Source] = []
+    disk_paths: dict[str, Path] = {}
     for path in paths:
-        sources.extend(open_sources(path, format, batch_rows=batch_rows))
-    return scan_sources(sources, vendor=vendor, key=key, progress=progress, batch_rows=batch_rows)
+        opened = open_sources(path, format, batch_rows=batch_rows)
+        sources.extend(opened)
+        disk_paths.update({s.name: Path(path) for s in opened})
+    return scan_sources(
+        sources,
+        vendor=vendor,
+        key=key,
+        progress=progress,
+        batch_rows=batch_rows,
+        max_findings=max_findings,
+        disk_paths=disk_paths,
+    )

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from breachscope.scan.report import ScanReport
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~=])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~=])")
 
 
 def safe_text(value: object, limit: int = 120) -> str:
@@ -26,8 +26,8 @@ def safe_text(value: object, limit: int = 120) -> str:
 
 
 def md_escape(value: object, limit: int = 120) -> str:
-    """Safe inside Markdown and Markdown tables: backslash-escapes ``| < ` * _`` and friends."""
-    text = safe_text(value, limit).replace("&", "&amp;")
+    """Safe inside Markdown tables: ``<>&`` as entities, ``| ` * _ [ ]`` and friends backslash-escaped."""
+    text = safe_text(value, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 

@@ -51,11 +51,13 @@ class ColumnPartial:
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     sketch: tuple[int, ...] = ()
     example: tuple[int, str] | None = None  # (record, masked value)
+    limit: int = MAX_FINDINGS  # findings kept per class
 
     def merge(self, other: ColumnPartial) -> ColumnPartial:
         examples = [e for e in (self.example, other.example) if e is not None]
+        limit = max(self.limit, other.limit)
         findings = {
-            cls: _first_findings(self.findings.get(cls, []), other.findings.get(cls, []), MAX_FINDINGS)
+            cls: _first_findings(self.findings.get(cls, []), other.findings.get(cls, []), limit)
             for cls in self.findings.keys() | other.findings.keys()
         }
         return ColumnPartial(
@@ -72,6 +74,7 @@ class ColumnPartial:
             findings=findings,
             sketch=sketch.merge(self.sketch, other.sketch),
             example=min(examples) if examples else None,
+            limit=limit,
         )
 
 

@@ -170,6 +170,7 @@ class ScanReport:
     finished_at: str
     detectors: tuple[Detector, ...]
     sources: list[SourceReport]
+    max_findings: int = 5
 
     def column_classes(self) -> dict[tuple[str, str], frozenset[str]]:
         """``(source name, column) -> class ids`` for every scanned column."""
@@ -208,7 +209,12 @@ class ScanReport:
 
 
 def build_report(
-    results: Sequence[SourceResult], *, detectors: tuple[Detector, ...], started_at: str, finished_at: str
+    results: Sequence[SourceResult],
+    *,
+    detectors: tuple[Detector, ...],
+    started_at: str,
+    finished_at: str,
+    max_findings: int = 5,
 ) -> ScanReport:
     by_name = {d.name: d for d in detectors}
     sources = []
@@ -257,7 +263,13 @@ def build_report(
                 scan_issues=list(part.issues),
             )
         )
-    return ScanReport(started_at=started_at, finished_at=finished_at, detectors=detectors, sources=sources)
+    return ScanReport(
+        started_at=started_at,
+        finished_at=finished_at,
+        detectors=detectors,
+        sources=sources,
+        max_findings=max_findings,
+    )
 
 
 def skipped_records(report: ScanReport) -> tuple[int, list[str]]:

@@ -1,0 +1,121 @@
+"""Every registered detector against its table of true and false cases, on both routes the
+engine uses (Python ``re`` for a few values, RE2 via Arrow for many), plus registry checks."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from detector_cases import CASES
+
+import breachscope.detectors as registry
+from breachscope import taxonomy
+from breachscope.detectors import BY_NAME, DETECTORS, MODULES
+from breachscope.detectors.base import Detector
+from breachscope.scan.column import PY_ROUTE, run_detector
+from breachscope.scan.plan import build_routing, plan_column
+
+TABLE = [
+    pytest.param(name, value, expected, id=f"{name}-{'hit' if expected else 'miss'}-{i}")
+    for name, (hits, misses) in sorted(CASES.items())
+    for expected, values in ((True, hits), (False, misses))
+    for i, value in enumerate(values)
+]
+
+
+def _python_route(det: Detector, value: str) -> bool:
+    return bool(run_detector(det, pa.array([value], pa.string()))[0].as_py())
+
+
+def _arrow_route(det: Detector, value: str) -> bool:
+    filler = [""] * (PY_ROUTE + 10)
+    return bool(run_detector(det, pa.array([*filler, value], pa.string()))[-1].as_py())
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), TABLE)
+def test_detector_cases(name: str, value: str, expected: bool) -> None:
+    det = BY_NAME[name]
+    assert _python_route(det, value) is expected
+    assert _arrow_route(det, value) is expected
+
+
+@pytest.mark.parametrize("name", sorted(BY_NAME))
+def test_every_detector_has_true_and_false_cases(name: str) -> None:
+    hits, misses = CASES.get(name, ((), ()))
+    assert hits and misses, f"add true and false cases for {name} to tests/detectors/cases.py"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(n, v) for n, (hits, _) in sorted(CASES.items()) for v in hits if BY_NAME[n].anchor]
+)
+def test_anchor_is_a_necessary_condition(name: str, value: str) -> None:
+    """Routing relies on it: a value the detector finds always matches its anchor."""
+    det = BY_NAME[name]
+    assert det.anchor is not None
+    assert pc.match_substring_regex(pa.array([value]), det.anchor)[0].as_py()
+
+
+def test_every_detector_module_is_registered() -> None:
+    found = {
+        m.name
+        for m in pkgutil.iter_modules(registry.__path__)
+        if not m.name.startswith("_") and m.name != "base"
+    }
+    assert found == {m.__name__.rsplit(".", 1)[1] for m in MODULES}
+    for name in found:
+        module = importlib.import_module(f"breachscope.detectors.{name}")
+        declared = [v for v in vars(module).values() if isinstance(v, Detector)]
+        assert declared, f"{name} declares no detector"
+        assert all(d in DETECTORS for d in declared), f"{name}: a detector is not in its DETECTORS tuple"
+
+
+def test_registry_is_consistent() -> None:
+    assert len(BY_NAME) == len(DETECTORS), "detector names must be unique"
+    for det in DETECTORS:
+        taxonomy.get(det.data_class)
+        assert det.description, det.name
+        assert det.pattern or det.vocabulary, det.name
+        for other in det.excludes:
+            assert other in BY_NAME, f"{det.name} excludes unknown {other}"
+    for dc in taxonomy.DATA_CLASSES:
+        assert any(d.data_class == dc.id for d in DETECTORS), f"no detector for {dc.id}"
+
+
+def test_routing_covers_every_anchored_detector() -> None:
+    routing = build_routing(DETECTORS)
+    routed = {m.name for f in routing.families for m in f.members}
+    expected = {
+        d.name
+        for d in DETECTORS
+        if d.pattern and not d.requires_hint and not d.min_length and not d.vocabulary
+    }
+    assert routed == expected
+
+
+@pytest.mark.parametrize(
+    ("column", "detector", "runs"),
+    [
+        ("password", "password_plain", True),
+        ("user_password", "password_plain", True),
+        ("password_reset_at", "password_plain", False),
+        ("notes", "password_plain", False),
+        ("$name", "person_name", True),
+        ("properties.$name", "person_name", True),
+        ("$browser", "person_name", False),
+        ("company_name", "person_name", False),
+        ("$browser_version", "ipv4", False),
+        ("ip", "ipv4", True),
+        ("mp_country_code", "country", True),
+        ("$city", "region_city", True),
+        ("api_key", "secret_by_column", True),
+        ("token_type", "secret_by_column", False),
+        ("nik", "nik", True),
+        ("notes", "nik", True),
+    ],
+)
+def test_column_hints_choose_detectors(column: str, detector: str, runs: bool) -> None:
+    plan = plan_column(column, DETECTORS)
+    assert (detector in {d.name for d in plan.detectors}) is runs
