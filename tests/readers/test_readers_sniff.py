@@ -92,7 +92,7 @@ def test_workbook_sheets_are_sources(tmp_path: Path) -> None:
     path.write_bytes(sink.getvalue())
     sources = open_sources(path)
     assert [s.name for s in sources] == ["book.xlsx[users]", "book.xlsx[orgs]"]
-    rows, _ = read_rows(path)
+    rows, sources = read_rows(path)
     assert rows[0] == {"email": "a@example.com", "card": "4111111111111111", "extra_3": None}  # no .0
     assert rows[1]["extra_3"] == "extra"
     assert rows[2] == {"org_id": "org-1"}
