@@ -175,14 +175,18 @@ def load_directory(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE dir_raw AS
-        SELECT DISTINCT ON (user_id) *
-        FROM (
-            SELECT coalesce(user_id, lower(email)) AS user_id, * EXCLUDE (user_id)
-            FROM (SELECT {select} FROM {relation})
-            WHERE user_id IS NOT NULL OR email IS NOT NULL
-        )
+        SELECT coalesce(user_id, lower(email)) AS user_id, * EXCLUDE (user_id)
+        FROM (SELECT {select} FROM {relation})
+        WHERE user_id IS NOT NULL OR email IS NOT NULL
         """
     )
+    # Directories normally have unique ids: check cheaply, de-duplicate only when needed.
+    dup = con.execute(
+        "SELECT count(*) FROM (SELECT user_id FROM dir_raw GROUP BY user_id HAVING count(*) > 1)"
+    )
+    found = dup.fetchone()
+    if found and found[0]:
+        con.execute("CREATE OR REPLACE TEMP TABLE dir_raw AS SELECT DISTINCT ON (user_id) * FROM dir_raw")
     if src.is_database:
         con.execute("DROP TABLE dir_source")
     rows = con.execute("SELECT count(*) FROM dir_raw").fetchone()

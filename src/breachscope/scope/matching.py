@@ -227,9 +227,9 @@ def rollup(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE affected_orgs AS
         SELECT org_id,
                any_value(org_name) AS org_name,
-               count(DISTINCT exposure_id) AS leaked_people,
+               count(*) AS leaked_people,  -- a non-ambiguous person has exactly one result row
                count(DISTINCT user_id) AS affected_users,
-               count(DISTINCT exposure_id) FILTER (WHERE key = 'org_id') AS org_only
+               count(*) FILTER (WHERE key = 'org_id') AS org_only
         FROM result
         WHERE NOT ambiguous AND org_id IS NOT NULL
         GROUP BY org_id
