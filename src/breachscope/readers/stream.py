@@ -203,23 +203,27 @@ class Utf8Stream(io.RawIOBase):
         return _BAD.sub(lambda m: "\ufffd" * len(m.group()), text)
 
     def read(self, size: int | None = -1) -> bytes:
-        want = self._block if size is None or size < 0 else size
-        while len(self._out) < want and not self._eof:
-            data = self._inner.read(self._block)
+        unbounded = size is None or size < 0
+        want = self._block if unbounded else int(size)  # type: ignore[arg-type]
+        pieces = [self._out] if self._out else []
+        have = len(self._out)
+        while (unbounded or have < want) and not self._eof:
+            data = self._inner.read(max(self._block, want - have))
             if not data:
                 self._eof = True
                 chunk = self._decode(b"", True)
             else:
                 chunk = self._decode(data, False)
             self._lines += chunk.count(b"\n")
-            self._out += chunk
-            if size is None or size < 0:
-                continue
-        if size is None or size < 0:
-            out, self._out = self._out, b""
-        else:
-            out, self._out = self._out[:size], self._out[size:]
-        return out
+            if chunk:
+                pieces.append(chunk)
+                have += len(chunk)
+        buf = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        if unbounded or len(buf) <= want:
+            self._out = b""
+            return buf
+        self._out = buf[want:]
+        return buf[:want]
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
