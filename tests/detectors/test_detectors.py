@@ -119,3 +119,11 @@ def test_routing_covers_every_anchored_detector() -> None:
 def test_column_hints_choose_detectors(column: str, detector: str, runs: bool) -> None:
     plan = plan_column(column, DETECTORS)
     assert (detector in {d.name for d in plan.detectors}) is runs
+
+
+def test_every_detector_is_documented() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "detectors.md").read_text()
+    for det in DETECTORS:
+        assert f"`{det.ref}`" in text, f"document {det.ref} in docs/detectors.md"
