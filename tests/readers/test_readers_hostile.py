@@ -146,6 +146,15 @@ def test_empty_files(tmp_path: Path, name: str) -> None:
     assert kinds(sources) == ["empty"]
 
 
+def test_header_only_csv_keeps_its_columns(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_bytes(b"email,name\n")
+    (src,) = open_sources(path)
+    chunks = list(src.chunks())
+    assert [c.batch.schema.names for c in chunks] == [["email", "name"]]
+    assert chunks[0].batch.num_rows == 0
+
+
 def test_binary_garbage_as_csv_does_not_crash(tmp_path: Path) -> None:
     path = tmp_path / "garbage.csv"
     path.write_bytes(os.urandom(200_000))

@@ -127,8 +127,10 @@ def _read(
             check_utf8=False,
         ),
     )
+    yielded = False
     with raw:
         for batch in reader:
+            yielded = True
             if skip:
                 if batch.num_rows <= skip:
                     skip -= batch.num_rows
@@ -137,6 +139,8 @@ def _read(
                 skip = 0
             ctx.delivered += batch.num_rows
             yield batch
+    if not yielded and skip == 0:  # a header without rows still tells which columns exist
+        yield pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in names]))
 
 
 READER = Reader(formats=("csv", "tsv"), extensions=(".csv", ".tsv", ".tab", ".txt"), batches=_batches)
