@@ -1,5 +1,8 @@
 """Payment cards: 13-19 digit PANs in the major IIN ranges, Luhn-checked; mangled numbers.
 
+(12-digit Maestro numbers are left out: a 12-digit run is as likely to be the last group of a
+UUID, and the issue defines cards as 13-19 digits.)
+
 Also spreadsheet-mangled numbers (``5.54563E+15``: Excel turned a card into a float) reported
 as "card-like number, mangled", and card security codes by column hint.
 13-digit millisecond timestamps (``1700000000000``) start with 1 and are never cards.
@@ -22,7 +25,7 @@ _RANGES: tuple[tuple[str, tuple[int, ...]], ...] = (
     (r"35(?:2[89]|[3-8]\d)", (16, 17, 18, 19)),  # JCB
     (r"6(?:011|4[4-9]|5)", (16, 17, 18, 19)),  # Discover
     (r"62", (16, 17, 18, 19)),  # UnionPay
-    (r"(?:50(?:18|20|38)|5893|6304|6759|676[1-3])", tuple(range(12, 20))),  # Maestro
+    (r"(?:50(?:18|20|38)|5893|6304|6759|676[1-3])", tuple(range(13, 20))),  # Maestro
 )
 _COMPILED = tuple((re.compile(p), lengths) for p, lengths in _RANGES)
 
@@ -30,7 +33,7 @@ _COMPILED = tuple((re.compile(p), lengths) for p, lengths in _RANGES)
 def valid_pan(value: str) -> bool:
     """IIN range + length + Luhn over the value's digits (separators ignored)."""
     d = digits(value)
-    if not 12 <= len(d) <= 19 or len(set(d)) == 1:
+    if not 13 <= len(d) <= 19 or len(set(d)) == 1:
         return False
     if not any(rx.match(d) and len(d) in lengths for rx, lengths in _COMPILED):
         return False
@@ -51,13 +54,13 @@ PAYMENT_CARD = Detector(
     version=1,
     data_class="payment_card",
     pattern=(
-        r"(?:^|[^0-9A-Za-z.])(?:\d{12,19}|\d{4}[ -]\d{4}[ -]\d{4}(?:[ -]\d{1,7})?|\d{4}[ -]\d{6}[ -]\d{4,5})"
+        r"(?:^|[^0-9A-Za-z.])(?:\d{13,19}|\d{4}[ -]\d{4}[ -]\d{4}(?:[ -]\d{1,7})?|\d{4}[ -]\d{6}[ -]\d{4,5})"
         r"(?:$|[^0-9A-Za-z])"
     ),
     validate=valid_pan,
     column_hints=(r"card", r"^pan$", r"cc_?num", r"kartu"),
     family="digits",
-    anchor=r"\d{12}|\d{4}[ -]\d{4}[ -]\d{4}|\d{4}[ -]\d{6}[ -]\d{4}",
+    anchor=r"\d{13}|\d{4}[ -]\d{4}[ -]\d{4}|\d{4}[ -]\d{6}[ -]\d{4}",
     description="13-19 digit PAN in a known IIN range with a valid Luhn check digit.",
 )
 

@@ -71,7 +71,7 @@ NIK = Detector(
     validate=valid_nik,
     column_hints=(r"nik", r"ktp", r"national_?id", r"id_?number", r"nomor_?induk"),
     family="digits",
-    anchor=r"\d{12}",
+    anchor=r"\d{13}",
     description="Indonesian NIK: region code + birth date (+40 for women) + serial.",
 )
 
@@ -83,7 +83,7 @@ NPWP = Detector(
     validate=valid_npwp,
     column_hints=(r"npwp", r"tax_?id", r"tin$"),
     family="digits",
-    anchor=r"\d{2}\.\d{3}\.\d{3}\.\d|\d{12}",
+    anchor=r"\d{2}\.\d{3}\.\d{3}\.\d|\d{13}",
     description="Indonesian tax id, formatted 99.999.999.9-999.999 or 15/16 plain digits.",
 )
 

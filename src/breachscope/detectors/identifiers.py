@@ -10,7 +10,7 @@ UUID = Detector(
     data_class="internal_id",
     pattern=r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
     family="uuid",
-    anchor=r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-",
+    anchor=r"[0-9a-fA-F]-[0-9a-fA-F]{4}-[0-9a-fA-F]",
     description="UUIDs (device ids, anonymous ids, account ids).",
 )
 

@@ -69,19 +69,14 @@ class Routing:
     except_anchor: Mapping[str, str] = field(default_factory=dict)  # family -> all others
 
 
-#: Families whose anchors are alternated in a separate pass: a case-insensitive keyword list
-#: next to the structural anchors makes RE2's DFA much larger (measured: 48 ms vs 12 + 20 ms
-#: per 65,536 values), so keyword-like families get a pass of their own.
-SEPARATE_FAMILIES = frozenset({"secret", "password_kw"})
-
-
 def anchor_groups(families: Sequence[Family]) -> list[str]:
-    """The alternations that, together, cover every family's anchor (one RE2 pass each)."""
-    groups = [
-        [f for f in families if f.name in SEPARATE_FAMILIES],
-        [f for f in families if f.name not in SEPARATE_FAMILIES],
-    ]
-    return ["|".join(f"(?:{f.anchor})" for f in g) for g in groups if g]
+    """The alternations that together cover every family's anchor (one RE2 pass each).
+
+    One alternation of all anchors: measured per 65,536 values, one joint pass costs 4-7 ms on
+    emails, UUIDs, timestamps and names against 8-13 ms for keyword and structural anchors in
+    two passes (on random base62 ids the two are within 10%).
+    """
+    return ["|".join(f"(?:{f.anchor})" for f in families)] if families else []
 
 
 def build_routing(detectors: Sequence[Detector]) -> Routing:
