@@ -27,6 +27,7 @@ TIMESTAMP = Detector(
     pattern=_DATE,
     family="date",
     anchor=r"\d{2}[-/.]\d{1,2}[-/.]\d{2}",
+    excludes=("date_of_birth",),
     column_hints=(r"_at$", r"time", r"date", r"created", r"seen", r"updated", r"^ts$", r"_ts$"),
     description="Calendar dates and ISO-8601 timestamps.",
 )
@@ -38,6 +39,7 @@ EPOCH = Detector(
     pattern=r"^\s*1\d{9}(?:\d{3})?(?:\.\d+)?\s*$",
     column_hints=TIMESTAMP.column_hints + (r"^time$",),
     requires_hint=True,
+    weak=True,
     description="Unix epoch seconds or milliseconds in a time-named column.",
 )
 

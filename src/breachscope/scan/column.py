@@ -213,12 +213,17 @@ def _any_anchor(values: pa.Array, families: Sequence[Family]) -> pa.Array:
 def detect(
     values: pa.Array, plan: ColumnPlan, routing: Routing, hints: dict[str, object] | None = None
 ) -> dict[str, pa.Array]:
-    """Masks over the distinct ``values`` for the plan's detectors that matched (after suppression)."""
+    """Masks over the distinct ``values`` for the plan's detectors that matched (after suppression).
+
+    Non-weak detectors run first; weak (shape-only) detectors then run only on the values no
+    non-weak detector matched, since a weak match never counts where a strong one did.
+    """
     masks = _route(values, plan.routed, routing, {} if hints is None else hints)
     for det in plan.direct:
-        m = run_detector(det, values)
-        if pc.any(m).as_py():
-            masks[det.name] = m
+        if not det.weak:
+            m = run_detector(det, values)
+            if pc.any(m).as_py():
+                masks[det.name] = m
     if plan.long:
         longest = pc.greater_equal(pc.utf8_length(values), min(d.min_length for d in plan.long))
         for det in plan.long:
@@ -230,6 +235,13 @@ def detect(
     for name, m in masks.items():
         if not by_name[name].weak:
             any_strong = m if any_strong is None else pc.or_(any_strong, m)
+    weak = [d for d in plan.direct if d.weak]
+    if weak:
+        rest = pc.invert(any_strong) if any_strong is not None else None
+        for det in weak:
+            m = run_detector(det, values) if rest is None else _run_subset(det, values, rest)
+            if pc.any(m).as_py():
+                masks[det.name] = m
     out: dict[str, pa.Array] = {}
     for name, m in masks.items():
         det = by_name[name]
