@@ -87,6 +87,7 @@ def test_delivered_notice_is_signed_link_free_exact_and_in_language(
     assert dkim.verify(received.data, dnsfunc=dkim_key.dnsfunc("notice", "example.com"), minkey=1024)
     msg = parse(received.data)
     assert msg["Content-Language"] == expected
+    assert msg["Subject"] == msg["Subject"].strip() and "\n" not in msg["Subject"]
     assert msg["From"] == "Example Security <security@example.com>"
     assert msg["Reply-To"] == "privacy@example.com"
     text, html = parts(msg)

@@ -158,3 +158,35 @@ def test_hostile_html_in_values_is_escaped() -> None:
     )
     assert "<img" not in out.html and "&lt;img" in out.html and "&lt;b&gt;Jakarta" in out.html
     assert find_html_links(out.html) == []
+
+
+def test_rendering_in_worker_processes_queues_the_same_rows(dkim_key: DkimKey, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from breachscope.case import api
+    from breachscope.case.db import open_case_db, session_scope
+    from breachscope.notify.outbox import OutboxMessage
+    from breachscope.notify.queue import queue_notices
+    from breachscope.notify.service import make_renderer
+
+    config = from_mapping(config_mapping(dkim_key))
+    contexts = [user_ctx(n, language="id" if n % 2 else "en") for n in range(12)]
+    contexts.append(user_ctx(99, email="not an address"))
+    bodies = []
+    for workers in (0, 2):
+        engine = open_case_db(f"sqlite:///{tmp_path / f'w{workers}.db'}")
+        with session_scope(engine) as session:
+            api.create_incident(session, "x")
+        summary = queue_notices(
+            engine, contexts, renderer=make_renderer(config), config=config, workers=workers
+        )
+        assert (summary.rendered, summary.invalid_address) == (12, 1)
+        with session_scope(engine) as session:
+            bodies.append(
+                [
+                    (r.idempotency_key, r.subject, r.body)
+                    for r in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+                ]
+            )
+        engine.dispose()
+    assert bodies[0] == bodies[1]

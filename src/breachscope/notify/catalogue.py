@@ -15,6 +15,7 @@ entry falls back to English, then to the taxonomy's name, so a notice is never l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,14 @@ class Catalogue:
     your: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     content: dict[str, str] = field(default_factory=dict)
+    #: Class ids in the order ``fields.yaml`` lists them: the order notices use.
+    order: tuple[str, ...] = ()
+
+    def sort(self, class_ids: Iterable[str]) -> list[str]:
+        """``class_ids`` in catalogue order; unknown ids last, in taxonomy order."""
+        rank = {cid: i for i, cid in enumerate(self.order)}
+        tax = {dc.id: i for i, dc in enumerate(taxonomy.DATA_CLASSES)}
+        return sorted(set(class_ids), key=lambda c: (rank.get(c, len(rank)), tax.get(c, len(tax)), c))
 
     def your_phrase(self, class_id: str) -> str:
         return self.your.get(class_id) or self.name(class_id)
@@ -95,6 +104,7 @@ def load_catalogue(language: str, override: Path | None = None) -> Catalogue:
     your: dict[str, str] = {}
     names: dict[str, str] = {}
     content: dict[str, str] = {}
+    order: list[str] = []
     layers = []
     for lang in (FALLBACK_LANGUAGE, language) if language != FALLBACK_LANGUAGE else (FALLBACK_LANGUAGE,):
         for root in reversed(template_roots(override)):  # built-in first, override wins
@@ -105,6 +115,8 @@ def load_catalogue(language: str, override: Path | None = None) -> Catalogue:
         classes = data.get("classes") or {}
         if not isinstance(classes, dict):
             raise BreachscopeError(f"{path}: 'classes' must be a mapping of data-class id to names")
+        if classes:
+            order = [str(c) for c in classes]  # the most specific layer's order wins
         for cid, entry in classes.items():
             if not isinstance(entry, dict):
                 raise BreachscopeError(f"{path}: classes.{cid} must have 'your' and 'name'")
@@ -114,4 +126,4 @@ def load_catalogue(language: str, override: Path | None = None) -> Catalogue:
                 names[str(cid)] = str(entry["name"])
         for key, heading in (data.get("content") or {}).items():
             content[str(key)] = str(heading)
-    return Catalogue(language=language, your=your, names=names, content=content)
+    return Catalogue(language=language, your=your, names=names, content=content, order=tuple(order))

@@ -85,8 +85,6 @@ class SmtpSettings:
     backoff_max_s: float = 3600.0
     #: How long one run waits for deferred notices to become due before it stops (they stay queued).
     linger_s: float = 120.0
-    #: Worker processes that build and DKIM-sign messages ahead of the SMTP loop (0 = in-process).
-    sign_workers: int = 0
 
 
 @dataclass(frozen=True)
@@ -120,6 +118,8 @@ class NotifyConfig:
     templates: Path | None = None
     #: What a resumed run does with notices whose final "." was sent but no reply was read.
     unconfirmed: Literal["presume-sent", "resend"] = "presume-sent"
+    #: Worker processes for rendering (queue) and DKIM signing (send); 0 = all in this process.
+    workers: int = 0
 
     def with_templates(self, path: Path | None) -> NotifyConfig:
         return self if path is None else replace(self, templates=path)
@@ -246,7 +246,15 @@ def from_mapping(
         smtp=smtp,
         templates=(base / str(templates)) if templates else None,
         unconfirmed=unconfirmed,  # type: ignore[arg-type]
+        workers=_int(notify.get("workers", 0), "workers"),
     )
+
+
+def _int(value: Any, what: str) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError) as exc:
+        raise _err(f"{what} must be a whole number") from exc
 
 
 def _smtp(raw: dict[str, Any]) -> SmtpSettings:
@@ -268,7 +276,6 @@ def _smtp(raw: dict[str, Any]) -> SmtpSettings:
             backoff_base_s=float(raw.get("backoff_base_s", defaults.backoff_base_s)),
             backoff_max_s=float(raw.get("backoff_max_s", defaults.backoff_max_s)),
             linger_s=float(raw.get("linger_s", defaults.linger_s)),
-            sign_workers=max(0, int(raw.get("sign_workers", defaults.sign_workers))),
         )
     except (TypeError, ValueError) as exc:
         raise _err(f"[notify.smtp] has a value of the wrong type: {exc}") from exc

@@ -49,10 +49,15 @@ def message_id_for(idempotency_key: str, domain: str) -> str:
     return f"<notice.{digest}@{domain}>"
 
 
+#: Lines up to 200 characters (RFC 5322 allows 998): the stdlib folds a subject just over 78
+#: characters by breaking right after "Subject:", which some clients show as a leading space.
+_POLICY = SMTP.clone(max_line_length=200)
+
+
 def _header(name: str, value: object) -> bytes:
     """One header line (folded, RFC 2047-encoded where needed) by the stdlib's SMTP policy."""
-    hname, hvalue = SMTP.header_store_parse(name, value)
-    return str(SMTP.fold(hname, hvalue)).encode("ascii")
+    hname, hvalue = _POLICY.header_store_parse(name, value)
+    return str(_POLICY.fold(hname, hvalue)).encode("ascii")
 
 
 def _qp(text: str) -> bytes:

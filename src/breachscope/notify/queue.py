@@ -9,8 +9,11 @@ queuing again sends the edited text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, and_, func, select
@@ -104,6 +107,45 @@ def notice_row(
     }
 
 
+def _to_addr(ctx: NoticeContext, config: NotifyConfig) -> str:
+    if ctx.kind == "regulator":
+        return config.drafts_to.addr_spec if config.drafts_to else ""
+    return ctx.email.strip()
+
+
+_WORKER: tuple[Renderer, NotifyConfig] | None = None
+
+
+def _init_worker(renderer: Renderer, config: NotifyConfig) -> None:
+    global _WORKER
+    _WORKER = (renderer, config)
+
+
+def _row_or_error(job: tuple[NoticeContext, datetime]) -> dict[str, Any] | str:
+    renderer, config = _WORKER if _WORKER is not None else (None, None)
+    assert renderer is not None and config is not None
+    ctx, now = job
+    try:
+        return notice_row(ctx, renderer, config, now, _to_addr(ctx, config))
+    except NoticeError as exc:
+        return f"{ctx.kind} {ctx.recipient_key}: {exc.message}"
+
+
+def _rendered(
+    contexts: Iterable[NoticeContext], renderer: Renderer, config: NotifyConfig, clock: Clock, workers: int
+) -> Iterator[dict[str, Any] | str]:
+    if workers <= 0:
+        _init_worker(renderer, config)
+        for ctx in contexts:
+            yield _row_or_error((ctx, clock.now()))
+        return
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(renderer, config)) as pool:
+        it = iter(contexts)
+        while chunk := list(islice(it, BATCH)):
+            now = clock.now()
+            yield from pool.map(_row_or_error, [(c, now) for c in chunk], chunksize=64)
+
+
 def queue_notices(
     engine: Engine,
     contexts: Iterable[NoticeContext],
@@ -113,28 +155,28 @@ def queue_notices(
     clock: Clock | None = None,
     progress: Progress | None = None,
     total: int | None = None,
+    workers: int | None = None,
 ) -> QueueSummary:
-    """Render and upsert every context; returns counts (invalid addresses are skipped, not fatal)."""
+    """Render and upsert every context; returns counts (invalid addresses are skipped, not fatal).
+
+    ``workers`` (default ``config.workers``) renders in that many processes; the database
+    writes stay in this one.
+    """
     clock = clock or SystemClock()
     progress = progress or NullProgress()
     summary = QueueSummary()
     pending: list[dict[str, Any]] = []
     progress.start("rendering notices", total)
-    for ctx in contexts:
+    valid = (c for c in contexts if valid_address(_to_addr(c, config)) or _skip(summary))
+    for result in _rendered(valid, renderer, config, clock, config.workers if workers is None else workers):
         progress.advance()
-        to_addr = (config.drafts_to.addr_spec if config.drafts_to else "") if ctx.kind == "regulator" else ""
-        to_addr = to_addr or ctx.email.strip()
-        if not valid_address(to_addr):
-            summary.invalid_address += 1
-            continue
-        try:
-            pending.append(notice_row(ctx, renderer, config, clock.now(), to_addr))
-        except NoticeError as exc:
-            summary.errors.append(f"{ctx.kind} {ctx.recipient_key}: {exc.message}")
+        if isinstance(result, str):
+            summary.errors.append(result)
             if summary.rendered == 0 and len(summary.errors) >= 3:
                 progress.finish()
-                raise NoticeError(summary.errors[0], exc.hint) from exc
+                raise NoticeError(summary.errors[0], "fix the template; see docs/notify.md")
             continue
+        pending.append(result)
         summary.rendered += 1
         if len(pending) >= BATCH:
             _upsert(engine, pending)
@@ -143,6 +185,11 @@ def queue_notices(
         _upsert(engine, pending)
     progress.finish()
     return summary
+
+
+def _skip(summary: QueueSummary) -> bool:
+    summary.invalid_address += 1
+    return False
 
 
 def outbox_counts(engine: Engine, incident_id: int) -> dict[str, dict[str, int]]:

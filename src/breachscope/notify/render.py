@@ -77,6 +77,12 @@ class Renderer:
         self._envs: dict[str, jinja2.Environment] = {}
         self._catalogues: dict[str, Catalogue] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable for worker processes: the caches are rebuilt there."""
+        state = dict(self.__dict__)
+        state["_envs"], state["_catalogues"] = {}, {}
+        return state
+
     def pick_language(self, requested: str | None) -> str:
         lang = normalise_language(requested)
         return lang if lang in self.languages else FALLBACK_LANGUAGE
@@ -110,21 +116,22 @@ class Renderer:
         location = defang(ctx.location) if ctx.location and self.sender.show_location else ""
         exposed: list[dict[str, str]] = []
         seen: set[str] = set()
-        for cid in ctx.exposed_classes:
+        for cid in cat.sort(ctx.exposed_classes):
             text = cat.your_phrase(cid)
             if text in seen:
                 continue
             seen.add(text)
             exposed.append({"id": cid, "text": text, "detail": location if cid in LOCATION_CLASSES else ""})
-        exposed_names = list(dict.fromkeys(cat.name(c) for c in ctx.exposed_classes))
-        absent = list(dict.fromkeys(cat.name(c) for c in ctx.absent_classes if c not in ctx.exposed_classes))
+        exposed_names = list(dict.fromkeys(cat.name(c) for c in cat.sort(ctx.exposed_classes)))
+        absent_ids = cat.sort(c for c in ctx.absent_classes if c not in ctx.exposed_classes)
+        absent = list(dict.fromkeys(cat.name(c) for c in absent_ids))
         org = None
         if ctx.org is not None:
             org = {
                 "id": defang(ctx.org.id),
                 "name": defang(ctx.org.name),
                 "affected_users": ctx.org.affected_users,
-                "classes": list(dict.fromkeys(cat.name(c) for c in ctx.org.classes)),
+                "classes": list(dict.fromkeys(cat.name(c) for c in cat.sort(ctx.org.classes))),
             }
         duty = None
         if ctx.duty is not None:

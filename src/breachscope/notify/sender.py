@@ -170,7 +170,7 @@ class Sender:
         self.monotonic = monotonic
         self.resend_unconfirmed = resend_unconfirmed
         self.summary = SendSummary()
-        self.sign_workers = config.smtp.sign_workers if sign_workers is None else sign_workers
+        self.sign_workers = config.workers if sign_workers is None else sign_workers
         self.composer = Composer(
             from_address=str(config.from_address),
             reply_to=str(config.reply_to) if config.reply_to else "",
