@@ -33,3 +33,26 @@ echo "== 5. assess: which laws require notifying whom by when; which actions are
 # --now pins "today" to the demo incident's timeline (Nov 2025), so deadlines read as they did then.
 "$BIN/breachscope" assess --incident 1 --malicious yes --now 2025-11-27T12:00:00+00:00 \
   --json "$OUT/assessment.json" --markdown "$OUT/assessment.md"
+
+echo "== 6. notify: personal notices (en/id), org-admin notices and regulator drafts, as signed .eml (dry run) =="
+"$BIN/breachscope" notify dkim-key --out "$OUT/keys" --selector demo2025 > /dev/null
+cat > "$OUT/notify.toml" <<TOML
+[notify]
+company = "Example Corp"
+official_domain = "example.com"
+from = "Example Corp Security <security@example.com>"
+reply_to = "privacy@example.com"
+drafts_to = "legal@example.com"
+support_phone = "+62 21 555 0100"
+verification_key = "demo-only-verification-key"
+workers = 2
+[notify.dkim]
+selector = "demo2025"
+private_key_file = "keys/demo2025.pem"
+TOML
+# Every notice is rendered and queued; the dry run writes a sample of each audience as .eml
+# (all regulator drafts, 100 admin and 300 user notices). Without --dry-run it would send them.
+"$BIN/breachscope" notify --incident 1 --config "$OUT/notify.toml" --audience regulators --dry-run "$OUT/outbox"
+"$BIN/breachscope" notify --incident 1 --config "$OUT/notify.toml" --audience admins --dry-run "$OUT/outbox" --limit 100
+"$BIN/breachscope" notify --incident 1 --config "$OUT/notify.toml" --audience users --dry-run "$OUT/outbox" --limit 300
+"$BIN/breachscope" notify status --incident 1
