@@ -17,7 +17,7 @@ Steps (all Arrow kernels except the validators, which see only regex candidates)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -30,6 +30,8 @@ from breachscope.scan import sketch
 from breachscope.scan.partial import MAX_FINDINGS, ColumnPartial, Finding
 from breachscope.scan.plan import ColumnPlan, Family, Routing, anchor_groups
 
+LONG_VALUE = 1024  # longer values are never given to Python re (backtracking)
+MAX_LONG_MATCHES = 50  # matches validated per long value
 SMALL = 48  # at most this many candidates: route them with Python re instead of Arrow calls
 PY_ROUTE = 256  # at most this many distinct values: anchors checked with Python re (no RE2 compile)
 PROBE = 128  # values probed to pick a dominant family
@@ -69,15 +71,50 @@ def _scatter(selector: pa.Array, sub: pa.Array) -> pa.Array:
     return pc.replace_with_mask(selector, selector, sub)
 
 
+def _re2_matches(pattern: str, value: str, limit: int = MAX_LONG_MATCHES) -> Iterator[str]:
+    """Successive matches of ``pattern`` in a long value, found by RE2 (linear time)."""
+    rx = f"(?P<m>{pattern})"
+    rest = value
+    for _ in range(limit):
+        found = pc.extract_regex(pa.array([rest], pa.string()), rx)[0]
+        if not found.is_valid:
+            return
+        text = found["m"].as_py()
+        yield text
+        at = rest.find(text)
+        if at < 0:
+            return
+        rest = rest[at + max(1, len(text)) :]
+
+
 def matched_text(det: Detector, value: str) -> str | None:
-    """The first substring of ``value`` the detector accepts (validator included)."""
+    """The first substring of ``value`` the detector accepts (validator included).
+
+    Python ``re`` backtracks, so values longer than ``LONG_VALUE`` characters are searched
+    with RE2 instead; validators see at most ``LONG_VALUE`` characters of a match.
+    """
     if det.pattern is None or det.vocabulary:
         return value.strip()
-    for m in _py(det.pattern).finditer(value):
-        text = m.group(0)
-        if det.validate is None or det.validate(text):
+    texts: Iterable[str]
+    if len(value) > LONG_VALUE:
+        texts = _re2_matches(det.pattern, value)
+    else:
+        texts = (m.group(0) for m in _py(det.pattern).finditer(value))
+    for text in texts:
+        if det.validate is None or det.validate(text[:LONG_VALUE]):
             return text
     return None
+
+
+def _preview(text: str) -> str:
+    """``hashing.mask`` of a value, bounded in cost for huge values (same shape)."""
+    return mask(text if len(text) <= 256 else text[:128] + text[-128:])
+
+
+def _short(values: pa.Array) -> bool:
+    """True if no value is longer than LONG_VALUE characters (so Python ``re`` is safe)."""
+    longest = pc.max(pc.utf8_length(values)).as_py()
+    return longest is None or longest <= LONG_VALUE
 
 
 def _validated(det: Detector, values: pa.Array, hits: pa.Array) -> pa.Array:
@@ -95,7 +132,7 @@ def _validated(det: Detector, values: pa.Array, hits: pa.Array) -> pa.Array:
 
 def run_detector(det: Detector, values: pa.Array) -> pa.Array:
     """Boolean mask over ``values`` (no nulls): the values this detector finds."""
-    if len(values) <= PY_ROUTE and det.pattern and not det.vocabulary:
+    if len(values) <= PY_ROUTE and det.pattern and not det.vocabulary and _short(values):
         flags = []
         for v in values.to_pylist():
             try:
@@ -144,7 +181,7 @@ def _route_candidates(
     if n == 0:
         return
     cand = pc.filter(values, selector)
-    if n <= SMALL:
+    if n <= SMALL and _short(cand):
         found = _python_hits(cand, families)
     else:
         found = {}
@@ -181,7 +218,8 @@ def _route(
     families = [(f, [m for m in f.members if m.name in wanted]) for f in routing.families]
     families = [(f, ms) for f, ms in families if ms]
     if "dominant" not in hints:
-        hints["dominant"] = _dominant(values.slice(0, PROBE).to_pylist(), families)
+        probe = [v for v in values.slice(0, PROBE).to_pylist() if len(v) <= LONG_VALUE]
+        hints["dominant"] = _dominant(probe, families)
     dominant = hints["dominant"]
     rest = [(f, ms) for f, ms in families if f.name != dominant]
     if dominant is not None and len(rest) < len(families):
@@ -199,7 +237,7 @@ def _route(
 
 def _any_anchor(values: pa.Array, families: Sequence[Family]) -> pa.Array:
     """Values matching any family's anchor (Python ``re`` for a few values, else RE2 passes)."""
-    if len(values) <= PY_ROUTE:
+    if len(values) <= PY_ROUTE and _short(values):
         rx = _py("|".join(f"(?:{f.anchor})" for f in families))
         return pa.array([rx.search(v) is not None for v in values.to_pylist()], pa.bool_())
     selector: pa.Array | None = None
@@ -312,7 +350,7 @@ def scan_column(
     masks = detect(distinct, plan, routing, hints)
     part.sketch = sketch.sketch(distinct)
     first_record = (rows[0].as_py() if rows is not None else 0) + offset + 1
-    part.example = (first_record, mask(str(values[0].as_py())))
+    part.example = (first_record, _preview(str(values[0].as_py())))
     by_name = {d.name: d for d in plan.detectors}
     class_masks: dict[str, pa.Array] = {}
     for name, m in masks.items():
@@ -335,7 +373,9 @@ def scan_column(
                 if text is None:
                     continue
                 text = text.strip()
-                found.append(Finding(record, col.name, det.ref, hash_fn(key, text), mask(text), det.label))
+                found.append(
+                    Finding(record, col.name, det.ref, hash_fn(key, text), _preview(text), det.label)
+                )
                 break
         part.findings[cls] = found
     return part
