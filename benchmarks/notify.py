@@ -122,7 +122,7 @@ def main() -> None:
     )
     rows = [
         row(
-            f"render+queue {n:,} notices",
+            f"render+queue {n:,} notices ({workers} render workers)",
             round(queue_s, 2),
             "s",
             target="< 60 s" if not args.quick else None,
@@ -137,9 +137,9 @@ def main() -> None:
             ("DKIM rsa-2048, 2 sign workers", make_signer(config), 2),
             ("unsigned", None, 0),
         )
-        for label, signer, workers in runs:
+        for label, signer, sign_workers in runs:
             mailer = SmtpMailer(config.smtp)
-            sender = Sender(engine, 1, mailer=mailer, config=config, signer=signer, sign_workers=workers)
+            sender = Sender(engine, 1, mailer=mailer, config=config, signer=signer, sign_workers=sign_workers)
             t0 = time.perf_counter()
             result = sender.run(limit=deliver_n)
             dt = time.perf_counter() - t0

@@ -151,13 +151,35 @@ def config(dkim_key: DkimKey, smtp_server: SmtpServer) -> NotifyConfig:
     return from_mapping(config_mapping(dkim_key, smtp_server.port))
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = open_case_db(f"sqlite:///{tmp_path / 'case.db'}")
+def _case_engine(url: str) -> Engine:
+    eng = open_case_db(url)
     with session_scope(eng) as session:
         api.create_incident(session, "Mixpanel leak", vendor="Mixpanel")
+    return eng
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A SQLite case with incident 1 (most tests)."""
+    eng = _case_engine(f"sqlite:///{tmp_path / 'case.db'}")
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The same case on SQLite and, when a server is available, on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        eng = _case_engine(f"sqlite:///{tmp_path / 'case.db'}")
+        yield eng
+        eng.dispose()
+        return
+    from breachscope.case.testing import fresh_pg_database
+
+    with fresh_pg_database(request.getfixturevalue("pg_url")) as url:
+        eng = _case_engine(url)
+        yield eng
+        eng.dispose()
 
 
 INCIDENT = IncidentInfo(1, "Mixpanel leak", "Mixpanel", "2025-11-09", "2025-11-25")
@@ -202,3 +224,14 @@ def user_ctx(
         actions=ACTIONS,
         not_needed=NOT_NEEDED,
     )
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """A case on a fresh PostgreSQL database (skipped without a server)."""
+    from breachscope.case.testing import fresh_pg_database
+
+    with fresh_pg_database(pg_url) as url:
+        eng = _case_engine(url)
+        yield eng
+        eng.dispose()

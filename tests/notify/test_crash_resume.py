@@ -79,13 +79,34 @@ def test_killed_run_resumes_without_duplicates_or_gaps(
     at: int,
     unconfirmed: str,
 ) -> None:
+    crash_and_resume(tmp_path, engine, smtp_server, dkim_key, point, at, unconfirmed)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.parametrize(("point", "at"), [("rcpt", 3), ("data", 5)])
+def test_killed_run_resumes_on_postgresql(
+    tmp_path: Path, pg_engine: Engine, smtp_server: SmtpServer, dkim_key: DkimKey, point: str, at: int
+) -> None:
+    crash_and_resume(tmp_path, pg_engine, smtp_server, dkim_key, point, at, "presume-sent")
+
+
+def crash_and_resume(
+    tmp_path: Path,
+    engine: Engine,
+    smtp_server: SmtpServer,
+    dkim_key: DkimKey,
+    point: str,
+    at: int,
+    unconfirmed: str,
+) -> None:
     cfg = tmp_path / "notify.toml"
     _write_config(cfg, dkim_key, smtp_server.port, unconfirmed)
     config = from_mapping(config_mapping(dkim_key, smtp_server.port))
     queue_notices(
         engine, [user_ctx(n) for n in range(1, N + 1)], renderer=make_renderer(config), config=config
     )
-    db_url = str(engine.url)
+    db_url = engine.url.render_as_string(hide_password=False)
 
     proc: subprocess.Popen[bytes] | None = None
     killed = threading.Event()

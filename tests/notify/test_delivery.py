@@ -147,14 +147,14 @@ def test_hostile_names_never_create_headers_or_links(
 
 
 def test_temporary_failures_are_retried_with_backoff_then_delivered(
-    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+    any_engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
 ) -> None:
     smtp_server.recorder.fail["user2@example.org"] = ("451 4.3.0 try again later", 2)
-    summary = send_all(engine, config, [user_ctx(n) for n in range(1, 4)])
+    summary = send_all(any_engine, config, [user_ctx(n) for n in range(1, 4)])
     assert summary.sent == 3 and summary.deferred == 2
     rcpts = sorted(r.rcpt_tos[0] for r in smtp_server.recorder.messages)
     assert rcpts == ["user1@example.org", "user2@example.org", "user3@example.org"]
-    with session_scope(engine) as session:
+    with session_scope(any_engine) as session:
         row = session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "user2@example.org")).one()
         assert (row.state, row.attempts, row.confirmed) == ("sent", 3, True)
         outcomes = [
@@ -176,14 +176,14 @@ def test_temporary_failures_give_up_after_max_attempts(
 
 
 def test_permanent_failures_are_recorded_as_bounced_and_in_the_timeline(
-    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+    any_engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
 ) -> None:
     smtp_server.recorder.fail["user2@example.org"] = ("550 5.1.1 no such user", -1)
-    summary = send_all(engine, config, [user_ctx(n) for n in range(1, 4)])
+    summary = send_all(any_engine, config, [user_ctx(n) for n in range(1, 4)])
     assert (summary.sent, summary.bounced) == (2, 1)
-    counts = outbox_counts(engine, 1)["user"]
+    counts = outbox_counts(any_engine, 1)["user"]
     assert (counts["sent"], counts["bounced"], counts["queued"]) == (2, 1, 0)
-    with session_scope(engine) as session:
+    with session_scope(any_engine) as session:
         row = session.scalars(select(OutboxMessage).where(OutboxMessage.state == "bounced")).one()
         assert row.last_code == 550 and "no such user" in (row.last_error or "")
         events = [e.message for e in api.timeline(session, 1) if e.kind == "notify"]
@@ -193,11 +193,11 @@ def test_permanent_failures_are_recorded_as_bounced_and_in_the_timeline(
 
 
 def test_sending_again_sends_nothing_twice(
-    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+    any_engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
 ) -> None:
     contexts = [user_ctx(n) for n in range(1, 6)]
-    assert send_all(engine, config, contexts).sent == 5
-    assert send_all(engine, config, contexts).sent == 0
+    assert send_all(any_engine, config, contexts).sent == 5
+    assert send_all(any_engine, config, contexts).sent == 0
     ids = [parse(m.data)["Message-ID"] for m in smtp_server.recorder.messages]
     assert len(ids) == 5 == len(set(ids))
 
