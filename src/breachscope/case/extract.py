@@ -154,7 +154,10 @@ def _detected(column: pa.Array, class_id: str) -> pa.Array:
     from breachscope.detectors import DETECTORS
     from breachscope.scan.column import run_detector
 
-    values = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
+    try:
+        values = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested values: not text to detect in
+        return pa.array([False] * len(column), pa.bool_())
     valid = pc.is_valid(values)
     filled = pc.fill_null(values, "")
     hits = pa.array([False] * len(values), pa.bool_())
@@ -223,13 +226,16 @@ def extract_batch(
             chosen = [g for b, g in enumerate(groups) if mask >> b & 1]
             decoded[mask] = (sorted({k for g in chosen for k in g[1]}), sorted({g[0] for g in chosen}))
         classes, fields = decoded[mask]
-        yield _record(
-            key,
-            {role: vals[i] for role, vals in values.items()},
-            classes,
-            fields,
-            f"{row_key_prefix}:{offset + i}",
-        )
+        try:
+            yield _record(
+                key,
+                {role: vals[i] for role, vals in values.items()},
+                classes,
+                fields,
+                f"{row_key_prefix}:{offset + i}",
+            )
+        except Exception:  # one hostile record never stops an attach; it is simply not stored
+            continue
 
 
 def _h(key: bytes, value: str | None) -> str | None:

@@ -1,0 +1,92 @@
+"""``attach_file`` end to end with the real readers and scan engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from breachscope.case import api
+from breachscope.case.attach import attach_file
+from breachscope.case.db import session_scope
+from breachscope.clock import FixedClock
+from breachscope.errors import BreachscopeError
+
+
+def _incident(engine: Engine, clock: FixedClock) -> int:
+    with session_scope(engine) as s:
+        return api.create_incident(s, "leak", clock=clock).id
+
+
+def test_nested_jsonl_export(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    records = [
+        {
+            "$distinct_id": "d1",
+            "$properties": {
+                "$email": "Ana@Example.com",
+                "$city": "Bandung",
+                "$region": "West Java",
+                "mp_country_code": "ID",
+                "$os": "Android",
+            },
+        },
+        {"$distinct_id": "d2", "$properties": {"$email": "ben@example.com", "mp_country_code": "DE"}},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    iid = _incident(engine, clock)
+    result = attach_file(engine, iid, path, clock=clock)
+    assert (result.records, result.exposures, result.new_people) == (2, 2, 2)
+    with session_scope(engine) as s:
+        people = {e.email: e for e in api.get_exposures(s, iid)}
+        [ds] = api.list_datasets(s, iid)
+        assert ds.scan_json is not None and ds.scan_json["classes"]["email"]["status"] == "present"
+    ana = people["Ana@Example.com"]
+    assert "email" in ana.exposed_classes and ana.jurisdiction == "ID-JB" and ana.city == "Bandung"
+    assert people["ben@example.com"].jurisdiction == "DE"
+
+
+def test_hostile_csv_never_stops_an_attach(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    path = tmp_path / "hostile.csv"
+    rows = [
+        '"$distinct_id","$email","$name","$city"',
+        '"d1","evil\u202e@example.com","Mal\x07lory","=cmd|\' /C calc\'!A0"',
+        '"d2","ok@example.com","' + "x" * 100_000 + '","Paris"',
+        '"d3","ragged"',
+        '"d4","too","many","fields","here","!"',
+        "\x00\x00\x00",
+    ]
+    path.write_bytes(("\n".join(rows) + "\n").encode("utf-8") + b"\xff\xfe broken utf-8 line\n")
+    iid = _incident(engine, clock)
+    result = attach_file(engine, iid, path, clock=clock)
+    assert result.exposures >= 2
+    with session_scope(engine) as s:
+        people = {e.person_key_kind + ":" + (e.email or ""): e for e in api.get_exposures(s, iid)}
+    evil = next(e for e in people.values() if e.email and e.email.startswith("evil"))
+    assert evil.email == "evil@example.com"  # the bidi override is gone
+    assert evil.display_name == "Mallory"
+    long = next(e for e in people.values() if e.email == "ok@example.com")
+    assert long.display_name is not None and len(long.display_name) == 300
+
+
+def test_attaching_twice_merges_people(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text('"$distinct_id","$email"\n"d1","a@example.com"\n"d2","b@example.com"\n')
+    iid = _incident(engine, clock)
+    attach_file(engine, iid, path, clock=clock)
+    again = attach_file(engine, iid, path, clock=clock)
+    assert (again.exposures, again.new_people) == (2, 0)
+    with session_scope(engine) as s:
+        assert api.count_exposures(s, iid) == 2
+        assert len(api.list_datasets(s, iid)) == 2
+
+
+def test_attaching_to_a_purged_case_is_refused(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text('"$distinct_id"\n"d1"\n')
+    iid = _incident(engine, clock)
+    api.purge(engine, iid, clock=clock)
+    with pytest.raises(BreachscopeError, match="purged"):
+        attach_file(engine, iid, path, clock=clock)
