@@ -15,7 +15,7 @@ import breachscope.detectors as registry
 from breachscope import taxonomy
 from breachscope.detectors import BY_NAME, DETECTORS, MODULES
 from breachscope.detectors.base import Detector
-from breachscope.scan.column import PY_ROUTE, run_detector
+from breachscope.scan.detect import PY_ROUTE, run_detector
 from breachscope.scan.plan import build_routing, plan_column
 
 TABLE = [

@@ -1,43 +1,32 @@
 """Scanning one column of one batch: every value checked, each distinct value once.
 
-Steps (all Arrow kernels except the validators, which see only regex candidates):
-1. Distinct values: low-cardinality columns are dictionary-encoded, so ``city`` or ``os`` with a
-   few hundred distinct values costs a few hundred regex evaluations per batch; counts are
-   multiplied back through the dictionary indices. High-cardinality columns (probed on their
-   first values) are scanned as they are.
-2. Routing: if one detector family's anchor matches most values (an email column: ``@``), that
-   family's detectors run on every value and one alternation of *all other* anchors picks the
-   few values that need anything else. Otherwise one alternation of all anchors picks the
-   candidates, and each family's anchor routes them to its detectors.
-3. Validators (checksums, date rules, libphonenumber) run on regex candidates only.
-4. Weak (shape-only) matches are dropped where a non-weak detector matched the same value;
-   ``excludes`` are applied; per-class masks are counted and the first findings kept.
+Low-cardinality columns (``city``, ``os``: decided on a probe of the first values) are
+dictionary-encoded, so each distinct value is examined once and the counts are multiplied back
+through the dictionary indices; high-cardinality columns are examined as they are. Detection
+itself is :func:`breachscope.scan.detect.detect`. The result is a :class:`ColumnPartial`:
+counts per detector and class, the first findings (keyed hash + masked preview, never the
+value), a distinct-count sketch and a masked example.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from breachscope.detectors.base import Detector
 from breachscope.hashing import keyed_hash, mask
 from breachscope.scan import sketch
+from breachscope.scan.detect import detect, matched_text, run_detector
 from breachscope.scan.partial import MAX_FINDINGS, ColumnPartial, Finding
-from breachscope.scan.plan import ColumnPlan, Family, Routing, anchor_groups
+from breachscope.scan.plan import ColumnPlan, Routing
 
-LONG_VALUE = 1024  # longer values are never given to Python re (backtracking)
-MAX_LONG_MATCHES = 50  # matches validated per long value
-SMALL = 48  # at most this many candidates: route them with Python re instead of Arrow calls
-PY_ROUTE = 256  # at most this many distinct values: anchors checked with Python re (no RE2 compile)
-PROBE = 128  # values probed to pick a dominant family
 CARD_PROBE = 2048  # values probed to decide on dictionary encoding
 CARD_SHARE = 0.85  # dictionary-encode when at most this share of the probe is distinct
-DOMINANT_SHARE = 0.5
+SMALL = 48  # columns with at most this many values are never dictionary-encoded
+
+__all__ = ["ColumnInput", "run_detector", "scan_column"]  # run_detector: also used by case.extract
 
 
 @dataclass(frozen=True)
@@ -52,245 +41,9 @@ class ColumnInput:
     is_list: bool = False
 
 
-@cache
-def _py(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.ASCII)
-
-
-@cache
-def _vocab(words: tuple[str, ...]) -> pa.Array:
-    return pa.array(words, pa.string())
-
-
-def _match(values: pa.Array, pattern: str) -> pa.Array:
-    return pc.match_substring_regex(values, pattern)
-
-
-def _scatter(selector: pa.Array, sub: pa.Array) -> pa.Array:
-    """Expand a mask over ``values.filter(selector)`` back to a mask over ``values``."""
-    return pc.replace_with_mask(selector, selector, sub)
-
-
-def _re2_matches(pattern: str, value: str, limit: int = MAX_LONG_MATCHES) -> Iterator[str]:
-    """Successive matches of ``pattern`` in a long value, found by RE2 (linear time)."""
-    rx = f"(?P<m>{pattern})"
-    rest = value
-    for _ in range(limit):
-        found = pc.extract_regex(pa.array([rest], pa.string()), rx)[0]
-        if not found.is_valid:
-            return
-        text = found["m"].as_py()
-        yield text
-        at = rest.find(text)
-        if at < 0:
-            return
-        rest = rest[at + max(1, len(text)) :]
-
-
-def matched_text(det: Detector, value: str) -> str | None:
-    """The first substring of ``value`` the detector accepts (validator included).
-
-    Python ``re`` backtracks, so values longer than ``LONG_VALUE`` characters are searched
-    with RE2 instead; validators see at most ``LONG_VALUE`` characters of a match.
-    """
-    if det.pattern is None or det.vocabulary:
-        return value.strip()
-    texts: Iterable[str]
-    if len(value) > LONG_VALUE:
-        texts = _re2_matches(det.pattern, value)
-    else:
-        texts = (m.group(0) for m in _py(det.pattern).finditer(value))
-    for text in texts:
-        if det.validate is None or det.validate(text[:LONG_VALUE]):
-            return text
-    return None
-
-
 def _preview(text: str) -> str:
     """``hashing.mask`` of a value, bounded in cost for huge values (same shape)."""
     return mask(text if len(text) <= 256 else text[:128] + text[-128:])
-
-
-def _short(values: pa.Array) -> bool:
-    """True if no value is longer than LONG_VALUE characters (so Python ``re`` is safe)."""
-    longest = pc.max(pc.utf8_length(values)).as_py()
-    return longest is None or longest <= LONG_VALUE
-
-
-def _validated(det: Detector, values: pa.Array, hits: pa.Array) -> pa.Array:
-    if det.validate is None or not pc.any(hits).as_py():
-        return hits
-    candidates = pc.filter(values, hits).to_pylist()
-    ok = []
-    for v in candidates:
-        try:
-            ok.append(matched_text(det, v) is not None)
-        except Exception:  # a validator must never stop a scan
-            ok.append(False)
-    return _scatter(hits, pa.array(ok, pa.bool_()))
-
-
-def run_detector(det: Detector, values: pa.Array) -> pa.Array:
-    """Boolean mask over ``values`` (no nulls): the values this detector finds."""
-    if len(values) <= PY_ROUTE and det.pattern and not det.vocabulary and _short(values):
-        flags = []
-        for v in values.to_pylist():
-            try:
-                flags.append(matched_text(det, v) is not None)
-            except Exception:  # a validator must never stop a scan
-                flags.append(False)
-        return pa.array(flags, pa.bool_())
-    if det.vocabulary:
-        return pc.is_in(pc.utf8_upper(pc.utf8_trim_whitespace(values)), value_set=_vocab(det.vocabulary))
-    assert det.pattern is not None
-    return _validated(det, values, _match(values, det.pattern))
-
-
-def _run_subset(det: Detector, values: pa.Array, selector: pa.Array) -> pa.Array:
-    if not pc.any(selector).as_py():
-        return selector
-    return _scatter(selector, run_detector(det, pc.filter(values, selector)))
-
-
-def _python_hits(values: pa.Array, families: Sequence[tuple[Family, list[Detector]]]) -> dict[str, pa.Array]:
-    """Few candidates: route and detect with Python ``re`` (cheaper than an Arrow call each)."""
-    items = values.to_pylist()
-    hits: dict[str, list[bool]] = {}
-    for fam, members in families:
-        anchor = _py(fam.anchor)
-        for i, v in enumerate(items):
-            if not anchor.search(v):
-                continue
-            for det in members:
-                try:
-                    found = matched_text(det, v) is not None
-                except Exception:  # a validator must never stop a scan
-                    found = False
-                if found:
-                    hits.setdefault(det.name, [False] * len(items))[i] = True
-    return {name: pa.array(flags, pa.bool_()) for name, flags in hits.items()}
-
-
-def _route_candidates(
-    values: pa.Array,
-    selector: pa.Array,
-    families: Sequence[tuple[Family, list[Detector]]],
-    out: dict[str, pa.Array],
-) -> None:
-    n = pc.sum(selector).as_py() or 0
-    if n == 0:
-        return
-    cand = pc.filter(values, selector)
-    if n <= SMALL and _short(cand):
-        found = _python_hits(cand, families)
-    else:
-        found = {}
-        for fam, members in families:
-            fsel = _match(cand, fam.anchor)
-            if not pc.any(fsel).as_py():
-                continue
-            for det in members:
-                m = _run_subset(det, cand, fsel)
-                if pc.any(m).as_py():
-                    found[det.name] = m
-    for name, m in found.items():
-        out[name] = _scatter(selector, m)
-
-
-def _dominant(probe: list[str], families: Sequence[tuple[Family, list[Detector]]]) -> str | None:
-    best, best_share = None, DOMINANT_SHARE
-    for fam, _ in families:
-        rx = _py(fam.anchor)
-        share = sum(1 for v in probe if rx.search(v)) / max(1, len(probe))
-        if share >= best_share:
-            best, best_share = fam.name, share
-    return best
-
-
-def _route(
-    values: pa.Array, routed: Sequence[Detector], routing: Routing, hints: dict[str, object]
-) -> dict[str, pa.Array]:
-    """Masks (only for detectors with at least one hit) of the anchor-routed detectors."""
-    out: dict[str, pa.Array] = {}
-    if not routed or len(values) == 0:
-        return out
-    wanted = {d.name for d in routed}
-    families = [(f, [m for m in f.members if m.name in wanted]) for f in routing.families]
-    families = [(f, ms) for f, ms in families if ms]
-    if "dominant" not in hints:
-        probe = [v for v in values.slice(0, PROBE).to_pylist() if len(v) <= LONG_VALUE]
-        hints["dominant"] = _dominant(probe, families)
-    dominant = hints["dominant"]
-    rest = [(f, ms) for f, ms in families if f.name != dominant]
-    if dominant is not None and len(rest) < len(families):
-        fam, members = next((f, ms) for f, ms in families if f.name == dominant)
-        sel = _match(values, fam.anchor) if len(members) > 1 else None
-        for det in members:
-            m = run_detector(det, values) if sel is None else _run_subset(det, values, sel)
-            if pc.any(m).as_py():
-                out[det.name] = m
-    if rest:
-        selector = _any_anchor(values, [f for f, _ in rest])
-        _route_candidates(values, selector, rest, out)
-    return out
-
-
-def _any_anchor(values: pa.Array, families: Sequence[Family]) -> pa.Array:
-    """Values matching any family's anchor (Python ``re`` for a few values, else RE2 passes)."""
-    if len(values) <= PY_ROUTE and _short(values):
-        rx = _py("|".join(f"(?:{f.anchor})" for f in families))
-        return pa.array([rx.search(v) is not None for v in values.to_pylist()], pa.bool_())
-    selector: pa.Array | None = None
-    for pattern in anchor_groups(families):
-        m = _match(values, pattern)
-        selector = m if selector is None else pc.or_(selector, m)
-    assert selector is not None
-    return selector
-
-
-def detect(
-    values: pa.Array, plan: ColumnPlan, routing: Routing, hints: dict[str, object] | None = None
-) -> dict[str, pa.Array]:
-    """Masks over the distinct ``values`` for the plan's detectors that matched (after suppression).
-
-    Non-weak detectors run first; weak (shape-only) detectors then run only on the values no
-    non-weak detector matched, since a weak match never counts where a strong one did.
-    """
-    masks = _route(values, plan.routed, routing, {} if hints is None else hints)
-    for det in plan.direct:
-        if not det.weak:
-            m = run_detector(det, values)
-            if pc.any(m).as_py():
-                masks[det.name] = m
-    if plan.long:
-        longest = pc.greater_equal(pc.utf8_length(values), min(d.min_length for d in plan.long))
-        for det in plan.long:
-            m = _run_subset(det, values, longest)
-            if pc.any(m).as_py():
-                masks[det.name] = m
-    by_name = {d.name: d for d in plan.detectors}
-    any_strong = None
-    for name, m in masks.items():
-        if not by_name[name].weak:
-            any_strong = m if any_strong is None else pc.or_(any_strong, m)
-    weak = [d for d in plan.direct if d.weak]
-    if weak:
-        rest = pc.invert(any_strong) if any_strong is not None else None
-        for det in weak:
-            m = run_detector(det, values) if rest is None else _run_subset(det, values, rest)
-            if pc.any(m).as_py():
-                masks[det.name] = m
-    out: dict[str, pa.Array] = {}
-    for name, m in masks.items():
-        det = by_name[name]
-        if det.weak and any_strong is not None:
-            m = pc.and_not(m, any_strong)
-        for other in det.excludes:
-            if other in masks:
-                m = pc.and_not(m, masks[other])
-        if pc.any(m).as_py():
-            out[name] = m
-    return out
 
 
 def scan_column(
