@@ -241,3 +241,18 @@ def test_signing_in_worker_processes_gives_the_same_valid_messages(
     for r in got:
         assert dkim.verify(r.data, dnsfunc=dkim_key.dnsfunc("notice", "example.com"), minkey=1024)
         assert parse(r.data)["To"].addresses[0].addr_spec == r.rcpt_tos[0]
+
+
+def test_unreachable_server_stops_the_run_without_using_up_retries(engine: Engine, dkim_key: DkimKey) -> None:
+    from breachscope.errors import BreachscopeError
+    from breachscope.notify.config import from_mapping
+
+    from .conftest import config_mapping, free_port
+
+    config = from_mapping(config_mapping(dkim_key, free_port()))  # nothing listens there
+    with pytest.raises(BreachscopeError, match="cannot reach the SMTP server"):
+        send_all(engine, config, [user_ctx(n) for n in range(1, 4)])
+    with session_scope(engine) as session:
+        rows = session.scalars(select(OutboxMessage)).all()
+        assert {(r.state, r.attempts) for r in rows} == {("queued", 0)}
+        assert any("stopped" in e.message for e in api.timeline(session, 1))

@@ -31,6 +31,10 @@ class TemporaryFailure(DeliveryError):
     """4xx or a broken connection before the final dot: retry later."""
 
 
+class ServerUnavailable(TemporaryFailure):
+    """The server cannot be reached at all: the run stops instead of burning retries."""
+
+
 class PermanentFailure(DeliveryError):
     """5xx: the server will never take this message for this recipient."""
 

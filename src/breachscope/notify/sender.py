@@ -38,6 +38,7 @@ from breachscope.notify.mailer import (
     Mailer,
     Outgoing,
     PermanentFailure,
+    ServerUnavailable,
     UnconfirmedDelivery,
 )
 from breachscope.notify.message import DkimSigner
@@ -329,6 +330,8 @@ class Sender:
             else:
                 self._retry(conn, row, run_id, number, exc)
             return
+        except ServerUnavailable:
+            raise
         except PermanentFailure as exc:
             self._finish(conn, row, run_id, number, "bounced", exc.code, str(exc))
             return
@@ -437,6 +440,20 @@ class Sender:
                         self.progress.advance()
                     self._flush_events(run_id)
                 status = "finished"
+            except ServerUnavailable as exc:
+                status = "aborted"
+                conn.rollback()
+                conn.execute(
+                    update(_O)
+                    .where(_O.c.run_id == run_id, _O.c.state == "sending", _O.c.final_dot_at.is_(None))
+                    .values(state="queued")
+                )
+                conn.commit()
+                self._events.append(f"Notify run #{run_id} stopped: {exc}")
+                raise BreachscopeError(
+                    f"cannot reach the SMTP server: {exc.message}",
+                    "check [notify.smtp] host/port/security; nothing was lost: run notify again",
+                ) from exc
             finally:
                 pool.close()
                 self.mailer.close()

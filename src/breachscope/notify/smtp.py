@@ -21,6 +21,7 @@ from breachscope.notify.mailer import (
     DeliveryError,
     Outgoing,
     PermanentFailure,
+    ServerUnavailable,
     TemporaryFailure,
     UnconfirmedDelivery,
 )
@@ -81,7 +82,7 @@ class SmtpMailer:
         except smtplib.SMTPResponseException as exc:
             raise _error(exc.smtp_code, exc.smtp_error) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise TemporaryFailure(0, f"cannot connect to {s.host}:{s.port}: {exc}") from exc
+            raise ServerUnavailable(0, f"cannot connect to {s.host}:{s.port}: {exc}") from exc
         if conn.sock is not None:
             # the body and the final "." are two writes: without this, Nagle + delayed ACK
             # stall every message ~40 ms waiting for the reply
