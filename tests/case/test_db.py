@@ -71,3 +71,32 @@ def test_resolve_url(
 def test_bad_url_is_a_user_error() -> None:
     with pytest.raises(BreachscopeError, match="not a database URL"):
         open_case_db("not a url")
+
+
+def test_migrations_match_the_models(db_url: str) -> None:
+    """No drift between ``case/models.py`` and the migrations (for the case's own tables)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from breachscope.case.base import Base
+
+    engine = open_case_db(db_url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(ctx, Base.metadata)
+        assert [d for d in diff if _table_of(d) in CASE_TABLES] == []
+    finally:
+        engine.dispose()
+
+
+def _table_of(diff: object) -> str | None:
+    """The table an autogenerate diff entry is about (entries are tuples, or lists of tuples)."""
+    item = diff[0] if isinstance(diff, list) else diff
+    assert isinstance(item, tuple)
+    for part in item[1:]:
+        if hasattr(part, "table") and hasattr(part.table, "name"):
+            return str(part.table.name)
+        if hasattr(part, "name") and hasattr(part, "columns"):
+            return str(part.name)
+    return str(item[2]) if len(item) > 2 and isinstance(item[2], str) else None
