@@ -16,15 +16,13 @@ Failures land in the timeline one event each (batched per claim), the run as one
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from breachscope import hashing
 from breachscope.case import api
@@ -42,17 +40,14 @@ from breachscope.notify.mailer import (
     UnconfirmedDelivery,
 )
 from breachscope.notify.message import DkimSigner
-from breachscope.notify.outbox import NotifyRun, OutboxAttempt, OutboxMessage
+from breachscope.notify.recovery import OUTBOX, RUNS, record_attempt, recover, start_run
 from breachscope.progress import NullProgress, Progress
 
 AUTHOR = "breachscope notify"
 CLAIM_BATCH = 200
-STALE_AFTER = timedelta(minutes=5)
 TIMELINE_EVERY = 10_000
 
-_O = cast(Table, OutboxMessage.__table__)
-_A = cast(Table, OutboxAttempt.__table__)
-_R = cast(Table, NotifyRun.__table__)
+_O, _R = OUTBOX, RUNS
 
 
 @dataclass
@@ -103,42 +98,6 @@ def backoff(attempt: int, base_s: float, max_s: float) -> timedelta:
     return timedelta(seconds=min(max_s, base_s * 2 ** max(0, attempt - 1)))
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _attempt(
-    conn: Connection,
-    row: Any,
-    run_id: int,
-    number: int,
-    at: datetime,
-    outcome: str,
-    code: int | None,
-    detail: str,
-) -> None:
-    conn.execute(
-        insert(_A).values(
-            incident_id=row.incident_id,
-            outbox_id=row.id,
-            run_id=run_id,
-            number=number,
-            at=at,
-            outcome=outcome,
-            code=code,
-            detail=detail[:2000],
-        )
-    )
-
-
 class Sender:
     """One delivery run over an incident's outbox."""
 
@@ -186,84 +145,25 @@ class Sender:
     # -- run lock and crash recovery ------------------------------------------------------------
 
     def _start_run(self, conn: Connection, mode: str) -> int:
-        now = self.clock.now()
-        host = socket.gethostname()
-        running = conn.execute(
-            select(_R).where(
-                _R.c.incident_id == self.incident_id, _R.c.status == "running", _R.c.mode == "send"
-            )
-        ).all()
-        for run in running:
-            dead = (run.host == host and not _pid_alive(run.pid)) or (now - run.heartbeat_at > STALE_AFTER)
-            if not dead:
-                raise BreachscopeError(
-                    f"another notify run (#{run.id}, pid {run.pid} on {run.host}) is sending for incident "
-                    f"{self.incident_id}",
-                    "wait for it to finish; a crashed run is taken over automatically after 5 minutes",
-                )
-            conn.execute(update(_R).where(_R.c.id == run.id).values(status="crashed", finished_at=now))
-        result = conn.execute(
-            insert(_R).values(
-                incident_id=self.incident_id,
-                host=host,
-                pid=os.getpid(),
-                mode=mode,
-                audience=",".join(self.kinds),
-                started_at=now,
-                heartbeat_at=now,
-                status="running",
-                summary={},
-            )
-        )
-        run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-        conn.commit()
-        return run_id
+        return start_run(conn, self.incident_id, self.kinds, self.clock, mode)
 
     def _recover(self, conn: Connection, run_id: int) -> None:
-        """Decide about rows a crashed run left in ``sending`` (see the module docstring)."""
-        now = self.clock.now()
-        rows = conn.execute(
-            select(_O).where(_O.c.incident_id == self.incident_id, _O.c.state == "sending")
-        ).all()
+        """Decide about rows a crashed run left in ``sending`` (see :mod:`.recovery`)."""
         presume = self.config.unconfirmed == "presume-sent" and not self.resend_unconfirmed
-        for row in rows:
-            number = row.attempts + 1
-            if row.final_dot_at is None:
-                values: dict[str, Any] = {"state": "queued", "updated_at": now}
-                outcome, detail = "requeued", "previous run stopped before the final dot; not delivered"
-                self.summary.requeued_after_crash += 1
-            elif presume:
-                values = {
-                    "state": "sent",
-                    "confirmed": False,
-                    "sent_at": row.final_dot_at,
-                    "attempts": number,
-                }
-                values["updated_at"] = now
-                outcome, detail = "unconfirmed", "previous run stopped after the final dot: presumed accepted"
-                self.summary.presumed_after_crash += 1
-            else:
-                values = {"state": "queued", "final_dot_at": None, "updated_at": now}
-                outcome, detail = (
-                    "requeued",
-                    "previous run stopped after the final dot: resending (same Message-ID)",
-                )
-                self.summary.requeued_after_crash += 1
-            conn.execute(update(_O).where(_O.c.id == row.id).values(**values))
-            _attempt(conn, row, run_id, number, now, outcome, None, detail)
-        if self.resend_unconfirmed:
-            n = conn.execute(
-                update(_O)
-                .where(_O.c.incident_id == self.incident_id, _O.c.state == "sent", _O.c.confirmed.is_(False))
-                .values(state="queued", final_dot_at=None, updated_at=now)
-            ).rowcount
-            self.summary.requeued_after_crash += int(n or 0)
-        conn.commit()
-        if rows:
+        requeued, presumed = recover(
+            conn,
+            self.incident_id,
+            run_id,
+            self.clock,
+            presume=presume,
+            resend_unconfirmed=self.resend_unconfirmed,
+        )
+        self.summary.requeued_after_crash += requeued
+        self.summary.presumed_after_crash += presumed
+        if requeued or presumed:
             self._events.append(
-                f"Notify run #{run_id} recovered an interrupted run: "
-                f"{self.summary.requeued_after_crash} notice(s) requeued, "
-                f"{self.summary.presumed_after_crash} presumed sent (final dot sent, no reply read)"
+                f"Notify run #{run_id} recovered an interrupted run: {requeued} notice(s) requeued, "
+                f"{presumed} presumed sent (final dot sent, no reply read)"
             )
 
     # -- the loop -------------------------------------------------------------------------------
@@ -361,7 +261,7 @@ class Sender:
                 updated_at=now,
             )
         )
-        _attempt(conn, row, run_id, number, now, "temporary", exc.code, str(exc))
+        record_attempt(conn, row, run_id, number, now, "temporary", exc.code, str(exc))
         conn.commit()
         self.summary.deferred += 1
 
@@ -386,7 +286,7 @@ class Sender:
         outcome = {"sent": "sent", "bounced": "permanent"}.get(state, "failed")
         if state == "sent" and not confirmed:
             outcome = "unconfirmed"
-        _attempt(conn, row, run_id, number, now, outcome, code, detail)
+        record_attempt(conn, row, run_id, number, now, outcome, code, detail)
         conn.commit()
         if state == "sent":
             self.summary.sent += 1
