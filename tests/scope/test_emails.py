@@ -44,25 +44,26 @@ def test_lookalikes_keep_their_own_normal_form_but_share_a_skeleton() -> None:
     assert skeleton_email(real) == skeleton_email(fake) == "paypal@example.com"
 
 
-def _sql_hashes(emails: list[str]) -> list[tuple[str | None, str | None, str | None]]:
+def _sql_hashes(emails: list[str]) -> list[tuple[int | None, int | None, int | None]]:
     con = duckdb.connect()
     con.execute(
-        "CREATE TEMP TABLE dir_raw (i INTEGER, user_id VARCHAR, email VARCHAR, org_id VARCHAR, role VARCHAR)"
+        "CREATE TEMP TABLE dir_raw "
+        "(user_id VARCHAR, email VARCHAR, org_id VARCHAR, org_name VARCHAR, role VARCHAR)"
     )
     con.executemany(
-        "INSERT INTO dir_raw VALUES (?, ?, ?, NULL, NULL)", [(i, str(i), e) for i, e in enumerate(emails)]
+        "INSERT INTO dir_raw VALUES (?, ?, NULL, NULL, NULL)", [(str(i), e) for i, e in enumerate(emails)]
     )
     prepare_directory(con, KEY, ("admin",))
-    rows = con.execute("SELECT email_h, loose_h, skel_h FROM dir ORDER BY i").fetchall()
+    rows = con.execute("SELECT email_h, loose_h, skel_h FROM dir ORDER BY user_id::INTEGER").fetchall()
     con.close()
     return [tuple(r) for r in rows]
 
 
-def _py_hashes(raw: str) -> tuple[str | None, str | None, str | None]:
+def _py_hashes(raw: str) -> tuple[int | None, int | None, int | None]:
     norm = normalise_email(raw)
 
-    def h(v: str | None) -> str | None:
-        return keyed_hash(KEY, v) if v is not None else None
+    def h(v: str | None) -> int | None:  # the directory side keeps the 128-bit hash as a number
+        return int(keyed_hash(KEY, v), 16) if v is not None else None
 
     return h(norm), h(loose_email(norm)), h(skeleton_email(norm))
 

@@ -60,6 +60,9 @@ def create_hash_macro(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         f"CREATE OR REPLACE TEMP MACRO bs_h(v) AS "
         f"left(sha256({_blob(opad)} || unhex(sha256({_blob(ipad)} || encode(v)))), 32)"
     )
+    # The same 128 bits as a number: joins and aggregates on it are much cheaper than on text.
+    con.execute("CREATE OR REPLACE TEMP MACRO bs_k(v) AS TRY_CAST('0x' || bs_h(v) AS UHUGEINT)")
+    con.execute("CREATE OR REPLACE TEMP MACRO hex_k(h) AS TRY_CAST('0x' || h AS UHUGEINT)")
 
 
 def _email_map(con: duckdb.DuckDBPyConnection) -> None:
@@ -110,13 +113,13 @@ def prepare_directory(con: duckdb.DuckDBPyConnection, key: bytes, admin_roles: t
                    END AS email_loose
             FROM norm
         ), hashed AS (
-            SELECT *, bs_h(user_id) AS uid_h, bs_h(email_norm) AS email_h FROM loose
+            SELECT *, bs_k(user_id) AS uid_h, bs_k(email_norm) AS email_h FROM loose
         ), orgs AS (
-            SELECT org_id, bs_h(org_id) AS org_h FROM (SELECT DISTINCT org_id FROM dir_raw)
+            SELECT org_id, bs_k(org_id) AS org_h FROM (SELECT DISTINCT org_id FROM dir_raw)
         )
-        SELECT h.* EXCLUDE (email_skel),
-               CASE WHEN email_loose = email_norm THEN email_h ELSE bs_h(email_loose) END AS loose_h,
-               CASE WHEN email_skel IS NULL OR email_skel = email_norm THEN email_h ELSE bs_h(email_skel) END
+        SELECT h.user_id, h.org_id, h.org_name, h.uid_h, h.email_h,
+               CASE WHEN email_loose = email_norm THEN email_h ELSE bs_k(email_loose) END AS loose_h,
+               CASE WHEN email_skel IS NULL OR email_skel = email_norm THEN email_h ELSE bs_k(email_skel) END
                    AS skel_h,
                o.org_h,
                lower(coalesce(role, '')) IN {admin_roles_sql(admin_roles)} AS is_admin
@@ -143,13 +146,17 @@ def match(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE leak_keys AS
-        SELECT exposure_id, 'user_id' AS kind, user_id_hash AS h FROM leak WHERE user_id_hash IS NOT NULL
+        SELECT exposure_id, 'user_id' AS kind, hex_k(user_id_hash) AS h
+            FROM leak WHERE user_id_hash IS NOT NULL
         UNION ALL
-        SELECT exposure_id, 'distinct_id', distinct_id_hash FROM leak WHERE distinct_id_hash IS NOT NULL
+        SELECT exposure_id, 'distinct_id', hex_k(distinct_id_hash)
+            FROM leak WHERE distinct_id_hash IS NOT NULL
         UNION ALL
-        SELECT exposure_id, 'email', email_hash FROM leak WHERE email_hash IS NOT NULL
+        SELECT exposure_id, 'email', hex_k(email_hash)
+            FROM leak WHERE email_hash IS NOT NULL
         UNION ALL
-        SELECT exposure_id, 'email_loose', email_loose_hash FROM leak WHERE email_loose_hash IS NOT NULL
+        SELECT exposure_id, 'email_loose', hex_k(email_loose_hash)
+            FROM leak WHERE email_loose_hash IS NOT NULL
         """
     )
     con.execute(
@@ -208,13 +215,13 @@ def match(con: duckdb.DuckDBPyConnection) -> None:
             FROM leak l
             JOIN (SELECT org_id, org_h, any_value(org_name) AS org_name FROM dir
                   WHERE org_h IS NOT NULL GROUP BY org_id, org_h) o
-                ON l.org_id_hash = o.org_h
+                ON hex_k(l.org_id_hash) = o.org_h
             ANTI JOIN chosen c ON c.exposure_id = l.exposure_id
         UNION ALL
         SELECT l.exposure_id, d.user_id, d.org_id, d.org_name, 'email_lookalike', {s["email_lookalike"]}, true
-            FROM leak l JOIN dir d ON l.email_skeleton_hash = d.skel_h
+            FROM leak l JOIN dir d ON hex_k(l.email_skeleton_hash) = d.skel_h
             ANTI JOIN chosen c ON c.exposure_id = l.exposure_id
-            WHERE l.email_hash IS DISTINCT FROM d.email_h
+            WHERE hex_k(l.email_hash) IS DISTINCT FROM d.email_h
         """
     )
     con.execute("DROP TABLE cand")
@@ -242,10 +249,11 @@ def rollup(con: duckdb.DuckDBPyConnection) -> None:
             SELECT user_id, bool_or(NOT ambiguous) AS affected
             FROM result WHERE user_id IS NOT NULL GROUP BY user_id
         )
-        SELECT d.user_id, d.email, d.name, d.org_id, d.org_name, d.role, d.language, d.country,
-               d.created, d.is_admin AND o.org_id IS NOT NULL AS is_admin,
+        SELECT d.user_id, r.email, r.name, d.org_id, d.org_name, r.role, r.language, r.country,
+               r.created, d.is_admin AND o.org_id IS NOT NULL AS is_admin,
                coalesce(m.affected, false) AS affected
         FROM dir d
+        JOIN dir_raw r USING (user_id)
         LEFT JOIN marks m USING (user_id)
         LEFT JOIN (SELECT org_id FROM affected_orgs) o ON d.is_admin AND d.org_id = o.org_id
         WHERE m.user_id IS NOT NULL OR o.org_id IS NOT NULL

@@ -120,7 +120,7 @@ def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, p
     # People whose leaked record had no usable location: their account's directory country.
     progress.start("Resolving jurisdictions")
     sql = (
-        "SELECT r.exposure_id AS id, d.country FROM result r JOIN dir d USING (user_id) "
+        "SELECT r.exposure_id AS id, d.country FROM result r JOIN dir_raw d USING (user_id) "
         "WHERE NOT r.ambiguous AND d.country IS NOT NULL"
     )
     located = {
