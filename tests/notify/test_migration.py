@@ -1,0 +1,36 @@
+"""The 0003 migration creates exactly the notify tables the models describe (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+import breachscope.notify.outbox  # noqa: F401  (registers the notify tables)
+from breachscope.case.base import Base
+
+NOTIFY_TABLES = {"notify_outbox", "notify_attempts", "notify_runs"}
+
+
+def _tables(diff: object) -> set[str]:
+    items = diff if isinstance(diff, list) else [diff]
+    names: set[str] = set()
+    for item in items:
+        for part in item[1:]:
+            table = getattr(part, "table", None)
+            if table is not None and hasattr(table, "name"):
+                names.add(str(table.name))
+            elif hasattr(part, "name") and hasattr(part, "columns"):
+                names.add(str(part.name))
+            elif isinstance(part, str):
+                names.add(part)
+    return names
+
+
+def test_notify_migration_matches_models(any_engine: Engine) -> None:
+    assert NOTIFY_TABLES <= set(inspect(any_engine).get_table_names())
+    with any_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert [d for d in diff if _tables(d) & NOTIFY_TABLES] == []
+    uniques = inspect(any_engine).get_unique_constraints("notify_outbox")
+    assert any(u["column_names"] == ["idempotency_key"] for u in uniques)
