@@ -115,6 +115,7 @@ def test_dry_run_writes_eml_per_notice_and_sends_nothing(
     assert len(smtp_server.recorder.messages) == 3
     result = CliRunner().invoke(cli, args[:-2])
     assert len(smtp_server.recorder.messages) == 3
+    assert "Rendered 0 notice(s)" in result.output  # already sent: not rendered again
 
     status = CliRunner().invoke(cli, ["notify", "status", "--incident", "1", "--db", str(case.url)])
     assert status.exit_code == 0 and "user" in status.output and "admin" in status.output

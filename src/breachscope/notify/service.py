@@ -105,14 +105,19 @@ def prepare(
     if not case.has_assessment:
         notes.append("no stored assessment: notices carry no action list and no 'not included' section")
     renderer = make_renderer(config)
-    return queue_notices(
-        engine,
-        sources.contexts(case, kinds),
-        renderer=renderer,
-        config=config,
-        clock=clock,
-        progress=progress,
+    settled = settled_keys(engine, incident_id)
+    contexts = (c for c in sources.contexts(case, kinds) if c.idempotency_key not in settled)
+    return queue_notices(engine, contexts, renderer=renderer, config=config, clock=clock, progress=progress)
+
+
+def settled_keys(engine: Engine, incident_id: int) -> set[str]:
+    """Keys of notices already attempted or finished: re-queuing would not change them, so skip."""
+    table = cast(Table, OutboxMessage.__table__)
+    stmt = select(table.c.idempotency_key).where(
+        table.c.incident_id == incident_id, (table.c.state != "queued") | (table.c.attempts > 0)
     )
+    with engine.connect() as conn:
+        return {str(k) for (k,) in conn.execute(stmt)}
 
 
 def write_dry_run(
