@@ -154,6 +154,9 @@ def list_(as_json: bool, db: str | None) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    if not rows:
+        click.echo('No incidents yet. Open one with: breachscope case new "Vendor leak" --vendor NAME')
+        return
     table = Table(title="incidents")
     for col in ("id", "name", "vendor", "status", "aware_at", "datasets", "exposures"):
         table.add_column(col)
@@ -250,6 +253,13 @@ def show(incident_id: int, as_json: bool, db: str | None) -> None:
     for e in data["timeline"]:
         tl.add_row(e["at"], e["author"], e["kind"], e["message"])
     console.print(tl)
+    if data["audit"]:
+        au = Table(title="audit")
+        for col in ("at", "actor", "action", "detail"):
+            au.add_column(col)
+        for a in data["audit"]:
+            au.add_row(a["at"], a["actor"], a["action"], json.dumps(a["detail"], sort_keys=True))
+        console.print(au)
 
 
 @command.command("log")
