@@ -203,3 +203,18 @@ def test_a_failing_source_becomes_an_issue_not_a_crash() -> None:
     assert doc["sources"][0]["issues"][0]["kind"] == "read_error"
     assert doc["sources"][1]["rows"] == 5
     assert doc["classes"]["secret"]["evidence"]["unexamined_notes"]
+
+
+@pytest.mark.parametrize(
+    ("value", "detector", "hashed"),
+    [
+        ("aws_access_key_id=AKIAIOSFODNN7EXAMPLE", "aws_access_key_id@1", "AKIAIOSFODNN7EXAMPLE"),
+        ("api_key = Zx81kPq2LmN7vB4cR9tYw3Hj", "generic_secret@1", "Zx81kPq2LmN7vB4cR9tYw3Hj"),
+        ("see " + GITHUB + " here", "github_token@1", GITHUB),
+    ],
+)
+def test_a_finding_hashes_the_secret_itself(value: str, detector: str, hashed: str) -> None:
+    doc = scan_sources([source(pa.table({"notes": [value]}))], key=KEY).to_dict()
+    [finding] = doc["classes"]["secret"]["findings"]
+    assert finding["detector"] == detector
+    assert finding["hash"] == keyed_hash(KEY, hashed)

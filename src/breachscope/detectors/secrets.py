@@ -124,7 +124,10 @@ PRIVATE_KEY = Detector(
     name="private_key",
     version=1,
     data_class="private_key",
-    pattern=r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----",
+    pattern=(
+        r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:[A-Za-z0-9+/=\s:,.-]*?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----)?"
+    ),
     column_hints=(r"private_?key", r"pem", r"ssh_?key"),
     family="secret",
     anchor=r"-----BEGIN",
@@ -133,7 +136,7 @@ PRIVATE_KEY = Detector(
 
 _KEYWORD = r"(?i:api[_-]?key|secret|token|passw(?:or)?d|pwd|access[_-]?key|auth|bearer|credential)"
 _ASSIGNED_RX = re.compile(
-    _KEYWORD + r"[\w-]*[\"']?\s*(?:[:=]|=>|:=)\s*[\"']?(?i:bearer\s+)?([A-Za-z0-9_./+=-]{16,})"
+    _KEYWORD + r"[\w-]*[\"']?\s*(?:[:=]|=>|:=)\s*[\"']?(?i:bearer\s+)?(?P<token>[A-Za-z0-9_./+=-]{16,})"
 )
 
 
@@ -146,15 +149,16 @@ def _high_entropy_token(token: str) -> bool:
 
 
 def valid_assigned_secret(value: str) -> bool:
-    return any(_high_entropy_token(m.group(1)) for m in _ASSIGNED_RX.finditer(value))
+    return any(_high_entropy_token(m.group("token")) for m in _ASSIGNED_RX.finditer(value))
 
 
 GENERIC_ASSIGNED = Detector(
     name="generic_secret",
     version=1,
     data_class="secret",
-    pattern=_KEYWORD + r"[\w-]*[\"']?\s*(?:[:=]|=>|:=)\s*[\"']?(?i:bearer\s+)?[A-Za-z0-9_./+=-]{16,}",
+    pattern=_ASSIGNED_RX.pattern,
     validate=valid_assigned_secret,
+    tags=("generic",),
     family="secret",
     anchor=_KEYWORD,
     description="A high-entropy token assigned to a secret keyword (api_key=..., token: ...).",
@@ -164,7 +168,8 @@ HINTED_TOKEN = Detector(
     name="secret_by_column",
     version=1,
     data_class="secret",
-    pattern=r"^\s*(?i:bearer\s+)?[A-Za-z0-9_./+=-]{16,}\s*$",
+    pattern=r"^\s*(?i:bearer\s+)?(?P<token>[A-Za-z0-9_./+=-]{16,})\s*$",
+    tags=("generic",),
     validate=lambda v: _high_entropy_token(re.sub(r"(?i)^\s*bearer\s+", "", v).strip()),
     column_hints=_SECRET_HINTS,
     requires_hint=True,

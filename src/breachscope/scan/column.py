@@ -118,11 +118,12 @@ def scan_column(
         positions = pc.indices_nonzero(row_mask).slice(0, max_findings).to_pylist()
         found = []
         dets = [by_name[n] for n in masks if n in part.detector_matches and by_name[n].data_class == cls]
+        dets.sort(key=lambda d: "generic" in d.tags)  # a vendor-specific match names the finding
         for pos in positions:
             value = str(values[pos].as_py())
             record = (rows[pos].as_py() if rows is not None else pos) + offset + 1
             for det in dets:
-                text = matched_text(det, value) if det.pattern else value
+                text = matched_text(det, value, token=True) if det.pattern else value
                 if text is None:
                     continue
                 text = text.strip()

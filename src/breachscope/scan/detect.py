@@ -51,8 +51,8 @@ def _scatter(selector: pa.Array, sub: pa.Array) -> pa.Array:
     return pc.replace_with_mask(selector, selector, sub)
 
 
-def _re2_matches(pattern: str, value: str, limit: int = MAX_LONG_MATCHES) -> Iterator[str]:
-    """Successive matches of ``pattern`` in a long value, found by RE2 (linear time)."""
+def _re2_matches(pattern: str, value: str, limit: int = MAX_LONG_MATCHES) -> Iterator[tuple[str, str | None]]:
+    """Successive ``(match, token group)`` of ``pattern`` in a long value, found by RE2 (linear)."""
     rx = f"(?P<m>{pattern})"
     rest = value
     for _ in range(limit):
@@ -60,29 +60,34 @@ def _re2_matches(pattern: str, value: str, limit: int = MAX_LONG_MATCHES) -> Ite
         if not found.is_valid:
             return
         text = found["m"].as_py()
-        yield text
+        token = found["token"].as_py() if "token" in _py(pattern).groupindex else None
+        yield text, token
         at = rest.find(text)
         if at < 0:
             return
         rest = rest[at + max(1, len(text)) :]
 
 
-def matched_text(det: Detector, value: str) -> str | None:
+def matched_text(det: Detector, value: str, *, token: bool = False) -> str | None:
     """The first substring of ``value`` the detector accepts (validator included).
 
+    With ``token``, a pattern's ``(?P<token>...)`` group is returned instead of the whole match
+    (``api_key=XYZ`` -> ``XYZ``), so a finding's keyed hash is the secret's, not the line's.
     Python ``re`` backtracks, so values longer than ``LONG_VALUE`` characters are searched
     with RE2 instead; validators see at most ``LONG_VALUE`` characters of a match.
     """
     if det.pattern is None or det.vocabulary:
         return value.strip()
-    texts: Iterable[str]
+    found: Iterable[tuple[str, str | None]]
     if len(value) > LONG_VALUE:
-        texts = _re2_matches(det.pattern, value)
+        found = _re2_matches(det.pattern, value)
     else:
-        texts = (m.group(0) for m in _py(det.pattern).finditer(value))
-    for text in texts:
+        rx = _py(det.pattern)
+        has_token = "token" in rx.groupindex
+        found = ((m.group(0), m.group("token") if has_token else None) for m in rx.finditer(value))
+    for text, group in found:
         if det.validate is None or det.validate(text[:LONG_VALUE]):
-            return text
+            return group if token and group else text
     return None
 
 

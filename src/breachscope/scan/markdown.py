@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from breachscope.scan.report import ScanReport
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~=])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
 
 
 def safe_text(value: object, limit: int = 120) -> str:
