@@ -218,3 +218,11 @@ def test_a_finding_hashes_the_secret_itself(value: str, detector: str, hashed: s
     [finding] = doc["classes"]["secret"]["findings"]
     assert finding["detector"] == detector
     assert finding["hash"] == keyed_hash(KEY, hashed)
+
+
+def test_a_column_that_cannot_be_scanned_is_an_honest_note() -> None:
+    table = pa.table({"ok": ["a@example.com"], "blob": pa.array([b"\xff\xfe"], pa.binary())})
+    doc = scan_sources([source(table)], key=KEY).to_dict()
+    assert doc["classes"]["email"]["status"] == "present"
+    names = [c["name"] for c in doc["sources"][0]["columns"]]
+    assert "ok" in names

@@ -86,8 +86,8 @@ def _scan_one(
             hints=ctx.hints.setdefault(name, {}),
             max_findings=ctx.max_findings,
         )
-    except (pa.ArrowException, ValueError, TypeError) as exc:
-        return ("column_not_scanned", f"column {name!r} could not be scanned: {exc}")
+    except Exception as exc:  # hostile data: one column never stops the scan
+        return ("column_not_scanned", f"column {name!r} could not be scanned: {type(exc).__name__}: {exc}")
 
 
 def scan_batch(

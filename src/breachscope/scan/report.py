@@ -35,7 +35,7 @@ SKIPPED_RECORD_KINDS = frozenset({"ragged_row", "malformed_json"})
 #: Read-issue kinds that mean a whole table (or its rest) was not examined.
 UNREAD_KINDS = frozenset(
     {"bomb", "unreadable", "corrupt_compression", "corrupt_member", "encrypted_member", "nested_archive",
-     "unknown_format", "unsafe_member", "read_error"}
+     "unknown_format", "unsafe_member", "read_error", "column_not_scanned"}
 )  # fmt: skip
 
 
@@ -273,4 +273,6 @@ def build_report(
 
 
 def skipped_records(report: ScanReport) -> tuple[int, list[str]]:
-    return _skipped_records([i for s in report.sources for i in s.issues])
+    issues = [i for s in report.sources for i in s.issues]
+    issues += [ReadIssue(s.name, kind, msg) for s in report.sources for kind, msg in s.scan_issues]
+    return _skipped_records(issues)
