@@ -88,7 +88,7 @@ def measure(work: Path, leak: Path, directory: Path) -> tuple[float, dict[str, i
     started = time.perf_counter()
     con = connect_duckdb(settings, work / "tmp")
     matching.create_leak_table(con)
-    con.execute(f"INSERT INTO leak SELECT * FROM read_parquet('{leak}')")
+    matching.insert_leak(con, f"read_parquet('{leak}')")
     mapping = {
         "user_id": "uid",
         "email": "mail",

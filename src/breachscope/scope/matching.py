@@ -31,7 +31,8 @@ STRENGTH: dict[str, int] = {
     "email_lookalike": 0,
 }
 
-#: DuckDB schema of the ``leak`` table that :func:`match` reads.
+#: The leak side as stored in the case (hex keyed hashes); :func:`insert_leak` loads rows of this
+#: shape into the ``leak`` table, where the hashes become 128-bit integers.
 LEAK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("exposure_id", "BIGINT"),
     ("distinct_id_hash", "VARCHAR"),
@@ -130,8 +131,18 @@ def prepare_directory(con: duckdb.DuckDBPyConnection, key: bytes, admin_roles: t
 
 
 def create_leak_table(con: duckdb.DuckDBPyConnection) -> None:
-    cols = ", ".join(f"{name} {sqltype}" for name, sqltype in LEAK_COLUMNS)
+    """An empty ``leak`` table: exposure id and its keyed hashes as 128-bit integers."""
+    con.execute("CREATE OR REPLACE TEMP MACRO hex_k(h) AS TRY_CAST('0x' || h AS UHUGEINT)")
+    cols = ", ".join(
+        f"{name} {'BIGINT' if name == 'exposure_id' else 'UHUGEINT'}" for name, _ in LEAK_COLUMNS
+    )
     con.execute(f"CREATE OR REPLACE TEMP TABLE leak ({cols})")
+
+
+def insert_leak(con: duckdb.DuckDBPyConnection, relation: str) -> None:
+    """Append rows shaped like :data:`LEAK_COLUMNS` (hex hashes) from ``relation`` to ``leak``."""
+    exprs = ", ".join(name if name == "exposure_id" else f"hex_k({name})" for name, _ in LEAK_COLUMNS)
+    con.execute(f"INSERT INTO leak SELECT {exprs} FROM {relation}")
 
 
 def match(con: duckdb.DuckDBPyConnection) -> None:
@@ -141,48 +152,38 @@ def match(con: duckdb.DuckDBPyConnection) -> None:
     """
     s = STRENGTH
     # One join instead of one per key: both sides in long form (owner, kind, hash), non-null only.
-    # A leaked loose email can equal a directory email only where that email's loose form is
-    # itself (no +tag, no Gmail dots), so directory loose hashes are listed only where they differ.
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE leak_keys AS
-        SELECT exposure_id, 'user_id' AS kind, hex_k(user_id_hash) AS h
-            FROM leak WHERE user_id_hash IS NOT NULL
-        UNION ALL
-        SELECT exposure_id, 'distinct_id', hex_k(distinct_id_hash)
-            FROM leak WHERE distinct_id_hash IS NOT NULL
-        UNION ALL
-        SELECT exposure_id, 'email', hex_k(email_hash)
-            FROM leak WHERE email_hash IS NOT NULL
-        UNION ALL
-        SELECT exposure_id, 'email_loose', hex_k(email_loose_hash)
-            FROM leak WHERE email_loose_hash IS NOT NULL
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE dir_keys AS
-        SELECT user_id, 'uid' AS kind, uid_h AS h FROM dir WHERE uid_h IS NOT NULL
-        UNION ALL
-        SELECT user_id, 'email', email_h FROM dir WHERE email_h IS NOT NULL
-        UNION ALL
-        SELECT user_id, 'loose', loose_h FROM dir WHERE loose_h IS NOT NULL AND loose_h <> email_h
-        """
-    )
+    # Leak kinds: 1 user id, 2 distinct id, 3 email, 4 loose email; directory kinds: 1 user id,
+    # 2 email, 3 loose email. A leaked loose email can equal a directory email only where that
+    # email's loose form is itself (no +tag, no Gmail dots), so directory loose hashes are listed
+    # only where they differ from the email's.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE cand AS
+        WITH leak_keys AS (
+            SELECT exposure_id, 1::UTINYINT AS kind, user_id_hash AS h
+                FROM leak WHERE user_id_hash IS NOT NULL
+            UNION ALL
+            SELECT exposure_id, 2, distinct_id_hash FROM leak WHERE distinct_id_hash IS NOT NULL
+            UNION ALL
+            SELECT exposure_id, 3, email_hash FROM leak WHERE email_hash IS NOT NULL
+            UNION ALL
+            SELECT exposure_id, 4, email_loose_hash FROM leak WHERE email_loose_hash IS NOT NULL
+        ), dir_keys AS (
+            SELECT user_id, 1::UTINYINT AS kind, uid_h AS h FROM dir WHERE uid_h IS NOT NULL
+            UNION ALL
+            SELECT user_id, 2, email_h FROM dir WHERE email_h IS NOT NULL
+            UNION ALL
+            SELECT user_id, 3, loose_h FROM dir WHERE loose_h IS NOT NULL AND loose_h <> email_h
+        )
         SELECT l.exposure_id, d.user_id, l.kind AS key,
-               CASE l.kind WHEN 'user_id' THEN {s["user_id"]} WHEN 'distinct_id' THEN {s["distinct_id"]}
-                           WHEN 'email' THEN {s["email"]} ELSE {s["email_loose"]} END AS strength
+               CASE l.kind WHEN 1 THEN {s["user_id"]} WHEN 2 THEN {s["distinct_id"]}
+                           WHEN 3 THEN {s["email"]} ELSE {s["email_loose"]} END AS strength
         FROM leak_keys l JOIN dir_keys d ON l.h = d.h
-        WHERE (l.kind IN ('user_id', 'distinct_id') AND d.kind = 'uid')
-           OR (l.kind = 'email' AND d.kind = 'email')
-           OR (l.kind = 'email_loose' AND d.kind IN ('email', 'loose'))
+        WHERE (l.kind IN (1, 2) AND d.kind = 1)
+           OR (l.kind = 3 AND d.kind = 2)
+           OR (l.kind = 4 AND d.kind IN (2, 3))
         """
     )
-    con.execute("DROP TABLE leak_keys")
-    con.execute("DROP TABLE dir_keys")
     # Most people have exactly one candidate: decide those in one aggregate; the rest (several
     # keys or accounts) go through the detailed path: strongest key only, ambiguous if >1 account.
     con.execute(
@@ -195,7 +196,7 @@ def match(con: duckdb.DuckDBPyConnection) -> None:
         ), multi AS (
             SELECT c.* FROM cand c SEMI JOIN (SELECT exposure_id FROM agg WHERE n > 1) m USING (exposure_id)
         ), best AS (
-            SELECT exposure_id, user_id, arg_min(key, key <> 'user_id') AS key, strength
+            SELECT exposure_id, user_id, min(key) AS key, strength  -- user id (1) before distinct id (2)
             FROM multi
             GROUP BY exposure_id, user_id, strength
             QUALIFY strength = max(strength) OVER (PARTITION BY exposure_id)
@@ -208,20 +209,21 @@ def match(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE result AS
-        SELECT c.exposure_id, c.user_id, d.org_id, d.org_name, c.key, c.strength, c.ambiguous
+        SELECT c.exposure_id, c.user_id, d.org_id, d.org_name,
+               ['user_id', 'distinct_id', 'email', 'email_loose'][c.key] AS key, c.strength, c.ambiguous
             FROM chosen c JOIN dir d USING (user_id)
         UNION ALL
         SELECT l.exposure_id, NULL, o.org_id, o.org_name, 'org_id', {s["org_id"]}, false
             FROM leak l
             JOIN (SELECT org_id, org_h, any_value(org_name) AS org_name FROM dir
                   WHERE org_h IS NOT NULL GROUP BY org_id, org_h) o
-                ON hex_k(l.org_id_hash) = o.org_h
+                ON l.org_id_hash = o.org_h
             ANTI JOIN chosen c ON c.exposure_id = l.exposure_id
         UNION ALL
         SELECT l.exposure_id, d.user_id, d.org_id, d.org_name, 'email_lookalike', {s["email_lookalike"]}, true
-            FROM leak l JOIN dir d ON hex_k(l.email_skeleton_hash) = d.skel_h
+            FROM leak l JOIN dir d ON l.email_skeleton_hash = d.skel_h
             ANTI JOIN chosen c ON c.exposure_id = l.exposure_id
-            WHERE hex_k(l.email_hash) IS DISTINCT FROM d.email_h
+            WHERE l.email_hash IS DISTINCT FROM d.email_h
         """
     )
     con.execute("DROP TABLE cand")

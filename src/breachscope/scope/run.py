@@ -68,7 +68,7 @@ def _load_leak(con: duckdb.DuckDBPyConnection, session: Session, incident_id: in
         arrays = [pa.array([r[i] for r in rows]) for i in range(len(names))]
         batch = pa.Table.from_arrays(arrays, names=names)
         con.register("leak_batch", batch)
-        con.execute("INSERT INTO leak SELECT * FROM leak_batch")
+        matching.insert_leak(con, "leak_batch")
         con.unregister("leak_batch")
         progress.advance(len(rows))
     progress.finish()
