@@ -122,7 +122,10 @@ def scan_column(
         for pos in positions:
             value = str(values[pos].as_py())
             record = (rows[pos].as_py() if rows is not None else pos) + offset + 1
+            at = indices[pos].as_py() if indices is not None else pos
             for det in dets:
+                if not masks[det.name][at].as_py():  # this detector did not count this value
+                    continue
                 text = matched_text(det, value, token=True) if det.pattern else value
                 if text is None:
                     continue
