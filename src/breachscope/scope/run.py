@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from breachscope.case import api
@@ -34,7 +34,7 @@ _BATCH = 20_000
 _EXPOSURES = cast(Table, Exposure.__table__)
 _SET_JURISDICTION = (
     update(_EXPOSURES)
-    .where(_EXPOSURES.c.id == bindparam("b_id"))
+    .where(_EXPOSURES.c.id == bindparam("b_id"), _EXPOSURES.c.jurisdiction.is_(None))
     .values(jurisdiction=bindparam("jurisdiction"), jurisdiction_source=bindparam("jurisdiction_source"))
 )
 
@@ -83,7 +83,11 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[list[dict[str, 
 
 
 def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, progress: Progress) -> None:
-    """Replace the incident's accounts and matches with this run's; fill directory jurisdictions."""
+    """Replace the incident's accounts and matches with this run's; fill directory jurisdictions.
+
+    Account ids are assigned in DuckDB (after the current maximum, under a write lock), so that
+    matches can name their account without a Python map of millions of user ids.
+    """
     session.execute(delete(Match).where(Match.incident_id == incident_id))
     session.execute(delete(Account).where(Account.incident_id == incident_id))
     session.execute(
@@ -91,31 +95,34 @@ def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, p
         .where(Exposure.incident_id == incident_id, Exposure.jurisdiction_source == DIRECTORY_COUNTRY)
         .values(jurisdiction=None, jurisdiction_source=None)
     )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # SQLite already holds its write lock after the deletes above
+        session.execute(text("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE"))
+    base = int(session.scalar(select(func.coalesce(func.max(Account.id), 0))) or 0)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE account_ids AS "
+        f"SELECT user_id, {base} + row_number() OVER () AS account_id FROM affected_accounts"
+    )
     progress.start("Storing accounts")
-    for rows in _fetch(con, "SELECT * FROM affected_accounts"):
+    for rows in _fetch(
+        con, "SELECT a.*, i.account_id AS id FROM affected_accounts a JOIN account_ids i USING (user_id)"
+    ):
         for row in rows:
             row["incident_id"] = incident_id
             row["country_code"] = resolve_country(row["country"])
         session.execute(insert(Account), rows)
         progress.advance(len(rows))
-    ids = dict(
-        session.execute(select(Account.user_id, Account.id).where(Account.incident_id == incident_id)).all()
-    )
+    if postgres:
+        session.execute(
+            text("SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT max(id) FROM accounts))")
+        )
     progress.start("Storing matches")
-    for rows in _fetch(con, "SELECT * FROM result ORDER BY exposure_id"):
-        out = [
-            {
-                "incident_id": incident_id,
-                "exposure_id": r["exposure_id"],
-                "account_id": ids.get(r["user_id"]) if r["user_id"] is not None else None,
-                "org_id": r["org_id"],
-                "key": r["key"],
-                "strength": r["strength"],
-                "ambiguous": r["ambiguous"],
-            }
-            for r in rows
-        ]
-        session.execute(insert(Match), out)
+    sql = (
+        f"SELECT {incident_id} AS incident_id, r.exposure_id, i.account_id, r.org_id, r.key, r.strength, "
+        "r.ambiguous FROM result r LEFT JOIN account_ids i USING (user_id) ORDER BY r.exposure_id"
+    )
+    for rows in _fetch(con, sql):
+        session.execute(insert(Match), rows)
         progress.advance(len(rows))
     # People whose leaked record had no usable location: their account's directory country.
     progress.start("Resolving jurisdictions")
@@ -123,17 +130,11 @@ def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, p
         "SELECT r.exposure_id AS id, d.country FROM result r JOIN dir_raw d USING (user_id) "
         "WHERE NOT r.ambiguous AND d.country IS NOT NULL"
     )
-    located = {
-        e
-        for (e,) in session.execute(
-            select(Exposure.id).where(Exposure.incident_id == incident_id, Exposure.jurisdiction.is_not(None))
-        )
-    }
     for rows in _fetch(con, sql):
         updates = [
             {"b_id": r["id"], "jurisdiction": code, "jurisdiction_source": DIRECTORY_COUNTRY}
             for r in rows
-            if r["id"] not in located and (code := resolve_country(r["country"])) is not None
+            if (code := resolve_country(r["country"])) is not None
         ]
         if updates:
             session.connection().execute(_SET_JURISDICTION, updates)
