@@ -9,19 +9,17 @@ commits and then compacts the database file so deleted values are really gone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from breachscope import hashing
-from breachscope.case.base import Base
 from breachscope.case.models import (
     Account,
-    AuditRecord,
     Dataset,
     Exposure,
     Incident,
@@ -323,108 +321,6 @@ def latest_scope(session: Session, incident_id: int) -> ScopeRun | None:
     return session.scalars(stmt.limit(1)).first()
 
 
-# -- purge -------------------------------------------------------------------------------------
-
-
-def _reduce_scan(scan: dict[str, Any] | None) -> dict[str, Any] | None:
-    """What survives a purge of a scan report: which classes were present or absent, nothing else."""
-    if scan is None:
-        return None
-    classes = scan.get("classes")
-    kept: dict[str, Any] = {}
-    if isinstance(classes, dict):
-        for cid, info in classes.items():
-            status = info.get("status") if isinstance(info, dict) else None
-            kept[str(cid)] = {"status": status}
-    return {"schema": scan.get("schema"), "classes": kept, "purged": True}
-
-
-def purge_tables() -> list[Any]:
-    """Tables whose rows for an incident are deleted by purge, children first."""
-    _load_stage_models()
-    tables = [t for t in Base.metadata.sorted_tables if t.info.get("purge") == "delete"]
-    return list(reversed(tables))
-
-
-def _load_stage_models() -> None:
-    """Import other stages' models (if present) so their purge-marked tables are known."""
-    import importlib
-
-    for name in ("breachscope.rules.store", "breachscope.notify.outbox"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
-
-
-def purge(
-    engine: Engine,
-    incident_id: int,
-    *,
-    actor: str = DEFAULT_AUTHOR,
-    clock: Clock | None = None,
-    reason: str = "",
-) -> dict[str, int]:
-    """Delete a case's exposures, matches, accounts and other person-derived rows; destroy its key.
-
-    Keeps the incident, its dates and timeline, dataset file hashes, class-level scan results
-    and an audit record of the purge. On SQLite the file is then checkpointed and vacuumed, so
-    the deleted values are no longer anywhere in it. Returns rows deleted per table.
-    """
-    from breachscope.case.db import session_scope
-
-    now = _clock(clock).now()
-    deleted: dict[str, int] = {}
-    with session_scope(engine) as session:
-        incident = get_incident(session, incident_id)
-        for table in purge_tables():
-            if "incident_id" in table.c:
-                result = session.execute(delete(table).where(table.c.incident_id == incident_id))
-                deleted[table.name] = int(getattr(result, "rowcount", 0) or 0)
-        for ds in list_datasets(session, incident_id):
-            ds.scan_json = _reduce_scan(ds.scan_json)
-        incident.hash_key = None
-        incident.status = "purged"
-        incident.purged_at = now
-        session.add(
-            AuditRecord(
-                incident_id=incident_id,
-                at=now,
-                actor=actor,
-                action="purge",
-                detail={"deleted": deleted, "reason": reason},
-            )
-        )
-        add_timeline_event(
-            session,
-            incident_id,
-            "Case purged: exposures, matches and person-derived data deleted; hash key destroyed",
-            author=actor,
-            kind="purge",
-            clock=clock,
-        )
-    compact(engine)
-    return deleted
-
-
-def compact(engine: Engine) -> None:
-    """Make deleted rows physically disappear (SQLite: WAL checkpoint and VACUUM)."""
-    if engine.dialect.name != "sqlite":
-        return
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        conn.execute(text("VACUUM"))
-        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-
-
-def audit_log(session: Session, incident_id: int | None = None) -> Sequence[AuditRecord]:
-    stmt = select(AuditRecord).order_by(AuditRecord.id)
-    if incident_id is not None:
-        stmt = stmt.where(AuditRecord.incident_id == incident_id)
-    return list(session.scalars(stmt))
-
-
 def counts(session: Session, incident_id: int) -> dict[str, int]:
     """Row counts of the case's parts, for ``case show``."""
     out: dict[str, int] = {}
@@ -438,3 +334,32 @@ def counts(session: Session, incident_id: int) -> dict[str, int]:
         stmt = select(func.count()).select_from(model).where(model.incident_id == incident_id)
         out[label] = session.scalar(stmt) or 0
     return out
+
+
+# Purge lives in its own module; it is part of this API.
+from breachscope.case.purge import audit_log, compact, purge, purge_tables  # noqa: E402
+
+__all__ = [
+    "DEFAULT_AUTHOR",
+    "ExposureRecord",
+    "add_timeline_event",
+    "affected_recipients",
+    "attach_dataset",
+    "audit_log",
+    "case_key",
+    "compact",
+    "count_exposures",
+    "counts",
+    "create_incident",
+    "get_exposures",
+    "get_incident",
+    "iter_exposures",
+    "latest_scope",
+    "list_datasets",
+    "list_incidents",
+    "purge",
+    "purge_tables",
+    "set_dates",
+    "store_exposures",
+    "timeline",
+]
