@@ -53,6 +53,7 @@ def connect_duckdb(settings: ScopeSettings, tmp: Path) -> duckdb.DuckDBPyConnect
     con.execute(f"SET threads = {int(settings.threads)}")
     con.execute(f"SET temp_directory = '{str(settings.temp_directory or tmp).replace(chr(39), '')}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # our own progress goes to stderr
     return con
 
 
