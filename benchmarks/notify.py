@@ -1,15 +1,18 @@
 """Notify throughput: render + queue personal notices; deliver them to a local aiosmtpd server.
 
 Targets (issue 6): render and queue 100,000 notices in under 60 s; deliver at >= 300 messages/s
-over reused connections. ``--quick`` queues 5,000. Delivery is measured on slices of the queue
-(10,000 each; 1,500 with --quick): DKIM-signed with a 2048-bit RSA key in-process, the same with
-two signing worker processes, and unsigned (the SMTP + outbox bookkeeping alone), so the cost
-of signing is visible. The SMTP server is aiosmtpd in its own process.
+over reused connections. ``--quick`` queues 5,000 (target scaled to 3 s). Delivery is measured
+on slices of the queue (10,000 each; 1,000 with --quick): DKIM rsa-2048 in-process, rsa-2048
+with two signing worker processes, rsa-1024 (the RFC 8301 minimum), and unsigned (SMTP plus
+outbox bookkeeping alone), so the cost of signing is visible. The SMTP server is aiosmtpd in
+its own process on the same machine. CPU time and the load average are reported because the
+benchmark machine is shared.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -22,6 +25,7 @@ from breachscope.case import api
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.notify.config import from_mapping
 from breachscope.notify.context import ActionItem, IncidentInfo, NoticeContext
+from breachscope.notify.message import DkimSigner
 from breachscope.notify.queue import queue_notices
 from breachscope.notify.sender import Sender
 from breachscope.notify.service import make_renderer, make_signer
@@ -60,6 +64,12 @@ def contexts(n: int):  # type: ignore[no-untyped-def]
         )
 
 
+def _cpu() -> float:
+    """User + system CPU seconds of this process and its waited-for children (render workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -79,7 +89,7 @@ def wait_port(port: int) -> None:
 def main() -> None:
     args = parse_args(__doc__ or "")
     n = 5_000 if args.quick else 100_000
-    deliver_n = 1_500 if args.quick else 10_000
+    deliver_n = 1_000 if args.quick else 10_000
     work: Path = args.work
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -108,11 +118,13 @@ def main() -> None:
         api.create_incident(session, "bench", vendor="Mixpanel")
 
     workers = min(4, os.cpu_count() or 1)
+    cpu0 = _cpu()
     started = time.perf_counter()
     summary = queue_notices(
         engine, contexts(n), renderer=make_renderer(config), config=config, workers=workers
     )
     queue_s = time.perf_counter() - started
+    queue_cpu = _cpu() - cpu0
     assert summary.rendered == n, summary
 
     server = subprocess.Popen(
@@ -120,21 +132,32 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    target_s = 3.0 if args.quick else 60.0  # the quick run scales the 60 s target to 1/20 of the data
     rows = [
         row(
             f"render+queue {n:,} notices ({workers} render workers)",
             round(queue_s, 2),
             "s",
-            target="< 60 s" if not args.quick else None,
-            passed=(queue_s < 60) if not args.quick else None,
+            target=f"< {target_s:g} s" + (" (60 s scaled to 1/20)" if args.quick else ""),
+            passed=queue_s < target_s,
         ),
         row("render+queue rate", round(n / queue_s), "notices/s"),
+        row(
+            "CPU time of render+queue (all processes)",
+            round(queue_cpu, 1),
+            "s",
+            note="wall time on an idle machine is at least CPU time / CPUs",
+        ),
     ]
     try:
         wait_port(port)
+        key1024 = work / "dkim1024.pem"
+        subprocess.run(["openssl", "genrsa", "-out", str(key1024), "1024"], check=True, capture_output=True)
+        signer1024 = DkimSigner("bench1024", "example.com", key1024.read_bytes())
         runs = (
             ("DKIM rsa-2048", make_signer(config), 0),
             ("DKIM rsa-2048, 2 sign workers", make_signer(config), 2),
+            ("DKIM rsa-1024, the RFC 8301 minimum", signer1024, 0),
             ("unsigned", None, 0),
         )
         for label, signer, sign_workers in runs:
@@ -157,6 +180,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+    rows.append(row("load average when done (other jobs on the same CPUs)", round(os.getloadavg()[0], 1), ""))
     rows.append(row("peak RSS", round(peak_rss_mb()), "MiB"))
     emit(rows)
 
