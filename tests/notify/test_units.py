@@ -190,3 +190,42 @@ def test_rendering_in_worker_processes_queues_the_same_rows(dkim_key: DkimKey, t
             )
         engine.dispose()
     assert bodies[0] == bodies[1]
+
+
+ASKS = {
+    "en": [
+        "click",
+        "enter your password",
+        "reply with your",
+        "send us your",
+        "confirm your password",
+        "log in here",
+        "verify your account",
+    ],
+    "id": [
+        "klik",
+        "masukkan kata sandi",
+        "balas dengan kata sandi",
+        "kirimkan kata sandi",
+        "verifikasi akun anda",
+    ],
+}
+NEVER = {"en": "We will never ask you", "id": "Kami tidak akan pernah meminta"}
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+@pytest.mark.parametrize("kind", ["user", "admin"])
+def test_notices_ask_for_nothing_and_say_so(language: str, kind: str) -> None:
+    from dataclasses import replace
+
+    from breachscope.notify.context import OrgInfo
+
+    ctx = user_ctx(1, language=language)
+    if kind == "admin":
+        ctx = replace(ctx, kind="admin", org=OrgInfo("o1", "Acme", 3, ("email", "person_name")))
+    out = Renderer(Sender("Example Corp", "example.com"), None).render(ctx, phrase="a b c d", reference="R")
+    for part in (out.subject, out.text, out.html):
+        low = part.lower()
+        assert not [a for a in ASKS[language] if a in low]
+    assert NEVER[language] in out.text and NEVER[language] in out.html
+    assert "a b c d" in out.text and "example[.]com" in out.text
