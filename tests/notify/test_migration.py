@@ -34,3 +34,24 @@ def test_notify_migration_matches_models(any_engine: Engine) -> None:
     assert [d for d in diff if _tables(d) & NOTIFY_TABLES] == []
     uniques = inspect(any_engine).get_unique_constraints("notify_outbox")
     assert any(u["column_names"] == ["idempotency_key"] for u in uniques)
+
+
+def test_case_purge_deletes_the_outbox_and_attempts(engine: Engine, config: object) -> None:
+    from sqlalchemy import func, select
+
+    from breachscope.case import api
+    from breachscope.notify.mailer import MemoryMailer
+    from breachscope.notify.outbox import NotifyRun, OutboxAttempt, OutboxMessage
+    from breachscope.notify.queue import queue_notices
+    from breachscope.notify.sender import Sender
+    from breachscope.notify.service import make_renderer
+
+    from .conftest import user_ctx
+
+    queue_notices(engine, [user_ctx(n) for n in range(3)], renderer=make_renderer(config), config=config)  # type: ignore[arg-type]
+    Sender(engine, 1, mailer=MemoryMailer(), config=config).run()  # type: ignore[arg-type]
+    deleted = api.purge(engine, 1, reason="test")
+    assert deleted["notify_outbox"] == 3 and deleted["notify_attempts"] == 3
+    with engine.connect() as conn:
+        for model, expected in ((OutboxMessage, 0), (OutboxAttempt, 0), (NotifyRun, 1)):
+            assert conn.execute(select(func.count()).select_from(model)).scalar() == expected
