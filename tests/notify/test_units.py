@@ -229,3 +229,11 @@ def test_notices_ask_for_nothing_and_say_so(language: str, kind: str) -> None:
         assert not [a for a in ASKS[language] if a in low]
     assert NEVER[language] in out.text and NEVER[language] in out.html
     assert "a b c d" in out.text and "example[.]com" in out.text
+
+
+@pytest.mark.parametrize(("language", "spelled"), [("en", "example dot com"), ("id", "example titik com")])
+def test_domain_in_words_is_in_the_recipients_language(language: str, spelled: str) -> None:
+    renderer = Renderer(Sender("Example Corp", "example.com", domain_style="words"), None)
+    out = renderer.render(user_ctx(1, language=language), phrase="a", reference="R")
+    assert spelled in out.text and spelled in out.html and find_links(out.text) == []
+    assert "[.]" not in out.text

@@ -48,6 +48,8 @@ class Catalogue:
     content: dict[str, str] = field(default_factory=dict)
     #: Class ids in the order ``fields.yaml`` lists them: the order notices use.
     order: tuple[str, ...] = ()
+    #: The word for "." when the official domain is spelled out (``domain_style = "words"``).
+    dot_word: str = "dot"
 
     def sort(self, class_ids: Iterable[str]) -> list[str]:
         """``class_ids`` in catalogue order; unknown ids last, in taxonomy order."""
@@ -105,6 +107,7 @@ def load_catalogue(language: str, override: Path | None = None) -> Catalogue:
     names: dict[str, str] = {}
     content: dict[str, str] = {}
     order: list[str] = []
+    dot_word = "dot"
     layers = []
     for lang in (FALLBACK_LANGUAGE, language) if language != FALLBACK_LANGUAGE else (FALLBACK_LANGUAGE,):
         for root in reversed(template_roots(override)):  # built-in first, override wins
@@ -124,6 +127,10 @@ def load_catalogue(language: str, override: Path | None = None) -> Catalogue:
                 your[str(cid)] = str(entry["your"])
             if entry.get("name"):
                 names[str(cid)] = str(entry["name"])
+        if data.get("dot_word"):
+            dot_word = str(data["dot_word"])
         for key, heading in (data.get("content") or {}).items():
             content[str(key)] = str(heading)
-    return Catalogue(language=language, your=your, names=names, content=content, order=tuple(order))
+    return Catalogue(
+        language=language, your=your, names=names, content=content, order=tuple(order), dot_word=dot_word
+    )

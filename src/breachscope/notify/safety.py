@@ -56,11 +56,11 @@ def defang(value: str, limit: int = 200) -> str:
     return _AT.sub("[at]", text)
 
 
-def show_domain(domain: str, style: str = "brackets") -> str:
+def show_domain(domain: str, style: str = "brackets", dot_word: str = "dot") -> str:
     """The official domain as plain text clients do not autolink: ``example[.]com`` or words."""
     labels = domain.strip().rstrip(".").split(".")
     if style == "words":
-        return " dot ".join(labels)
+        return f" {dot_word} ".join(labels)
     return "[.]".join(labels)
 
 
