@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from breachscope import taxonomy
 from breachscope.errors import BreachscopeError
@@ -237,3 +239,44 @@ def test_domain_in_words_is_in_the_recipients_language(language: str, spelled: s
     out = renderer.render(user_ctx(1, language=language), phrase="a", reference="R")
     assert spelled in out.text and spelled in out.html and find_links(out.text) == []
     assert "[.]" not in out.text
+
+
+_HOSTILE = st.text(
+    alphabet=st.one_of(st.characters(), st.sampled_from(list(".@:/\r\n<>\"'&wW[]-_"))), max_size=120
+) | st.builds(
+    lambda a, b: f"{a}.{b}",
+    st.from_regex(r"[a-z0-9]{1,10}", fullmatch=True),
+    st.from_regex(r"[a-z]{2,6}", fullmatch=True),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_HOSTILE)
+def test_defang_property_no_links_no_line_breaks(value: str) -> None:
+    out = defang(value)
+    assert find_links(out) == []
+    assert "\r" not in out and "\n" not in out and all(ch.isprintable() for ch in out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=_HOSTILE, location=_HOSTILE)
+def test_any_hostile_name_renders_link_free_and_builds_one_to_header(name: str, location: str) -> None:
+    import email
+    from datetime import UTC, datetime
+    from email import policy
+    from email.headerregistry import Address
+
+    from breachscope.notify.message import build_message
+
+    out = Renderer(Sender("Example Corp", "example.com"), None).render(
+        user_ctx(1, name=name, location=location), phrase="a", reference="R"
+    )
+    assert find_links(out.text) == [] and find_html_links(out.html) == []
+    data = build_message(
+        subject=out.subject, text=out.text, html=out.html, to_addr="u@example.org", to_name=name,
+        from_address=Address("Ex", "s", "example.com"), reply_to=None, message_id="<m@example.com>",
+        date=datetime.now(UTC), language="en", reference="R",
+    )  # fmt: skip
+    msg = email.message_from_bytes(data, policy=policy.default)
+    assert [k for k in msg.keys() if k.lower() in ("bcc", "cc", "x-injected")] == []
+    assert len(msg.get_all("To", [])) == 1 and msg["To"].addresses[0].addr_spec == "u@example.org"
