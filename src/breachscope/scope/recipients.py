@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from breachscope.case.models import Account, Exposure, Match
@@ -66,13 +66,17 @@ def jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
     subset of their country's. People with no known location count under ``"ZZ"``. Counts cover
     every leaked person (matched or not); ambiguous matches do not change a person's location.
     """
-    stmt = select(Exposure.jurisdiction).where(Exposure.incident_id == incident_id)
+    stmt = (
+        select(Exposure.jurisdiction, func.count())
+        .where(Exposure.incident_id == incident_id)
+        .group_by(Exposure.jurisdiction)
+    )
     out: Counter[str] = Counter()
-    for (code,) in session.execute(stmt):
+    for code, n in session.execute(stmt):
         country, region = _split(code)
-        out[country or UNKNOWN] += 1
+        out[country or UNKNOWN] += n
         if region:
-            out[region] += 1
+            out[region] += n
     return dict(sorted(out.items()))
 
 
