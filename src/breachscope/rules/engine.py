@@ -28,8 +28,8 @@ def _names(ids: frozenset[str]) -> str:
 
 
 class _Eval:
-    def __init__(self, facts: Facts, affected: int) -> None:
-        self.facts, self.affected = facts, affected
+    def __init__(self, facts: Facts, affected: int, largest_subdivision: int = 0) -> None:
+        self.facts, self.affected, self.largest_subdivision = facts, affected, largest_subdivision
         self.risk_factors: list[str] = []
 
     def run(self, c: s.Condition) -> tuple[Tri, list[str]]:
@@ -47,8 +47,11 @@ class _Eval:
             return False, [f"{c.words or 'covered data combinations'} not exposed (looked for: "
                            + " ; ".join(k.text() for k in c.combos) + ")"]  # fmt: skip
         if isinstance(c, s.Headcount):
-            n = self.affected if c.scope == "jurisdiction" else f.total_affected
-            where = "in this jurisdiction" if c.scope == "jurisdiction" else "in the whole incident"
+            n, where = {
+                "jurisdiction": (self.affected, "in this jurisdiction"),
+                "incident": (f.total_affected, "in the whole incident"),
+                "subdivision": (self.largest_subdivision, "in the most affected single state/province"),
+            }[c.scope]
             verdict = n >= c.min_affected
             sign = ">=" if verdict else "<"
             return verdict, [
@@ -124,7 +127,7 @@ def _event_date(facts: Facts, tz: ZoneInfo, now: datetime) -> date:
 
 def _duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: datetime) -> Duty:
     tz = ZoneInfo(j.timezone)
-    ev = _Eval(facts, affected)
+    ev = _Eval(facts, affected, j.largest_subdivision(facts.affected))
     value, reasons = ev.run(r.trigger)
     if value is not False:
         for e in r.exemptions:
@@ -161,6 +164,11 @@ def _duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: dateti
             )
         elif recorded is not None:
             decision = recorded
+    if verdict == "required":
+        # A judgment exemption is never applied automatically, but a decided duty must not hide it.
+        reasons.extend(f"possible exemption (your judgment, not applied): {e.words}"
+                       + (f" ({e.citation})" if e.citation else "")
+                       for e in r.exemptions if e.kind == "judgment")  # fmt: skip
     pro, con = factors(facts, affected=affected)
     pro.extend(f"consider: {x}" for x in ev.risk_factors)
     con.extend(f"possible exemption: {e.words}" + (f" ({e.citation})" if e.citation else "")

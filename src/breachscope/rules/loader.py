@@ -168,7 +168,10 @@ def _condition(ctx: _Ctx, value: Any) -> s.Condition:
         n = _req(ctx, m, "min_affected", int)
         if n < 1:
             raise ctx.at("min_affected").fail("must be at least 1")
-        scope = cast(s.HeadcountScope, _choice(ctx, m, "scope", ("jurisdiction", "incident"), "jurisdiction"))
+        scope = cast(
+            s.HeadcountScope,
+            _choice(ctx, m, "scope", ("jurisdiction", "incident", "subdivision"), "jurisdiction"),
+        )
         return s.Headcount(n, scope, words)
     if kind == "malicious":
         if m["malicious"] is not True:

@@ -57,7 +57,9 @@ DUTY_OF: tuple[str, ...] = ("controller", "processor")
 ExemptionKind = Literal["encrypted_key_safe", "judgment"]
 EXEMPTION_KINDS: tuple[str, ...] = ("encrypted_key_safe", "judgment")
 
-HeadcountScope = Literal["jurisdiction", "incident"]
+#: ``jurisdiction``: people in this file's codes; ``incident``: the whole incident; ``subdivision``:
+#: the largest single subdivision count (e.g. "more than 500 residents of a State", HIPAA media).
+HeadcountScope = Literal["jurisdiction", "incident", "subdivision"]
 
 
 def distinct_total(counts: Mapping[str, int]) -> int:
@@ -208,6 +210,10 @@ class Jurisdiction:
         """People covered by this file. A subdivision count ("US-CA") is part of its country's
         ("US"), so it is only added when the country itself is not counted."""
         return distinct_total({code: n for code, n in counts.items() if self.covers(code)})
+
+    def largest_subdivision(self, counts: Mapping[str, int]) -> int:
+        """The largest count of one covered subdivision ("US-CA"), or 0 when none is known."""
+        return max((n for code, n in counts.items() if "-" in code and self.covers(code)), default=0)
 
     def covers(self, code: str) -> bool:
         """Whether an affected person's jurisdiction code (``"DE"``, ``"US-CA"``) falls under this file."""
