@@ -88,6 +88,8 @@ def account_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def test_database_table(account_db: str) -> None:
     assert _load(DirectorySource(account_db, MAPPING, table="app_users")) == EXPECTED
+    plain = account_db.replace("postgresql+psycopg://", "postgresql://")  # no driver named
+    assert _load(DirectorySource(plain, MAPPING, table="app_users")) == EXPECTED
 
 
 def test_database_query(account_db: str) -> None:
@@ -109,6 +111,8 @@ def test_database_url_is_described_without_password() -> None:
     [
         (DirectorySource("sqlite:///:memory:"), "needs --table or --query"),
         (DirectorySource("sqlite:///:memory:", table="missing"), "cannot read the directory"),
+        (DirectorySource("postgresql+psycopg://u@127.0.0.1:1/x", table="t"), "cannot read the directory"),
+        (DirectorySource("nosuchdb://x/y", table="t"), "cannot use directory URL"),
         (DirectorySource("/no/such/file.csv"), "not found"),
     ],
 )

@@ -98,13 +98,17 @@ def _file_relation(path: Path) -> str:
 
 def _load_database(con: duckdb.DuckDBPyConnection, src: DirectorySource, progress: Progress) -> None:
     from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     if not (src.table or src.query):
         raise InputError("a database directory needs --table or --query", "e.g. --table accounts")
     sql = src.query or f"SELECT * FROM {_quote(str(src.table))}"
     try:
-        engine = create_engine(src.location)
+        url = make_url(src.location)
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")  # psycopg 3 is what breachscope ships
+        engine = create_engine(url)
     except Exception as exc:
         raise InputError(f"cannot use directory URL: {exc}", "check the URL and its driver") from exc
     try:
