@@ -23,7 +23,7 @@ from breachscope.readers.archive import Input, list_inputs
 from breachscope.readers.base import BytesCallback, Chunk, ReadIssue, Source
 from breachscope.readers.sniff import format_from_content, format_from_name, looks_binary
 from breachscope.readers.stream import BombError, Limits
-from breachscope.readers.table import IssueLog, ReadContext, Reader, flatten, safe_error, split
+from breachscope.readers.table import IssueLog, ReadContext, Reader, flatten, rebatch, safe_error
 
 __all__ = [
     "FORMATS",
@@ -156,10 +156,9 @@ def _chunks(
     ctx = ReadContext(batch_rows=batch_rows, limits=limits, on_bytes=on_bytes, log=IssueLog(src))
     offset = 0
     try:
-        for batch in reader.batches(inp, src, ctx):
-            for piece in split(flatten(batch), batch_rows):
-                yield Chunk(offset, piece)
-                offset += piece.num_rows
+        for piece in rebatch((flatten(b) for b in reader.batches(inp, src, ctx)), batch_rows):
+            yield Chunk(offset, piece)
+            offset += piece.num_rows
     except BombError as exc:
         ctx.log.add("bomb", exc.message, record=offset + 1)
     except InputError as exc:

@@ -65,9 +65,10 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
         ctx.log.add("empty", "no header row found")
         return
     names = unique_names(names)
-    lines = max(1, text.count("\n"))
+    # Small parse blocks keep pyarrow's memory low (its footprint grows with the block size);
+    # the driver combines the small batches into batches of ``batch_rows``.
     longest = max((len(x) for x in text.split("\n")), default=0)
-    block = max(MiB, min(64 * MiB, ctx.batch_rows * len(head) // lines), 4 * longest)
+    block = max(MiB, 4 * longest)
     stream.close()
     delivered = 0
     while True:

@@ -9,7 +9,6 @@ their types) may differ between batches of one file.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from typing import IO, Any
@@ -87,7 +86,7 @@ def _parse(block: bytes, overrides: Overrides) -> pa.Table:
     while True:
         try:
             options = pajson.ReadOptions(use_threads=True, block_size=size)
-            return pajson.read_json(io.BytesIO(block), read_options=options, parse_options=parse)
+            return pajson.read_json(pa.BufferReader(block), read_options=options, parse_options=parse)
         except pa.ArrowInvalid as exc:
             if "straddling" in str(exc) and size <= len(block):
                 size = len(block) + 1  # a line longer than the parse block

@@ -115,6 +115,38 @@ def split(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
         yield batch.slice(start, rows)
 
 
+def rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """Batches of exactly ``rows`` rows (the last may be shorter; a schema change flushes early).
+
+    Small batches are combined (one copy), large ones sliced (no copy).
+    """
+    pending: list[pa.RecordBatch] = []
+    count = 0
+
+    def combined() -> pa.RecordBatch:
+        if len(pending) == 1:
+            return pending[0]
+        table = pa.Table.from_batches(pending).combine_chunks()
+        return table.to_batches()[0] if table.num_rows else pending[0]
+
+    for batch in batches:
+        if pending and batch.schema != pending[0].schema:
+            yield combined()
+            pending, count = [], 0
+        if batch.num_rows == 0 and (pending or count):
+            continue
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            whole = combined()
+            full = (whole.num_rows // rows) * rows
+            yield from split(whole.slice(0, full), rows)
+            rest = whole.slice(full)
+            pending, count = ([rest], rest.num_rows) if rest.num_rows else ([], 0)
+    if pending:
+        yield combined()
+
+
 def records_to_batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
     """Python records to one flattened batch; tolerant of keys and types that vary by record."""
     if not records:
