@@ -85,16 +85,65 @@ def test_json_text_becomes_columns() -> None:
 
 
 @pytest.mark.parametrize(
-    "values",
+    ("values", "expected"),
     [
-        ['{"a": 1}', "{broken"],  # malformed JSON
-        ['{"a": 1}', '{"a": "x"}'],  # a type that changes between rows
-        ["{}", "{}"],  # nothing to expand
+        # a malformed row stays raw in the original column; the good rows are parsed
+        (['{"a": 1}', "{broken"], {"properties": [None, "{broken"], "properties.a": ["1", None]}),
+        # a type that changes between rows (Arrow refuses): parsed row by row, values as text
+        (['{"a": 1}', '{"a": "x"}'], {"properties.a": ["1", "x"]}),
+        # JSON that is not an object, and plain text: kept for those rows only
+        (['{"a": 1}', "[1, 2]"], {"properties": [None, "[1, 2]"], "properties.a": [1, None]}),
+        (['{"a": 1}', "not json"], {"properties": [None, "not json"], "properties.a": [1, None]}),
+        (['"a string"', "7"], {"properties": ['"a string"', "7"]}),
+        # nothing to expand
+        (["{}", "{}"], {"properties": ["{}", "{}"]}),
+        ([None, "  "], {"properties": [None, "  "]}),
+        # a dotted key and a nested object giving the same path: both kept
+        (['{"a.b": 1, "a": {"b": 2}}'], {"properties.a.b": [1], "properties.a.b#2": [2]}),
+        # lists mixing types (Arrow refuses): the list kept as JSON text
+        (['{"l": [1, {"x": 2}]}', '{"l": []}'], {"properties.l": ['[1, {"x": 2}]', "[]"]}),
     ],
 )
-def test_json_text_that_cannot_be_parsed_is_kept(values: list[str]) -> None:
-    batch = pa.record_batch({"properties": values})
-    assert json_columns(["properties"])(batch).equals(batch)
+def test_json_text_loses_nothing(values: list[str | None], expected: dict[str, list[object]]) -> None:
+    batch = pa.record_batch({"properties": pa.array(values, pa.string())})
+    assert json_columns(["properties"])(batch).to_pydict() == expected
+
+
+def test_json_columns_never_drop_a_clashing_name() -> None:
+    batch = pa.record_batch({"properties": ['{"a": 1}'], "properties.a": ["already here"]})
+    out = json_columns(["properties"])(batch).to_pydict()
+    assert out == {"properties.a#2": [1], "properties.a": ["already here"]}
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # a key repeated within one row: every occurrence kept
+        (
+            [[_kv("a", s="x1"), _kv("a", s="x2")], [_kv("a", s="y")]],
+            {"event_params.a": ["x1", "y"], "event_params.a#2": ["x2", None]},
+        ),
+        # a record without a key
+        ([[{"key": None, "value": {"string_value": "v"}}]], {"event_params.(no key)": ["v"]}),
+        # only odd value types (int, double, all null)
+        (
+            [[_kv("n", i=5), _kv("d", d=2.5), _kv("z")]],
+            {"event_params.n": ["5"], "event_params.d": ["2.5"], "event_params.z": [None]},
+        ),
+        # null lists and empty lists alone: nothing to expand, the column goes
+        ([None, []], {}),
+    ],
+)
+def test_key_value_hostile_records(rows: list[object], expected: dict[str, list[object]]) -> None:
+    batch = pa.record_batch({"event_params": pa.array(rows, _PARAMS)})
+    assert key_value_columns(["event_params"])(batch).to_pydict() == expected
+
+
+def test_key_value_plain_value_and_partial_value_struct() -> None:
+    plain = pa.array([[{"key": "a", "value": "text"}], [{"key": "a", "value": None}]])
+    assert key_value_columns(["p"])(pa.record_batch({"p": plain})).to_pydict() == {"p.a": ["text", None]}
+    partial = pa.array([[{"key": "a", "value": {"int_value": 3, "set_timestamp_micros": 9}}]])
+    assert key_value_columns(["p"])(pa.record_batch({"p": partial})).to_pydict() == {"p.a": ["3"]}
 
 
 def test_segment_envelopes_explode_to_calls() -> None:
@@ -136,3 +185,39 @@ def test_key_value_columns_round_trip(rows: list[dict[str, str]]) -> None:
     assert set(out.schema.names) == {"n"} | {f"event_params.{k}" for k in keys}
     for k in keys:
         assert out.column(f"event_params.{k}").to_pylist() == [row.get(k) for row in rows]
+
+
+def test_segment_mixed_calls_and_empty_envelopes_lose_nothing() -> None:
+    calls = pa.array(
+        [
+            [
+                {
+                    "type": "identify",
+                    "userId": "u1",
+                    "traits": {"email": "a@example.com"},
+                    "context": {"ip": None},
+                },
+                {"type": "track", "userId": "u1", "event": "Signed Up", "context": {"ip": "192.0.2.9"}},
+                {"type": "alias", "userId": "u1", "previousId": "anon-1", "context": {"ip": None}},
+            ],
+            [],
+            None,
+        ]
+    )
+    batch = pa.record_batch(
+        {"batch": calls, "context.ip": ["192.0.2.1", "192.0.2.2", None], "sentAt": ["t1", "t2", "t3"]}
+    )
+    out = explode_batch(batch).to_pydict()
+    assert out["type"] == ["identify", "track", "alias", None, None]
+    # the call's own value wins; the envelope's fills the call's nulls (Segment merges context)
+    assert out["context.ip"] == ["192.0.2.1", "192.0.2.9", "192.0.2.1", "192.0.2.2", None]
+    assert out["traits.email"] == ["a@example.com", None, None, None, None]
+    assert out["previousId"] == [None, None, "anon-1", None, None]
+    assert out["sentAt"] == ["t1", "t1", "t1", "t2", "t3"]
+
+
+def test_segment_envelope_field_of_another_type_is_kept_aside() -> None:
+    calls = pa.array([[{"type": "track", "userId": "u1", "n": 1}]])
+    out = explode_batch(pa.record_batch({"batch": calls, "n": ["text"]})).to_pydict()
+    assert out["n"] == [1]
+    assert out["envelope.n"] == ["text"]

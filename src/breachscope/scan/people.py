@@ -256,30 +256,40 @@ def person_fields(
         placeholders: frozenset[str] = frozenset()
         fields: dict[str, frozenset[str]] = {}
         first = True
-        for chunk in src.chunks(on_bytes):
-            batch = chunk.batch
-            if first:
-                first = False
-                if match is None and given is None:
-                    match = recognise(batch.schema.names, source_name=src.name, forced=vendor)
-                placeholders = match.placeholders if match else frozenset()
-            if match is not None and match.transform is not None:
-                batch = match.transform(batch)
-            for name in batch.schema.names:
-                if name not in fields:
-                    fields[name] = _classes_for(match, given, scan_classes, src.name, name)
-            classified = {n: c for n, c in fields.items() if c}
-            if key_col is None:
-                key_col = person_key or (match.person_key if match else None)
+        try:
+            for chunk in src.chunks(on_bytes):
+                batch = chunk.batch
+                if first:
+                    first = False
+                    if match is None and given is None:
+                        match = recognise(batch.schema.names, source_name=src.name, forced=vendor)
+                    placeholders = match.placeholders if match else frozenset()
+                if match is not None and match.transform is not None:
+                    try:
+                        batch = match.transform(batch)
+                    except Exception:  # as in the scan: an untransformed batch is still counted
+                        note = f"{src.name}: the vendor transform failed on a batch; its columns used as read"
+                        if note not in notes:
+                            notes.append(note)
+                for name in batch.schema.names:
+                    if name not in fields:
+                        fields[name] = _classes_for(match, given, scan_classes, src.name, name)
+                classified = {n: c for n, c in fields.items() if c}
                 if key_col is None:
-                    key_col = choose_person_key(classified, batch.schema.names)
-                if key_col is None:
-                    break
-            rows += batch.num_rows
-            if key_col not in batch.schema.names:
-                without_key += batch.num_rows
-                continue
-            without_key += _reduce(batch, key_col, classified, placeholders, sink)
+                    key_col = person_key or (match.person_key if match else None)
+                    if key_col is None:
+                        key_col = choose_person_key(classified, batch.schema.names)
+                    if key_col is None:
+                        break
+                rows += batch.num_rows
+                if key_col not in batch.schema.names:
+                    without_key += batch.num_rows
+                    continue
+                without_key += _reduce(batch, key_col, classified, placeholders, sink)
+        except InputError:
+            raise
+        except Exception as exc:  # one unreadable source never stops the others (as in the scan)
+            notes.append(f"{src.name}: reading stopped ({type(exc).__name__}); later rows not counted")
         key_columns[src.name] = key_col
         if key_col is None:
             notes.append(f"{src.name}: no person key (no vendor person key, email or id column)")

@@ -115,8 +115,12 @@ def _keys_warehouse(path: str) -> list[str]:
 def explode_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     """A batch envelope ``{"batch": [calls], "context": ...}`` read as one row -> one row per call.
 
-    Envelope columns are repeated for each call unless the call has a column of the same name.
-    Only used when the reader left ``batch`` as a list column; otherwise a no-op.
+    Envelope columns are repeated for each call. Where a call has a column of the same name, the
+    call's value wins and the envelope's fills its nulls (Segment merges the envelope
+    ``context`` into each call); if the two types cannot be merged the envelope column is kept
+    as ``envelope.<name>``. An envelope with an empty or null ``batch`` still yields one row, so
+    its own fields are scanned. Only used when the reader left ``batch`` as a list of records;
+    otherwise a no-op.
     """
     if "batch" not in batch.schema.names:
         return batch
@@ -127,6 +131,7 @@ def explode_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     try:
         flat = pc.list_flatten(arr)
         parents = pc.list_parent_indices(arr)
+        empty = pc.indices_nonzero(pc.fill_null(pc.equal(pc.list_value_length(arr), 0), True))
         cols: dict[str, pa.Array] = {}
         stack = [("", flat)]
         while stack:
@@ -138,13 +143,36 @@ def explode_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
                 if pa.types.is_struct(child.type):
                     stack.append((path + ".", child))
                 else:
-                    cols[path] = child
+                    cols[_free(path, cols)] = child
+        if len(empty):
+            cols = {k: pa.concat_arrays([v, pa.nulls(len(empty), v.type)]) for k, v in cols.items()}
+            parents = pa.concat_arrays([pc.cast(parents, pa.int64()), pc.cast(empty, pa.int64())])
         for name in batch.schema.names:
-            if name != "batch" and name not in cols:
-                cols[name] = pc.take(batch.column(name), parents)
+            if name == "batch":
+                continue
+            env = pc.take(batch.column(name), parents)
+            call = cols.get(name)
+            if call is None:
+                cols[name] = env
+                continue
+            if pa.types.is_null(call.type):
+                cols[name] = env
+                continue
+            try:
+                cols[name] = pc.coalesce(call, pc.cast(env, call.type))
+            except (pa.ArrowException, ValueError, TypeError):
+                cols[_free(f"envelope.{name}", cols)] = env
         return pa.RecordBatch.from_arrays(list(cols.values()), names=list(cols))
     except (pa.ArrowException, ValueError, TypeError):
         return batch
+
+
+def _free(name: str, taken: dict[str, pa.Array]) -> str:
+    out, n = name, 1
+    while out in taken:
+        n += 1
+        out = f"{name}#{n}"
+    return out
 
 
 #: Documented call paths (common.md, identify.md, page.md): what exploding batch envelopes yields.

@@ -7,12 +7,18 @@
   Parquet batch exports keep ``properties`` as a JSON string) becomes dotted columns
   ``properties.<key>``, parsed by Arrow's JSON reader in one pass per batch.
 
-A transform that cannot make sense of a batch (unexpected types, malformed JSON) returns the
-batch unchanged: the columns are then value-scanned as they are, and nothing is lost.
+Nothing is silently lost. A transform that cannot make sense of a column's shape leaves it
+unchanged (it is then value-scanned as it is). Otherwise every value lands somewhere scanned:
+JSON text that is not an object (or not valid JSON) stays in the original column, for those
+rows only; a key repeated in one row gets a second column (``event_params.a#2``); a record with
+no key goes to ``event_params.(no key)``; a created name that clashes with an existing column is
+suffixed (``properties.a#2``) instead of dropped. Rows whose JSON types change (``1`` then
+``"x"``), which Arrow's reader refuses, are parsed one by one in Python with values as text.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +29,10 @@ import pyarrow.json as pa_json
 from breachscope.vendors.layout import Transform
 
 _VALUE_FIELDS = ("string_value", "int_value", "float_value", "double_value")
+NO_KEY = "(no key)"
+#: At most this many columns are created from one JSON column in the Python fallback; keys
+#: beyond it keep the row's raw text in the original column (still scanned, never dropped).
+MAX_JSON_KEYS = 2_000
 
 
 @dataclass(frozen=True)
@@ -41,12 +51,23 @@ def chain(*transforms: Transform) -> Transform:
     return Chain(tuple(transforms))
 
 
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name#2``, ``name#3`` ... when it is taken."""
+    out, n = name, 1
+    while out in taken:
+        n += 1
+        out = f"{name}#{n}"
+    taken.add(out)
+    return out
+
+
 def _replace(batch: pa.RecordBatch, column: str, new: list[tuple[str, pa.Array]]) -> pa.RecordBatch:
+    """``column`` replaced by ``new`` columns; a clashing new name is suffixed, never dropped."""
     names = list(batch.schema.names)
     arrays = list(batch.columns)
     at = names.index(column)
-    taken = set(names)
-    new = [(n, a) for n, a in new if n not in taken or n == column]
+    taken = set(names[:at] + names[at + 1 :])
+    new = [(_unique(n, taken), a) for n, a in new]
     names[at : at + 1] = [n for n, _ in new]
     arrays[at : at + 1] = [a for _, a in new]
     return pa.RecordBatch.from_arrays(arrays, names=names)
@@ -74,14 +95,36 @@ def _kv_to_columns(arr: pa.Array, prefix: str) -> list[tuple[str, pa.Array]] | N
         values = pc.coalesce(*parts) if len(parts) > 1 else parts[0]
     else:
         values = pc.cast(value, pa.string())
+    keys = pc.fill_null(keys, NO_KEY)
     n = len(arr)
-    out = []
-    for key in pc.unique(pc.drop_null(keys)).to_pylist():
+    out: list[tuple[str, pa.Array]] = []
+    for key in pc.unique(keys).to_pylist():
         mask = pc.equal(keys, key)
         rows = pc.filter(parents, mask)
-        col = pc.scatter(pc.filter(values, mask), rows, max_index=n - 1)
-        out.append((f"{prefix}.{key}", col))
+        vals = pc.filter(values, mask)
+        if len(pc.unique(rows)) == len(rows):
+            out.append((f"{prefix}.{key}", _scatter(vals, rows, n)))
+            continue
+        # the key repeats within a row (hostile or odd data): one column per occurrence
+        seen: dict[int, int] = {}
+        occ: list[tuple[list[int], list[str | None]]] = []
+        for row, val in zip(rows.to_pylist(), vals.to_pylist(), strict=True):
+            i = seen[row] = seen.get(row, -1) + 1
+            if i == len(occ):
+                occ.append(([], []))
+            occ[i][0].append(row)
+            occ[i][1].append(val)
+        for i, (idx, vs) in enumerate(occ):
+            name = f"{prefix}.{key}" + (f"#{i + 1}" if i else "")
+            out.append((name, _scatter(pa.array(vs, pa.string()), pa.array(idx, pa.int64()), n)))
     return out
+
+
+def _scatter(values: pa.Array, rows: pa.Array, n: int) -> pa.Array:
+    """A length-``n`` array holding ``values`` at ``rows`` (distinct) and nulls elsewhere."""
+    if n == 0:
+        return pa.nulls(0, pa.string())
+    return pc.scatter(values, rows, max_index=n - 1)
 
 
 @dataclass(frozen=True)
@@ -117,11 +160,15 @@ def _flatten(prefix: str, arr: pa.Array) -> list[tuple[str, pa.Array]]:
     return [(prefix, arr)]
 
 
+def _is_object_text(text: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.match_substring_regex(text, r"^\s*\{"), False)
+
+
 def _parse_objects(arr: pa.Array) -> pa.StructArray | None:
+    """Arrow's JSON reader over the object rows (others read as ``{}``); raises if it refuses."""
     text = pc.cast(arr, pa.large_string())
     text = pc.replace_substring_regex(text, r"[\r\n]", " ")
-    text = pc.if_else(pc.match_substring_regex(text, r"^\s*\{"), text, pa.scalar("{}"))
-    text = pc.fill_null(text, "{}")
+    text = pc.if_else(_is_object_text(text), text, pa.scalar("{}", pa.large_string()))
     lines = pc.binary_join_element_wise(
         text, pa.scalar("", pa.large_string()), pa.scalar("\n", pa.large_string())
     )
@@ -140,6 +187,57 @@ def _parse_objects(arr: pa.Array) -> pa.StructArray | None:
     return struct
 
 
+def _text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _paths(obj: dict[str, object], prefix: str, out: dict[str, str | None]) -> None:
+    for k, v in obj.items():
+        path = f"{prefix}.{k}"
+        if isinstance(v, dict) and v:
+            _paths(v, path, out)
+        else:
+            out[_unique(path, set(out))] = _text(v)
+
+
+def _parse_rows(arr: pa.Array, column: str) -> list[tuple[str, pa.Array]]:
+    """The Python fallback: each row parsed on its own; what is not an object stays raw."""
+    n = len(arr)
+    cols: dict[str, list[str | None]] = {}
+    raw: list[str | None] = [None] * n
+    for i, value in enumerate(arr.to_pylist()):
+        if value is None or not value.strip():
+            continue
+        try:
+            obj = json.loads(value)
+        except (ValueError, RecursionError):
+            obj = None
+        if not isinstance(obj, dict):
+            raw[i] = value
+            continue
+        found: dict[str, str | None] = {}
+        _paths(obj, column, found)
+        if len(cols.keys() | found.keys()) > MAX_JSON_KEYS:
+            raw[i] = value
+            continue
+        for path, text in found.items():
+            cols.setdefault(path, [None] * n)[i] = text
+    out = [(column, pa.array(raw, pa.string()))] if any(r is not None for r in raw) else []
+    return out + [(path, pa.array(values, pa.string())) for path, values in cols.items()]
+
+
+def _raw_rest(arr: pa.Array) -> pa.Array | None:
+    """The rows that are text but not a JSON object, as they are (null elsewhere); None if none."""
+    text = pc.cast(arr, pa.large_string())
+    rest = pc.and_(pc.invert(_is_object_text(text)), pc.not_equal(pc.utf8_trim_whitespace(text), ""))
+    rest = pc.fill_null(rest, False)
+    if not pc.any(rest).as_py():
+        return None
+    return pc.if_else(rest, arr, pa.nulls(len(arr), arr.type))
+
+
 @dataclass(frozen=True)
 class JsonColumns:
     """Parse each named column of JSON-object text into ``<column>.<key>`` columns."""
@@ -153,13 +251,19 @@ class JsonColumns:
             arr = batch.column(column)
             if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
                 continue
+            new: list[tuple[str, pa.Array]]
             try:
                 parsed = _parse_objects(arr)
+                if parsed is None:
+                    continue
+                rest = _raw_rest(arr)
+                new = [(column, rest)] if rest is not None else []
+                new += _flatten(column, parsed)
             except (pa.ArrowException, ValueError, TypeError):
-                parsed = None
-            if parsed is None or parsed.type.num_fields == 0:
-                continue
-            batch = _replace(batch, column, _flatten(column, parsed))
+                # Arrow refused (a malformed row, types that change between rows): row by row
+                new = _parse_rows(arr, column)
+            if new and new != [(column, arr)]:
+                batch = _replace(batch, column, new)
         return batch
 
 
