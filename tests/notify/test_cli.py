@@ -117,6 +117,16 @@ def test_dry_run_writes_eml_per_notice_and_sends_nothing(
     assert len(smtp_server.recorder.messages) == 3
     assert "Rendered 0 notice(s)" in result.output  # already sent: not rendered again
 
+    reference = msg["X-Notice-Reference"]
+    phrase = text.split("Frasa verifikasi:", 1)[1].splitlines()[0].strip()
+    verify = ["notify", "verify", "--incident", "1", "--db", str(case.url), "--config", str(cfg)]
+    ok = CliRunner().invoke(cli, [*verify, "--reference", reference, "--phrase", phrase.upper()])
+    assert ok.exit_code == 0 and "GENUINE: a user notice (id), state sent" in ok.output
+    bad = CliRunner().invoke(
+        cli, [*verify, "--reference", reference, "--phrase", "otter lantern quartz maple"]
+    )
+    assert bad.exit_code == 1 and "NOT FOUND" in bad.output
+
     status = CliRunner().invoke(cli, ["notify", "status", "--incident", "1", "--db", str(case.url)])
     assert status.exit_code == 0 and "user" in status.output and "admin" in status.output
     with session_scope(case) as session:

@@ -21,7 +21,7 @@ from breachscope.case.db import ENV_VAR, open_case_db
 from breachscope.errors import BreachscopeError, InputError
 from breachscope.notify.config import CONFIG_ENV, load_config
 from breachscope.notify.outbox import STATES
-from breachscope.notify.service import AUDIENCE_CHOICES, notify, status
+from breachscope.notify.service import AUDIENCE_CHOICES, notify, status, verify_notice
 from breachscope.progress import RichProgress
 
 
@@ -185,6 +185,40 @@ def status_command(ctx: click.Context, incident_id: int, db: str | None, as_json
         console.print(
             f"[red]{f['state']}[/red] #{f['id']} ({f['kind']}): {f['code'] or ''} {f['error'] or ''}"
         )
+
+
+@command.command("verify")
+@click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
+@click.option("--reference", required=True, help="The reference printed in the notice, e.g. K7QP4-XMA92.")
+@click.option("--phrase", required=True, help="The four-word verification phrase printed in the notice.")
+@click.option(
+    "--db", envvar=ENV_VAR, default=None, metavar="URL", help=f"Case database URL (default: ${ENV_VAR})."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=CONFIG_ENV,
+    default=None,
+    help=f"Notify config (default: ${CONFIG_ENV}); its verification_key is used.",
+)
+def verify_command(
+    incident_id: int, reference: str, phrase: str, db: str | None, config_path: Path | None
+) -> None:
+    """Check a notice someone received: do its reference and phrase match one we sent?"""
+    config = load_config(config_path, check_key=False)
+    engine = open_case_db(db)
+    try:
+        result = verify_notice(engine, incident_id, config, reference, phrase)
+    finally:
+        engine.dispose()
+    if result["valid"]:
+        click.echo(f"GENUINE: a {result['kind']} notice ({result['language']}), state {result['state']}.")
+    else:
+        click.echo(
+            "NOT FOUND: no notice of ours has this reference and phrase. Treat the message as phishing."
+        )
+        raise SystemExit(1)
 
 
 @command.command("dkim-key")

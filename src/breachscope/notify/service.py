@@ -240,3 +240,33 @@ def status(engine: Engine, incident_id: int) -> dict[str, Any]:
             for r in failures
         ],
     }
+
+
+def verify_notice(
+    engine: Engine, incident_id: int, config: NotifyConfig, reference: str, phrase: str
+) -> dict[str, Any]:
+    """What a support desk (or the website) runs: is this reference + phrase one of our notices?
+
+    Answers only valid/invalid plus the notice's kind, language and state: nothing about the
+    recipient, so the check itself leaks nothing to someone guessing references.
+    """
+    from breachscope.notify import verification
+
+    table = cast(Table, OutboxMessage.__table__)
+    ref = " ".join(reference.upper().split())
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                table.c.kind, table.c.recipient_key, table.c.language, table.c.state, table.c.sent_at
+            ).where(table.c.incident_id == incident_id, table.c.reference == ref)
+        ).first()
+    key = config.verification_key.reveal()
+    if row is None or not verification.check(key, incident_id, row.kind, row.recipient_key, phrase):
+        return {"valid": False}
+    return {
+        "valid": True,
+        "kind": row.kind,
+        "language": row.language,
+        "state": row.state,
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+    }
