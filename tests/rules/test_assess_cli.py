@@ -121,3 +121,37 @@ def test_history_lists_stored_assessments(case_url: str) -> None:
     assert code == 0 and "sha256:" in out
     code, out = invoke("assess", "history", "--incident", "1", "--db", case_url, "--show", "1")
     assert code == 0 and "id-subjects" in out
+
+
+def test_an_incident_without_a_scan_is_a_clean_error_and_stores_nothing(case_url: str) -> None:
+    engine = open_case_db(case_url)
+    with session_scope(engine) as s:
+        empty = api.create_incident(s, "Nothing attached yet").id
+    engine.dispose()
+    code, out = invoke("assess", "--incident", str(empty), "--db", case_url, "--now", NOW)
+    assert code != 0 and "no scanned dataset" in out and "case attach" in out and "Traceback" not in out
+    code, out = invoke("assess", "history", "--incident", str(empty), "--db", case_url)
+    assert code == 0 and "sha256:" not in out
+
+
+@pytest.mark.parametrize(
+    ("duty_id", "verdict", "said"),
+    [
+        ("eu-sa", "not_required", "Decision recorded: eu-sa is now not required"),
+        # the data decides Indonesia (no threshold): a risk decision must not flip it
+        ("id-subjects", "not_required", "recorded but NOT applied"),
+        # no one affected in Korea
+        ("kr-pipc", "not_required", "the rule was not applied"),
+    ],
+)
+def test_decide_says_whether_the_decision_settled_the_duty(
+    case_url: str, duty_id: str, verdict: str, said: str
+) -> None:
+    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW, "--decide", duty_id,
+                       "--verdict", verdict, "--by", "Dana", "--why", "reasons")  # fmt: skip
+    assert code == 0 and said in " ".join(out.split()), out
+
+
+def test_the_vendor_duties_are_listed(case_url: str) -> None:
+    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW)
+    assert code == 0 and "The vendor's duties to you" in out and "eu-processor" in out

@@ -97,6 +97,12 @@ def print_assessment(
             console.print(f"  [green]-[/] {n.text['en']}")
     if a.undetermined:
         console.print("[yellow]Cannot say (classes not checked by the scan):[/] " + ", ".join(a.undetermined))
+    owed = [d for d in a.vendor_duties if d.verdict != "not_required"]
+    if owed:
+        console.print(f"[bold]The vendor's duties to you ({len(owed)}):[/]")
+        for d in owed:
+            late = next((r for r in d.reasons if r.startswith("the vendor told you")), "")
+            console.print(f"  {d.id} ({d.jurisdiction}): {d.deadline_words}" + (f" - {late}" if late else ""))
     if not a.facts.affected:
         console.print(
             "[yellow]No affected people per jurisdiction in the case: run `breachscope scope` first.[/]"
@@ -105,6 +111,21 @@ def print_assessment(
     if unknown:
         console.print(
             f"[yellow]{unknown:,} people have no known location and are in no jurisdiction's count.[/]"
+        )
+
+
+def print_decision_effect(console: Console, a: Assessment, duty_id: str) -> None:
+    """Say whether the decision just recorded settled its duty, or why it did not apply."""
+    duty = next((d for d in (*a.duties, *a.vendor_duties) if d.id == duty_id), None)
+    if duty is None:
+        why = next((s.why for s in a.skipped if s.rule_id == duty_id), "no people in its jurisdiction")
+        console.print(f"[yellow]Decision on {duty_id} recorded, but the rule was not applied: {why}[/]")
+    elif duty.decision is not None:
+        console.print(f"Decision recorded: {duty_id} is now {report.VERDICT_WORDS[duty.verdict]}.")
+    else:
+        console.print(
+            f"[yellow]Decision on {duty_id} recorded but NOT applied: the facts decide this duty"
+            f" ({report.VERDICT_WORDS[duty.verdict]}); a risk decision only settles a risk-based duty.[/]"
         )
 
 
@@ -223,7 +244,10 @@ def command(ctx: click.Context, incident_id: int | None, db_url: str | None, jso
             )
     finally:
         engine.dispose()
-    print_assessment(Console(), assessment, assessment_id, show_all=show_all)
+    console = Console()
+    print_assessment(console, assessment, assessment_id, show_all=show_all)
+    if decide:
+        print_decision_effect(console, assessment, decide)
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         data = {"assessment_id": assessment_id, **assessment.to_dict()}

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from breachscope.case import api
 from breachscope.case.models import Exposure
+from breachscope.errors import BreachscopeError
 from breachscope.rules import store
 from breachscope.rules.engine import assess
 from breachscope.rules.facts import Assessment, Facts, Role
@@ -94,7 +95,13 @@ def _jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
 def facts_from_case(session: Session, incident_id: int, circumstances: Circumstances | None = None) -> Facts:
     """The engine's facts for an incident, from the stored scans, scope and dates."""
     incident = api.get_incident(session, incident_id)
-    present, absent, values = classes_from_scans(d.scan_json for d in api.list_datasets(session, incident_id))
+    datasets = api.list_datasets(session, incident_id)
+    if not datasets:
+        raise BreachscopeError(
+            f"incident {incident_id} has no scanned dataset: nothing to assess",
+            f"attach the leaked file first: breachscope case attach {incident_id} FILE",
+        )
+    present, absent, values = classes_from_scans(d.scan_json for d in datasets)
     if not present and not absent:
         present = _exposed_classes(session, incident_id)  # no scan report: what the people show
     counts = {k: v for k, v in _jurisdiction_counts(session, incident_id).items() if v > 0}
