@@ -146,3 +146,11 @@ def test_split_scan_classes() -> None:
         ("people.csv", "notes"): frozenset({"payment_card"}),
         ("people.csv", "$city"): frozenset({"government_id"}),
     }
+
+
+@pytest.mark.parametrize("value", ["", "a", "Ana@Example.com", "日本語", "\udcff surrogate", "x" * 1000])
+def test_fast_keyed_hash_equals_hashing_keyed_hash(value: str) -> None:
+    from breachscope.case.extract import _h
+
+    assert _h(KEY, value) == keyed_hash(KEY, value)
+    assert _h(b"other key", value) == keyed_hash(b"other key", value)

@@ -121,24 +121,26 @@ class Exposure(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    # No separate index: the unique (incident_id, person_key_hash) index serves incident lookups.
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)  # first seen in
     person_key_hash: Mapped[str] = mapped_column(String(32))
     person_key_kind: Mapped[str] = mapped_column(String(20))  # distinct_id | user_id | email | row
-    # Keyed hashes (HMAC under incidents.hash_key) of each identifier, NULL where absent.
-    distinct_id_hash: Mapped[str | None] = mapped_column(String(32), index=True)
-    user_id_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Keyed hashes (HMAC under incidents.hash_key) of each identifier, NULL where absent. Matching
+    # runs in DuckDB, so only the email hash is indexed (for "is this address in the leak?").
+    distinct_id_hash: Mapped[str | None] = mapped_column(String(32))
+    user_id_hash: Mapped[str | None] = mapped_column(String(32))
     email_hash: Mapped[str | None] = mapped_column(String(32), index=True)  # normalised email
     email_loose_hash: Mapped[str | None] = mapped_column(String(32))  # gmail dots / plus-tag folded
     email_skeleton_hash: Mapped[str | None] = mapped_column(String(32))  # confusables folded (review)
-    org_id_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    org_id_hash: Mapped[str | None] = mapped_column(String(32))
     exposed_classes: Mapped[list[str]] = mapped_column(JSON, default=list)
     exposed_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Coarse location, as leaked, plus its ISO resolution.
     country_code: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     region_code: Mapped[str | None] = mapped_column(String(10))  # ISO 3166-2, e.g. US-CA
     #: Where the person lives, as an ISO code ("US-CA", else "DE"); from the leak, else the directory.
-    jurisdiction: Mapped[str | None] = mapped_column(String(10), index=True)
+    jurisdiction: Mapped[str | None] = mapped_column(String(10))
     #: leak_region | leak_country | directory_country; NULL = unknown.
     jurisdiction_source: Mapped[str | None] = mapped_column(String(30))
     # Only what a notice quotes back to the person.

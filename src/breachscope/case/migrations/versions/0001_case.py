@@ -168,12 +168,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("exposures", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_exposures_dataset_id"), ["dataset_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_exposures_distinct_id_hash"), ["distinct_id_hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_exposures_email_hash"), ["email_hash"], unique=False)
-        batch_op.create_index(batch_op.f("ix_exposures_incident_id"), ["incident_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_exposures_jurisdiction"), ["jurisdiction"], unique=False)
-        batch_op.create_index(batch_op.f("ix_exposures_org_id_hash"), ["org_id_hash"], unique=False)
-        batch_op.create_index(batch_op.f("ix_exposures_user_id_hash"), ["user_id_hash"], unique=False)
 
     op.create_table(
         "matches",
@@ -205,12 +200,7 @@ def downgrade() -> None:
 
     op.drop_table("matches")
     with op.batch_alter_table("exposures", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_exposures_user_id_hash"))
-        batch_op.drop_index(batch_op.f("ix_exposures_org_id_hash"))
-        batch_op.drop_index(batch_op.f("ix_exposures_jurisdiction"))
-        batch_op.drop_index(batch_op.f("ix_exposures_incident_id"))
         batch_op.drop_index(batch_op.f("ix_exposures_email_hash"))
-        batch_op.drop_index(batch_op.f("ix_exposures_distinct_id_hash"))
         batch_op.drop_index(batch_op.f("ix_exposures_dataset_id"))
 
     op.drop_table("exposures")
