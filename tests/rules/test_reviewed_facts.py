@@ -347,3 +347,20 @@ def test_the_regime_is_chosen_on_the_local_incident_date(
     a = assess(f, rules, now=detected + timedelta(hours=1))
     vn = {d.id for d in a.duties if d.jurisdiction == "VN" and d.recipient == "authority"}
     assert vn == {rule_id}
+
+
+@pytest.mark.parametrize(
+    ("absent", "verdict"),
+    [
+        (ALL - {"person_name", "email"}, "not_required"),  # everything checked: decided
+        (ALL - {"person_name", "email", "government_id"}, "assessment_required"),  # ID numbers not checked
+    ],
+)
+def test_a_class_the_scan_did_not_check_is_never_read_as_absent(
+    rules: RuleSet, absent: frozenset[str], verdict: str
+) -> None:
+    f = replace(facts({"person_name", "email"}, {"US-TX": 5}), absent=absent)
+    duty = assess(f, rules, now=NOW).duty("us-tx-individuals")
+    assert duty.verdict == verdict, duty.reasons
+    if verdict == "assessment_required":
+        assert any("did not check government_id" in r for r in duty.reasons)

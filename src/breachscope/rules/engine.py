@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from breachscope import taxonomy
 from breachscope.rules import actions as actions_mod
 from breachscope.rules import clocks
 from breachscope.rules import schema as s
@@ -21,6 +22,7 @@ from breachscope.rules.facts import Assessment, ContentRequirement, Duty, Facts,
 from breachscope.rules.risk import factors
 
 Tri = bool | None
+_ALL_CLASSES = frozenset(dc.id for dc in taxonomy.DATA_CLASSES)
 
 
 def _names(ids: frozenset[str]) -> str:
@@ -44,6 +46,16 @@ class _Eval:
             hits = [k for k in c.combos if all(any(cid in f.present for cid in g) for g in k.groups)]
             if hits:
                 return True, [f"{c.words or 'covered data exposed'}: {' ; '.join(k.text() for k in hits)}"]
+            # A class the scan did not check (neither present nor absent) may be there: never "no".
+            unchecked = _ALL_CLASSES - f.present - f.absent
+            seen = f.present | unchecked
+            maybe = [k for k in c.combos if all(any(cid in seen for cid in g) for g in k.groups)]
+            if maybe:
+                missing = sorted({cid for k in maybe for g in k.groups for cid in g if cid in unchecked})
+                return None, [
+                    f"{c.words or 'covered data combinations'}: cannot say - the scan did not check "
+                    f"{', '.join(missing)} (re-scan, or record a decision)"
+                ]
             return False, [f"{c.words or 'covered data combinations'} not exposed (looked for: "
                            + " ; ".join(k.text() for k in c.combos) + ")"]  # fmt: skip
         if isinstance(c, s.Headcount):
