@@ -41,6 +41,7 @@ RECOGNISED = [
     ("posthog/persons.parquet", "posthog", "persons", "person_id"),
     ("ga4/events_20251109.jsonl", "ga4", "bigquery_events", "user_pseudo_id"),
     ("heap/users.csv", "heap", "users", "user_id"),
+    ("heap/raw_users.jsonl", "heap", "users", "identity"),
     ("heap/pageviews.csv", "heap", "events", "user_id"),
     ("heap/user_migrations.csv", "heap", "user_migrations", "to_user_id"),
     ("intercom/contacts.json", "intercom", "contacts", "id"),
@@ -245,6 +246,26 @@ def test_documented_field_lands_in_its_class(
         (["distinct_id", "time", "event_name", "properties"], "properties.$city", {"coarse_location"}),
         (["uuid", "event", "distinct_id", "properties", "elements_chain"], "properties.$ip", {"ip_address"}),
         (["batch", "sentAt", "context.library.name"], "context.userAgent", {"user_agent"}),
+        # names only a pattern knows ($app_*, click ids, subdivisions) are enumerated too
+        (
+            ["uuid", "event", "distinct_id", "properties", "elements_chain"],
+            "properties.$app_version",
+            {"device"},
+        ),
+        (
+            ["uuid", "event", "distinct_id", "person_properties", "elements_chain"],
+            "person_properties.$initial_gclid",
+            {"url"},
+        ),
+        (
+            ["uuid", "event", "distinct_id", "properties", "elements_chain"],
+            "properties.$geoip_subdivision_2_name",
+            {"coarse_location"},
+        ),
+        (["person_id", "distinct_id", "properties", "team_id"], "properties.$initial_app_build", {"device"}),
+        (["distinct_id", "time", "event_name", "properties"], "properties.utm_campaign", {"url"}),
+        (["distinct_id", "time", "event_name", "properties"], "properties.ios_ifa", {"internal_id"}),
+        (["distinct_id", "time", "event_name", "properties"], "properties.ip", {"ip_address"}),
     ],
 )
 def test_columns_a_transform_creates_survive_a_plain_dict_copy(

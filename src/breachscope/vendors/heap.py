@@ -39,7 +39,8 @@ DOC_REFS = (
 
 FIELDS = FieldMap(
     {
-        **keys("user_id identity session_id event_id pageview_id from_user_id to_user_id", ID),
+        # raw JSON events also carry ``id``, a "(<env>,<user>)" tuple string (mixpanel-utils heap.py)
+        **keys("user_id identity session_id event_id pageview_id from_user_id to_user_id id", ID),
         **keys("email _email", EMAIL),
         **keys("firstname lastname name first_name last_name", NAME),
         **keys("ip initial_ip", IP),
@@ -71,10 +72,12 @@ LAYOUTS = (
         "Heap Connect users table (user_id, identity, joindate ...)",
         FIELDS,
         _keys,
-        require=(r"^user_id$", r"^identity$", r"^(joindate|join_date|last_modified)$"),
-        support=(r"^(_)?email$", r"^initial_", r"^last_modified$", r"^identity_time$"),
+        # raw JSON user exports (as Mixpanel's importer reads them) may lack ``user_id``
+        require=(r"^identity$", r"^(joindate|join_date|last_modified)$"),
+        support=(r"^user_id$", r"^(_)?email$", r"^initial_", r"^last_modified$", r"^identity_time$"),
+        min_support=1,
         source_hint=r"users",
-        person_keys=("user_id",),
+        person_keys=("user_id", "identity"),
         doc_refs=DOC_REFS,
     ),
     TableLayout(

@@ -46,12 +46,12 @@ FIELDS = FieldMap(
             LOC_C,
         ),
         **keys("browser browser_version browser_language os language_override", DEV),
-        "avatar": URL,
     },
     patterns=(
         (r"[a-z_]+_at", TS),
         (r"(android|ios)_[a-z_]+", DEV),
         (r"social_profiles(\.data)?(\.url)?", URL),
+        (r"avatar(\.image_url)?", URL),  # a URL string, or {type, image_url} in API 2.x objects
     ),
 )
 

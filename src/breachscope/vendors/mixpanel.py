@@ -20,6 +20,7 @@ from breachscope.vendors.fields import (
     DEV,
     EMAIL,
     ID,
+    IP,
     LOC_C,
     LOC_P,
     NAME,
@@ -74,7 +75,7 @@ FIELDS = FieldMap(
             "app_version_string app_version app_release android_os android_os_version ios_version "
             "android_manufacturer android_brand android_model ios_device_model android_app_version "
             "android_app_version_code ios_app_release ios_app_version mp_device_model "
-            "operating_system",
+            "operating_system android_lib_version ios_lib_version swift_lib_version",
             DEV,
         ),
         # referrers, URLs, acquisition
@@ -89,6 +90,8 @@ FIELDS = FieldMap(
         "phone": PHONE,
         # precise coordinates when a customer supplies them (mixpanel-utils posthog.py @03266fb3)
         **keys("latitude longitude", LOC_P),
+        # "ip" is only in the ingestion payload and not stored; if an export has one, it is an IP
+        "ip": IP,
     },
     patterns=(
         (r"(initial_)?utm_[a-z_]+", URL),
@@ -142,7 +145,7 @@ _UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 def _expected(column: str) -> tuple[str, ...]:
     """``properties.$city``, ``properties.city`` ... : what parsing a JSON ``properties`` yields."""
-    names = [*FIELDS.exact, *_UTM, *(f"initial_{u}" for u in _UTM)]
+    names = [*FIELDS.exact, *_UTM, *(f"initial_{u}" for u in _UTM), "ios_ifa"]
     return tuple(f"{column}.{d}{k}" for k in names for d in ("$", ""))
 
 

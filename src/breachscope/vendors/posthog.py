@@ -113,6 +113,7 @@ PLACEHOLDERS = frozenset({"$direct"})
 _TOP_ONLY = {"person_id", "timestamp", "created_at", "ip"}
 _ENUMERATED = (
     *(f"$geoip_subdivision_{n}_{p}" for n in (1, 2, 3) for p in ("code", "name")),
+    *(f"$app_{k}" for k in ("build", "name", "namespace", "version")),
     *(f"{d}utm_{u}" for d in ("$", "") for u in ("source", "medium", "campaign", "term", "content")),
 )
 
@@ -120,7 +121,8 @@ _ENUMERATED = (
 def _expected(*columns: str) -> tuple[str, ...]:
     """What parsing JSON-text ``properties`` / ``person_properties`` (Parquet exports) yields."""
     names = [k for k in FIELDS.exact if k not in _TOP_ONLY] + list(_ENUMERATED)
-    names += [f"$initial_{k.lstrip('$')}" for k in names if k.startswith("$")]
+    initial = [k for k in names if k.startswith("$")] + _CLICK_IDS.split()  # taxonomy.py copies
+    names += [f"$initial_{k.lstrip('$')}" for k in initial]
     prefixes = [f"{c}." for c in columns] + [f"{c}.{s}." for c in columns for s in ("$set", "$set_once")]
     return tuple(p + k for p in prefixes for k in names)
 
