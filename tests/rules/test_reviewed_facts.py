@@ -209,6 +209,7 @@ WEAK_POINTS = [
     ("sg-pdpc", "encrypted data still counts toward the 500"),
     ("sg-pdpc", "card number alone"),
     ("sg-individuals", "card number alone"),
+    ("jp-ppc-final", "60 days instead"),
     ("us-ca-residents", "security code"),
     ("us-ma-residents", "18 months"),
     ("us-ny-residents", "figures"),
@@ -364,3 +365,9 @@ def test_a_class_the_scan_did_not_check_is_never_read_as_absent(
     assert duty.verdict == verdict, duty.reasons
     if verdict == "assessment_required":
         assert any("did not check government_id" in r for r in duty.reasons)
+
+
+def test_a_required_after_assessment_duty_says_how_to_start_its_clock(rules: RuleSet) -> None:
+    duty = assess(facts({"email"}, {"SG": 600}), rules, now=NOW).duty("sg-pdpc")
+    assert duty.verdict == "required" and duty.due_kind == "assessment"
+    assert any("--decide sg-pdpc --verdict required" in r for r in duty.reasons)

@@ -198,6 +198,11 @@ def _duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: dateti
                 reasons.append(
                     f"assessment must finish within {clocks.describe(r.assessment_within)} of awareness"
                 )
+            if verdict == "required" and decision is None:
+                reasons.append(
+                    f"the notice clock starts when the assessment concludes: record that conclusion"
+                    f" (--decide {r.id} --verdict required) to start it"
+                )
             started = None
     if verdict != "not_required" and due is None:
         if started is not None and r.deadline.bound is not None:

@@ -62,7 +62,7 @@ def to_markdown(a: Assessment, *, assessment_id: int | None = None) -> str:
             due = f"**{due}**"
         lines.append(
             f"| {_md(due)} | {d.jurisdiction} ({d.affected:,}) | {_md(d.recipient_name)} | "
-            f"{VERDICT_WORDS[d.verdict]} | `{d.id}` | {_md(d.statute + ' ' + d.citation)} | {d.confidence} |"
+            f"{VERDICT_WORDS[d.verdict]} | `{d.id}` | {_md(d.statute + ', ' + d.citation)} | {d.confidence} |"
         )
     lines += ["", "### Why", ""]
     for d in a.duties:
