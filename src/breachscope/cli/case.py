@@ -297,8 +297,8 @@ def attach(incident_id: int, files: tuple[Path, ...], author: str | None, db: st
     """Scan leaked FILES and attach them, with the people they expose, to an incident."""
     engine = open_case_db(db)
     table = Table(title=f"attached to incident {incident_id}")
-    for col in ("dataset", "file", "sha256", "records", "people", "vendor/layout", "read issues"):
-        table.add_column(col)
+    for col in ("dataset", "file", "records", "people", "new", "vendor/layout", "issues"):
+        table.add_column(col, overflow="fold")
     try:
         for path in files:
             with progress_bar() as progress:
@@ -308,9 +308,9 @@ def attach(incident_id: int, files: tuple[Path, ...], author: str | None, db: st
             table.add_row(
                 str(r.dataset_id),
                 r.file_name,
-                r.sha256[:16] + "...",
                 f"{r.records:,}",
-                f"{r.exposures:,} ({r.new_people:,} new)",
+                f"{r.exposures:,}",
+                f"{r.new_people:,}",
                 f"{r.vendor or '-'}/{r.layout or '-'}",
                 str(r.issues),
             )
