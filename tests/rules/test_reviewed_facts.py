@@ -371,3 +371,11 @@ def test_a_required_after_assessment_duty_says_how_to_start_its_clock(rules: Rul
     duty = assess(facts({"email"}, {"SG": 600}), rules, now=NOW).duty("sg-pdpc")
     assert duty.verdict == "required" and duty.due_kind == "assessment"
     assert any("--decide sg-pdpc --verdict required" in r for r in duty.reasons)
+
+
+def test_the_vendor_delay_is_stated_when_the_law_has_no_fixed_bound(rules: RuleSet) -> None:
+    a = assess(facts({"email"}, {"DE": 5}), rules, now=NOW)
+    vendor = next(d for d in a.vendor_duties if d.id == "eu-processor")
+    assert any("the vendor told you 2d 8h after detecting the breach" in r for r in vendor.reasons), (
+        vendor.reasons
+    )

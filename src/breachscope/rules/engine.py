@@ -251,6 +251,12 @@ def _vendor_duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now:
     extra = []
     if told is not None and duty.due is not None:
         extra.append(f"the vendor told you {'on time' if told <= duty.due else 'LATE'} ({told.isoformat()})")
+    elif told is not None and facts.vendor_detected_at is not None and duty.verdict != "not_required":
+        lag = told - facts.vendor_detected_at
+        extra.append(
+            f"the vendor told you {lag.days}d {lag.seconds // 3600}h after detecting the breach"
+            " - judge whether that was without undue delay"
+        )
     return Duty(**{**duty.__dict__, "overdue": False, "reasons": duty.reasons + tuple(extra)})
 
 
