@@ -42,11 +42,19 @@ def _dataset(work: Path, rows: int, formats: tuple[str, ...]) -> Path:
 
 
 def _measure_child(kind: str, path: Path) -> dict[str, Any]:
-    """Runs in the subprocess: one plain read or one scan, timed."""
+    """Runs in the subprocess: one plain read, one scan or one generation, timed."""
     from benchmarks.common import peak_rss_mb
 
     started = time.perf_counter()
-    if kind == "plain":
+    if kind.startswith("synth:"):
+        import shutil
+
+        from breachscope.synth import generate
+
+        rows = int(kind.split(":")[1])
+        generate(rows, path, seed=1, needles=True)
+        shutil.rmtree(path)
+    elif kind == "plain":
         if path.suffix == ".csv":
             import pyarrow.csv as pacsv
 
@@ -118,6 +126,21 @@ def main() -> None:
                 passed=ratio <= RATIO_TARGET,
             )
         )
+    gen_rows = 200_000 if args.quick else 1_000_000
+    gen = _measure(f"synth:{gen_rows}", args.work / "synth-timing")
+    per_10m = gen["seconds"] * 10_000_000 / gen_rows
+    out += [
+        row(f"synth {gen_rows:,} rows (3 formats + directory) time", round(gen["seconds"], 2), "s"),
+        row(f"synth {gen_rows:,} rows/s", round(gen_rows / gen["seconds"]), "rows/s"),
+        row(f"synth {gen_rows:,} peak RSS", round(gen["peak_rss_mb"], 1), "MiB"),
+        row(
+            "synth 10,000,000 rows, extrapolated",
+            round(per_10m, 1),
+            "s",
+            target="minutes (< 600 s)",
+            passed=per_10m < 600,
+        ),
+    ]
     if not args.quick:
         big_rows = 10_000_000
         big = _dataset(args.work, big_rows, ("csv",)) / "people.csv"
