@@ -22,6 +22,7 @@ _BY_ID = {f"{lay.vendor}/{lay.name}": lay for lay in LAYOUTS}
 def _w(names: str) -> list[str]:
     return names.split()
 
+
 # fmt: off
 REFERENCE: list[tuple[str, str, str | None]] = [
     # --- Mixpanel raw event export (section 1.3, event properties) ---
