@@ -94,18 +94,26 @@ def test_case_lifecycle(run, tmp_path: Path) -> None:  # type: ignore[no-untyped
             "unknown directory field",
         ),
         (["case", "list", "--db", "nonsense"], "not a database URL"),
+        (["scope", "--incident", "1", "--directory", "x.csv"], "no leaked people to scope yet"),
     ],
 )
-def test_user_errors_are_clean(run, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+def test_user_errors_are_clean(run, tmp_path: Path, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     run("case", "new", "x")
+    if "no leaked people" not in message:
+        leak = tmp_path / "people.csv"
+        leak.write_text(PEOPLE)
+        assert run("case", "attach", "1", str(leak))[0] == 0
     code, out = run(*args)
     assert code != 0
     assert message in out
     assert "Traceback" not in out
 
 
-def test_scope_before_any_directory_column_mapping_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_scope_directory_column_mapping_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run("case", "new", "x")
+    leak = tmp_path / "people.csv"
+    leak.write_text(PEOPLE)
+    run("case", "attach", "1", str(leak))
     directory = tmp_path / "d.csv"
     directory.write_text("id,mail\n1,a@b.example\n")
     code, out = run("scope", "--incident", "1", "--directory", str(directory), "--map", "email=email_address")

@@ -24,6 +24,7 @@ from breachscope.case import api
 from breachscope.case.db import session_scope
 from breachscope.case.models import Account, Exposure, Match, ScopeRun
 from breachscope.clock import Clock, SystemClock
+from breachscope.errors import BreachscopeError
 from breachscope.progress import NullProgress, Progress
 from breachscope.scope import matching
 from breachscope.scope.directory import DEFAULT_ADMIN_ROLES, DirectorySource, load_directory
@@ -159,6 +160,11 @@ def run_scope(
     clock = clock or SystemClock()
     with tempfile.TemporaryDirectory(prefix="breachscope-scope-") as tmp, session_scope(engine) as session:
         key = api.case_key(session, incident_id)
+        if api.count_exposures(session, incident_id) == 0:
+            raise BreachscopeError(
+                f"incident {incident_id} has no leaked people to scope yet",
+                f"attach the leaked file first: breachscope case attach {incident_id} FILE",
+            )
         con = connect_duckdb(settings, Path(tmp))
         try:
             _load_leak(con, session, incident_id, progress)
