@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from breachscope.scope.jurisdiction import resolve, resolve_country, resolve_region
 
@@ -61,3 +63,16 @@ def test_resolve_region_is_scoped_to_the_country() -> None:
     assert resolve_region("US", "WA") == "US-WA"
     assert resolve_region("AU", "WA") == "AU-WA"
     assert resolve_region("DE", "WA") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.none(), st.text(max_size=30)), st.one_of(st.none(), st.text(max_size=30)))
+def test_resolve_never_raises_and_only_returns_iso_codes(country: str | None, region: str | None) -> None:
+    import pycountry
+
+    j = resolve(country, region, fallback_country=region)
+    if j.country is not None:
+        assert pycountry.countries.get(alpha_2=j.country) is not None
+    if j.region is not None:
+        assert j.region.startswith(f"{j.country}-")
+        assert pycountry.subdivisions.get(code=j.region) is not None

@@ -129,3 +129,15 @@ def test_rerunning_scope_replaces_the_previous_result(
         assert {r.user_id for r in recipients(s, iid)} == {"b-owner"}
         # a2's jurisdiction came from the old directory; it is gone with it
         assert jurisdiction_counts(s, iid) == {"ID": 1, "ID-JB": 1, "US": 1, "US-GA": 1, "ZZ": 2}
+
+
+def test_scope_reports_progress(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    from breachscope.progress import RecordingProgress
+
+    iid = make_case(engine, clock, LEAKED)
+    progress = RecordingProgress()
+    directory = DirectorySource(str(write_directory(tmp_path / "d.csv", DIRECTORY)))
+    run_scope(engine, iid, directory, clock=clock, progress=progress)
+    started = [e[1][0] for e in progress.events if e[0] == "start"]  # type: ignore[index]
+    assert started[:3] == ["Loading leaked people", "Reading directory", "Matching"]
+    assert progress.done >= len(LEAKED)
