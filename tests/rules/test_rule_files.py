@@ -154,6 +154,11 @@ def test_the_good_rule_parses() -> None:
         (HEAD.replace("codes: [XX]\n", "") + GOOD_RULE, "codes", "missing"),
         ("rules: [\n", "(top)", "YAML"),
         (HEAD + GOOD_RULE + GOOD_RULE, "id", "duplicate"),
+        (
+            HEAD + GOOD_RULE.replace("effective_from: 2020-01-01", "effective_from: 2021-02-31"),
+            "(top)",
+            "YAML",
+        ),
     ],
 )
 def test_invalid_file_level_errors(text: str, field: str, problem: str) -> None:
@@ -186,3 +191,14 @@ def test_an_invalid_file_in_a_folder_fails_the_whole_load(tmp_path: Path) -> Non
     (tmp_path / "xx.yaml").write_text(HEAD + GOOD_RULE.replace("unit: hours", "unit: fortnights"))
     with pytest.raises(RuleFileError, match=r"xx.yaml: rule 'xx-a': field 'rules\[0\].deadline.unit'"):
         load_rules(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [(b"\xff\xfe\x00not text", "not UTF-8"), (b"jurisdiction: XX\neffective_from: 2021-02-31\n", "YAML")],
+)
+def test_an_unreadable_rule_file_is_a_clean_error(tmp_path: Path, content: bytes, problem: str) -> None:
+    (tmp_path / "xx.yaml").write_bytes(content)
+    with pytest.raises(RuleFileError) as err:
+        load_rules(tmp_path)
+    assert err.value.file == "xx.yaml" and problem in err.value.problem

@@ -278,6 +278,8 @@ def parse_jurisdiction(file: str, text: str) -> s.Jurisdiction:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ctx.fail(f"not valid YAML: {exc}") from None
+    except ValueError as exc:  # a YAML value that cannot be built, e.g. the date 2021-02-31
+        raise ctx.fail(f"not valid YAML: {exc}") from None
     m = _mapping(ctx, data, ("jurisdiction", "name", "codes", "timezone", "law", "rules"))
     tz = _req(ctx, m, "timezone", str)
     try:
@@ -310,7 +312,16 @@ def rule_files(directory: Path = DATA_DIR) -> list[Path]:
 
 def load_rules(directory: Path = DATA_DIR, *, read: Callable[[Path], str] | None = None) -> s.RuleSet:
     """Load and validate every rule file in ``directory``; raise :class:`RuleFileError` on the first error."""
-    reader = read or (lambda p: p.read_text(encoding="utf-8"))
+    read_file = read or (lambda p: p.read_text(encoding="utf-8"))
+
+    def reader(path: Path) -> str:
+        try:
+            return read_file(path)
+        except UnicodeDecodeError:
+            raise RuleFileError(path.name, None, "(top)", "not UTF-8 text") from None
+        except OSError as exc:
+            raise RuleFileError(path.name, None, "(top)", f"cannot read: {exc.strerror or exc}") from None
+
     digest = hashlib.sha256()
     jurisdictions: list[s.Jurisdiction] = []
     files = rule_files(directory)
@@ -353,6 +364,8 @@ def parse_actions(file: str, text: str) -> tuple[s.ActionSpec, ...]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
+        raise ctx.fail(f"not valid YAML: {exc}") from None
+    except ValueError as exc:  # a YAML value that cannot be built, e.g. the date 2021-02-31
         raise ctx.fail(f"not valid YAML: {exc}") from None
     m = _mapping(ctx, data, ("actions",))
     specs: list[s.ActionSpec] = []
