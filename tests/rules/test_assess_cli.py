@@ -155,3 +155,11 @@ def test_decide_says_whether_the_decision_settled_the_duty(
 def test_the_vendor_duties_are_listed(case_url: str) -> None:
     code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW)
     assert code == 0 and "The vendor's duties to you" in out and "eu-processor" in out
+
+
+@pytest.mark.parametrize("option", ["--json", "--markdown"])
+def test_an_unwritable_export_path_is_a_clean_error(case_url: str, tmp_path: Path, option: str) -> None:
+    (tmp_path / "a-file").write_text("x")
+    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW,
+                       option, str(tmp_path / "a-file" / "out"))  # fmt: skip
+    assert code != 0 and "cannot write" in out and "is stored" in out and "Traceback" not in out

@@ -249,12 +249,21 @@ def command(ctx: click.Context, incident_id: int | None, db_url: str | None, jso
     if decide:
         print_decision_effect(console, assessment, decide)
     if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
         data = {"assessment_id": assessment_id, **assessment.to_dict()}
-        json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _write(json_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", assessment_id)
     if md_path:
-        md_path.parent.mkdir(parents=True, exist_ok=True)
-        md_path.write_text(report.to_markdown(assessment, assessment_id=assessment_id), encoding="utf-8")
+        _write(md_path, report.to_markdown(assessment, assessment_id=assessment_id), assessment_id)
+
+
+def _write(path: Path, text: str, assessment_id: int) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BreachscopeError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            f"assessment {assessment_id} is stored; run again with another --json/--markdown path",
+        ) from None
 
 
 @command.command("rules")
