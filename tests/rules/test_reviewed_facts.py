@@ -84,6 +84,7 @@ DEADLINES = [
     ("eu-individuals", None, None, "awareness"),
     ("eu-processor", None, None, "awareness"),
     ("sg-intermediary", None, None, "awareness"),
+    ("sg-individuals", None, None, "after_assessment"),  # s 26D(2): with or after the PDPC notice
     ("au-oaic", None, None, "after_assessment"),
     ("ca-opc", None, None, "determination"),
     ("qc-cai", None, None, "awareness"),
