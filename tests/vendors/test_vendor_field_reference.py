@@ -339,3 +339,44 @@ def test_documented_field_class(layout: str, path: str, expected: str | None) ->
 
 def test_reference_covers_every_layout() -> None:
     assert {layout for layout, _, _ in REFERENCE} == set(_BY_ID)
+
+
+@pytest.mark.parametrize(("layout", "path", "expected"), REFERENCE, ids=[f"{a}:{b}" for a, b, _ in REFERENCE])
+def test_a_classified_field_is_never_bookkeeping(layout: str, path: str, expected: str | None) -> None:
+    match = _BY_ID[layout].fit([path])
+    if expected is not None:
+        assert path not in match.bookkeeping
+
+
+# (layout, column path): documented bookkeeping whose name would otherwise hint a personal class
+BOOKKEEPING = [
+    ("segment/calls", "context.library.name"),
+    ("segment/calls", "name"),  # a page or screen name
+    ("segment/batch", "context.library.name"),
+    ("segment/s3_logs", "event"),
+    ("segment/warehouse", "context_library_name"),
+    ("mixpanel/warehouse", "name"),  # Fivetran's event name
+    ("mixpanel/events", "properties.$lib_version"),
+    ("mixpanel/events", "properties.$insert_id"),
+    ("amplitude/events", "library"),
+    ("posthog/events", "properties.$lib"),
+    ("posthog/persons", "team_id"),
+    ("ga4/bigquery_events", "event_name"),
+    ("ga4/bigquery_events", "device.web_info.hostname"),
+    ("ga4/bigquery_events", "event_params.ga_session_number"),
+    ("heap/events", "event_name"),
+    ("intercom/contacts", "location.type"),
+]
+
+
+@pytest.mark.parametrize(("layout", "path"), BOOKKEEPING, ids=[f"{a}:{b}" for a, b in BOOKKEEPING])
+def test_bookkeeping_fields(layout: str, path: str) -> None:
+    match = _BY_ID[layout].fit([path])
+    assert path in match.bookkeeping
+    assert not _BY_ID[layout].classify(path)
+
+
+def test_customer_fields_are_not_bookkeeping() -> None:
+    match = _BY_ID["segment/warehouse"].fit(["name"])
+    assert "name" not in match.bookkeeping  # identifies.name is the person's name trait
+    assert "properties.plan" not in _BY_ID["mixpanel/events"].fit(["event"]).bookkeeping

@@ -109,6 +109,10 @@ LAYOUTS = (
         # session_id is -1 for events outside a session; "(none)" is how Amplitude shows nulls
         placeholders=frozenset({"-1", "(none)"}),
         doc_refs=DOC_REFS,
+        bookkeeping=(
+            r"^(event_type|amplitude_event_type|library|\$insert_id|\$insert_key|uuid|event_id|app|paying"
+            r"|sample_rate|is_attribution_event|\$schema|data_type|source_id|partner_id)$",
+        ),
     ),
     TableLayout(
         VENDOR,

@@ -5,12 +5,13 @@ a layout recognises a source's columns, it returns a :class:`VendorMatch`; the s
 uses ``field_classes`` as the *schema* provenance of each column (values are still scanned, and
 where values disagree with the schema, the values win and the disagreement is reported), does
 not count ``placeholders`` as data, and applies ``transform`` to each batch before scanning
-(for example to turn GA4's ``event_params`` key/value arrays into columns).
+(for example to turn GA4's ``event_params`` key/value arrays into columns). ``column in
+bookkeeping`` says a column is documented vendor bookkeeping: column-name hints do not apply.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -27,3 +28,7 @@ class VendorMatch:
     placeholders: frozenset[str] = frozenset()  # "$direct", "(not set)", "(none)" ...
     transform: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None
     doc_refs: tuple[str, ...] = field(default_factory=tuple)  # vendor documentation used
+    #: Column paths the vendor documents as bookkeeping (SDK library name, event or page name,
+    #: message type): no personal data class, so column-name hints ("name") must not give them
+    #: one. Their values are still scanned by every detector that needs no hint.
+    bookkeeping: Container[str] = frozenset()

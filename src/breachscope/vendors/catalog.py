@@ -41,6 +41,8 @@ def _layout_row(lay: TableLayout) -> str:
         extra.append(f"source name `{_cell(lay.source_hint)}` adds evidence")
     if lay.transform is not None:
         extra.append("has a batch transform")
+    if lay.bookkeeping:
+        extra.append(f"bookkeeping, no name hints: {_codes(lay.bookkeeping)}")
     return (
         f"| `{lay.vendor}/{lay.name}` | {_cell(lay.description)} | {_codes(lay.require)} | "
         f"{support} | {_codes(keys)} | {'; '.join(extra)} |"

@@ -94,6 +94,14 @@ LAYOUTS = (
         transform=key_value_columns(("event_params", "user_properties")),
         expected=tuple(k for k in FIELDS.exact if k.startswith("event_params.")),
         doc_refs=DOC_REFS,
+        bookkeeping=(
+            r"^(event_name|event_value_in_usd|event_bundle_sequence_id|batch_event_index"
+            r"|batch_ordering_id|batch_page_id|stream_id|platform)$",
+            r"^privacy_info\.",
+            r"^event_params\.(engagement_time_msec|ga_session_number|session_engaged"
+            r"|engaged_session_event|entrances|debug_mode)$",
+            r"^device\.web_info\.hostname$",  # the site's own host name
+        ),
         notes="GA4 does not log or store IP addresses, so no IP address is expected in this export",
     ),
 )

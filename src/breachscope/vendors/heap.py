@@ -79,6 +79,7 @@ LAYOUTS = (
         source_hint=r"users",
         person_keys=("user_id", "identity"),
         doc_refs=DOC_REFS,
+        bookkeeping=(r"^(event_name|type|object)$",),
     ),
     TableLayout(
         VENDOR,
@@ -100,6 +101,7 @@ LAYOUTS = (
         source_hint=r"(sessions|pageviews|all_events)",
         person_keys=("user_id",),
         doc_refs=DOC_REFS,
+        bookkeeping=(r"^(event_name|type|object)$",),
     ),
     TableLayout(
         VENDOR,
@@ -111,5 +113,6 @@ LAYOUTS = (
         support=(r"^time$",),
         person_keys=("to_user_id",),
         doc_refs=DOC_REFS,
+        bookkeeping=(r"^(event_name|type|object)$",),
     ),
 )

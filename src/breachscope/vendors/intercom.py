@@ -88,5 +88,8 @@ LAYOUTS = (
         source_hint=r"contact",
         person_keys=("id", "external_id", "email"),
         doc_refs=DOC_REFS,
+        bookkeeping=(
+            r"^(type|role|location\.type|has_hard_bounced|marked_email_as_spam|unsubscribed_from_emails)$",
+        ),
     ),
 )

@@ -61,6 +61,16 @@ class FieldClasses(Mapping[str, frozenset[str]]):
         return f"FieldClasses({self._known!r})"
 
 
+@dataclass(frozen=True)
+class PathPatterns:
+    """A container of column paths given by regexes (``path in patterns``); picklable."""
+
+    patterns: tuple[re.Pattern[str], ...]
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and any(p.search(path) for p in self.patterns)
+
+
 def _compile(patterns: Sequence[str]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in patterns)
 
@@ -86,6 +96,9 @@ class TableLayout:
     expected: tuple[str, ...] = ()
     doc_refs: tuple[str, ...] = ()
     notes: str = ""  # e.g. "Mixpanel does not store IP addresses"
+    #: Regexes over column paths the vendor documents as bookkeeping (no personal data class);
+    #: column-name hints do not apply to them (``VendorMatch.bookkeeping``).
+    bookkeeping: tuple[str, ...] = ()
     _req: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
     _sup: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
     _exc: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
@@ -141,6 +154,7 @@ class TableLayout:
             placeholders=self.placeholders,
             transform=self.transform,
             doc_refs=self.doc_refs,
+            bookkeeping=PathPatterns(_compile(self.bookkeeping)),
         )
 
     def _reason(self, req: list[str], sup: list[str], named: bool, source: str, fits: bool) -> str:

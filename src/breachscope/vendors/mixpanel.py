@@ -151,6 +151,12 @@ def _expected(column: str) -> tuple[str, ...]:
 
 _PROPS = r"^(\$?properties)(\.|$)"
 
+# library, dedup and pipeline fields (SYS in default-properties.mdx): no personal data class
+_SYS = (
+    r"(mp_lib|\$lib_version|mp_sent_by_lib_version|\$mp_api_endpoint|\$insert_id|\$import|token"
+    r"|\$source|\$partner_id)"
+)
+
 LAYOUTS = (
     TableLayout(
         VENDOR,
@@ -170,6 +176,7 @@ LAYOUTS = (
         person_keys=("properties.distinct_id", "properties.$distinct_id"),
         placeholders=PLACEHOLDERS,
         doc_refs=DOC_REFS,
+        bookkeeping=(r"^event$", rf"^properties\.{_SYS}$"),
         notes=NO_IP,
     ),
     TableLayout(
@@ -188,6 +195,7 @@ LAYOUTS = (
         person_keys=("$distinct_id",),
         placeholders=PLACEHOLDERS,
         doc_refs=DOC_REFS,
+        bookkeeping=(r"^\$properties\.\$geo_source$",),
         notes=NO_IP,
     ),
     TableLayout(
@@ -215,6 +223,7 @@ LAYOUTS = (
         person_keys=("Distinct ID", "$distinct_id", "distinct_id"),
         placeholders=PLACEHOLDERS,
         doc_refs=DOC_REFS,
+        bookkeeping=(r"^(Event Name|Event|event)$",),
         notes=NO_IP,
     ),
     TableLayout(
@@ -231,6 +240,7 @@ LAYOUTS = (
         transform=json_columns(("properties",)),
         expected=_expected("properties"),
         doc_refs=DOC_REFS,
+        bookkeeping=(r"^(event_name|insert_id)$", rf"^properties\.{_SYS}$"),
         notes=NO_IP,
     ),
     TableLayout(
@@ -252,6 +262,7 @@ LAYOUTS = (
         transform=json_columns(("properties",)),
         expected=_expected("properties"),
         doc_refs=DOC_REFS,
+        bookkeeping=(rf"^properties\.{_SYS}$",),
         notes=NO_IP,
     ),
     TableLayout(
@@ -282,6 +293,12 @@ LAYOUTS = (
         transform=json_columns(("properties", "mp_properties")),
         expected=_expected("properties") + _expected("mp_properties"),
         doc_refs=DOC_REFS,
+        bookkeeping=(
+            # Fivetran's ``name`` is the event name; connector bookkeeping columns
+            r"^(name|mp_event_name|event_id|insert_id|mp_lib|lib_version|mp_api_endpoint"
+            r"|had_persisted_distinct_id|ae_session_length)$",
+            r"^_fivetran_",
+        ),
         notes=NO_IP,
     ),
 )

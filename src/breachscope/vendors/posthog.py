@@ -151,6 +151,10 @@ LAYOUTS = (
         transform=json_columns(("properties", "person_properties")),
         expected=_expected("properties", "person_properties"),
         doc_refs=DOC_REFS,
+        bookkeeping=(
+            r"^(uuid|event|_inserted_at)$",
+            r"^properties\.(\$lib|\$lib_version|\$active_feature_flags|\$plugins_[a-z_]+|token)$",
+        ),
     ),
     TableLayout(
         VENDOR,
@@ -174,5 +178,9 @@ LAYOUTS = (
         transform=json_columns(("properties",)),
         expected=_expected("properties"),
         doc_refs=DOC_REFS,
+        bookkeeping=(
+            r"^(team_id|person_version|person_distinct_id_version|is_deleted|_inserted_at)$",
+            r"^properties\.\$creator_event_uuid$",
+        ),
     ),
 )

@@ -217,6 +217,14 @@ _CALL_SUPPORT = (
     r"^integrations",
 )
 
+# common.md / page.md: message bookkeeping, the SDK library, page/screen/event names
+_CALL_BOOKKEEPING = (
+    r"^context\.library\.(name|version)$",
+    r"^(type|messageId|event|name|channel|version|writeKey|projectId)$",
+    r"^(integrations|_metadata)(\.|$)",
+    r"^context\.active$",
+)
+
 LAYOUTS = (
     TableLayout(
         VENDOR,
@@ -232,6 +240,7 @@ LAYOUTS = (
         placeholders=PLACEHOLDERS,
         transform=explode_batch,
         doc_refs=DOC_REFS,
+        bookkeeping=_CALL_BOOKKEEPING,
     ),
     TableLayout(
         VENDOR,
@@ -253,6 +262,7 @@ LAYOUTS = (
         placeholders=PLACEHOLDERS,
         transform=explode_batch,
         doc_refs=DOC_REFS,
+        bookkeeping=_CALL_BOOKKEEPING,
     ),
     TableLayout(
         VENDOR,
@@ -268,6 +278,7 @@ LAYOUTS = (
         transform=explode_batch,
         expected=CALL_PATHS,
         doc_refs=DOC_REFS,
+        bookkeeping=_CALL_BOOKKEEPING,
     ),
     TableLayout(
         VENDOR,
@@ -295,5 +306,6 @@ LAYOUTS = (
         person_keys=("user_id", "anonymous_id", "id"),
         placeholders=PLACEHOLDERS,
         doc_refs=DOC_REFS,
+        bookkeeping=(r"^context_library_(name|version)$", r"^(event|event_text|uuid_ts|loaded_at)$"),
     ),
 )
