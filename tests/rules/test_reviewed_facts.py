@@ -53,7 +53,7 @@ DEADLINES = [
     ("id-subjects", 72, "hours", "awareness"),
     ("id-agency", 72, "hours", "awareness"),
     ("sg-pdpc", 3, "days", "after_assessment"),
-    ("my-commissioner", 72, "hours", "awareness"),
+    ("my-commissioner", 72, "hours", "occurrence_or_informed"),
     ("ph-npc", 72, "hours", "awareness"),
     ("ph-subjects", 72, "hours", "awareness"),
     ("ph-npc-report", 5, "days", "discovery"),
@@ -380,3 +380,19 @@ def test_the_vendor_delay_is_stated_when_the_law_has_no_fixed_bound(rules: RuleS
     assert any("the vendor told you 2d 8h after detecting the breach" in r for r in vendor.reasons), (
         vendor.reasons
     )
+
+
+@pytest.mark.parametrize(
+    ("vendor_breach", "due"),
+    [
+        (True, datetime(2026, 10, 25, 16, 0, tzinfo=UTC)),  # 72 h from when the vendor told you
+        (False, datetime(2026, 10, 23, 8, 0, tzinfo=UTC)),  # own breach: 72 h from occurrence
+    ],
+)
+def test_malaysia_counts_from_occurrence_or_from_being_informed(
+    rules: RuleSet, vendor_breach: bool, due: datetime
+) -> None:
+    f = facts({"email"}, {"MY": 2000}, vendor_breach=vendor_breach)
+    f = replace(f, occurred_at=datetime(2026, 10, 20, 8, 0, tzinfo=UTC))
+    duty = assess(f, rules, now=NOW).duty("my-commissioner")
+    assert duty.verdict == "required" and duty.due == due

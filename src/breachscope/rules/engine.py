@@ -116,6 +116,10 @@ def clock_start(event: str, facts: Facts) -> tuple[datetime | None, str]:
     else:
         aware = _earliest(facts.aware_at, facts.dataset_received_at)
         aware_words = "when you became aware"
+    if event == "occurrence_or_informed":
+        if facts.vendor_breach and facts.role == "controller":
+            return aware, aware_words
+        event = "occurrence"
     if event == "occurrence":
         if facts.occurred_at:
             return facts.occurred_at, "when the breach occurred"

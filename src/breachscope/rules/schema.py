@@ -33,8 +33,18 @@ RECIPIENTS: tuple[str, ...] = (
     "public",
 )
 
-ClockEvent = Literal["awareness", "discovery", "after_assessment", "occurrence", "determination"]
-CLOCK_EVENTS: tuple[str, ...] = ("awareness", "discovery", "after_assessment", "occurrence", "determination")
+#: ``occurrence_or_informed``: from when you were informed for a vendor breach, else from occurrence.
+ClockEvent = Literal[
+    "awareness", "discovery", "after_assessment", "occurrence", "determination", "occurrence_or_informed"
+]
+CLOCK_EVENTS: tuple[str, ...] = (
+    "awareness",
+    "discovery",
+    "after_assessment",
+    "occurrence",
+    "determination",
+    "occurrence_or_informed",
+)
 
 Unit = Literal["hours", "days", "business_days"]
 UNITS: tuple[str, ...] = ("hours", "days", "business_days")
