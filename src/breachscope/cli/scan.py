@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from breachscope.detectors import get as get_detector
 from breachscope.errors import InputError
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
@@ -87,7 +88,13 @@ def print_summary(report: ScanReport, console: Console) -> None:
         if not ev["detectors"]:
             line = "no detector for this class yet"
         elif ev["columns_examined"] == 0:
-            line = "no column named for it (hint-only detectors did not run)"
+            hint_only = all(get_detector(d["name"]).requires_hint for d in ev["detectors"])
+            if doc["values_examined"] == 0:
+                line = "no values to examine"
+            elif hint_only:
+                line = "no column named for it (hint-only detectors did not run)"
+            else:
+                line = "no values examined"
         if ev["unexamined_records"]:
             line += f"; {ev['unexamined_records']:,} malformed records could not be examined"
         absent.add_row(dc.tier.value, escape(dc.name), line)
