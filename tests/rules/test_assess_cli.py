@@ -163,3 +163,18 @@ def test_an_unwritable_export_path_is_a_clean_error(case_url: str, tmp_path: Pat
     code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW,
                        option, str(tmp_path / "a-file" / "out"))  # fmt: skip
     assert code != 0 and "cannot write" in out and "is stored" in out and "Traceback" not in out
+
+
+def test_a_kept_sector_can_be_cleared(case_url: str, tmp_path: Path) -> None:
+    def sectors(*extra: str) -> list[str]:
+        out = tmp_path / "a.json"
+        code, text = invoke(
+            "assess", "--incident", "1", "--db", case_url, "--now", NOW, "--json", str(out), *extra
+        )
+        assert code == 0, text
+        return list(json.loads(out.read_text())["facts"]["sectors"])
+
+    assert sectors("--sector", "hipaa") == ["hipaa"]
+    assert sectors() == ["hipaa"]  # kept
+    assert sectors("--sector", "none") == []
+    assert sectors() == []

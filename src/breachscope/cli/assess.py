@@ -182,7 +182,10 @@ def print_decision_effect(console: Console, a: Assessment, duty_id: str) -> None
     help="Whether a vendor (processor) was the breached party (default: vendor).",
 )
 @click.option(
-    "--sector", "sectors", multiple=True, help="A regulated sector you are in, e.g. hipaa (repeatable; kept)."
+    "--sector",
+    "sectors",
+    multiple=True,
+    help="A regulated sector you are in, e.g. hipaa (repeatable; kept; 'none' clears them).",
 )
 @click.option(
     "--rules",
@@ -222,7 +225,7 @@ def command(ctx: click.Context, incident_id: int | None, db_url: str | None, jso
         vendor_breach=vendor_breach,
         role=cast(Any, role),
         malicious=_tri(malicious),
-        sectors=sectors or None,
+        sectors=tuple(x for x in sectors if x.lower() != "none") if sectors else None,
     )
     engine = open_case_db(db_url)
     try:
