@@ -226,3 +226,16 @@ def test_a_column_that_cannot_be_scanned_is_an_honest_note() -> None:
     assert doc["classes"]["email"]["status"] == "present"
     names = [c["name"] for c in doc["sources"][0]["columns"]]
     assert "ok" in names
+
+
+def test_low_cardinality_cache_sees_values_first_met_in_later_batches() -> None:
+    cities = ["Jakarta", "Bandung", "London"] * 1000
+    cities[2_500] = "3171040505848982"  # a NIK, first seen in the 3rd batch of 1,000
+    cities[2_600] = "Surabaya"
+    table = pa.table({"$city": cities})
+    split = scan_sources([source(table.to_batches(max_chunksize=1000))], key=KEY, batch_rows=1000).to_dict()
+    whole = scan_sources([source(table.combine_chunks())], key=KEY, batch_rows=10_000).to_dict()
+    assert _strip_times(split) == _strip_times(whole)
+    [finding] = split["classes"]["government_id"]["findings"]
+    assert finding["record"] == 2_501 and finding["column"] == "$city"
+    assert split["classes"]["coarse_location"]["matches"] == 2_999

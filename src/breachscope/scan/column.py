@@ -25,6 +25,7 @@ from breachscope.scan.plan import ColumnPlan, Routing
 CARD_PROBE = 2048  # values probed to decide on dictionary encoding
 CARD_SHARE = 0.85  # dictionary-encode when at most this share of the probe is distinct
 SMALL = 48  # columns with at most this many values are never dictionary-encoded
+CACHE_VALUES = 20_000  # distinct values per column whose detection results are remembered
 
 __all__ = ["ColumnInput", "run_detector", "scan_column"]  # run_detector: also used by case.extract
 
@@ -44,6 +45,46 @@ class ColumnInput:
 def _preview(text: str) -> str:
     """``hashing.mask`` of a value, bounded in cost for huge values (same shape)."""
     return mask(text if len(text) <= 256 else text[:128] + text[-128:])
+
+
+def _detect_cached(
+    distinct: pa.Array, plan: ColumnPlan, routing: Routing, hints: dict[str, object]
+) -> dict[str, pa.Array]:
+    """``detect`` for a low-cardinality column, remembering each distinct value's result.
+
+    Detection is a pure function of the value (for a given column plan), so values already
+    seen in earlier batches of the column are looked up instead of re-detected; only new
+    distinct values are examined. The cache is per column and bounded (``CACHE_VALUES``).
+    """
+    cache = hints.get("cache")
+    if cache is False:
+        return detect(distinct, plan, routing, hints)
+    if not isinstance(cache, tuple):
+        masks = detect(distinct, plan, routing, hints)
+        hints["cache"] = (distinct, masks) if len(distinct) <= CACHE_VALUES else False
+        return masks
+    known_values, known_masks = cache
+    positions = pc.index_in(distinct, value_set=known_values)
+    new = pc.invert(pc.is_valid(positions))
+    if pc.any(new).as_py():
+        fresh = pc.filter(distinct, new)
+        fresh_masks = detect(fresh, plan, routing, hints)
+        all_values = pa.concat_arrays([known_values, fresh])
+        no_known = pc.is_null(pc.utf8_length(known_values))
+        no_fresh = pc.is_null(pc.utf8_length(fresh))
+        known_masks = {
+            name: pa.concat_arrays([known_masks.get(name, no_known), fresh_masks.get(name, no_fresh)])
+            for name in known_masks.keys() | fresh_masks.keys()
+        }
+        hints["cache"] = (all_values, known_masks) if len(all_values) <= CACHE_VALUES else False
+        known_values = all_values
+        positions = pc.index_in(distinct, value_set=known_values)
+    out = {}
+    for name, m in known_masks.items():
+        here = pc.take(m, positions)
+        if pc.any(here).as_py():
+            out[name] = here
+    return out
 
 
 def scan_column(
@@ -100,7 +141,10 @@ def scan_column(
     if len(values) > SMALL and hints["low_cardinality"]:
         encoded = pc.dictionary_encode(values)
         distinct, indices = encoded.dictionary, encoded.indices
-    masks = detect(distinct, plan, routing, hints)
+    if indices is not None:
+        masks = _detect_cached(distinct, plan, routing, hints)
+    else:
+        masks = detect(distinct, plan, routing, hints)
     part.sketch = sketch.sketch(distinct)
     first_record = (rows[0].as_py() if rows is not None else 0) + offset + 1
     part.example = (first_record, _preview(str(values[0].as_py())))
