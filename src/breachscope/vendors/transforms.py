@@ -153,9 +153,10 @@ def key_value_columns(columns: Sequence[str]) -> Transform:
 def _flatten(prefix: str, arr: pa.Array) -> list[tuple[str, pa.Array]]:
     if pa.types.is_struct(arr.type):
         out: list[tuple[str, pa.Array]] = []
-        for i in range(arr.type.num_fields):
-            name = arr.type.field(i).name
-            out.extend(_flatten(f"{prefix}.{name}", pc.struct_field(arr, name)))
+        # StructArray.flatten: every child at once, with the parent's nulls (struct_field per
+        # child is quadratic on wide, sparse JSON objects)
+        for i, child in enumerate(arr.flatten()):
+            out.extend(_flatten(f"{prefix}.{arr.type.field(i).name}", child))
         return out
     return [(prefix, arr)]
 
@@ -219,11 +220,14 @@ def _parse_rows(arr: pa.Array, column: str) -> list[tuple[str, pa.Array]]:
             continue
         found: dict[str, str | None] = {}
         _paths(obj, column, found)
-        if len(cols.keys() | found.keys()) > MAX_JSON_KEYS:
-            raw[i] = value
+        new = [p for p in found if p not in cols]
+        if new and len(cols) + len(new) > MAX_JSON_KEYS:
+            raw[i] = value  # too many distinct keys: this row is scanned as raw text
             continue
+        for path in new:
+            cols[path] = [None] * n
         for path, text in found.items():
-            cols.setdefault(path, [None] * n)[i] = text
+            cols[path][i] = text
     out = [(column, pa.array(raw, pa.string()))] if any(r is not None for r in raw) else []
     return out + [(path, pa.array(values, pa.string())) for path, values in cols.items()]
 
