@@ -178,3 +178,18 @@ def test_a_kept_sector_can_be_cleared(case_url: str, tmp_path: Path) -> None:
     assert sectors() == ["hipaa"]  # kept
     assert sectors("--sector", "none") == []
     assert sectors() == []
+
+
+def test_a_kept_malicious_answer_can_be_reset_to_unknown(case_url: str, tmp_path: Path) -> None:
+    def malicious(*extra: str) -> object:
+        out = tmp_path / "a.json"
+        code, text = invoke(
+            "assess", "--incident", "1", "--db", case_url, "--now", NOW, "--json", str(out), *extra
+        )
+        assert code == 0, text
+        return json.loads(out.read_text())["facts"]["malicious"]
+
+    assert malicious("--malicious", "yes") is True
+    assert malicious() is True
+    assert malicious("--malicious", "unknown") is None
+    assert malicious() is None

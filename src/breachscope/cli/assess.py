@@ -34,7 +34,7 @@ def _now(value: str | None) -> datetime:
 
 
 def _tri(value: str | None) -> bool | None:
-    return None if value is None else value == "yes"
+    return None if value in (None, "unknown") else value == "yes"
 
 
 def print_assessment(
@@ -163,13 +163,13 @@ def print_decision_effect(console: Console, a: Assessment, duty_id: str) -> None
 )
 @click.option(
     "--key-exposed",
-    type=click.Choice(["yes", "no"]),
-    help="Was the encryption key exposed too? (kept for later runs)",
+    type=click.Choice(["yes", "no", "unknown"]),
+    help="Was the encryption key exposed too? (kept for later runs; unknown resets)",
 )
 @click.option(
     "--malicious",
-    type=click.Choice(["yes", "no"]),
-    help="Was the breach caused by an unauthorised outsider? (kept)",
+    type=click.Choice(["yes", "no", "unknown"]),
+    help="Was the breach caused by an unauthorised outsider? (kept; unknown resets)",
 )
 @click.option(
     "--role",
@@ -222,6 +222,9 @@ def command(ctx: click.Context, incident_id: int | None, db_url: str | None, jso
     circumstances = Circumstances(
         encrypted=_tri(encrypted),
         key_exposed=_tri(key_exposed),
+        unset=frozenset(
+            n for n, v in (("key_exposed", key_exposed), ("malicious", malicious)) if v == "unknown"
+        ),
         vendor_breach=vendor_breach,
         role=cast(Any, role),
         malicious=_tri(malicious),

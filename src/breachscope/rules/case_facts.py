@@ -38,6 +38,8 @@ class Circumstances:
     role: Role | None = None
     malicious: bool | None = None
     sectors: tuple[str, ...] | None = None
+    #: names of the facts above to reset to unknown (not kept from the last run), e.g. {"malicious"}
+    unset: frozenset[str] = frozenset()
 
 
 def _count(value: Any) -> int:
@@ -110,6 +112,8 @@ def facts_from_case(session: Session, incident_id: int, circumstances: Circumsta
     c = circumstances or Circumstances()
 
     def pick(name: str, default: Any) -> Any:
+        if name in c.unset:
+            return default
         value = getattr(c, name)
         if value is not None:
             return value
