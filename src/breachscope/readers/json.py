@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -36,7 +37,7 @@ RECORD_KEYS = (
     "entries",
 )
 MAX_VALUE_CHARS = 256 * MiB  # one record larger than this is reported as malformed
-_WS = " \t\r\n"
+_NON_WS = re.compile(r"[^ \t\r\n]")
 _decoder = json.JSONDecoder()
 
 
@@ -79,10 +80,11 @@ class _Scanner:
     def peek(self) -> str:
         """The next non-whitespace character ('' at the end), without consuming it."""
         while True:
-            while self.pos < len(self.buf) and self.buf[self.pos] in _WS:
-                self.pos += 1
-            if self.pos < len(self.buf):
+            found = _NON_WS.search(self.buf, self.pos)
+            if found is not None:
+                self.pos = found.start()
                 return self.buf[self.pos]
+            self.pos = len(self.buf)
             if not self._fill():
                 return ""
 
