@@ -215,6 +215,7 @@ WEAK_POINTS = [
     ("us-ma-residents", "18 months"),
     ("us-ny-residents", "figures"),
     ("in-dpdp-board", "approximate"),
+    ("id-gr71-report", "serious system failure"),
 ]
 
 
@@ -272,6 +273,9 @@ CORRECTED = [
     ("sg-individuals", {"payment_card", "card_security_code"}, {"SG": 5}, {}, "required"),
     ("sg-pdpc", {"email"}, {"SG": 499}, {}, "assessment_required"),
     ("sg-pdpc", {"email"}, {"SG": 500}, {}, "required"),
+    # Indonesia GR 71/2019: a third party caused it -> the "serious system failure" question is asked
+    ("id-gr71-report", {"email"}, {"ID": 5}, {"malicious": True}, "assessment_required"),
+    ("id-gr71-report", {"email"}, {"ID": 5}, {"malicious": False}, "not_required"),
     # Philippines: date of birth reveals age, sensitive personal information
     ("ph-subjects", {"person_name", "date_of_birth"}, {"PH": 5}, {"malicious": True}, "assessment_required"),
     ("ph-subjects", {"person_name", "email"}, {"PH": 5}, {"malicious": True}, "not_required"),
