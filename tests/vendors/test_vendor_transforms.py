@@ -221,3 +221,19 @@ def test_segment_envelope_field_of_another_type_is_kept_aside() -> None:
     out = explode_batch(pa.record_batch({"batch": calls, "n": ["text"]})).to_pydict()
     assert out["n"] == [1]
     assert out["envelope.n"] == ["text"]
+
+
+@pytest.mark.parametrize("distinct", [3, 200])  # the mask path and the sort path (> 64 keys)
+def test_key_value_columns_many_keys_match_the_rows(distinct: int) -> None:
+    rows = [[_kv(f"k{(i * 7 + j) % distinct}", s=f"v{i}.{j}") for j in range(5)] for i in range(300)]
+    rows[5] = [*rows[5], _kv("k0", s="again"), {"key": None, "value": {"string_value": "nokey"}}]
+    out = key_value_columns(["event_params"])(pa.record_batch({"event_params": pa.array(rows, _PARAMS)}))
+    got = out.to_pydict()
+    for i, row in enumerate(rows):
+        seen: dict[str, int] = {}
+        for item in row:
+            key = item["key"] if item["key"] is not None else "(no key)"  # type: ignore[index]
+            n = seen[key] = seen.get(key, 0) + 1
+            name = f"event_params.{key}" + (f"#{n}" if n > 1 else "")
+            assert got[name][i] == item["value"]["string_value"]  # type: ignore[index]
+    assert sum(v is not None for col in got.values() for v in col) == sum(len(r) for r in rows)

@@ -19,7 +19,7 @@ suffixed (``properties.a#2``) instead of dropped. Rows whose JSON types change (
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -97,11 +97,9 @@ def _kv_to_columns(arr: pa.Array, prefix: str) -> list[tuple[str, pa.Array]] | N
         values = pc.cast(value, pa.string())
     keys = pc.fill_null(keys, NO_KEY)
     n = len(arr)
+    unique = pc.unique(keys).to_pylist()  # columns in the order keys first appear
     out: list[tuple[str, pa.Array]] = []
-    for key in pc.unique(keys).to_pylist():
-        mask = pc.equal(keys, key)
-        rows = pc.filter(parents, mask)
-        vals = pc.filter(values, mask)
+    for key, rows, vals in _groups(keys, parents, values, unique):
         if len(pc.unique(rows)) == len(rows):
             out.append((f"{prefix}.{key}", _scatter(vals, rows, n)))
             continue
@@ -118,6 +116,31 @@ def _kv_to_columns(arr: pa.Array, prefix: str) -> list[tuple[str, pa.Array]] | N
             name = f"{prefix}.{key}" + (f"#{i + 1}" if i else "")
             out.append((name, _scatter(pa.array(vs, pa.string()), pa.array(idx, pa.int64()), n)))
     return out
+
+
+def _groups(
+    keys: pa.Array, parents: pa.Array, values: pa.Array, unique: list[str]
+) -> Iterator[tuple[str, pa.Array, pa.Array]]:
+    """(key, parent rows, values) per distinct key, in ``unique`` order."""
+    if len(unique) <= 64:  # few keys (GA4's usual 10-30): one mask per key is fastest
+        for key in unique:
+            mask = pc.equal(keys, key)
+            yield key, pc.filter(parents, mask), pc.filter(values, mask)
+        return
+    # many keys (hostile or odd data): one stable sort, then one slice per key, O(N log N)
+    order = pc.sort_indices(keys)
+    rows, vals = pc.take(parents, order), pc.take(values, order)
+    counts = pc.value_counts(pc.take(keys, order))  # first-appearance order = sorted order
+    spans: dict[str, tuple[int, int]] = {}
+    start = 0
+    for key, count in zip(
+        counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+    ):
+        spans[key] = (start, count)
+        start += count
+    for key in unique:
+        at, count = spans[key]
+        yield key, rows.slice(at, count), vals.slice(at, count)
 
 
 def _scatter(values: pa.Array, rows: pa.Array, n: int) -> pa.Array:
