@@ -54,13 +54,13 @@ PAYMENT_CARD = Detector(
     version=1,
     data_class="payment_card",
     pattern=(
-        r"(?:^|[^0-9A-Za-z.])(?:\d{13,19}|\d{4}[ -]\d{4}[ -]\d{4}(?:[ -]\d{1,7})?|\d{4}[ -]\d{6}[ -]\d{4,5})"
+        r"(?:^|[^0-9A-Za-z.])(?:\d{13,19}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{1,7}|\d{4}[ -]\d{6}[ -]\d{4,5})"
         r"(?:$|[^0-9A-Za-z])"
     ),
     validate=valid_pan,
     column_hints=(r"card", r"^pan$", r"cc_?num", r"kartu"),
     family="digits",
-    anchor=r"\d{13}|\d{4}[ -]\d{4}[ -]\d{4}|\d{4}[ -]\d{6}[ -]\d{4}",
+    anchor=r"\d{13}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d|\d{4}[ -]\d{6}[ -]\d{4}",
     description="13-19 digit PAN in a known IIN range with a valid Luhn check digit.",
 )
 

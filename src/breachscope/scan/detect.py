@@ -142,6 +142,8 @@ def _python_hits(values: pa.Array, families: Sequence[tuple[Family, list[Detecto
             if not anchor.search(v):
                 continue
             for det in members:
+                if det.anchor and len(members) > 1 and not _py(det.anchor).search(v):
+                    continue
                 try:
                     found = matched_text(det, v) is not None
                 except Exception:  # a validator must never stop a scan
