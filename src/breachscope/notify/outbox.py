@@ -103,7 +103,7 @@ class NotifyRun(Base):
 
 
 def pack_body(text: str, html: str) -> bytes:
-    return zlib.compress(json.dumps({"text": text, "html": html}, ensure_ascii=False).encode(), 6)
+    return zlib.compress(json.dumps({"text": text, "html": html}, ensure_ascii=False).encode(), 1)
 
 
 def unpack_body(body: bytes) -> tuple[str, str]:
