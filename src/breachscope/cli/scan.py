@@ -130,7 +130,11 @@ def _write(path: Path, text: str) -> None:
     show_default=True,
     help="Table format of the files; auto sniffs names and content.",
 )
-@click.option("--vendor", default=None, help="Treat the files as this vendor's export (skip recognition).")
+@click.option(
+    "--vendor",
+    default=None,
+    help="Treat the files as this vendor's export: a vendor (mixpanel), a layout (mixpanel/people) or generic.",
+)
 @click.option(
     "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here."
 )

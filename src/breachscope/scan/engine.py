@@ -219,12 +219,7 @@ def scan_sources(
     ``disk_paths`` maps a source name to the file it came from (for its SHA-256).
     """
     del format
-    if vendor is not None and not any(layout.vendor == vendor for layout in vendors.LAYOUTS):
-        known = sorted({layout.vendor for layout in vendors.LAYOUTS})
-        raise InputError(
-            f"unknown vendor {vendor!r}",
-            f"use one of: {', '.join(known)}" if known else "no vendor layouts are registered; omit --vendor",
-        )
+    vendors.check_forced(vendor)  # a vendor, "vendor/layout" or "generic"; else InputError
     started = _now()
     key = key if key is not None else new_key()
     progress = progress or NullProgress()
