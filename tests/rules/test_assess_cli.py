@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from breachscope import taxonomy
 from breachscope.case import api
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.cli import cli
@@ -193,3 +194,37 @@ def test_a_kept_malicious_answer_can_be_reset_to_unknown(case_url: str, tmp_path
     assert malicious() is True
     assert malicious("--malicious", "unknown") is None
     assert malicious() is None
+
+
+def test_duties_follow_the_classes_of_each_jurisdictions_people(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'case.db'}"
+    engine = open_case_db(url)
+    present = ("person_name", "email", "password")
+    scan = {
+        "classes": {
+            c.id: {"status": "present" if c.id in present else "absent"} for c in taxonomy.DATA_CLASSES
+        }
+    }
+    with session_scope(engine) as s:
+        told = datetime(2025, 11, 25, tzinfo=UTC)
+        inc = api.create_incident(s, "Leak", vendor_notified_us_at=told)
+        ds = api.attach_dataset(
+            s, inc.id, file_name="p.csv", sha256="1" * 64, size_bytes=1, format="csv", scan=scan
+        )
+        people = [("US-CA", ["person_name", "email", "password"]), ("US-NY", ["person_name", "email"])]
+        records = [
+            api.ExposureRecord(
+                person_key_hash=code, person_key_kind="row", exposed_classes=classes, jurisdiction=code
+            )
+            for code, classes in people
+        ]
+        api.store_exposures(s, inc.id, ds.id, records)
+    engine.dispose()
+    out = tmp_path / "a.json"
+    code, text = invoke("assess", "--incident", "1", "--db", url, "--now", NOW, "--json", str(out))
+    assert code == 0, text
+    data = json.loads(out.read_text())
+    verdicts = {d["id"]: d["verdict"] for d in data["duties"]}
+    assert verdicts["us-ny-residents"] == "not_required"  # the New Yorker's password was not leaked
+    assert verdicts["us-ca-residents-pre2026"] == "required"
+    assert data["facts"]["classes_by_code"]["US-CA"] == ["email", "password", "person_name"]

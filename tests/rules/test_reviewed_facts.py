@@ -400,3 +400,29 @@ def test_malaysia_counts_from_occurrence_or_from_being_informed(
     f = replace(f, occurred_at=datetime(2026, 10, 20, 8, 0, tzinfo=UTC))
     duty = assess(f, rules, now=NOW).duty("my-commissioner")
     assert duty.verdict == "required" and duty.due == due
+
+
+@pytest.mark.parametrize(
+    ("by_code", "tx_verdict", "ca_verdict"),
+    [
+        # one Californian's ID number: California's rules see it, Texas's do not
+        ({"US": {"person_name", "government_id"}, "US-CA": {"person_name", "government_id"},
+          "US-TX": {"person_name"}}, "not_required", "required"),
+        # the ID number is only on a person with no known location: it counts everywhere
+        ({"US": {"person_name"}, "US-CA": {"person_name"}, "US-TX": {"person_name"},
+          "ZZ": {"person_name", "government_id"}}, "required", "required"),
+        # no per-jurisdiction classes: every jurisdiction sees the incident's classes
+        ({}, "required", "required"),
+    ],
+)  # fmt: skip
+def test_each_jurisdiction_sees_the_classes_of_its_own_people(
+    rules: RuleSet, by_code: dict[str, set[str]], tx_verdict: str, ca_verdict: str
+) -> None:
+    f = facts({"person_name", "government_id"}, {"US": 10, "US-CA": 5, "US-TX": 5})
+    f = replace(f, classes_by_code={k: frozenset(v) for k, v in by_code.items()})
+    a = assess(f, rules, now=NOW)
+    assert (a.duty("us-tx-individuals").verdict, a.duty("us-ca-residents").verdict) == (
+        tx_verdict,
+        ca_verdict,
+    )
+    assert Facts.from_dict(f.to_dict()) == f

@@ -8,12 +8,13 @@ one is not given, the value recorded in the latest stored assessment is kept.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from breachscope.case import api
@@ -88,6 +89,31 @@ def _exposed_classes(session: Session, incident_id: int) -> set[str]:
     return out
 
 
+def classes_by_code(session: Session, incident_id: int) -> dict[str, frozenset[str]]:
+    """Classes exposed for the people of each jurisdiction code (country and subdivision, as the
+    scope counts them; unlocated people under ``"ZZ"``). Reads distinct (code, classes) pairs."""
+    stmt = (
+        select(Exposure.jurisdiction, cast(Exposure.exposed_classes, String))
+        .where(Exposure.incident_id == incident_id)
+        .distinct()
+    )
+    out: dict[str, set[str]] = {}
+    for code, text in session.execute(stmt):
+        try:
+            classes = json.loads(text) if text else []
+        except ValueError:
+            continue
+        if not isinstance(classes, list):
+            continue
+        if not code or code == "ZZ":
+            keys = ["ZZ"]
+        else:
+            keys = [code.split("-", 1)[0], code] if "-" in code else [code]
+        for key in keys:
+            out.setdefault(key, set()).update(str(c) for c in classes)
+    return {k: frozenset(v) for k, v in sorted(out.items())}
+
+
 def _jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
     from breachscope.scope import jurisdiction_counts
 
@@ -135,6 +161,7 @@ def facts_from_case(session: Session, incident_id: int, circumstances: Circumsta
         malicious=pick("malicious", None),
         sectors=frozenset(pick("sectors", ())),
         decisions=store.decisions(session, incident_id),
+        classes_by_code=classes_by_code(session, incident_id),
     )
 
 

@@ -270,6 +270,27 @@ def _sort_key(d: Duty) -> tuple[int, float, str]:
             d.due.timestamp() if d.due else 0.0, d.id)  # fmt: skip
 
 
+def for_jurisdiction(facts: Facts, j: s.Jurisdiction) -> Facts:
+    """The facts as one jurisdiction's rules see them: the classes of the people located there.
+
+    A class that no located person carries (only in unlocated rows, or in no person's row) still
+    counts everywhere; a class carried only by people elsewhere counts as absent here.
+    """
+    if not facts.classes_by_code:
+        return facts
+    carried: set[str] = set()
+    here: set[str] = set()
+    for code, classes in facts.classes_by_code.items():
+        if code == "ZZ":
+            continue
+        carried |= classes
+        if j.covers(code):
+            here |= classes
+    present = (here & facts.present) | (facts.present - carried)
+    absent = (facts.absent | (facts.present - present)) - present
+    return replace(facts, present=frozenset(present), absent=frozenset(absent))
+
+
 def assess(facts: Facts, rules: s.RuleSet, *, now: datetime) -> Assessment:
     """Evaluate every rule of every jurisdiction with affected people. Pure: same input, same output."""
     if now.tzinfo is None:
@@ -282,14 +303,15 @@ def assess(facts: Facts, rules: s.RuleSet, *, now: datetime) -> Assessment:
         if affected <= 0:
             continue
         day = _event_date(facts, ZoneInfo(j.timezone), now)
+        jf = for_jurisdiction(facts, j)
         for r in j.rules:
             if day < r.effective_from or (r.until is not None and day > r.until):
                 when = f"in force {r.effective_from}" + (f" to {r.until}" if r.until else "")
                 skipped.append(Skipped(r.id, j.code, f"not in force on the incident date {day} ({when})"))
             elif r.duty_of == facts.role:
-                duties.append(_duty(j, r, facts, affected, now))
+                duties.append(_duty(j, r, jf, affected, now))
             elif r.duty_of == "processor" and facts.vendor_breach:
-                vendor_duties.append(_vendor_duty(j, r, facts, affected, now))
+                vendor_duties.append(_vendor_duty(j, r, jf, affected, now))
             else:
                 skipped.append(Skipped(r.id, j.code, f"a duty of the {r.duty_of}, not of you ({facts.role})"))
     recommended, not_needed, undetermined = actions_mod.recommend(facts, rules.actions)

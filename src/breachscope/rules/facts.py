@@ -54,6 +54,9 @@ class Facts:
 
     ``present`` / ``absent`` are data-class ids from the scan; a class in neither was not checked.
     ``affected`` maps jurisdiction codes (``"ID"``, ``"US-CA"``, ``"DE"``) to people affected.
+    ``classes_by_code`` (optional) maps the same codes to the classes exposed for the people located
+    there; with it, each jurisdiction's rules see only its own people's classes (plus any class no
+    located person carries). Empty = every jurisdiction sees the incident's classes.
     """
 
     present: frozenset[str]
@@ -72,6 +75,7 @@ class Facts:
     malicious: bool | None = None
     sectors: frozenset[str] = frozenset()
     decisions: tuple[RiskDecision, ...] = ()
+    classes_by_code: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in (
@@ -111,6 +115,7 @@ class Facts:
             "malicious": self.malicious,
             "sectors": sorted(self.sectors),
             "decisions": [d.to_dict() for d in self.decisions],
+            "classes_by_code": {k: sorted(v) for k, v in sorted(self.classes_by_code.items())},
         }
 
     @classmethod
@@ -132,6 +137,7 @@ class Facts:
             malicious=d.get("malicious"),
             sectors=frozenset(d.get("sectors", ())),
             decisions=tuple(RiskDecision.from_dict(x) for x in d.get("decisions", ())),
+            classes_by_code={k: frozenset(v) for k, v in d.get("classes_by_code", {}).items()},
         )
 
 
