@@ -17,6 +17,7 @@ from email.headerregistry import Address
 from email.policy import SMTP
 from email.utils import format_datetime
 
+from breachscope.notify import dkim_rsa
 from breachscope.notify.safety import one_line
 
 #: A conservative addr-spec: what we agree to send to (no quotes, comments or whitespace).
@@ -140,6 +141,7 @@ class DkimSigner:
         self.selector = selector.encode()
         self.domain = domain.encode()
         self._key = private_key
+        dkim_rsa.register(private_key)  # the RSA step through OpenSSL (see notify/dkim_rsa.py)
 
     @property
     def private_key(self) -> bytes:
