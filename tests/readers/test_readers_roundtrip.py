@@ -89,3 +89,22 @@ def test_tsv_with_semicolon_and_pipe_delimiters(tmp_path: Path) -> None:
         path.write_text(delim.join(["a", "b"]) + "\n" + delim.join(["1", "x,y"]) + "\n", encoding="utf-8")
         rows, _ = read_rows(path)
         assert rows == [{"a": "1", "b": "x,y"}], delim
+
+
+def test_zip_of_many_compressed_members(tmp_path: Path) -> None:
+    """An Amplitude-style export: thousands of hourly ``*.json.gz`` files in one zip."""
+    import gzip
+    import zipfile
+
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        for hour in range(2000):
+            z.writestr(
+                f"123/2025-11-{hour // 24 + 1:02d}_{hour % 24}.json.gz", gzip.compress(b'{"h": %d}\n' % hour)
+            )
+    sources = open_sources(path)
+    assert len(sources) == 2000
+    assert {s.compression for s in sources} == {"zip+gzip"}
+    assert sorted(r["h"] for s in sources for c in s.chunks() for r in c.batch.to_pylist()) == list(
+        range(2000)
+    )

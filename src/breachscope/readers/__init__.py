@@ -193,6 +193,6 @@ _STATIC_KINDS = frozenset(
         "nested_archive",
         "unknown_format",
         "unreadable",
-        "bomb",
+        "suspicious_ratio",
     }
 )
