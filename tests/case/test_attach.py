@@ -90,3 +90,56 @@ def test_attaching_to_a_purged_case_is_refused(engine: Engine, clock: FixedClock
     api.purge(engine, iid, clock=clock)
     with pytest.raises(BreachscopeError, match="purged"):
         attach_file(engine, iid, path, clock=clock)
+
+
+def test_bulk_storage_equals_the_per_record_path(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    """Small batches force people repeated across batches and an earlier dataset: the bulk path
+    (vectorised extraction, executemany/COPY) stores what the per-record path stores."""
+    from reference_extract import extract_batch as reference
+
+    from breachscope.case.extract import ExtractPlan, split_scan_classes
+    from breachscope.readers import open_sources
+
+    first = tmp_path / "first.csv"
+    first.write_text('"$distinct_id","$email","$city"\n"d3","c@example.com","Paris"\n')
+    path = tmp_path / "people.csv"
+    lines = ['"$distinct_id","$email","$name","$city","mp_country_code","notes"']
+    for i in range(40):
+        d = f"d{i % 7}" if i % 5 else ""
+        lines.append(
+            f'"{d}","p{i % 9}@Example.com","N{i}","{["", "Oslo"][i % 2]}","{["NO", ""][i % 3 == 0]}","n"'
+        )
+    path.write_text("\n".join(lines) + "\n")
+    bulk, per_record = _incident(engine, clock), _incident(engine, clock)
+    for p in (first, path):
+        r = attach_file(engine, bulk, p, clock=clock, batch_rows=4)
+    with session_scope(engine) as s:
+        key = api.case_key(s, bulk)
+        api.get_incident(s, per_record).hash_key = key
+    for p in (first, path):
+        with session_scope(engine) as s:
+            [ds] = [d for d in api.list_datasets(s, bulk) if d.file_name == p.name]
+            whole, rows = split_scan_classes(ds.scan_json)
+            new = api.attach_dataset(
+                s, per_record, file_name=p.name, sha256=ds.sha256, size_bytes=1, format="csv", scan=None
+            )
+            for src in open_sources(p, batch_rows=4):
+                for chunk in src.chunks(lambda _: None):
+                    b = chunk.batch
+                    plan = ExtractPlan.build(
+                        b.schema.names,
+                        {c: v for (n, c), v in whole.items() if n == src.name},
+                        {c: v for (n, c), v in rows.items() if n == src.name},
+                    )
+                    recs = reference(
+                        key, plan, b, row_key_prefix=f"{ds.sha256}:{src.name}", offset=chunk.offset
+                    )
+                    api.store_exposures(s, per_record, new.id, recs)
+
+    def stored(iid: int) -> list[dict[str, object]]:
+        with session_scope(engine) as s:
+            return [{c: getattr(e, c) for c in api._RECORD_FIELDS} for e in api.get_exposures(s, iid)]
+
+    assert r.records == 40 and r.exposures == 40
+    assert stored(bulk) == stored(per_record)
+    assert len(stored(bulk)) == 15  # d0-d6 (d3 also in first.csv) and 8 email-only people

@@ -116,7 +116,8 @@ def case_key(session: Session, incident_id: int) -> bytes:
     return incident.hash_key
 
 
-def _require_open(session: Session, incident_id: int) -> Incident:
+def require_open(session: Session, incident_id: int) -> Incident:
+    """The incident, or an error if it was purged (nothing more can be stored in it)."""
     incident = get_incident(session, incident_id)
     if incident.status == "purged":
         raise BreachscopeError(
@@ -177,7 +178,7 @@ def attach_dataset(
     clock: Clock | None = None,
 ) -> Dataset:
     """Record a leaked file and its stored scan report (``ScanReport.to_dict()``)."""
-    _require_open(session, incident_id)
+    require_open(session, incident_id)
     dataset = Dataset(
         incident_id=incident_id,
         file_name=file_name,
@@ -261,7 +262,7 @@ def store_exposures(
 
     Returns the number of records processed. Works in chunks (bulk inserts), so any size is fine.
     """
-    _require_open(session, incident_id)
+    require_open(session, incident_id)
     total = 0
     chunk: dict[str, dict[str, Any]] = {}
 
@@ -359,6 +360,7 @@ __all__ = [
     "list_incidents",
     "purge",
     "purge_tables",
+    "require_open",
     "set_dates",
     "store_exposures",
     "timeline",

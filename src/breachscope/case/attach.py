@@ -9,7 +9,7 @@ file is not needed by any later stage.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,9 @@ import pyarrow as pa
 from sqlalchemy import Engine
 
 from breachscope.case import api
+from breachscope.case.bulk import count_dataset_exposures, store_exposure_table
 from breachscope.case.db import session_scope
-from breachscope.case.extract import ExtractPlan, extract_batch, split_scan_classes
+from breachscope.case.extract import Extractor, ExtractPlan, split_scan_classes
 from breachscope.clock import Clock
 from breachscope.errors import InputError
 from breachscope.progress import NullProgress, Progress
@@ -114,7 +115,7 @@ def attach_file(
         scanned, per_row = split_scan_classes(report)
     else:
         per_row = {}
-    records = 0
+    records = stored = 0
     with session_scope(engine) as s:
         key = api.case_key(s, incident_id)
         fmt = sources[0].format if sources else ""
@@ -132,9 +133,8 @@ def attach_file(
             clock=clock,
         )
         progress.start(f"Extracting people from {p.name}", total=size)
-
-        def people() -> Iterator[api.ExposureRecord]:
-            nonlocal records, vendor, layout
+        api.require_open(s, incident_id)
+        with Extractor(key) as extractor:
             for src in sources:
                 plan: ExtractPlan | None = None
                 transform: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None
@@ -155,11 +155,11 @@ def attach_file(
                     if transform is not None:
                         batch = transform(batch)
                     records += batch.num_rows
-                    yield from extract_batch(
-                        key, plan, batch, row_key_prefix=f"{sha}:{src.name}", offset=chunk.offset
+                    table = extractor.table(
+                        plan, batch, row_key_prefix=f"{sha}:{src.name}", offset=chunk.offset
                     )
-
-        stored = api.store_exposures(s, incident_id, ds.id, people())
+                    stored += store_exposure_table(s, incident_id, ds.id, table)
+        count_dataset_exposures(s, ds.id)
         s.flush()
         s.refresh(ds)
         ds.records = records

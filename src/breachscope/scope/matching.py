@@ -66,12 +66,14 @@ def create_hash_macro(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     con.execute("CREATE OR REPLACE TEMP MACRO hex_k(h) AS TRY_CAST('0x' || h AS UHUGEINT)")
 
 
-def _email_map(con: duckdb.DuckDBPyConnection) -> None:
-    """Normal and skeleton forms of the directory's non-ASCII emails, computed in Python."""
+def email_map(con: duckdb.DuckDBPyConnection, relation: str, column: str = "email") -> None:
+    """Table ``email_map (raw, norm, skel)``: normal and skeleton forms of the non-ASCII emails
+    in ``relation.column``, computed in Python (ASCII ones take the SQL path of
+    :func:`email_norm_sql`)."""
     con.execute("CREATE OR REPLACE TEMP TABLE email_map (raw VARCHAR, norm VARCHAR, skel VARCHAR)")
     rows = con.execute(
-        f"SELECT DISTINCT email FROM dir_raw WHERE email IS NOT NULL "
-        f"AND NOT regexp_full_match(email, {_PRINTABLE_ASCII})"
+        f"SELECT DISTINCT {column} FROM {relation} WHERE {column} IS NOT NULL "
+        f"AND NOT regexp_full_match({column}, {_PRINTABLE_ASCII})"
     ).fetchall()
     mapped = []
     for (raw,) in rows:
@@ -81,38 +83,44 @@ def _email_map(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("INSERT INTO email_map VALUES (?, ?, ?)", mapped)
 
 
+def email_norm_sql(raw: str, mapped_norm: str) -> str:
+    """SQL for ``emails.normalise_email(raw)``; ``mapped_norm`` is ``email_map.norm`` joined on raw.
+
+    Printable ASCII: NFKC is the identity, casefold is lower(), strip() only removes spaces - the
+    same rules as :mod:`breachscope.scope.emails` (the tests check they agree)."""
+    return (
+        f"CASE WHEN {raw} IS NULL THEN NULL "
+        f"WHEN regexp_full_match({raw}, {_PRINTABLE_ASCII}) THEN "
+        f"CASE WHEN regexp_full_match(lower(trim({raw})), '[^@].*@.*[^@]') THEN lower(trim({raw})) END "
+        f"ELSE {mapped_norm} END"
+    )
+
+
+def email_loose_sql(norm: str) -> str:
+    """SQL for ``emails.loose_email(norm)`` (it usually equals ``norm``)."""
+    local = f"regexp_replace(regexp_extract({norm}, '(?s)^(.*)@[^@]*$', 1), '(?s)\\+.*$', '')"
+    domain = f"split_part({norm}, '@', -1)"
+    return (
+        f"CASE WHEN {norm} IS NULL THEN NULL "
+        f"WHEN NOT regexp_matches({norm}, '[+]|@(gmail|googlemail)[.]com$') THEN {norm} "
+        f"WHEN {domain} IN ('gmail.com', 'googlemail.com') THEN replace({local}, '.', '') || '@gmail.com' "
+        f"ELSE {local} || '@' || {domain} END"
+    )
+
+
 def prepare_directory(con: duckdb.DuckDBPyConnection, key: bytes, admin_roles: tuple[str, ...]) -> None:
     """Table ``dir``: ``dir_raw`` plus keyed hashes of its user id, emails and org id."""
     create_hash_macro(con, key)
-    _email_map(con)
-    # Printable ASCII: NFKC is the identity, casefold is lower(), strip() only removes spaces.
-    # The same rules as breachscope.scope.emails, checked against it by the tests.
-    local = "regexp_replace(regexp_extract(email_norm, '(?s)^(.*)@[^@]*$', 1), '(?s)\\+.*$', '')"
-    domain = "split_part(email_norm, '@', -1)"
-    # One pass. Printable ASCII: NFKC is the identity, casefold is lower(), strip() only removes
-    # spaces - the same rules as breachscope.scope.emails (the tests check they agree). The loose
-    # form and the skeleton usually equal the normal form; then their hash is reused.
+    email_map(con, "dir_raw")
+    # One pass. The loose form and the skeleton usually equal the normal form; then its hash is reused.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE dir AS
         WITH norm AS (
-            SELECT d.*,
-                   CASE WHEN d.email IS NULL THEN NULL
-                        WHEN regexp_full_match(d.email, {_PRINTABLE_ASCII}) THEN
-                            CASE WHEN regexp_full_match(lower(trim(d.email)), '[^@].*@.*[^@]')
-                                 THEN lower(trim(d.email)) END
-                        ELSE m.norm END AS email_norm,
-                   m.skel AS email_skel
+            SELECT d.*, {email_norm_sql("d.email", "m.norm")} AS email_norm, m.skel AS email_skel
             FROM dir_raw d LEFT JOIN email_map m ON d.email = m.raw
         ), loose AS (
-            SELECT *,
-                   CASE WHEN email_norm IS NULL THEN NULL
-                        WHEN NOT regexp_matches(email_norm, '[+]|@(gmail|googlemail)[.]com$') THEN email_norm
-                        WHEN {domain} IN ('gmail.com', 'googlemail.com')
-                            THEN replace({local}, '.', '') || '@gmail.com'
-                        ELSE {local} || '@' || {domain}
-                   END AS email_loose
-            FROM norm
+            SELECT *, {email_loose_sql("email_norm")} AS email_loose FROM norm
         ), hashed AS (
             SELECT *, bs_k(user_id) AS uid_h, bs_k(email_norm) AS email_h FROM loose
         ), orgs AS (

@@ -1,0 +1,173 @@
+"""Bulk storage of exposure tables (from :class:`breachscope.case.extract.Extractor`).
+
+SQLite: one ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` per batch. PostgreSQL: ``COPY``
+into a per-connection staging table, then one ``INSERT ... SELECT`` of the new people. Either way
+the few people already known to the case (same person key) are then merged like
+:func:`api.store_exposures` does: classes and fields united, otherwise the value stored first wins.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy.orm import Session
+
+from breachscope.case.models import Dataset, Exposure
+
+STAGE = "bs_exposure_stage"
+#: Stored columns of an exposure table, in :class:`api.ExposureRecord` order.
+COLUMNS: tuple[str, ...] = (
+    "person_key_hash",
+    "person_key_kind",
+    "distinct_id_hash",
+    "user_id_hash",
+    "email_hash",
+    "email_loose_hash",
+    "email_skeleton_hash",
+    "org_id_hash",
+    "exposed_classes",
+    "exposed_fields",
+    "country_code",
+    "region_code",
+    "jurisdiction",
+    "jurisdiction_source",
+    "email",
+    "display_name",
+    "city",
+    "region",
+    "country",
+)
+_JSON = ("exposed_classes", "exposed_fields")
+
+
+def _stage(conn: Connection) -> None:
+    cols = ", ".join(f"{c} {'JSON' if c in _JSON else 'TEXT'}" for c in COLUMNS)
+    cols = f"row_no BIGINT, {cols}"
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({cols})")
+    conn.exec_driver_sql(f"DELETE FROM {STAGE}")
+
+
+def _load(conn: Connection, table: pa.Table) -> None:
+    names = ("row_no", *COLUMNS)
+    rows = list(zip(*(table.column(c).to_pylist() for c in names), strict=True))
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor().copy(f"COPY {STAGE} ({', '.join(names)}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row(r)
+
+
+def store_exposure_table(session: Session, incident_id: int, dataset_id: int, table: pa.Table) -> int:
+    """Store an exposure table (one row per person, as :meth:`Extractor.table` returns it).
+
+    Returns the number of rows processed. The caller checks the incident is open and updates
+    the dataset's count (:func:`count_dataset_exposures`) once at the end.
+    """
+    if table.num_rows == 0:
+        return 0
+    session.flush()
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        known = _insert_sqlite(conn, incident_id, dataset_id, table)
+    else:
+        known = _insert_staged(conn, incident_id, dataset_id, table)
+    if known:
+        _merge_known(session, incident_id, table, known)
+    return int(table.num_rows)
+
+
+def _insert_sqlite(conn: Connection, incident_id: int, dataset_id: int, table: pa.Table) -> list[str]:
+    """One ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING``; only when some rows were
+    skipped are the people already known looked up (among rows older than this insert)."""
+    before = conn.execute(text("SELECT coalesce(max(id), 0) FROM exposures")).scalar_one()
+    cols = ", ".join(COLUMNS)
+    marks = ", ".join("?" for _ in range(len(COLUMNS) + 2))
+    rows = list(
+        zip(
+            itertools.repeat(incident_id),
+            itertools.repeat(dataset_id),
+            *(table.column(c).to_pylist() for c in COLUMNS),
+        )
+    )
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.executemany(
+            f"INSERT INTO exposures (incident_id, dataset_id, {cols}) VALUES ({marks}) "
+            "ON CONFLICT (incident_id, person_key_hash) DO NOTHING",
+            rows,
+        )
+        inserted = cur.rowcount
+    finally:
+        cur.close()
+    if inserted == len(rows):
+        return []
+    keys = table.column("person_key_hash").to_pylist()
+    known: list[str] = []
+    for start in range(0, len(keys), 5000):
+        stmt = select(Exposure.person_key_hash).where(
+            Exposure.incident_id == incident_id,
+            Exposure.id <= before,
+            Exposure.person_key_hash.in_(keys[start : start + 5000]),
+        )
+        known.extend(conn.execute(stmt).scalars())
+    return known
+
+
+def _insert_staged(conn: Connection, incident_id: int, dataset_id: int, table: pa.Table) -> list[str]:
+    """PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT ... SELECT`` of new people."""
+    _stage(conn)
+    _load(conn, table)
+    known = [
+        r[0]
+        for r in conn.execute(
+            text(
+                f"SELECT s.person_key_hash FROM {STAGE} s JOIN exposures e "
+                "ON e.incident_id = :i AND e.person_key_hash = s.person_key_hash"
+            ),
+            {"i": incident_id},
+        )
+    ]
+    cols = ", ".join(COLUMNS)
+    conn.execute(
+        text(
+            f"INSERT INTO exposures (incident_id, dataset_id, {cols}) "
+            f"SELECT :i, :d, {cols} FROM {STAGE} s WHERE NOT EXISTS "
+            "(SELECT 1 FROM exposures e WHERE e.incident_id = :i AND e.person_key_hash = s.person_key_hash) "
+            "ORDER BY s.row_no"
+        ),
+        {"i": incident_id, "d": dataset_id},
+    )
+    conn.exec_driver_sql(f"DELETE FROM {STAGE}")
+    return known
+
+
+def _merge_known(session: Session, incident_id: int, table: pa.Table, known: list[str]) -> None:
+    from breachscope.case.api import _merge_into
+
+    new = {
+        r["person_key_hash"]: {
+            **{c: r[c] for c in COLUMNS},
+            **{c: json.loads(r[c]) for c in _JSON},
+        }
+        for r in table.filter(pa.compute.is_in(table["person_key_hash"], pa.array(known))).to_pylist()
+    }
+    for start in range(0, len(known), 2000):
+        part = known[start : start + 2000]
+        stmt = select(Exposure).where(Exposure.incident_id == incident_id, Exposure.person_key_hash.in_(part))
+        for existing in session.scalars(stmt):
+            merged = {name: getattr(existing, name) for name in COLUMNS}
+            _merge_into(merged, new[existing.person_key_hash])
+            for name, value in merged.items():
+                if getattr(existing, name) != value:
+                    setattr(existing, name, value)
+    session.flush()
+
+
+def count_dataset_exposures(session: Session, dataset_id: int) -> int:
+    """Set and return the number of people first seen in the dataset."""
+    count = session.scalar(select(func.count()).where(Exposure.dataset_id == dataset_id)) or 0
+    session.execute(update(Dataset).where(Dataset.id == dataset_id).values(exposures=count))
+    return count
