@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from breachscope.progress import RichProgress
 from breachscope.synth import FORMATS, WRITERS, generate
 
 
@@ -61,7 +62,11 @@ def command(
     """Generate a deterministic synthetic Mixpanel-style leak (people.csv/.jsonl/.parquet), the
     matching company account directory (directory.csv/.parquet) and, with --needles, planted
     sensitive values plus truth.json. All names and emails are fictional (example domains)."""
-    result = generate(rows, out, seed=seed, needles=needles, formats=formats, vendor=vendor)
+    with RichProgress() as bar:
+        bar.start("generating people rows", total=rows)
+        result = generate(
+            rows, out, seed=seed, needles=needles, formats=formats, vendor=vendor, on_rows=bar.advance
+        )
     table = Table(title=f"synthetic leak in {result.out} (seed {result.seed})")
     table.add_column("file")
     table.add_column("what")
