@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -53,11 +54,17 @@ def _stage(conn: Connection) -> None:
 
 def _load(conn: Connection, table: pa.Table) -> None:
     names = ("row_no", *COLUMNS)
-    rows = list(zip(*(table.column(c).to_pylist() for c in names), strict=True))
     raw: Any = conn.connection.driver_connection
     with raw.cursor().copy(f"COPY {STAGE} ({', '.join(names)}) FROM STDIN") as copy:
-        for r in rows:
-            copy.write_row(r)
+        for part in _slices(table):
+            for r in zip(*(part.column(c).to_pylist() for c in names), strict=True):
+                copy.write_row(r)
+
+
+def _slices(table: pa.Table, rows: int = 8192) -> Iterator[pa.Table]:
+    """Parts of a table, so that only a few thousand rows are Python objects at a time."""
+    for start in range(0, table.num_rows, rows):
+        yield table.slice(start, rows)
 
 
 def store_exposure_table(session: Session, incident_id: int, dataset_id: int, table: pa.Table) -> int:
@@ -85,24 +92,24 @@ def _insert_sqlite(conn: Connection, incident_id: int, dataset_id: int, table: p
     before = conn.execute(text("SELECT coalesce(max(id), 0) FROM exposures")).scalar_one()
     cols = ", ".join(COLUMNS)
     marks = ", ".join("?" for _ in range(len(COLUMNS) + 2))
-    rows = list(
-        zip(
-            itertools.repeat(incident_id),
-            itertools.repeat(dataset_id),
-            *(table.column(c).to_pylist() for c in COLUMNS),
-        )
-    )
+    inserted = 0
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cur.executemany(
-            f"INSERT INTO exposures (incident_id, dataset_id, {cols}) VALUES ({marks}) "
-            "ON CONFLICT (incident_id, person_key_hash) DO NOTHING",
-            rows,
-        )
-        inserted = cur.rowcount
+        for part in _slices(table):
+            rows = zip(
+                itertools.repeat(incident_id),
+                itertools.repeat(dataset_id),
+                *(part.column(c).to_pylist() for c in COLUMNS),
+            )
+            cur.executemany(
+                f"INSERT INTO exposures (incident_id, dataset_id, {cols}) VALUES ({marks}) "
+                "ON CONFLICT (incident_id, person_key_hash) DO NOTHING",
+                rows,
+            )
+            inserted += cur.rowcount
     finally:
         cur.close()
-    if inserted == len(rows):
+    if inserted == table.num_rows:
         return []
     keys = table.column("person_key_hash").to_pylist()
     known: list[str] = []

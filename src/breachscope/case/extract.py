@@ -229,7 +229,7 @@ class Extractor:
     def __init__(self, key: bytes) -> None:
         from breachscope.scope.matching import create_hash_macro
 
-        self.con = duckdb.connect()
+        self.con = duckdb.connect(config={"memory_limit": "128MB", "threads": 2})  # a batch needs less
         create_hash_macro(self.con, key)
 
     def close(self) -> None:
