@@ -233,3 +233,26 @@ def test_more_than_62_classed_columns() -> None:
     first, second = extract_batch(KEY, plan, batch, row_key_prefix="f")
     assert first.exposed_fields == sorted(f"c{i}" for i in range(0, 150, 7))
     assert len(second.exposed_classes) == 150
+
+
+def test_a_sensitive_value_in_a_notice_column_is_not_stored() -> None:
+    """A national id typed into ``$city``, a card number into ``$name``: the class is exposed,
+    the value stays out of the case; a column the scan classed as secrets is never stored."""
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "$distinct_id": ["d1", "d2"],
+            "$name": ["4646194444190493", "Rina"],
+            "$city": ["3171090903877851", "Bandung"],
+            "$region": ["sk_live_3v2Kqj5MWxRfgY6Z3rCHOIpk", "sk_live_4v2Kqj5MWxRfgY6Z3rCHOIpk"],
+        }
+    )
+    plan = ExtractPlan.build(
+        batch.schema.names,
+        {"$region": frozenset({"secret"})},
+        {"$name": frozenset({"payment_card"}), "$city": frozenset({"government_id"})},
+    )
+    first, second = extract_batch(KEY, plan, batch, row_key_prefix="f")
+    assert (first.display_name, first.city, first.region) == (None, None, None)
+    assert {"payment_card", "government_id", "secret"} <= set(first.exposed_classes)
+    assert (second.display_name, second.city, second.region) == ("Rina", "Bandung", None)
+    assert "sk_live" not in repr(first) + repr(second)

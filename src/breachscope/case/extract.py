@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from breachscope.case.api import ExposureRecord
 from breachscope.scope.jurisdiction import country_name, resolve
+from breachscope.taxonomy import BY_ID, Tier
 
 #: Column-name patterns (over the normalised last path segment) for each part a column can play.
 ROLE_PATTERNS: dict[str, str] = {
@@ -261,12 +262,14 @@ class Extractor:
         for word in words[1:]:
             keep = pc.or_(keep, pc.not_equal(word, 0))
         v = {role: _string_array(batch, plan.roles.get(role)) for role in ROLE_PATTERNS}
+        hidden = _hidden_notice_values(plan, groups, n)
+        shown = {role: _hide(v[role], hidden.get(role)) for role in NOTICE_ROLES}
         name = pc.if_else(
-            pc.is_valid(v["name"]),
-            v["name"],
+            pc.is_valid(shown["name"]),
+            shown["name"],
             # "first last" ("skip" drops all-null rows in pyarrow 26; the blanks go in cleaning)
             pc.binary_join_element_wise(
-                v["first_name"], v["last_name"], " ", null_handling="replace", null_replacement=""
+                shown["first_name"], shown["last_name"], " ", null_handling="replace", null_replacement=""
             ),
         )
         cols: dict[str, pa.Array] = {
@@ -276,12 +279,13 @@ class Extractor:
             "uid": _trimmed(v["user_id"]),
             "org": _trimmed(v["org_id"]),
             "email_raw": v["email"],
-            "email": _clean_array(v["email"], _LIMITS["email"]),
+            "email": _clean_array(shown["email"], _LIMITS["email"]),
             "display_name": _clean_array(name, _LIMITS["display_name"]),
-            "city": _clean_array(v["city"], _LIMITS["city"]),
-            "region": _clean_array(v["region"], _LIMITS["region"]),
+            "city": _clean_array(shown["city"], _LIMITS["city"]),
+            "region": _clean_array(shown["region"], _LIMITS["region"]),
             "country_raw": v["country"],
             "region_raw": v["region"],
+            "country_hidden": hidden.get("country", pa.array(np.zeros(n, dtype=bool))),
         }
         rows = pa.table(cols).filter(keep)
         if rows.num_rows == 0:
@@ -344,7 +348,8 @@ class Extractor:
                        coalesce(k.sh, k.eh) AS email_skeleton_hash,
                        o.org_id_hash,
                        p.country_code, p.region_code, p.jurisdiction, p.jurisdiction_source,
-                       k.email, k.display_name, k.city, k.region, p.country
+                       k.email, k.display_name, k.city, k.region,
+                       CASE WHEN k.country_hidden THEN NULL ELSE p.country END AS country
                 FROM hashed k
                 LEFT JOIN orgs o ON k.org = o.org
                 LEFT JOIN bs_places p
@@ -384,6 +389,49 @@ _MERGED_FIRST = tuple(
     for c in ExposureRecord.__dataclass_fields__
     if c not in ("person_key_hash", "exposed_classes", "exposed_fields")
 )
+
+
+#: Parts whose values a notice quotes, and so are stored (see :func:`_hidden_notice_values`).
+NOTICE_ROLES = ("email", "name", "first_name", "last_name", "city", "region", "country")
+#: A notice column whose scan classes include one of these tiers (other than the part's own
+#: class) holds sensitive data: its values are not stored.
+_HIDDEN_TIERS = frozenset({Tier.CRITICAL, Tier.HIGH})
+
+
+def _hidden_notice_values(
+    plan: ExtractPlan, groups: list[tuple[str, frozenset[str], pa.Array]], n: int
+) -> dict[str, pa.Array]:
+    """Per notice part, the rows whose value must not be stored: a card number in ``$name``, a
+    national id in ``$city`` (found per row by the minority-class checks), or every row when
+    the scan classed the whole column as something sensitive. The person still exposes the
+    class; only the raw value stays out of the case."""
+    hidden: dict[str, pa.Array] = {}
+    for role in NOTICE_ROLES:
+        col = plan.roles.get(role)
+        if col is None:
+            continue
+        own = ROLE_CLASSES[role]
+        whole = plan.column_classes.get(col, frozenset())
+        if any(c != own and c in BY_ID and BY_ID[c].tier in _HIDDEN_TIERS for c in whole):
+            hidden[role] = pa.array(np.ones(n, dtype=bool))
+            continue
+        hits = [
+            present
+            for c, classes, present in groups
+            if c == col and col in plan.row_checks and classes <= plan.row_checks[col] and own not in classes
+        ]
+        if hits:
+            mask = hits[0]
+            for h in hits[1:]:
+                mask = pc.or_(mask, h)
+            hidden[role] = pc.fill_null(mask, False)
+    return hidden
+
+
+def _hide(arr: pa.Array, hidden: pa.Array | None) -> pa.Array:
+    if hidden is None:
+        return arr
+    return pc.if_else(hidden, pa.scalar(None, pa.string()), arr)
 
 
 def _groups(plan: ExtractPlan, batch: pa.RecordBatch) -> list[tuple[str, frozenset[str], pa.Array]]:
