@@ -11,7 +11,7 @@ from breachscope.case.testing import make_case, write_directory
 from breachscope.clock import FixedClock
 from breachscope.scope import jurisdiction_counts, recipients
 from breachscope.scope.directory import DirectorySource
-from breachscope.scope.report import scope_report, write_csv_dir, write_json
+from breachscope.scope.report import CSV_COLUMNS, scope_report, write_csv_dir, write_json
 from breachscope.scope.run import run_scope
 
 DIRECTORY = [
@@ -117,6 +117,12 @@ def test_report_and_exports(engine: Engine, clock: FixedClock, tmp_path: Path) -
     assert [p.name for p in paths] == ["orgs.csv", "admins.csv", "users.csv", "unmatched.csv", "review.csv"]
     assert "ghost@nowhere.example" not in (tmp_path / "csv" / "unmatched.csv").read_text()
     assert "ghost@nowhere.example" not in (tmp_path / "out" / "scope.json").read_text()
+    for name, columns in CSV_COLUMNS.items():  # every export has its header, even an empty one
+        rows = getattr(report, name)
+        assert all(tuple(r) == columns for r in rows)
+        header = (tmp_path / "csv" / f"{name}.csv").read_text().splitlines()[0]
+        assert header == ",".join(columns)
+    assert report.review == []
 
 
 def test_rerunning_scope_replaces_the_previous_result(

@@ -161,6 +161,34 @@ def write_json(report: ScopeReport, path: Path) -> Path:
     return path
 
 
+_ACCOUNT = ("user_id", "email", "name", "org_id", "org_name", "role", "language", "jurisdiction")
+_ACCOUNT += ("own_record_leaked", "exposed_classes")
+#: The columns of each CSV export (rows carry the same keys in this order).
+CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orgs": (
+        "org_id",
+        "org_name",
+        "leaked_people",
+        "affected_users",
+        "org_only_people",
+        "admins",
+        "exposed_classes",
+    ),
+    "admins": (*_ACCOUNT, "org_leaked_people"),
+    "users": (*_ACCOUNT, "match_key", "match_strength"),
+    "unmatched": (
+        "exposure_id",
+        "person_key_kind",
+        "email_masked",
+        "jurisdiction",
+        "exposed_classes",
+        "org_id",
+        "review",
+    ),
+    "review": ("exposure_id", "reason", "keys", "email_masked", "candidates"),
+}
+
+
 def write_csv_dir(report: ScopeReport, folder: Path) -> list[Path]:
     """``orgs.csv``, ``admins.csv``, ``users.csv``, ``unmatched.csv``, ``review.csv`` in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -168,7 +196,7 @@ def write_csv_dir(report: ScopeReport, folder: Path) -> list[Path]:
     for name in ("orgs", "admins", "users", "unmatched", "review"):
         rows: list[dict[str, Any]] = getattr(report, name)
         path = folder / f"{name}.csv"
-        columns = list(rows[0]) if rows else []
+        columns = list(rows[0]) if rows else list(CSV_COLUMNS[name])  # a header even when empty
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(columns)
