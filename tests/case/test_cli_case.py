@@ -94,6 +94,11 @@ def test_case_lifecycle(run, tmp_path: Path) -> None:  # type: ignore[no-untyped
             "unknown directory field",
         ),
         (["case", "list", "--db", "nonsense"], "not a database URL"),
+        (["case", "list", "--db", "nope://x"], "cannot use the case database nope://x"),
+        (["case", "list", "--db", "mysql://u:pw@h/x"], "mysql://u:***@h/x"),  # no driver; password hidden
+        (["case", "log", "7", "hello"], "no incident with id 7"),
+        (["case", "purge", "7", "--yes"], "no incident with id 7"),
+        (["scope", "--incident", "7", "--directory", "x.csv"], "no incident with id 7"),
         (["scope", "--incident", "1", "--directory", "x.csv"], "no leaked people to scope yet"),
     ],
 )

@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from breachscope.errors import BreachscopeError
@@ -70,15 +70,21 @@ def create_case_engine(url: str | None = None) -> Engine:
             f"not a database URL: {resolved!r}",
             "use sqlite:///path/to/case.db or postgresql+psycopg://user@host/dbname",
         ) from exc
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
-    return create_engine(parsed, pool_pre_ping=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
+        return create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError, ArgumentError, OSError) as exc:
+        raise BreachscopeError(
+            f"cannot use the case database {parsed.render_as_string(hide_password=True)}: {exc}",
+            "use sqlite:///path/to/case.db or postgresql+psycopg://user@host/dbname",
+        ) from exc
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
