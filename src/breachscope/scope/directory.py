@@ -129,7 +129,11 @@ def _load_database(con: duckdb.DuckDBPyConnection, src: DirectorySource, progres
                 con.unregister("dir_batch")
                 progress.advance(len(rows))
     except SQLAlchemyError as exc:
-        raise InputError(f"cannot read the directory: {exc.__class__.__name__}: {exc}", None) from exc
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise InputError(
+            f"cannot read the directory {src.describe()}: {detail}",
+            "check --table / --query and that the account can read it",
+        ) from exc
     finally:
         engine.dispose()
 

@@ -161,8 +161,8 @@ def write_json(report: ScopeReport, path: Path) -> Path:
     return path
 
 
-_ACCOUNT = ("user_id", "email", "name", "org_id", "org_name", "role", "language", "jurisdiction")
-_ACCOUNT += ("own_record_leaked", "exposed_classes")
+_ACCOUNT: tuple[str, ...] = ("user_id", "email", "name", "org_id", "org_name", "role", "language")
+_ACCOUNT += ("jurisdiction", "own_record_leaked", "exposed_classes")
 #: The columns of each CSV export (rows carry the same keys in this order).
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "orgs": (
