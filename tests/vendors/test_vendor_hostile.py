@@ -150,10 +150,6 @@ def test_people_pass_over_hostile_segment_batch(tmp_path: Path) -> None:
     assert summary.field_people["traits.email"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs scan/plan.py: a vendor schema class overrides column-name hints of other classes",
-)
 def test_ga4_traffic_source_name_is_a_campaign_not_a_person(tmp_path: Path) -> None:
     ts = {"name": "Spring Sale", "medium": "cpc", "source": "google"}
     rows = [_ga4_row([], traffic_source=ts) for _ in range(20)]
@@ -163,10 +159,6 @@ def test_ga4_traffic_source_name_is_a_campaign_not_a_person(tmp_path: Path) -> N
     assert _classes(columns["traffic_source.name"]) == {"url"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs scan/context.py + plan.py + engine.py to pass VendorMatch.bookkeeping (no name hints)",
-)
 def test_segment_library_name_is_not_a_person_name(tmp_path: Path) -> None:
     calls = [
         {

@@ -133,7 +133,7 @@ def _write(path: Path, text: str) -> None:
 @click.option(
     "--vendor",
     default=None,
-    help="Treat the files as this vendor's export: a vendor (mixpanel), a layout (mixpanel/people) or generic.",
+    help="This vendor's export: a vendor (mixpanel), a layout (mixpanel/people) or generic.",
 )
 @click.option(
     "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here."

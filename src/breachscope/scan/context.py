@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -21,6 +21,7 @@ class ScanContext:
     detectors: tuple[Detector, ...] = DETECTORS
     field_classes: Mapping[str, frozenset[str]] = field(default_factory=dict)  # vendor schema
     placeholders: frozenset[str] = frozenset()  # vendor placeholders, counted as nulls
+    bookkeeping: Container[str] = frozenset()  # vendor bookkeeping columns: no name hints
     max_findings: int = 5  # first findings kept per column and data class
     _plans: dict[str, ColumnPlan] = field(default_factory=dict, repr=False)
     #: Per-column routing hints learnt from earlier batches (dominant family, cardinality).
@@ -38,14 +39,17 @@ class ScanContext:
         detectors: Sequence[Detector] | None = None,
         field_classes: Mapping[str, frozenset[str]] | None = None,
         placeholders: frozenset[str] = frozenset(),
+        bookkeeping: Container[str] = frozenset(),
         max_findings: int = 5,
     ) -> ScanContext:
         return cls(
             key=key,
             source=source,
             detectors=tuple(detectors) if detectors is not None else DETECTORS,
-            field_classes=dict(field_classes or {}),
+            # the vendor's own mapping, not a copy: it also knows columns a transform creates
+            field_classes=field_classes if field_classes is not None else {},
             placeholders=placeholders,
+            bookkeeping=bookkeeping,
             max_findings=max_findings,
         )
 
@@ -66,5 +70,6 @@ class ScanContext:
     def plan(self, column: str) -> ColumnPlan:
         if column not in self._plans:
             schema = frozenset(self.field_classes.get(column, frozenset()))
-            self._plans[column] = plan_column(column, self.detectors, schema)
+            hints = column not in self.bookkeeping
+            self._plans[column] = plan_column(column, self.detectors, schema, hints=hints)
         return self._plans[column]

@@ -173,6 +173,7 @@ def scan_source(
                     detectors=detectors,
                     field_classes=match.field_classes if match else None,
                     placeholders=match.placeholders if match else frozenset(),
+                    bookkeeping=match.bookkeeping if match else frozenset(),
                     max_findings=max_findings,
                 )
             if match is not None and match.transform is not None:
@@ -194,7 +195,9 @@ def scan_source(
         partial=partial,
         vendor=match,
         issues=list(source.issues) + issues,
-        schema_classes=dict(ctx.field_classes) if ctx else {},
+        schema_classes=(
+            {c: cls for c in partial.columns if (cls := ctx.field_classes.get(c, frozenset()))} if ctx else {}
+        ),
         hinted={name: plan.hinted_classes for name, plan in (ctx._plans.items() if ctx else [])},
     )
 

@@ -96,8 +96,19 @@ def build_routing(detectors: Sequence[Detector]) -> Routing:
 
 
 def plan_column(
-    column: str, detectors: Sequence[Detector], schema_classes: frozenset[str] = frozenset()
+    column: str,
+    detectors: Sequence[Detector],
+    schema_classes: frozenset[str] = frozenset(),
+    *,
+    hints: bool = True,
 ) -> ColumnPlan:
+    """Which detectors run on this column, and how.
+
+    Column-name hints count only where the vendor schema (if any) does not already say what the
+    column is: a GA4 ``traffic_source.name`` is a campaign, not a person's name. ``hints=False``
+    (vendor bookkeeping columns such as a library name) turns name hints off altogether. Values
+    are still checked by every routed detector either way.
+    """
     norm = normalise(column)
     routed: list[Detector] = []
     direct: list[Detector] = []
@@ -106,7 +117,7 @@ def plan_column(
     for det in detectors:
         if _anti(det, norm):
             continue
-        is_hinted = _hinted(det, norm)
+        is_hinted = hints and _hinted(det, norm) and (not schema_classes or det.data_class in schema_classes)
         if is_hinted:
             hinted.add(det.name)
         if det.requires_hint and not is_hinted:
