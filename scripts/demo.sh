@@ -6,11 +6,24 @@ OUT=demo-out
 rm -rf "$OUT"; mkdir -p "$OUT"
 export BREACHSCOPE_DB="sqlite:///$OUT/breachscope.db"
 
-echo "== 1. generate a Mixpanel-style leak of 20,000 people, with planted needles =="
-"$BIN/breachscope" synth --rows 20000 --out "$OUT/leak" --seed 7 --needles
+echo "== 1. generate a Mixpanel-style leak of 20,000 people (the Nov 2025 model case) and its account directory =="
+"$BIN/breachscope" synth --rows 20000 --out "$OUT/leak" --seed 7
 
 echo "== 2. scan it: which data classes are present, and proof of the absent ones =="
 "$BIN/breachscope" scan "$OUT/leak/people.csv" --json "$OUT/scan.json" --report "$OUT/scan.md"
+
+echo "== 2a. the same leak with planted needles (keys, cards, NIKs, SSNs, passwords): every one is found =="
+"$BIN/breachscope" synth --rows 20000 --out "$OUT/needles" --seed 7 --needles --formats csv
+"$BIN/breachscope" scan "$OUT/needles/people.csv" --json "$OUT/scan-needles.json" --quiet
+"$BIN/python" - "$OUT/needles/truth.json" "$OUT/scan-needles.json" <<'PY'
+import json, sys
+truth = json.load(open(sys.argv[1]))
+report = json.load(open(sys.argv[2]))
+needles = truth["needles"] if isinstance(truth, dict) else truth
+classes = sorted({n["data_class"] for n in needles})
+found = [c for c in classes if report["classes"][c]["status"] == "present"]
+print(f"planted needles: {len(needles)} of {len(classes)} classes; classes reported present: {len(found)}/{len(classes)}")
+PY
 
 echo "== 2b. the leak as a raw Mixpanel event export: vendor layout recognised, fields exposed per person =="
 "$BIN/breachscope" synth --rows 20000 --out "$OUT/vendor" --seed 7 --formats jsonl --vendor mixpanel-events
