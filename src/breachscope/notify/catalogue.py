@@ -15,7 +15,7 @@ entry falls back to English, then to the taxonomy's name, so a notice is never l
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,17 @@ class Catalogue:
     order: tuple[str, ...] = ()
     #: The word for "." when the official domain is spelled out (``domain_style = "words"``).
     dot_word: str = "dot"
+    #: The word for "or" in a list of classes, and how thousands are separated in numbers.
+    or_word: str = "or"
+    thousands_separator: str = ","
+
+    def join_or(self, words: Sequence[str]) -> str:
+        if len(words) <= 1:
+            return "".join(words)
+        return ", ".join(words[:-1]) + f" {self.or_word} " + words[-1]
+
+    def number(self, n: int) -> str:
+        return f"{n:,}".replace(",", self.thousands_separator)
 
     def sort(self, class_ids: Iterable[str]) -> list[str]:
         """``class_ids`` in catalogue order; unknown ids last, in taxonomy order."""
@@ -108,6 +119,7 @@ def load_catalogue(language: str, override: Path | None = None) -> Catalogue:
     content: dict[str, str] = {}
     order: list[str] = []
     dot_word = "dot"
+    words = {"or_word": "or", "thousands_separator": ","}
     layers = []
     for lang in (FALLBACK_LANGUAGE, language) if language != FALLBACK_LANGUAGE else (FALLBACK_LANGUAGE,):
         for root in reversed(template_roots(override)):  # built-in first, override wins
@@ -129,8 +141,18 @@ def load_catalogue(language: str, override: Path | None = None) -> Catalogue:
                 names[str(cid)] = str(entry["name"])
         if data.get("dot_word"):
             dot_word = str(data["dot_word"])
+        for key in words:
+            if data.get(key):
+                words[key] = str(data[key])
         for key, heading in (data.get("content") or {}).items():
             content[str(key)] = str(heading)
     return Catalogue(
-        language=language, your=your, names=names, content=content, order=tuple(order), dot_word=dot_word
+        language=language,
+        your=your,
+        names=names,
+        content=content,
+        order=tuple(order),
+        dot_word=dot_word,
+        or_word=words["or_word"],
+        thousands_separator=words["thousands_separator"],
     )

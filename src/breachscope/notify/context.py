@@ -35,6 +35,11 @@ class ActionItem:
     id: str
     text: dict[str, str]
     reason: dict[str, str] = field(default_factory=dict)
+    #: For a not-needed action: its words per language with ``{classes}``/``{values}`` left in,
+    #: the classes that were checked and absent, and how many values were checked.
+    template: dict[str, str] = field(default_factory=dict)
+    classes: tuple[str, ...] = ()
+    values: int = 0
 
 
 @dataclass(frozen=True)

@@ -167,14 +167,23 @@ class Renderer:
             "exposed_names": exposed_names,
             "absent": absent,
             "actions": [_tr(a.text, language) for a in ctx.actions],
-            "not_needed": [self._not_needed(a, language) for a in ctx.not_needed],
+            "not_needed": [self._not_needed(a, language, cat) for a in ctx.not_needed],
             "org": org,
             "duty": duty,
         }
 
     @staticmethod
-    def _not_needed(item: ActionItem, language: str) -> dict[str, str]:
-        return {"text": _tr(item.text, language), "reason": _tr(item.reason, language) if item.reason else ""}
+    def _not_needed(item: ActionItem, language: str, cat: Catalogue) -> dict[str, str]:
+        """The not-needed line with the classes named in the recipient's language."""
+        text = _tr(item.text, language)
+        template = item.template.get(language)
+        if template and item.classes and item.values:
+            names = [cat.name(c) for c in cat.sort(item.classes)]
+            try:
+                text = template.format(classes=cat.join_or(names), values=cat.number(item.values))
+            except (KeyError, IndexError, ValueError):
+                pass  # a malformed edited template keeps the stored words
+        return {"text": text, "reason": _tr(item.reason, language) if item.reason else ""}
 
     def render(self, ctx: NoticeContext, *, phrase: str, reference: str) -> RenderedNotice:
         language = self.pick_language(ctx.language)

@@ -21,7 +21,7 @@ from breachscope.case import api
 from breachscope.notify.context import ActionItem, DutyInfo, IncidentInfo, Kind, NoticeContext, OrgInfo
 
 if TYPE_CHECKING:
-    from breachscope.rules.facts import Action, Duty
+    from breachscope.rules.facts import Action, Duty, NotNeeded
     from breachscope.scope.recipients import Recipient
 
 #: Duty recipients that get a draft (individuals get the personal notices themselves).
@@ -75,7 +75,7 @@ def load_case(session: Session, incident_id: int) -> CaseNotices:
     if stored is not None:
         a = stored.assessment
         actions = tuple(x for x in a.actions if x.audience == "recipients")
-        not_needed = tuple(ActionItem(n.id, dict(n.text)) for n in a.not_needed)
+        not_needed = recipient_not_needed(a.not_needed)
         absent = tuple(
             dc.id for dc in taxonomy.DATA_CLASSES if dc.id in a.facts.absent and dc.tier in ABSENT_TIERS
         )
@@ -86,6 +86,16 @@ def load_case(session: Session, incident_id: int) -> CaseNotices:
         )
     return CaseNotices(
         info, tuple(recipients(session, incident_id)), actions, not_needed, absent, duties, stored is not None
+    )
+
+
+def recipient_not_needed(items: Sequence[NotNeeded]) -> tuple[ActionItem, ...]:
+    """The not-needed steps a recipient would have had to take (the company's own are not theirs),
+    with what a notice needs to name the checked classes in the recipient's language."""
+    return tuple(
+        ActionItem(n.id, dict(n.text), template=dict(n.template), classes=n.checked, values=n.values_checked)
+        for n in items
+        if n.audience == "recipients"
     )
 
 

@@ -48,7 +48,11 @@ def recommend(
                 lang: words.format(classes=names, values=_values(facts.values_checked, lang))
                 for lang, words in spec.not_needed.items()
             }
-            not_needed.append(NotNeeded(spec.id, spec.when_any, facts.values_checked, text))
+            not_needed.append(
+                NotNeeded(
+                    spec.id, spec.when_any, facts.values_checked, text, spec.audience, dict(spec.not_needed)
+                )
+            )
         else:
             undetermined.append(spec.id)
     return tuple(actions), tuple(not_needed), tuple(undetermined)

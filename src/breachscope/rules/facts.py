@@ -257,6 +257,10 @@ class NotNeeded:
     checked: tuple[str, ...]
     values_checked: int
     text: Mapping[str, str]
+    audience: str = "recipients"  # who would have had to act: "recipients" or "company"
+    #: The unformatted words per language (with ``{classes}`` and ``{values}``), so that a notice
+    #: can name the classes in the recipient's language; ``text`` is the English-named rendering.
+    template: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -264,11 +268,20 @@ class NotNeeded:
             "checked": list(self.checked),
             "values_checked": self.values_checked,
             "text": dict(self.text),
+            "audience": self.audience,
+            "template": dict(self.template),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> NotNeeded:
-        return cls(d["id"], tuple(d["checked"]), int(d["values_checked"]), dict(d["text"]))
+        return cls(
+            d["id"],
+            tuple(d["checked"]),
+            int(d["values_checked"]),
+            dict(d["text"]),
+            str(d.get("audience", "recipients")),
+            dict(d.get("template") or {}),
+        )
 
 
 @dataclass(frozen=True)
