@@ -182,6 +182,9 @@ class Match(Base):
     __tablename__ = "matches"
     __table_args__ = (
         Index("ix_matches_incident_exposure", "incident_id", "exposure_id"),
+        # Foreign-key lookups when accounts or exposures are deleted (migration 0004).
+        Index("ix_matches_account_id", "account_id"),
+        Index("ix_matches_exposure_id", "exposure_id"),
         {"info": PURGE_DELETE},
     )
 
