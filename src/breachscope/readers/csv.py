@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 from breachscope.readers.archive import HEAD_BYTES, Input
 from breachscope.readers.base import Source
 from breachscope.readers.sniff import detect_encoding, looks_binary, sniff_delimiter
-from breachscope.readers.stream import MiB, Utf8Stream
+from breachscope.readers.stream import ArrowFeed, MiB, Utf8Stream
 from breachscope.readers.table import ReadContext, Reader, unique_names
 
 MAX_BLOCK = 1 << 30
@@ -111,7 +111,9 @@ def _read(
         )
         return "skip"
 
-    raw = Utf8Stream(inp.open(ctx.on_bytes if skip == 0 else None, ctx.stream_errors), encoding, on_bad)
+    raw = ArrowFeed(
+        Utf8Stream(inp.open(ctx.on_bytes if skip == 0 else None, ctx.stream_errors), encoding, on_bad)
+    )
     reader = pacsv.open_csv(
         pa.PythonFile(raw, mode="r"),
         read_options=pacsv.ReadOptions(
@@ -129,7 +131,7 @@ def _read(
         ),
     )
     yielded = False
-    with raw:
+    try:
         for batch in reader:
             yielded = True
             if skip:
@@ -140,8 +142,32 @@ def _read(
                 skip = 0
             ctx.delivered += batch.num_rows
             yield batch
+    except Exception:
+        if raw.error is not None:  # arrow only saw end-of-file; the cause is ours
+            raise raw.error from None
+        raise
+    finally:
+        _stop(reader, raw)
+    if raw.error is not None:  # raised here, on the consumer's thread, never inside arrow
+        raise raw.error
     if not yielded and skip == 0:  # a header without rows still tells which columns exist
         yield pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in names]))
+
+
+def _stop(reader: pacsv.CSVStreamingReader, raw: ArrowFeed) -> None:
+    """Stop arrow's read-ahead thread before letting go of the reader, however reading ended.
+
+    The feed answers end-of-file from now on, and draining the reader waits until the read-ahead
+    has seen it; an arrow reader dropped with a read still in flight can hang interpreter exit.
+    """
+    raw.stop()
+    try:
+        while True:
+            reader.read_next_batch()
+    except Exception:  # StopIteration at the end, or the error that stopped the read
+        pass
+    reader.close()
+    raw.close()
 
 
 READER = Reader(formats=("csv", "tsv"), extensions=(".csv", ".tsv", ".tab", ".txt"), batches=_batches)

@@ -233,3 +233,51 @@ class Utf8Stream(io.RawIOBase):
     def close(self) -> None:
         self._inner.close()
         super().close()
+
+
+class ArrowFeed(io.RawIOBase):
+    """What an arrow streaming reader reads from, so that it can be stopped cleanly.
+
+    pyarrow's CSV streaming reader reads ahead on a background thread. When the consumer stops
+    early (an error, a bomb, an abandoned generator), that thread may still be reading, and if it
+    is still waiting for the GIL when the interpreter exits, the process hangs in arrow's thread
+    pool shutdown. :meth:`stop` makes every further read return end-of-file at once, so the
+    read-ahead finishes; the caller then drains the reader (see ``readers/csv.py``).
+
+    An exception from the layers below (a decompression bomb, a damaged archive) is never raised
+    into arrow's thread: arrow would keep the Python exception, and through its traceback the
+    reader itself, alive in C++ until exit, where releasing it deadlocks. The feed keeps it in
+    :attr:`error`, answers end-of-file, and the caller re-raises it on its own thread.
+    """
+
+    def __init__(self, inner: IO[bytes] | io.RawIOBase) -> None:
+        self._inner = inner
+        self._stopped = False
+        self.error: Exception | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._stopped:
+            return b""
+        try:
+            return self._inner.read(-1 if size is None else size) or b""
+        except Exception as exc:  # kept for the consumer's thread; see the class docstring
+            self.error = exc
+            self._stopped = True
+            return b""
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def close(self) -> None:
+        self._stopped = True
+        self._inner.close()
+        super().close()
