@@ -1,10 +1,21 @@
-"""Shared fixtures. Stage-specific fixtures live in the conftest.py of each test folder."""
+"""Shared fixtures. Stage-specific fixtures live in the conftest.py of each test folder.
+
+Every test that takes ``db_url`` (or ``engine``) runs on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+
+from breachscope.case.db import open_case_db
+from breachscope.case.testing import fresh_pg_database
+from breachscope.clock import FixedClock
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +31,25 @@ def pg_url() -> str:
             pytest.fail("CI=true but no PostgreSQL server: .ci/run must install postgresql")
         pytest.skip("no PostgreSQL server (install Debian's postgresql; make test starts it)")
     return url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2025, 11, 27, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'case.db'}"
+    else:
+        with fresh_pg_database(request.getfixturevalue("pg_url")) as url:
+            yield url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = open_case_db(db_url)
+    yield eng
+    eng.dispose()
