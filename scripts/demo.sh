@@ -22,7 +22,7 @@ report = json.load(open(sys.argv[2]))
 needles = truth["needles"] if isinstance(truth, dict) else truth
 classes = sorted({n["data_class"] for n in needles})
 found = [c for c in classes if report["classes"][c]["status"] == "present"]
-print(f"planted needles: {len(needles)} of {len(classes)} classes; classes reported present: {len(found)}/{len(classes)}")
+print(f"{len(needles)} needles planted in {len(classes)} data classes; classes the scan reports present: {len(found)} of {len(classes)}")
 PY
 
 echo "== 2b. the leak as a raw Mixpanel event export: vendor layout recognised, fields exposed per person =="
