@@ -24,6 +24,7 @@ import yaml
 
 from breachscope import taxonomy
 from breachscope.errors import BreachscopeError
+from breachscope.rules.actions import join_or
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
@@ -55,9 +56,7 @@ class Catalogue:
     thousands_separator: str = ","
 
     def join_or(self, words: Sequence[str]) -> str:
-        if len(words) <= 1:
-            return "".join(words)
-        return ", ".join(words[:-1]) + f" {self.or_word} " + words[-1]
+        return join_or(words, self.or_word)
 
     def number(self, n: int) -> str:
         return f"{n:,}".replace(",", self.thousands_separator)

@@ -8,6 +8,8 @@ absent ("no need to change your password: ..."); if the scan did not check a cla
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from breachscope import taxonomy
 from breachscope.rules.facts import Action, Facts, NotNeeded
 from breachscope.rules.schema import ActionSpec
@@ -27,8 +29,11 @@ def _values(count: int, lang: str) -> str:
     return f"{count:,}" if count else _ALL_VALUES.get(lang, "all")
 
 
-def join_or(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+def join_or(words: Sequence[str], or_word: str = "or") -> str:
+    """``a``, ``a or b``, ``a, b or c`` (``or_word`` in the reader's language)."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f" {or_word} " + words[-1]
 
 
 def recommend(
