@@ -127,3 +127,31 @@ def test_every_detector_is_documented() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "detectors.md").read_text()
     for det in DETECTORS:
         assert f"`{det.ref}`" in text, f"document {det.ref} in docs/detectors.md"
+
+
+def _with_check_digit(body: str) -> str:
+    from breachscope.detectors._checks import luhn_ok
+
+    return next(body + d for d in "0123456789" if luhn_ok(body + d))
+
+
+def test_card_pattern_keeps_every_number_the_validator_accepts() -> None:
+    """The PAN pattern asks for a 2-6 lead digit (so timestamps never reach the validator);
+    that must never cost a card: every 4-digit lead at every length the validator accepts
+    (plain, and in the 4-4-4-x and 4-6-x groupings) is matched by the pattern and its anchor."""
+    from breachscope.detectors.cards import PAYMENT_CARD, valid_pan
+
+    numbers = [
+        _with_check_digit(f"{lead:04d}" + "0" * (length - 5))
+        for lead in range(1000, 10_000)
+        for length in range(13, 20)
+    ]
+    accepted = [n for n in numbers if valid_pan(n)]
+    assert len(accepted) > 1000 and not any(n.startswith(("0", "1", "7", "8", "9")) for n in accepted)
+    grouped = [f"{n[:4]} {n[4:8]} {n[8:12]} {n[12:]}" for n in accepted if len(n) == 16]
+    grouped += [f"{n[:4]}-{n[4:10]}-{n[10:]}" for n in accepted if len(n) in (14, 15)]
+    assert pc.all(pc.match_substring_regex(pa.array(accepted + grouped), PAYMENT_CARD.pattern)).as_py()
+    assert PAYMENT_CARD.anchor is not None
+    assert pc.all(pc.match_substring_regex(pa.array(accepted + grouped), PAYMENT_CARD.anchor)).as_py()
+    rejected = [n for n in numbers if n.startswith("1")]
+    assert not pc.any(pc.match_substring_regex(pa.array(rejected), PAYMENT_CARD.pattern)).as_py()

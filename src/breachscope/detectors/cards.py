@@ -5,7 +5,9 @@ UUID, and the issue defines cards as 13-19 digits.)
 
 Also spreadsheet-mangled numbers (``5.54563E+15``: Excel turned a card into a float) reported
 as "card-like number, mangled", and card security codes by column hint.
-13-digit millisecond timestamps (``1700000000000``) start with 1 and are never cards.
+13-digit millisecond timestamps (``1700000000000``) start with 1 and are never cards: every IIN
+range starts with 2-6, so the pattern itself asks for that lead digit and a column of
+timestamps never reaches the Python validator.
 """
 
 from __future__ import annotations
@@ -54,13 +56,14 @@ PAYMENT_CARD = Detector(
     version=1,
     data_class="payment_card",
     pattern=(
-        r"(?:^|[^0-9A-Za-z.])(?:\d{13,19}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{1,7}|\d{4}[ -]\d{6}[ -]\d{4,5})"
+        r"(?:^|[^0-9A-Za-z.])"
+        r"(?:[2-6]\d{12,18}|[2-6]\d{3}[ -]\d{4}[ -]\d{4}[ -]\d{1,7}|[2-6]\d{3}[ -]\d{6}[ -]\d{4,5})"
         r"(?:$|[^0-9A-Za-z])"
     ),
     validate=valid_pan,
     column_hints=(r"card", r"^pan$", r"cc_?num", r"kartu"),
     family="digits",
-    anchor=r"\d{13}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d|\d{4}[ -]\d{6}[ -]\d{4}",
+    anchor=r"[2-6]\d{12}|[2-6]\d{3}[ -]\d{4}[ -]\d{4}[ -]\d|[2-6]\d{3}[ -]\d{6}[ -]\d{4}",
     description="13-19 digit PAN in a known IIN range with a valid Luhn check digit.",
 )
 
