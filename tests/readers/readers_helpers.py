@@ -35,6 +35,15 @@ def encode(rows: list[dict[str, Any]], fmt: str) -> bytes:
         sink = io.BytesIO()
         pq.write_table(pa.Table.from_pylist(rows), sink)
         return sink.getvalue()
+    if fmt == "avro":
+        import fastavro
+
+        fields = [{"name": k, "type": ["null", "string"]} for k in rows[0]]
+        sink = io.BytesIO()
+        fastavro.writer(
+            sink, fastavro.parse_schema({"type": "record", "name": "row", "fields": fields}), rows
+        )
+        return sink.getvalue()
     if fmt == "xlsx":
         from openpyxl import Workbook
 

@@ -171,7 +171,7 @@ def test_binary_garbage_without_a_name_is_an_input_error(tmp_path: Path) -> None
 
 def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="parquet"):
-        open_sources(tmp_path / "x.csv", format="avro")
+        open_sources(tmp_path / "x.csv", format="orc")
     with pytest.raises(InputError, match="no such file"):
         open_sources(tmp_path / "missing.csv")
 

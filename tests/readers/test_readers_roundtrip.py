@@ -14,7 +14,15 @@ ROWS = [
     {"nik": "3174094101900001", "card": "5555555555554444", "name": "José Müller", "city": "São Paulo"},
     {"nik": "0000000000000007", "card": "0", "name": "田中 太郎", "city": "Tokyo"},
 ]
-EXT = {"csv": "csv", "tsv": "tsv", "json": "json", "jsonl": "jsonl", "parquet": "parquet", "xlsx": "xlsx"}
+EXT = {
+    "csv": "csv",
+    "tsv": "tsv",
+    "json": "json",
+    "jsonl": "jsonl",
+    "parquet": "parquet",
+    "xlsx": "xlsx",
+    "avro": "avro",
+}
 
 
 def test_registry_covers_every_format() -> None:

@@ -27,6 +27,7 @@ EXPECTED = {
     "posthog-persons": ("posthog", "persons"),
     "ga4": ("ga4", "bigquery_events"),
     "heap": ("heap", "users"),
+    "heap-avro": ("heap", "users"),
     "intercom": ("intercom", "contacts"),
     "customerio": ("customerio", "customers"),
 }

@@ -21,7 +21,7 @@ from breachscope.scan.people import check_export_path, people_for_scan, people_t
 from breachscope.scan.report import ScanReport
 from breachscope.taxonomy import DATA_CLASSES, Tier
 
-FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet", "xlsx")
+FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet", "xlsx", "avro")
 FAIL_ON = tuple(t.value for t in Tier)
 EXIT_FOUND = 3
 _TIER_STYLE = {Tier.CRITICAL: "bold red", Tier.HIGH: "yellow", Tier.MODERATE: "cyan", Tier.LOW: "dim"}
@@ -171,7 +171,7 @@ def command(
     """Scan leaked FILES: every value checked, data classes present and absent with evidence.
 
     \b
-    FILES may be CSV/TSV, JSON, JSONL, Parquet or .xlsx, also inside .gz/.bz2/.xz/.zip.
+    FILES may be CSV/TSV, JSON, JSONL, Parquet, .xlsx or Avro, also inside .gz/.bz2/.xz/.zip.
     Leaked values are never printed: findings show a masked preview and a keyed hash.
     Exit status: 0 after a successful scan whatever it found; 3 with --fail-on when a class
     of that tier (or more sensitive) is present; 1-2 on errors.

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from breachscope.errors import InputError
-from breachscope.readers import csv, json, jsonl, parquet, xlsx
+from breachscope.readers import avro, csv, json, jsonl, parquet, xlsx
 from breachscope.readers.archive import Input, list_inputs
 from breachscope.readers.base import BytesCallback, Chunk, ReadIssue, Source
 from breachscope.readers.sniff import format_from_content, format_from_name, looks_binary
@@ -37,8 +37,15 @@ __all__ = [
 ]
 
 #: One reader module per format; archive.py handles compression and zip for all of them.
-READERS: tuple[Reader, ...] = (csv.READER, json.READER, jsonl.READER, parquet.READER, xlsx.READER)
-FORMATS: tuple[str, ...] = ("csv", "tsv", "json", "jsonl", "parquet", "xlsx")
+READERS: tuple[Reader, ...] = (
+    csv.READER,
+    json.READER,
+    jsonl.READER,
+    parquet.READER,
+    xlsx.READER,
+    avro.READER,
+)
+FORMATS: tuple[str, ...] = ("csv", "tsv", "json", "jsonl", "parquet", "xlsx", "avro")
 _BY_FORMAT: dict[str, Reader] = {fmt: r for r in READERS for fmt in r.formats}
 _UNREADABLE = "unknown"
 

@@ -40,7 +40,7 @@ class Source:
     """One scannable table: a file, or one member of an archive (``leak.zip!data/a.csv``)."""
 
     name: str
-    format: str  # csv, tsv, json, jsonl, parquet, xlsx
+    format: str  # csv, tsv, json, jsonl, parquet, xlsx, avro
     size_bytes: int | None
     open_chunks: Callable[[BytesCallback | None], Iterator[Chunk]]
     issues: list[ReadIssue] = field(default_factory=list)

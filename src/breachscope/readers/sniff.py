@@ -29,6 +29,7 @@ FORMAT_EXT = {
     ".pq": "parquet",
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
+    ".avro": "avro",
 }
 DELIMITERS = (",", "\t", ";", "|")
 
@@ -68,6 +69,8 @@ def format_from_content(head: bytes) -> str | None:
     """Table format from the first bytes of the (decompressed) content, or None if unsure."""
     if head.startswith(b"PAR1"):
         return "parquet"
+    if head.startswith(b"Obj\x01"):
+        return "avro"  # an Avro object container file
     if is_xlsx(head) or head.startswith(b"PK\x03\x04"):
         return "xlsx"  # a zip that reaches a reader is a workbook (archives are opened before)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")

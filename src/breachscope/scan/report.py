@@ -35,7 +35,7 @@ SKIPPED_RECORD_KINDS = frozenset({"ragged_row", "malformed_json"})
 #: Read-issue kinds that mean a whole table (or its rest) was not examined.
 UNREAD_KINDS = frozenset(
     {"bomb", "unreadable", "corrupt_compression", "corrupt_member", "encrypted_member", "nested_archive",
-     "unknown_format", "unsafe_member", "read_error", "column_not_scanned"}
+     "unknown_format", "unsafe_member", "read_error", "column_not_scanned", "corrupt_block"}
 )  # fmt: skip
 
 

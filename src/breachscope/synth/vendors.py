@@ -20,8 +20,10 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import fastavro
 import pyarrow as pa
 
 from breachscope.synth.needles import place
@@ -348,6 +350,36 @@ def heap(out: Path, rows: int, seed: int = 0, needles: bool = False) -> list[Pat
     return [_copy(con, sql, out / "heap" / "users.csv", "HEADER")]
 
 
+_HEAP_AVRO_TYPES = {"user_id": "long", "joindate": "timestamp-millis", "last_modified": "timestamp-millis"}
+
+
+def heap_avro(out: Path, rows: int, seed: int = 0, needles: bool = False) -> list[Path]:
+    """Heap Connect's S3 delivery: the users table as an Avro file (deflate blocks) in a dump folder.
+
+    Timestamps are ``timestamp-millis`` longs; the other columns nullable strings. Rows stream
+    from DuckDB in Arrow batches into fastavro's block writer.
+    """
+    con = _con(_people(rows, seed, needles))
+    sql = """SELECT 8730923476210000 + i AS user_id, "$email" AS identity,
+        "$created"::TIMESTAMPTZ AS joindate, "$last_seen"::TIMESTAMPTZ AS last_modified, "$email" AS email,
+        ['192.0.2.', '198.51.100.', '203.0.113.'][1 + i % 3] || (i % 254 + 1)::VARCHAR AS initial_ip,
+        "$city" AS initial_city, mp_country_code AS initial_country, "$region" AS initial_region,
+        "$initial_referrer" AS initial_referrer, "$browser" AS initial_browser, notes FROM p ORDER BY i"""
+    reader = con.sql(sql).to_arrow_reader(CHUNK_PEOPLE)
+    fields: list[dict[str, Any]] = []
+    for name in reader.schema.names:
+        kind = _HEAP_AVRO_TYPES.get(name, "string")
+        typ: Any = {"type": "long", "logicalType": kind} if kind.startswith("timestamp") else kind
+        fields.append({"name": name, "type": ["null", typ]})
+    schema = fastavro.parse_schema({"type": "record", "name": "users", "namespace": "heap", "fields": fields})
+    records = (r for batch in reader for r in batch.to_pylist())
+    path = out / "heap" / "sync_1001" / "users" / "part-00000.avro"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        fastavro.writer(f, schema, records, codec="deflate", sync_marker=b"heap-synth-sync!")
+    return [path]
+
+
 def intercom(out: Path, rows: int, seed: int = 0, needles: bool = False) -> list[Path]:
     """A contacts list response ``{"type": "list", "data": [...], "total_count"}``."""
     con = _con(_people(rows, seed, needles))
@@ -384,6 +416,7 @@ WRITERS: dict[str, Callable[..., list[Path]]] = {
     "posthog-persons": posthog_persons,
     "ga4": ga4,
     "heap": heap,
+    "heap-avro": heap_avro,
     "intercom": intercom,
     "customerio": customerio,
 }
