@@ -49,11 +49,12 @@ def test_engage_profiles_per_person(tmp_path: Path) -> None:
 
 def test_distribution_of_field_sets() -> None:
     s = _summary("segment/batch.json")
-    assert sum(c.people for c in s.combinations) == s.people == 3
-    assert s.distinct_combinations == 3
+    assert sum(c.people for c in s.combinations) == s.people == 4
+    assert s.distinct_combinations == 4
     identified = next(c for c in s.combinations if "traits.email" in c.fields)
     assert {"email", "ip_address", "person_name", "user_agent"} <= set(identified.classes)
-    assert s.rows_without_key == 1  # the page call of an anonymous visitor has no userId
+    assert s.rows_without_key == 0  # the page call of an anonymous visitor: keyed by anonymousId
+    assert s.key_kinds == {"user_id": 3, "anonymous_id": 1}
 
 
 def test_events_merge_rows_of_one_person(tmp_path: Path) -> None:
@@ -61,7 +62,9 @@ def test_events_merge_rows_of_one_person(tmp_path: Path) -> None:
     s = _summary("mixpanel/events.jsonl", out=out)
     assert s.people == 3 and s.rows == 4  # u-1001 has two events
     people = json.loads(out.read_text())
-    assert len(people) == 3 and all(set(p) == {"person", "n_fields", "fields", "classes"} for p in people)
+    assert len(people) == 3 and all(
+        set(p) == {"person", "key_kind", "n_fields", "fields", "classes"} for p in people
+    )
     u1 = next(p for p in people if p["person"] == keyed_hash(KEY, "u-1001"))
     assert "properties.utm_source" in u1["fields"]  # from the first event only
     assert "properties.org_id" not in u1["fields"]  # customer-defined: no class, not a field

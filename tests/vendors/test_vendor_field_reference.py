@@ -162,6 +162,7 @@ REFERENCE: list[tuple[str, str, str | None]] = [
     ("segment/warehouse", "address_street", ADDR),
     ("segment/warehouse", "address_postal_code", ADDR),
     *[("segment/warehouse", k, URL) for k in _w("url path referrer search")],
+    ("segment/warehouse", "title", None),  # table unknown: page title or job-title trait (docs/vendors.md)
     *[("segment/warehouse", k, None) for k in _w("context_library_name uuid_ts event event_text")],
     # --- Amplitude (section 3.2) ---
     *[("amplitude/events", k, ID) for k in _w("user_id device_id amplitude_id session_id adid idfa")],

@@ -127,7 +127,7 @@ def test_scan_prints_layout_and_writes_people(tmp_path: Path, fixture_path: Call
     assert "Layout of engage_page.json: mixpanel/people" in flat
     assert "Fields exposed per person: 2 people" in flat
     text = out.read_text()
-    assert text.startswith("person,n_fields,fields,classes") and "u-1001" not in text
+    assert text.startswith("person,key_kind,n_fields,fields,classes") and "u-1001" not in text
     assert len(text.splitlines()) == 3
 
 

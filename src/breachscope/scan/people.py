@@ -6,13 +6,20 @@ classified fields are non-null for that person anywhere in the export, then summ
 
 - how many people expose each field,
 - the distribution of field *combinations* (how many people expose exactly which set),
-- per-person rows (a keyed hash of the person key, never the raw key; the fields; the classes),
-  written to CSV or JSON by DuckDB.
+- per-person rows (a keyed hash of the person key, never the raw key; the key's kind; the
+  fields; the classes), written to CSV or JSON by DuckDB.
+
+Anonymous people count too: where a row's person key is empty, the layout's ``fallback_keys``
+(Segment ``anonymousId``, Amplitude ``device_id`` ...) identify it, and each person carries the
+*kind* of key that identified it (``user_id``, ``anonymous_id``, ``device_id``). A fallback key
+seen in rows beside exactly one person key (an anonymous visitor who later signed in) is merged
+into that person; one seen beside several (a shared device) stays a person of its own.
 
 Everything is vectorised: each Arrow batch is reduced to one row per key with one boolean per
 field (Arrow ``group_by(...).aggregate(any)``) and appended to a DuckDB table; DuckDB then ORs
 them per person under a ``memory_limit`` (it spills to ``temp_directory`` beyond it). Vendor
-placeholders (``$direct``, ``(not set)``) and empty strings count as absent.
+placeholders (``$direct``, ``(not set)``; Amplitude ``session_id = -1`` in that field only) and
+empty strings count as absent.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import hashlib
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +42,11 @@ from breachscope.errors import InputError
 from breachscope.hashing import KEY_BYTES
 from breachscope.readers.base import BytesCallback, Source
 from breachscope.vendors import recognise
-from breachscope.vendors.base import VendorMatch
+from breachscope.vendors.base import VendorMatch, key_kind
 
 ColumnClasses = Mapping[str, Iterable[str]]
 ScanClasses = Mapping[tuple[str, str], Iterable[str]]  # (source name, column) -> classes
+Placeholders = Callable[[str], frozenset[str]]  # column -> its placeholder values
 _PERSONISH = re.compile(r"(user|distinct|person|customer|member|account|contact|identity|cio)", re.I)
 
 
@@ -55,7 +63,7 @@ class FieldSet:
 class PeopleSummary:
     people: int  # distinct person keys
     rows: int  # rows read (after vendor transforms)
-    rows_without_key: int  # rows whose person key is null, empty or a placeholder
+    rows_without_key: int  # rows whose person key (and every fallback key) is null, empty or a placeholder
     key_columns: dict[str, str | None]  # source name -> person-key column (None: none found)
     fields: dict[str, tuple[str, ...]]  # field -> its classes
     field_people: dict[str, int]  # field -> people exposing it
@@ -64,6 +72,10 @@ class PeopleSummary:
     distinct_combinations: int
     export: Path | None = None  # the per-person file, when asked for
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: source name -> fallback key columns used where the person key is empty (``anonymousId``)
+    fallback_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    key_kinds: dict[str, int] = field(default_factory=dict)  # key kind -> people it identifies
+    linked_keys: int = 0  # fallback keys merged into the one person key they were seen with
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +83,9 @@ class PeopleSummary:
             "rows": self.rows,
             "rows_without_key": self.rows_without_key,
             "key_columns": self.key_columns,
+            "fallback_columns": {k: list(v) for k, v in self.fallback_columns.items()},
+            "key_kinds": self.key_kinds,
+            "linked_keys": self.linked_keys,
             "fields": {k: list(v) for k, v in self.fields.items()},
             "field_people": self.field_people,
             "class_people": self.class_people,
@@ -126,7 +141,37 @@ def _present(arr: pa.Array, placeholders: frozenset[str]) -> pa.Array:
             valid = pc.and_(valid, pc.invert(pc.is_in(text, pa.array(sorted(placeholders), t))))
     elif pa.types.is_list(t) or pa.types.is_large_list(t):
         valid = pc.and_(valid, pc.greater(pc.list_value_length(arr), 0))
+    elif placeholders and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)):
+        text = pc.cast(arr, pa.string())  # Amplitude session_id = -1 read as a number
+        valid = pc.and_(valid, pc.invert(pc.is_in(text, pa.array(sorted(placeholders), pa.string()))))
     return pc.fill_null(valid, False)
+
+
+@dataclass(frozen=True)
+class KeyChain:
+    """How one source identifies a person: the key column, then fallbacks tried row by row."""
+
+    columns: tuple[str, ...]  # person key first, then fallback keys
+    prefixes: tuple[tuple[str, str], ...] = ()  # (value prefix, kind), e.g. ("$device:", "device_id")
+
+
+def _key_values(
+    batch: pa.RecordBatch, column: str, prefixes: tuple[tuple[str, str], ...], placeholders: frozenset[str]
+) -> tuple[pa.Array, pa.Array, pa.Array] | None:
+    """(values, kinds, present) of one key column, prefixes applied; None if it is not text-like."""
+    try:
+        values = pc.cast(batch.column(column), pa.large_string())
+    except (pa.ArrowException, ValueError, TypeError):
+        return None
+    ok = _present(values, placeholders)
+    kinds = pa.repeat(pa.scalar(key_kind(column), pa.large_string()), len(values))
+    for prefix, kind in prefixes:
+        has = pc.fill_null(pc.starts_with(values, prefix), False)
+        if pc.any(has).as_py():
+            values = pc.if_else(has, pc.utf8_slice_codeunits(values, len(prefix)), values)
+            kinds = pc.if_else(has, pa.scalar(kind, pa.large_string()), kinds)
+            ok = pc.and_(ok, _present(values, frozenset()))
+    return values, kinds, ok
 
 
 class _Collector:
@@ -138,7 +183,8 @@ class _Collector:
         tmp = temp_dir or Path(tempfile.gettempdir()) / "breachscope-duckdb"
         self.con.execute(f"SET temp_directory = '{tmp}'")
         self.con.execute("SET preserve_insertion_order = false")
-        self.con.execute("CREATE TABLE seen (k VARCHAR)")
+        self.con.execute("CREATE TABLE seen (kind VARCHAR, k VARCHAR)")
+        self.con.execute("CREATE TABLE links (kind VARCHAR, k VARCHAR, to_kind VARCHAR, to_k VARCHAR)")
         self.fields: dict[str, str] = {}  # field name -> column id
         self.classes: dict[str, set[str]] = {}
 
@@ -152,45 +198,74 @@ class _Collector:
         self.classes[name].update(classes)
         return col
 
-    def add(self, table: pa.Table) -> None:
+    def add(self, table: pa.Table, into: str = "seen") -> None:
         self.con.register("batch_in", table)
-        self.con.execute("INSERT INTO seen BY NAME SELECT * FROM batch_in")
+        self.con.execute(f"INSERT INTO {into} BY NAME SELECT * FROM batch_in")
         self.con.unregister("batch_in")
 
 
 def _reduce(
     batch: pa.RecordBatch,
-    key_col: str,
+    chain: KeyChain,
     fields: dict[str, frozenset[str]],
-    placeholders: frozenset[str],
+    placeholders: Placeholders,
     sink: _Collector,
 ) -> int:
-    """Append one batch's per-key presence; returns the number of rows without a usable key."""
-    try:
-        keys = pc.cast(batch.column(key_col), pa.large_string())
-    except (pa.ArrowException, ValueError, TypeError):
+    """Append one batch's per-key presence; returns the number of rows without a usable key.
+
+    A row's key is its first present chain column (kind and value); where the person key column
+    is present, every other present key of the row is recorded as a link to it.
+    """
+    found = [
+        (col, kv)
+        for col in chain.columns
+        if col in batch.schema.names
+        and (kv := _key_values(batch, col, chain.prefixes, placeholders(col))) is not None
+    ]
+    if not found:
         return int(batch.num_rows)
-    ok = _present(keys, placeholders)
-    names = ["k"]
-    arrays: list[pa.Array] = [keys]
+    keys = pa.nulls(batch.num_rows, pa.large_string())
+    kinds = pa.nulls(batch.num_rows, pa.large_string())
+    ok = pa.repeat(pa.scalar(False), batch.num_rows)
+    for _, (values, kind, present) in reversed(found):  # the first present column wins
+        keys = pc.if_else(present, values, keys)
+        kinds = pc.if_else(present, kind, kinds)
+        ok = pc.or_(ok, present)
+    if found[0][0] == chain.columns[0]:
+        _links(found, sink)
+    key_cols = {c for c, _ in found}
+    names = ["kind", "k"]
+    arrays: list[pa.Array] = [kinds, keys]
     for name, classes in fields.items():
-        if name == key_col or name not in batch.schema.names:
+        if name in key_cols or name not in batch.schema.names:
             continue
         names.append(sink.column_for(name, classes))
-        arrays.append(_present(batch.column(name), placeholders))
+        arrays.append(_present(batch.column(name), placeholders(name)))
     table = pa.Table.from_arrays(arrays, names=names).filter(ok)
     missing = int(batch.num_rows - table.num_rows)
     if table.num_rows:
-        flags = names[1:]
+        flags = names[2:]
         if flags:
-            grouped = table.group_by("k").aggregate([(f, "any") for f in flags])
+            grouped = table.group_by(["kind", "k"]).aggregate([(f, "any") for f in flags])
             grouped = grouped.rename_columns(
                 [f"{c[:-4]}" if c.endswith("_any") else c for c in grouped.column_names]
             )
         else:
-            grouped = pa.table({"k": pc.unique(table.column("k"))})
+            grouped = table.group_by(["kind", "k"]).aggregate([])
         sink.add(grouped)
     return missing
+
+
+def _links(found: list[tuple[str, tuple[pa.Array, pa.Array, pa.Array]]], sink: _Collector) -> None:
+    """Record (fallback key -> person key) for rows where both are present and differ."""
+    _, (to_k, to_kind, to_ok) = found[0]
+    for _, (k, kind, ok) in found[1:]:
+        same = pc.and_(pc.equal(k, to_k), pc.equal(kind, to_kind))
+        keep = pc.fill_null(pc.and_(pc.and_(to_ok, ok), pc.invert(same)), False)
+        if not pc.any(keep).as_py():
+            continue
+        pairs = pa.table({"kind": kind, "k": k, "to_kind": to_kind, "to_k": to_k}).filter(keep)
+        sink.add(pairs.group_by(["kind", "k", "to_kind", "to_k"]).aggregate([]), into="links")
 
 
 def _classes_for(
@@ -231,8 +306,8 @@ def person_fields(
     (``vendor`` forces a vendor, as ``scan --vendor`` does). ``scan_classes`` (a scan report's
     ``column_classes()``) overrides per column: the scan's final classes, where values won over
     the schema and value detection classified customer-defined properties. ``out`` (``.csv``, ``.json`` or
-    ``.jsonl``) receives one row per person: ``person`` (keyed hash), ``n_fields``, ``fields``,
-    ``classes``.
+    ``.jsonl``) receives one row per person: ``person`` (keyed hash), ``key_kind`` (``user_id``,
+    ``anonymous_id`` ...: which key identified the person), ``n_fields``, ``fields``, ``classes``.
     """
     if len(key) < 16:
         raise InputError(
@@ -249,11 +324,13 @@ def person_fields(
     sink = _Collector(memory_limit, temp_dir)
     rows = without_key = 0
     key_columns: dict[str, str | None] = {}
+    fallback_columns: dict[str, tuple[str, ...]] = {}
     notes: list[str] = []
     for src in sources:
         match = given_match
         key_col: str | None = None
-        placeholders: frozenset[str] = frozenset()
+        chain = KeyChain(())
+        placeholders: Placeholders = _no_placeholders
         fields: dict[str, frozenset[str]] = {}
         first = True
         try:
@@ -263,7 +340,7 @@ def person_fields(
                     first = False
                     if match is None and given is None:
                         match = recognise(batch.schema.names, source_name=src.name, forced=vendor)
-                    placeholders = match.placeholders if match else frozenset()
+                    placeholders = match.placeholders_for if match else _no_placeholders
                 if match is not None and match.transform is not None:
                     try:
                         batch = match.transform(batch)
@@ -281,11 +358,17 @@ def person_fields(
                         key_col = choose_person_key(classified, batch.schema.names)
                     if key_col is None:
                         break
+                    vendor_keys = match is not None and not person_key and key_col == match.person_key
+                    chain = KeyChain(
+                        (key_col, *(match.fallback_keys if match and vendor_keys else ())),
+                        match.key_prefixes if match and vendor_keys else (),
+                    )
                 rows += batch.num_rows
-                if key_col not in batch.schema.names:
-                    without_key += batch.num_rows
-                    continue
-                without_key += _reduce(batch, key_col, classified, placeholders, sink)
+                without_key += _reduce(batch, chain, classified, placeholders, sink)
+                used = fallback_columns.get(src.name, ())
+                new = [c for c in chain.columns[1:] if c in batch.schema.names and c not in used]
+                if new:
+                    fallback_columns[src.name] = (*used, *new)
         except InputError:
             raise
         except Exception as exc:  # one unreadable source never stops the others (as in the scan)
@@ -293,7 +376,12 @@ def person_fields(
         key_columns[src.name] = key_col
         if key_col is None:
             notes.append(f"{src.name}: no person key (no vendor person key, email or id column)")
-    return _summarise(sink, key, rows, without_key, key_columns, out, max_combinations, tuple(notes))
+    summary = _summarise(sink, key, rows, without_key, key_columns, out, max_combinations, tuple(notes))
+    return replace(summary, fallback_columns=fallback_columns)
+
+
+def _no_placeholders(column: str) -> frozenset[str]:
+    return frozenset()
 
 
 def _summarise(
@@ -310,8 +398,20 @@ def _summarise(
     names = list(sink.fields)
     cols = [sink.fields[n] for n in names]
     ors = ", ".join(f"bool_or({c}) AS {c}" for c in cols)
-    con.execute(f"CREATE TABLE people AS SELECT k{', ' + ors if ors else ''} FROM seen GROUP BY k")
+    # a fallback key seen beside exactly one person key is that person (anonymous, then signed in)
+    con.execute(
+        "CREATE TABLE alias AS SELECT kind, k, any_value(to_kind) AS to_kind, any_value(to_k) AS to_k "
+        "FROM (SELECT DISTINCT kind, k, to_kind, to_k FROM links) GROUP BY kind, k HAVING count(*) = 1"
+    )
+    linked = con.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT kind, k FROM seen) s JOIN alias a USING (kind, k)"
+    ).fetchone()[0]  # type: ignore[index]
+    con.execute(
+        "CREATE TABLE people AS SELECT coalesce(a.to_kind, s.kind) AS kind, coalesce(a.to_k, s.k) AS k"
+        f"{', ' + ors if ors else ''} FROM seen s LEFT JOIN alias a USING (kind, k) GROUP BY 1, 2"
+    )
     con.execute("DROP TABLE seen")
+    con.execute("DROP TABLE links")
 
     def quote(s: str) -> str:
         return "'" + s.replace("'", "''") + "'"
@@ -331,8 +431,8 @@ def _summarise(
     else:
         fields_sql = classes_sql = "[]::VARCHAR[]"
     con.execute(
-        f"CREATE TABLE per AS SELECT {_hmac_sql(key, 'k')} AS person, {fields_sql} AS fields, "
-        f"{classes_sql} AS classes FROM people"
+        f"CREATE TABLE per AS SELECT {_hmac_sql(key, 'k')} AS person, kind AS key_kind, "
+        f"{fields_sql} AS fields, {classes_sql} AS classes FROM people"
     )
     people = con.execute("SELECT count(*) FROM per").fetchone()[0]  # type: ignore[index]
     field_people: dict[str, int] = {}
@@ -347,6 +447,7 @@ def _summarise(
         f"ORDER BY n DESC, len(fields) DESC LIMIT {int(max_combinations)}"
     ).fetchall()
     distinct = con.execute("SELECT count(DISTINCT fields) FROM per").fetchone()[0]  # type: ignore[index]
+    kinds = con.execute("SELECT key_kind, count(*) FROM per GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
     if out is not None:
         try:
             _export(con, out, quote)
@@ -365,16 +466,20 @@ def _summarise(
         distinct_combinations=int(distinct),
         export=out,
         notes=notes,
+        key_kinds={str(k): int(n) for k, n in kinds},
+        linked_keys=int(linked),
     )
 
 
 def _export(con: duckdb.DuckDBPyConnection, out: Path, quote: Callable[[str], str]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    query = "SELECT person, len(fields) AS n_fields, fields, classes FROM per ORDER BY person"
+    query = (
+        "SELECT person, key_kind, len(fields) AS n_fields, fields, classes FROM per ORDER BY person, key_kind"
+    )
     target = quote(str(out))
     if out.suffix.lower() == ".csv":
         flat = (
-            "SELECT person, n_fields, array_to_string(fields, ';') AS fields, "
+            "SELECT person, key_kind, n_fields, array_to_string(fields, ';') AS fields, "
             f"array_to_string(classes, ';') AS classes FROM ({query})"
         )
         con.execute(f"COPY ({flat}) TO {target} (HEADER, DELIMITER ',')")

@@ -106,8 +106,11 @@ LAYOUTS = (
         ),
         exclude=(r"^messageId$", r"^distinct_id$"),
         person_keys=("amplitude_id", "user_id"),
-        # session_id is -1 for events outside a session; "(none)" is how Amplitude shows nulls
-        placeholders=frozenset({"-1", "(none)"}),
+        fallback_keys=("user_id", "device_id"),  # device_id: the anonymous key
+        # "(none)" is how Amplitude shows a missing value, never data; -1 is a placeholder only
+        # in session_id (events outside a session) and ordinary data in any other column
+        placeholders=frozenset({"(none)"}),
+        field_placeholders=((r"^session_id$", frozenset({"-1"})),),
         doc_refs=DOC_REFS,
         bookkeeping=(
             r"^(event_type|amplitude_event_type|library|\$insert_id|\$insert_key|uuid|event_id|app|paying"

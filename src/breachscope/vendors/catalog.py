@@ -33,7 +33,11 @@ def _layout_row(lay: TableLayout) -> str:
     support = _codes(lay.support)
     if lay.min_support and support:
         support = f"at least {lay.min_support} of: {support}"
-    keys = lay.person_keys or ((lay.default_person_key,) if lay.default_person_key else ())
+    keys = _codes(lay.person_keys or ((lay.default_person_key,) if lay.default_person_key else ()))
+    if lay.fallback_keys:
+        keys += f"; where empty: {_codes(lay.fallback_keys)}"
+    if lay.key_prefixes:
+        keys += "; " + ", ".join(f"`{_cell(p)}<id>` is a `{k}`" for p, k in lay.key_prefixes)
     extra = []
     if lay.exclude:
         extra.append(f"not if a column matches {_codes(lay.exclude)}")
@@ -41,11 +45,13 @@ def _layout_row(lay: TableLayout) -> str:
         extra.append(f"source name `{_cell(lay.source_hint)}` adds evidence")
     if lay.transform is not None:
         extra.append("has a batch transform")
+    if lay.keys_in_table is not None:
+        extra.append("some bare columns' classes depend on the table (source name)")
     if lay.bookkeeping:
         extra.append(f"bookkeeping, no name hints: {_codes(lay.bookkeeping)}")
     return (
         f"| `{lay.vendor}/{lay.name}` | {_cell(lay.description)} | {_codes(lay.require)} | "
-        f"{support} | {_codes(keys)} | {'; '.join(extra)} |"
+        f"{support} | {keys} | {'; '.join(extra)} |"
     )
 
 
@@ -70,6 +76,13 @@ def _vendor(mod: ModuleType) -> list[str]:
     placeholders = sorted({p for lay in layouts for p in lay.placeholders})
     notes = sorted({lay.notes for lay in layouts if lay.notes})
     out += ["", f"Placeholders (not counted as data): {_codes(tuple(placeholders)) or 'none documented'}."]
+    per_field = sorted({(p, v) for lay in layouts for p, vals in lay.field_placeholders for v in vals})
+    if per_field:
+        out[-1] += (
+            " Only in the documented field, data elsewhere: "
+            + ", ".join(f"`{_cell(v)}` in `{_cell(p)}`" for p, v in per_field)
+            + "."
+        )
     out += [f"Note: {n}." for n in notes]
     out += ["", "Sources: " + "; ".join(mod.DOC_REFS) + ".", ""]
     return out

@@ -88,6 +88,7 @@ LAYOUTS = (
         ),
         source_hint=r"events_(intraday_)?\d{8}",
         person_keys=("user_pseudo_id", "user_id"),
+        fallback_keys=("user_id",),
         placeholders=frozenset(
             {"(not set)", "(direct)", "(none)", "<Other>", "(data deleted)", "(not provided)"}
         ),

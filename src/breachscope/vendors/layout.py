@@ -10,6 +10,10 @@ matching ``exclude``, does not match. Otherwise ``0.5 + 0.05 * len(require)`` pl
 the share of its ``support`` signals present plus up to 0.1 for the share of columns its field
 map knows, plus 0.05 when the source name matches ``source_hint``. More specific layouts (more
 required signals) therefore win ties between layouts that both fit.
+
+Where a bare column means different things in different tables of one export (Segment's warehouse
+``title``: a page title in ``pages``, a customer's job-title trait in ``identifies``), the layout
+gives ``keys_in_table``: it also sees the source name, and the match classifies with it.
 """
 
 from __future__ import annotations
@@ -17,14 +21,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import pyarrow as pa
 
-from breachscope.vendors.base import VendorMatch
+from breachscope.vendors.base import FieldPlaceholders, VendorMatch
 from breachscope.vendors.fields import FieldMap
 
 #: Column path -> candidate canonical keys, most specific first; () means "not a vendor field".
 KeyFunction = Callable[[str], Sequence[str]]
+#: (column path, source name) -> candidate canonical keys, for fields whose meaning is per table.
+TableKeyFunction = Callable[[str, str], Sequence[str]]
 Transform = Callable[[pa.RecordBatch], pa.RecordBatch]
 
 
@@ -89,7 +96,13 @@ class TableLayout:
     source_hint: str | None = None  # regex over the source name (file or table name)
     person_keys: tuple[str, ...] = ()  # candidate person-key columns, first present wins
     default_person_key: str | None = None  # when only the transform creates the key column
-    placeholders: frozenset[str] = frozenset()
+    #: Anonymous/device key columns used row by row where the person key is empty
+    #: (``VendorMatch.fallback_keys``); documented anonymous ids only.
+    fallback_keys: tuple[str, ...] = ()
+    key_prefixes: tuple[tuple[str, str], ...] = ()  # (value prefix, key kind), e.g. "$device:"
+    placeholders: frozenset[str] = frozenset()  # vendor markers that are never data, any column
+    #: (column-path regex, values): placeholders the vendor documents for those fields only.
+    field_placeholders: tuple[tuple[str, frozenset[str]], ...] = ()
     transform: Transform | None = None
     #: Documented column paths the transform can create (``event_params.page_location``), so
     #: ``field_classes`` lists them even where a consumer copies it to a plain dict.
@@ -99,21 +112,32 @@ class TableLayout:
     #: Regexes over column paths the vendor documents as bookkeeping (no personal data class);
     #: column-name hints do not apply to them (``VendorMatch.bookkeeping``).
     bookkeeping: tuple[str, ...] = ()
+    #: Replaces ``keys_of`` where the source (table) name changes what a column means.
+    keys_in_table: TableKeyFunction | None = None
     _req: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
     _sup: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
     _exc: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+    _fph: FieldPlaceholders = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_req", _compile(self.require))
         object.__setattr__(self, "_sup", _compile(self.support))
         object.__setattr__(self, "_exc", _compile(self.exclude))
+        rules = tuple((re.compile(p), values) for p, values in self.field_placeholders)
+        object.__setattr__(self, "_fph", FieldPlaceholders(rules))
 
     @property
     def id(self) -> str:
         return f"{self.vendor}/{self.name}"
 
-    def classify(self, path: str) -> frozenset[str]:
-        """The documented classes of one column path (empty: not a documented field)."""
+    def classify(self, path: str, source_name: str = "") -> frozenset[str]:
+        """The documented classes of one column path (empty: not a documented field).
+
+        ``source_name`` (file or table name) matters only to layouts with ``keys_in_table``;
+        without it such a layout classifies as for a table it cannot name.
+        """
+        if self.keys_in_table is not None:
+            return self.fields.first(self.keys_in_table(path, source_name)) or frozenset()
         return self.fields.first(self.keys_of(path)) or frozenset()
 
     def match(self, columns: Sequence[str], source_name: str = "") -> VendorMatch | None:
@@ -132,7 +156,8 @@ class TableLayout:
         fits = all(h is not None for h in hits) and len(sup) >= self.min_support and not excluded
         if not fits and not forced:
             return None
-        known = {c: cls for c in (*columns, *self.expected) if (cls := self.classify(c))}
+        classify = partial(self.classify, source_name=source_name)  # picklable, unlike a lambda
+        known = {c: cls for c in (*columns, *self.expected) if (cls := classify(c))}
         score = 0.5 + 0.05 * len(self.require)
         if self.support:
             score += 0.3 * len(sup) / len(self.support)
@@ -144,17 +169,21 @@ class TableLayout:
         if not fits:
             score = min(score, 0.5) * 0.5
         reason = self._reason([h for h in hits if h], sup, named, source_name, fits)
+        key = next((k for k in self.person_keys if k in columns), self.default_person_key)
         return VendorMatch(
             vendor=self.vendor,
             layout=self.name,
             reason=reason,
             score=round(min(score, 1.0), 4),
-            field_classes=FieldClasses(known, self.classify),
-            person_key=next((k for k in self.person_keys if k in columns), self.default_person_key),
+            field_classes=FieldClasses(known, classify),
+            person_key=key,
             placeholders=self.placeholders,
             transform=self.transform,
             doc_refs=self.doc_refs,
             bookkeeping=PathPatterns(_compile(self.bookkeeping)),
+            fallback_keys=tuple(k for k in self.fallback_keys if k != key),
+            key_prefixes=self.key_prefixes,
+            field_placeholders=self._fph,
         )
 
     def _reason(self, req: list[str], sup: list[str], named: bool, source: str, fits: bool) -> str:

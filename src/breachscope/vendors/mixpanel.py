@@ -140,6 +140,10 @@ def _keys_warehouse(path: str) -> list[str]:
 
 PLACEHOLDERS = frozenset({"$direct"})
 
+#: mixpanel-iphone v5.0.2 / Simplified ID Merge: an anonymous ``distinct_id`` is
+#: ``"$device:<uuid>"`` while ``$device_id`` holds the bare uuid: the same anonymous device key.
+KEY_PREFIXES = (("$device:", "device_id"),)
+
 _UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
@@ -174,6 +178,8 @@ LAYOUTS = (
         ),
         exclude=(r"^uuid$", r"^messageId$", r"^anonymousId$"),
         person_keys=("properties.distinct_id", "properties.$distinct_id"),
+        fallback_keys=("properties.$user_id", "properties.$device_id"),
+        key_prefixes=KEY_PREFIXES,
         placeholders=PLACEHOLDERS,
         doc_refs=DOC_REFS,
         bookkeeping=(r"^event$", rf"^properties\.{_SYS}$"),
@@ -193,6 +199,7 @@ LAYOUTS = (
             r"^\$properties\.\$(city|region|country_code)$",
         ),
         person_keys=("$distinct_id",),
+        key_prefixes=KEY_PREFIXES,
         placeholders=PLACEHOLDERS,
         doc_refs=DOC_REFS,
         bookkeeping=(r"^\$properties\.\$geo_source$",),
@@ -221,6 +228,7 @@ LAYOUTS = (
         min_support=1,
         exclude=(r"^\$properties\.", r"^properties\.", r"^uuid$", r"^\$set\."),
         person_keys=("Distinct ID", "$distinct_id", "distinct_id"),
+        key_prefixes=KEY_PREFIXES,
         placeholders=PLACEHOLDERS,
         doc_refs=DOC_REFS,
         bookkeeping=(r"^(Event Name|Event|event)$",),
@@ -236,6 +244,8 @@ LAYOUTS = (
         support=(r"^device_id$", r"^user_id$", r"^insert_id$", r"^event_name$", r"^properties\.\$"),
         exclude=(r"^uuid$", r"^person_id$", r"^event$"),
         person_keys=("distinct_id",),
+        fallback_keys=("user_id", "device_id"),
+        key_prefixes=KEY_PREFIXES,
         placeholders=PLACEHOLDERS,
         transform=json_columns(("properties",)),
         expected=_expected("properties"),
@@ -258,6 +268,7 @@ LAYOUTS = (
         source_hint=r"mp_people",
         exclude=(r"^person_id$", r"^team_id$", r"^time$", r"^event", r"^uuid$"),
         person_keys=("distinct_id",),
+        key_prefixes=KEY_PREFIXES,
         placeholders=PLACEHOLDERS,
         transform=json_columns(("properties",)),
         expected=_expected("properties"),
@@ -289,6 +300,8 @@ LAYOUTS = (
         ),
         exclude=(r"^\$", r"^uuid$", r"^person_id$"),
         person_keys=("distinct_id",),
+        fallback_keys=("device_id",),  # Fivetran's event table
+        key_prefixes=KEY_PREFIXES,
         placeholders=PLACEHOLDERS,
         transform=json_columns(("properties", "mp_properties")),
         expected=_expected("properties") + _expected("mp_properties"),

@@ -147,6 +147,7 @@ LAYOUTS = (
         ),
         min_support=1,
         person_keys=("person_id", "distinct_id"),
+        fallback_keys=("distinct_id",),  # rows whose person_id is empty
         placeholders=PLACEHOLDERS,
         transform=json_columns(("properties", "person_properties")),
         expected=_expected("properties", "person_properties"),
@@ -174,6 +175,7 @@ LAYOUTS = (
         min_support=1,
         exclude=(r"^event$", r"^uuid$"),
         person_keys=("person_id", "distinct_id"),
+        fallback_keys=("distinct_id",),  # rows whose person_id is empty
         placeholders=PLACEHOLDERS,
         transform=json_columns(("properties",)),
         expected=_expected("properties"),

@@ -17,6 +17,8 @@ properties under ``page:`` (``properties.url``, or bare in warehouse ``pages``).
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -107,9 +109,23 @@ def _keys_calls(path: str) -> list[str]:
     return [key]
 
 
-def _keys_warehouse(path: str) -> list[str]:
+# schema.md: bare trait columns are in identifies/users, bare page properties in pages
+_TRAIT_TABLE = re.compile(r"(?:^|[^a-z])(identifies|users)(?:[^a-z]|$)", re.IGNORECASE)
+_PAGE_TABLE = re.compile(r"(?:^|[^a-z])pages(?:[^a-z]|$)", re.IGNORECASE)
+
+
+def _keys_warehouse(path: str, source_name: str = "") -> list[str]:
+    """A bare column is a trait in ``identifies``/``users`` and a page property in ``pages``.
+
+    ``title`` is the one bare column the two disagree on (a job-title trait, a page title): in a
+    table the source name does not tell, it gets no schema class and its values decide.
+    """
     key = snake(path)
-    return [*_keys_calls(path), f"trait:{key}", f"page:{key}"]
+    if _TRAIT_TABLE.search(source_name):
+        return [*_keys_calls(path), f"trait:{key}"]
+    if _PAGE_TABLE.search(source_name):
+        return [*_keys_calls(path), f"page:{key}"]
+    return [*_keys_calls(path), f"trait:{key}", *([] if key == "title" else [f"page:{key}"])]
 
 
 def explode_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -237,6 +253,7 @@ LAYOUTS = (
         min_support=1,
         exclude=(r"^amplitude_id$", r"^uuid$", r"^user_pseudo_id$"),
         person_keys=("userId", "anonymousId"),
+        fallback_keys=("anonymousId",),
         placeholders=PLACEHOLDERS,
         transform=explode_batch,
         doc_refs=DOC_REFS,
@@ -259,6 +276,7 @@ LAYOUTS = (
         source_hint=r"segment-logs",
         exclude=(r"^amplitude_id$", r"^uuid$"),
         person_keys=("userId", "anonymousId"),
+        fallback_keys=("anonymousId",),
         placeholders=PLACEHOLDERS,
         transform=explode_batch,
         doc_refs=DOC_REFS,
@@ -274,6 +292,7 @@ LAYOUTS = (
         support=(r"^sentAt$", r"^context\.", r"^messageId$", r"^writeKey$"),
         min_support=1,
         default_person_key="userId",
+        fallback_keys=("anonymousId",),
         placeholders=PLACEHOLDERS,
         transform=explode_batch,
         expected=CALL_PATHS,
@@ -286,6 +305,7 @@ LAYOUTS = (
         "warehouse tables (identifies/users/pages/tracks ..., flattened snake_case columns)",
         FIELDS,
         _keys_warehouse,
+        keys_in_table=_keys_warehouse,
         require=(
             r"^(received_at|uuid_ts|loaded_at|context_library_name)$",
             r"^(anonymous_id|user_id|id)$",
@@ -304,6 +324,7 @@ LAYOUTS = (
         source_hint=r"(identifies|users|pages|screens|tracks|groups|aliases|accounts)",
         exclude=(r"[a-z][A-Z]", r"\.", r"^\$", r"^distinct_id$"),
         person_keys=("user_id", "anonymous_id", "id"),
+        fallback_keys=("anonymous_id",),
         placeholders=PLACEHOLDERS,
         doc_refs=DOC_REFS,
         bookkeeping=(r"^context_library_(name|version)$", r"^(event|event_text|uuid_ts|loaded_at)$"),
