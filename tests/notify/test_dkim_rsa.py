@@ -65,3 +65,20 @@ def test_non_rsa_or_garbage_keys_are_not_registered() -> None:
     )
     assert dkim_rsa.register(ec_pem) is False
     assert dkim_rsa.register(b"not a key") is False
+
+
+def test_registered_key_is_parsed_once_and_signatures_are_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    pem, txt = _rsa_pem()
+    signer = DkimSigner("sel", "example.com", pem)
+    assert dkim.parse_pem_private_key is dkim_rsa._parse
+    calls: list[bytes] = []
+    original = dkim_rsa._original_parse
+    assert original is not None
+    monkeypatch.setattr(dkim_rsa, "_original_parse", lambda p: calls.append(p) or original(p))
+    first, second = signer.sign(MESSAGE), signer.sign(MESSAGE)
+    assert calls == []  # the cached parse, not base64 + ASN.1 per message
+    assert first == second and dkim.verify(first, dnsfunc=lambda name, timeout=5: txt)
+    assert dkim_rsa._PARSED[pem] == dkim.crypto.parse_pem_private_key(pem)  # dkimpy's own parse
+    other, _ = _rsa_pem()  # an unregistered key still goes through dkimpy's parser
+    dkim.sign(MESSAGE, b"sel", b"example.com", other)
+    assert calls == [other]

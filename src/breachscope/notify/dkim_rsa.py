@@ -10,6 +10,8 @@ message for a 2048-bit key, which caps a signing sender near 150 messages/s per 
 with OpenSSL when the key's modulus is a registered one and the digest is SHA-256, and
 otherwise calls dkimpy's own function unchanged. The output is byte-for-byte the same signature
 (PKCS#1 v1.5 is deterministic), which the tests check against dkimpy's own signer and verifier.
+dkimpy also parses the PEM key (base64 + ASN.1 in Python) on every call; a registered key is
+parsed once, by dkimpy's own parser, and the result reused.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
 _KEYS: dict[int, rsa.RSAPrivateKey] = {}
+_PARSED: dict[bytes, Any] = {}  # registered PEM -> dkimpy's parsed key (it re-parses every call)
 _LOCK = threading.Lock()
 _original: Callable[[Any, dict[str, int]], bytes] | None = None
+_original_parse: Callable[[bytes], Any] | None = None
 
 
 def _dispatch(hash_obj: Any, private_key: dict[str, int]) -> bytes:
@@ -34,15 +38,27 @@ def _dispatch(hash_obj: Any, private_key: dict[str, int]) -> bytes:
     return _original(hash_obj, private_key)
 
 
+def _parse(pem: bytes) -> Any:
+    parsed = _PARSED.get(pem)
+    if parsed is not None:
+        return parsed
+    assert _original_parse is not None
+    return _original_parse(pem)
+
+
 def install() -> None:
-    """Put the dispatcher in front of dkimpy's RSA signing (idempotent)."""
-    global _original
+    """Put the dispatcher in front of dkimpy's RSA signing, and a cache in front of its PEM
+    parser for registered keys (idempotent)."""
+    global _original, _original_parse
     import dkim
 
     with _LOCK:
         if _original is None:
             _original = dkim.RSASSA_PKCS1_v1_5_sign
             dkim.RSASSA_PKCS1_v1_5_sign = _dispatch
+        if _original_parse is None:
+            _original_parse = dkim.parse_pem_private_key
+            dkim.parse_pem_private_key = _parse
 
 
 def register(pem: bytes) -> bool:
@@ -54,6 +70,9 @@ def register(pem: bytes) -> bool:
     if not isinstance(key, rsa.RSAPrivateKey):
         return False
     install()
+    assert _original_parse is not None
+    parsed = _original_parse(pem)  # dkimpy's own parse, once: the same dict it would build per call
     with _LOCK:
         _KEYS[key.private_numbers().public_numbers.n] = key
+        _PARSED[pem] = parsed
     return True
