@@ -17,7 +17,11 @@ def main() -> int:
     config = load_config(config_path, env={})
     engine = open_case_db(db_url)
     summary = Sender(
-        engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=make_signer(config)
+        engine,
+        1,
+        mailer_factory=lambda: SmtpMailer(config.smtp),  # [notify.smtp] connections of them
+        config=config,
+        signer=make_signer(config),
     ).run()
     print(summary.to_dict(), flush=True)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import re
+from dataclasses import replace
 from email import policy
 from email.message import EmailMessage
 
@@ -24,11 +25,15 @@ from breachscope.notify.smtp import SmtpMailer
 from .conftest import DkimKey, SmtpServer, user_ctx
 
 
-def send_all(engine: Engine, config: NotifyConfig, contexts: list, **kw: object):  # type: ignore[no-untyped-def]
+def send_all(engine: Engine, config: NotifyConfig, contexts: list, connections: int = 1, **kw: object):  # type: ignore[no-untyped-def]
+    """Queue and send; ``connections`` > 1 delivers over that many SMTP connections at once."""
     queue_notices(engine, contexts, renderer=make_renderer(config), config=config)
-    sender = Sender(
-        engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=make_signer(config), **kw
-    )  # type: ignore[arg-type]
+    if connections == 1:
+        kw["mailer"] = SmtpMailer(config.smtp)
+    else:
+        config = replace(config, smtp=replace(config.smtp, connections=connections))
+        kw["mailer_factory"] = lambda: SmtpMailer(config.smtp)
+    sender = Sender(engine, 1, config=config, signer=make_signer(config), **kw)  # type: ignore[arg-type]
     return sender.run()
 
 
@@ -146,11 +151,12 @@ def test_hostile_names_never_create_headers_or_links(
     assert dkim.verify(received.data, dnsfunc=dkim_key.dnsfunc("notice", "example.com"), minkey=1024)
 
 
+@pytest.mark.parametrize("connections", [1, 3])
 def test_temporary_failures_are_retried_with_backoff_then_delivered(
-    any_engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+    any_engine: Engine, config: NotifyConfig, smtp_server: SmtpServer, connections: int
 ) -> None:
     smtp_server.recorder.fail["user2@example.org"] = ("451 4.3.0 try again later", 2)
-    summary = send_all(any_engine, config, [user_ctx(n) for n in range(1, 4)])
+    summary = send_all(any_engine, config, [user_ctx(n) for n in range(1, 4)], connections)
     assert summary.sent == 3 and summary.deferred == 2
     rcpts = sorted(r.rcpt_tos[0] for r in smtp_server.recorder.messages)
     assert rcpts == ["user1@example.org", "user2@example.org", "user3@example.org"]
@@ -175,11 +181,12 @@ def test_temporary_failures_give_up_after_max_attempts(
     assert outbox_counts(engine, 1)["user"]["failed"] == 1
 
 
+@pytest.mark.parametrize("connections", [1, 3])
 def test_permanent_failures_are_recorded_as_bounced_and_in_the_timeline(
-    any_engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+    any_engine: Engine, config: NotifyConfig, smtp_server: SmtpServer, connections: int
 ) -> None:
     smtp_server.recorder.fail["user2@example.org"] = ("550 5.1.1 no such user", -1)
-    summary = send_all(any_engine, config, [user_ctx(n) for n in range(1, 4)])
+    summary = send_all(any_engine, config, [user_ctx(n) for n in range(1, 4)], connections)
     assert (summary.sent, summary.bounced) == (2, 1)
     counts = outbox_counts(any_engine, 1)["user"]
     assert (counts["sent"], counts["bounced"], counts["queued"]) == (2, 1, 0)
@@ -192,12 +199,13 @@ def test_permanent_failures_are_recorded_as_bounced_and_in_the_timeline(
     assert any("2 sent" in e and "1 bounced" in e for e in events)
 
 
+@pytest.mark.parametrize("connections", [1, 3])
 def test_sending_again_sends_nothing_twice(
-    any_engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+    any_engine: Engine, config: NotifyConfig, smtp_server: SmtpServer, connections: int
 ) -> None:
     contexts = [user_ctx(n) for n in range(1, 6)]
-    assert send_all(any_engine, config, contexts).sent == 5
-    assert send_all(any_engine, config, contexts).sent == 0
+    assert send_all(any_engine, config, contexts, connections).sent == 5
+    assert send_all(any_engine, config, contexts, connections).sent == 0
     ids = [parse(m.data)["Message-ID"] for m in smtp_server.recorder.messages]
     assert len(ids) == 5 == len(set(ids))
 
@@ -213,8 +221,6 @@ def test_connection_is_reused_and_rate_limited(
     def sleep(s: float) -> None:
         slept.append(s)
         clock[0] += s
-
-    from dataclasses import replace
 
     limited = replace(config, smtp=replace(config.smtp, rate_per_second=20))
     Sender(
@@ -256,3 +262,110 @@ def test_unreachable_server_stops_the_run_without_using_up_retries(engine: Engin
         rows = session.scalars(select(OutboxMessage)).all()
         assert {(r.state, r.attempts) for r in rows} == {("queued", 0)}
         assert any("stopped" in e.message for e in api.timeline(session, 1))
+
+
+def test_several_connections_deliver_every_notice_once_signed_and_exact(
+    any_engine: Engine, config: NotifyConfig, smtp_server: SmtpServer, dkim_key: DkimKey
+) -> None:
+    contexts = [user_ctx(n, language="id" if n % 2 else "en") for n in range(1, 61)]
+    queue_notices(any_engine, contexts, renderer=make_renderer(config), config=config)
+    four = replace(config, smtp=replace(config.smtp, connections=4))
+    sender = Sender(
+        any_engine, 1, mailer_factory=lambda: SmtpMailer(four.smtp), config=four, signer=make_signer(four)
+    )
+    summary = sender.run()
+    assert summary.sent == 60 and summary.remaining == 0
+    assert len(sender.mailers) == 4
+    assert all(m.connections <= 1 for m in sender.mailers)  # type: ignore[attr-defined]
+    got = smtp_server.recorder.messages
+    assert sorted(r.rcpt_tos[0] for r in got) == sorted(f"user{n}@example.org" for n in range(1, 61))
+    for r in got:
+        assert dkim.verify(r.data, dnsfunc=dkim_key.dnsfunc("notice", "example.com"), minkey=1024)
+        msg = parse(r.data)
+        n = int(r.rcpt_tos[0].removeprefix("user").split("@")[0])
+        assert msg["Content-Language"] == ("id" if n % 2 else "en")
+        assert msg["To"].addresses[0].addr_spec == r.rcpt_tos[0]
+    with session_scope(any_engine) as session:
+        rows = session.scalars(select(OutboxMessage)).all()
+        assert {(r.state, r.attempts, r.confirmed) for r in rows} == {("sent", 1, True)}
+        assert all(r.final_dot_at is not None for r in rows)
+        assert len(session.scalars(select(OutboxAttempt)).all()) == 60
+
+
+def test_unreachable_server_stops_every_connection_without_using_up_retries(
+    engine: Engine, dkim_key: DkimKey
+) -> None:
+    from breachscope.errors import BreachscopeError
+    from breachscope.notify.config import from_mapping
+
+    from .conftest import config_mapping, free_port
+
+    config = from_mapping(config_mapping(dkim_key, free_port(), connections=4))  # nothing listens
+    with pytest.raises(BreachscopeError, match="cannot reach the SMTP server"):
+        send_all(engine, config, [user_ctx(n) for n in range(1, 300)], connections=4)
+    with session_scope(engine) as session:
+        rows = session.scalars(select(OutboxMessage)).all()
+        assert {(r.state, r.attempts) for r in rows} == {("queued", 0)}
+        assert len(rows) == 299
+
+
+class _Breaks:
+    """A mailer that fails with a programming error (not an SMTP reply) on its n-th message."""
+
+    def __init__(self, inner: SmtpMailer, at: int) -> None:
+        self.inner, self.at, self.count = inner, at, 0
+
+    def send(self, mail, before_final_dot):  # type: ignore[no-untyped-def]
+        self.count += 1
+        if self.count == self.at:
+            raise RuntimeError("mailer bug")
+        return self.inner.send(mail, before_final_dot)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_an_error_in_one_delivery_thread_stops_the_run_and_the_next_run_finishes(
+    any_engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+) -> None:
+    queue_notices(
+        any_engine, [user_ctx(n) for n in range(1, 41)], renderer=make_renderer(config), config=config
+    )
+    three = replace(config, smtp=replace(config.smtp, connections=3))
+    made: list[_Breaks] = []
+
+    def factory() -> _Breaks:
+        made.append(_Breaks(SmtpMailer(three.smtp), at=5 if not made else 0))
+        return made[-1]
+
+    with pytest.raises(RuntimeError, match="mailer bug"):
+        Sender(any_engine, 1, mailer_factory=factory, config=three, signer=None).run()  # type: ignore[arg-type]
+    first = len(smtp_server.recorder.messages)
+    assert first < 40
+    summary = Sender(any_engine, 1, mailer=SmtpMailer(three.smtp), config=three, signer=None).run()
+    assert summary.requeued_after_crash >= 1
+    got = sorted(r.rcpt_tos[0] for r in smtp_server.recorder.messages)
+    assert got == sorted(f"user{n}@example.org" for n in range(1, 41))  # no gap, no duplicate
+    assert outbox_counts(any_engine, 1)["user"]["sent"] == 40
+
+
+def test_rate_limit_is_shared_by_all_connections() -> None:
+    import threading
+
+    from breachscope.notify.sender import RateLimiter
+
+    slept: list[float] = []
+    lock = threading.Lock()
+
+    def sleep(s: float) -> None:
+        with lock:
+            slept.append(s)
+
+    limiter = RateLimiter(50, monotonic=lambda: 0.0, sleep=sleep)  # time stands still
+    threads = [threading.Thread(target=lambda: [limiter.wait() for _ in range(10)]) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # 30 waits, one slot each, 1/50 s apart: the first goes at once, the others wait their turn
+    assert sorted(round(s * 50) for s in slept) == list(range(1, 30))

@@ -66,6 +66,10 @@ class Secret:
         return hash(self._value)
 
 
+#: At most this many SMTP connections (each also holds a case-database connection).
+MAX_CONNECTIONS = 8
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str = "127.0.0.1"
@@ -76,6 +80,9 @@ class SmtpSettings:
     timeout_s: float = 30.0
     #: Messages per connection before a polite QUIT and reconnect (many servers cap this).
     max_per_connection: int = 500
+    #: Connections used at the same time, each reused (the server's replies are waited for in
+    #: parallel; most relays accept several, Postfix 20 per client by default). 1-8.
+    connections: int = 4
     #: Messages per second, at most (0 = unlimited).
     rate_per_second: float = 50.0
     #: Attempts per notice before a temporary failure becomes ``failed``.
@@ -271,6 +278,7 @@ def _smtp(raw: dict[str, Any]) -> SmtpSettings:
             password=Secret(str(raw["password"])) if raw.get("password") else None,
             timeout_s=float(raw.get("timeout_s", defaults.timeout_s)),
             max_per_connection=int(raw.get("max_per_connection", defaults.max_per_connection)),
+            connections=max(1, min(MAX_CONNECTIONS, int(raw.get("connections", defaults.connections)))),
             rate_per_second=float(raw.get("rate_per_second", defaults.rate_per_second)),
             max_attempts=max(1, int(raw.get("max_attempts", defaults.max_attempts))),
             backoff_base_s=float(raw.get("backoff_base_s", defaults.backoff_base_s)),

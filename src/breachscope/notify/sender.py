@@ -1,10 +1,13 @@
 """Delivering the outbox: claim, sign, send, record; resumable after a crash at any moment.
 
-Per notice the sender commits twice: ``final_dot_at`` just before the closing ``"."`` of DATA
-(the mailer calls back), and the outcome right after the server's reply. Claims are batched
-(``state = 'sending'``). A run holds a lock row in ``notify_runs``; the next run takes over a
-run whose process is gone (same host) or whose heartbeat is stale, and first recovers the rows
-it left in ``sending``:
+The run's thread claims batches (``state = 'sending'``) and composes (builds + DKIM-signs) the
+messages; ``connections`` delivery threads, each with its own SMTP connection and database
+connection, take them from a bounded queue, so the server's replies are waited for in parallel
+and signing overlaps sending. Per notice a delivery thread commits twice: ``final_dot_at`` just
+before the closing ``"."`` of DATA (the mailer calls back), and the outcome right after the
+server's reply. A run holds a lock row in ``notify_runs``; the next run takes over a run whose
+process is gone (same host) or whose heartbeat is stale, and first recovers the rows it left in
+``sending``:
 
 * ``final_dot_at`` is NULL: the server cannot have the message -> ``queued`` again;
 * ``final_dot_at`` is set: the server probably has it -> ``presume-sent`` (``sent``,
@@ -12,17 +15,21 @@ it left in ``sending``:
   Message-ID, so receivers can de-duplicate).
 
 Failures land in the timeline one event each (batched per claim), the run as one event.
+A server that cannot be reached stops every connection; notices not yet at their final dot go
+back to ``queued``.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
 from breachscope import hashing
 from breachscope.case import api
@@ -40,7 +47,7 @@ from breachscope.notify.mailer import (
     UnconfirmedDelivery,
 )
 from breachscope.notify.message import DkimSigner
-from breachscope.notify.recovery import OUTBOX, RUNS, record_attempt, recover, start_run
+from breachscope.notify.recovery import ATTEMPTS, OUTBOX, RUNS, recover, start_run
 from breachscope.progress import NullProgress, Progress
 
 AUTHOR = "breachscope notify"
@@ -48,6 +55,41 @@ CLAIM_BATCH = 200
 TIMELINE_EVERY = 10_000
 
 _O, _R = OUTBOX, RUNS
+
+# The per-notice statements, built once (bind parameters, so SQLAlchemy compiles each once).
+_MARK_DOT = update(_O).where(_O.c.id == bindparam("b_id")).values(final_dot_at=bindparam("b_at"))
+_DONE = {
+    sent: update(_O)
+    .where(_O.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        attempts=bindparam("b_attempts"),
+        last_code=bindparam("b_code"),
+        updated_at=bindparam("b_at"),
+        **(
+            {"sent_at": bindparam("b_at"), "confirmed": bindparam("b_confirmed"), "last_error": None}
+            if sent
+            else {"last_error": bindparam("b_error")}
+        ),
+    )
+    for sent in (True, False)
+}
+_ATTEMPT = insert(ATTEMPTS)
+
+
+def _attempt(
+    row: Any, run_id: int, number: int, at: datetime, outcome: str, code: int | None, detail: str
+) -> dict[str, Any]:
+    return {
+        "incident_id": row.incident_id,
+        "outbox_id": row.id,
+        "run_id": run_id,
+        "number": number,
+        "at": at,
+        "outcome": outcome,
+        "code": code,
+        "detail": detail[:2000],
+    }
 
 
 @dataclass
@@ -71,7 +113,10 @@ class SendSummary:
 
 
 class RateLimiter:
-    """At most ``rate`` calls of :meth:`wait` per second (0 = unlimited); injected time."""
+    """At most ``rate`` calls of :meth:`wait` per second (0 = unlimited), shared by threads.
+
+    Each caller takes the next free slot under a lock and sleeps until it outside the lock.
+    """
 
     def __init__(
         self,
@@ -82,15 +127,17 @@ class RateLimiter:
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self._monotonic, self._sleep = monotonic, sleep
         self._next = 0.0
+        self._lock = threading.Lock()
 
     def wait(self) -> None:
         if not self.interval:
             return
-        now = self._monotonic()
-        if now < self._next:
-            self._sleep(self._next - now)
-            now = self._next
-        self._next = max(self._next + self.interval, now)
+        with self._lock:
+            now = self._monotonic()
+            slot = max(self._next, now)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
 
 
 def backoff(attempt: int, base_s: float, max_s: float) -> timedelta:
@@ -98,15 +145,24 @@ def backoff(attempt: int, base_s: float, max_s: float) -> timedelta:
     return timedelta(seconds=min(max_s, base_s * 2 ** max(0, attempt - 1)))
 
 
+class _Stop(Exception):
+    """A delivery thread saw the run stop (another thread hit a fatal error)."""
+
+
 class Sender:
-    """One delivery run over an incident's outbox."""
+    """One delivery run over an incident's outbox.
+
+    ``mailer`` delivers over one connection; ``mailer_factory`` makes one mailer per delivery
+    thread, ``config.smtp.connections`` of them. Exactly one of the two is given.
+    """
 
     def __init__(
         self,
         engine: Engine,
         incident_id: int,
         *,
-        mailer: Mailer,
+        mailer: Mailer | None = None,
+        mailer_factory: Callable[[], Mailer] | None = None,
         config: NotifyConfig,
         kinds: Sequence[str] = ("user", "admin", "regulator"),
         signer: DkimSigner | None = None,
@@ -117,9 +173,13 @@ class Sender:
         resend_unconfirmed: bool = False,
         sign_workers: int | None = None,
     ) -> None:
+        if (mailer is None) == (mailer_factory is None):
+            raise ValueError("give a mailer or a mailer_factory (one of the two)")
         self.engine = engine
         self.incident_id = incident_id
-        self.mailer = mailer
+        self.mailers: list[Mailer] = [mailer] if mailer is not None else []
+        self._factory = mailer_factory
+        self.connections = 1 if mailer is not None else max(1, config.smtp.connections)
         self.config = config
         self.kinds = tuple(kinds)
         self.signer = signer
@@ -141,6 +201,14 @@ class Sender:
         self._local = ComposePool(self.composer, 0)
         self._events: list[str] = []
         self._sent_since_event = 0
+        self._lock = threading.Lock()  # summary, events, progress: shared by delivery threads
+        self._stop = threading.Event()
+        self._fatal: BaseException | None = None
+
+    @property
+    def mailer(self) -> Mailer:
+        """The first delivery connection's mailer (the only one with ``mailer=``)."""
+        return self.mailers[0]
 
     # -- run lock and crash recovery ------------------------------------------------------------
 
@@ -166,7 +234,7 @@ class Sender:
                 f"{presumed} presumed sent (final dot sent, no reply read)"
             )
 
-    # -- the loop -------------------------------------------------------------------------------
+    # -- claiming (the run's thread) ------------------------------------------------------------
 
     def _claim(self, conn: Connection, run_id: int, limit: int) -> list[Any]:
         now = self.clock.now()
@@ -193,7 +261,9 @@ class Sender:
         )
         conn.execute(update(_R).where(_R.c.id == run_id).values(heartbeat_at=now))
         conn.commit()
-        return list(conn.execute(select(_O).where(_O.c.id.in_(ids), _O.c.run_id == run_id).order_by(_O.c.id)))
+        rows = list(conn.execute(select(_O).where(_O.c.id.in_(ids), _O.c.run_id == run_id).order_by(_O.c.id)))
+        conn.commit()
+        return rows
 
     def _earliest_retry(self, conn: Connection) -> datetime | None:
         value = conn.execute(
@@ -211,19 +281,23 @@ class Sender:
             raise ValueError(result)
         return result
 
-    def _deliver_one(self, conn: Connection, run_id: int, row: Any, mail: Outgoing | str) -> None:
+    # -- delivering (one thread per connection) -------------------------------------------------
+
+    def _deliver_one(
+        self, conn: Connection, mailer: Mailer, run_id: int, row: Any, mail: Outgoing | str
+    ) -> None:
         number = row.attempts + 1
         if isinstance(mail, str):
             self._finish(conn, row, run_id, number, "failed", None, mail)
             return
 
         def before_final_dot() -> None:
-            conn.execute(update(_O).where(_O.c.id == row.id).values(final_dot_at=self.clock.now()))
+            conn.execute(_MARK_DOT, {"b_id": row.id, "b_at": self.clock.now()})
             conn.commit()
 
         self.limiter.wait()
         try:
-            reply = self.mailer.send(mail, before_final_dot)
+            reply = mailer.send(mail, before_final_dot)
         except UnconfirmedDelivery as exc:
             if self.config.unconfirmed == "presume-sent":
                 self._finish(conn, row, run_id, number, "sent", exc.code, str(exc), confirmed=False)
@@ -261,9 +335,10 @@ class Sender:
                 updated_at=now,
             )
         )
-        record_attempt(conn, row, run_id, number, now, "temporary", exc.code, str(exc))
+        conn.execute(_ATTEMPT, _attempt(row, run_id, number, now, "temporary", exc.code, str(exc)))
         conn.commit()
-        self.summary.deferred += 1
+        with self._lock:
+            self.summary.deferred += 1
 
     def _finish(
         self,
@@ -277,40 +352,97 @@ class Sender:
         confirmed: bool | None = None,
     ) -> None:
         now = self.clock.now()
-        values: dict[str, Any] = {"state": state, "attempts": number, "last_code": code, "updated_at": now}
+        params: dict[str, Any] = {
+            "b_id": row.id,
+            "b_state": state,
+            "b_attempts": number,
+            "b_code": code,
+            "b_at": now,
+        }
         if state == "sent":
-            values.update(sent_at=now, confirmed=confirmed, last_error=None)
+            params["b_confirmed"] = confirmed
         else:
-            values.update(last_error=detail[:2000])
-        conn.execute(update(_O).where(_O.c.id == row.id).values(**values))
+            params["b_error"] = detail[:2000]
+        conn.execute(_DONE[state == "sent"], params)
         outcome = {"sent": "sent", "bounced": "permanent"}.get(state, "failed")
         if state == "sent" and not confirmed:
             outcome = "unconfirmed"
-        record_attempt(conn, row, run_id, number, now, outcome, code, detail)
+        conn.execute(_ATTEMPT, _attempt(row, run_id, number, now, outcome, code, detail))
         conn.commit()
-        if state == "sent":
-            self.summary.sent += 1
-            self.summary.unconfirmed += 0 if confirmed else 1
-            self._sent_since_event += 1
-        else:
-            setattr(self.summary, state, getattr(self.summary, state) + 1)
-            who = f"{row.kind} notice #{row.id} to {hashing.mask(row.to_addr)}"
-            line = f"{who} {state}: {detail[:300]}"
-            self.summary.failures.append(line)
-            self._events.append(f"Notify: {line}")
+        with self._lock:
+            if state == "sent":
+                self.summary.sent += 1
+                self.summary.unconfirmed += 0 if confirmed else 1
+                self._sent_since_event += 1
+            else:
+                setattr(self.summary, state, getattr(self.summary, state) + 1)
+                who = f"{row.kind} notice #{row.id} to {hashing.mask(row.to_addr)}"
+                line = f"{who} {state}: {detail[:300]}"
+                self.summary.failures.append(line)
+                self._events.append(f"Notify: {line}")
+
+    def _deliver_loop(
+        self, run_id: int, mailer: Mailer, items: queue.Queue[tuple[Any, Outgoing | str] | None]
+    ) -> None:
+        """One delivery thread: its own database connection, its own mailer (connection)."""
+        try:
+            with self.engine.connect() as conn:
+                while True:
+                    item = items.get()
+                    try:
+                        if item is None:
+                            return
+                        if self._stop.is_set():
+                            continue  # drain: the run's thread requeues what is left
+                        row, mail = item
+                        try:
+                            self._deliver_one(conn, mailer, run_id, row, mail)
+                        except BaseException as exc:
+                            conn.rollback()
+                            self._halt(exc)
+                            continue
+                        with self._lock:
+                            self.progress.advance()
+                    finally:
+                        items.task_done()
+        except BaseException as exc:  # the database connection itself failed
+            self._halt(exc)
+            while items.get() is not None:  # keep draining so the run's thread never blocks
+                items.task_done()
+            items.task_done()
+        finally:
+            mailer.close()
+
+    def _halt(self, exc: BaseException) -> None:
+        with self._lock:
+            if self._fatal is None:
+                self._fatal = exc
+        self._stop.set()
+
+    def _put(
+        self, items: queue.Queue[tuple[Any, Outgoing | str] | None], item: tuple[Any, Outgoing | str]
+    ) -> None:
+        while not self._stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise _Stop
 
     def _flush_events(self, run_id: int, final: bool = False) -> None:
-        if self._sent_since_event >= TIMELINE_EVERY and not final:
-            self._events.append(f"Notify run #{run_id}: {self.summary.sent} notices sent so far")
-            self._sent_since_event = 0
-        if not self._events:
+        with self._lock:
+            if self._sent_since_event >= TIMELINE_EVERY and not final:
+                self._events.append(f"Notify run #{run_id}: {self.summary.sent} notices sent so far")
+                self._sent_since_event = 0
+            events, self._events = self._events, []
+        if not events:
             return
         with session_scope(self.engine) as session:
-            for message in self._events:
+            for message in events:
                 api.add_timeline_event(
                     session, self.incident_id, message, author=AUTHOR, kind="notify", clock=self.clock
                 )
-        self._events = []
 
     def run(self, limit: int | None = None) -> SendSummary:
         """Send due notices (at most ``limit``); waits up to ``linger_s`` for retries to fall due."""
@@ -320,47 +452,91 @@ class Sender:
             self._events.append(f"Notify run #{run_id} started (audience: {', '.join(self.kinds)})")
             status = "crashed"
             pool = ComposePool(self.composer, self.sign_workers)
+            items: queue.Queue[tuple[Any, Outgoing | str] | None] = queue.Queue(maxsize=CLAIM_BATCH)
+            threads: list[threading.Thread] = []
             try:
                 self._recover(conn, run_id)
                 self._flush_events(run_id)
                 self.progress.start("sending notices", limit or self._pending(conn))
-                done = 0
-                while limit is None or done < limit:
-                    batch = self._claim(
-                        conn, run_id, CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - done)
+                while self._factory is not None and len(self.mailers) < self.connections:
+                    self.mailers.append(self._factory())
+                for i, mailer in enumerate(self.mailers):
+                    t = threading.Thread(
+                        target=self._deliver_loop, args=(run_id, mailer, items), name=f"notify-send-{i}"
                     )
-                    if not batch:
-                        if not self._linger(conn):
-                            break
-                        continue
-                    mails = pool.compose([row_fields(r) for r in batch], self.clock.now())
-                    for row, mail in zip(batch, mails, strict=True):
-                        self._deliver_one(conn, run_id, row, mail)
-                        done += 1
-                        self.progress.advance()
-                    self._flush_events(run_id)
+                    t.start()
+                    threads.append(t)
+                self._feed(conn, run_id, pool, items, limit)
+                for _ in threads:
+                    items.put(None)
+                for t in threads:
+                    t.join()
+                threads = []
+                if self._fatal is not None:
+                    raise self._fatal
                 status = "finished"
             except ServerUnavailable as exc:
                 status = "aborted"
-                conn.rollback()
-                conn.execute(
-                    update(_O)
-                    .where(_O.c.run_id == run_id, _O.c.state == "sending", _O.c.final_dot_at.is_(None))
-                    .values(state="queued")
-                )
-                conn.commit()
+                self._requeue_unsent(conn, run_id)
                 self._events.append(f"Notify run #{run_id} stopped: {exc}")
                 raise BreachscopeError(
                     f"cannot reach the SMTP server: {exc.message}",
                     "check [notify.smtp] host/port/security; nothing was lost: run notify again",
                 ) from exc
             finally:
+                if threads:  # an error in this thread: stop the delivery threads first
+                    self._stop.set()
+                    for _ in threads:
+                        items.put(None)
+                    for t in threads:
+                        t.join()
                 pool.close()
-                self.mailer.close()
                 self.progress.finish()
+                conn.rollback()
                 self.summary.remaining = self._pending(conn)
                 self._close_run(conn, run_id, status)
         return self.summary
+
+    def _feed(
+        self,
+        conn: Connection,
+        run_id: int,
+        pool: ComposePool,
+        items: queue.Queue[tuple[Any, Outgoing | str] | None],
+        limit: int | None,
+    ) -> None:
+        """Claim and compose batches into the delivery queue until nothing (due) is left."""
+        claimed = 0
+        try:
+            while (limit is None or claimed < limit) and not self._stop.is_set():
+                size = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - claimed)
+                batch = self._claim(conn, run_id, size)
+                if not batch:
+                    items.join()  # in-flight notices may still be deferred for a retry
+                    if self._stop.is_set():
+                        return
+                    batch = self._claim(conn, run_id, size)
+                    if not batch:
+                        if not self._linger(conn):
+                            return
+                        continue
+                claimed += len(batch)
+                mails = pool.compose([row_fields(r) for r in batch], self.clock.now())
+                for row, mail in zip(batch, mails, strict=True):
+                    self._put(items, (row, mail))
+                self._flush_events(run_id)
+        except _Stop:
+            return
+
+    def _requeue_unsent(self, conn: Connection, run_id: int) -> None:
+        """After a fatal error: notices not yet at their final dot go back to ``queued``."""
+        conn.rollback()
+        conn.execute(
+            update(_O)
+            .where(_O.c.run_id == run_id, _O.c.state == "sending", _O.c.final_dot_at.is_(None))
+            .values(state="queued")
+        )
+        conn.commit()
 
     def _linger(self, conn: Connection) -> bool:
         earliest = self._earliest_retry(conn)

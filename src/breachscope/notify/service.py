@@ -189,19 +189,23 @@ def notify(
             engine, incident_id, config, kinds, dry_run, limit=limit, clock=clock, progress=progress
         )
     else:
-        if mailer is None:
-            from breachscope.notify.smtp import SmtpMailer
-
-            mailer = SmtpMailer(config.smtp)
         if config.dkim is None:
             raise BreachscopeError(
                 "refusing to send unsigned notices: no [notify.dkim] in the config",
                 "configure DKIM (breachscope notify dkim-key creates a key), or use --dry-run",
             )
+        factory = None
+        if mailer is None:
+            from breachscope.notify.smtp import SmtpMailer
+
+            def factory() -> Mailer:  # one per connection ([notify.smtp] connections)
+                return SmtpMailer(config.smtp)
+
         sender = OutboxSender(
             engine,
             incident_id,
             mailer=mailer,
+            mailer_factory=factory,
             config=config,
             kinds=kinds,
             signer=make_signer(config),
