@@ -213,11 +213,6 @@ def test_minus_one_outside_session_id_is_scanned(column: str, placeholders: int,
     assert (col["placeholders"], col["non_null"]) == (placeholders, non_null)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the scan engine applies only VendorMatch.placeholders to every column; it does not yet "
-    "apply VendorMatch.placeholders_for(column) (engine.py/batch.py are being reworked)",
-)
 def test_session_id_minus_one_is_a_placeholder_in_the_scan() -> None:
     col = _columns(FIXTURES / "amplitude" / "anonymous_events.json")["session_id"]
     assert (col["placeholders"], col["non_null"]) == (2, 1)

@@ -82,7 +82,7 @@ def _scan_one(
             offset=offset,
             order=(offset, position),
             key=ctx.key,
-            placeholders=ctx.placeholder_array,
+            placeholders=ctx.placeholder_array_for(name),
             hints=ctx.hints.setdefault(name, {}),
             max_findings=ctx.max_findings,
         )

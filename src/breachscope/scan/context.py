@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -21,6 +21,8 @@ class ScanContext:
     detectors: tuple[Detector, ...] = DETECTORS
     field_classes: Mapping[str, frozenset[str]] = field(default_factory=dict)  # vendor schema
     placeholders: frozenset[str] = frozenset()  # vendor placeholders, counted as nulls
+    #: A column's own placeholders on top of ``placeholders`` (Amplitude ``session_id = -1``).
+    placeholders_for: Callable[[str], frozenset[str]] | None = None
     bookkeeping: Container[str] = frozenset()  # vendor bookkeeping columns: no name hints
     max_findings: int = 5  # first findings kept per column and data class
     _plans: dict[str, ColumnPlan] = field(default_factory=dict, repr=False)
@@ -29,6 +31,7 @@ class ScanContext:
     hints: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
     _routing: Routing | None = field(default=None, repr=False)
     _placeholder_array: pa.Array | None = field(default=None, repr=False)
+    _column_placeholders: dict[str, pa.Array | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def create(
@@ -39,6 +42,7 @@ class ScanContext:
         detectors: Sequence[Detector] | None = None,
         field_classes: Mapping[str, frozenset[str]] | None = None,
         placeholders: frozenset[str] = frozenset(),
+        placeholders_for: Callable[[str], frozenset[str]] | None = None,
         bookkeeping: Container[str] = frozenset(),
         max_findings: int = 5,
     ) -> ScanContext:
@@ -49,6 +53,7 @@ class ScanContext:
             # the vendor's own mapping, not a copy: it also knows columns a transform creates
             field_classes=field_classes if field_classes is not None else {},
             placeholders=placeholders,
+            placeholders_for=placeholders_for,
             bookkeeping=bookkeeping,
             max_findings=max_findings,
         )
@@ -66,6 +71,15 @@ class ScanContext:
         if self._placeholder_array is None:
             self._placeholder_array = pa.array(sorted(self.placeholders), pa.string())
         return self._placeholder_array
+
+    def placeholder_array_for(self, column: str) -> pa.Array | None:
+        """The placeholders of one column (vendor-wide plus the field's own), cached."""
+        if self.placeholders_for is None:
+            return self.placeholder_array
+        if column not in self._column_placeholders:
+            values = self.placeholders_for(column)
+            self._column_placeholders[column] = pa.array(sorted(values), pa.string()) if values else None
+        return self._column_placeholders[column]
 
     def plan(self, column: str) -> ColumnPlan:
         if column not in self._plans:

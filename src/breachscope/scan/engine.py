@@ -173,6 +173,7 @@ def scan_source(
                     detectors=detectors,
                     field_classes=match.field_classes if match else None,
                     placeholders=match.placeholders if match else frozenset(),
+                    placeholders_for=match.placeholders_for if match and match.field_placeholders else None,
                     bookkeeping=match.bookkeeping if match else frozenset(),
                     max_findings=max_findings,
                 )
