@@ -31,6 +31,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    mail_options: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -62,7 +63,12 @@ class Recorder:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.original_content,
+                    list(envelope.mail_options),
+                )
             )
             n = len(self.messages)
         if self.on_data is not None:
@@ -86,6 +92,24 @@ def smtp_server() -> Iterator[SmtpServer]:
     try:
         yield SmtpServer("127.0.0.1", port, recorder)
     finally:
+        controller.stop()
+
+
+@pytest.fixture
+def start_smtp_server() -> Iterator[Callable[..., SmtpServer]]:
+    """Starts servers on request, e.g. ``start_smtp_server(smtputf8=True)`` (RFC 6531 offered)."""
+    controllers: list[Controller] = []
+
+    def start(*, smtputf8: bool = False) -> SmtpServer:
+        recorder = Recorder()
+        port = free_port()
+        controller = Controller(recorder, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
+        controller.start()
+        controllers.append(controller)
+        return SmtpServer("127.0.0.1", port, recorder)
+
+    yield start
+    for controller in controllers:
         controller.stop()
 
 

@@ -129,6 +129,8 @@ def command(
     console = Console()
     q = report.queued
     console.print(f"Rendered {q.rendered:,} notice(s); {q.invalid_address:,} skipped (invalid address).")
+    for reason, n in sorted(q.invalid_reasons.items(), key=lambda item: -item[1]):
+        console.print(f"  skipped {n:,}: {reason}")
     for err in q.errors[:5]:
         console.print(f"[red]not rendered:[/red] {err}")
     for note in report.notes:

@@ -17,6 +17,7 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from typing import Any
 
+from breachscope.notify.address import normalise
 from breachscope.notify.mailer import Outgoing
 from breachscope.notify.message import DkimSigner, build_message, serialise
 from breachscope.notify.outbox import unpack_body
@@ -54,11 +55,12 @@ class Composer:
     def compose(self, row: dict[str, Any], date: datetime, signer: DkimSigner | None) -> Outgoing:
         text, html = unpack_body(row["body"])
         from_address = _address(self.from_address)
+        to_addr = normalise(row["to_addr"])  # the envelope form: IDN domain as its A-label
         data = build_message(
             subject=row["subject"],
             text=text,
             html=html,
-            to_addr=row["to_addr"],
+            to_addr=to_addr,
             to_name=row["to_name"],
             from_address=from_address,
             reply_to=_address(self.reply_to) if self.reply_to else None,
@@ -71,7 +73,7 @@ class Composer:
             key=row["idempotency_key"],
             message_id=row["message_id"],
             envelope_from=from_address.addr_spec,
-            to=row["to_addr"],
+            to=to_addr,
             data=serialise(data, signer),
         )
 

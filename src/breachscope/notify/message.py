@@ -2,28 +2,25 @@
 
 Headers are built with :mod:`email.headerregistry` objects under ``policy.SMTP``; every value
 that could come from leaked or directory data is first put on one line (:func:`one_line`), and
-the recipient address must be a plain addr-spec, so a name such as ``"Bob\\r\\nBcc: x@evil"``
-stays inside the encoded display name and never becomes a header. Bodies are quoted-printable,
-so lines stay short and 7-bit and the DKIM body hash survives relays.
+the recipient address must be a plain addr-spec (:mod:`breachscope.notify.address`: an IDN
+domain becomes its A-label), so a name such as ``"Bob\\r\\nBcc: x@evil"`` stays inside the
+encoded display name and never becomes a header. A recipient whose local part is not ASCII
+(EAI) gets a To header in UTF-8 (RFC 6532, ``utf8=True``): RFC 2047 encoded-words are not
+allowed in an addr-spec. Bodies are quoted-printable, so lines stay short and 7-bit and the
+DKIM body hash survives relays.
 """
 
 from __future__ import annotations
 
 import binascii
 import hashlib
-import re
 from datetime import datetime
 from email.headerregistry import Address
 from email.policy import SMTP
 from email.utils import format_datetime
 
-from breachscope.notify import dkim_rsa
+from breachscope.notify import address, dkim_rsa
 from breachscope.notify.safety import one_line
-
-#: A conservative addr-spec: what we agree to send to (no quotes, comments or whitespace).
-_ADDR = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$"
-)
 
 #: Headers the DKIM signature covers (From is over-signed by dkimpy by default).
 SIGNED_HEADERS = (
@@ -41,7 +38,8 @@ SIGNED_HEADERS = (
 
 
 def valid_address(addr: str) -> bool:
-    return bool(_ADDR.match(addr)) and ".." not in addr and not addr.startswith(".")
+    """Whether we send to ``addr`` (see :func:`breachscope.notify.address.normalise`)."""
+    return address.is_valid(addr)
 
 
 def message_id_for(idempotency_key: str, domain: str) -> str:
@@ -53,12 +51,19 @@ def message_id_for(idempotency_key: str, domain: str) -> str:
 #: Lines up to 200 characters (RFC 5322 allows 998): the stdlib folds a subject just over 78
 #: characters by breaking right after "Subject:", which some clients show as a leading space.
 _POLICY = SMTP.clone(max_line_length=200)
+#: RFC 6532 headers (raw UTF-8), only for the To header of a recipient with a Unicode local part.
+_POLICY_UTF8 = _POLICY.clone(utf8=True)
 
 
 def _header(name: str, value: object) -> bytes:
     """One header line (folded, RFC 2047-encoded where needed) by the stdlib's SMTP policy."""
     hname, hvalue = _POLICY.header_store_parse(name, value)
     return str(_POLICY.fold(hname, hvalue)).encode("ascii")
+
+
+def _utf8_header(name: str, value: object) -> bytes:
+    hname, hvalue = _POLICY_UTF8.header_store_parse(name, value)
+    return str(_POLICY_UTF8.fold(hname, hvalue)).encode("utf-8")
 
 
 def _qp(text: str) -> bytes:
@@ -96,18 +101,24 @@ def build_message(
 ) -> bytes:
     """The notice as multipart/alternative CRLF bytes; raises ``ValueError`` for a bad address.
 
+    ``to_addr`` is normalised first (IDN domain -> A-label); a Unicode local part makes the To
+    header UTF-8 (the message then needs SMTPUTF8, see :func:`address.needs_smtputf8`).
+
     Headers go through the stdlib's header registry (``policy.SMTP``), so values are parsed,
     encoded and folded, never pasted; every varying value is put on one line first. The MIME
     skeleton around them is fixed, which keeps this fast enough for 100,000 notices.
     """
-    if not valid_address(to_addr):
-        raise ValueError("recipient address is not a plain addr-spec")
+    try:
+        to_addr = address.normalise(to_addr)
+    except address.InvalidAddress as exc:
+        raise ValueError(f"recipient address refused: {exc.reason}") from None
     local, _, domain = to_addr.rpartition("@")
+    to_header = _header if to_addr.isascii() else _utf8_header
     boundary = "=_notice_" + hashlib.sha256(message_id.encode()).hexdigest()[:24]
     head = b"".join(
         (
             _fixed_headers(from_address, reply_to),
-            _header("To", Address(display_name=one_line(to_name, 80), username=local, domain=domain)),
+            to_header("To", Address(display_name=one_line(to_name, 80), username=local, domain=domain)),
             _header("Subject", one_line(subject, 200)),
             b"Date: " + format_datetime(date).encode("ascii") + b"\r\n",
             _header("Message-ID", one_line(message_id, 200)),

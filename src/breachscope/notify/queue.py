@@ -2,9 +2,11 @@
 
 :func:`queue_notices` renders each :class:`NoticeContext` (language chosen per recipient,
 verification phrase and reference derived per notice) and upserts one outbox row per
-idempotency key. A row that is already sent, in flight or retried keeps its content; a row that
-is still queued and never attempted is refreshed, so editing a template after a dry run and
-queuing again sends the edited text.
+idempotency key. The address is stored in the form it is sent to (an IDN domain as its A-label,
+see :mod:`breachscope.notify.address`); a refused address is skipped and counted by reason.
+A row that is already sent, in flight or retried keeps its content; a row that is still queued
+and never attempted is refreshed, so editing a template after a dry run and queuing again sends
+the edited text.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
 from breachscope.notify import verification
+from breachscope.notify.address import InvalidAddress, normalise
 from breachscope.notify.config import NotifyConfig
 from breachscope.notify.context import NoticeContext
-from breachscope.notify.message import message_id_for, valid_address
+from breachscope.notify.message import message_id_for
 from breachscope.notify.outbox import STATES, OutboxMessage, pack_body
 from breachscope.notify.render import NoticeError, Renderer
 from breachscope.progress import NullProgress, Progress
@@ -47,12 +50,15 @@ _REFRESHED = (
 class QueueSummary:
     rendered: int = 0
     invalid_address: int = 0
+    #: why addresses were skipped: reason -> count (fixed sentences, never the address)
+    invalid_reasons: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "rendered": self.rendered,
             "invalid_address": self.invalid_address,
+            "invalid_reasons": dict(self.invalid_reasons),
             "errors": len(self.errors),
         }
 
@@ -108,9 +114,10 @@ def notice_row(
 
 
 def _to_addr(ctx: NoticeContext, config: NotifyConfig) -> str:
+    """The address as sent to (normalised); raises :class:`InvalidAddress`."""
     if ctx.kind == "regulator":
-        return config.drafts_to.addr_spec if config.drafts_to else ""
-    return ctx.email.strip()
+        return normalise(config.drafts_to.addr_spec if config.drafts_to else "")
+    return normalise(ctx.email.strip())
 
 
 _WORKER: tuple[Renderer, NotifyConfig] | None = None
@@ -167,7 +174,7 @@ def queue_notices(
     summary = QueueSummary()
     pending: list[dict[str, Any]] = []
     progress.start("rendering notices", total)
-    valid = (c for c in contexts if valid_address(_to_addr(c, config)) or _skip(summary))
+    valid = (c for c in contexts if _addressable(c, config, summary))
     for result in _rendered(valid, renderer, config, clock, config.workers if workers is None else workers):
         progress.advance()
         if isinstance(result, str):
@@ -187,9 +194,14 @@ def queue_notices(
     return summary
 
 
-def _skip(summary: QueueSummary) -> bool:
-    summary.invalid_address += 1
-    return False
+def _addressable(ctx: NoticeContext, config: NotifyConfig, summary: QueueSummary) -> bool:
+    try:
+        _to_addr(ctx, config)
+    except InvalidAddress as exc:
+        summary.invalid_address += 1
+        summary.invalid_reasons[exc.reason] = summary.invalid_reasons.get(exc.reason, 0) + 1
+        return False
+    return True
 
 
 def outbox_counts(engine: Engine, incident_id: int) -> dict[str, dict[str, int]]:

@@ -6,6 +6,10 @@ for a message when it has read that dot, so a crash before it can never leave a 
 message unrecorded. Reply codes map to :class:`TemporaryFailure` (4xx, dropped connections
 before the dot), :class:`PermanentFailure` (5xx) and :class:`UnconfirmedDelivery` (connection
 lost after the dot, before the reply).
+
+A message to a Unicode local part (EAI) is sent with ``MAIL FROM ... SMTPUTF8`` (RFC 6531) when
+the server's EHLO offers it; otherwise it is a permanent failure for that notice ("server does
+not support SMTPUTF8"): there is no ASCII form of such an address to fall back to.
 """
 
 from __future__ import annotations
@@ -105,8 +109,9 @@ class SmtpMailer:
         if self._conn is None:
             self._conn = self._connect()
         conn = self._conn
+        options = self._options(conn, mail)
         try:
-            code, reply = conn.mail(mail.envelope_from)
+            code, reply = conn.mail(mail.envelope_from, options)
             if code != 250:
                 self._reset()
                 raise _error(code, reply)
@@ -136,6 +141,17 @@ class SmtpMailer:
         if code != 250:
             raise _error(code, reply)
         return f"{code} {reply.decode('utf-8', 'replace')}"
+
+    @staticmethod
+    def _options(conn: smtplib.SMTP, mail: Outgoing) -> tuple[str, ...]:
+        """MAIL FROM parameters: SMTPUTF8 (+ BODY=8BITMIME) for a non-ASCII envelope."""
+        if mail.to.isascii() and mail.envelope_from.isascii():
+            return ()
+        if not conn.has_extn("smtputf8"):
+            raise PermanentFailure(
+                0, "server does not support SMTPUTF8, needed for a non-ASCII (EAI) address; not sent"
+            )
+        return ("SMTPUTF8", "BODY=8BITMIME") if conn.has_extn("8bitmime") else ("SMTPUTF8",)
 
     def _reset(self) -> None:
         try:
