@@ -22,6 +22,7 @@ def main() -> int:
         mailer_factory=lambda: SmtpMailer(config.smtp),  # [notify.smtp] connections of them
         config=config,
         signer=make_signer(config),
+        resend_unconfirmed="--resend-unconfirmed" in sys.argv[3:],
     ).run()
     print(summary.to_dict(), flush=True)
     return 0

@@ -19,6 +19,7 @@ import threading
 from collections import Counter
 from email import message_from_bytes
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -46,10 +47,10 @@ def _write_config(path: Path, dkim_key: DkimKey, port: int, unconfirmed: str, co
     path.write_text("\n".join(lines) + "\n")
 
 
-def _run(db_url: str, cfg: Path) -> subprocess.Popen[bytes]:
+def _run(db_url: str, cfg: Path, *flags: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
     return subprocess.Popen(
-        [sys.executable, str(SCRIPT), db_url, str(cfg)],
+        [sys.executable, str(SCRIPT), db_url, str(cfg), *flags],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -154,6 +155,13 @@ def crash_and_resume(
 
     got = Counter(r.rcpt_tos[0] for r in rec.messages)
     expected = {f"user{n}@example.org" for n in range(1, N + 1)}
+    with session_scope(engine) as session:
+        rows = session.scalars(select(OutboxMessage)).all()
+        assert {r.state for r in rows} == {"sent"}
+        presumed = [r.to_addr for r in rows if r.confirmed is False]
+    if connections > 1:
+        several_connections_outcome(db_url, cfg, rec, got, expected, presumed)
+        return
     assert set(got) == expected, f"gaps: {sorted(expected - set(got))}"
     dupes = {a: c for a, c in got.items() if c > 1}
     if unconfirmed == "presume-sent":
@@ -167,14 +175,33 @@ def crash_and_resume(
             if r.rcpt_tos == [f"user{at}@example.org"]
         }
         assert len(ids) == 1
-    with session_scope(engine) as session:
-        rows = session.scalars(select(OutboxMessage)).all()
-        assert {r.state for r in rows} == {"sent"}
-        presumed = [r.to_addr for r in rows if r.confirmed is False]
-    assert set(presumed) <= set(got)  # a notice presumed sent is one the server has
-    if connections > 1:
-        return  # the other connections' notices may also have been past their final dot
     if point == "data" and unconfirmed == "presume-sent":
         assert presumed == [f"user{at}@example.org"]
     if point == "rcpt":
         assert presumed == []
+
+
+def several_connections_outcome(
+    db_url: str, cfg: Path, rec: Any, got: Counter[str], expected: set[str], presumed: list[str]
+) -> None:
+    """With several connections, other notices may be past their final dot at the kill too.
+
+    A server may or may not keep a message whose dot arrived just before the client vanished
+    (aiosmtpd drops it when the dot and the end of the connection arrive together): that is the
+    ambiguity "presume-sent" reports. So: nothing is sent twice; every notice the server lacks
+    is listed as unconfirmed (never a silent gap); ``--resend-unconfirmed`` then delivers
+    exactly those, under their first Message-ID.
+    """
+    assert {a: c for a, c in got.items() if c > 1} == {}, "duplicates"
+    missing = expected - set(got)
+    assert missing <= set(presumed), f"silent gaps: {sorted(missing - set(presumed))}"
+    resend = _run(db_url, cfg, "--resend-unconfirmed")
+    _, err = resend.communicate(timeout=120)
+    assert resend.returncode == 0, err.decode()
+    after = Counter(r.rcpt_tos[0] for r in rec.messages)
+    assert set(after) == expected
+    assert {a for a, c in after.items() if c > 1} <= set(presumed)  # only the ambiguous ones again
+    for addr in presumed:
+        assert (
+            len({message_from_bytes(r.data)["Message-ID"] for r in rec.messages if r.rcpt_tos == [addr]}) == 1
+        )
