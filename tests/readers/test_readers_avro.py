@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import bz2
 import datetime as dt
 import gzip
 import io
+import lzma
+import sys
+import tracemalloc
 import zipfile
+import zlib
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import cramjam
 import fastavro
 import pytest
 from readers_helpers import kinds, read_rows
@@ -18,6 +25,11 @@ from readers_helpers import kinds, read_rows
 from breachscope.errors import InputError
 from breachscope.readers import Limits, open_sources
 from breachscope.readers.sniff import format_from_content, format_from_name
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 
 def _avro(schema: dict[str, Any], records: list[dict[str, Any]], **kw: Any) -> bytes:
@@ -335,6 +347,173 @@ def test_deflate_bomb_block_is_stopped(tmp_path: Path) -> None:
     rows, sources = read_rows(path, limits=limits)
     assert rows == []
     assert kinds(sources) == ["bomb"]
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    return bytes(out + bytes([n]))
+
+
+def _zigzag(n: int) -> bytes:
+    return _varint((n << 1) ^ (n >> 63))
+
+
+def _snappy(raw: bytes) -> bytes:
+    """An Avro snappy block: raw snappy, then the CRC32 of the uncompressed data."""
+    return bytes(cramjam.snappy.compress_raw(raw)) + zlib.crc32(raw).to_bytes(4, "big")
+
+
+def _zstd_streamed(raw: bytes) -> bytes:
+    """A zstd frame that does not declare its content size (written in pieces)."""
+    c = zstd.ZstdCompressor()
+    return b"".join([c.compress(raw[i : i + (1 << 20)]) for i in range(0, len(raw), 1 << 20)] + [c.flush()])
+
+
+def _deflate(raw: bytes) -> bytes:
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(raw) + c.flush()
+
+
+# (case, codec in the header, how a block's data is compressed)
+PACK: list[tuple[str, str, Callable[[bytes], bytes]]] = [
+    ("deflate", "deflate", _deflate),
+    ("bzip2", "bzip2", bz2.compress),
+    ("xz", "xz", lzma.compress),
+    ("snappy", "snappy", _snappy),
+    ("zstandard, size declared", "zstandard", zstd.compress),
+    ("zstandard, size not declared", "zstandard", _zstd_streamed),
+    ("zstandard, two frames", "zstandard", lambda raw: zstd.compress(raw[:7]) + zstd.compress(raw[7:])),
+]
+BLOB = _record([("id", "long"), ("blob", "string")])
+
+
+def _payload(records: list[dict[str, Any]]) -> bytes:
+    buf = io.BytesIO()
+    parsed = fastavro.parse_schema(BLOB)
+    for r in records:
+        fastavro.schemaless_writer(buf, parsed, r)
+    return buf.getvalue()
+
+
+def _container(codec: str, blocks: list[tuple[int, bytes]]) -> bytes:
+    """An Avro file with hand-made blocks: (record count, block data as stored)."""
+    header = _avro(BLOB, [], codec=codec)
+    sync = header[-16:]
+    return header + b"".join(_zigzag(n) + _zigzag(len(data)) + data + sync for n, data in blocks)
+
+
+def _three(start: int) -> list[dict[str, Any]]:
+    return [{"id": i, "blob": f"user{i}@example.com"} for i in range(start, start + 3)]
+
+
+@pytest.mark.parametrize(("case", "codec", "pack"), PACK, ids=[c[0] for c in PACK])
+def test_hand_made_blocks_read_exactly(
+    tmp_path: Path, case: str, codec: str, pack: Callable[[bytes], bytes]
+) -> None:
+    path = tmp_path / "blocks.avro"
+    path.write_bytes(_container(codec, [(3, pack(_payload(_three(i)))) for i in (0, 3, 6)]))
+    rows, sources = read_rows(path, batch_rows=4)
+    assert rows == _three(0) + _three(3) + _three(6)
+    assert kinds(sources) == []
+
+
+@pytest.mark.parametrize("codec", ["deflate", "bzip2", "xz", "snappy", "zstandard"])
+def test_many_blocks_read_like_fastavro(tmp_path: Path, codec: str) -> None:
+    schema = _record([("id", "long"), ("email", "string"), ("city", ["null", "string"])])
+    records = [
+        {"id": i, "email": f"user{i}@example.com", "city": None if i % 3 else "Medan"} for i in range(5000)
+    ]
+    data = _avro(schema, records, codec=codec, sync_interval=2000)
+    assert len(_blocks(data, data[-16:])) > 20
+    path = tmp_path / "people.avro"
+    path.write_bytes(data)
+    rows, sources = read_rows(path, batch_rows=1000)
+    assert rows == list(fastavro.reader(io.BytesIO(data))) == records
+    assert kinds(sources) == []
+
+
+@pytest.mark.parametrize(("case", "codec", "pack"), PACK[:-1], ids=[c[0] for c in PACK[:-1]])
+def test_bomb_block_stops_reading_within_the_limit(
+    tmp_path: Path, case: str, codec: str, pack: Callable[[bytes], bytes]
+) -> None:
+    bomb = pack(_payload([{"id": 3, "blob": "a" * (32 << 20)}]))  # snappy's best is ~21:1
+    path = tmp_path / "bomb.avro"
+    path.write_bytes(
+        _container(codec, [(3, pack(_payload(_three(0)))), (1, bomb), (3, pack(_payload(_three(4))))])
+    )
+    del bomb
+    limits = Limits(max_ratio=5, ratio_after_bytes=1 << 20)
+    tracemalloc.start()
+    try:
+        rows, sources = read_rows(path, limits=limits, batch_rows=3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rows == _three(0)  # the batch before the bomb was delivered, nothing after it
+    (issue,) = sources[0].issues
+    assert issue.kind == "bomb" and issue.record == 4
+    assert f"Avro {codec} block" in issue.message and "reading stopped" in issue.message
+    # the block would inflate to 32 MiB; the guard stops the output near 1-2 MiB (xz's own
+    # decoder state is 8 MiB here)
+    assert peak < 16 << 20
+
+
+def _snappy_declaring(size: bytes) -> Callable[[bytes], bytes]:
+    """Snappy whose length header is replaced by ``size`` (a raw varint)."""
+
+    def pack(raw: bytes) -> bytes:
+        body = bytes(cramjam.snappy.compress_raw(raw))
+        at = 0
+        while body[at] & 0x80:
+            at += 1
+        return size + body[at + 1 :] + zlib.crc32(raw).to_bytes(4, "big")
+
+    return pack
+
+
+LONG_TEXT = _payload(_three(3))
+# (case, codec, damaged block data, words in the message)
+DAMAGED: list[tuple[str, str, bytes, str]] = [
+    ("snappy declares more", "snappy", _snappy_declaring(_varint(len(LONG_TEXT) + 9))(LONG_TEXT), "snappy: "),
+    ("snappy declares less", "snappy", _snappy_declaring(_varint(len(LONG_TEXT) - 9))(LONG_TEXT), "snappy: "),
+    ("snappy declares 4 GiB", "snappy", _snappy_declaring(_varint(2**32 - 1))(LONG_TEXT), "bytes can hold"),
+    ("snappy varint never ends", "snappy", _snappy_declaring(b"\xff" * 6)(LONG_TEXT), "longer than 5 bytes"),
+    ("snappy cut short", "snappy", b"\x80\x01", "cut short"),
+    ("zstandard garbage", "zstandard", b"not zstd at all, just text", "not a Zstandard frame"),
+    ("zstandard damaged frame", "zstandard", zstd.compress(LONG_TEXT)[:6] + b"\xff" * 40, "zstandard: "),
+    ("deflate garbage", "deflate", b"\xff" * 40, "deflate: "),
+    ("bzip2 garbage", "bzip2", b"BZh9" + b"\xff" * 40, "bzip2: "),
+    ("xz garbage", "xz", b"\xfd7zXZ\x00" + b"\xff" * 40, "xz: "),
+]
+
+
+@pytest.mark.parametrize(("case", "codec", "bad", "words"), DAMAGED, ids=[c[0] for c in DAMAGED])
+def test_block_that_does_not_decompress_is_reported_and_skipped(
+    tmp_path: Path, case: str, codec: str, bad: bytes, words: str
+) -> None:
+    pack = {c: p for _, c, p in PACK[:5]}[codec]
+    path = tmp_path / "damaged.avro"
+    path.write_bytes(
+        _container(codec, [(3, pack(_payload(_three(0)))), (3, bad), (3, pack(_payload(_three(6))))])
+    )
+    rows, sources = read_rows(path)
+    assert rows == _three(0) + _three(6)
+    (issue,) = sources[0].issues
+    assert issue.kind == "corrupt_block" and issue.record == 4
+    assert "Avro block 2 (records 4-6) does not decompress" in issue.message and words in issue.message
+
+
+def test_unknown_codec_is_one_clear_issue(tmp_path: Path) -> None:
+    data = _avro(BLOB, _three(0), codec="deflate")
+    path = tmp_path / "lz4.avro"
+    path.write_bytes(data.replace(b"\x0edeflate", b"\x06lz4", 1))
+    rows, sources = read_rows(path)
+    assert rows == []
+    (issue,) = sources[0].issues
+    assert issue.kind == "unreadable" and "codec 'lz4' is not supported" in issue.message
 
 
 def test_unknown_format_still_names_avro_in_the_hint(tmp_path: Path) -> None:

@@ -4,10 +4,14 @@ The header (magic ``Obj\\x01``, schema, codec, 16-byte sync marker) is parsed by
 blocks (record count, byte size, data, sync marker) are framed here, so a damaged file is read
 as far as it can be: a block whose framing is broken is reported and the reader skips to the
 next sync marker; a block whose records do not decode keeps the records before the damage; a
-file that ends inside a block keeps every record before that block. Each block's records are
-decoded by fastavro, then grouped into batches of ``batch_rows`` records and flattened like
-JSON (records and maps become dotted columns, arrays stay list columns). Logical types become
-text: timestamps and dates ISO 8601, decimals and UUIDs their exact string form.
+file that ends inside a block keeps every record before that block. A compressed block is
+inflated here, once, with its output bounded by the decompression guard (:class:`Limits`): a
+block that would inflate past it stops the file with a ``bomb`` issue, and snappy and zstandard
+headers that declare too large a size are refused before anything is inflated. Each block's
+records are then decoded by fastavro (as a "null"-codec block), grouped into batches of
+``batch_rows`` records and flattened like JSON (records and maps become dotted columns, arrays
+stay list columns). Logical types become text: timestamps and dates ISO 8601, decimals and
+UUIDs their exact string form.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import bz2
 import io
 import json
 import lzma
+import sys
 import zlib
 from collections.abc import Iterator
 from datetime import date, datetime, time
@@ -23,9 +28,9 @@ from decimal import Decimal
 from typing import IO, Any
 from uuid import UUID
 
+import cramjam
 import fastavro
 import pyarrow as pa
-from fastavro.read import BLOCK_READERS
 
 from breachscope.errors import InputError
 from breachscope.readers.archive import Input
@@ -33,10 +38,17 @@ from breachscope.readers.base import Source
 from breachscope.readers.stream import BombError, Limits, MiB
 from breachscope.readers.table import ReadContext, Reader, records_to_batch, safe_error
 
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
+
 MAGIC = b"Obj\x01"
 SYNC_SIZE = 16
 MAX_BLOCK_BYTES = 256 * MiB  # a block declaring more is treated as damaged framing
 SCAN_BYTES = 1 * MiB  # read size while looking for the next sync marker
+CODECS = ("null", "deflate", "bzip2", "xz", "snappy", "zstandard")  # the Avro specification's
+SNAPPY_MAX_RATIO = 22  # raw snappy's best case: a 3-byte copy op writes 64 bytes
 
 
 class _Damaged(Exception):
@@ -107,29 +119,125 @@ def _read_long(tape: _Tape) -> int | None:
     raise _Damaged("a block header number is longer than 10 bytes")
 
 
-def _check_ratio(codec: str, data: bytes, limits: Limits, name: str) -> None:
-    """Stops a decompression bomb inside one compressed block (fastavro inflates whole blocks)."""
-    limit = max(limits.ratio_after_bytes, int(len(data) * limits.max_ratio))
-    if codec == "deflate":
-        z = zlib.decompressobj(-15)
-        z.decompress(data, limit)
-        over = bool(z.unconsumed_tail)
-    elif codec in ("bzip2", "xz"):
-        d: bz2.BZ2Decompressor | lzma.LZMADecompressor
-        d = bz2.BZ2Decompressor() if codec == "bzip2" else lzma.LZMADecompressor()
-        try:
-            out = d.decompress(data, limit)
-        except (OSError, EOFError, lzma.LZMAError):
-            return  # fastavro reports the damage
-        over = len(out) >= limit and not d.eof and not d.needs_input
+def _long(n: int) -> bytes:
+    """An Avro zig-zag varint."""
+    n = (n << 1) ^ (n >> 63)
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _null_header(schema: str, sync: bytes) -> bytes:
+    """A container header for ``schema`` with the "null" codec: blocks inflated here are decoded
+    by fastavro from plain bytes, so nothing is decompressed twice or without a bound."""
+    out = [MAGIC, _long(2)]
+    for key, value in ((b"avro.codec", b"null"), (b"avro.schema", schema.encode())):
+        out += [_long(len(key)), key, _long(len(value)), value]
+    out += [_long(0), sync]
+    return b"".join(out)
+
+
+class _BadData(Exception):
+    """A block's compressed data does not decompress (reported; the reader goes on)."""
+
+
+class _Declared(Exception):
+    """A block's header declares a decompressed size past the limit (nothing was inflated)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def _snappy(data: bytes, limit: int) -> bytearray:
+    """Avro snappy: raw snappy + CRC32. The declared size is checked before anything is inflated,
+    and the output buffer is exactly that size, so a lying header cannot make it bigger."""
+    body = memoryview(data)[:-4]
+    declared = shift = 0
+    for i in range(5):  # the raw format's uncompressed length: an unsigned varint, at most 2**32-1
+        if i >= len(body):
+            raise _BadData("the snappy length header is cut short")
+        declared |= (body[i] & 0x7F) << shift
+        shift += 7
+        if not body[i] & 0x80:
+            break
     else:
-        return
-    if over:
-        raise BombError(
-            f"{name}: an Avro block of {len(data)} compressed bytes inflates past {limit} bytes "
-            f"(ratio above {limits.max_ratio:.0f}:1); reading stopped",
-            "if the file is genuine, re-encode it without compression and scan the result",
-        )
+        raise _BadData("the snappy length header is longer than 5 bytes")
+    if declared > len(body) * SNAPPY_MAX_RATIO + 64:
+        raise _BadData(f"the snappy header declares {declared} bytes, more than {len(body)} bytes can hold")
+    if declared > limit:
+        raise _Declared(declared)
+    out = bytearray(declared)
+    try:
+        n = cramjam.snappy.decompress_raw_into(body, out)
+    except cramjam.DecompressionError as exc:
+        raise _BadData(str(exc)) from exc
+    if n != declared:  # the library checks this too; a lying header must never pass
+        raise _BadData(f"the snappy header declares {declared} bytes, the data holds {n}")
+    return out
+
+
+def _zstandard(data: bytes, limit: int) -> bytes:
+    """Zstandard frames inflated with a bounded output; a declared content size is checked first."""
+    try:
+        declared = zstd.get_frame_info(data).decompressed_size
+    except zstd.ZstdError as exc:
+        raise _BadData("not a Zstandard frame") from exc
+    if declared is not None and declared > limit:
+        raise _Declared(declared)
+    pieces: list[bytes] = []
+    total = 0
+    rest = data
+    while rest:  # one frame at a time (a writer may concatenate frames)
+        d = zstd.ZstdDecompressor()
+        try:
+            piece = d.decompress(rest, limit + 1 - total)
+        except zstd.ZstdError as exc:
+            raise _BadData(str(exc)) from exc
+        pieces.append(piece)
+        total += len(piece)
+        if total > limit:
+            break
+        if not d.eof:
+            break  # cut short: what was inflated is decoded, the records past it are reported
+        rest = d.unused_data
+    return b"".join(pieces)
+
+
+def _inflate(codec: str, data: bytes, limits: Limits, name: str) -> bytes | bytearray:
+    """One block's data decompressed, never past the ratio guard's limit for it (BombError)."""
+    limit = max(limits.ratio_after_bytes, int(len(data) * limits.max_ratio))
+    if limits.max_member_bytes is not None:
+        limit = min(limit, limits.max_member_bytes)
+    declared: int | None = None
+    out: bytes | bytearray
+    try:
+        if codec == "snappy":
+            out = _snappy(data, limit)
+        elif codec == "zstandard":
+            out = _zstandard(data, limit)
+        elif codec == "deflate":
+            out = zlib.decompressobj(-15).decompress(data, limit + 1)  # a cut stream: what it holds
+        else:
+            d: bz2.BZ2Decompressor | lzma.LZMADecompressor
+            d = bz2.BZ2Decompressor() if codec == "bzip2" else lzma.LZMADecompressor()
+            out = d.decompress(data, limit + 1)
+    except _Declared as over:
+        declared = over.size
+    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
+        raise _BadData(str(exc)) from exc
+    if declared is None and len(out) <= limit:
+        return out
+    what = "inflates" if declared is None else f"declares {declared} decompressed bytes"
+    raise BombError(
+        f"{name}: an Avro {codec} block of {len(data)} compressed bytes {what}, past the limit "
+        f"of {limit} bytes set by the decompression guard (ratio {limits.max_ratio:.0f}:1); "
+        "reading stopped",
+        "if the file is genuine, re-encode it without compression and scan the result",
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -187,8 +295,8 @@ class _File:
         header = b"".join(tape.taken)
         tape.taken = None
         codec = reader.codec
-        if codec not in BLOCK_READERS:
-            raise InputError(f"Avro codec {codec!r} is not supported")
+        if codec not in CODECS:
+            raise InputError(f"Avro codec {codec!r} is not supported", f"supported: {', '.join(CODECS)}")
         return header, codec, reader.metadata.get("avro.schema", "")
 
     def batches(self) -> Iterator[pa.RecordBatch]:
@@ -200,7 +308,7 @@ class _File:
         header, codec, schema = self.header()
         logical = "logicalType" in schema
         pending: list[Any] = []
-        for records in self._blocks(header, codec):
+        for records in self._blocks(header, codec, schema):
             for record in records:
                 pending.append(_plain(record) if logical else record)
                 if len(pending) >= self.ctx.batch_rows:
@@ -214,8 +322,9 @@ class _File:
             names = _columns(json.loads(schema))
             yield pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in names]))
 
-    def _blocks(self, header: bytes, codec: str) -> Iterator[Iterator[Any]]:
+    def _blocks(self, header: bytes, codec: str, schema: str) -> Iterator[Iterator[Any]]:
         sync = header[-SYNC_SIZE:]
+        null_header = _null_header(schema, sync)
         tape = self.tape
         while True:
             start = tape.pos
@@ -262,8 +371,21 @@ class _File:
                 continue
             raw = b"".join(tape.taken)
             tape.taken = None
-            _check_ratio(codec, data, self.ctx.limits, self.src.name)
-            yield self._decode(header + raw, count)
+            if codec == "null":
+                yield self._decode(header + raw, count)
+                continue
+            try:
+                inflated = _inflate(codec, data, self.ctx.limits, self.src.name)
+            except _BadData as exc:
+                self.ctx.log.add(
+                    "corrupt_block",
+                    f"Avro block {self.block} (records {self.records + 1}-{self.records + count}) does "
+                    f"not decompress ({codec}: {safe_error(exc)}); its {count} records were not read",
+                    record=self.records + 1,
+                )
+                continue
+            frame = (null_header, _long(count), _long(len(inflated)), inflated, sync)
+            yield self._decode(b"".join(frame), count)
 
     def _resync(self, sync: bytes) -> int | None:
         """Reads up to and including the next sync marker; the bytes skipped, or None at the end."""
