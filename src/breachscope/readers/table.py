@@ -118,7 +118,8 @@ def split(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
 def rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
     """Batches of exactly ``rows`` rows (the last may be shorter; a schema change flushes early).
 
-    Small batches are combined (one copy), large ones sliced (no copy).
+    Small batches are combined (one copy), large ones sliced (no copy). When ``batches``
+    raises, the rows already read are yielded first, then the error goes on.
     """
     pending: list[pa.RecordBatch] = []
     count = 0
@@ -129,20 +130,27 @@ def rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordB
         table = pa.Table.from_batches(pending).combine_chunks()
         return table.to_batches()[0] if table.num_rows else pending[0]
 
-    for batch in batches:
-        if pending and batch.schema != pending[0].schema:
-            yield combined()
-            pending, count = [], 0
-        if batch.num_rows == 0 and (pending or count):
-            continue
-        pending.append(batch)
-        count += batch.num_rows
-        if count >= rows:
-            whole = combined()
-            full = (whole.num_rows // rows) * rows
-            yield from split(whole.slice(0, full), rows)
-            rest = whole.slice(full)
-            pending, count = ([rest], rest.num_rows) if rest.num_rows else ([], 0)
+    try:
+        for batch in batches:
+            if pending and batch.schema != pending[0].schema:
+                yield combined()
+                pending, count = [], 0
+            if batch.num_rows == 0 and (pending or count):
+                continue
+            pending.append(batch)
+            count += batch.num_rows
+            if count >= rows:
+                whole = combined()
+                full = (whole.num_rows // rows) * rows
+                yield from split(whole.slice(0, full), rows)
+                rest = whole.slice(full)
+                pending, count = ([rest], rest.num_rows) if rest.num_rows else ([], 0)
+    except Exception:
+        # reading stopped (a bomb, damage): the records read before it are still scanned
+        if pending:
+            flushed, pending = combined(), []
+            yield flushed
+        raise
     if pending:
         yield combined()
 
