@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email
 import re
+import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 
@@ -369,3 +371,58 @@ def test_rate_limit_is_shared_by_all_connections() -> None:
         t.join()
     # 30 waits, one slot each, 1/50 s apart: the first goes at once, the others wait their turn
     assert sorted(round(s * 50) for s in slept) == list(range(1, 30))
+
+
+class _FastClock:
+    """Real time, 600 times faster: five minutes of the run pass in half a second."""
+
+    SPEED = 600
+
+    def __init__(self) -> None:
+        self._start, self._t0 = datetime.now(UTC), time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=(time.monotonic() - self._t0) * self.SPEED)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds / self.SPEED)
+
+
+def test_heartbeat_stays_fresh_through_a_slow_server_and_the_linger(
+    engine: Engine, config: NotifyConfig, smtp_server: SmtpServer
+) -> None:
+    """A run whose heartbeat is older than STALE_AFTER is taken over (its 'sending' rows are
+    recovered under it): it must beat however long replies or the wait for a retry take."""
+    from breachscope.notify.recovery import RUNS, STALE_AFTER
+
+    clock = _FastClock()
+    smtp_server.recorder.fail["user2@example.org"] = ("451 4.3.0 try again later", 1)
+    ages: list[timedelta] = []
+
+    def slow_data(n: int) -> None:  # every reply takes ~1 minute (0.1 s real)
+        with engine.connect() as conn:
+            beat = conn.execute(select(RUNS.c.heartbeat_at).where(RUNS.c.status == "running")).scalar_one()
+        ages.append(clock.now() - beat)
+        time.sleep(0.1)
+
+    smtp_server.recorder.on_data = slow_data
+    three = replace(
+        config,
+        smtp=replace(config.smtp, connections=3, backoff_base_s=400, backoff_max_s=400, linger_s=600),
+    )
+    queue_notices(engine, [user_ctx(n) for n in range(1, 16)], renderer=make_renderer(three), config=three)
+    sender = Sender(
+        engine,
+        1,
+        mailer_factory=lambda: SmtpMailer(three.smtp),
+        config=three,
+        signer=None,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    sender.heartbeat_s = 0.02  # 12 s of the fast clock
+    summary = sender.run()
+    assert (summary.sent, summary.deferred) == (15, 1)
+    assert len(ages) == 15
+    assert max(ages) < STALE_AFTER, f"heartbeat {max(ages)} old: a second run would take this one over"
+

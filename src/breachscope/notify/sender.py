@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from breachscope import hashing
 from breachscope.case import api
@@ -53,6 +54,9 @@ from breachscope.progress import NullProgress, Progress
 AUTHOR = "breachscope notify"
 CLAIM_BATCH = 200
 TIMELINE_EVERY = 10_000
+#: Seconds between heartbeats of a running run (a run older than recovery.STALE_AFTER, 5 min, is
+#: taken over): written by a thread of its own, so slow replies and the linger cannot delay it.
+HEARTBEAT_S = 30.0
 
 _O, _R = OUTBOX, RUNS
 
@@ -204,6 +208,7 @@ class Sender:
         self._lock = threading.Lock()  # summary, events, progress: shared by delivery threads
         self._stop = threading.Event()
         self._fatal: BaseException | None = None
+        self.heartbeat_s = HEARTBEAT_S
 
     @property
     def mailer(self) -> Mailer:
@@ -233,6 +238,16 @@ class Sender:
                 f"Notify run #{run_id} recovered an interrupted run: {requeued} notice(s) requeued, "
                 f"{presumed} presumed sent (final dot sent, no reply read)"
             )
+
+    def _heartbeat(self, run_id: int, done: threading.Event) -> None:
+        """Until ``done``: refresh the run's heartbeat every ``heartbeat_s`` (own connection)."""
+        beat = update(_R).where(_R.c.id == run_id, _R.c.status == "running")
+        while not done.wait(self.heartbeat_s):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(beat.values(heartbeat_at=self.clock.now()))
+            except SQLAlchemyError:
+                continue  # the next beat tries again; a database that stays down fails the run
 
     # -- claiming (the run's thread) ------------------------------------------------------------
 
@@ -454,6 +469,11 @@ class Sender:
             pool = ComposePool(self.composer, self.sign_workers)
             items: queue.Queue[tuple[Any, Outgoing | str] | None] = queue.Queue(maxsize=CLAIM_BATCH)
             threads: list[threading.Thread] = []
+            beating = threading.Event()
+            heart = threading.Thread(
+                target=self._heartbeat, args=(run_id, beating), name="notify-heartbeat", daemon=True
+            )
+            heart.start()
             try:
                 self._recover(conn, run_id)
                 self._flush_events(run_id)
@@ -492,6 +512,8 @@ class Sender:
                         t.join()
                 pool.close()
                 self.progress.finish()
+                beating.set()
+                heart.join()
                 conn.rollback()
                 self.summary.remaining = self._pending(conn)
                 self._close_run(conn, run_id, status)
