@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import re
+import socket
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -425,4 +427,83 @@ def test_heartbeat_stays_fresh_through_a_slow_server_and_the_linger(
     assert (summary.sent, summary.deferred) == (15, 1)
     assert len(ages) == 15
     assert max(ages) < STALE_AFTER, f"heartbeat {max(ages)} old: a second run would take this one over"
+
+
+def _refusing_server(reply: bytes) -> tuple[int, threading.Event]:
+    """A real TCP server on 127.0.0.1 that greets every connection with ``reply`` and hangs up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        with listener:
+            while not stop.is_set():
+                try:
+                    client, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                with client:
+                    client.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return int(listener.getsockname()[1]), stop
+
+
+@pytest.mark.parametrize("connections", [1, 3])
+@pytest.mark.parametrize(
+    "greeting", [b"421 4.7.0 too many connections from your host\r\n", b"554 5.7.1 no service for you\r\n"]
+)
+def test_a_server_refusing_the_session_stops_the_run_without_using_up_attempts(
+    engine: Engine, dkim_key: DkimKey, connections: int, greeting: bytes
+) -> None:
+    from breachscope.errors import BreachscopeError
+    from breachscope.notify.config import from_mapping
+
+    from .conftest import config_mapping
+
+    port, stop = _refusing_server(greeting)
+    try:
+        config = from_mapping(config_mapping(dkim_key, port, connections=connections))
+        with pytest.raises(BreachscopeError, match="cannot reach the SMTP server"):
+            send_all(engine, config, [user_ctx(n) for n in range(1, 31)], connections=connections)
+    finally:
+        stop.set()
+    with session_scope(engine) as session:
+        rows = session.scalars(select(OutboxMessage)).all()
+        assert {(r.state, r.attempts) for r in rows} == {("queued", 0)}  # nothing bounced, no attempt used
+        assert session.scalars(select(OutboxAttempt)).all() == []
+
+
+@pytest.mark.parametrize("connections", [1, 3])
+def test_a_refused_login_stops_the_run_instead_of_bouncing_every_notice(
+    engine: Engine, dkim_key: DkimKey, connections: int
+) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from breachscope.errors import BreachscopeError
+    from breachscope.notify.config import from_mapping
+
+    from .conftest import Recorder, config_mapping, free_port
+
+    def deny(*_: object) -> AuthResult:
+        return AuthResult(success=False, handled=False)
+
+    recorder, port = Recorder(), free_port()
+    controller = Controller(
+        recorder, hostname="127.0.0.1", port=port, authenticator=deny, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        config = from_mapping(
+            config_mapping(dkim_key, port, username="notices", password="wrong", connections=connections)
+        )
+        with pytest.raises(BreachscopeError, match="authentication failed"):
+            send_all(engine, config, [user_ctx(n) for n in range(1, 11)], connections=connections)
+    finally:
+        controller.stop()
+    assert recorder.messages == []
+    with session_scope(engine) as session:
+        rows = session.scalars(select(OutboxMessage)).all()
+        assert {(r.state, r.attempts) for r in rows} == {("queued", 0)}
 

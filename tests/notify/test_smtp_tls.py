@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from breachscope.notify.config import Secret, SmtpSettings
-from breachscope.notify.mailer import Outgoing, PermanentFailure
+from breachscope.notify.mailer import Outgoing, ServerUnavailable
 
 from .conftest import Recorder, free_port
 
@@ -91,6 +91,6 @@ def test_tls_and_auth(
         mailer.close()
         assert len(recorder.messages) == 3 and mailer.connections == 1
     else:
-        with pytest.raises(PermanentFailure, match="authentication failed"):
+        with pytest.raises(ServerUnavailable, match="authentication failed"):
             mailer.send(MAIL, lambda: None)
         assert recorder.messages == []

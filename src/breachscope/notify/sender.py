@@ -501,7 +501,8 @@ class Sender:
                 self._events.append(f"Notify run #{run_id} stopped: {exc}")
                 raise BreachscopeError(
                     f"cannot reach the SMTP server: {exc.message}",
-                    "check [notify.smtp] host/port/security; nothing was lost: run notify again",
+                    "check [notify.smtp] host/port/security/username/password (and lower connections "
+                    "if the server limits them); nothing was lost: run notify again",
                 ) from exc
             finally:
                 if threads:  # an error in this thread: stop the delivery threads first

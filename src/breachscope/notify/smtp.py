@@ -5,7 +5,9 @@ that the outcome may now be "accepted") the closing ``"."``. A server only takes
 for a message when it has read that dot, so a crash before it can never leave a delivered
 message unrecorded. Reply codes map to :class:`TemporaryFailure` (4xx, dropped connections
 before the dot), :class:`PermanentFailure` (5xx) and :class:`UnconfirmedDelivery` (connection
-lost after the dot, before the reply).
+lost after the dot, before the reply). A session the server refuses (unreachable, greeting,
+STARTTLS or AUTH answered 4xx/5xx) is :class:`ServerUnavailable`: the run stops, no notice is
+charged an attempt.
 
 A message to a Unicode local part (EAI) is sent with ``MAIL FROM ... SMTPUTF8`` (RFC 6531) when
 the server's EHLO offers it; otherwise it is a permanent failure for that notice ("server does
@@ -81,10 +83,18 @@ class SmtpMailer:
                 conn.ehlo()
             if s.username:
                 conn.login(s.username, s.password.reveal() if s.password else "")
+        # A refused session (greeting, STARTTLS or AUTH answered 4xx/5xx) says nothing about the
+        # notice: it stops the run like an unreachable server, instead of bouncing or deferring
+        # every notice in turn (and using up their attempts).
         except smtplib.SMTPAuthenticationError as exc:
-            raise PermanentFailure(exc.smtp_code, f"authentication failed: {exc.smtp_error!r}") from exc
+            raise ServerUnavailable(exc.smtp_code, f"authentication failed: {exc.smtp_error!r}") from exc
         except smtplib.SMTPResponseException as exc:
-            raise _error(exc.smtp_code, exc.smtp_error) from exc
+            text = (
+                exc.smtp_error.decode("utf-8", "replace")
+                if isinstance(exc.smtp_error, bytes)
+                else exc.smtp_error
+            )
+            raise ServerUnavailable(exc.smtp_code, f"{s.host}:{s.port} refused the session: {text}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise ServerUnavailable(0, f"cannot connect to {s.host}:{s.port}: {exc}") from exc
         if conn.sock is not None:
