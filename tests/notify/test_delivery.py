@@ -507,3 +507,25 @@ def test_a_refused_login_stops_the_run_instead_of_bouncing_every_notice(
         rows = session.scalars(select(OutboxMessage)).all()
         assert {(r.state, r.attempts) for r in rows} == {("queued", 0)}
 
+
+def test_a_failed_final_dot_record_leaves_the_connection_usable(smtp_server: SmtpServer) -> None:
+    """If recording ``final_dot_at`` fails (database locked or gone), the dot is not sent and the
+    connection, left inside DATA, is dropped: a later QUIT or MAIL would be read as lines of the
+    message (close() then hung for timeout_s, and the next send failed)."""
+    from breachscope.notify.config import SmtpSettings
+    from breachscope.notify.mailer import Outgoing
+
+    mailer = SmtpMailer(SmtpSettings(port=smtp_server.port, security="none", timeout_s=2))
+    mail = Outgoing(
+        "1:user:u1", "<m1@example.com>", "security@example.com", "u1@example.org", b"Subject: x\r\n\r\nhi\r\n"
+    )
+
+    def record_fails() -> None:
+        raise RuntimeError("database is locked")
+
+    with pytest.raises(RuntimeError, match="database is locked"):
+        mailer.send(mail, record_fails)
+    assert smtp_server.recorder.messages == []  # no dot, no message
+    assert mailer.send(replace(mail, to="u2@example.org"), lambda: None).startswith("250")
+    mailer.close()
+    assert [m.rcpt_tos for m in smtp_server.recorder.messages] == [["u2@example.org"]]

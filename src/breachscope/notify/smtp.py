@@ -140,7 +140,11 @@ class SmtpMailer:
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             raise TemporaryFailure(0, f"connection lost before the end of DATA: {exc}") from exc
-        before_final_dot()
+        try:
+            before_final_dot()
+        except BaseException:
+            self._drop()  # inside DATA: a later QUIT or MAIL would be read as lines of the message
+            raise
         try:
             conn.send(b".\r\n")
             code, reply = conn.getreply()
