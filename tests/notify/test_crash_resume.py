@@ -207,3 +207,40 @@ def ambiguous_outcome(
         assert (
             len({message_from_bytes(r.data)["Message-ID"] for r in rec.messages if r.rcpt_tos == [addr]}) == 1
         )
+
+
+def test_recovery_leaves_the_notices_of_another_live_run_alone(any_engine: Engine, dkim_key: DkimKey) -> None:
+    """start_run reads the running runs, then inserts its own: two runs started at the same moment
+    can both pass. The second one's recovery must not requeue (and so send again) what the first
+    has in flight; a crashed run's notices are still recovered."""
+    from sqlalchemy import insert, update
+
+    from breachscope.clock import SystemClock
+    from breachscope.notify.recovery import OUTBOX, RUNS, recover
+
+    config = from_mapping(config_mapping(dkim_key))
+    queue_notices(
+        any_engine, [user_ctx(n) for n in range(1, 5)], renderer=make_renderer(config), config=config
+    )
+    clock = SystemClock()
+    now = clock.now()
+    run = {
+        "incident_id": 1,
+        "pid": 1,
+        "mode": "send",
+        "audience": "user",
+        "started_at": now,
+        "heartbeat_at": now,
+    }
+    with any_engine.connect() as conn:
+        ids = []
+        for host, status in (("other-host", "running"), ("other-host", "crashed"), ("this-host", "running")):
+            result = conn.execute(insert(RUNS).values(host=host, status=status, summary={}, **run))
+            ids.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
+        live, crashed, mine = ids
+        conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_([1, 2])).values(state="sending", run_id=live))
+        conn.execute(update(OUTBOX).where(OUTBOX.c.id == 3).values(state="sending", run_id=crashed))
+        conn.commit()
+        assert recover(conn, 1, mine, clock, presume=True, resend_unconfirmed=False) == (1, 0)
+        states = dict(conn.execute(select(OUTBOX.c.id, OUTBOX.c.state)).all())
+    assert states == {1: "sending", 2: "sending", 3: "queued", 4: "queued"}

@@ -104,7 +104,16 @@ def recover(
 ) -> tuple[int, int]:
     """Settle rows a crashed run left in ``sending``; returns (requeued, presumed sent)."""
     now = clock.now()
-    rows = conn.execute(select(_O).where(_O.c.incident_id == incident_id, _O.c.state == "sending")).all()
+    # Not the notices of another run still marked running: two runs started at the same moment
+    # can both pass start_run's check, and requeuing the other's in-flight notices sends them twice.
+    live = select(_R.c.id).where(_R.c.incident_id == incident_id, _R.c.status == "running", _R.c.id != run_id)
+    rows = conn.execute(
+        select(_O).where(
+            _O.c.incident_id == incident_id,
+            _O.c.state == "sending",
+            _O.c.run_id.is_(None) | _O.c.run_id.not_in(live),
+        )
+    ).all()
     requeued = presumed = 0
     for row in rows:
         number = row.attempts + 1
