@@ -244,3 +244,35 @@ def test_recovery_leaves_the_notices_of_another_live_run_alone(any_engine: Engin
         assert recover(conn, 1, mine, clock, presume=True, resend_unconfirmed=False) == (1, 0)
         states = dict(conn.execute(select(OUTBOX.c.id, OUTBOX.c.state)).all())
     assert states == {1: "sending", 2: "sending", 3: "queued", 4: "queued"}
+
+
+def test_a_live_run_that_was_taken_over_sends_nothing_more(
+    engine: Engine, smtp_server: SmtpServer, dkim_key: DkimKey
+) -> None:
+    """A run taken over while still alive (heartbeat stale after a suspended process, clock skew
+    between hosts, two runs started at once) must not send the notices the new run now owns:
+    it stops before the final dot of the next one, and the new run sends each exactly once."""
+    from breachscope.clock import SystemClock
+    from breachscope.errors import BreachscopeError
+    from breachscope.notify.recovery import recover, start_run
+    from breachscope.notify.sender import Sender
+    from breachscope.notify.smtp import SmtpMailer
+
+    config = from_mapping(config_mapping(dkim_key, smtp_server.port))
+    queue_notices(engine, [user_ctx(n) for n in range(1, 13)], renderer=make_renderer(config), config=config)
+    rec = smtp_server.recorder
+
+    def take_over(n: int) -> None:  # what a second run does on start, while message 4 is in RCPT
+        if n == 4:
+            with engine.connect() as conn:
+                run_id = start_run(conn, 1, ("user",), SystemClock())  # the first run looks dead
+                recover(conn, 1, run_id, SystemClock(), presume=True, resend_unconfirmed=False)
+
+    rec.on_rcpt = take_over
+    with pytest.raises(BreachscopeError, match="taken over"):
+        Sender(engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=None).run()
+    assert sorted(r.rcpt_tos[0] for r in rec.messages) == [f"user{n}@example.org" for n in (1, 2, 3)]
+    rec.on_rcpt = None
+    Sender(engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=None).run()
+    got = Counter(r.rcpt_tos[0] for r in rec.messages)
+    assert got == {f"user{n}@example.org": 1 for n in range(1, 13)}

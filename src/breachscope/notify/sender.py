@@ -61,7 +61,12 @@ HEARTBEAT_S = 30.0
 _O, _R = OUTBOX, RUNS
 
 # The per-notice statements, built once (bind parameters, so SQLAlchemy compiles each once).
-_MARK_DOT = update(_O).where(_O.c.id == bindparam("b_id")).values(final_dot_at=bindparam("b_at"))
+# Only while the notice is still this run's: a run taken over while alive must not send it.
+_MARK_DOT = (
+    update(_O)
+    .where(_O.c.id == bindparam("b_id"), _O.c.run_id == bindparam("b_run"), _O.c.state == "sending")
+    .values(final_dot_at=bindparam("b_at"))
+)
 _DONE = {
     sent: update(_O)
     .where(_O.c.id == bindparam("b_id"))
@@ -147,6 +152,10 @@ class RateLimiter:
 def backoff(attempt: int, base_s: float, max_s: float) -> timedelta:
     """Delay after the ``attempt``-th temporary failure: base * 2**(attempt-1), capped."""
     return timedelta(seconds=min(max_s, base_s * 2 ** max(0, attempt - 1)))
+
+
+class RunTakenOver(BreachscopeError):
+    """Another run took this one over (its heartbeat looked stale): it stops before any dot."""
 
 
 class _Stop(Exception):
@@ -307,8 +316,14 @@ class Sender:
             return
 
         def before_final_dot() -> None:
-            conn.execute(_MARK_DOT, {"b_id": row.id, "b_at": self.clock.now()})
+            marked = conn.execute(_MARK_DOT, {"b_id": row.id, "b_run": run_id, "b_at": self.clock.now()})
             conn.commit()
+            if marked.rowcount != 1:  # the mailer drops the connection: no dot, nothing delivered
+                raise RunTakenOver(
+                    f"notify run #{run_id} was taken over by another run while sending "
+                    f"(notice #{row.id} is no longer its own); it stopped before sending it",
+                    "nothing was sent twice; let the other run finish, or run notify again",
+                )
 
         self.limiter.wait()
         try:
