@@ -96,6 +96,44 @@ def test_routing_covers_every_anchored_detector() -> None:
 
 
 @pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"a|b", ["a", "b"]),
+        (r"a|b(c|d)|[|]", ["a", "b(c|d)", "[|]"]),
+        (r"\|x|y", [r"\|x", "y"]),
+        (r"[]|]|z", ["[]|]", "z"]),
+        (r"[^]|]|q", ["[^]|]", "q"]),
+        (r"[\]|]|w", [r"[\]|]", "w"]),
+        (r"(?:^|[^\w-])(?:org|user)[-_]", [r"(?:^|[^\w-])(?:org|user)[-_]"]),
+        (r"(?i:a|b)c|d", ["(?i:a|b)c", "d"]),
+        (r"\d{13}", [r"\d{13}"]),
+    ],
+)
+def test_top_level_alternatives(pattern: str, expected: list[str]) -> None:
+    from breachscope.scan.plan import alternatives
+
+    assert alternatives(pattern) == expected
+    assert "|".join(alternatives(pattern)) == pattern
+
+
+def test_family_anchor_is_the_union_of_member_anchors_without_repeats() -> None:
+    """One routing pass per value: the family anchor must keep every member alternative (a
+    value a member can find always reaches it) and repeat none (a repeated counted run such as
+    \\d{13} doubled the DFA's cost on UUIDs)."""
+    from breachscope.scan.plan import alternatives
+
+    for fam in build_routing(DETECTORS).families:
+        alts = alternatives(fam.anchor)
+        assert len(alts) == len(set(alts)), fam.name
+        for member in fam.members:
+            for alt in alternatives(member.anchor or member.pattern or ""):
+                assert f"(?:{alt})" in alts, (fam.name, member.name, alt)
+        hits = [v for m in fam.members for v in CASES.get(m.name, ((), ()))[0]]
+        if hits:
+            assert pc.all(pc.match_substring_regex(pa.array(hits), fam.anchor)).as_py(), fam.name
+
+
+@pytest.mark.parametrize(
     ("column", "detector", "runs"),
     [
         ("password", "password_plain", True),

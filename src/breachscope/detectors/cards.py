@@ -63,7 +63,9 @@ PAYMENT_CARD = Detector(
     validate=valid_pan,
     column_hints=(r"card", r"^pan$", r"cc_?num", r"kartu"),
     family="digits",
-    anchor=r"[2-6]\d{12}|[2-6]\d{3}[ -]\d{4}[ -]\d{4}[ -]\d|[2-6]\d{3}[ -]\d{6}[ -]\d{4}",
+    # the anchor stays the generic digit shape the NIK/NPWP anchors share (one routing pass);
+    # the pattern's 2-6 lead digit keeps timestamps away from the validator
+    anchor=r"\d{13}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d|\d{4}[ -]\d{6}[ -]\d{4}",
     description="13-19 digit PAN in a known IIN range with a valid Luhn check digit.",
 )
 
