@@ -100,6 +100,8 @@ def _record(
         kind, ident = "user_id", user_id
     elif norm:
         kind, ident = "email", norm
+    elif v["anonymous_id"] and v["anonymous_id"].strip():
+        kind, ident = "anonymous_id", v["anonymous_id"].strip()
     else:
         kind, ident = "row", row_key
     where = resolve(v["country"], v["region"])

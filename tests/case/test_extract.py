@@ -256,3 +256,29 @@ def test_a_sensitive_value_in_a_notice_column_is_not_stored() -> None:
     assert {"payment_card", "government_id", "secret"} <= set(first.exposed_classes)
     assert (second.display_name, second.city, second.region) == ("Rina", "Bandung", None)
     assert "sk_live" not in repr(first) + repr(second)
+
+
+@pytest.mark.parametrize("anon_column", ["anonymousId", "anonymous_id", "context.device_id", "$device_id"])
+def test_anonymous_visitors_are_one_person_each_not_one_per_row(anon_column: str) -> None:
+    """Segment/Mixpanel events of a visitor who never signed in: the anonymous or device id is
+    the person key (after distinct id, user id and email), so three events are one person."""
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "userId": [None, None, None, None, "u9", None],
+            anon_column: ["a1", "a1", " a1 ", "a2", "a3", None],
+            "email": [None, None, None, "ann@example.org", None, None],
+            "city": ["Jakarta", "Jakarta", "Bandung", "Berlin", "Austin", "Paris"],
+        }
+    )
+    records = list(extract_batch(KEY, ExtractPlan.build(batch.schema.names), batch, row_key_prefix="f"))
+    by_kind = sorted((r.person_key_kind, r.person_key_hash) for r in records)
+    assert by_kind == sorted(
+        [
+            ("anonymous_id", keyed_hash(KEY, "anonymous_id:a1")),  # three events, one person
+            ("email", keyed_hash(KEY, "email:ann@example.org")),  # an email outranks the anon id
+            ("user_id", keyed_hash(KEY, "user_id:u9")),
+            ("row", keyed_hash(KEY, "row:f:5")),  # nothing to key on
+        ]
+    )
+    visitor = next(r for r in records if r.person_key_kind == "anonymous_id")
+    assert "internal_id" in visitor.exposed_classes and anon_column in visitor.exposed_fields

@@ -125,6 +125,7 @@ class Extractor:
             **{f"m{i}": word for i, word in enumerate(words)},
             "did": _trimmed(v["distinct_id"]),
             "uid": _trimmed(v["user_id"]),
+            "anon": _trimmed(v["anonymous_id"]),
             "org": _trimmed(v["org_id"]),
             "email_raw": v["email"],
             "email": _clean_array(shown["email"], _LIMITS["email"]),
@@ -168,10 +169,12 @@ class Extractor:
                 SELECT *, {email_loose_sql("norm")} AS loose,
                        CASE WHEN did IS NOT NULL THEN 'distinct_id'
                             WHEN uid IS NOT NULL THEN 'user_id'
-                            WHEN norm IS NOT NULL THEN 'email' ELSE 'row' END AS person_key_kind,
+                            WHEN norm IS NOT NULL THEN 'email'
+                            WHEN anon IS NOT NULL THEN 'anonymous_id' ELSE 'row' END AS person_key_kind,
                        CASE WHEN did IS NOT NULL THEN 'distinct_id:' || did
                             WHEN uid IS NOT NULL THEN 'user_id:' || uid
                             WHEN norm IS NOT NULL THEN 'email:' || norm
+                            WHEN anon IS NOT NULL THEN 'anonymous_id:' || anon
                             ELSE 'row:' || $prefix || ':' || row_no END AS person_key
                 FROM forms
                 """,

@@ -125,7 +125,8 @@ class Exposure(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)  # first seen in
     person_key_hash: Mapped[str] = mapped_column(String(32))
-    person_key_kind: Mapped[str] = mapped_column(String(20))  # distinct_id | user_id | email | row
+    # distinct_id | user_id | email | anonymous_id | row
+    person_key_kind: Mapped[str] = mapped_column(String(20))
     # Keyed hashes (HMAC under incidents.hash_key) of each identifier, NULL where absent. Matching
     # runs in DuckDB, so only the email hash is indexed (for "is this address in the leak?").
     distinct_id_hash: Mapped[str | None] = mapped_column(String(32))
