@@ -209,41 +209,50 @@ def ambiguous_outcome(
         )
 
 
-def test_recovery_leaves_the_notices_of_another_live_run_alone(any_engine: Engine, dkim_key: DkimKey) -> None:
-    """start_run reads the running runs, then inserts its own: two runs started at the same moment
-    can both pass. The second one's recovery must not requeue (and so send again) what the first
-    has in flight; a crashed run's notices are still recovered."""
-    from sqlalchemy import insert, update
+def test_two_runs_started_at_the_same_moment_cannot_both_send(any_engine: Engine) -> None:
+    """start_run reads the running runs, then inserts its own: two runs started at the same
+    moment could both pass the check. The database (unique partial index, migration 0005)
+    refuses the second running send, and start_run says so instead of sending beside it."""
+    from sqlalchemy import event, insert
+    from sqlalchemy.exc import IntegrityError
 
+    from breachscope.case import api
+    from breachscope.case.db import session_scope
     from breachscope.clock import SystemClock
-    from breachscope.notify.recovery import OUTBOX, RUNS, recover
+    from breachscope.errors import BreachscopeError
+    from breachscope.notify.recovery import RUNS, start_run
 
-    config = from_mapping(config_mapping(dkim_key))
-    queue_notices(
-        any_engine, [user_ctx(n) for n in range(1, 5)], renderer=make_renderer(config), config=config
-    )
-    clock = SystemClock()
-    now = clock.now()
-    run = {
-        "incident_id": 1,
-        "pid": 1,
-        "mode": "send",
-        "audience": "user",
-        "started_at": now,
-        "heartbeat_at": now,
-    }
+    with session_scope(any_engine) as session:
+        api.create_incident(session, "race")
+    now = SystemClock().now()
+    row = {"incident_id": 1, "pid": 1, "mode": "send", "audience": "user", "summary": {}}
+    rival: list[int] = []
+
+    def rival_starts_first(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO NOTIFY_RUNS") and not rival:
+            rival.append(0)  # once (the rival's own insert passes through here too)
+            with any_engine.connect() as other:  # the other process, between our check and insert
+                values = dict(row, host="other-host", status="running", started_at=now, heartbeat_at=now)
+                rival[0] = int(other.execute(insert(RUNS).values(**values)).inserted_primary_key[0])  # type: ignore[index]
+                other.commit()
+
+    event.listen(any_engine, "before_cursor_execute", rival_starts_first)
+    try:
+        with any_engine.connect() as conn, pytest.raises(BreachscopeError, match="same moment"):
+            start_run(conn, 1, ("user",), SystemClock())
+    finally:
+        event.remove(any_engine, "before_cursor_execute", rival_starts_first)
     with any_engine.connect() as conn:
-        ids = []
-        for host, status in (("other-host", "running"), ("other-host", "crashed"), ("this-host", "running")):
-            result = conn.execute(insert(RUNS).values(host=host, status=status, summary={}, **run))
-            ids.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
-        live, crashed, mine = ids
-        conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_([1, 2])).values(state="sending", run_id=live))
-        conn.execute(update(OUTBOX).where(OUTBOX.c.id == 3).values(state="sending", run_id=crashed))
+        running = conn.execute(select(RUNS.c.id).where(RUNS.c.status == "running")).scalars().all()
+        assert running == rival  # the first run is untouched and the only one running
+        values = dict(row, host="third", status="running", started_at=now, heartbeat_at=now)
+        with pytest.raises(IntegrityError):
+            conn.execute(insert(RUNS).values(**values))
+        conn.rollback()
+        # finished and crashed runs do not count: any number of them
+        for status in ("finished", "crashed", "crashed"):
+            conn.execute(insert(RUNS).values(**dict(values, status=status)))
         conn.commit()
-        assert recover(conn, 1, mine, clock, presume=True, resend_unconfirmed=False) == (1, 0)
-        states = dict(conn.execute(select(OUTBOX.c.id, OUTBOX.c.state)).all())
-    assert states == {1: "sending", 2: "sending", 3: "queued", 4: "queued"}
 
 
 def test_a_live_run_that_was_taken_over_sends_nothing_more(

@@ -21,7 +21,7 @@ import zlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from breachscope.case.base import Base
@@ -100,6 +100,17 @@ class NotifyRun(Base):
     #: finished | crashed | running
     status: Mapped[str] = mapped_column(String(20), default="running")
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        # one running send per incident, whatever the timing of two starts (migration 0005)
+        Index(
+            "uq_notify_runs_one_running",
+            "incident_id",
+            unique=True,
+            sqlite_where=text("status = 'running' AND mode = 'send'"),
+            postgresql_where=text("status = 'running' AND mode = 'send'"),
+        ),
+    )
 
 
 def pack_body(text: str, html: str) -> bytes:

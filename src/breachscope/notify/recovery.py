@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from breachscope.clock import Clock
 from breachscope.errors import BreachscopeError
@@ -81,21 +82,28 @@ def start_run(
                 "wait for it to finish; a crashed run is taken over automatically after 5 minutes",
             )
         conn.execute(update(_R).where(_R.c.id == run.id).values(status="crashed", finished_at=now))
-    result = conn.execute(
-        insert(_R).values(
-            incident_id=incident_id,
-            host=host,
-            pid=os.getpid(),
-            mode=mode,
-            audience=",".join(kinds),
-            started_at=now,
-            heartbeat_at=now,
-            status="running",
-            summary={},
+    try:
+        result = conn.execute(
+            insert(_R).values(
+                incident_id=incident_id,
+                host=host,
+                pid=os.getpid(),
+                mode=mode,
+                audience=",".join(kinds),
+                started_at=now,
+                heartbeat_at=now,
+                status="running",
+                summary={},
+            )
         )
-    )
-    run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    conn.commit()
+        run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        conn.commit()
+    except IntegrityError as exc:  # uq_notify_runs_one_running: another run started just now
+        conn.rollback()
+        raise BreachscopeError(
+            f"another notify run started for incident {incident_id} at the same moment",
+            "only one run sends at a time; wait for it to finish (notify status shows the outbox)",
+        ) from exc
     return run_id
 
 
