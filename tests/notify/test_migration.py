@@ -55,3 +55,40 @@ def test_case_purge_deletes_the_outbox_and_attempts(engine: Engine, config: obje
     with engine.connect() as conn:
         for model, expected in ((OutboxMessage, 0), (OutboxAttempt, 0), (NotifyRun, 1)):
             assert conn.execute(select(func.count()).select_from(model)).scalar() == expected
+
+
+def test_migration_0005_keeps_the_latest_running_run_of_each_incident(db_url: str) -> None:
+    """A case from before 0005 may hold several 'running' sends for one incident (crashes, the
+    old start race): the upgrade marks all but the latest crashed, then adds the index."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, select
+
+    from breachscope.case import api
+    from breachscope.case.db import create_case_engine, session_scope, upgrade
+    from breachscope.notify.recovery import RUNS
+
+    engine = create_case_engine(db_url)
+    try:
+        upgrade(engine, "0003")
+        upgrade(engine, "case_fk@head")
+        upgrade(engine, "0002")
+        with session_scope(engine) as session:
+            api.create_incident(session, "one")
+            api.create_incident(session, "two")
+        now = datetime(2026, 11, 25, tzinfo=UTC)
+        row = {"pid": 1, "host": "h", "mode": "send", "audience": "user", "summary": {}}
+        with engine.connect() as conn:
+            for incident in (1, 1, 1, 2):
+                conn.execute(
+                    insert(RUNS).values(
+                        incident_id=incident, status="running", started_at=now, heartbeat_at=now, **row
+                    )
+                )
+            conn.commit()
+        upgrade(engine)
+        with engine.connect() as conn:
+            states = conn.execute(select(RUNS.c.id, RUNS.c.status).order_by(RUNS.c.id)).all()
+        assert [tuple(s) for s in states] == [(1, "crashed"), (2, "crashed"), (3, "running"), (4, "running")]
+    finally:
+        engine.dispose()
