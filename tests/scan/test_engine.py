@@ -239,3 +239,20 @@ def test_low_cardinality_cache_sees_values_first_met_in_later_batches() -> None:
     [finding] = split["classes"]["government_id"]["findings"]
     assert finding["record"] == 2_501 and finding["column"] == "$city"
     assert split["classes"]["coarse_location"]["matches"] == 2_999
+
+
+@pytest.mark.parametrize(
+    ("columns", "rows"),
+    [(1, 262_144), (16, 262_144), (20, 209_715), (40, 104_857), (64, 65_536), (500, 65_536)],
+)
+def test_default_scan_batch_follows_a_cell_budget(columns: int, rows: int) -> None:
+    from breachscope.scan.engine import scan_rows
+
+    assert scan_rows(columns) == rows
+
+
+def test_default_batches_give_the_same_report_as_small_ones(haystack: pa.Table) -> None:
+    table = haystack.slice(0, 30_000)
+    auto = scan_sources([source(table.to_batches(max_chunksize=4_096))], key=KEY).to_dict()
+    small = scan_sources([source(table.to_batches(max_chunksize=4_096))], key=KEY, batch_rows=5_000).to_dict()
+    assert _strip_times(auto) == _strip_times(small)

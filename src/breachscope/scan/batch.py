@@ -6,7 +6,7 @@ by element (each element mapped back to its record), and every other type is cas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 
 import pyarrow as pa
@@ -97,6 +97,19 @@ def scan_batch(
 
     ``pool`` (optional) scans the columns concurrently; Arrow kernels release the GIL.
     """
+    return submit_batch(batch, offset, ctx, pool=pool)()
+
+
+def submit_batch(
+    batch: pa.RecordBatch, offset: int, ctx: ScanContext, *, pool: Executor | None = None
+) -> Callable[[], Partial]:
+    """Start scanning ``batch`` (its columns as tasks on ``pool``); returns a function that
+    waits for them and gives the batch's :class:`Partial`.
+
+    The engine keeps two batches in flight, so the columns of the next batch keep the workers
+    busy while the slowest column of this one finishes (no barrier per batch). Without a pool
+    the work is done here and the function only hands the result over.
+    """
     issues: list[tuple[str, str]] = []
     work: list[tuple[str, pa.Array, int]] = []
     seen: set[str] = set()
@@ -107,14 +120,19 @@ def scan_batch(
                 continue
             seen.add(name)
             work.append((name, arr, len(work) + 1))
+    rows = batch.num_rows
+
+    def finish(results: Iterable[ColumnPartial | tuple[str, str]]) -> Partial:
+        columns: dict[str, ColumnPartial] = {}
+        for res in results:
+            if isinstance(res, ColumnPartial):
+                columns[res.name] = res
+            else:
+                issues.append(res)
+        return Partial(rows=rows, columns=columns, issues=tuple(issues))
+
     if pool is not None and len(work) > 1:
-        results = list(pool.map(lambda w: _scan_one(w[0], w[1], offset, w[2], ctx), work))
-    else:
-        results = [_scan_one(name, arr, offset, pos, ctx) for name, arr, pos in work]
-    columns: dict[str, ColumnPartial] = {}
-    for res in results:
-        if isinstance(res, ColumnPartial):
-            columns[res.name] = res
-        else:
-            issues.append(res)
-    return Partial(rows=batch.num_rows, columns=columns, issues=tuple(issues))
+        futures = [pool.submit(_scan_one, name, arr, offset, pos, ctx) for name, arr, pos in work]
+        return lambda: finish(f.result() for f in futures)
+    done = finish([_scan_one(name, arr, offset, pos, ctx) for name, arr, pos in work])
+    return lambda: done
