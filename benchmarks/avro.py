@@ -17,7 +17,6 @@ and reports times, rows/s, MB/s, peak RSS and the ratios reader/plain and scan/p
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -92,16 +91,9 @@ def _measure_child(kind: str, path: Path) -> dict[str, Any]:
 
 
 def _measure(kind: str, path: Path) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.avro", "--measure", kind, str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{kind} of {path.name} failed:\n{proc.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    from benchmarks.common import measure_in_child
+
+    return measure_in_child("benchmarks.avro", kind, path)
 
 
 def main() -> None:

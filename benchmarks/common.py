@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +40,18 @@ def row(
 def emit(rows: list[dict[str, Any]]) -> None:
     """Print the rows as the module's last stdout line (what benchmarks.run reads)."""
     print(json.dumps(rows), flush=True)
+
+
+def measure_in_child(module: str, kind: str, path: Path) -> dict[str, Any]:
+    """Run ``python -m <module> --measure <kind> <path>`` (a fresh process, so peak RSS is the
+    measurement's own) and return the JSON dict it prints last."""
+    proc = subprocess.run(
+        [sys.executable, "-m", module, "--measure", kind, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{kind} of {path.name} failed:\n{proc.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result

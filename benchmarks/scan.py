@@ -15,7 +15,6 @@ also scans a 10M-row CSV (about 3 GB) with the target peak RSS < 1 GB.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -77,16 +76,9 @@ def _measure_child(kind: str, path: Path) -> dict[str, Any]:
 
 
 def _measure(kind: str, path: Path) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.scan", "--measure", kind, str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{kind} of {path.name} failed:\n{proc.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    from benchmarks.common import measure_in_child
+
+    return measure_in_child("benchmarks.scan", kind, path)
 
 
 def _rows_for(label: str, path: Path, rows: int, result: dict[str, Any]) -> list[dict[str, Any]]:
