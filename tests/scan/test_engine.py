@@ -256,3 +256,18 @@ def test_default_batches_give_the_same_report_as_small_ones(haystack: pa.Table) 
     auto = scan_sources([source(table.to_batches(max_chunksize=4_096))], key=KEY).to_dict()
     small = scan_sources([source(table.to_batches(max_chunksize=4_096))], key=KEY, batch_rows=5_000).to_dict()
     assert _strip_times(auto) == _strip_times(small)
+
+
+def test_distinct_count_sketch_works_in_a_forked_child() -> None:
+    """The sketch's per-thread DuckDB connection is never reused across a fork."""
+    import multiprocessing
+
+    from breachscope.scan import sketch
+
+    values = pa.array([f"user{i}@example.org" for i in range(5_000)])
+    here = sketch.sketch(values)  # this process's main thread now holds a connection
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        there = pool.apply(sketch.sketch, (values,))
+    assert there == here and len(here) == sketch.K
+    assert sketch.estimate(here) == pytest.approx(5_000, rel=0.1)
