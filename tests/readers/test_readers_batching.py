@@ -76,3 +76,37 @@ def test_rows_read_before_reading_stops_are_still_delivered(tmp_path: Path, fmt:
     rows = sum(chunk.batch.num_rows for chunk in src.chunks())
     assert n <= rows <= n + 1  # CSV: the blank run may end up as one (giant, reported) row
     assert {i.kind for i in src.issues} & {"bomb", "read_error"}
+
+
+@pytest.mark.parametrize(
+    ("columns", "rows", "cells", "expected"),
+    [
+        (16, 65_536, None, 65_536),
+        (16, 65_536, 4_194_304, 262_144),
+        (20, 65_536, 4_194_304, 209_715),
+        (64, 65_536, 4_194_304, 65_536),
+        (1_000, 65_536, 4_194_304, 65_536),  # a wide table never goes below batch_rows
+        (1, 1_000, 4_194_304, 4_000),  # at most 4x batch_rows
+    ],
+)
+def test_rows_for_a_value_budget(columns: int, rows: int, cells: int | None, expected: int) -> None:
+    from breachscope.readers.table import rows_for
+
+    assert rows_for(columns, rows, cells) == expected
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_a_value_budget_sizes_batches_by_column_count(tmp_path: Path, fmt: str) -> None:
+    narrow = pa.table({"a": [str(i) for i in range(10_000)], "b": ["x"] * 10_000})
+    path = tmp_path / f"t.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(narrow, path)
+    elif fmt == "csv":
+        path.write_text("a,b\n" + "".join(f"{i},x\n" for i in range(10_000)))
+    else:
+        path.write_text("".join(f'{{"a": "{i}", "b": "x"}}\n' for i in range(10_000)))
+    [plain] = open_sources(path, batch_rows=1_000)
+    [budget] = open_sources(path, batch_rows=1_000, batch_cells=6_000)  # 2 columns -> 3,000 rows
+    assert {c.batch.num_rows for c in plain.chunks()} == {1_000}
+    sizes = [c.batch.num_rows for c in budget.chunks()]
+    assert sizes[:-1] == [3_000] * 3 and sum(sizes) == 10_000

@@ -56,8 +56,13 @@ def open_sources(
     *,
     batch_rows: int = 65_536,
     limits: Limits | None = None,
+    batch_cells: int | None = None,
 ) -> list[Source]:
-    """Every table in ``path`` as a :class:`Source`; ``format`` forces the table format."""
+    """Every table in ``path`` as a :class:`Source`; ``format`` forces the table format.
+
+    Batches have ``batch_rows`` rows; with ``batch_cells`` a narrow table's batches grow to
+    about that many values (at most 4x ``batch_rows`` rows; see ``table.rows_for``).
+    """
     limits = limits or Limits()
     if format != "auto" and format not in FORMATS:
         raise InputError(f"unknown format {format!r}", f"use one of: auto, {', '.join(FORMATS)}")
@@ -70,11 +75,15 @@ def open_sources(
         raise InputError(f"{p} is a directory", "pass the files inside it, e.g. dir/*.csv")
     sources: list[Source] = []
     for inp in list_inputs(p, limits):
-        sources.extend(_sources_for(inp, format, batch_rows, limits, top_level=inp.member is None))
+        sources.extend(
+            _sources_for(inp, format, batch_rows, limits, top_level=inp.member is None, cells=batch_cells)
+        )
     return sources
 
 
-def _sources_for(inp: Input, forced: str, batch_rows: int, limits: Limits, top_level: bool) -> list[Source]:
+def _sources_for(
+    inp: Input, forced: str, batch_rows: int, limits: Limits, top_level: bool, cells: int | None = None
+) -> list[Source]:
     fmt = _detect(inp, forced, top_level)
     names = [inp.name]
     if fmt == "xlsx" and not inp.skip:
@@ -92,7 +101,7 @@ def _sources_for(inp: Input, forced: str, batch_rows: int, limits: Limits, top_l
     share = inp.size_bytes // max(1, len(names))
     for name in names:
         src = Source(name, fmt, share, lambda cb: iter(()), list(inp.issues), inp.compression)
-        src.open_chunks = _opener(inp, src, batch_rows, limits)
+        src.open_chunks = _opener(inp, src, batch_rows, limits, cells)
         if fmt == "json" and not inp.skip:
             src.record_path = _peek_json(inp)
         out.append(src)
@@ -144,15 +153,20 @@ def _detect(inp: Input, forced: str, top_level: bool) -> str:
     return fmt
 
 
-def _opener(inp: Input, src: Source, batch_rows: int, limits: Limits):  # type: ignore[no-untyped-def]
+def _opener(inp: Input, src: Source, batch_rows: int, limits: Limits, cells: int | None):  # type: ignore[no-untyped-def]
     def open_chunks(on_bytes: BytesCallback | None) -> Iterator[Chunk]:
-        return _chunks(inp, src, batch_rows, limits, on_bytes)
+        return _chunks(inp, src, batch_rows, limits, on_bytes, cells)
 
     return open_chunks
 
 
 def _chunks(
-    inp: Input, src: Source, batch_rows: int, limits: Limits, on_bytes: BytesCallback | None
+    inp: Input,
+    src: Source,
+    batch_rows: int,
+    limits: Limits,
+    on_bytes: BytesCallback | None,
+    cells: int | None = None,
 ) -> Iterator[Chunk]:
     if inp.skip or src.format not in _BY_FORMAT:
         if on_bytes is not None and src.size_bytes:
@@ -160,10 +174,12 @@ def _chunks(
         return
     reader = _BY_FORMAT[src.format]
     src.issues[:] = [i for i in src.issues if i.kind in _STATIC_KINDS]  # re-reads start clean
-    ctx = ReadContext(batch_rows=batch_rows, limits=limits, on_bytes=on_bytes, log=IssueLog(src))
+    ctx = ReadContext(
+        batch_rows=batch_rows, limits=limits, on_bytes=on_bytes, log=IssueLog(src), batch_cells=cells
+    )
     offset = 0
     try:
-        for piece in rebatch((flatten(b) for b in reader.batches(inp, src, ctx)), batch_rows):
+        for piece in rebatch((flatten(b) for b in reader.batches(inp, src, ctx)), batch_rows, cells):
             yield Chunk(offset, piece)
             offset += piece.num_rows
     except BombError as exc:

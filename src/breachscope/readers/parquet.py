@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
-from breachscope.readers.table import ReadContext, Reader
+from breachscope.readers.table import ReadContext, Reader, rows_for
 
 
 def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
@@ -25,7 +25,8 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
         if pf.metadata.num_rows == 0:
             ctx.log.add("empty", "the file holds no rows")
             yield pa.RecordBatch.from_pylist([], schema=pf.schema_arrow)
-        for batch in pf.iter_batches(batch_size=ctx.batch_rows):
+        rows = rows_for(pf.metadata.num_columns, ctx.batch_rows, ctx.batch_cells)
+        for batch in pf.iter_batches(batch_size=rows):
             done += batch.num_rows
             if ctx.on_bytes is not None:
                 target = inp.size_bytes * done // total

@@ -27,6 +27,8 @@ class ReadContext:
     limits: Limits
     on_bytes: BytesCallback | None
     log: IssueLog
+    #: With a value budget, narrow tables get bigger batches (see :func:`rows_for`).
+    batch_cells: int | None = None
     stream_errors: list[str] = field(default_factory=list)  # a compressed stream ended early
     delivered: int = 0  # records delivered so far (a reader restarting after a retry skips them)
 
@@ -115,11 +117,22 @@ def split(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
         yield batch.slice(start, rows)
 
 
-def rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+def rows_for(columns: int, rows: int, cells: int | None) -> int:
+    """Rows per batch: ``rows``; with a budget of ``cells`` values per batch, about that many
+    values (never fewer than ``rows`` rows nor more than four times as many)."""
+    if not cells:
+        return rows
+    return max(rows, min(4 * rows, cells // max(1, columns)))
+
+
+def rebatch(
+    batches: Iterator[pa.RecordBatch], rows: int, cells: int | None = None
+) -> Iterator[pa.RecordBatch]:
     """Batches of exactly ``rows`` rows (the last may be shorter; a schema change flushes early).
 
     Small batches are combined (one copy), large ones sliced (no copy). When ``batches``
-    raises, the rows already read are yielded first, then the error goes on.
+    raises, the rows already read are yielded first, then the error goes on. With ``cells``,
+    ``rows`` becomes :func:`rows_for` the first batch's column count.
     """
     pending: list[pa.RecordBatch] = []
     count = 0
@@ -130,8 +143,11 @@ def rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordB
         table = pa.Table.from_batches(pending).combine_chunks()
         return table.to_batches()[0] if table.num_rows else pending[0]
 
+    sized = cells is None
     try:
         for batch in batches:
+            if not sized and batch.num_columns:
+                rows, sized = rows_for(batch.num_columns, rows, cells), True
             if pending and batch.schema != pending[0].schema:
                 yield combined()
                 pending, count = [], 0

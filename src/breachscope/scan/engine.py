@@ -25,6 +25,7 @@ from breachscope.errors import InputError
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress
 from breachscope.readers.base import Chunk, ReadIssue, Source
+from breachscope.readers.table import rows_for
 from breachscope.scan.batch import submit_batch
 from breachscope.scan.context import ScanContext
 from breachscope.scan.partial import Partial
@@ -33,11 +34,10 @@ from breachscope.vendors.base import VendorMatch
 
 #: Rows per batch the readers produce when the caller sets none.
 READ_ROWS = 65_536
-#: Values (rows x columns) per scanned batch when the caller sets no batch size, and the most
-#: rows: 16 columns -> 262,144 rows (a 10M-row CSV scans in about 780 MiB), 64 or more
-#: columns -> 65,536 rows.
+#: Values (rows x columns) per scanned batch when the caller sets no batch size (at most 4x
+#: READ_ROWS rows): 16 columns -> 262,144 rows (a 10M-row CSV scans in about 630 MiB), 64 or
+#: more columns -> 65,536 rows.
 SCAN_CELLS = 4_194_304
-MAX_SCAN_ROWS = 262_144
 #: Batches whose columns are scanned at once: the next batch's columns fill the workers while
 #: the slowest column of the previous one finishes (memory: about this many batches more).
 IN_FLIGHT = 2
@@ -122,8 +122,9 @@ class _Prefetch:
 def scan_rows(columns: int) -> int:
     """Rows per scanned batch when the caller sets none: about :data:`SCAN_CELLS` values, so a
     narrow file is scanned in bigger batches (each column's regex passes pay a fixed start-up
-    cost per batch) and a wide one in smaller ones; memory stays bounded by the cell budget."""
-    return max(READ_ROWS, min(MAX_SCAN_ROWS, SCAN_CELLS // max(1, columns)))
+    cost per batch) and a wide one in smaller ones; memory stays bounded by the cell budget.
+    ``scan_files`` asks the readers for batches of this size directly (no extra copy)."""
+    return rows_for(columns, READ_ROWS, SCAN_CELLS)
 
 
 def _rechunk(chunks: Iterator[Chunk], batch_rows: int | None) -> Iterator[Chunk]:
@@ -307,7 +308,11 @@ def scan_files(
     sources: list[Source] = []
     disk_paths: dict[str, Path] = {}
     for path in paths:
-        opened = open_sources(path, format, batch_rows=batch_rows or READ_ROWS)
+        opened = (
+            open_sources(path, format, batch_rows=batch_rows)
+            if batch_rows
+            else open_sources(path, format, batch_rows=READ_ROWS, batch_cells=SCAN_CELLS)
+        )
         sources.extend(opened)
         disk_paths.update({s.name: Path(path) for s in opened})
     return scan_sources(
