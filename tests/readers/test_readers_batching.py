@@ -110,3 +110,22 @@ def test_a_value_budget_sizes_batches_by_column_count(tmp_path: Path, fmt: str) 
     assert {c.batch.num_rows for c in plain.chunks()} == {1_000}
     sizes = [c.batch.num_rows for c in budget.chunks()]
     assert sizes[:-1] == [3_000] * 3 and sum(sizes) == 10_000
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        ({"a": ["x"] * 1_000}, [1_000] + [1_000] * 8),  # narrow first: 3,000-row batches
+        ({}, [0] + [1_000] * 8),  # an empty, column-less first batch
+    ],
+)
+def test_a_value_budget_follows_a_table_that_widens(first: dict[str, list[str]], expected: list[int]) -> None:
+    """Each schema's batches are sized by its own column count: a JSONL export whose first
+    records are narrow used to keep the narrow batch size (4x the rows) for 20-column records."""
+    from breachscope.readers.table import rebatch
+
+    head = pa.RecordBatch.from_pydict(first) if first else pa.RecordBatch.from_pylist([])
+    wide = pa.RecordBatch.from_pydict({f"c{i}": ["y"] * 1_000 for i in range(20)})
+    out = list(rebatch(iter([head] + [wide] * 8), 1_000, cells=6_000))
+    assert [b.num_rows for b in out] == expected
+    assert all(b.num_rows * b.num_columns <= 20_000 for b in out)  # 1,000 rows x 20 columns

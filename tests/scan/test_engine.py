@@ -271,3 +271,18 @@ def test_distinct_count_sketch_works_in_a_forked_child() -> None:
         there = pool.apply(sketch.sketch, (values,))
     assert there == here and len(here) == sketch.K
     assert sketch.estimate(here) == pytest.approx(5_000, rel=0.1)
+
+
+@pytest.mark.parametrize("first", [{}, {"a": ["x"] * 10}])
+def test_default_scan_batches_keep_the_value_budget_when_a_source_widens(first: dict[str, list[str]]) -> None:
+    """The default batch size follows each batch's column count, not the first batch's: an
+    empty or narrow first batch used to size every later 64-column batch at 262,144 rows."""
+    from breachscope.readers.base import Chunk
+    from breachscope.scan.engine import SCAN_CELLS, _rechunk
+
+    head = pa.RecordBatch.from_pydict(first) if first else pa.RecordBatch.from_pylist([])
+    wide = pa.RecordBatch.from_pydict({f"c{i}": pa.nulls(65_536, pa.string()) for i in range(64)})
+    chunks = [Chunk(0, head)] + [Chunk(head.num_rows + i * 65_536, wide) for i in range(4)]
+    out = [c.batch for c in _rechunk(iter(chunks), None)]
+    assert sum(b.num_rows for b in out) == head.num_rows + 4 * 65_536
+    assert all(b.num_rows * b.num_columns <= SCAN_CELLS for b in out)

@@ -132,7 +132,8 @@ def rebatch(
 
     Small batches are combined (one copy), large ones sliced (no copy). When ``batches``
     raises, the rows already read are yielded first, then the error goes on. With ``cells``,
-    ``rows`` becomes :func:`rows_for` the first batch's column count.
+    each schema's batches have :func:`rows_for` its column count rows (a table that widens
+    later keeps to the value budget).
     """
     pending: list[pa.RecordBatch] = []
     count = 0
@@ -143,11 +144,8 @@ def rebatch(
         table = pa.Table.from_batches(pending).combine_chunks()
         return table.to_batches()[0] if table.num_rows else pending[0]
 
-    sized = cells is None
     try:
         for batch in batches:
-            if not sized and batch.num_columns:
-                rows, sized = rows_for(batch.num_columns, rows, cells), True
             if pending and batch.schema != pending[0].schema:
                 yield combined()
                 pending, count = [], 0
@@ -155,10 +153,11 @@ def rebatch(
                 continue
             pending.append(batch)
             count += batch.num_rows
-            if count >= rows:
+            target = rows_for(batch.num_columns, rows, cells)  # pending all share this schema
+            if count >= target:
                 whole = combined()
-                full = (whole.num_rows // rows) * rows
-                yield from split(whole.slice(0, full), rows)
+                full = (whole.num_rows // target) * target
+                yield from split(whole.slice(0, full), target)
                 rest = whole.slice(full)
                 pending, count = ([rest], rest.num_rows) if rest.num_rows else ([], 0)
     except Exception:

@@ -129,12 +129,12 @@ def scan_rows(columns: int) -> int:
 
 def _rechunk(chunks: Iterator[Chunk], batch_rows: int | None) -> Iterator[Chunk]:
     """Group small reader batches into batches of about ``batch_rows`` rows (same schema only);
-    ``None``: :func:`scan_rows` of the first batch's column count."""
+    ``None``: :func:`scan_rows` of each batch's own column count (a source whose first batch
+    is narrow or empty keeps to the value budget when it widens)."""
     pending: list[Chunk] = []
     rows = 0
     for chunk in chunks:
-        if batch_rows is None:
-            batch_rows = scan_rows(chunk.batch.num_columns)
+        target = scan_rows(chunk.batch.num_columns) if batch_rows is None else batch_rows
         if pending and (
             chunk.batch.schema != pending[0].batch.schema or chunk.offset != pending[0].offset + rows
         ):
@@ -142,7 +142,7 @@ def _rechunk(chunks: Iterator[Chunk], batch_rows: int | None) -> Iterator[Chunk]
             pending, rows = [], 0
         pending.append(chunk)
         rows += chunk.batch.num_rows
-        if rows >= batch_rows:
+        if rows >= target:
             yield _combine(pending)
             pending, rows = [], 0
     if pending:
