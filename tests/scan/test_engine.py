@@ -259,7 +259,7 @@ def test_default_batches_give_the_same_report_as_small_ones(haystack: pa.Table) 
 
 
 def test_distinct_count_sketch_works_in_a_forked_child() -> None:
-    """The sketch's per-thread DuckDB connection is never reused across a fork."""
+    """The sketch works in a forked child of a process that has sketched (DuckDB hash() hung here)."""
     import multiprocessing
 
     from breachscope.scan import sketch
