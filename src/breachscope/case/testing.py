@@ -22,6 +22,7 @@ from breachscope.case import api
 from breachscope.case.db import session_scope
 from breachscope.case.extract import ExtractPlan, extract_batch
 from breachscope.clock import Clock
+from breachscope.scope.directory import FIELDS
 
 
 @contextmanager
@@ -51,17 +52,7 @@ LEAK_COLUMNS = (
     "org_id",
     "user_id",
 )
-DIRECTORY_COLUMNS = (
-    "user_id",
-    "email",
-    "name",
-    "org_id",
-    "org_name",
-    "role",
-    "language",
-    "country",
-    "created",
-)
+DIRECTORY_COLUMNS = FIELDS  # the directory's canonical fields
 
 
 def leak_table(rows: Sequence[dict[str, Any]]) -> pa.RecordBatch:

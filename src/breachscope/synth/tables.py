@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from breachscope.scope.directory import FIELDS
 from breachscope.synth import vocab
 from breachscope.synth.needles import Needle
 from breachscope.synth.population import LAST_SEEN_TO, Population, iso
@@ -15,9 +16,7 @@ PEOPLE_COLUMNS: tuple[str, ...] = (
     "$browser_version", "$initial_referrer", "$initial_referring_domain", "$created", "$last_seen",
     "org_id", "user_id", "notes",
 )  # fmt: skip
-DIRECTORY_COLUMNS: tuple[str, ...] = (
-    "user_id", "email", "name", "org_id", "org_name", "role", "language", "country", "created",
-)  # fmt: skip
+DIRECTORY_COLUMNS: tuple[str, ...] = FIELDS  # what `scope --directory` reads
 PEOPLE_SCHEMA = pa.schema([(c, pa.string()) for c in PEOPLE_COLUMNS])
 DIRECTORY_SCHEMA = pa.schema([(c, pa.string()) for c in DIRECTORY_COLUMNS])
 
