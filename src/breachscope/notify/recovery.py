@@ -40,6 +40,9 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+_INSERT_ATTEMPT = insert(_A)  # built once: the sender records an attempt per notice
+
+
 def record_attempt(
     conn: Connection,
     row: Any,
@@ -51,16 +54,17 @@ def record_attempt(
     detail: str,
 ) -> None:
     conn.execute(
-        insert(_A).values(
-            incident_id=row.incident_id,
-            outbox_id=row.id,
-            run_id=run_id,
-            number=number,
-            at=at,
-            outcome=outcome,
-            code=code,
-            detail=detail[:2000],
-        )
+        _INSERT_ATTEMPT,
+        {
+            "incident_id": row.incident_id,
+            "outbox_id": row.id,
+            "run_id": run_id,
+            "number": number,
+            "at": at,
+            "outcome": outcome,
+            "code": code,
+            "detail": detail[:2000],
+        },
     )
 
 

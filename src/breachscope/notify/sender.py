@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from breachscope import hashing
@@ -48,7 +48,7 @@ from breachscope.notify.mailer import (
     UnconfirmedDelivery,
 )
 from breachscope.notify.message import DkimSigner
-from breachscope.notify.recovery import ATTEMPTS, OUTBOX, RUNS, recover, start_run
+from breachscope.notify.recovery import OUTBOX, RUNS, record_attempt, recover, start_run
 from breachscope.progress import NullProgress, Progress
 
 AUTHOR = "breachscope notify"
@@ -83,22 +83,6 @@ _DONE = {
     )
     for sent in (True, False)
 }
-_ATTEMPT = insert(ATTEMPTS)
-
-
-def _attempt(
-    row: Any, run_id: int, number: int, at: datetime, outcome: str, code: int | None, detail: str
-) -> dict[str, Any]:
-    return {
-        "incident_id": row.incident_id,
-        "outbox_id": row.id,
-        "run_id": run_id,
-        "number": number,
-        "at": at,
-        "outcome": outcome,
-        "code": code,
-        "detail": detail[:2000],
-    }
 
 
 @dataclass
@@ -218,11 +202,6 @@ class Sender:
         self._stop = threading.Event()
         self._fatal: BaseException | None = None
         self.heartbeat_s = HEARTBEAT_S
-
-    @property
-    def mailer(self) -> Mailer:
-        """The first delivery connection's mailer (the only one with ``mailer=``)."""
-        return self.mailers[0]
 
     # -- run lock and crash recovery ------------------------------------------------------------
 
@@ -365,7 +344,7 @@ class Sender:
                 updated_at=now,
             )
         )
-        conn.execute(_ATTEMPT, _attempt(row, run_id, number, now, "temporary", exc.code, str(exc)))
+        record_attempt(conn, row, run_id, number, now, "temporary", exc.code, str(exc))
         conn.commit()
         with self._lock:
             self.summary.deferred += 1
@@ -397,7 +376,7 @@ class Sender:
         outcome = {"sent": "sent", "bounced": "permanent"}.get(state, "failed")
         if state == "sent" and not confirmed:
             outcome = "unconfirmed"
-        conn.execute(_ATTEMPT, _attempt(row, run_id, number, now, outcome, code, detail))
+        record_attempt(conn, row, run_id, number, now, outcome, code, detail)
         conn.commit()
         with self._lock:
             if state == "sent":
