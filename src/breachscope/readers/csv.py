@@ -21,7 +21,7 @@ from breachscope.readers.archive import HEAD_BYTES, Input
 from breachscope.readers.base import Source
 from breachscope.readers.sniff import detect_encoding, looks_binary, sniff_delimiter
 from breachscope.readers.stream import ArrowFeed, MiB, Utf8Stream
-from breachscope.readers.table import ReadContext, Reader, unique_names
+from breachscope.readers.table import ReadContext, Reader, invalid_utf8, unique_names
 
 MAX_BLOCK = 1 << 30
 pycsv.field_size_limit(1 << 30)
@@ -96,8 +96,7 @@ def _read(
     block: int,
     skip: int,
 ) -> Iterator[pa.RecordBatch]:
-    def on_bad(line: int, count: int) -> None:
-        ctx.log.add("invalid_utf8", f"{count} invalid byte sequence(s) replaced by U+FFFD", line=line)
+    on_bad = invalid_utf8(ctx.log)
 
     def on_ragged(row: pacsv.InvalidRow) -> str:
         # pyarrow numbers rows from 1 with each header line counted: that is the physical line

@@ -18,11 +18,11 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from breachscope.readers.archive import HEAD_BYTES, Input
+from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
 from breachscope.readers.sniff import detect_encoding
 from breachscope.readers.stream import MiB, Utf8Stream
-from breachscope.readers.table import ReadContext, Reader, records_to_batch
+from breachscope.readers.table import ReadContext, Reader, invalid_utf8, records_to_batch
 
 RECORD_KEYS = (
     "results",
@@ -170,15 +170,11 @@ def peek_record_path(head: bytes) -> str | None:
 
 
 def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
-    stream = inp.open(None)
-    head = stream.read(HEAD_BYTES)
-    stream.close()
+    head = inp.head()
     if not head.strip():
         ctx.log.add("empty", "the file holds no records")
         return
-
-    def on_bad(line: int, count: int) -> None:
-        ctx.log.add("invalid_utf8", f"{count} invalid byte sequence(s) replaced by U+FFFD", line=line)
+    on_bad = invalid_utf8(ctx.log)
 
     with Utf8Stream(inp.open(ctx.on_bytes, ctx.stream_errors), detect_encoding(head), on_bad) as text:
         sc = _Scanner(text)

@@ -16,11 +16,11 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.json as pajson
 
-from breachscope.readers.archive import HEAD_BYTES, Input
+from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
 from breachscope.readers.sniff import detect_encoding
 from breachscope.readers.stream import MiB, Utf8Stream
-from breachscope.readers.table import ReadContext, Reader, records_to_batch
+from breachscope.readers.table import ReadContext, Reader, invalid_utf8, records_to_batch
 
 BLOCK_BYTES = 16 * MiB  # lines read per block
 PARSE_BLOCK = 2 * MiB  # pyarrow's parallel parse unit
@@ -130,7 +130,7 @@ def parse_block(
         except UnicodeDecodeError:
             decoded = text.decode("utf-8", errors="replace")
             bad = decoded.count("\ufffd") - text.count("\ufffd".encode())
-            ctx.log.add("invalid_utf8", f"{bad} invalid byte sequence(s) replaced by U+FFFD", line=line)
+            invalid_utf8(ctx.log)(line, bad)
         try:
             value = json.loads(decoded)
         except ValueError as exc:
@@ -146,15 +146,11 @@ def parse_block(
 
 
 def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
-    stream = inp.open(None)
-    head = stream.read(HEAD_BYTES)
-    stream.close()
+    head = inp.head()
     if not head.strip():
         ctx.log.add("empty", "the file holds no records")
         return
-
-    def on_bad(line: int, count: int) -> None:
-        ctx.log.add("invalid_utf8", f"{count} invalid byte sequence(s) replaced by U+FFFD", line=line)
+    on_bad = invalid_utf8(ctx.log)
 
     encoding = detect_encoding(head)
     # UTF-8 (the JSON norm) is read as is: invalid bytes make pyarrow refuse the block, and the

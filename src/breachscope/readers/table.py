@@ -19,6 +19,16 @@ if TYPE_CHECKING:
 MAX_ISSUES_PER_KIND = 1000
 
 
+def invalid_utf8(log: IssueLog) -> Callable[[int, int], None]:
+    """``on_bad(line, count)`` for :class:`~breachscope.readers.stream.Utf8Stream`: one
+    ``invalid_utf8`` issue per line whose invalid bytes were replaced."""
+
+    def on_bad(line: int, count: int) -> None:
+        log.add("invalid_utf8", f"{count} invalid byte sequence(s) replaced by U+FFFD", line=line)
+
+    return on_bad
+
+
 @dataclass
 class ReadContext:
     """What a reader needs besides its input: batch size, guards, byte callback, issue log."""
