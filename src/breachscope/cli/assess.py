@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from breachscope.cli.case import db_option
 from breachscope.errors import BreachscopeError, InputError
 from breachscope.rules import report
 from breachscope.rules.facts import Assessment
@@ -133,9 +134,7 @@ def print_decision_effect(console: Console, a: Assessment, duty_id: str) -> None
 @click.option(
     "--incident", "incident_id", type=int, help="Incident id to assess (see `breachscope case list`)."
 )
-@click.option(
-    "--db", "db_url", help="Case database URL (default: $BREACHSCOPE_DB, else sqlite:///breachscope.db)."
-)
+@db_option
 @click.option(
     "--json",
     "json_path",
@@ -198,7 +197,7 @@ def print_decision_effect(console: Console, a: Assessment, duty_id: str) -> None
     "--all", "show_all", is_flag=True, help="Also list the duties that are not required in the table."
 )
 @click.pass_context
-def command(ctx: click.Context, incident_id: int | None, db_url: str | None, json_path: Path | None,
+def command(ctx: click.Context, incident_id: int | None, db: str | None, json_path: Path | None,
             md_path: Path | None, decide: str | None, verdict: str | None, by: str | None, why: str | None,
             encrypted: str | None, key_exposed: str | None, malicious: str | None, role: str | None,
             vendor_breach: bool | None, sectors: tuple[str, ...], rules_dir: Path | None,
@@ -230,7 +229,7 @@ def command(ctx: click.Context, incident_id: int | None, db_url: str | None, jso
         malicious=_tri(malicious),
         sectors=tuple(x for x in sectors if x.lower() != "none") if sectors else None,
     )
-    engine = open_case_db(db_url)
+    engine = open_case_db(db)
     try:
         with session_scope(engine) as session:
             if decide:
@@ -303,16 +302,16 @@ def rules_command(check: bool, rules_dir: Path | None) -> None:
 
 @command.command("history")
 @click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
-@click.option("--db", "db_url", help="Case database URL (default: $BREACHSCOPE_DB).")
+@db_option
 @click.option(
     "--show", "show_id", type=int, help="Print this stored assessment in full, exactly as it was made."
 )
-def history_command(incident_id: int, db_url: str | None, show_id: int | None) -> None:
+def history_command(incident_id: int, db: str | None, show_id: int | None) -> None:
     """List the stored assessments of an incident (each with the rule-set version it used)."""
     from breachscope.case.db import open_case_db, session_scope
     from breachscope.rules import store
 
-    engine = open_case_db(db_url)
+    engine = open_case_db(db)
     try:
         with session_scope(engine) as session:
             if show_id is not None:

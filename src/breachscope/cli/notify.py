@@ -17,7 +17,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from breachscope.case.db import ENV_VAR, open_case_db
+from breachscope.case.db import open_case_db
+from breachscope.cli.case import db_option
 from breachscope.errors import BreachscopeError, InputError
 from breachscope.notify.config import CONFIG_ENV, load_config
 from breachscope.notify.outbox import STATES
@@ -54,9 +55,7 @@ def _outbox_table(counts: dict[str, dict[str, int]], title: str) -> Table:
     help="Write the signed notices as .eml files under DIR instead of sending; changes no state.",
 )
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Send (or write) at most N notices.")
-@click.option(
-    "--db", envvar=ENV_VAR, default=None, metavar="URL", help=f"Case database URL (default: ${ENV_VAR})."
-)
+@db_option
 @click.option(
     "--config",
     "config_path",
@@ -155,9 +154,7 @@ def command(
 
 @command.command("status")
 @click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
-@click.option(
-    "--db", envvar=ENV_VAR, default=None, metavar="URL", help=f"Case database URL (default: ${ENV_VAR})."
-)
+@db_option
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def status_command(ctx: click.Context, incident_id: int, db: str | None, as_json: bool) -> None:
@@ -193,9 +190,7 @@ def status_command(ctx: click.Context, incident_id: int, db: str | None, as_json
 @click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
 @click.option("--reference", required=True, help="The reference printed in the notice, e.g. K7QP4-XMA92.")
 @click.option("--phrase", required=True, help="The four-word verification phrase printed in the notice.")
-@click.option(
-    "--db", envvar=ENV_VAR, default=None, metavar="URL", help=f"Case database URL (default: ${ENV_VAR})."
-)
+@db_option
 @click.option(
     "--config",
     "config_path",
