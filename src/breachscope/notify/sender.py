@@ -146,6 +146,14 @@ class _Stop(Exception):
     """A delivery thread saw the run stop (another thread hit a fatal error)."""
 
 
+def _finish_threads(threads: list[threading.Thread], items: queue.Queue[Any]) -> None:
+    """One end marker per delivery thread, then wait for all of them."""
+    for _ in threads:
+        items.put(None)
+    for t in threads:
+        t.join()
+
+
 class Sender:
     """One delivery run over an incident's outbox.
 
@@ -481,10 +489,7 @@ class Sender:
                     t.start()
                     threads.append(t)
                 self._feed(conn, run_id, pool, items, limit)
-                for _ in threads:
-                    items.put(None)
-                for t in threads:
-                    t.join()
+                _finish_threads(threads, items)  # they send what is queued, then end
                 threads = []
                 if self._fatal is not None:
                     raise self._fatal
@@ -501,10 +506,7 @@ class Sender:
             finally:
                 if threads:  # an error in this thread: stop the delivery threads first
                     self._stop.set()
-                    for _ in threads:
-                        items.put(None)
-                    for t in threads:
-                        t.join()
+                    _finish_threads(threads, items)
                 pool.close()
                 self.progress.finish()
                 beating.set()

@@ -35,7 +35,7 @@ from breachscope.vendors.base import VendorMatch
 #: Rows per batch the readers produce when the caller sets none.
 READ_ROWS = 65_536
 #: Values (rows x columns) per scanned batch when the caller sets no batch size (at most 4x
-#: READ_ROWS rows): 16 columns -> 262,144 rows (a 10M-row CSV scans in about 630 MiB), 64 or
+#: READ_ROWS rows): 16 columns -> 262,144 rows (a 10M-row CSV scans in about 760 MiB), 64 or
 #: more columns -> 65,536 rows.
 SCAN_CELLS = 4_194_304
 #: Batches whose columns are scanned at once: the next batch's columns fill the workers while
