@@ -271,15 +271,17 @@ def _rule(ctx: _Ctx, value: Any) -> s.Rule:
     )
 
 
+def _load_yaml(ctx: _Ctx, text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a value YAML cannot build (2021-02-31)
+        raise ctx.fail(f"not valid YAML: {exc}") from None
+
+
 def parse_jurisdiction(file: str, text: str) -> s.Jurisdiction:
     """Parse one rule file's text. ``file`` is only used in error messages."""
     ctx = _Ctx(file)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ctx.fail(f"not valid YAML: {exc}") from None
-    except ValueError as exc:  # a YAML value that cannot be built, e.g. the date 2021-02-31
-        raise ctx.fail(f"not valid YAML: {exc}") from None
+    data = _load_yaml(ctx, text)
     m = _mapping(ctx, data, ("jurisdiction", "name", "codes", "timezone", "law", "rules"))
     tz = _req(ctx, m, "timezone", str)
     try:
@@ -361,12 +363,7 @@ def _texts(ctx: _Ctx, value: Any) -> dict[str, str]:
 def parse_actions(file: str, text: str) -> tuple[s.ActionSpec, ...]:
     """Parse ``actions.yaml``: every action needs an id, audience, trigger classes and en + id texts."""
     ctx = _Ctx(file)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ctx.fail(f"not valid YAML: {exc}") from None
-    except ValueError as exc:  # a YAML value that cannot be built, e.g. the date 2021-02-31
-        raise ctx.fail(f"not valid YAML: {exc}") from None
+    data = _load_yaml(ctx, text)
     m = _mapping(ctx, data, ("actions",))
     specs: list[s.ActionSpec] = []
     for i, raw in enumerate(_list(ctx, m, "actions")):
