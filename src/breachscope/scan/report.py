@@ -1,7 +1,7 @@
 """The scan report: per source, per column and per data class, with evidence for absence.
 
 ``build_report`` turns merged partials into a :class:`ScanReport`; ``ScanReport.to_dict`` is the
-versioned JSON document (schema id ``breachscope.scan/1``, documented in docs/scan.md and
+versioned JSON document (schema id ``breachscope.scan/2``, documented in docs/scan.md and
 ``report.schema.json``). Column classification rules (also in docs/scan.md):
 
 * value evidence: a detector matched values in the column. Detectors with ``min_share`` 0
@@ -12,6 +12,14 @@ versioned JSON document (schema id ``breachscope.scan/1``, documented in docs/sc
   evidence; a hint alone never makes a class present).
 * schema: a recognised vendor layout documents the column as that class. Where values support
   other classes and not the schema's, the values win and a disagreement is recorded.
+
+Each data class is then in one of three states (:func:`class_status`): **present** (a column
+holds it), **absent** (a value-level detector of the class - one that runs on every column, not
+only on columns named for the class - examined the values and found none) or **not_checked**
+(no value-level detector examined the values: only columns named for it, or none). A source
+with unread content (read issues that mean unread content, see
+:class:`breachscope.readers.base.ReadIssue`) makes the scan **incomplete**: an absent class is
+then absent only in the records read.
 """
 
 from __future__ import annotations
@@ -23,20 +31,21 @@ from typing import Any
 
 from breachscope import taxonomy
 from breachscope.detectors.base import Detector
-from breachscope.readers.base import ReadIssue
+from breachscope.readers.base import SKIPPED_RECORD_KINDS, ReadIssue
 from breachscope.scan import sketch
 from breachscope.scan.partial import ColumnPartial, Finding, Partial
 from breachscope.vendors.base import VendorMatch
 
-SCHEMA_ID = "breachscope.scan/1"
+SCHEMA_ID = "breachscope.scan/2"
 MAX_CLASS_FINDINGS = 10
-#: Read-issue kinds that mean records were not examined.
-SKIPPED_RECORD_KINDS = frozenset({"ragged_row", "malformed_json"})
-#: Read-issue kinds that mean a whole table (or its rest) was not examined.
-UNREAD_KINDS = frozenset(
-    {"bomb", "unreadable", "corrupt_compression", "corrupt_member", "encrypted_member", "nested_archive",
-     "unknown_format", "unsafe_member", "read_error", "column_not_scanned", "corrupt_block"}
-)  # fmt: skip
+#: The three states of a data class in a scan.
+PRESENT, ABSENT, NOT_CHECKED = "present", "absent", "not_checked"
+STATUSES = (PRESENT, ABSENT, NOT_CHECKED)
+
+
+def value_level(det: Detector) -> bool:
+    """A detector that examines the values of every column (not only columns named for its class)."""
+    return not det.requires_hint and bool(det.pattern or det.vocabulary)
 
 
 @dataclass
@@ -53,6 +62,7 @@ class SourceResult:
     issues: list[ReadIssue] = field(default_factory=list)
     schema_classes: Mapping[str, frozenset[str]] = field(default_factory=dict)
     hinted: Mapping[str, frozenset[str]] = field(default_factory=dict)  # column -> hinted classes
+    bytes_read: int | None = None  # bytes the readers reported read (None: not counted)
 
 
 @dataclass(frozen=True)
@@ -94,28 +104,97 @@ class SourceReport:
     issues: list[ReadIssue]
     columns: list[ColumnReport]
     scan_issues: list[tuple[str, str]] = field(default_factory=list)
+    unread: Unread = field(default_factory=lambda: Unread(0, 0, ()))
+
+    @property
+    def complete(self) -> bool:
+        return self.unread.none
 
 
-def _skipped_records(issues: Sequence[ReadIssue]) -> tuple[int, list[str]]:
-    """Records the readers could not examine, and notes on unread tables."""
+@dataclass(frozen=True)
+class Unread:
+    """What a source (or a whole scan) left unexamined: skipped records, unread bytes, notes.
+
+    ``bytes`` is ``None`` when some unread part has no known size (a read that stopped part way).
+    """
+
+    records: int
+    bytes: int | None
+    notes: tuple[str, ...]
+
+    @property
+    def none(self) -> bool:
+        return not self.records and self.bytes == 0 and not self.notes
+
+    def __add__(self, other: Unread) -> Unread:
+        b = None if self.bytes is None or other.bytes is None else self.bytes + other.bytes
+        return Unread(self.records + other.records, b, self.notes + other.notes)
+
+    def words(self) -> str:
+        """``"3 records and 1,024 bytes unreadable"``; ``""`` when nothing was left unread."""
+        parts = []
+        if self.records:
+            parts.append(f"{self.records:,} record{'s' if self.records != 1 else ''}")
+        if self.bytes:
+            parts.append(f"{self.bytes:,} bytes")
+        elif self.bytes is None:
+            parts.append("part of the data (size unknown)")
+        if not parts and self.notes:
+            parts.append("part of the data")
+        return " and ".join(parts) + " unreadable" if parts else ""
+
+
+def unread_of(
+    issues: Sequence[ReadIssue],
+    *,
+    rows: int = 0,
+    size_bytes: int | None = None,
+    bytes_read: int | None = None,
+) -> Unread:
+    """What these issues of one source left unexamined (see :class:`ReadIssue.unread`).
+
+    Skipped records are counted one per issue (a "N issues of this kind in total" summary gives
+    the total). A table-level issue (unread member, read stopped) adds the bytes not read: the
+    whole source when no record was read, else its size minus the bytes read when both are known.
+    """
     counted: dict[str, int] = {}
     totals: dict[str, int] = {}
+    extra = 0
+    unread_bytes: int | None = 0
+    table_level = False
     notes: list[str] = []
     for issue in issues:
+        if not issue.unread:
+            continue
+        if issue.records_unread:
+            extra += issue.records_unread
+        if issue.bytes_unread:
+            unread_bytes = None if unread_bytes is None else unread_bytes + issue.bytes_unread
         if issue.kind in SKIPPED_RECORD_KINDS:
             m = re.match(r"(\d+) issues of this kind in total", issue.message)
             if m:
                 totals[issue.kind] = int(m.group(1))
-            else:
+            elif not issue.records_unread:
                 counted[issue.kind] = counted.get(issue.kind, 0) + 1
             if "rest of the file was not read" in issue.message:
+                table_level = True
                 notes.append(
                     f"{issue.source}: reading stopped at a malformed record; the rest was not examined"
                 )
-        elif issue.kind in UNREAD_KINDS:
+        elif not issue.records_unread and not issue.bytes_unread:
+            table_level = True
             notes.append(f"{issue.source}: {issue.kind.replace('_', ' ')}: not (fully) examined")
-    total = sum(totals.get(k, v) for k, v in counted.items())
-    return total, notes
+    records = sum(totals.get(k, v) for k, v in counted.items()) + sum(
+        v for k, v in totals.items() if k not in counted
+    )
+    if table_level and unread_bytes is not None:
+        if rows == 0 and size_bytes:
+            unread_bytes += size_bytes
+        elif size_bytes is not None and bytes_read is not None and bytes_read < size_bytes:
+            unread_bytes += size_bytes - bytes_read
+        elif rows:
+            unread_bytes = None
+    return Unread(records + extra, unread_bytes, tuple(dict.fromkeys(notes)))
 
 
 def _classify(
@@ -184,6 +263,28 @@ class ScanReport:
         return frozenset(cls for classes in self.column_classes().values() for cls in classes)
 
     @property
+    def unread(self) -> Unread:
+        """What the whole scan left unexamined (sum over sources)."""
+        total = Unread(0, 0, ())
+        for s in self.sources:
+            total = total + s.unread
+        return total
+
+    @property
+    def complete(self) -> bool:
+        """True if every record of every source was read and examined."""
+        return all(s.complete for s in self.sources)
+
+    def class_status(self, class_id: str) -> str:
+        """``present``, ``absent`` or ``not_checked`` (see the module docstring)."""
+        return str(self.class_entry(class_id)["status"])
+
+    def statuses(self) -> dict[str, str]:
+        """Every taxonomy class id -> its state."""
+        doc = self.to_dict()
+        return {cid: str(entry["status"]) for cid, entry in doc["classes"].items()}
+
+    @property
     def rows_examined(self) -> int:
         return sum(s.rows for s in self.sources)
 
@@ -248,6 +349,13 @@ def build_report(
                     is_list=col.is_list,
                 )
             )
+        scan_issues = [ReadIssue(res.name, kind, msg) for kind, msg in part.issues]
+        unread = unread_of(
+            list(res.issues) + scan_issues,
+            rows=part.rows,
+            size_bytes=res.size_bytes,
+            bytes_read=res.bytes_read,
+        )
         sources.append(
             SourceReport(
                 name=res.name,
@@ -261,6 +369,7 @@ def build_report(
                 issues=list(res.issues),
                 columns=columns,
                 scan_issues=list(part.issues),
+                unread=unread,
             )
         )
     return ScanReport(
@@ -273,6 +382,6 @@ def build_report(
 
 
 def skipped_records(report: ScanReport) -> tuple[int, list[str]]:
-    issues = [i for s in report.sources for i in s.issues]
-    issues += [ReadIssue(s.name, kind, msg) for s in report.sources for kind, msg in s.scan_issues]
-    return _skipped_records(issues)
+    """(records not examined, notes on unread tables) over every source of the report."""
+    unread = report.unread
+    return unread.records, list(unread.notes)
