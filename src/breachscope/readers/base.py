@@ -28,12 +28,11 @@ BytesCallback = Callable[[int], None]
 
 
 #: Issue kinds that each mean one record was skipped (not examined).
-SKIPPED_RECORD_KINDS = frozenset({"ragged_row", "malformed_json", "not_a_record"})
+SKIPPED_RECORD_KINDS = frozenset({"ragged_row", "malformed_json"})
 #: Issue kinds that mean a whole table, an archive member or the rest of a source was not examined.
 UNREAD_KINDS = frozenset(
     {"bomb", "unreadable", "corrupt_compression", "corrupt_member", "encrypted_member", "nested_archive",
-     "unknown_format", "unsafe_member", "read_error", "truncated", "column_not_scanned", "corrupt_block",
-     "budget"}
+     "unknown_format", "read_error", "truncated", "column_not_scanned", "corrupt_block", "budget"}
 )  # fmt: skip
 
 
