@@ -12,11 +12,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from breachscope.errors import InputError
+from breachscope.exposures.people import PeopleSummary, check_export_path, people_for_scan
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
 from breachscope.scan import scan_files
 from breachscope.scan.markdown import safe_text
-from breachscope.scan.people import check_export_path, people_for_scan, people_table
 from breachscope.scan.report import ABSENT, NOT_CHECKED, PRESENT, ScanReport
 from breachscope.taxonomy import DATA_CLASSES, Tier
 
@@ -243,3 +243,20 @@ def command(
         )
         if not allow_incomplete:
             raise SystemExit(EXIT_INCOMPLETE)
+
+
+def people_table(summary: PeopleSummary, limit: int = 10) -> Table:
+    """The most common field sets as a rich table (field names are column paths, not values)."""
+    table = Table(
+        title=f"Fields exposed per person: {summary.people:,} people, "
+        f"{summary.distinct_combinations:,} distinct field sets",
+        title_justify="left",
+    )
+    for col in ("people", "data classes", "fields"):
+        table.add_column(col, justify="right" if col == "people" else "left")
+    for combo in summary.combinations[:limit]:
+        fields = ", ".join(escape(f[:40]) for f in combo.fields[:8])
+        if len(combo.fields) > 8:
+            fields += f" (+{len(combo.fields) - 8})"
+        table.add_row(f"{combo.people:,}", escape(", ".join(combo.classes)), fields or "(none)")
+    return table

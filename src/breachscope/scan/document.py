@@ -6,17 +6,17 @@ from typing import Any
 
 from breachscope import __version__, taxonomy
 from breachscope.readers.base import ReadIssue
-from breachscope.scan.partial import Finding
-from breachscope.scan.report import (
+from breachscope.scan.model import (
     ABSENT,
     MAX_CLASS_FINDINGS,
     NOT_CHECKED,
     PRESENT,
     SCHEMA_ID,
-    ScanReport,
+    ScanData,
     Unread,
     value_level,
 )
+from breachscope.scan.partial import Finding
 
 
 def _issue(issue: ReadIssue) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def class_statement(status: str, checked: str, records: int, unread: Unread, hin
     return f"absent in the {records:,} records read; {unread.words()}"
 
 
-def class_entry(report: ScanReport, class_id: str) -> dict[str, Any]:
+def class_entry(report: ScanData, class_id: str) -> dict[str, Any]:
     dc = taxonomy.get(class_id)
     dets = [d for d in report.detectors if d.data_class == class_id]
     names = {d.name for d in dets}
@@ -136,7 +136,7 @@ def class_entry(report: ScanReport, class_id: str) -> dict[str, Any]:
     }
 
 
-def to_dict(report: ScanReport) -> dict[str, Any]:
+def to_dict(report: ScanData) -> dict[str, Any]:
     sources = []
     for s in report.sources:
         vendor = None
