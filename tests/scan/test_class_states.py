@@ -11,13 +11,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from scan_helpers import KEY, source
 
 from breachscope.cli import cli
 from breachscope.cli.scan import EXIT_FOUND, EXIT_INCOMPLETE
 from breachscope.readers.base import ReadIssue
 from breachscope.scan import scan_files, scan_sources
 from breachscope.scan.report import Unread, unread_of
+
+from .scan_helpers import KEY, source
 
 SCHEMA = json.loads(
     (Path(__file__).parents[2] / "src" / "breachscope" / "scan" / "report.schema.json").read_text()
