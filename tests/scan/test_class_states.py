@@ -179,3 +179,26 @@ def test_unread_of(issues: list[ReadIssue], rows: int, expected: Unread) -> None
 )
 def test_unread_words(unread: Unread, words: str) -> None:
     assert unread.words() == words
+
+
+@pytest.mark.parametrize(
+    ("columns", "class_id", "status"),
+    [
+        # names in non-Latin scripts in a name column are names
+        ({"full_name": ["山田太郎", "Дмитрий Иванов", "สมชาย ใจดี", "राहुल शर्मा"]}, "person_name", "present"),
+        # addresses and dates of birth in free text are found in any column, so absent means absent
+        ({"notes": ["kirim ke Jl. Sudirman No. 1, Jakarta", "ok"]}, "postal_address", "present"),
+        ({"notes": ["I moved to 12 Baker Street, London", "ok"]}, "postal_address", "present"),
+        ({"notes": ["tanggal lahir 17 Agustus 1990", "ok"]}, "date_of_birth", "present"),
+        ({"notes": ["DOB: 17/05/1990", "ok"]}, "date_of_birth", "present"),
+        ({"notes": ["External 2 TB Hard Drive", "born to run"]}, "postal_address", "absent"),
+        ({"notes": ["External 2 TB Hard Drive", "born to run"]}, "date_of_birth", "absent"),
+        # names in free text are not looked for: not checked, never absent
+        ({"notes": ["Budi Santoso called about his order"]}, "person_name", "not_checked"),
+    ],
+)
+def test_value_level_detectors_shrink_not_checked(
+    columns: dict[str, list[str]], class_id: str, status: str
+) -> None:
+    report = scan_sources([source(pa.table(columns))], key=KEY)
+    assert report.class_status(class_id) == status
