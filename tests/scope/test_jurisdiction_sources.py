@@ -44,11 +44,22 @@ def _leak(tmp_path: Path, country: str | None, region: str = "") -> Path:
     path = tmp_path / f"leak-{country}.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["$distinct_id", "$email", "$name", "$city", "$region", "mp_country_code", "$os", "user_id"])
+        w.writerow(
+            ["$distinct_id", "$email", "$name", "$city", "$region", "mp_country_code", "$os", "user_id"]
+        )
         for i in range(PEOPLE):
             own = COUNTRIES[i % len(COUNTRIES)]
             w.writerow(
-                [f"d{i}", f"user{i}@example.com", f"User {i}", "Springfield", region, country or own, "iOS", f"u{i}"]
+                [
+                    f"d{i}",
+                    f"user{i}@example.com",
+                    f"User {i}",
+                    "Springfield",
+                    region,
+                    country or own,
+                    "iOS",
+                    f"u{i}",
+                ]
             )
     return path
 
@@ -66,7 +77,9 @@ def _run(tmp_path: Path, leak: Path) -> tuple[dict[str, object], dict[str, objec
     run("case", "new", "Leak", "--vendor", "Mixpanel", "--aware-at", "2025-11-27T09:00+07:00")
     run("case", "attach", "1", str(leak))
     scope_json = tmp_path / (leak.stem + "-scope.json")
-    scope_out = run("scope", "--incident", "1", "--directory", str(_directory(tmp_path)), "--json", str(scope_json))
+    scope_out = run(
+        "scope", "--incident", "1", "--directory", str(_directory(tmp_path)), "--json", str(scope_json)
+    )
     assess_json = tmp_path / (leak.stem + "-assess.json")
     run("assess", "--incident", "1", "--now", "2025-11-28T09:00:00+00:00", "--json", str(assess_json))
     return json.loads(scope_json.read_text()), json.loads(assess_json.read_text()), scope_out

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from breachscope import taxonomy
 from breachscope.case import api
 from breachscope.notify.context import ActionItem, DutyInfo, IncidentInfo, Kind, NoticeContext, OrgInfo
+from breachscope.notify.echo import echo_location
 
 if TYPE_CHECKING:
     from breachscope.rules.facts import Action, Duty, NotNeeded
@@ -50,8 +51,8 @@ def _date(value: datetime | None) -> str:
 
 
 def _location(r: Recipient) -> str:
-    parts = [r.city_display or r.region_display, r.country_display]
-    return ", ".join(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
+    """The leaked location, only the parts that validate as a city/region/country (see echo)."""
+    return echo_location(r.city_display, r.region_display, r.country_display)
 
 
 def load_case(session: Session, incident_id: int) -> CaseNotices:

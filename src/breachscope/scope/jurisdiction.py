@@ -194,7 +194,7 @@ def resolve_region(country: str, value: str | None) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def _region_without_country(value: str) -> str | None:
+def region_without_country(value: str) -> str | None:
     """A region name that names exactly one subdivision and no country; else None."""
     key = fold(value)
     if len(key) <= 3 or key in _country_index():
@@ -220,7 +220,7 @@ def resolve(
         sub = resolve_region(code, region)
         return Jurisdiction(code, sub, LEAK_REGION if sub else LEAK_COUNTRY)
     if region and region.strip() and not (country and country.strip()):
-        sub = _region_without_country(region)
+        sub = region_without_country(region)
         if sub is not None:
             return Jurisdiction(sub.split("-", 1)[0], sub, LEAK_REGION)
     fallback = resolve_country(fallback_country)
