@@ -141,8 +141,10 @@ def command(
     elif report.sent is not None:
         s = report.sent
         console.print(
-            f"Run #{s.run_id}: sent {s.sent:,} ({s.unconfirmed:,} unconfirmed), deferred {s.deferred:,}, "
-            f"bounced {s.bounced:,}, failed {s.failed:,}; {s.remaining:,} still queued."
+            f"Run #{s.run_id}: sent {s.sent:,} (accepted by the server); "
+            f"unconfirmed {s.unconfirmed:,} (final dot written, no reply); "
+            f"queued {s.remaining:,} (still to send: {s.cut_before_dot:,} cut before the final dot, "
+            f"{s.deferred:,} deferred in all); bounced {s.bounced:,}; failed {s.failed:,}."
         )
         if s.requeued_after_crash or s.presumed_after_crash:
             console.print(
@@ -177,9 +179,18 @@ def status_command(ctx: click.Context, incident_id: int, db: str | None, as_json
     console.print(_outbox_table(info["outbox"], f"Outbox of incident {incident_id}"))
     if info["unconfirmed"]:
         console.print(
-            f"{len(info['unconfirmed'])} notice(s) presumed sent after a crash (check the mail server's "
-            "log by Message-ID, or resend with --resend-unconfirmed)."
+            f"{len(info['unconfirmed'])} notice(s) unconfirmed: presumed sent, no reply read (check the "
+            "mail server's log by Message-ID, or resend with --resend-unconfirmed). Causes:"
         )
+        causes: dict[str, int] = {}
+        for u in info["unconfirmed"]:
+            causes[u["cause"]] = causes.get(u["cause"], 0) + 1
+        for cause, n in sorted(causes.items(), key=lambda kv: -kv[1]):
+            console.print(f"  {n:,}: {cause}")
+    if info["queued_for_retry"]:
+        console.print("Queued for a retry (run notify again to send them). Causes:")
+        for cause, n in info["queued_for_retry"].items():
+            console.print(f"  {n:,}: {cause}")
     for f in info["failures"]:
         console.print(
             f"[red]{f['state']}[/red] #{f['id']} ({f['kind']}): {f['code'] or ''} {f['error'] or ''}"

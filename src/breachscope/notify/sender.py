@@ -40,6 +40,7 @@ from breachscope.errors import BreachscopeError
 from breachscope.notify.compose import ComposePool, Composer, row_fields
 from breachscope.notify.config import NotifyConfig
 from breachscope.notify.mailer import (
+    CUT_BEFORE_DOT,
     DeliveryError,
     Mailer,
     Outgoing,
@@ -88,11 +89,16 @@ _DONE = {
 @dataclass
 class SendSummary:
     run_id: int = 0
+    #: Accepted: the server answered 250 to the final dot.
     sent: int = 0
+    #: Final dot written, no reply read (connection lost): the server may or may not have it.
+    unconfirmed: int = 0
+    #: Re-queued for a retry (4xx, or the connection cut before the final dot) ...
     deferred: int = 0
+    #: ... of which the connection was cut before the final dot (the server cannot have them).
+    cut_before_dot: int = 0
     bounced: int = 0
     failed: int = 0
-    unconfirmed: int = 0
     requeued_after_crash: int = 0
     presumed_after_crash: int = 0
     remaining: int = 0
@@ -356,6 +362,7 @@ class Sender:
         conn.commit()
         with self._lock:
             self.summary.deferred += 1
+            self.summary.cut_before_dot += 1 if exc.message.startswith(CUT_BEFORE_DOT) else 0
 
     def _finish(
         self,
@@ -388,8 +395,10 @@ class Sender:
         conn.commit()
         with self._lock:
             if state == "sent":
-                self.summary.sent += 1
-                self.summary.unconfirmed += 0 if confirmed else 1
+                if confirmed:
+                    self.summary.sent += 1
+                else:
+                    self.summary.unconfirmed += 1
                 self._sent_since_event += 1
             else:
                 setattr(self.summary, state, getattr(self.summary, state) + 1)
@@ -589,7 +598,8 @@ class Sender:
         conn.commit()
         s = self.summary
         self._events.append(
-            f"Notify run #{run_id} {status}: {s.sent} sent ({s.unconfirmed} unconfirmed), "
-            f"{s.deferred} deferred, {s.bounced} bounced, {s.failed} failed, {s.remaining} still queued"
+            f"Notify run #{run_id} {status}: {s.sent} sent, {s.unconfirmed} unconfirmed, "
+            f"{s.remaining} still queued ({s.cut_before_dot} cut before the final dot, {s.deferred} "
+            f"deferred in all), {s.bounced} bounced, {s.failed} failed"
         )
         self._flush_events(run_id, final=True)

@@ -6,11 +6,12 @@ these (or :class:`~breachscope.notify.sender.Sender` directly) with their own ma
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table, func, select
 
 from breachscope.case import api
 from breachscope.case.db import session_scope
@@ -19,9 +20,9 @@ from breachscope.errors import BreachscopeError
 from breachscope.notify import sources
 from breachscope.notify.config import NotifyConfig
 from breachscope.notify.context import AUDIENCES, KINDS, Kind
-from breachscope.notify.mailer import EmlDirectoryMailer, Mailer
+from breachscope.notify.mailer import CUT_AFTER_DOT, CUT_BEFORE_DOT, EmlDirectoryMailer, Mailer
 from breachscope.notify.message import DkimSigner
-from breachscope.notify.outbox import OutboxMessage
+from breachscope.notify.outbox import OutboxAttempt, OutboxMessage
 from breachscope.notify.queue import QueueSummary, outbox_counts, queue_notices
 from breachscope.notify.render import Renderer, Sender
 from breachscope.notify.sender import Sender as OutboxSender
@@ -223,11 +224,29 @@ def status(engine: Engine, incident_id: int) -> dict[str, Any]:
     with session_scope(engine) as session:
         api.get_incident(session, incident_id)
     table = cast(Table, OutboxMessage.__table__)
+    attempts = cast(Table, OutboxAttempt.__table__)
+    last = (
+        select(attempts.c.outbox_id, func.max(attempts.c.id).label("aid"))
+        .where(attempts.c.incident_id == incident_id)
+        .group_by(attempts.c.outbox_id)
+        .subquery()
+    )
+    cause = (
+        select(attempts.c.detail)
+        .join(last, last.c.aid == attempts.c.id)
+        .where(last.c.outbox_id == table.c.id)
+        .scalar_subquery()
+    )
     with engine.connect() as conn:
         unconfirmed = conn.execute(
-            select(table.c.id, table.c.kind, table.c.message_id).where(
+            select(table.c.id, table.c.kind, table.c.message_id, cause.label("cause")).where(
                 table.c.incident_id == incident_id, table.c.state == "sent", table.c.confirmed.is_(False)
             )
+        ).all()
+        retrying = conn.execute(
+            select(table.c.last_error, func.count())
+            .where(table.c.incident_id == incident_id, table.c.state == "queued", table.c.attempts > 0)
+            .group_by(table.c.last_error)
         ).all()
         failures = conn.execute(
             select(table.c.id, table.c.kind, table.c.state, table.c.last_code, table.c.last_error)
@@ -238,12 +257,32 @@ def status(engine: Engine, incident_id: int) -> dict[str, Any]:
     return {
         "incident_id": incident_id,
         "outbox": outbox_counts(engine, incident_id),
-        "unconfirmed": [{"id": r.id, "kind": r.kind, "message_id": r.message_id} for r in unconfirmed],
+        "unconfirmed": [
+            {"id": r.id, "kind": r.kind, "message_id": r.message_id, "cause": _cause(r.cause)}
+            for r in unconfirmed
+        ],
+        "queued_for_retry": _causes((_cause(err), int(n)) for err, n in retrying),
         "failures": [
             {"id": r.id, "kind": r.kind, "state": r.state, "code": r.last_code, "error": r.last_error}
             for r in failures
         ],
     }
+
+
+def _cause(detail: str | None) -> str:
+    """The cause of an attempt's outcome, without the variable tail (socket error text)."""
+    text = (detail or "").strip()
+    for known in (CUT_BEFORE_DOT, CUT_AFTER_DOT):
+        if known in text:
+            return known
+    return text[:200] or "unknown"
+
+
+def _causes(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for cause, n in pairs:
+        out[cause] = out.get(cause, 0) + n
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def verify_notice(
