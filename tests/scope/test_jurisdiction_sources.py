@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from breachscope.case.testing import write_directory
 from breachscope.cli import cli
-from breachscope.scope.jurisdiction import IMPLAUSIBLE_COUNTRIES, compare, count_keys, resolve
+from breachscope.identity.jurisdiction import IMPLAUSIBLE_COUNTRIES, compare, count_keys, resolve
+from tests.case_helpers import write_directory
 
 #: Ten directory countries, each with its own rule file.
 COUNTRIES = ("ID", "DE", "GB", "BR", "AU", "JP", "KR", "SG", "IN", "ZA")

@@ -23,15 +23,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from breachscope.notify.address import InvalidAddress, normalise
-from breachscope.notify.safety import find_links, one_line
-from breachscope.scope.jurisdiction import (
+from breachscope.identity.jurisdiction import (
     IMPLAUSIBLE_COUNTRIES,
     fold,
     region_without_country,
     resolve_country,
     resolve_region,
 )
+from breachscope.notify.address import InvalidAddress, normalise
+from breachscope.notify.safety import find_links, one_line
 
 CITY_MAX_CHARS = 40
 CITY_MAX_WORDS = 4

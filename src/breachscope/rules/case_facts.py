@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 from breachscope.case import api
 from breachscope.case.models import Exposure
 from breachscope.errors import BreachscopeError
+from breachscope.identity.jurisdiction import count_keys
 from breachscope.rules import store
 from breachscope.rules.engine import assess
 from breachscope.rules.facts import Assessment, Facts, Role
 from breachscope.rules.schema import RuleSet
+from breachscope.scope import jurisdiction_counts
 
 #: Keys a scan report may use for "how many values were checked", tried in order.
 _VALUE_KEYS = ("values_examined", "values_checked", "values_scanned", "values", "cells", "checked")
@@ -92,8 +94,6 @@ def _exposed_classes(session: Session, incident_id: int) -> set[str]:
 def classes_by_code(session: Session, incident_id: int) -> dict[str, frozenset[str]]:
     """Classes exposed for the people of each jurisdiction code (country and subdivision, as the
     scope counts them; unlocated people under ``"ZZ"``). Reads distinct (code, classes) pairs."""
-    from breachscope.scope.jurisdiction import count_keys
-
     stmt = (
         select(Exposure.jurisdiction, Exposure.directory_jurisdiction, cast(Exposure.exposed_classes, String))
         .where(Exposure.incident_id == incident_id)
@@ -113,8 +113,6 @@ def classes_by_code(session: Session, incident_id: int) -> dict[str, frozenset[s
 
 
 def _jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
-    from breachscope.scope import jurisdiction_counts
-
     return jurisdiction_counts(session, incident_id)
 
 

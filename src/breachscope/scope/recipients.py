@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from breachscope.case.models import Account, Exposure, Match
-from breachscope.scope.jurisdiction import CHECKS, DIFFER, IMPLAUSIBLE, compare, count_keys
+from breachscope.identity.jurisdiction import CHECKS, DIFFER, IMPLAUSIBLE, compare, count_keys
 
 #: Key used in :func:`jurisdiction_counts` for people whose location is unknown (CLDR's "Unknown Region").
 UNKNOWN = "ZZ"

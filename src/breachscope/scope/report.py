@@ -20,7 +20,7 @@ from breachscope.case import api
 from breachscope.case.models import Account, Exposure, Match
 from breachscope.errors import BreachscopeError
 from breachscope.hashing import mask
-from breachscope.scope.jurisdiction import compare, count_keys
+from breachscope.identity.jurisdiction import compare, count_keys
 
 SCHEMA = "breachscope.scope/1"
 
