@@ -15,11 +15,13 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from breachscope.case.db import open_case_db
 from breachscope.cli.case import db_option
 from breachscope.errors import BreachscopeError, InputError
+from breachscope.inert import terminal_text
 from breachscope.notify.config import CONFIG_ENV, load_config
 from breachscope.notify.outbox import STATES
 from breachscope.notify.service import AUDIENCE_CHOICES, notify, status, verify_notice
@@ -131,7 +133,7 @@ def command(
     for reason, n in sorted(q.invalid_reasons.items(), key=lambda item: -item[1]):
         console.print(f"  skipped {n:,}: {reason}")
     for err in q.errors[:5]:
-        console.print(f"[red]not rendered:[/red] {err}")
+        console.print("[red]not rendered:[/red] " + escape(terminal_text(err, 300)))
     for note in report.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
     if report.dry_run_dir is not None:
@@ -186,14 +188,15 @@ def status_command(ctx: click.Context, incident_id: int, db: str | None, as_json
         for u in info["unconfirmed"]:
             causes[u["cause"]] = causes.get(u["cause"], 0) + 1
         for cause, n in sorted(causes.items(), key=lambda kv: -kv[1]):
-            console.print(f"  {n:,}: {cause}")
+            console.print(f"  {n:,}: " + escape(terminal_text(cause, 300)))
     if info["queued_for_retry"]:
         console.print("Queued for a retry (run notify again to send them). Causes:")
         for cause, n in info["queued_for_retry"].items():
-            console.print(f"  {n:,}: {cause}")
+            console.print(f"  {n:,}: " + escape(terminal_text(cause, 300)))
     for f in info["failures"]:
         console.print(
-            f"[red]{f['state']}[/red] #{f['id']} ({f['kind']}): {f['code'] or ''} {f['error'] or ''}"
+            f"[red]{f['state']}[/red] #{f['id']} ({f['kind']}): {f['code'] or ''} "
+            + escape(terminal_text(f["error"] or "", 300))
         )
 
 

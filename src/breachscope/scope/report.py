@@ -21,6 +21,7 @@ from breachscope.case.models import Account, Exposure, Match
 from breachscope.errors import BreachscopeError
 from breachscope.hashing import mask
 from breachscope.identity.jurisdiction import compare, count_keys
+from breachscope.inert import csv_cell
 
 SCHEMA = "breachscope.scope/1"
 
@@ -220,10 +221,4 @@ def write_csv_dir(report: ScopeReport, folder: Path) -> list[Path]:
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    text = str(value)
-    # Spreadsheet formula injection: a cell must not start a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_cell(value)
