@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, false, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from breachscope import hashing
@@ -183,6 +183,7 @@ class Sender:
         monotonic: Callable[[], float] = time.monotonic,
         resend_unconfirmed: bool = False,
         sign_workers: int | None = None,
+        codes: frozenset[str] | None = None,
     ) -> None:
         if (mailer is None) == (mailer_factory is None):
             raise ValueError("give a mailer or a mailer_factory (one of the two)")
@@ -200,6 +201,8 @@ class Sender:
         self.limiter = RateLimiter(config.smtp.rate_per_second, monotonic, sleep)
         self.monotonic = monotonic
         self.resend_unconfirmed = resend_unconfirmed
+        #: Only notices whose recipient has one of these jurisdiction codes (None = all).
+        self.codes = codes
         self.summary = SendSummary()
         self.sign_workers = config.workers if sign_workers is None else sign_workers
         self.composer = Composer(
@@ -253,6 +256,15 @@ class Sender:
 
     # -- claiming (the run's thread) ------------------------------------------------------------
 
+    def _selected(self) -> ColumnElement[bool]:
+        """This run's notices: the incident, the kinds and, if chosen, the jurisdictions."""
+        where = and_(_O.c.incident_id == self.incident_id, _O.c.kind.in_(self.kinds))
+        if self.codes is not None:
+            where = and_(
+                where, or_(false(), *(_O.c.jurisdictions.like(f"%;{c};%") for c in sorted(self.codes)))
+            )
+        return where
+
     def _claim(self, conn: Connection, run_id: int, limit: int) -> list[Any]:
         now = self.clock.now()
         due = (_O.c.next_attempt_at.is_(None)) | (_O.c.next_attempt_at <= now)
@@ -260,12 +272,7 @@ class Sender:
             r[0]
             for r in conn.execute(
                 select(_O.c.id)
-                .where(
-                    _O.c.incident_id == self.incident_id,
-                    _O.c.state == "queued",
-                    _O.c.kind.in_(self.kinds),
-                    due,
-                )
+                .where(self._selected(), _O.c.state == "queued", due)
                 .order_by(_O.c.id)
                 .limit(limit)
             )
@@ -284,16 +291,18 @@ class Sender:
 
     def _earliest_retry(self, conn: Connection) -> datetime | None:
         value = conn.execute(
-            select(func.min(_O.c.next_attempt_at)).where(
-                _O.c.incident_id == self.incident_id, _O.c.state == "queued", _O.c.kind.in_(self.kinds)
-            )
+            select(func.min(_O.c.next_attempt_at)).where(self._selected(), _O.c.state == "queued")
         ).scalar()
         conn.commit()
         return value
 
     def outgoing(self, row: Any) -> Outgoing:
         """The signed message for one outbox row (in this process)."""
-        result = next(self._local.compose([row_fields(row)], self.clock.now()))
+        return self.outgoing_fields(row_fields(row))
+
+    def outgoing_fields(self, fields: dict[str, Any]) -> Outgoing:
+        """The signed message for the composing fields of a row (a dry run's rows are not stored)."""
+        result = next(self._local.compose([fields], self.clock.now()))
         if isinstance(result, str):
             raise ValueError(result)
         return result
@@ -578,11 +587,7 @@ class Sender:
 
     def _pending(self, conn: Connection) -> int:
         n = conn.execute(
-            select(func.count()).where(
-                _O.c.incident_id == self.incident_id,
-                _O.c.state.in_(("queued", "sending")),
-                _O.c.kind.in_(self.kinds),
-            )
+            select(func.count()).where(self._selected(), _O.c.state.in_(("queued", "sending")))
         ).scalar()
         conn.commit()
         return int(n or 0)

@@ -119,6 +119,7 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
                 language=language,
                 incident=case.incident,
                 absent_classes=case.absent,
+                jurisdictions=r.jurisdictions,
             )
         if "admin" in kinds and role == "admin":
             org_classes = tuple(r.org_exposed_classes)
@@ -139,6 +140,7 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
                 language=language,
                 incident=case.incident,
                 absent_classes=case.absent,
+                jurisdictions=r.jurisdictions,
             )
     if "regulator" in kinds:
         exposed = tuple(sorted({c for r in case.recipients for c in r.exposed_classes}))
@@ -157,6 +159,7 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
                 exposed_classes=exposed,
                 absent_classes=case.absent,
                 actions=_actions_for(case.actions, exposed),
+                jurisdictions=(jurisdiction,),
                 duty=DutyInfo(
                     id=str(d.id),
                     jurisdiction=jurisdiction,
