@@ -22,7 +22,7 @@ from breachscope.notify.plan import Selection, SendPlan
 from breachscope.notify.service import notify
 from tests.scope.test_jurisdiction_sources import COUNTRIES, PEOPLE, _leak, _run
 
-from .conftest import DkimKey, config_mapping
+from .conftest import DkimKey, SmtpServer, config_mapping
 
 #: The directory countries where a duty to notify individuals is required for this leak.
 REQUIRED = {"ID", "KR", "ZA"}
@@ -120,3 +120,55 @@ def test_cli_shows_the_plan_and_needs_yes(scoped: Engine, dkim_key: DkimKey, tmp
     assert result.exit_code == 0, result.output
     assert "none required: notified by choice" in result.output
     assert "nothing was stored" in result.output
+
+
+def _at_a_terminal(args: list[str], db: str, answer: str) -> tuple[int, str]:
+    """Run ``breachscope ARGS`` with a pseudo-terminal as stdin/stdout; answer the question."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    master, slave = os.openpty()
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"), COLUMNS="250")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "breachscope", *args, "--db", db],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    out = b""
+    deadline = time.monotonic() + 120
+    answered = False
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+        if not answered and b"now? [y/N]" in out:
+            os.write(master, answer.encode() + b"\n")
+            answered = True
+    code = proc.wait(60)
+    os.close(master)
+    return code, out.decode("utf-8", "replace")
+
+
+def test_at_a_terminal_the_question_decides(
+    scoped: Engine, dkim_key: DkimKey, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    from .test_crash_resume import _write_config
+
+    cfg = tmp_path / "notify.toml"
+    _write_config(cfg, dkim_key, smtp_server.port, "presume-sent")
+    args = ["notify", "--incident", "1", "--config", str(cfg), "--audience", "users"]
+    code, out = _at_a_terminal(args, str(scoped.url), "n")
+    assert code == 0 and "Who will be notified: 20 notice(s)" in out and "Not confirmed" in out, out
+    assert smtp_server.recorder.messages == []
+    code, out = _at_a_terminal(args, str(scoped.url), "y")
+    assert code == 0, out
+    assert len(smtp_server.recorder.messages) == PEOPLE
