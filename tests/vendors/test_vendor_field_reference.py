@@ -15,6 +15,7 @@ from breachscope.vendors import LAYOUTS
 ID, EMAIL, NAME, PHONE = "internal_id", "email", "person_name", "phone"
 ADDR, IP, LOC_P, LOC_C = "postal_address", "ip_address", "precise_location", "coarse_location"
 DEV, UA, URL, TS, DOB, USER = "device", "user_agent", "url", "timestamp", "date_of_birth", "username"
+CHAT = "chat_content"
 
 _BY_ID = {f"{lay.vendor}/{lay.name}": lay for lay in LAYOUTS}
 
@@ -72,6 +73,26 @@ REFERENCE: list[tuple[str, str, str | None]] = [
         "initial_utm_medium"
     )],
     *[("mixpanel/people", f"$properties.${k}", LOC_P) for k in _w("latitude longitude")],
+    # --- connector-delivered engage records, Fivetran GA4, Intercom tables ---
+    ("mixpanel/connector_people", "distinct_id", ID),
+    ("mixpanel/connector_people", "email", EMAIL),
+    ("mixpanel/connector_people", "name", NAME),
+    ("mixpanel/connector_people", "last_seen", TS),
+    ("ga4/fivetran_events", "user_pseudo_id", ID),
+    ("ga4/fivetran_events", "geo_city", LOC_C),
+    ("ga4/fivetran_events", "device_category", DEV),
+    ("ga4/fivetran_events", "traffic_source_name", URL),
+    ("ga4/fivetran_events", "param_page_location", URL),
+    ("ga4/fivetran_events", "param_ga_session_id", ID),
+    ("ga4/fivetran_events", "name", None),
+    ("intercom/admins", "email", EMAIL),
+    ("intercom/admins", "name", NAME),
+    ("intercom/companies", "company_id", ID),
+    ("intercom/conversations", "source_body", CHAT),
+    ("intercom/conversations", "source_author_id", ID),
+    ("intercom/conversations", "source_url", URL),
+    ("intercom/conversation_parts", "body", CHAT),
+    ("intercom/conversation_parts", "author_id", ID),
     # --- Mixpanel UI CSV, pipelines, warehouse/connector names ---
     ("mixpanel/ui_csv", "Distinct ID", ID),
     ("mixpanel/ui_csv", "Operating System", DEV),

@@ -45,6 +45,12 @@ RECOGNISED = [
     ("heap/pageviews.csv", "heap", "events", "user_id"),
     ("heap/user_migrations.csv", "heap", "user_migrations", "to_user_id"),
     ("intercom/contacts.json", "intercom", "contacts", "id"),
+    ("intercom/admins.csv", "intercom", "admins", "id"),
+    ("intercom/companies.csv", "intercom", "companies", "company_id"),
+    ("intercom/conversations.csv", "intercom", "conversations", "source_author_id"),
+    ("intercom/conversation_parts.csv", "intercom", "conversation_parts", "author_id"),
+    ("mixpanel/airbyte_engage.jsonl", "mixpanel", "connector_people", "distinct_id"),
+    ("ga4/fivetran_event.csv", "ga4", "fivetran_events", "user_pseudo_id"),
     ("customerio/customers.csv", "customerio", "customers", "cio_id"),
 ]
 
