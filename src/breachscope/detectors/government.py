@@ -104,7 +104,7 @@ NPWP = Detector(
 
 SSN = Detector(
     name="ssn",
-    version=1,
+    version=2,
     data_class="government_id",
     pattern=r"(?:^|[^0-9A-Za-z-])(?P<token>\d{3}[- ]\d{2}[- ]\d{4})(?:$|[^0-9A-Za-z-])",
     validate=valid_ssn,

@@ -186,6 +186,8 @@ THING_NAME_COLUMNS = (
     r"_?(?:name|title|label|display_name)$",
     r"(?:^|_)(?:name|title)_(?:of_)?(?:event|item|product|project|company|group|team|tag|campaign)",
     r"^(?:friendly|display)_?name$",
+    # Segment group calls: the group's traits (``group_traits.name``, ``company.name``)
+    r"(?:^|_)(?:group|company|organi[sz]ation|org)_(?:traits_|properties_)?(?:name|title)$",
 )
 
 

@@ -47,7 +47,8 @@ CHAT = frozenset({"chat_content"})
 
 FIELDS = FieldMap(
     {
-        **keys("id external_id workspace_id owner_id", ID),
+        # workspace_id is the Intercom app (workspace) id: an app id, not a person's
+        **keys("id external_id owner_id", ID),
         # vendor-formats.md lists email_domain as EMAIL; a bare domain is not an address, so
         # breachscope gives it no schema class (its values are still scanned).
         "email": EMAIL,
