@@ -74,6 +74,11 @@ REFERENCE: list[tuple[str, str, str | None]] = [
     )],
     *[("mixpanel/people", f"$properties.${k}", LOC_P) for k in _w("latitude longitude")],
     # --- connector-delivered engage records, Fivetran GA4, Intercom tables ---
+    ("posthog/person_properties", "uuid", ID),
+    ("posthog/person_properties", "distinct_ids", ID),
+    ("posthog/person_properties", "properties.email", EMAIL),
+    ("posthog/person_properties", "person.properties.email", EMAIL),
+    ("posthog/person_properties", "properties.$geoip_city_name", LOC_C),
     ("mixpanel/connector_people", "distinct_id", ID),
     ("mixpanel/connector_people", "email", EMAIL),
     ("mixpanel/connector_people", "name", NAME),
@@ -326,7 +331,10 @@ REFERENCE: list[tuple[str, str, str | None]] = [
     *[("heap/events", k, None) for k in _w("event_name type object properties.plan")],
     *[("heap/user_migrations", k, ID) for k in _w("from_user_id to_user_id")],
     # --- Intercom (section 7) ---
-    *[("intercom/contacts", k, ID) for k in _w("id external_id workspace_id")],
+    *[("intercom/contacts", k, ID) for k in _w("id external_id")],
+    # the reference lists workspace_id as ID; it is the Intercom app (workspace) id: an app id,
+    # not a person's (issue 10: app/bundle/client ids are record ids)
+    ("intercom/contacts", "workspace_id", None),
     ("intercom/contacts", "email", EMAIL),
     ("intercom/contacts", "email_domain", None),  # reference: EMAIL; a bare domain is not an address
     ("intercom/contacts", "name", NAME),

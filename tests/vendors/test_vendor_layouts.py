@@ -39,6 +39,7 @@ RECOGNISED = [
     ("posthog/events.parquet", "posthog", "events", "person_id"),
     ("posthog/persons.jsonl", "posthog", "persons", "person_id"),
     ("posthog/persons.parquet", "posthog", "persons", "person_id"),
+    ("posthog/persons_api.jsonl", "posthog", "person_properties", "uuid"),
     ("ga4/events_20251109.jsonl", "ga4", "bigquery_events", "user_pseudo_id"),
     ("heap/users.csv", "heap", "users", "user_id"),
     ("heap/raw_users.jsonl", "heap", "users", "identity"),
