@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from benchmarks.eval import EVAL_DIR, load_labels, predict, sample_files
 
+from benchmarks.eval import EVAL_DIR, load_labels, predict, sample_files
 from breachscope import taxonomy
 
 README = EVAL_DIR.parent / "README.md"

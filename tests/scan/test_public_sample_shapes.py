@@ -7,11 +7,11 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from scan_helpers import KEY, source
 
 from breachscope.placeholders import PLACEHOLDERS, is_placeholder
 from breachscope.scan import scan_sources
 from breachscope.vendors import recognise
+from tests.scan.scan_helpers import KEY, source
 
 
 def _columns(table: pa.Table, name: str = "leak.csv") -> dict[str, dict[str, Any]]:
