@@ -22,7 +22,7 @@ from breachscope.readers import avro, csv, json, jsonl, parquet, xlsx
 from breachscope.readers.archive import Input, list_inputs
 from breachscope.readers.base import BytesCallback, Chunk, ReadIssue, Source
 from breachscope.readers.sniff import format_from_content, format_from_name, looks_binary
-from breachscope.readers.stream import BombError, Limits
+from breachscope.readers.stream import BombError, BudgetError, Limits
 from breachscope.readers.table import IssueLog, ReadContext, Reader, flatten, rebatch, safe_error
 
 __all__ = [
@@ -89,7 +89,20 @@ def _sources_for(
     if fmt == "xlsx" and not inp.skip:
         try:
             sheets = xlsx.sheet_names(inp)
+            if len(sheets) > limits.max_sheets:
+                inp.issues.append(
+                    ReadIssue(
+                        inp.name,
+                        "too_many_sheets",
+                        f"the workbook has {len(sheets)} worksheets; only the first {limits.max_sheets} "
+                        "were read (Limits.max_sheets)",
+                    )
+                )
+                sheets = sheets[: limits.max_sheets]
             names = [f"{inp.name}[{s}]" for s in sheets] or names
+        except BudgetError as exc:
+            inp.issues.append(ReadIssue(inp.name, exc.kind, exc.message))
+            inp.skip = True
         except Exception as exc:
             if top_level:
                 raise InputError(f"{inp.name}: not a readable .xlsx workbook ({safe_error(exc)})") from exc
@@ -182,6 +195,8 @@ def _chunks(
         for piece in rebatch((flatten(b) for b in reader.batches(inp, src, ctx)), batch_rows, cells):
             yield Chunk(offset, piece)
             offset += piece.num_rows
+    except BudgetError as exc:
+        ctx.log.add(exc.kind, exc.message, record=offset + 1)
     except BombError as exc:
         ctx.log.add("bomb", exc.message, record=offset + 1)
     except InputError as exc:
@@ -217,5 +232,9 @@ _STATIC_KINDS = frozenset(
         "unknown_format",
         "unreadable",
         "suspicious_ratio",
+        "overlapping_members",
+        "too_many_members",
+        "too_many_sheets",
+        "too_many_strings",
     }
 )
