@@ -24,6 +24,7 @@ from breachscope.detectors.base import Detector
 from breachscope.errors import InputError
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress
+from breachscope.readers import open_sources
 from breachscope.readers.base import Chunk, ReadIssue, Source
 from breachscope.readers.stream import Limits
 from breachscope.readers.table import rows_for
@@ -306,8 +307,6 @@ def scan_files(
 
     ``limits`` are the reader budgets of the whole run (docs/readers.md, "Budgets").
     """
-    from breachscope.readers import open_sources
-
     limits = limits or Limits()
     if not paths:
         raise InputError("no files to scan", "pass at least one file: breachscope scan leak.csv")
