@@ -359,7 +359,7 @@ CASES: tuple[Case, ...] = (
     Case("utf32_bom", utf32_bom, ("encoding",), min_rows=200, note="UTF-32 with BOM, read as UTF-32"),
     Case("csv_long_header", csv_long_header, (), min_rows=3, note="header line > 1 MiB"),
     Case("csv_wide", csv_wide, ("too_many_columns",), min_rows=4, note="100,000 columns"),
-    Case("csv_long_first_line", csv_long_first_line, ("long_row",), args=("-q",), min_rows=2000),
+    Case("csv_long_first_line", csv_long_first_line, (), args=("-q",), min_rows=2000, note="scan -q exit"),
     Case("jsonl_one_deep_line", jsonl_one_deep_line, UNREAD_DEEP, min_rows=1000),
     Case("jsonl_deep_20000", jsonl_deep_20000, UNREAD_DEEP, min_rows=20),
     Case("jsonl_deep_first_line", jsonl_deep_first_line, UNREAD_DEEP, min_rows=20),

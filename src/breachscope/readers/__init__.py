@@ -136,6 +136,10 @@ def _detect(inp: Input, forced: str, top_level: bool) -> str:
     by_name = format_from_name(inp.inner_name)
     try:
         head = inp.head(1 << 16)
+    except BombError as exc:
+        inp.issues.append(ReadIssue(inp.name, "bomb", exc.message))
+        inp.skip = True
+        return by_name or _UNREADABLE
     except (OSError, EOFError, InputError) as exc:
         if top_level and not inp.layers:
             raise InputError(f"{inp.name}: cannot read ({exc})") from exc

@@ -61,7 +61,12 @@ class Input:
         kinds = (("zip",) if self.member is not None else ()) + self.layers
         return "+".join(kinds) or None
 
-    def open(self, on_bytes: BytesCallback | None = None, errors: list[str] | None = None) -> IO[bytes]:
+    def open(
+        self,
+        on_bytes: BytesCallback | None = None,
+        errors: list[str] | None = None,
+        buffer_size: int = HEAD_BYTES,
+    ) -> IO[bytes]:
         """A fresh stream of the decompressed content; disk bytes go to ``on_bytes``.
 
         With ``errors``, a corrupt or truncated compressed stream ends the stream cleanly (so
@@ -87,10 +92,10 @@ class Input:
         guarded = GuardedStream(
             stream, lambda: counting.total, self.name, self.limits, errors, archive=self.archive
         )
-        return io.BufferedReader(guarded, buffer_size=HEAD_BYTES)
+        return io.BufferedReader(guarded, buffer_size=max(4096, buffer_size))
 
     def head(self, n: int = HEAD_BYTES) -> bytes:
-        with self.open() as stream:
+        with self.open(buffer_size=n) as stream:
             return stream.read(n)
 
     @contextmanager

@@ -31,7 +31,10 @@ from breachscope.readers.table import ReadContext, Reader, unique_names
 _P = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix
 _SHARED_ITEM = re.compile(rb"<" + _P + rb"si[\s/>]")
 _FORMULA = re.compile(rb"<" + _P + rb"f[\s/>]")
-_FORMULA_VALUE = re.compile(rb"(?:</" + _P + rb"f>|<" + _P + rb"f\b[^>]*/>)\s*<" + _P + rb"v[\s>]")
+#: a formula followed by a non-empty value (openpyxl writes ``<v />`` for "not computed")
+_FORMULA_VALUE = re.compile(
+    rb"(?:</" + _P + rb"f>|<" + _P + rb"f\b[^>]*/>)\s*<" + _P + rb"v(?:\s[^>]*[^/])?>[^<]"
+)
 _CELL_END = re.compile(rb"</" + _P + rb"c>")
 
 
@@ -150,7 +153,8 @@ def _rows(rows: Iterator[tuple[Any, ...]], ctx: ReadContext, lim: Limits) -> Ite
     cells = list(header)
     while cells and cell_text(cells[-1]) is None:
         cells.pop()  # read-only mode pads rows to the sheet's widest row
-    if len(cells) > lim.max_columns:
+    cut = len(cells) > lim.max_columns
+    if cut:
         _too_wide(ctx, len(cells), lim.max_columns, line=1)
         cells = cells[: lim.max_columns]
     names = unique_names([cell_text(v) or "" for v in cells])
@@ -158,7 +162,7 @@ def _rows(rows: Iterator[tuple[Any, ...]], ctx: ReadContext, lim: Limits) -> Ite
     columns: list[list[str | None]] = [[] for _ in names]
     line = 1
     read = 0  # cells read, counting each row at the table's width
-    wide_reported = False
+    wide_reported, yielded = cut, False
     for row in rows:
         line += 1
         if not any(v is not None for v in row):
@@ -192,7 +196,8 @@ def _rows(rows: Iterator[tuple[Any, ...]], ctx: ReadContext, lim: Limits) -> Ite
         if len(columns[0]) >= ctx.batch_rows:
             yield _batch(names, columns)
             columns = [[] for _ in names]
-    if columns[0] or line == 1:
+            yielded = True
+    if columns[0] or not yielded:  # a sheet without records still tells its columns
         yield _batch(names, columns)
 
 
