@@ -10,6 +10,7 @@ their types) may differ between batches of one file.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -137,12 +138,19 @@ def _parse(block: bytes, overrides: Overrides) -> pa.Table:
             raise
 
 
+#: A line whose first character is not ``{``: pyarrow 26 crashes (SIGSEGV) on a block of only
+#: ``null``, so such blocks take the slow path.
+_NOT_AN_OBJECT = re.compile(rb"^[ \t\r]*[^{ \t\r\n]", re.MULTILINE)
+
+
 def _fast(block: bytes, overrides: Overrides) -> pa.Table | None:
     """pyarrow's parser over the block, or None if it refuses (the slow path takes over).
 
     Strings stay strings: fields pyarrow would turn into timestamps are re-read as strings,
     and remembered in ``overrides`` for the following blocks.
     """
+    if _NOT_AN_OBJECT.search(block):
+        return None
     try:
         table = _parse(block, overrides)
         found = _timestamp_fields(pa.struct(list(table.schema)))
