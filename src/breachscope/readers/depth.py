@@ -34,16 +34,26 @@ def _line_maxima(brackets: bytes) -> np.ndarray:
     start = np.zeros(lines, dtype=np.int64)
     start[1:] = depth[newline]  # the depth reached when each line starts
     rel = depth - start[line]
-    out = np.zeros(lines, dtype=np.int64)
-    np.maximum.at(out, line, rel)
-    return out
+    # each line is one contiguous run starting at its newline (whose relative depth is 0)
+    starts = np.concatenate(([0], np.flatnonzero(newline)))
+    return np.maximum.reduceat(rel, starts) if len(a) else np.zeros(1, dtype=np.int64)
 
 
-def deep_lines(block: bytes, limit: int) -> list[int]:
-    """0-based indices of the lines of ``block`` nested deeper than ``limit`` (exact)."""
-    if block.count(b"{") + block.count(b"[") <= limit:
-        return []  # the common case: not enough brackets to be that deep
-    maxima = _line_maxima(block.translate(None, _OTHER))
+def brackets(block: bytes) -> bytes:
+    """Only the brackets and newlines of ``block`` (one ``bytes.translate``)."""
+    return block.translate(None, _OTHER)
+
+
+def deep_lines(block: bytes, limit: int, bare: bytes | None = None) -> list[int]:
+    """0-based indices of the lines of ``block`` nested deeper than ``limit`` (exact);
+    ``bare`` is ``brackets(block)`` when the caller has it already."""
+    bare = brackets(block) if bare is None else bare
+    if len(bare) - bare.count(b"\n") <= limit:
+        return []  # not enough brackets to be that deep
+    depth = np.cumsum(_DELTA[np.frombuffer(bare, dtype=np.uint8)], dtype=np.int32)
+    if int(depth.max(initial=0)) - min(0, int(depth.min(initial=0))) <= limit:
+        return []  # no line can reach past the budget (balanced lines return to 0 at each end)
+    maxima = _line_maxima(bare)
     suspects = np.flatnonzero(maxima > limit).tolist()
     if not suspects:
         return []

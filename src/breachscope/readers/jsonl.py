@@ -19,7 +19,7 @@ import pyarrow.json as pajson
 
 from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
-from breachscope.readers.depth import deep_lines
+from breachscope.readers.depth import brackets, deep_lines
 from breachscope.readers.sniff import detect_encoding
 from breachscope.readers.stream import BudgetError, MiB, Utf8Stream
 from breachscope.readers.table import ReadContext, Reader, invalid_utf8, records_to_batch
@@ -143,14 +143,21 @@ def _parse(block: bytes, overrides: Overrides) -> pa.Table:
 _NOT_AN_OBJECT = re.compile(rb"^[ \t\r]*[^{ \t\r\n]", re.MULTILINE)
 
 
+def _objects_only(block: bytes, bare: bytes) -> bool:
+    """True if every non-blank line starts with ``{``: one count when every line does so at its
+    first byte (newlines counted on the small bracket string), the regex only otherwise."""
+    lines = bare.count(b"\n") + (not block.endswith(b"\n"))
+    if block.count(b"\n{") + block.startswith(b"{") == lines:
+        return True
+    return _NOT_AN_OBJECT.search(block) is None
+
+
 def _fast(block: bytes, overrides: Overrides) -> pa.Table | None:
     """pyarrow's parser over the block, or None if it refuses (the slow path takes over).
 
     Strings stay strings: fields pyarrow would turn into timestamps are re-read as strings,
     and remembered in ``overrides`` for the following blocks.
     """
-    if _NOT_AN_OBJECT.search(block):
-        return None
     try:
         table = _parse(block, overrides)
         found = _timestamp_fields(pa.struct(list(table.schema)))
@@ -171,7 +178,8 @@ def parse_block(
     numbers stay) and reported as ``too_deep``.
     """
     limit = ctx.limits.max_depth
-    deep = deep_lines(block, limit)
+    bare = brackets(block)
+    deep = deep_lines(block, limit, bare)
     if deep:
         lines = block.split(b"\n")
         for i in deep:
@@ -184,7 +192,7 @@ def parse_block(
         block = b"\n".join(lines)
         if not block.strip():
             return
-    table = _fast(block, overrides)
+    table = _fast(block, overrides) if _objects_only(block, bare) else None
     if table is not None:
         yield from table.combine_chunks().to_batches()
         return
