@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench corpus fuzz clean
+.PHONY: demo test lint typecheck unit bench corpus fuzz eval clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -51,3 +51,7 @@ fuzz: $(STAMP)
 clean:
 	rm -rf $(VENV) demo-out bench-out fuzz-out .pytest_cache .mypy_cache .ruff_cache
 	bash scripts/pg-test-server stop || true
+
+## eval: column-level precision/recall/F1 on the labelled public samples (tests/data/eval)
+eval: $(STAMP)
+	$(BIN)/python -m benchmarks.eval
