@@ -22,7 +22,7 @@ from breachscope.readers.base import SKIPPED_RECORD_KINDS, UNREAD_CONTENT_KINDS
 from breachscope.scan import scan_files
 from tests.readers import hostile_corpus
 from tests.readers.hostile_corpus import CASES, Case, csv_long_header, utf32_bom, xlsx_formulas_without_values
-from tests.readers.readers_helpers import kinds, read_rows
+from tests.readers.readers_helpers import encode, kinds, read_rows
 
 CHILD = """
 import json, sys
@@ -257,3 +257,13 @@ def test_a_budget_hit_makes_the_scan_name_what_was_not_examined(tmp_path: Path) 
     assert any(
         c["evidence"]["unexamined_records"] == 1 for c in doc["classes"].values() if c["status"] == "absent"
     )
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "parquet", "avro"])
+def test_every_format_keeps_to_the_column_budget(tmp_path: Path, fmt: str) -> None:
+    row = {f"k{i}": f"v{i}" for i in range(50)}
+    path = tmp_path / f"wide.{fmt}"
+    path.write_bytes(encode([row, row], fmt))
+    rows, sources = read_rows(path, limits=Limits(max_columns=10))
+    assert len(rows) == 2 and all(len(r) == 10 for r in rows)
+    assert kinds(sources) == ["too_many_columns"]

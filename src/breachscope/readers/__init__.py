@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
+
 from breachscope.errors import InputError
 from breachscope.readers import avro, delimited, json_doc, jsonl, parquet, xlsx
 from breachscope.readers.archive import Input, list_inputs
@@ -196,7 +198,8 @@ def _chunks(
     )
     offset = 0
     try:
-        for piece in rebatch((flatten(b) for b in reader.batches(inp, src, ctx)), batch_rows, cells):
+        flat = _capped((flatten(b) for b in reader.batches(inp, src, ctx)), ctx)
+        for piece in rebatch(flat, batch_rows, cells):
             yield Chunk(offset, piece)
             offset += piece.num_rows
     except BudgetError as exc:
@@ -224,6 +227,24 @@ def _chunks(
                 record=offset + 1,
             )
         ctx.log.finish()
+
+
+def _capped(batches: Iterator[pa.RecordBatch], ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    """Every format's flattened batches within ``Limits.max_columns`` (JSON objects with 100,000
+    keys, Avro records, Parquet files); the first time a batch is cut, an issue says so."""
+    limit = ctx.limits.max_columns
+    reported = False
+    for batch in batches:
+        if batch.num_columns > limit:
+            if not reported:
+                ctx.log.add(
+                    "too_many_columns",
+                    f"a batch has {batch.num_columns:,} columns; only the first {limit:,} were read "
+                    "(Limits.max_columns), the values of the others were not examined",
+                )
+                reported = True
+            batch = batch.select(range(limit))
+        yield batch
 
 
 _STATIC_KINDS = frozenset(
