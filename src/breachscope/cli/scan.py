@@ -15,6 +15,7 @@ from breachscope.errors import InputError
 from breachscope.exposures.people import PeopleSummary, check_export_path, people_for_scan
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
+from breachscope.readers import Limits
 from breachscope.scan import scan_files
 from breachscope.scan.markdown import safe_text
 from breachscope.scan.report import ABSENT, NOT_CHECKED, PRESENT, ScanReport
@@ -176,6 +177,12 @@ def _write(path: Path, text: str) -> None:
     help=f"Exit 0 (not {EXIT_INCOMPLETE}) when a source could not be read whole "
     "(the reports still say incomplete).",
 )
+@click.option(
+    "--allow-special-files",
+    is_flag=True,
+    help="Also read paths that are not regular files (FIFOs, devices); refused by default, "
+    "since they may never end.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no terminal summary.")
 def command(
     files: tuple[Path, ...],
@@ -186,6 +193,7 @@ def command(
     fail_on: str | None,
     people_path: Path | None,
     allow_incomplete: bool,
+    allow_special_files: bool,
     quiet: bool,
 ) -> None:
     """Scan leaked FILES: every value checked, data classes present and absent with evidence.
@@ -210,7 +218,8 @@ def command(
     if people_path is not None:
         check_export_path(people_path)
     key = new_key()
-    report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress, key=key)
+    limits = Limits(allow_special_files=allow_special_files)
+    report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress, key=key, limits=limits)
     people = None
     if people_path is not None:
         people = people_for_scan(

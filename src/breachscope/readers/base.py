@@ -27,13 +27,38 @@ import pyarrow as pa
 BytesCallback = Callable[[int], None]
 
 
-#: Issue kinds that each mean one record was skipped (not examined).
-SKIPPED_RECORD_KINDS = frozenset({"ragged_row", "malformed_json"})
-#: Issue kinds that mean a whole table, an archive member or the rest of a source was not examined.
-UNREAD_KINDS = frozenset(
-    {"bomb", "unreadable", "corrupt_compression", "corrupt_member", "encrypted_member", "nested_archive",
-     "unknown_format", "read_error", "truncated", "column_not_scanned", "corrupt_block", "budget"}
-)  # fmt: skip
+#: Read-issue kinds by which a reader says records were skipped (one issue per record or line).
+SKIPPED_RECORD_KINDS = frozenset({"ragged_row", "malformed_json", "too_deep", "line_too_long"})
+#: Read-issue kinds by which a reader says part of a source (or all of it) was not read: a
+#: budget of :class:`~breachscope.readers.Limits` was hit, or the data could not be read. A scan
+#: with any of these, or with skipped records, is incomplete; it is never "clean".
+UNREAD_CONTENT_KINDS = frozenset(
+    {
+        "bomb",
+        "unreadable",
+        "corrupt_compression",
+        "corrupt_member",
+        "encrypted_member",
+        "nested_archive",
+        "unknown_format",
+        "unsafe_member",
+        "read_error",
+        "corrupt_block",
+        "truncated",
+        "overlapping_members",
+        "too_many_members",
+        "too_many_sheets",
+        "too_many_strings",
+        "too_many_columns",
+        "too_many_cells",
+        "too_many_items",
+        "formula_not_cached",
+    }
+)
+#: Every kind that means unread content (see :attr:`ReadIssue.unread`): the readers' kinds above
+#: (an ``unsafe_member`` is read in memory and scanned, so it is not unread), ``budget`` (a guard
+#: that skipped content without a kind of its own) and the scan's ``column_not_scanned``.
+UNREAD_KINDS = (UNREAD_CONTENT_KINDS - {"unsafe_member"}) | {"budget", "column_not_scanned"}
 
 
 @dataclass(frozen=True)
