@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.errors import InputError
+from breachscope.files import private_file
 from breachscope.hashing import KEY_BYTES
 from breachscope.identity.sql import hmac_sql
 from breachscope.readers import open_sources
@@ -460,7 +461,7 @@ def _summarise(
 
 
 def _export(con: duckdb.DuckDBPyConnection, out: Path, quote: Callable[[str], str]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_file(out)  # 0600; DuckDB fills it in place (USE_TMP_FILE false), so it stays 0600
     query = (
         "SELECT person, key_kind, len(fields) AS n_fields, fields, classes FROM per ORDER BY person, key_kind"
     )
@@ -470,10 +471,10 @@ def _export(con: duckdb.DuckDBPyConnection, out: Path, quote: Callable[[str], st
             "SELECT person, key_kind, n_fields, array_to_string(fields, ';') AS fields, "
             f"array_to_string(classes, ';') AS classes FROM ({query})"
         )
-        con.execute(f"COPY ({flat}) TO {target} (HEADER, DELIMITER ',')")
+        con.execute(f"COPY ({flat}) TO {target} (HEADER, DELIMITER ',', USE_TMP_FILE false)")
     else:
         array = ", ARRAY true" if out.suffix.lower() == ".json" else ""
-        con.execute(f"COPY ({query}) TO {target} (FORMAT JSON{array})")
+        con.execute(f"COPY ({query}) TO {target} (FORMAT JSON{array}, USE_TMP_FILE false)")
 
 
 def people_for_scan(

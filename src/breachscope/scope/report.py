@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from breachscope.case import api
 from breachscope.case.models import Account, Exposure, Match
 from breachscope.errors import BreachscopeError
+from breachscope.files import open_private, private_dir, write_private
 from breachscope.hashing import mask
 
 SCHEMA = "breachscope.scope/1"
@@ -156,8 +157,7 @@ def _account_row(acc: Account, own: list[Exposure]) -> dict[str, Any]:
 
 
 def write_json(report: ScopeReport, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    write_private(path, json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     return path
 
 
@@ -191,13 +191,13 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
 
 def write_csv_dir(report: ScopeReport, folder: Path) -> list[Path]:
     """``orgs.csv``, ``admins.csv``, ``users.csv``, ``unmatched.csv``, ``review.csv`` in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     out = []
     for name in ("orgs", "admins", "users", "unmatched", "review"):
         rows: list[dict[str, Any]] = getattr(report, name)
         path = folder / f"{name}.csv"
         columns = list(rows[0]) if rows else list(CSV_COLUMNS[name])  # a header even when empty
-        with path.open("w", newline="", encoding="utf-8") as fh:
+        with open_private(path, "w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(columns)
             for row in rows:
