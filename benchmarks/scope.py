@@ -137,7 +137,7 @@ def measure_command(work: Path, people: int) -> float:
     db = work / f"case-{people}.db"
     for p in work.glob(db.name + "*"):
         p.unlink()
-    engine = open_case_db(f"sqlite:///{db}")
+    engine = open_case_db(f"sqlite:///{db}", create=True)
     with session_scope(engine) as s:
         iid = api.create_incident(s, "bench").id
         s.get(Incident, iid).hash_key = KEY  # type: ignore[union-attr]
@@ -178,7 +178,7 @@ import json, resource, sys, time
 from breachscope.case import api
 from breachscope.exposures.attach import attach_file
 from breachscope.case.db import open_case_db, session_scope
-engine = open_case_db(sys.argv[2])
+engine = open_case_db(sys.argv[2], create=True)
 with session_scope(engine) as s:
     iid = api.create_incident(s, "bench").id
 t0 = time.perf_counter()

@@ -81,7 +81,7 @@ def scoped(
         if request.param == "postgresql"
         else _nullctx(f"sqlite:///{tmp / 'case.db'}")
     ) as url:
-        engine = open_case_db(url)
+        engine = open_case_db(url, create=True)
         leaked = [{**fields, "$name": label} for label, fields, _ in CASES]
         iid = make_case(engine, clock, leaked)
         directory = write_directory(tmp / "directory.csv", DIRECTORY)

@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from breachscope import hashing
+from breachscope.case import keys
 from breachscope.case.models import (
     Account,
     Dataset,
@@ -68,9 +69,11 @@ def create_incident(
         aware_at=aware_at,
         created_at=now,
         status="open",
-        hash_key=hashing.new_key(),
     )
     session.add(incident)
+    session.flush()
+    # The key is stored only wrapped under the key kept outside the database (case/keys.py).
+    incident.wrapped_key, incident.key_id = keys.new_case_key(session, incident.id, hashing.new_key())
     session.flush()
     add_timeline_event(
         session, incident.id, f"Incident opened: {incident.name}", author=author, kind="created", clock=clock
@@ -103,14 +106,19 @@ def set_dates(session: Session, incident_id: int, **dates: datetime | None) -> I
 
 
 def case_key(session: Session, incident_id: int) -> bytes:
-    """The incident's HMAC key for identifiers; an error once the case has been purged."""
+    """The incident's HMAC key for identifiers; an error once the case has been purged.
+
+    Unwrapped with the key-encryption key kept outside the database (:mod:`breachscope.case.keys`).
+    """
     incident = get_incident(session, incident_id)
-    if incident.hash_key is None:
-        raise BreachscopeError(
-            f"incident {incident_id} was purged: its hash key is destroyed",
-            "open a new case (breachscope case new) to work on the data again",
-        )
-    return incident.hash_key
+    if incident.wrapped_key is not None:
+        return keys.case_key(session, incident_id, incident.wrapped_key, incident.key_id)
+    if incident.hash_key is not None:  # an older case opened without open_case_db (not moved yet)
+        return incident.hash_key
+    raise BreachscopeError(
+        f"incident {incident_id} was purged: its hash key is destroyed",
+        "open a new case (breachscope case new) to work on the data again",
+    )
 
 
 def require_open(session: Session, incident_id: int) -> Incident:
@@ -239,8 +247,12 @@ _MERGE_LISTS = ("exposed_classes", "exposed_fields")
 _RECORD_FIELDS = tuple(ExposureRecord.__dataclass_fields__)
 
 
+#: Read from the leak but never stored: no stage reads it (notices use the directory's name).
+_NOT_STORED = frozenset({"display_name"})
+
+
 def _row(rec: ExposureRecord) -> dict[str, Any]:
-    return {name: getattr(rec, name) for name in _RECORD_FIELDS}
+    return {name: None if name in _NOT_STORED else getattr(rec, name) for name in _RECORD_FIELDS}
 
 
 def merge_into(target: dict[str, Any], new: dict[str, Any]) -> None:

@@ -77,8 +77,14 @@ class Incident(Base):
     aware_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed | purged
-    #: The per-case HMAC key for identifiers; NULL once purged (leftover hashes become unlinkable).
+    #: Older versions kept the per-case HMAC key here in plain; ``open_case_db`` moves it out
+    #: (into ``wrapped_key``) and sets this NULL. Never written any more.
     hash_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The per-case HMAC key, encrypted under the key-encryption key kept outside the database
+    #: (``breachscope.case.keys``); NULL once purged (leftover hashes become unlinkable).
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Which key-encryption key wrapped it (a fingerprint, not the key).
+    key_id: Mapped[str | None] = mapped_column(String(32))
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
