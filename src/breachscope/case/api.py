@@ -28,6 +28,7 @@ from breachscope.case.models import (
     ScopeRun,
     TimelineEvent,
 )
+from breachscope.case.sealed import SEALED_COLUMNS, Sealer
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
 
@@ -55,8 +56,12 @@ def create_incident(
     aware_at: datetime | None = None,
     author: str = DEFAULT_AUTHOR,
     clock: Clock | None = None,
+    encrypt: bool = False,
 ) -> Incident:
-    """Open a new incident with a fresh per-case hash key; logs a ``created`` timeline event."""
+    """Open a new incident with a fresh per-case hash key; logs a ``created`` timeline event.
+
+    With ``encrypt``, the exposure values notices quote are stored sealed (:mod:`case.sealed`).
+    """
     if not name.strip():
         raise BreachscopeError("an incident needs a name", 'e.g. breachscope case new "Mixpanel leak"')
     now = _clock(clock).now()
@@ -71,6 +76,7 @@ def create_incident(
         aware_at=aware_at,
         created_at=now,
         status="open",
+        seal_values=encrypt,
     )
     session.add(incident)
     session.flush()
@@ -130,6 +136,19 @@ def case_key(session: Session, incident_id: int) -> bytes:
         f"incident {incident_id} was purged: its hash key is destroyed",
         "open a new case (breachscope case new) to work on the data again",
     )
+
+
+def value_sealer(session: Session, incident_id: int) -> Sealer | None:
+    """The sealer of an incident that encrypts its notice values, else ``None``."""
+    incident = get_incident(session, incident_id)
+    if not incident.seal_values:
+        return None
+    return Sealer(case_key(session, incident_id), incident_id)
+
+
+def open_value(sealer: Sealer | None, column: str, value: str | None) -> str | None:
+    """A stored notice value as plain text (sealed or not)."""
+    return sealer.open(column, value) if sealer is not None else value
 
 
 def require_open(session: Session, incident_id: int) -> Incident:
@@ -283,6 +302,7 @@ def store_exposures(
     Returns the number of records processed. Works in chunks (bulk inserts), so any size is fine.
     """
     require_open(session, incident_id)
+    sealer = value_sealer(session, incident_id)
     total = 0
     chunk: dict[str, dict[str, Any]] = {}
 
@@ -304,6 +324,9 @@ def store_exposures(
     for rec in records:
         total += 1
         row = _row(rec)
+        if sealer is not None:
+            for name in SEALED_COLUMNS:
+                row[name] = sealer.seal(name, row[name])
         if rec.person_key_hash in chunk:
             merge_into(chunk[rec.person_key_hash], row)
         else:
@@ -366,8 +389,10 @@ __all__ = [
     "list_datasets",
     "list_incidents",
     "merge_into",
+    "open_value",
     "require_open",
     "set_dates",
     "store_exposures",
     "timeline",
+    "value_sealer",
 ]

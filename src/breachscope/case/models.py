@@ -87,6 +87,8 @@ class Incident(Base):
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: Which key-encryption key wrapped it (a fingerprint, not the key).
     key_id: Mapped[str | None] = mapped_column(String(32))
+    #: ``case new --encrypt``: notice values of exposures are stored sealed (case/sealed.py).
+    seal_values: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -170,12 +172,13 @@ class Exposure(Base):
     jurisdiction: Mapped[str | None] = mapped_column(String(10))
     #: leak_region | leak_country | directory_country; NULL = unknown.
     jurisdiction_source: Mapped[str | None] = mapped_column(String(30))
-    # Only what a notice quotes back to the person.
-    email: Mapped[str | None] = mapped_column(String(320))
-    display_name: Mapped[str | None] = mapped_column(String(300))
-    city: Mapped[str | None] = mapped_column(String(200))
-    region: Mapped[str | None] = mapped_column(String(200))
-    country: Mapped[str | None] = mapped_column(String(200))
+    # Only what a notice quotes back to the person (sealed, when the incident encrypts values:
+    # TEXT on PostgreSQL, since a sealed value is longer than the plain one; migration 0019).
+    email: Mapped[str | None] = mapped_column(String(320).with_variant(Text(), "postgresql"))
+    display_name: Mapped[str | None] = mapped_column(String(300))  # no longer stored (always NULL)
+    city: Mapped[str | None] = mapped_column(String(200).with_variant(Text(), "postgresql"))
+    region: Mapped[str | None] = mapped_column(String(200).with_variant(Text(), "postgresql"))
+    country: Mapped[str | None] = mapped_column(String(200).with_variant(Text(), "postgresql"))
 
 
 class Account(Base):

@@ -118,6 +118,12 @@ def force_options(f: F) -> F:
 @click.argument("name")
 @click.option("--vendor", default="", help="The vendor that leaked the data (e.g. Mixpanel).")
 @click.option("--description", default="", help="Free-text description of the incident.")
+@click.option(
+    "--encrypt",
+    is_flag=True,
+    help="Store the leaked values notices quote (email, city, region, country) encrypted "
+    "(AES-256-GCM under the case key, kept apart from the database).",
+)
 @date_options
 @force_options
 @author_option
@@ -126,6 +132,7 @@ def new(
     name: str,
     vendor: str,
     description: str,
+    encrypt: bool,
     force: bool,
     reason: str,
     author: str | None,
@@ -145,7 +152,14 @@ def new(
     engine = open_case_db(db, create=True)  # the one command that may create a case database
     with session_scope(engine) as s:
         incident = api.create_incident(
-            s, name, vendor=vendor, description=description, author=who(author), clock=clock, **parsed
+            s,
+            name,
+            vendor=vendor,
+            description=description,
+            author=who(author),
+            clock=clock,
+            encrypt=encrypt,
+            **parsed,
         )
         if forced:
             api.add_timeline_event(

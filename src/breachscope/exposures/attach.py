@@ -117,6 +117,8 @@ def attach_file(
     records = 0
     merged: set[str] = set()
     with session_scope(engine) as s:
+        sealer = api.value_sealer(s, incident_id)
+    with session_scope(engine) as s:
         key = api.case_key(s, incident_id)
         fmt = sources[0].format if sources else ""
         ds = api.attach_dataset(
@@ -158,7 +160,7 @@ def attach_file(
                     table = extractor.table(
                         plan, batch, row_key_prefix=f"{sha}:{src.name}", offset=chunk.offset
                     )
-                    store_exposure_table(s, incident_id, ds.id, table, merged)
+                    store_exposure_table(s, incident_id, ds.id, table, merged, sealer)
         new_people = count_dataset_exposures(s, ds.id)
         stored = count_people_of_file(s, incident_id, ds.id, new_people, merged)
         s.flush()

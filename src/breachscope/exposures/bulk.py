@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from breachscope.case.api import merge_into
 from breachscope.case.models import Dataset, Exposure
+from breachscope.case.sealed import SEALED_COLUMNS, Sealer
 
 STAGE = "bs_exposure_stage"
 #: Stored columns of an exposure table, in :class:`api.ExposureRecord` order. The display name
@@ -69,7 +70,12 @@ def _slices(table: pa.Table, rows: int = 8192) -> Iterator[pa.Table]:
 
 
 def store_exposure_table(
-    session: Session, incident_id: int, dataset_id: int, table: pa.Table, known_out: set[str] | None = None
+    session: Session,
+    incident_id: int,
+    dataset_id: int,
+    table: pa.Table,
+    known_out: set[str] | None = None,
+    sealer: Sealer | None = None,
 ) -> int:
     """Store an exposure table (one row per person, as :meth:`Extractor.table` returns it).
 
@@ -80,6 +86,11 @@ def store_exposure_table(
     """
     if table.num_rows == 0:
         return 0
+    if sealer is not None:  # the incident encrypts its notice values (case new --encrypt)
+        for name in SEALED_COLUMNS:
+            index = table.schema.get_field_index(name)
+            sealed = pa.array(sealer.seal_all(name, table.column(name).to_pylist()), pa.string())
+            table = table.set_column(index, name, sealed)
     session.flush()
     conn = session.connection()
     if conn.dialect.name == "sqlite":

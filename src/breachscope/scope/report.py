@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from breachscope.case import api
 from breachscope.case.models import Account, Exposure, Match
+from breachscope.case.sealed import Sealer
 from breachscope.errors import BreachscopeError
 from breachscope.files import open_private, private_dir, write_private
 from breachscope.hashing import mask
@@ -48,6 +49,11 @@ class ScopeReport:
         }
 
 
+def _masked(sealer: Sealer | None, email: str | None) -> str | None:
+    plain = api.open_value(sealer, "email", email)
+    return mask(plain) if plain else None
+
+
 def scope_report(session: Session, incident_id: int) -> ScopeReport:
     """The latest scope of an incident; an error if ``scope`` has not run."""
     run = api.latest_scope(session, incident_id)
@@ -57,6 +63,7 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
             f"run: breachscope scope --incident {incident_id} --directory DIRECTORY",
         )
     accounts = {a.id: a for a in session.scalars(select(Account).where(Account.incident_id == incident_id))}
+    sealer = api.value_sealer(session, incident_id)
     exposures = {
         e.id: e for e in session.scalars(select(Exposure).where(Exposure.incident_id == incident_id))
     }
@@ -117,7 +124,7 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
             {
                 "exposure_id": eid,
                 "person_key_kind": e.person_key_kind,
-                "email_masked": mask(e.email) if e.email else None,
+                "email_masked": _masked(sealer, e.email),
                 "jurisdiction": e.jurisdiction,
                 "exposed_classes": list(e.exposed_classes),
                 "org_id": org_only.get(eid),
@@ -131,7 +138,7 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
                 "exposure_id": eid,
                 "reason": "lookalike" if items[0].key == "email_lookalike" else "ambiguous",
                 "keys": sorted({m.key for m in items}),
-                "email_masked": mask(e.email) if e.email else None,
+                "email_masked": _masked(sealer, e.email),
                 "candidates": sorted(
                     accounts[m.account_id].user_id for m in items if m.account_id is not None
                 ),
