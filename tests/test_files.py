@@ -146,7 +146,7 @@ def test_every_cli_writer_creates_private_files(
         assert result.exit_code in (0, 3), result.output
         return result.output
 
-    run("scan", str(leak), "-q", "--json", str(work / "scan" / "r.json"), "--report", str(work / "r.md"))
+    run("scan", str(leak), "-q", "--json", str(work / "r.json"), "--report", str(work / "r.md"))
     run("scan", str(leak), "-q", "--people", str(work / "people.csv"))
     run("case", "new", "x")
     run("case", "attach", "1", str(leak))
@@ -156,7 +156,7 @@ def test_every_cli_writer_creates_private_files(
     if shutil.which("openssl"):
         run("notify", "dkim-key", "--out", str(work / "dkim"), "--selector", "s1")
         assert (work / "dkim" / "s1.pem").stat().st_size > 0
-    expected = {"scan/r.json", "r.md", "people.csv", "case/case.db", "s.json", "csv/users.csv"}
+    expected = {"r.json", "r.md", "people.csv", "case/case.db", "s.json", "csv/users.csv"}
     expected |= {"a/a.json", "a.md"}
     assert expected <= {str(p.relative_to(work)) for p in work.rglob("*")}
     assert wide(work) == []

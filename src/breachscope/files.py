@@ -70,10 +70,12 @@ def open_private(
     *,
     encoding: str | None = "utf-8",
     newline: str | None = None,
+    parents: bool = True,
 ) -> IO[Any]:
     """``open(path, mode)`` for writing, but the file is created 0600 (and an existing one made 0600).
 
-    ``mode`` is ``"w"``, ``"wb"``, ``"a"``, ``"ab"``, ``"x"`` or ``"xb"``; folders are created 0700.
+    ``mode`` is ``"w"``, ``"wb"``, ``"a"``, ``"ab"``, ``"x"`` or ``"xb"``; missing folders are
+    created 0700 (with ``parents=False`` a missing folder is a ``FileNotFoundError``).
     """
     flags = os.O_WRONLY | os.O_CREAT
     if mode.startswith("w"):
@@ -85,7 +87,8 @@ def open_private(
     else:
         raise ValueError(f"open_private is for writing, not mode {mode!r}")
     p = Path(path)
-    private_dir(p.parent)
+    if parents:
+        private_dir(p.parent)
     fd = os.open(p, flags, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)
@@ -97,13 +100,15 @@ def open_private(
         raise
 
 
-def write_private(path: str | os.PathLike[str], data: str | bytes, *, encoding: str = "utf-8") -> Path:
-    """Write ``data`` (text or bytes) to a 0600 file, creating 0700 folders as needed."""
+def write_private(
+    path: str | os.PathLike[str], data: str | bytes, *, encoding: str = "utf-8", parents: bool = True
+) -> Path:
+    """Write ``data`` (text or bytes) to a 0600 file, creating 0700 folders as needed (``parents``)."""
     p = Path(path)
     if isinstance(data, bytes):
-        with open_private(p, "wb") as fh:
+        with open_private(p, "wb", parents=parents) as fh:
             fh.write(data)
     else:
-        with open_private(p, "w", encoding=encoding) as fh:
+        with open_private(p, "w", encoding=encoding, parents=parents) as fh:
             fh.write(data)
     return p

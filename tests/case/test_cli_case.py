@@ -76,6 +76,7 @@ def test_case_lifecycle(run, tmp_path: Path) -> None:  # type: ignore[no-untyped
 
     code, out = run("case", "purge", "1", "--yes", "--reason", "done")
     assert code == 0 and "hash key destroyed" in out
+    assert "Check: searched case.db" in out and "none found" in out
     code, out = run("case", "list", "--json")
     [row] = json.loads(out)
     assert row["status"] == "purged" and row["exposures"] == 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -280,7 +281,7 @@ def _verify_sqlite(engine: Engine, result: PurgeResult, needles: list[bytes]) ->
     db = database_file(engine)
     assert db is not None
     elsewhere: set[int] = set()
-    with sqlite3.connect(db) as con:
+    with closing(sqlite3.connect(db)) as con:
         for idx in sorted(set().union(*found.values())):
             if _still_stored(con, needles[idx]):
                 elsewhere.add(idx)

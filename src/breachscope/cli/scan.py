@@ -116,7 +116,7 @@ def print_summary(report: ScanReport, console: Console) -> None:
 
 def _write(path: Path, text: str) -> None:
     try:
-        write_private(path, text)
+        write_private(path, text, parents=False)  # a missing folder is a mistyped path: say so
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}", "choose a writable path") from exc
 
