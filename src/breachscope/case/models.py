@@ -172,6 +172,9 @@ class Exposure(Base):
     jurisdiction: Mapped[str | None] = mapped_column(String(10))
     #: leak_region | leak_country | directory_country; NULL = unknown.
     jurisdiction_source: Mapped[str | None] = mapped_column(String(30))
+    #: The matched account's directory country (ISO 3166-1), set by ``scope`` whatever the leak
+    #: says: a person counts in the leak's jurisdiction AND the directory's (migration 0022).
+    directory_jurisdiction: Mapped[str | None] = mapped_column(String(10))
     # Only what a notice quotes back to the person (sealed, when the incident encrypts values:
     # TEXT on PostgreSQL, since a sealed value is longer than the plain one; migration 0019).
     email: Mapped[str | None] = mapped_column(String(320).with_variant(Text(), "postgresql"))

@@ -24,6 +24,7 @@ empty strings count as absent.
 
 from __future__ import annotations
 
+import csv
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,9 +37,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.errors import InputError
-from breachscope.files import private_file
+from breachscope.files import open_private, private_file
 from breachscope.hashing import KEY_BYTES
 from breachscope.identity.sql import hmac_sql
+from breachscope.inert import csv_cell
 from breachscope.readers import open_sources
 from breachscope.readers.base import BytesCallback, Source
 from breachscope.vendors import recognise
@@ -460,6 +462,9 @@ def _summarise(
     )
 
 
+_EXPORT_BATCH = 50_000
+
+
 def _export(con: duckdb.DuckDBPyConnection, out: Path, quote: Callable[[str], str]) -> None:
     private_file(out)  # 0600; DuckDB fills it in place (USE_TMP_FILE false), so it stays 0600
     query = (
@@ -467,11 +472,18 @@ def _export(con: duckdb.DuckDBPyConnection, out: Path, quote: Callable[[str], st
     )
     target = quote(str(out))
     if out.suffix.lower() == ".csv":
+        # Field names are the leaked file's column names: attacker-chosen, so every cell goes
+        # through csv_cell (no formula, no control character), written from DuckDB in batches.
         flat = (
             "SELECT person, key_kind, n_fields, array_to_string(fields, ';') AS fields, "
             f"array_to_string(classes, ';') AS classes FROM ({query})"
         )
-        con.execute(f"COPY ({flat}) TO {target} (HEADER, DELIMITER ',', USE_TMP_FILE false)")
+        cursor = con.execute(flat)
+        with open_private(out, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["person", "key_kind", "n_fields", "fields", "classes"])
+            while rows := cursor.fetchmany(_EXPORT_BATCH):
+                writer.writerows([csv_cell(v) for v in row] for row in rows)
     else:
         array = ", ARRAY true" if out.suffix.lower() == ".json" else ""
         con.execute(f"COPY ({query}) TO {target} (FORMAT JSON{array}, USE_TMP_FILE false)")

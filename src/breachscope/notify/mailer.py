@@ -17,6 +17,12 @@ from typing import Protocol
 
 from breachscope.files import write_private
 
+#: The causes ``notify status`` names (the start of an attempt's detail).
+CUT_BEFORE_DOT = (
+    "connection lost before the server read the final dot (re-queued: it cannot have the message)"
+)
+CUT_AFTER_DOT = "connection lost after the final dot was written, before the reply"
+
 
 class DeliveryError(Exception):
     """The server (or the mailer) refused or could not take a message."""
