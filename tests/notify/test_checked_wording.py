@@ -96,3 +96,50 @@ def test_incomplete_dataset_is_not_said_not_involved_until_accepted(engine, acce
         assert any("the 19,500 records that could be read" in n.text["en"] for n in case.not_needed)
     else:
         assert case.absent == () and case.not_needed == ()
+
+
+@pytest.mark.parametrize(
+    ("language", "absent", "records", "expected", "forbidden"),
+    [
+        ("en", ("password",), 20_000, "Not involved (we checked all 20,000 records in the file):", None),
+        ("id", ("password",), 20_000, "Tidak terlibat (kami memeriksa seluruh 20.000 catatan", None),
+        # a class that was not checked is never named as not involved
+        ("en", (), 20_000, None, "Not involved"),
+        ("id", (), 20_000, None, "Tidak terlibat"),
+    ],
+)
+def test_regulator_draft_names_only_absent_classes_in_records(
+    language: str, absent: tuple[str, ...], records: int, expected: str | None, forbidden: str | None
+) -> None:
+    from breachscope.notify.context import DutyInfo, NoticeContext
+
+    from .conftest import INCIDENT
+
+    ctx = NoticeContext(
+        kind="regulator",
+        recipient_key="d1",
+        email="",
+        name="",
+        language=language,
+        incident=INCIDENT,
+        exposed_classes=("email", "person_name"),
+        absent_classes=absent,
+        checked_records=records,
+        checked_files=1,
+        duty=DutyInfo(
+            id="d1",
+            jurisdiction="ID",
+            recipient="Regulator",
+            citation="Law 1",
+            required_content=("data_classes",),
+            affected_people=4,
+            language=language,
+        ),
+    )
+    text = Renderer(Sender("Example Corp", "example.com")).render(ctx, phrase="a b c d", reference="R-1").text
+    flat = " ".join(text.split())
+    if expected:
+        assert expected in flat
+    if forbidden:
+        assert forbidden not in flat
+    assert "values" not in flat and "nilai" not in flat
