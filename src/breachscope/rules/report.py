@@ -50,6 +50,8 @@ def to_markdown(a: Assessment, *, assessment_id: int | None = None) -> str:
         f"- checked and absent: {', '.join(sorted(f.absent)) or 'none'}"
         + (f" (over {f.values_checked:,} values)" if f.values_checked else ""),
         f"- affected by jurisdiction: {counts or 'none'}",
+        f"- cause (recorded): {f.cause}",
+        *(f"- **{_md(g)}**" for g in f.gaps()),
         "",
         "## Duties (by due time)",
         "",
