@@ -143,3 +143,24 @@ def test_bulk_storage_equals_the_per_record_path(engine: Engine, clock: FixedClo
     assert r.records == 40 and r.exposures == 40
     assert stored(bulk) == stored(per_record)
     assert len(stored(bulk)) == 15  # d0-d6 (d3 also in first.csv) and 8 email-only people
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "vendors" / "fixtures"
+
+
+@pytest.mark.parametrize(("vendor", "expected"), [(None, "mixpanel"), ("generic", None)])
+def test_vendor_is_honoured(
+    engine: Engine, clock: FixedClock, vendor: str | None, expected: str | None
+) -> None:
+    iid = _incident(engine, clock)
+    result = attach_file(engine, iid, FIXTURES / "mixpanel" / "engage_page.json", clock=clock, vendor=vendor)
+    assert result.vendor == expected
+    assert result.exposures == 2
+
+
+def test_unknown_vendor_is_a_clean_error(engine: Engine, clock: FixedClock) -> None:
+    iid = _incident(engine, clock)
+    with pytest.raises(BreachscopeError, match="nosuchvendor"):
+        attach_file(
+            engine, iid, FIXTURES / "mixpanel" / "engage_page.json", clock=clock, vendor="nosuchvendor"
+        )

@@ -293,9 +293,16 @@ def log(
 @command.command("attach")
 @click.argument("incident_id", type=int)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--vendor",
+    default=None,
+    help="This vendor's export: a vendor (mixpanel), a layout (mixpanel/people) or generic.",
+)
 @author_option
 @db_option
-def attach(incident_id: int, files: tuple[Path, ...], author: str | None, db: str | None) -> None:
+def attach(
+    incident_id: int, files: tuple[Path, ...], vendor: str | None, author: str | None, db: str | None
+) -> None:
     """Scan leaked FILES and attach them, with the people they expose, to an incident."""
     engine = open_case_db(db)
     table = Table(title=f"attached to incident {incident_id}")
@@ -305,7 +312,13 @@ def attach(incident_id: int, files: tuple[Path, ...], author: str | None, db: st
         for path in files:
             with progress_bar() as progress:
                 r = attach_file(
-                    engine, incident_id, path, author=who(author), clock=SystemClock(), progress=progress
+                    engine,
+                    incident_id,
+                    path,
+                    author=who(author),
+                    clock=SystemClock(),
+                    progress=progress,
+                    vendor=vendor,
                 )
             table.add_row(
                 str(r.dataset_id),

@@ -192,7 +192,7 @@ def command(
     people = None
     if people_path is not None:
         people = people_for_scan(
-            list(files), report.column_classes(), key=key, format=fmt, vendor=vendor, out=people_path
+            list(files), report.to_dict(), key=key, format=fmt, vendor=vendor, out=people_path
         )
     if json_path is not None:
         _write(json_path, json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
