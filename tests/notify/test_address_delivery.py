@@ -22,7 +22,7 @@ from breachscope.notify import address
 from breachscope.notify.config import from_mapping
 from breachscope.notify.outbox import OutboxAttempt, OutboxMessage
 from breachscope.notify.queue import queue_notices
-from breachscope.notify.sender import Sender
+from breachscope.notify.sender import DeliveryRun
 from breachscope.notify.service import make_renderer, make_signer, write_dry_run
 from breachscope.notify.smtp import SmtpMailer
 
@@ -92,7 +92,7 @@ def test_international_address_is_delivered_in_ascii_domain_form_or_bounced_with
     assert set(emls) == {case.sent_to, COMPANION}
     _check_message(emls[case.sent_to].read_bytes(), case, dkim_key)
 
-    summary = Sender(
+    summary = DeliveryRun(
         any_engine, 1, config=config, signer=make_signer(config), mailer=SmtpMailer(config.smtp)
     ).run()
     received = {r.rcpt_tos[0]: r for r in server.recorder.messages}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,54 +16,15 @@ from rich.table import Table
 
 from breachscope.case import api
 from breachscope.case import purge as purging
-from breachscope.case.db import ENV_VAR, open_case_db, session_scope
-from breachscope.case.purge import audit_log
+from breachscope.case.db import case_database, session_scope
+from breachscope.case.summary import DATE_FIELDS, DATE_LABELS, fmt_time, incident_document, incident_rows
+from breachscope.cli.options import author_option, db_option, json_option, to_stdout, who, write_json
 from breachscope.clock import SystemClock
 from breachscope.errors import InputError
 from breachscope.exposures.attach import attach_file
 from breachscope.progress import NullProgress, Progress, RichProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-DATE_FIELDS = ("vendor_detected_at", "vendor_notified_us_at", "dataset_received_at", "aware_at")
-DATE_LABELS = {
-    "vendor_detected_at": "vendor detected the breach",
-    "vendor_notified_us_at": "vendor told us",
-    "dataset_received_at": "we received the dataset",
-    "aware_at": "we became aware",
-}
-
-
-def db_option(f: F) -> F:
-    """``--db URL``, shared by every command that opens a case."""
-    return click.option(
-        "--db",
-        "db",
-        envvar=ENV_VAR,
-        default=None,
-        metavar="URL",
-        help=f"Case database URL (default: ${ENV_VAR}, else sqlite:///breachscope.db).",
-    )(f)
-
-
-def author_option(f: F) -> F:
-    return click.option(
-        "--author",
-        default=None,
-        help="Who is doing this, for the timeline (default: $BREACHSCOPE_AUTHOR, else the login name).",
-    )(f)
-
-
-def who(author: str | None) -> str:
-    if author:
-        return author
-    env = os.environ.get("BREACHSCOPE_AUTHOR")
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except Exception:
-        return api.DEFAULT_AUTHOR
 
 
 @contextmanager
@@ -91,8 +50,7 @@ def parse_when(value: str | None, option: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _fmt(value: datetime | None) -> str:
-    return value.isoformat(timespec="minutes") if value else "-"
+_fmt = fmt_time
 
 
 @click.group("case")
@@ -124,38 +82,24 @@ def new(
 ) -> None:
     """Open a new incident case and print its id."""
     parsed = {k: parse_when(v, "--" + k.replace("_", "-")) for k, v in dates.items()}
-    engine = open_case_db(db)
-    with session_scope(engine) as s:
+    with case_database(db) as engine, session_scope(engine) as s:
         incident = api.create_incident(
             s, name, vendor=vendor, description=description, author=who(author), clock=SystemClock(), **parsed
         )
         click.echo(f"Opened incident {incident.id}: {incident.name}")
-    engine.dispose()
 
 
 @command.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option()
 @db_option
-def list_(as_json: bool, db: str | None) -> None:
+def list_(json_out: str | None, db: str | None) -> None:
     """List the incidents in the case database."""
-    engine = open_case_db(db)
-    with session_scope(engine) as s:
-        rows = [
-            {
-                "id": i.id,
-                "name": i.name,
-                "vendor": i.vendor,
-                "status": i.status,
-                "created_at": _fmt(i.created_at),
-                "aware_at": _fmt(i.aware_at),
-                **api.counts(s, i.id),
-            }
-            for i in api.list_incidents(s)
-        ]
-    engine.dispose()
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
+    with case_database(db) as engine, session_scope(engine) as s:
+        rows = incident_rows(s)
+    if json_out is not None:
+        write_json(json_out, rows)
+        if to_stdout(json_out):
+            return
     if not rows:
         click.echo('No incidents yet. Open one with: breachscope case new "Vendor leak" --vendor NAME')
         return
@@ -169,60 +113,18 @@ def list_(as_json: bool, db: str | None) -> None:
     Console().print(table)
 
 
-def show_data(db: str | None, incident_id: int) -> dict[str, Any]:
-    engine = open_case_db(db)
-    with session_scope(engine) as s:
-        i = api.get_incident(s, incident_id)
-        scope = api.latest_scope(s, incident_id)
-        data: dict[str, Any] = {
-            "id": i.id,
-            "name": i.name,
-            "vendor": i.vendor,
-            "description": i.description,
-            "status": i.status,
-            "created_at": _fmt(i.created_at),
-            "purged_at": _fmt(i.purged_at) if i.purged_at else None,
-            "dates": {k: _fmt(getattr(i, k)) for k in DATE_FIELDS},
-            "counts": api.counts(s, incident_id),
-            "datasets": [
-                {
-                    "id": d.id,
-                    "file_name": d.file_name,
-                    "sha256": d.sha256,
-                    "size_bytes": d.size_bytes,
-                    "format": d.format,
-                    "vendor": d.vendor,
-                    "layout": d.layout,
-                    "records": d.records,
-                    "people": d.exposures,
-                    "scanned_at": _fmt(d.scanned_at),
-                }
-                for d in api.list_datasets(s, incident_id)
-            ],
-            "timeline": [
-                {"at": _fmt(e.at), "author": e.author, "kind": e.kind, "message": e.message}
-                for e in api.timeline(s, incident_id)
-            ],
-            "scope": dict(scope.summary) if scope else None,
-            "audit": [
-                {"at": _fmt(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
-                for a in audit_log(s, incident_id)
-            ],
-        }
-    engine.dispose()
-    return data
-
-
 @command.command("show")
 @click.argument("incident_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@json_option()
 @db_option
-def show(incident_id: int, as_json: bool, db: str | None) -> None:
+def show(incident_id: int, json_out: str | None, db: str | None) -> None:
     """Show one incident: its dates, datasets, timeline and counts."""
-    data = show_data(db, incident_id)
-    if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
+    with case_database(db) as engine, session_scope(engine) as s:
+        data = incident_document(s, incident_id)
+    if json_out is not None:
+        write_json(json_out, data)
+        if to_stdout(json_out):
+            return
     console = Console()
     head = Table(title=f"incident {data['id']}: {data['name']} ({data['status']})", show_header=False)
     head.add_column("what")
@@ -275,8 +177,7 @@ def log(
     incident_id: int, message: str, kind: str, at: str | None, author: str | None, db: str | None
 ) -> None:
     """Add an event to an incident's timeline."""
-    engine = open_case_db(db)
-    with session_scope(engine) as s:
+    with case_database(db) as engine, session_scope(engine) as s:
         event = api.add_timeline_event(
             s,
             incident_id,
@@ -287,7 +188,6 @@ def log(
             at=parse_when(at, "--at"),
         )
         click.echo(f"Logged at {_fmt(event.at)} by {event.author}.")
-    engine.dispose()
 
 
 @command.command("attach")
@@ -304,11 +204,10 @@ def attach(
     incident_id: int, files: tuple[Path, ...], vendor: str | None, author: str | None, db: str | None
 ) -> None:
     """Scan leaked FILES and attach them, with the people they expose, to an incident."""
-    engine = open_case_db(db)
     table = Table(title=f"attached to incident {incident_id}")
     for col in ("dataset", "file", "records", "people", "new", "vendor/layout", "issues"):
         table.add_column(col, overflow="fold")
-    try:
+    with case_database(db) as engine:
         for path in files:
             with progress_bar() as progress:
                 r = attach_file(
@@ -329,8 +228,6 @@ def attach(
                 f"{r.vendor or '-'}/{r.layout or '-'}",
                 str(r.issues),
             )
-    finally:
-        engine.dispose()
     Console().print(table)
 
 
@@ -345,8 +242,7 @@ def purge(incident_id: int, yes: bool, reason: str, author: str | None, db: str 
 
     The incident, its dates, timeline, dataset hashes and an audit record of the purge are kept.
     """
-    engine = open_case_db(db)
-    try:
+    with case_database(db) as engine:
         with session_scope(engine) as s:
             name = api.get_incident(s, incident_id).name
         if not yes:
@@ -354,8 +250,6 @@ def purge(incident_id: int, yes: bool, reason: str, author: str | None, db: str 
                 f"Purge person data of incident {incident_id} ({name})? This cannot be undone", abort=True
             )
         deleted = purging.purge(engine, incident_id, actor=who(author), clock=SystemClock(), reason=reason)
-    finally:
-        engine.dispose()
     total = sum(deleted.values())
     parts = ", ".join(f"{k} {v:,}" for k, v in deleted.items() if v) or "none"
     click.echo(f"Purged incident {incident_id}: {total:,} rows deleted ({parts}); hash key destroyed.")

@@ -1,7 +1,7 @@
 """The notify stage as library calls: queue from the case, send (or dry-run), report status.
 
 The CLI is a thin shell over :func:`notify` and :func:`status`; tests and other programs call
-these (or :class:`~breachscope.notify.sender.Sender` directly) with their own mailer.
+these (or :class:`~breachscope.notify.sender.DeliveryRun` directly) with their own mailer.
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from breachscope.notify.mailer import EmlDirectoryMailer, Mailer
 from breachscope.notify.message import DkimSigner
 from breachscope.notify.outbox import OutboxMessage
 from breachscope.notify.queue import QueueSummary, outbox_counts, queue_notices
-from breachscope.notify.render import Renderer, Sender
-from breachscope.notify.sender import Sender as OutboxSender
-from breachscope.notify.sender import SendSummary
+from breachscope.notify.render import NoticeFrom, Renderer
+from breachscope.notify.sender import DeliveryRun, SendSummary
 from breachscope.notify.smtp import SmtpMailer
 from breachscope.progress import NullProgress, Progress
 
@@ -41,7 +40,7 @@ def kinds_for(audience: str) -> tuple[Kind, ...]:
 
 
 def make_renderer(config: NotifyConfig) -> Renderer:
-    sender = Sender(
+    sender = NoticeFrom(
         company=config.company,
         domain=config.official_domain,
         domain_style=config.domain_style,
@@ -136,7 +135,7 @@ def write_dry_run(
     clock = clock or SystemClock()
     progress = progress or NullProgress()
     mailer = EmlDirectoryMailer(directory)
-    helper = OutboxSender(
+    helper = DeliveryRun(
         engine, incident_id, mailer=mailer, config=config, signer=make_signer(config), clock=clock
     )
     table = cast(Table, OutboxMessage.__table__)
@@ -201,7 +200,7 @@ def notify(
             def factory() -> Mailer:  # one per connection ([notify.smtp] connections)
                 return SmtpMailer(config.smtp)
 
-        sender = OutboxSender(
+        sender = DeliveryRun(
             engine,
             incident_id,
             mailer=mailer,
