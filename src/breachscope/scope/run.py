@@ -30,6 +30,7 @@ from breachscope.progress import NullProgress, Progress
 from breachscope.scope import matching
 from breachscope.scope.directory import DEFAULT_ADMIN_ROLES, DirectorySource, load_directory
 from breachscope.scope.recipients import jurisdiction_counts
+from breachscope.scope.rollup import store_org_rollup
 
 _BATCH = 20_000
 _EXPOSURES = cast(Table, Exposure.__table__)
@@ -180,6 +181,7 @@ def run_scope(
         finally:
             con.close()
         session.flush()
+        store_org_rollup(session, incident_id)
         juris = jurisdiction_counts(session, incident_id)
         summary: dict[str, Any] = {
             **counts,
