@@ -16,12 +16,13 @@ from breachscope.errors import InputError
 from breachscope.exposures.people import PeopleSummary, check_export_path, people_for_scan
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
+from breachscope.readers import FORMATS as READER_FORMATS
 from breachscope.scan import scan_files
 from breachscope.scan.markdown import safe_text
 from breachscope.scan.report import ScanReport
 from breachscope.taxonomy import DATA_CLASSES, Tier
 
-FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet", "xlsx", "avro")
+FORMATS = ("auto", *READER_FORMATS)  # from the reader registry
 FAIL_ON = tuple(t.value for t in Tier)
 EXIT_FOUND = 3
 _TIER_STYLE = {Tier.CRITICAL: "bold red", Tier.HIGH: "yellow", Tier.MODERATE: "cyan", Tier.LOW: "dim"}
