@@ -1,4 +1,4 @@
-"""The incident as a document: what ``case list`` and ``case show`` print, built from the case API.
+"""The incident as documents: what ``case list`` and ``case show`` print, from the case API.
 
 The CLI (and the web layer) only present these dicts; building them is storage-level work.
 """
@@ -11,15 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from breachscope.case import api
+from breachscope.case import facts as case_facts
+from breachscope.case.dates import DATE_FIELDS
 from breachscope.case.purge import audit_log
-
-DATE_FIELDS = ("vendor_detected_at", "vendor_notified_us_at", "dataset_received_at", "aware_at")
-DATE_LABELS = {
-    "vendor_detected_at": "vendor detected the breach",
-    "vendor_notified_us_at": "vendor told us",
-    "dataset_received_at": "we received the dataset",
-    "aware_at": "we became aware",
-}
 
 
 def fmt_time(value: datetime | None) -> str:
@@ -57,6 +51,7 @@ def incident_document(s: Session, incident_id: int) -> dict[str, Any]:
         "purged_at": fmt_time(i.purged_at) if i.purged_at else None,
         "dates": {k: fmt_time(getattr(i, k)) for k in DATE_FIELDS},
         "counts": api.counts(s, incident_id),
+        "facts": {k: f.value for k, f in case_facts.current(s, incident_id).items()},
         "datasets": [
             {
                 "id": d.id,

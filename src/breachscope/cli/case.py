@@ -3,54 +3,44 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from breachscope.case import api
 from breachscope.case import purge as purging
+from breachscope.case.dates import DATE_FIELDS, DATE_LABELS
 from breachscope.case.db import case_database, session_scope
-from breachscope.case.summary import DATE_FIELDS, DATE_LABELS, fmt_time, incident_document, incident_rows
-from breachscope.cli.options import author_option, db_option, json_option, to_stdout, who, write_json
+from breachscope.case.summary import incident_document, incident_rows
+from breachscope.cli.case_facts import edit, facts
+from breachscope.cli.options import (
+    author_option,
+    date_options,
+    db_option,
+    fmt_when,
+    force_options,
+    json_option,
+    parse_when,
+    progress_bar,
+    to_stdout,
+    who,
+    write_json,
+)
 from breachscope.clock import SystemClock
-from breachscope.errors import InputError
 from breachscope.exposures.attach import attach_file
-from breachscope.progress import NullProgress, Progress, RichProgress
+from breachscope.inert import terminal_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@contextmanager
-def progress_bar() -> Iterator[Progress]:
-    """A rich bar on an interactive terminal; nothing when stderr is a file or a pipe."""
-    if not sys.stderr.isatty():
-        yield NullProgress()
-        return
-    with RichProgress() as bar:
-        yield bar
-
-
-def parse_when(value: str | None, option: str) -> datetime | None:
-    """ISO 8601 date or date-time; a value with no zone is read as UTC."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"{option}: not a date/time: {value!r}", "use ISO 8601, e.g. 2025-11-09T14:00+07:00 or 2025-11-09"
-        ) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-_fmt = fmt_time
+def _t(value: object, limit: int = 300) -> str:
+    """Text from the case (file names come from archives, messages quote them) made inert for rich."""
+    return escape(terminal_text(value, limit))
 
 
 @click.group("case")
@@ -58,34 +48,43 @@ def command() -> None:
     """Incident cases: the dates that drive legal clocks, datasets, timeline, purge."""
 
 
-def _date_options(f: F) -> F:
-    for name in reversed(DATE_FIELDS):
-        f = click.option(
-            f"--{name.replace('_', '-')}",
-            name,
-            default=None,
-            metavar="WHEN",
-            help=f"When {DATE_LABELS[name]} (ISO 8601; no zone = UTC).",
-        )(f)
-    return f
-
-
 @command.command("new")
 @click.argument("name")
 @click.option("--vendor", default="", help="The vendor that leaked the data (e.g. Mixpanel).")
 @click.option("--description", default="", help="Free-text description of the incident.")
-@_date_options
+@date_options
+@force_options
 @author_option
 @db_option
 def new(
-    name: str, vendor: str, description: str, author: str | None, db: str | None, **dates: str | None
+    name: str,
+    vendor: str,
+    description: str,
+    force: bool,
+    reason: str,
+    author: str | None,
+    db: str | None,
+    **dates: str | None,
 ) -> None:
-    """Open a new incident case and print its id."""
+    """Open a new incident case and print its id.
+
+    The dates are checked: none in the future, and occurred <= vendor detected <= vendor told us
+    <= we became aware. A date that breaks this is refused unless --force --reason TEXT.
+    """
+    from breachscope.case import dates as case_dates
+
     parsed = {k: parse_when(v, "--" + k.replace("_", "-")) for k, v in dates.items()}
+    clock = SystemClock()
+    forced = case_dates.check(parsed, clock.now(), force=force, reason=reason)
     with case_database(db) as engine, session_scope(engine) as s:
         incident = api.create_incident(
-            s, name, vendor=vendor, description=description, author=who(author), clock=SystemClock(), **parsed
+            s, name, vendor=vendor, description=description, author=who(author), clock=clock, **parsed
         )
+        if forced:
+            api.add_timeline_event(
+                s, incident.id, f"Dates forced past: {'; '.join(forced)}. Reason: {reason.strip()}",
+                author=who(author), kind="dates", clock=clock,
+            )  # fmt: skip
         click.echo(f"Opened incident {incident.id}: {incident.name}")
 
 
@@ -108,7 +107,7 @@ def list_(json_out: str | None, db: str | None) -> None:
         table.add_column(col)
     for r in rows:
         table.add_row(
-            *(str(r[c]) for c in ("id", "name", "vendor", "status", "aware_at", "datasets", "exposures"))
+            *(_t(r[c]) for c in ("id", "name", "vendor", "status", "aware_at", "datasets", "exposures"))
         )
     Console().print(table)
 
@@ -118,7 +117,7 @@ def list_(json_out: str | None, db: str | None) -> None:
 @json_option()
 @db_option
 def show(incident_id: int, json_out: str | None, db: str | None) -> None:
-    """Show one incident: its dates, datasets, timeline and counts."""
+    """Show one incident: its dates, recorded facts, datasets, timeline and counts."""
     with case_database(db) as engine, session_scope(engine) as s:
         data = incident_document(s, incident_id)
     if json_out is not None:
@@ -126,13 +125,15 @@ def show(incident_id: int, json_out: str | None, db: str | None) -> None:
         if to_stdout(json_out):
             return
     console = Console()
-    head = Table(title=f"incident {data['id']}: {data['name']} ({data['status']})", show_header=False)
+    head = Table(title=f"incident {data['id']}: {_t(data['name'])} ({data['status']})", show_header=False)
     head.add_column("what")
     head.add_column("value")
-    head.add_row("vendor", data["vendor"] or "-")
+    head.add_row("vendor", _t(data["vendor"] or "-"))
     for k in DATE_FIELDS:
         head.add_row(DATE_LABELS[k], data["dates"][k])
     head.add_row("opened", data["created_at"])
+    for k, v in data["facts"].items():
+        head.add_row(f"fact: {k}", v)
     for k, v in data["counts"].items():
         head.add_row(k.replace("_", " "), f"{v:,}")
     console.print(head)
@@ -143,10 +144,10 @@ def show(incident_id: int, json_out: str | None, db: str | None) -> None:
         for d in data["datasets"]:
             t.add_row(
                 str(d["id"]),
-                d["file_name"],
+                _t(d["file_name"]),
                 d["sha256"][:16] + "...",
                 f"{d['size_bytes']:,}",
-                f"{d['vendor'] or '-'}/{d['layout'] or '-'}",
+                _t(f"{d['vendor'] or '-'}/{d['layout'] or '-'}"),
                 f"{d['records']:,}",
                 f"{d['people']:,}",
             )
@@ -155,14 +156,16 @@ def show(incident_id: int, json_out: str | None, db: str | None) -> None:
     for col in ("at", "author", "kind", "message"):
         tl.add_column(col)
     for e in data["timeline"]:
-        tl.add_row(e["at"], e["author"], e["kind"], e["message"])
+        tl.add_row(e["at"], _t(e["author"]), e["kind"], _t(e["message"], 2000))
     console.print(tl)
     if data["audit"]:
         au = Table(title="audit")
         for col in ("at", "actor", "action", "detail"):
             au.add_column(col)
         for a in data["audit"]:
-            au.add_row(a["at"], a["actor"], a["action"], json.dumps(a["detail"], sort_keys=True))
+            au.add_row(
+                a["at"], _t(a["actor"]), a["action"], _t(json.dumps(a["detail"], sort_keys=True), 2000)
+            )
         console.print(au)
 
 
@@ -187,7 +190,7 @@ def log(
             clock=SystemClock(),
             at=parse_when(at, "--at"),
         )
-        click.echo(f"Logged at {_fmt(event.at)} by {event.author}.")
+        click.echo(f"Logged at {fmt_when(event.at)} by {event.author}.")
 
 
 @command.command("attach")
@@ -221,11 +224,11 @@ def attach(
                 )
             table.add_row(
                 str(r.dataset_id),
-                r.file_name,
+                _t(r.file_name),
                 f"{r.records:,}",
                 f"{r.exposures:,}",
                 f"{r.new_people:,}",
-                f"{r.vendor or '-'}/{r.layout or '-'}",
+                _t(f"{r.vendor or '-'}/{r.layout or '-'}"),
                 str(r.issues),
             )
     Console().print(table)
@@ -253,3 +256,8 @@ def purge(incident_id: int, yes: bool, reason: str, author: str | None, db: str 
     total = sum(deleted.values())
     parts = ", ".join(f"{k} {v:,}" for k, v in deleted.items() if v) or "none"
     click.echo(f"Purged incident {incident_id}: {total:,} rows deleted ({parts}); hash key destroyed.")
+
+
+# Facts and date corrections live in their own module (this one stays under ~400 lines).
+command.add_command(edit)
+command.add_command(facts)

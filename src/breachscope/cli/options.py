@@ -1,5 +1,6 @@
 """The options every command shares, declared once: ``--db``, ``--incident``, ``--config``,
-``--json`` and ``--author``, plus the one way a command writes its JSON.
+``--json`` and ``--author``, plus the one way a command writes its JSON, reads a date and shows
+progress.
 
 - ``--db URL``: the case database (default ``$BREACHSCOPE_DB``, else ``sqlite:///breachscope.db``).
 - ``--incident N``: the incident a stage works on (``breachscope case list`` shows the ids).
@@ -13,13 +14,18 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from breachscope.case.dates import DATE_FIELDS, DATE_LABELS
 from breachscope.errors import InputError
+from breachscope.progress import NullProgress, Progress, RichProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,3 +129,54 @@ def who(author: str | None) -> str:
         return getpass.getuser()
     except Exception:  # no login name (containers): the tool's own name
         return DEFAULT_AUTHOR
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    """A rich bar on an interactive terminal; nothing when stderr is a file or a pipe."""
+    if not sys.stderr.isatty():
+        yield NullProgress()
+        return
+    with RichProgress() as bar:
+        yield bar
+
+
+def parse_when(value: str | None, option: str) -> datetime | None:
+    """ISO 8601 date or date-time; a value with no zone is read as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"{option}: not a date/time: {value!r}", "use ISO 8601, e.g. 2025-11-09T14:00+07:00 or 2025-11-09"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def fmt_when(value: datetime | None) -> str:
+    """ISO 8601 to the minute, ``-`` when unknown."""
+    return value.isoformat(timespec="minutes") if value else "-"
+
+
+def date_options(f: F) -> F:
+    """One ``--<date>`` option per incident date (``case new``, ``case edit``)."""
+    for name in reversed(DATE_FIELDS):
+        f = click.option(
+            f"--{name.replace('_', '-')}",
+            name,
+            default=None,
+            metavar="WHEN",
+            help=f"When {DATE_LABELS[name]} (ISO 8601; no zone = UTC).",
+        )(f)
+    return f
+
+
+def force_options(f: F) -> F:
+    """``--force`` and ``--reason``: accept implausible dates, with a logged reason."""
+    f = click.option(
+        "--reason", default="", help="Why (needed with --force, and to correct a date already set; logged)."
+    )(f)
+    return click.option(
+        "--force", is_flag=True, help="Accept dates in the future or out of order (needs --reason)."
+    )(f)

@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from breachscope.case.db import case_database, session_scope
-from breachscope.cli.case import progress_bar
 from breachscope.cli.options import (
     author_option,
+    progress_bar,
     db_option,
     incident_option,
     json_option,

@@ -5,7 +5,7 @@ The public surface other stages use; see docs/assess.md and docs/rules.md.
 
 from __future__ import annotations
 
-from breachscope.rules.case_facts import Circumstances, run_assessment
+from breachscope.rules.case_facts import run_assessment
 from breachscope.rules.engine import assess
 from breachscope.rules.facts import (
     Action,
@@ -23,7 +23,6 @@ from breachscope.rules.schema import RuleSet
 __all__ = [
     "Action",
     "Assessment",
-    "Circumstances",
     "ContentRequirement",
     "Duty",
     "Facts",

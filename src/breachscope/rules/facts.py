@@ -73,7 +73,11 @@ class Facts:
     vendor_breach: bool = True
     role: Role = "controller"
     malicious: bool | None = None
+    #: The recorded cause (``breachscope case facts``): outside-attacker, insider, ... or unknown.
+    cause: str = "unknown"
     sectors: frozenset[str] = frozenset()
+    #: Facts nobody recorded, assessed with their cautious reading (see ``case_facts``).
+    unrecorded: tuple[str, ...] = ()
     decisions: tuple[RiskDecision, ...] = ()
     classes_by_code: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
@@ -113,7 +117,9 @@ class Facts:
             "vendor_breach": self.vendor_breach,
             "role": self.role,
             "malicious": self.malicious,
+            "cause": self.cause,
             "sectors": sorted(self.sectors),
+            "unrecorded": list(self.unrecorded),
             "decisions": [d.to_dict() for d in self.decisions],
             "classes_by_code": {k: sorted(v) for k, v in sorted(self.classes_by_code.items())},
         }
@@ -135,7 +141,9 @@ class Facts:
             vendor_breach=bool(d.get("vendor_breach", True)),
             role=d.get("role", "controller"),
             malicious=d.get("malicious"),
+            cause=str(d.get("cause") or "unknown"),
             sectors=frozenset(d.get("sectors", ())),
+            unrecorded=tuple(d.get("unrecorded", ())),
             decisions=tuple(RiskDecision.from_dict(x) for x in d.get("decisions", ())),
             classes_by_code={k: frozenset(v) for k, v in d.get("classes_by_code", {}).items()},
         )

@@ -6,8 +6,9 @@ and not a placeholder: one of :data:`PLACEHOLDERS` (markers exports write for "n
 Amplitude ``session_id = -1``). Placeholders are compared case-insensitively on the trimmed text;
 numbers are compared as their text, so a numeric ``-1`` is the placeholder ``-1``.
 
-The list of placeholders is data (kept by whoever curates detection); :func:`present` is the only
-code that applies it: ``case attach`` and ``scan --people`` both call it.
+The list of placeholders is data (:mod:`breachscope.placeholders`, curated with detection);
+:func:`present` is the only code that applies it per value: ``case attach`` and ``scan --people``
+both call it.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from collections.abc import Iterable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: Values that mean "no data" in any export, lower-cased.
-PLACEHOLDERS = frozenset(
-    {"(not set)", "(none)", "(null)", "null", "none", "undefined", "n/a", "-", "$direct"}
-)
+from breachscope.placeholders import PLACEHOLDERS as SHARED_PLACEHOLDERS
+from breachscope.placeholders import normalise
+
+#: Values that mean "no data" in any export: the shared list (:mod:`breachscope.placeholders`,
+#: curated with detection) plus Mixpanel's ``$direct``, which generic exports of it carry too.
+PLACEHOLDERS = SHARED_PLACEHOLDERS | frozenset({"$direct"})
 
 
 def placeholder_set(extra: Iterable[str] = ()) -> frozenset[str]:
-    """:data:`PLACEHOLDERS` plus a layout's own for one column, lower-cased and trimmed."""
-    extra = frozenset(v.strip().casefold() for v in extra)
+    """:data:`PLACEHOLDERS` plus a layout's own for one column, in the compared form."""
+    extra = frozenset(normalise(v) for v in extra)
     return PLACEHOLDERS | extra if extra else PLACEHOLDERS
 
 
