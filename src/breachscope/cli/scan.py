@@ -17,6 +17,7 @@ from breachscope.exposures.people import PeopleSummary, check_export_path, peopl
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
 from breachscope.readers import FORMATS as READER_FORMATS
+from breachscope.readers import Limits
 from breachscope.scan import scan_files
 from breachscope.scan.markdown import safe_text
 from breachscope.scan.report import ScanReport
@@ -164,6 +165,12 @@ def _write(path: Path, text: str) -> None:
     help="Also list the fields and data classes each person key exposes (keyed hashes) in this "
     ".csv/.json/.jsonl file, and print the most common field sets (docs/vendors.md).",
 )
+@click.option(
+    "--allow-special-files",
+    is_flag=True,
+    help="Also read paths that are not regular files (FIFOs, devices); refused by default, "
+    "since they may never end.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no terminal summary.")
 def command(
     files: tuple[Path, ...],
@@ -173,6 +180,7 @@ def command(
     report_path: Path | None,
     fail_on: str | None,
     people_path: Path | None,
+    allow_special_files: bool,
     quiet: bool,
 ) -> None:
     """Scan leaked FILES: every value checked, data classes present and absent with evidence.
@@ -195,7 +203,8 @@ def command(
     if people_path is not None:
         check_export_path(people_path)
     key = new_key()
-    report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress, key=key)
+    limits = Limits(allow_special_files=allow_special_files)
+    report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress, key=key, limits=limits)
     people = None
     if people_path is not None:
         people = people_for_scan(

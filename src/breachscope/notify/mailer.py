@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 #: The causes ``notify status`` names (the start of an attempt's detail).
-CUT_BEFORE_DOT = "connection lost before the final dot (re-queued: the server cannot have the message)"
+CUT_BEFORE_DOT = (
+    "connection lost before the server read the final dot (re-queued: it cannot have the message)"
+)
 CUT_AFTER_DOT = "connection lost after the final dot was written, before the reply"
 
 

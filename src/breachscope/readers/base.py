@@ -18,6 +18,36 @@ import pyarrow as pa
 BytesCallback = Callable[[int], None]
 
 
+#: Read-issue kinds by which a reader says records were skipped (one issue per record or line).
+SKIPPED_RECORD_KINDS = frozenset({"ragged_row", "malformed_json", "too_deep", "line_too_long"})
+#: Read-issue kinds by which a reader says part of a source (or all of it) was not read: a
+#: budget of :class:`~breachscope.readers.Limits` was hit, or the data could not be read. A scan
+#: with any of these, or with skipped records, is incomplete; it is never "clean".
+UNREAD_CONTENT_KINDS = frozenset(
+    {
+        "bomb",
+        "unreadable",
+        "corrupt_compression",
+        "corrupt_member",
+        "encrypted_member",
+        "nested_archive",
+        "unknown_format",
+        "unsafe_member",
+        "read_error",
+        "corrupt_block",
+        "truncated",
+        "overlapping_members",
+        "too_many_members",
+        "too_many_sheets",
+        "too_many_strings",
+        "too_many_columns",
+        "too_many_cells",
+        "too_many_items",
+        "formula_not_cached",
+    }
+)
+
+
 @dataclass(frozen=True)
 class ReadIssue:
     """One problem met while reading: a malformed record, a skipped member, a guard tripped."""
