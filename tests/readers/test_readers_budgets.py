@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from breachscope.cli import cli
 from breachscope.readers import Limits, open_sources
-from breachscope.readers.base import SKIPPED_RECORD_KINDS, UNREAD_CONTENT_KINDS
+from breachscope.readers.base import SKIPPED_RECORD_KINDS, UNREAD_KINDS
 from breachscope.scan import scan_files
 from tests.readers import hostile_corpus
 from tests.readers.hostile_corpus import CASES, Case, csv_long_header, utf32_bom, xlsx_formulas_without_values
@@ -84,8 +84,8 @@ def test_the_child_process_ended_cleanly(corpus_results: dict[str, Any]) -> None
 def test_every_budget_kind_is_unread_content() -> None:
     """A budget hit always makes the scan incomplete (docs/readers.md, "Issue kinds")."""
     budget_kinds = {k for c in CASES for k in c.kinds} - {"encoding", "long_row", "overlapping_members"}
-    assert budget_kinds <= UNREAD_CONTENT_KINDS | SKIPPED_RECORD_KINDS
-    assert "overlapping_members" in UNREAD_CONTENT_KINDS
+    assert budget_kinds <= UNREAD_KINDS | SKIPPED_RECORD_KINDS
+    assert "overlapping_members" in UNREAD_KINDS
 
 
 def test_utf32_values_are_read_exactly(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from breachscope.cli.options import db_option, incident_option, json_option, to_stdout, write_json
 from breachscope.errors import BreachscopeError, InputError
+from breachscope.files import write_private
 from breachscope.rules import report
 from breachscope.rules.facts import Assessment
 from breachscope.rules.loader import DATA_DIR, load_rules
@@ -268,8 +269,7 @@ def command(ctx: click.Context, /, incident_id: int | None, db: str | None, json
 
 def _write(path: Path, text: str, assessment_id: int) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text)
     except OSError as exc:
         raise BreachscopeError(
             f"cannot write {path}: {exc.strerror or exc}",

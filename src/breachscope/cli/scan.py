@@ -14,6 +14,7 @@ from breachscope.cli.options import STDOUT, to_stdout, write_json
 from breachscope.detectors import get as get_detector
 from breachscope.errors import InputError
 from breachscope.exposures.people import PeopleSummary, check_export_path, people_for_scan
+from breachscope.files import write_private
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
 from breachscope.readers import FORMATS as READER_FORMATS
@@ -117,7 +118,7 @@ def print_summary(report: ScanReport, console: Console) -> None:
 
 def _write(path: Path, text: str) -> None:
     try:
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text, parents=False)  # a missing folder is a mistyped path: say so
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}", "choose a writable path") from exc
 

@@ -18,12 +18,12 @@ import pyarrow as pa
 BytesCallback = Callable[[int], None]
 
 
-#: Read-issue kinds by which a reader says records were skipped (one issue per record or line).
+#: Issue kinds that each mean one record was skipped (not examined).
 SKIPPED_RECORD_KINDS = frozenset({"ragged_row", "malformed_json", "too_deep", "line_too_long"})
-#: Read-issue kinds by which a reader says part of a source (or all of it) was not read: a
-#: budget of :class:`~breachscope.readers.Limits` was hit, or the data could not be read. A scan
+#: Issue kinds that mean a whole table, an archive member or a part of a source was not examined:
+#: the data could not be read, or a budget of :class:`~breachscope.readers.Limits` was hit. A scan
 #: with any of these, or with skipped records, is incomplete; it is never "clean".
-UNREAD_CONTENT_KINDS = frozenset(
+UNREAD_KINDS = frozenset(
     {
         "bomb",
         "unreadable",
@@ -32,10 +32,10 @@ UNREAD_CONTENT_KINDS = frozenset(
         "encrypted_member",
         "nested_archive",
         "unknown_format",
-        "unsafe_member",
         "read_error",
-        "corrupt_block",
         "truncated",
+        "column_not_scanned",
+        "corrupt_block",
         "overlapping_members",
         "too_many_members",
         "too_many_sheets",

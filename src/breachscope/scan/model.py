@@ -23,7 +23,7 @@ MAX_CLASS_FINDINGS = 10
 #: Read-issue kinds that mean records were not examined (the readers define them).
 SKIPPED_RECORD_KINDS = readers_base.SKIPPED_RECORD_KINDS
 #: Read-issue kinds that mean a whole table (or a part of it) was not examined.
-UNREAD_KINDS = readers_base.UNREAD_CONTENT_KINDS | {"column_not_scanned"}
+UNREAD_KINDS = readers_base.UNREAD_KINDS
 
 
 @dataclass
