@@ -92,7 +92,7 @@ def test_case_show_json_path_writes_the_file_and_still_prints(tmp_path: Path) ->
 
 def test_case_database_disposes_on_error_too(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'case.db'}"
-    with pytest.raises(RuntimeError), case_database(url) as engine:
+    with pytest.raises(RuntimeError), case_database(url, create=True) as engine:
         with session_scope(engine) as s:
             api.create_incident(s, "kept")
         raise RuntimeError("boom")

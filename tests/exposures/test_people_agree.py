@@ -37,7 +37,7 @@ def _leak_files(out: Path, vendor: str | None) -> list[Path]:
 
 
 def _attached(path: Path, db: Path) -> Counter[tuple[str, ...]]:
-    engine = open_case_db(f"sqlite:///{db}")
+    engine = open_case_db(f"sqlite:///{db}", create=True)
     try:
         with session_scope(engine) as s:
             iid = api.create_incident(s, "agree").id
