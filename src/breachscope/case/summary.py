@@ -21,6 +21,16 @@ def fmt_time(value: datetime | None) -> str:
     return value.isoformat(timespec="minutes") if value else "-"
 
 
+def class_states(scan: dict[str, Any] | None) -> dict[str, list[str]]:
+    """present / absent / not_checked class ids of a stored scan report."""
+    out: dict[str, list[str]] = {"present": [], "absent": [], "not_checked": []}
+    classes = (scan or {}).get("classes") or {}
+    for cid, info in classes.items():
+        status = info.get("status") if isinstance(info, dict) else None
+        out.setdefault(str(status or "not_checked"), []).append(str(cid))
+    return out
+
+
 def incident_rows(s: Session) -> list[dict[str, Any]]:
     """Every incident with its headline counts, as ``case list`` shows them."""
     return [
@@ -64,6 +74,19 @@ def incident_document(s: Session, incident_id: int) -> dict[str, Any]:
                 "records": d.records,
                 "people": d.exposures,
                 "scanned_at": fmt_time(d.scanned_at),
+                "complete": d.is_complete,
+                "unread_records": d.unread_records,
+                "unread_bytes": d.unread_bytes,
+                "incomplete_accepted": (
+                    {
+                        "by": d.incomplete_accepted_by,
+                        "why": d.incomplete_accepted_why,
+                        "at": fmt_time(d.incomplete_accepted_at),
+                    }
+                    if d.incomplete_accepted_by
+                    else None
+                ),
+                "classes": class_states(d.scan_json),
             }
             for d in api.list_datasets(s, incident_id)
         ],

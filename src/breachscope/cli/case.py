@@ -127,6 +127,18 @@ def list_(json_out: str | None, db: str | None) -> None:
     Console().print(table)
 
 
+def _read_state(d: dict[str, Any]) -> str:
+    if d["complete"]:
+        return "complete"
+    parts = [f"{d['unread_records']:,} records"] if d["unread_records"] else []
+    if d["unread_bytes"]:
+        parts.append(f"{d['unread_bytes']:,} bytes")
+    state = "INCOMPLETE: " + (" and ".join(parts) or "part") + " unread"
+    if d["incomplete_accepted"]:
+        state += f"; accepted by {d['incomplete_accepted']['by']}"
+    return state
+
+
 @command.command("show")
 @click.argument("incident_id", type=int)
 @json_option()
@@ -154,9 +166,10 @@ def show(incident_id: int, json_out: str | None, db: str | None) -> None:
     console.print(head)
     if data["datasets"]:
         t = Table(title="datasets")
-        for col in ("id", "file", "sha256", "bytes", "vendor/layout", "records", "people"):
+        for col in ("id", "file", "sha256", "bytes", "vendor/layout", "records", "people", "read", "classes"):
             t.add_column(col)
         for d in data["datasets"]:
+            c = d["classes"]
             t.add_row(
                 str(d["id"]),
                 _t(d["file_name"]),
@@ -165,6 +178,9 @@ def show(incident_id: int, json_out: str | None, db: str | None) -> None:
                 _t(f"{d['vendor'] or '-'}/{d['layout'] or '-'}"),
                 f"{d['records']:,}",
                 f"{d['people']:,}",
+                _read_state(d),
+                f"{len(c['present'])} present, {len(c['absent'])} absent, "
+                f"{len(c['not_checked'])} not checked",
             )
         console.print(t)
     tl = Table(title="timeline")
@@ -223,8 +239,9 @@ def attach(
 ) -> None:
     """Scan leaked FILES and attach them, with the people they expose, to an incident."""
     table = Table(title=f"attached to incident {incident_id}")
-    for col in ("dataset", "file", "records", "people", "new", "vendor/layout", "issues"):
+    for col in ("dataset", "file", "records", "people", "new", "vendor/layout", "issues", "read"):
         table.add_column(col, overflow="fold")
+    incomplete: list[int] = []
     with case_database(db) as engine:
         for path in files:
             with progress_bar() as progress:
@@ -245,8 +262,41 @@ def attach(
                 f"{r.new_people:,}",
                 _t(f"{r.vendor or '-'}/{r.layout or '-'}"),
                 str(r.issues),
+                "complete" if r.complete else "INCOMPLETE",
             )
+            if not r.complete:
+                incomplete.append(r.dataset_id)
     Console().print(table)
+    for dataset_id in incomplete:
+        click.echo(
+            f"Dataset {dataset_id} was not read whole: assess and notify will not say any class is "
+            "'not included' for it. After checking the unread part, record who accepts it and why: "
+            f'breachscope case accept-incomplete {incident_id} {dataset_id} --why "..."',
+            err=True,
+        )
+
+
+@command.command("accept-incomplete")
+@click.argument("incident_id", type=int)
+@click.argument("dataset_id", type=int)
+@click.option(
+    "--why", required=True, help="Why the unread part of the dataset is accepted (goes to the timeline)."
+)
+@author_option
+@db_option
+def accept_incomplete(
+    incident_id: int, dataset_id: int, why: str, author: str | None, db: str | None
+) -> None:
+    """Accept the unread part of an incompletely read dataset (who, why), so classes absent from
+    the records read may be said "not included" by assess and notify."""
+    with case_database(db) as engine, session_scope(engine) as s:
+        ds = api.accept_incomplete(
+            s, incident_id, dataset_id, why=why, author=who(author), clock=SystemClock()
+        )
+        click.echo(
+            f"Dataset {ds.id} ({ds.file_name}): unread part accepted by {ds.incomplete_accepted_by}. "
+            "Re-run breachscope assess so actions and notices use it."
+        )
 
 
 @command.command("purge")

@@ -25,6 +25,7 @@ import click
 
 from breachscope.case.dates import DATE_FIELDS, DATE_LABELS
 from breachscope.errors import InputError
+from breachscope.files import write_private
 from breachscope.progress import NullProgress, Progress, RichProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,7 +104,7 @@ def write_json(json_out: str | Path, doc: Any) -> None:
         return
     path = Path(json_out)
     try:
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text, parents=False)  # 0600; a missing folder is a mistyped path: say so
     except OSError as exc:
         raise InputError(
             f"cannot write {path}: {exc.strerror or exc}", "choose a writable --json path"
