@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from breachscope.case import api
 from breachscope.case.db import case_database, session_scope
 from breachscope.cli import cli
+from breachscope.scan import SCHEMA_ID
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
@@ -58,7 +59,7 @@ def test_scan_json_dash_is_standard_output(
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["scan", str(leak), "--json", "-"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["schema"] == "breachscope.scan/1"
+    assert json.loads(result.stdout)["schema"] == SCHEMA_ID
     assert not (tmp_path / "-").exists()  # it used to create a file named "-"
 
 
@@ -66,7 +67,7 @@ def test_scan_json_path_is_a_file(leak: Path, tmp_path: Path) -> None:
     out = tmp_path / "scan.json"
     result = CliRunner().invoke(cli, ["scan", str(leak), "--json", str(out), "-q"])
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["schema"] == "breachscope.scan/1"
+    assert json.loads(out.read_text())["schema"] == SCHEMA_ID
 
 
 @pytest.mark.parametrize("args", [["--json"], ["--json", "-"]])
