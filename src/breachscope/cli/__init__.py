@@ -54,6 +54,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.notify",
         "Tell every affected person, org admin and regulator, once each, in their language.",
     ),
+    "watch": (
+        "breachscope.cli.watch",
+        "Watch for what follows a leak: look-alike domains of the official ones.",
+    ),
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(module for module, _ in COMMANDS.values())
 
