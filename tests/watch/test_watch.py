@@ -102,8 +102,14 @@ def test_rerun_shows_what_is_new_and_what_disappeared(
         events = [e.message for e in api.timeline(s, incident_id) if e.kind == "watch"]
     assert "look-alike gone (NXDOMAIN): example.net" in events
     assert any(e.startswith("look-alike now receives mail (MX): example-security.com") for e in events)
-    # the third run: it comes back
+    # the third run: no verdict on the gone one: it is neither listed gone again nor back
     clock.advance(timedelta(days=1))
+    zone.servfail = {"example.net"}
+    report = _run(engine, incident_id, resolver, clock)
+    assert report.gone == [] and report.new == [] and set(report.unknown) == {"example.net"}
+    # the fourth run: it comes back
+    clock.advance(timedelta(days=1))
+    zone.servfail = set()
     zone.records["example.net"] = {"A": ["192.0.2.13"]}
     report = _run(engine, incident_id, resolver, clock)
     assert [f.domain for f in report.new] == ["example.net"] and report.gone == []

@@ -1,6 +1,12 @@
-"""``breachscope watch``: watch for what follows a leak. ``watch domains``: look-alike domains."""
+"""``breachscope watch``: watch for what follows a leak. ``watch domains``: look-alike domains.
+
+The library (:mod:`breachscope.watch`: dnstwist, dnspython) is imported when the command runs,
+so ``breachscope --help`` does not load it.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -20,7 +26,9 @@ from breachscope.cli.options import (
 )
 from breachscope.clock import SystemClock
 from breachscope.inert import terminal_text
-from breachscope.watch import ResolverSettings, WatchReport, parse_resolver, watch_domains
+
+if TYPE_CHECKING:
+    from breachscope.watch import WatchReport
 
 
 def _t(value: object, limit: int = 120) -> str:
@@ -83,8 +91,20 @@ def command() -> None:
     metavar="IP[:PORT]",
     help="DNS resolver to ask (default: the system's resolvers from /etc/resolv.conf).",
 )
-@click.option("--timeout", default=2.0, show_default=True, help="Seconds per DNS query attempt.")
-@click.option("--concurrency", default=32, show_default=True, help="DNS queries in flight at once.")
+@click.option(
+    "--timeout",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 30.0),
+    help="Seconds per DNS query attempt.",
+)
+@click.option(
+    "--concurrency",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="DNS queries in flight at once.",
+)
 @json_option("Write the run as JSON to PATH ('-' = standard output, nothing else is printed).")
 @author_option
 @db_option
@@ -101,13 +121,15 @@ def domains_command(
     """Generate look-alikes of the official domains (typos, homoglyphs incl. IDN, TLD swaps,
     attacker words), resolve A/AAAA/MX/NS, and record the registered ones in the case with
     first/last seen and a suggested action (takedown; block at the mail gateway if it has MX)."""
+    from breachscope.watch import ResolverSettings, parse_resolver, watch_domains
+
     ip, port = parse_resolver(resolver) if resolver else (None, 53)
     settings = ResolverSettings(
         nameserver=ip,
         port=port,
-        timeout=max(0.1, min(timeout, 30.0)),
-        lifetime=max(0.2, min(timeout * 2.5, 60.0)),
-        concurrency=max(1, min(concurrency, 256)),
+        timeout=timeout,
+        lifetime=timeout * 2.5,
+        concurrency=concurrency,
     )
     with case_database(db) as engine, progress_bar() as bar:
         report = watch_domains(

@@ -207,7 +207,8 @@ def _record(
             report.unknown[cand.domain] = found.error or "no answer"
             if row is not None:
                 row.unknown_at, row.last_checked = now, now
-                (report.still if row.state == "registered" else report.gone).append(_finding(row))
+                if row.state == "registered":  # kept as registered (not checked is not gone)
+                    report.still.append(_finding(row))
             continue
         if found.status == "absent":
             if row is not None and row.state == "registered":
