@@ -77,3 +77,8 @@ def test_several_official_domains_never_list_each_other() -> None:
     assert "example.net" not in domains and "example.com" not in domains
     assert len(domains) == len(set(domains))
     assert {c.official for c in cands} == {"example.com", "example.net"}
+
+
+def test_whole_script_cyrillic_with_palochka() -> None:
+    # аррӏе.com: Cyrillic а р р ӏ (palochka) е, which UTS #39 skeletons alone miss (reference §4.1)
+    assert "xn--80ak6aa92e.com" in {c.domain for c in generate("apple.com", ())}

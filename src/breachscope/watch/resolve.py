@@ -26,7 +26,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
-from breachscope.errors import InputError
+from breachscope.errors import BreachscopeError, InputError
 from breachscope.inert import terminal_text
 
 RECORD_TYPES: tuple[str, ...] = ("A", "AAAA", "MX", "NS")
@@ -102,7 +102,13 @@ class Lookup:
 
 def _make_resolver(settings: ResolverSettings) -> dns.resolver.Resolver:
     if settings.nameserver is None:
-        res = dns.resolver.Resolver(configure=True)
+        try:
+            res = dns.resolver.Resolver(configure=True)
+        except dns.resolver.NoResolverConfiguration:
+            raise BreachscopeError(
+                "no system DNS resolver is configured (/etc/resolv.conf)",
+                "name one with --resolver IP[:PORT]",
+            ) from None
     else:
         res = dns.resolver.Resolver(configure=False)
         res.nameservers = [settings.nameserver]
@@ -157,6 +163,7 @@ def resolve_all(
     advance: Callable[[int], None] | None = None,
 ) -> dict[str, Lookup]:
     """:func:`lookup` of every name on ``settings.concurrency`` threads; one result per name."""
+    _make_resolver(settings)  # a missing system configuration is one error, before any thread
     local = threading.local()
 
     def one(name: str) -> Lookup:
