@@ -190,7 +190,7 @@ def test_recorded_measures_are_quoted_and_nothing_else_is_claimed(kind: Kind, la
 def test_a_recorded_measure_is_a_closed_sentence(
     kind: Kind, language: str, recorded: str, shown: str
 ) -> None:
-    renderer = Renderer(Sender(company="Example", domain="example.com"))
+    renderer = Renderer(NoticeFrom(company="Example", domain="example.com"))
     texts = _texts(renderer, _ctx(kind, language, replace(INCIDENT, measures=recorded)))
     assert all(shown in t for t in texts), texts[0]
 
