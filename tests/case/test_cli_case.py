@@ -131,6 +131,8 @@ def test_attach_refuses_the_same_file_and_records_an_incomplete_read(run, tmp_pa
     shown = json.loads(run("case", "show", "1", "--json")[1])
     first, second = shown["datasets"]
     assert first["complete"] and first["records"] == 3
+    # the second file holds the same people: none is new, and no count says it holds nobody
+    assert (first["new_people"], second["new_people"]) == (3, 0) and "people" not in second
     assert not second["complete"] and second["unread_records"] == 1 and second["incomplete_accepted"] is None
     assert "card_security_code" in second["classes"]["not_checked"]
     assert "password" in first["classes"]["absent"] and "email" in first["classes"]["present"]

@@ -72,7 +72,9 @@ def incident_document(s: Session, incident_id: int) -> dict[str, Any]:
                 "vendor": d.vendor,
                 "layout": d.layout,
                 "records": d.records,
-                "people": d.exposures,
+                # people first seen in this file (a later file of the same people adds none;
+                # the exposures table keeps each person once, under the first dataset)
+                "new_people": d.exposures,
                 "scanned_at": fmt_time(d.scanned_at),
                 "complete": d.is_complete,
                 "unread_records": d.unread_records,

@@ -166,7 +166,17 @@ def show(incident_id: int, json_out: str | None, db: str | None) -> None:
     console.print(head)
     if data["datasets"]:
         t = Table(title="datasets")
-        for col in ("id", "file", "sha256", "bytes", "vendor/layout", "records", "people", "read", "classes"):
+        for col in (
+            "id",
+            "file",
+            "sha256",
+            "bytes",
+            "vendor/layout",
+            "records",
+            "new people",
+            "read",
+            "classes",
+        ):
             t.add_column(col)
         for d in data["datasets"]:
             c = d["classes"]
@@ -177,7 +187,7 @@ def show(incident_id: int, json_out: str | None, db: str | None) -> None:
                 f"{d['size_bytes']:,}",
                 _t(f"{d['vendor'] or '-'}/{d['layout'] or '-'}"),
                 f"{d['records']:,}",
-                f"{d['people']:,}",
+                f"{d['new_people']:,}",
                 _read_state(d),
                 f"{len(c['present'])} present, {len(c['absent'])} absent, "
                 f"{len(c['not_checked'])} not checked",
