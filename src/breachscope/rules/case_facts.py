@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast, column, select, table
 from sqlalchemy.orm import Session
 
 from breachscope.case import api
-from breachscope.case.models import Exposure
+from breachscope.case.models import Exposure, UTCDateTime
 from breachscope.errors import BreachscopeError
 from breachscope.rules import store
 from breachscope.rules.engine import assess
@@ -114,6 +114,42 @@ def classes_by_code(session: Session, incident_id: int) -> dict[str, frozenset[s
     return {k: frozenset(v) for k, v in sorted(out.items())}
 
 
+#: The notify outbox, read by table name: assess runs before notify and does not import it.
+_OUTBOX = table(
+    "notify_outbox", column("incident_id"), column("kind"), column("state"), column("recipient_key"),
+    column("sent_at", UTCDateTime),
+)  # fmt: skip
+
+
+def individuals_notified_at(session: Session, incident_id: int) -> dict[str, datetime]:
+    """Jurisdiction code -> when the first notice to an affected person there was sent.
+
+    Read from the notify outbox (user notices in state ``sent``), each person placed in the
+    jurisdiction the scope gives them; keyed like the counts (``"US-CA"`` and ``"US"``). Starts
+    the clocks that run "after another duty is performed" (California's sample notice to the AG).
+    """
+    from breachscope.scope.recipients import recipients
+
+    stmt = select(_OUTBOX.c.recipient_key, _OUTBOX.c.sent_at).where(
+        _OUTBOX.c.incident_id == incident_id,
+        _OUTBOX.c.kind == "user",
+        _OUTBOX.c.state == "sent",
+        _OUTBOX.c.sent_at.is_not(None),
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return {}
+    where = {r.user_id: r.jurisdiction for r in recipients(session, incident_id) if r.jurisdiction}
+    out: dict[str, datetime] = {}
+    for key, at in rows:
+        code = where.get(str(key))
+        if not code or at is None:
+            continue
+        for k in dict.fromkeys((code, code.split("-", 1)[0])):
+            out[k] = min(out.get(k, at), at)
+    return dict(sorted(out.items()))
+
+
 def _jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
     from breachscope.scope import jurisdiction_counts
 
@@ -162,6 +198,7 @@ def facts_from_case(session: Session, incident_id: int, circumstances: Circumsta
         sectors=frozenset(pick("sectors", ())),
         decisions=store.decisions(session, incident_id),
         classes_by_code=classes_by_code(session, incident_id),
+        individuals_notified_at=individuals_notified_at(session, incident_id),
     )
 
 
