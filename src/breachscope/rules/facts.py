@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -262,9 +262,10 @@ class Duty:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Duty:
+        known = {f.name for f in fields(cls)}  # a snapshot written by a newer version may hold more
         return cls(
             **{
-                **d,
+                **{k: v for k, v in d.items() if k in known},
                 "due": _dt(d["due"]),
                 "clock_started": _dt(d["clock_started"]),
                 "reasons": tuple(d["reasons"]),
