@@ -355,6 +355,8 @@ def _duty(
         unless=ev.unless if verdict == "required" else "",
         retention=r.retention,
         overdue_at_awareness=overdue_at_awareness,
+        local={k: dict(v) for k, v in r.local.items()},
+        timezone=j.timezone,
     )
 
 

@@ -227,6 +227,10 @@ class Duty:
     retention: str = ""
     #: the deadline had already passed when you learned of the breach (a clock from occurrence).
     overdue_at_awareness: bool = False
+    #: the regulator's own language: language -> {recipient_name, citation, deadline}.
+    local: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: the jurisdiction's time zone (IANA), where ``due`` is shown as a date and hour.
+    timezone: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -258,6 +262,8 @@ class Duty:
             "unless": self.unless,
             "retention": self.retention,
             "overdue_at_awareness": self.overdue_at_awareness,
+            "local": {k: dict(v) for k, v in self.local.items()},
+            "timezone": self.timezone,
         }
 
     @classmethod

@@ -262,8 +262,23 @@ def _content(ctx: _Ctx, value: Any) -> s.ContentItem:
 _RULE_KEYS = (
     "id", "title", "duty_of", "recipient", "recipient_name", "statute", "citation", "trigger", "deadline",
     "content", "effective_from", "until", "confidence", "confidence_reason", "sources", "exemptions",
-    "assessment_within", "notes", "retention",
+    "assessment_within", "notes", "retention", "local",
 )  # fmt: skip
+LOCAL_KEYS = ("recipient_name", "citation", "deadline")
+
+
+def _local(ctx: _Ctx, value: Any) -> dict[str, dict[str, str]]:
+    """``local: {id: {recipient_name: ..., citation: ..., deadline: ...}}``: a draft's words in the
+    regulator's language (all three, so a draft is never half translated)."""
+    if value is None:
+        return {}
+    m = _mapping(ctx, value, tuple(str(k) for k in value) if isinstance(value, dict) else ())
+    out: dict[str, dict[str, str]] = {}
+    for lang, words in m.items():
+        lc = ctx.at(str(lang))
+        wm = _mapping(lc, words, LOCAL_KEYS)
+        out[str(lang)] = {k: _req(lc, wm, k, str) for k in LOCAL_KEYS}
+    return out
 
 
 def _rule(ctx: _Ctx, value: Any) -> s.Rule:
@@ -315,6 +330,7 @@ def _rule(ctx: _Ctx, value: Any) -> s.Rule:
         assessment_within=_period(ctx.at("assessment_within"), aw) if aw is not None else None,
         notes=_opt(ctx, m, "notes", str, ""),
         retention=retention,
+        local=_local(ctx.at("local"), m.get("local")),
     )
 
 

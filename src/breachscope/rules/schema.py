@@ -290,6 +290,8 @@ class Rule:
     notes: str = ""
     #: record-keeping duties (recipient ``records``): how long the record must be kept.
     retention: str = ""
+    #: the regulator's own language: language -> {recipient_name, citation, deadline} for drafts.
+    local: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
