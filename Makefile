@@ -18,12 +18,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	BIN=$(BIN) bash scripts/demo.sh
 
-## test: ruff, mypy --strict on the package, then the whole pytest suite (SQLite and PostgreSQL)
+## test: ruff, the import-layer contract (lint-imports), mypy --strict on the package, then the whole pytest suite (SQLite and PostgreSQL)
 test: lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src/breachscope

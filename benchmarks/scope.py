@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.common import emit, parse_args, peak_rss_mb, row
+from breachscope.identity.sql import create_hash_macro
 from breachscope.scope import matching
 from breachscope.scope.directory import DEFAULT_ADMIN_ROLES, DirectorySource, load_directory
 from breachscope.scope.run import ScopeSettings, connect_duckdb
@@ -45,7 +46,7 @@ def generate(work: Path, leaked: int, accounts: int) -> tuple[Path, Path]:
     con = duckdb.connect()
     con.execute(f"SET temp_directory = '{work / 'tmp'}'")
     con.execute("SET memory_limit = '1GB'")
-    matching.create_hash_macro(con, KEY)
+    create_hash_macro(con, KEY)
     con.execute(
         f"""
         COPY (
@@ -175,7 +176,7 @@ def measure_command(work: Path, people: int) -> float:
 _ATTACH_CHILD = """
 import json, resource, sys, time
 from breachscope.case import api
-from breachscope.case.attach import attach_file
+from breachscope.exposures.attach import attach_file
 from breachscope.case.db import open_case_db, session_scope
 engine = open_case_db(sys.argv[2])
 with session_scope(engine) as s:

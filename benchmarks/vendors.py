@@ -24,9 +24,9 @@ from typing import Any
 import pyarrow.json as pajson
 
 from benchmarks.common import emit, parse_args, peak_rss_mb, row
+from breachscope.exposures.people import person_fields
 from breachscope.hashing import new_key
 from breachscope.readers import open_sources
-from breachscope.scan.people import person_fields
 from breachscope.synth.vendors import WRITERS
 from breachscope.vendors import recognise
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Engine
 
 from breachscope.case.db import open_case_db
-from breachscope.case.testing import fresh_pg_database
 from breachscope.clock import FixedClock
+from tests.case_helpers import fresh_pg_database
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from breachscope.case.testing import write_directory
 from breachscope.cli import cli
+from tests.case_helpers import write_directory
 
 PEOPLE = (
     '"$distinct_id","$email","$name","$city","$region","mp_country_code","$os","org_id","user_id"\n'

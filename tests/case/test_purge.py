@@ -8,11 +8,12 @@ from sqlalchemy import Engine, select
 from breachscope.case import api
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.case.models import Account, Exposure, Match
-from breachscope.case.testing import make_case, write_directory
+from breachscope.case.purge import audit_log, purge
 from breachscope.clock import FixedClock
 from breachscope.errors import BreachscopeError
 from breachscope.scope.directory import DirectorySource
 from breachscope.scope.run import run_scope
+from tests.case_helpers import make_case, write_directory
 
 CANARY_EMAIL = "purge-canary-7f3a9@example.com"
 CANARY_NAME = "Zebulon Purgeworthy"
@@ -45,7 +46,7 @@ def test_purge_really_deletes_from_the_sqlite_file(tmp_path: Path, clock: FixedC
     assert CANARY_NAME.encode() in before
 
     engine = open_case_db(f"sqlite:///{db}")
-    deleted = api.purge(engine, iid, actor="dpo", clock=clock, reason="retention ended")
+    deleted = purge(engine, iid, actor="dpo", clock=clock, reason="retention ended")
     engine.dispose()
     assert deleted["exposures"] == 1 and deleted["matches"] == 1 and deleted["accounts"] == 1
 
@@ -59,14 +60,14 @@ def test_purge_keeps_the_incident_and_an_audit_record(
     engine: Engine, clock: FixedClock, tmp_path: Path
 ) -> None:
     iid = _case(engine, clock, tmp_path)
-    api.purge(engine, iid, actor="dpo", clock=clock, reason="retention ended")
+    purge(engine, iid, actor="dpo", clock=clock, reason="retention ended")
     with session_scope(engine) as s:
         incident = api.get_incident(s, iid)
         assert incident.status == "purged" and incident.hash_key is None
         assert incident.purged_at == clock.now()
         for model in (Exposure, Match, Account):
             assert s.scalars(select(model).where(model.incident_id == iid)).first() is None
-        [audit] = api.audit_log(s, iid)
+        [audit] = audit_log(s, iid)
         assert (audit.action, audit.actor, audit.at) == ("purge", "dpo", clock.now())
         assert audit.detail["reason"] == "retention ended"
         assert audit.detail["deleted"]["exposures"] == 1
@@ -91,7 +92,7 @@ def test_purge_reduces_scan_reports_to_class_results(engine: Engine, clock: Fixe
         api.attach_dataset(
             s, iid, file_name="f", sha256="0" * 64, size_bytes=1, format="csv", scan=scan, clock=clock
         )
-    api.purge(engine, iid, clock=clock)
+    purge(engine, iid, clock=clock)
     with session_scope(engine) as s:
         [ds] = api.list_datasets(s, iid)
         assert ds.scan_json == {

@@ -9,7 +9,6 @@ import pkgutil
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from detector_cases import CASES
 
 import breachscope.detectors as registry
 from breachscope import taxonomy
@@ -17,6 +16,7 @@ from breachscope.detectors import BY_NAME, DETECTORS, MODULES
 from breachscope.detectors.base import Detector
 from breachscope.scan.detect import PY_ROUTE, run_detector
 from breachscope.scan.plan import build_routing, plan_column
+from tests.detectors.detector_cases import CASES
 
 TABLE = [
     pytest.param(name, value, expected, id=f"{name}-{'hit' if expected else 'miss'}-{i}")

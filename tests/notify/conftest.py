@@ -198,7 +198,7 @@ def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
         yield eng
         eng.dispose()
         return
-    from breachscope.case.testing import fresh_pg_database
+    from tests.case_helpers import fresh_pg_database
 
     with fresh_pg_database(request.getfixturevalue("pg_url")) as url:
         eng = _case_engine(url)
@@ -253,7 +253,7 @@ def user_ctx(
 @pytest.fixture
 def pg_engine(pg_url: str) -> Iterator[Engine]:
     """A case on a fresh PostgreSQL database (skipped without a server)."""
-    from breachscope.case.testing import fresh_pg_database
+    from tests.case_helpers import fresh_pg_database
 
     with fresh_pg_database(pg_url) as url:
         eng = _case_engine(url)

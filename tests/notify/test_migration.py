@@ -39,7 +39,7 @@ def test_notify_migration_matches_models(any_engine: Engine) -> None:
 def test_case_purge_deletes_the_outbox_and_attempts(engine: Engine, config: object) -> None:
     from sqlalchemy import func, select
 
-    from breachscope.case import api
+    from breachscope.case.purge import purge
     from breachscope.notify.mailer import MemoryMailer
     from breachscope.notify.outbox import NotifyRun, OutboxAttempt, OutboxMessage
     from breachscope.notify.queue import queue_notices
@@ -50,7 +50,7 @@ def test_case_purge_deletes_the_outbox_and_attempts(engine: Engine, config: obje
 
     queue_notices(engine, [user_ctx(n) for n in range(3)], renderer=make_renderer(config), config=config)  # type: ignore[arg-type]
     Sender(engine, 1, mailer=MemoryMailer(), config=config).run()  # type: ignore[arg-type]
-    deleted = api.purge(engine, 1, reason="test")
+    deleted = purge(engine, 1, reason="test")
     assert deleted["notify_outbox"] == 3 and deleted["notify_attempts"] == 3
     with engine.connect() as conn:
         for model, expected in ((OutboxMessage, 0), (OutboxAttempt, 0), (NotifyRun, 1)):

@@ -20,11 +20,11 @@ from uuid import UUID
 import cramjam
 import fastavro
 import pytest
-from readers_helpers import kinds, read_rows
 
 from breachscope.errors import InputError
 from breachscope.readers import Limits, open_sources
 from breachscope.readers.sniff import format_from_content, format_from_name
+from tests.readers.readers_helpers import kinds, read_rows
 
 if sys.version_info >= (3, 14):
     from compression import zstd

@@ -12,11 +12,11 @@ import zlib
 from pathlib import Path
 
 import pytest
-from naughty_strings import NAUGHTY
-from readers_helpers import compress, kinds, read_rows
 
 from breachscope.errors import InputError
 from breachscope.readers import Limits, open_sources
+from tests.readers.naughty_strings import NAUGHTY
+from tests.readers.readers_helpers import compress, kinds, read_rows
 
 MiB = 1 << 20
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from readers_helpers import read_rows
 
 from breachscope.readers import open_sources
+from tests.readers.readers_helpers import read_rows
 
 EVENT = {
     "event": "Sign Up",

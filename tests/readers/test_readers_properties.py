@@ -10,7 +10,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from readers_helpers import read_rows
+
+from tests.readers.readers_helpers import read_rows
 
 # Surrogates cannot be encoded; NUL and lone CR are out of scope for the CSV dialect test.
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=40)

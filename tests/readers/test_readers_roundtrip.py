@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from readers_helpers import COMPRESSIONS, compress, encode, read_rows
 
 from breachscope.readers import FORMATS, READERS, open_sources
+from tests.readers.readers_helpers import COMPRESSIONS, compress, encode, read_rows
 
 ROWS = [
     {"nik": "0012345678901234", "card": "4111111111111111", "name": "Siti Nurhaliza", "city": "Jakarta"},

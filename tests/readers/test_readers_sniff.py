@@ -6,10 +6,10 @@ import io
 from pathlib import Path
 
 import pytest
-from readers_helpers import read_rows
 
 from breachscope.readers import open_sources
 from breachscope.readers.sniff import detect_encoding, format_from_content, format_from_name, sniff_delimiter
+from tests.readers.readers_helpers import read_rows
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from breachscope.case.testing import fresh_pg_database
 from breachscope.rules.loader import load_rules
 from breachscope.rules.schema import RuleSet
+from tests.case_helpers import fresh_pg_database
 
 
 @pytest.fixture(scope="session")

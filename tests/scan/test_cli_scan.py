@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 from click.testing import CliRunner
-from scan_helpers import OPENAI_PROJECT, clean_table
 
 from breachscope.cli import cli
+from tests.scan.scan_helpers import OPENAI_PROJECT, clean_table
 
 
 def _write_csv(path: Path, table: pa.Table) -> Path:

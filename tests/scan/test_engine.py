@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-from scan_helpers import GITHUB, KEY, OPENAI_PROJECT, clean_table, source
 
 from breachscope.hashing import keyed_hash
 from breachscope.readers.base import ReadIssue
 from breachscope.scan import Partial, ScanContext, scan_batch, scan_sources
 from breachscope.taxonomy import CREDENTIAL_AND_PAYMENT_CLASSES, DATA_CLASSES, Tier
 from breachscope.vendors.base import VendorMatch
+from tests.scan.scan_helpers import GITHUB, KEY, OPENAI_PROJECT, clean_table, source
 
 CRITICAL = {dc.id for dc in DATA_CLASSES if dc.tier is Tier.CRITICAL}
 

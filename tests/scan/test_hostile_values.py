@@ -6,9 +6,9 @@ import json
 
 import pyarrow as pa
 import pytest
-from scan_helpers import KEY, OPENAI_PROJECT, source
 
 from breachscope.scan import scan_sources
+from tests.scan.scan_helpers import KEY, OPENAI_PROJECT, source
 
 NAUGHTY = [
     "",

@@ -8,10 +8,10 @@ from importlib import resources
 import jsonschema
 import pyarrow as pa
 import pytest
-from scan_helpers import GITHUB, KEY, OPENAI_PROJECT, clean_table, source
 
 from breachscope.scan import scan_sources
 from breachscope.scan.markdown import md_escape, safe_text
+from tests.scan.scan_helpers import GITHUB, KEY, OPENAI_PROJECT, clean_table, source
 
 SCHEMA = json.loads(resources.files("breachscope.scan").joinpath("report.schema.json").read_text())
 

@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import create_engine, text
 
-from breachscope.case.testing import fresh_pg_database
 from breachscope.errors import InputError
 from breachscope.scope.directory import DirectorySource, load_directory, parse_mapping
+from tests.case_helpers import fresh_pg_database
 
 ROWS = [
     ("7", "Ana@Example.com", "Ana", "t1", "admin"),

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.case.models import Account, Exposure, Match
-from breachscope.case.testing import fresh_pg_database, make_case, write_directory
 from breachscope.clock import FixedClock
 from breachscope.scope.directory import DirectorySource
 from breachscope.scope.run import run_scope
+from tests.case_helpers import fresh_pg_database, make_case, write_directory
 
 
 def _acc(uid: str, email: str, org: str = "o9", role: str = "member") -> dict[str, str]:

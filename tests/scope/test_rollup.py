@@ -7,12 +7,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from breachscope.case.db import session_scope
-from breachscope.case.testing import make_case, write_directory
 from breachscope.clock import FixedClock
 from breachscope.scope import jurisdiction_counts, recipients
 from breachscope.scope.directory import DirectorySource
 from breachscope.scope.report import CSV_COLUMNS, scope_report, write_csv_dir, write_json
 from breachscope.scope.run import run_scope
+from tests.case_helpers import make_case, write_directory
 
 DIRECTORY = [
     # org A: one admin (did not leak), two members (leaked)

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from breachscope.cli import cli
 from breachscope.errors import InputError
 from breachscope.readers import open_sources
+from breachscope.scope.directory import FIELDS
 from breachscope.synth import DIRECTORY_COLUMNS, PEOPLE_COLUMNS, WRITERS, generate
 from breachscope.synth.needles import iban_ok, luhn_ok
 
@@ -240,3 +241,7 @@ def test_cli(tmp_path: Path) -> None:
     assert vendor.exit_code == 2 and "unknown vendor" in vendor.output
     few = runner.invoke(cli, ["synth", "--rows", "10", "--out", str(tmp_path), "--needles"])
     assert few.exit_code != 0 and "Traceback" not in few.output
+
+
+def test_synth_writes_the_directory_columns_scope_reads_by_default() -> None:
+    assert DIRECTORY_COLUMNS == FIELDS

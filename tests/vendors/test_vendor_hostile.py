@@ -15,10 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from breachscope.exposures.people import person_fields
 from breachscope.hashing import new_key
 from breachscope.readers import open_sources
 from breachscope.scan import scan_files
-from breachscope.scan.people import person_fields
 
 EMAIL = "pat.example@example.org"
 KEY = "ghp_" + "R2d2C3poK9xQ7mLw4Vb8Nz1Ty6Ua3Hs5Je0P"  # fictional, GitHub token shape

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from breachscope.exposures.people import person_fields
 from breachscope.hashing import keyed_hash
 from breachscope.readers import open_sources
 from breachscope.scan import scan_files
-from breachscope.scan.people import person_fields
 from breachscope.vendors import LAYOUTS, recognise
 from breachscope.vendors.base import key_kind
 

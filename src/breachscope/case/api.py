@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -29,9 +29,6 @@ from breachscope.case.models import (
 )
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
-
-if TYPE_CHECKING:
-    from breachscope.scope.recipients import Recipient
 
 DEFAULT_AUTHOR = "breachscope"
 _CHUNK = 2000
@@ -246,7 +243,7 @@ def _row(rec: ExposureRecord) -> dict[str, Any]:
     return {name: getattr(rec, name) for name in _RECORD_FIELDS}
 
 
-def _merge_into(target: dict[str, Any], new: dict[str, Any]) -> None:
+def merge_into(target: dict[str, Any], new: dict[str, Any]) -> None:
     """Union of classes and fields; other values: the first non-null wins."""
     for name in _MERGE_LISTS:
         target[name] = sorted(set(target.get(name) or []) | set(new.get(name) or []))
@@ -272,7 +269,7 @@ def store_exposures(
         )
         for existing in session.scalars(stmt):
             merged = {name: getattr(existing, name) for name in _RECORD_FIELDS}
-            _merge_into(merged, chunk.pop(existing.person_key_hash))
+            merge_into(merged, chunk.pop(existing.person_key_hash))
             for name, value in merged.items():
                 setattr(existing, name, value)
         if chunk:
@@ -285,7 +282,7 @@ def store_exposures(
         total += 1
         row = _row(rec)
         if rec.person_key_hash in chunk:
-            _merge_into(chunk[rec.person_key_hash], row)
+            merge_into(chunk[rec.person_key_hash], row)
         else:
             chunk[rec.person_key_hash] = row
         if len(chunk) >= _CHUNK:
@@ -310,13 +307,6 @@ def count_exposures(session: Session, incident_id: int) -> int:
     return session.scalar(select(func.count()).where(Exposure.incident_id == incident_id)) or 0
 
 
-def affected_recipients(session: Session, incident_id: int) -> list[Recipient]:
-    """Everyone to notify after ``scope``: see :func:`breachscope.scope.recipients`."""
-    from breachscope.scope.recipients import recipients
-
-    return recipients(session, incident_id)
-
-
 def latest_scope(session: Session, incident_id: int) -> ScopeRun | None:
     stmt = select(ScopeRun).where(ScopeRun.incident_id == incident_id).order_by(ScopeRun.id.desc())
     return session.scalars(stmt.limit(1)).first()
@@ -337,18 +327,12 @@ def counts(session: Session, incident_id: int) -> dict[str, int]:
     return out
 
 
-# Purge lives in its own module; it is part of this API.
-from breachscope.case.purge import audit_log, compact, purge, purge_tables  # noqa: E402
-
 __all__ = [
     "DEFAULT_AUTHOR",
     "ExposureRecord",
     "add_timeline_event",
-    "affected_recipients",
     "attach_dataset",
-    "audit_log",
     "case_key",
-    "compact",
     "count_exposures",
     "counts",
     "create_incident",
@@ -358,8 +342,7 @@ __all__ = [
     "latest_scope",
     "list_datasets",
     "list_incidents",
-    "purge",
-    "purge_tables",
+    "merge_into",
     "require_open",
     "set_dates",
     "store_exposures",

@@ -8,7 +8,7 @@ own key) of every identifier, the set of exposed data classes and fields, a coar
 only the values a notice must quote (email, display name, city/region/country names). Nothing
 else from the leaked file is copied.
 
-Tables that hold person-derived data carry ``info={"purge": "delete"}``; :func:`case.api.purge`
+Tables that hold person-derived data carry ``info={"purge": "delete"}``; :func:`case.purge.purge`
 deletes their rows for the incident. Other stages mark their own tables the same way.
 """
 

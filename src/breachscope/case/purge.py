@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session
 
+from breachscope.case.api import add_timeline_event, get_incident, list_datasets
 from breachscope.case.base import Base
+from breachscope.case.db import session_scope
 from breachscope.case.models import AuditRecord
 from breachscope.clock import Clock, SystemClock
 
@@ -63,9 +65,6 @@ def purge(
     and an audit record of the purge. On SQLite the file is then checkpointed and vacuumed, so
     the deleted values are no longer anywhere in it. Returns rows deleted per table.
     """
-    from breachscope.case.api import add_timeline_event, get_incident, list_datasets
-    from breachscope.case.db import session_scope
-
     now = (clock or SystemClock()).now()
     deleted: dict[str, int] = {}
     with session_scope(engine) as session:

@@ -17,10 +17,12 @@ from rich.console import Console
 from rich.table import Table
 
 from breachscope.case import api
-from breachscope.case.attach import attach_file
+from breachscope.case import purge as purging
 from breachscope.case.db import ENV_VAR, open_case_db, session_scope
+from breachscope.case.purge import audit_log
 from breachscope.clock import SystemClock
 from breachscope.errors import InputError
+from breachscope.exposures.attach import attach_file
 from breachscope.progress import NullProgress, Progress, RichProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -204,7 +206,7 @@ def show_data(db: str | None, incident_id: int) -> dict[str, Any]:
             "scope": dict(scope.summary) if scope else None,
             "audit": [
                 {"at": _fmt(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
-                for a in api.audit_log(s, incident_id)
+                for a in audit_log(s, incident_id)
             ],
         }
     engine.dispose()
@@ -338,7 +340,7 @@ def purge(incident_id: int, yes: bool, reason: str, author: str | None, db: str 
             click.confirm(
                 f"Purge person data of incident {incident_id} ({name})? This cannot be undone", abort=True
             )
-        deleted = api.purge(engine, incident_id, actor=who(author), clock=SystemClock(), reason=reason)
+        deleted = purging.purge(engine, incident_id, actor=who(author), clock=SystemClock(), reason=reason)
     finally:
         engine.dispose()
     total = sum(deleted.values())

@@ -13,11 +13,11 @@ from rich.table import Table
 
 from breachscope.detectors import get as get_detector
 from breachscope.errors import InputError
+from breachscope.exposures.people import PeopleSummary, check_export_path, people_for_scan
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
 from breachscope.scan import scan_files
 from breachscope.scan.markdown import safe_text
-from breachscope.scan.people import check_export_path, people_for_scan, people_table
 from breachscope.scan.report import ScanReport
 from breachscope.taxonomy import DATA_CLASSES, Tier
 
@@ -213,3 +213,20 @@ def command(
         if found:
             click.echo(f"--fail-on {fail_on}: present: {', '.join(found)}", err=True)
             raise SystemExit(EXIT_FOUND)
+
+
+def people_table(summary: PeopleSummary, limit: int = 10) -> Table:
+    """The most common field sets as a rich table (field names are column paths, not values)."""
+    table = Table(
+        title=f"Fields exposed per person: {summary.people:,} people, "
+        f"{summary.distinct_combinations:,} distinct field sets",
+        title_justify="left",
+    )
+    for col in ("people", "data classes", "fields"):
+        table.add_column(col, justify="right" if col == "people" else "left")
+    for combo in summary.combinations[:limit]:
+        fields = ", ".join(escape(f[:40]) for f in combo.fields[:8])
+        if len(combo.fields) > 8:
+            fields += f" (+{len(combo.fields) - 8})"
+        table.add_row(f"{combo.people:,}", escape(", ".join(combo.classes)), fields or "(none)")
+    return table

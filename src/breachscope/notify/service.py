@@ -16,7 +16,7 @@ from breachscope.case import api
 from breachscope.case.db import session_scope
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
-from breachscope.notify import sources
+from breachscope.notify import sources, verification
 from breachscope.notify.config import NotifyConfig
 from breachscope.notify.context import AUDIENCES, KINDS, Kind
 from breachscope.notify.mailer import EmlDirectoryMailer, Mailer
@@ -26,6 +26,7 @@ from breachscope.notify.queue import QueueSummary, outbox_counts, queue_notices
 from breachscope.notify.render import Renderer, Sender
 from breachscope.notify.sender import Sender as OutboxSender
 from breachscope.notify.sender import SendSummary
+from breachscope.notify.smtp import SmtpMailer
 from breachscope.progress import NullProgress, Progress
 
 AUDIENCE_CHOICES = ("all", "users", "admins", "regulators")
@@ -196,7 +197,6 @@ def notify(
             )
         factory = None
         if mailer is None:
-            from breachscope.notify.smtp import SmtpMailer
 
             def factory() -> Mailer:  # one per connection ([notify.smtp] connections)
                 return SmtpMailer(config.smtp)
@@ -254,8 +254,6 @@ def verify_notice(
     Answers only valid/invalid plus the notice's kind, language and state: nothing about the
     recipient, so the check itself leaks nothing to someone guessing references.
     """
-    from breachscope.notify import verification
-
     table = cast(Table, OutboxMessage.__table__)
     ref = " ".join(reference.upper().split())
     with engine.connect() as conn:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
@@ -20,10 +19,9 @@ from sqlalchemy.orm import Session
 from breachscope import taxonomy
 from breachscope.case import api
 from breachscope.notify.context import ActionItem, DutyInfo, IncidentInfo, Kind, NoticeContext, OrgInfo
-
-if TYPE_CHECKING:
-    from breachscope.rules.facts import Action, Duty, NotNeeded
-    from breachscope.scope.recipients import Recipient
+from breachscope.rules import store
+from breachscope.rules.facts import Action, Duty, NotNeeded
+from breachscope.scope.recipients import Recipient, recipients
 
 #: Duty recipients that get a draft (individuals get the personal notices themselves).
 REGULATOR_RECIPIENTS = frozenset({"authority", "attorney_general", "credit_agencies", "other_regulator"})
@@ -58,9 +56,6 @@ def _location(r: Recipient) -> str:
 
 
 def load_case(session: Session, incident_id: int) -> CaseNotices:
-    from breachscope.rules import store
-    from breachscope.scope.recipients import recipients
-
     inc = api.get_incident(session, incident_id)
     info = IncidentInfo(
         id=inc.id,

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from breachscope.errors import InputError
-from breachscope.readers import avro, csv, json, jsonl, parquet, xlsx
+from breachscope.readers import avro, delimited, json_doc, jsonl, parquet, xlsx
 from breachscope.readers.archive import Input, list_inputs
 from breachscope.readers.base import BytesCallback, Chunk, ReadIssue, Source
 from breachscope.readers.sniff import format_from_content, format_from_name, looks_binary
@@ -38,8 +38,8 @@ __all__ = [
 
 #: One reader module per format; archive.py handles compression and zip for all of them.
 READERS: tuple[Reader, ...] = (
-    csv.READER,
-    json.READER,
+    delimited.READER,
+    json_doc.READER,
     jsonl.READER,
     parquet.READER,
     xlsx.READER,
@@ -110,7 +110,7 @@ def _sources_for(
 
 def _peek_json(inp: Input) -> str | None:
     try:
-        return json.peek_record_path(inp.head())
+        return json_doc.peek_record_path(inp.head())
     except Exception:  # the read itself reports problems
         return None
 

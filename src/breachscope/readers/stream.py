@@ -242,7 +242,7 @@ class ArrowFeed(io.RawIOBase):
     early (an error, a bomb, an abandoned generator), that thread may still be reading, and if it
     is still waiting for the GIL when the interpreter exits, the process hangs in arrow's thread
     pool shutdown. :meth:`stop` makes every further read return end-of-file at once, so the
-    read-ahead finishes; the caller then drains the reader (see ``readers/csv.py``).
+    read-ahead finishes; the caller then drains the reader (see ``readers/delimited.py``).
 
     An exception from the layers below (a decompression bomb, a damaged archive) is never raised
     into arrow's thread: arrow would keep the Python exception, and through its traceback the

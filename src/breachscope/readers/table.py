@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
+from breachscope.readers.archive import Input
 from breachscope.readers.base import BytesCallback, ReadIssue, Source
 from breachscope.readers.stream import Limits
-
-if TYPE_CHECKING:
-    from breachscope.readers.archive import Input
 
 #: Individual issues kept per kind and source; the rest are counted in one summary issue.
 MAX_ISSUES_PER_KIND = 1000

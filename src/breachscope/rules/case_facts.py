@@ -24,6 +24,7 @@ from breachscope.rules import store
 from breachscope.rules.engine import assess
 from breachscope.rules.facts import Assessment, Facts, Role
 from breachscope.rules.schema import RuleSet
+from breachscope.scope import jurisdiction_counts
 
 #: Keys a scan report may use for "how many values were checked", tried in order.
 _VALUE_KEYS = ("values_examined", "values_checked", "values_scanned", "values", "cells", "checked")
@@ -151,8 +152,6 @@ def individuals_notified_at(session: Session, incident_id: int) -> dict[str, dat
 
 
 def _jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
-    from breachscope.scope import jurisdiction_counts
-
     return jurisdiction_counts(session, incident_id)
 
 

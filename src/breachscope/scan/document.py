@@ -6,8 +6,8 @@ from typing import Any
 
 from breachscope import __version__, taxonomy
 from breachscope.readers.base import ReadIssue
+from breachscope.scan.model import MAX_CLASS_FINDINGS, SCHEMA_ID, ScanData, skipped_records
 from breachscope.scan.partial import Finding
-from breachscope.scan.report import MAX_CLASS_FINDINGS, SCHEMA_ID, ScanReport, skipped_records
 
 
 def _issue(issue: ReadIssue) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def _finding(source: str, f: Finding) -> dict[str, Any]:
     return out
 
 
-def class_entry(report: ScanReport, class_id: str) -> dict[str, Any]:
+def class_entry(report: ScanData, class_id: str) -> dict[str, Any]:
     dc = taxonomy.get(class_id)
     dets = [d for d in report.detectors if d.data_class == class_id]
     names = {d.name for d in dets}
@@ -80,7 +80,7 @@ def class_entry(report: ScanReport, class_id: str) -> dict[str, Any]:
     }
 
 
-def to_dict(report: ScanReport) -> dict[str, Any]:
+def to_dict(report: ScanData) -> dict[str, Any]:
     sources = []
     for s in report.sources:
         vendor = None

@@ -24,6 +24,7 @@ from breachscope.detectors.base import Detector
 from breachscope.errors import InputError
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress
+from breachscope.readers import open_sources
 from breachscope.readers.base import Chunk, ReadIssue, Source
 from breachscope.readers.table import rows_for
 from breachscope.scan.batch import submit_batch
@@ -301,8 +302,6 @@ def scan_files(
     max_findings: int = 5,
 ) -> ScanReport:
     """Open every path with the readers and scan all of their sources."""
-    from breachscope.readers import open_sources
-
     if not paths:
         raise InputError("no files to scan", "pass at least one file: breachscope scan leak.csv")
     sources: list[Source] = []

@@ -5,13 +5,10 @@ no raw values, no terminal escape sequences, no Markdown/HTML injection.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from breachscope import taxonomy
 from breachscope.taxonomy import Tier
-
-if TYPE_CHECKING:
-    from breachscope.scan.report import ScanReport
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
@@ -35,8 +32,8 @@ def _n(x: int) -> str:
     return f"{x:,}"
 
 
-def to_markdown(report: ScanReport) -> str:
-    doc = report.to_dict()
+def to_markdown(doc: dict[str, Any]) -> str:
+    """The Markdown report of a scan's JSON document (:func:`breachscope.scan.document.to_dict`)."""
     out = ["# breachscope scan report", ""]
     out.append(
         f"Scanned {_n(doc['rows_examined'])} records and {_n(doc['values_examined'])} values in "

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import duckdb
 
+from breachscope.identity.sql import create_hash_macro, email_loose_sql, email_map, email_norm_sql
 from breachscope.scope.directory import admin_roles_sql
-from breachscope.scope.emails import normalise_email, skeleton_email
 
 STRENGTH: dict[str, int] = {
     "user_id": 4,
@@ -42,70 +42,6 @@ LEAK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("email_skeleton_hash", "VARCHAR"),
     ("org_id_hash", "VARCHAR"),
 )
-
-_PRINTABLE_ASCII = "'[ -~]*'"
-
-
-def _blob(data: bytes) -> str:
-    return "'" + "".join(f"\\x{b:02X}" for b in data) + "'::BLOB"
-
-
-def create_hash_macro(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """``bs_h(text)``: HMAC-SHA256 under ``key``, hex, first 32 chars (= ``hashing.keyed_hash``)."""
-    if len(key) > 64:
-        raise ValueError("HMAC keys longer than one SHA-256 block are not supported here")
-    padded = key.ljust(64, b"\0")
-    ipad = bytes(b ^ 0x36 for b in padded)
-    opad = bytes(b ^ 0x5C for b in padded)
-    con.execute(
-        f"CREATE OR REPLACE TEMP MACRO bs_h(v) AS "
-        f"left(sha256({_blob(opad)} || unhex(sha256({_blob(ipad)} || encode(v)))), 32)"
-    )
-    # The same 128 bits as a number: joins and aggregates on it are much cheaper than on text.
-    con.execute("CREATE OR REPLACE TEMP MACRO bs_k(v) AS TRY_CAST('0x' || bs_h(v) AS UHUGEINT)")
-    con.execute("CREATE OR REPLACE TEMP MACRO hex_k(h) AS TRY_CAST('0x' || h AS UHUGEINT)")
-
-
-def email_map(con: duckdb.DuckDBPyConnection, relation: str, column: str = "email") -> None:
-    """Table ``email_map (raw, norm, skel)``: normal and skeleton forms of the non-ASCII emails
-    in ``relation.column``, computed in Python (ASCII ones take the SQL path of
-    :func:`email_norm_sql`)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE email_map (raw VARCHAR, norm VARCHAR, skel VARCHAR)")
-    rows = con.execute(
-        f"SELECT DISTINCT {column} FROM {relation} WHERE {column} IS NOT NULL "
-        f"AND NOT regexp_full_match({column}, {_PRINTABLE_ASCII})"
-    ).fetchall()
-    mapped = []
-    for (raw,) in rows:
-        norm = normalise_email(raw)
-        mapped.append((raw, norm, skeleton_email(norm)))
-    if mapped:
-        con.executemany("INSERT INTO email_map VALUES (?, ?, ?)", mapped)
-
-
-def email_norm_sql(raw: str, mapped_norm: str) -> str:
-    """SQL for ``emails.normalise_email(raw)``; ``mapped_norm`` is ``email_map.norm`` joined on raw.
-
-    Printable ASCII: NFKC is the identity, casefold is lower(), strip() only removes spaces - the
-    same rules as :mod:`breachscope.scope.emails` (the tests check they agree)."""
-    return (
-        f"CASE WHEN {raw} IS NULL THEN NULL "
-        f"WHEN regexp_full_match({raw}, {_PRINTABLE_ASCII}) THEN "
-        f"CASE WHEN regexp_full_match(lower(trim({raw})), '[^@].*@.*[^@]') THEN lower(trim({raw})) END "
-        f"ELSE {mapped_norm} END"
-    )
-
-
-def email_loose_sql(norm: str) -> str:
-    """SQL for ``emails.loose_email(norm)`` (it usually equals ``norm``)."""
-    local = f"regexp_replace(regexp_extract({norm}, '(?s)^(.*)@[^@]*$', 1), '(?s)\\+.*$', '')"
-    domain = f"split_part({norm}, '@', -1)"
-    return (
-        f"CASE WHEN {norm} IS NULL THEN NULL "
-        f"WHEN NOT regexp_matches({norm}, '[+]|@(gmail|googlemail)[.]com$') THEN {norm} "
-        f"WHEN {domain} IN ('gmail.com', 'googlemail.com') THEN replace({local}, '.', '') || '@gmail.com' "
-        f"ELSE {local} || '@' || {domain} END"
-    )
 
 
 def prepare_directory(con: duckdb.DuckDBPyConnection, key: bytes, admin_roles: tuple[str, ...]) -> None:

@@ -25,10 +25,10 @@ from breachscope.case.db import session_scope
 from breachscope.case.models import Account, Exposure, Match, ScopeRun
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
+from breachscope.identity.jurisdiction import DIRECTORY_COUNTRY, resolve_country
 from breachscope.progress import NullProgress, Progress
 from breachscope.scope import matching
 from breachscope.scope.directory import DEFAULT_ADMIN_ROLES, DirectorySource, load_directory
-from breachscope.scope.jurisdiction import DIRECTORY_COUNTRY, resolve_country
 from breachscope.scope.recipients import jurisdiction_counts
 
 _BATCH = 20_000

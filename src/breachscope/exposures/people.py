@@ -24,7 +24,6 @@ empty strings count as absent.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,11 +34,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-from rich.markup import escape
-from rich.table import Table
 
 from breachscope.errors import InputError
 from breachscope.hashing import KEY_BYTES
+from breachscope.identity.sql import hmac_sql
+from breachscope.readers import open_sources
 from breachscope.readers.base import BytesCallback, Source
 from breachscope.vendors import recognise
 from breachscope.vendors.base import VendorMatch, key_kind
@@ -117,17 +116,6 @@ def choose_person_key(classes: ColumnClasses, columns: Sequence[str]) -> str | N
         if group:
             return group[0]
     return None
-
-
-def _hmac_sql(key: bytes, column: str) -> str:
-    """HMAC-SHA256 in DuckDB SQL, equal to :func:`breachscope.hashing.keyed_hash`."""
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    ipad = bytes(b ^ 0x36 for b in key).hex()
-    opad = bytes(b ^ 0x5C for b in key).hex()
-    inner = f"unhex(sha256(unhex('{ipad}') || encode({column})))"
-    return f"left(sha256(unhex('{opad}') || {inner}), 32)"
 
 
 def _present(arr: pa.Array, placeholders: frozenset[str]) -> pa.Array:
@@ -431,7 +419,7 @@ def _summarise(
     else:
         fields_sql = classes_sql = "[]::VARCHAR[]"
     con.execute(
-        f"CREATE TABLE per AS SELECT {_hmac_sql(key, 'k')} AS person, kind AS key_kind, "
+        f"CREATE TABLE per AS SELECT {hmac_sql(key, 'k')} AS person, kind AS key_kind, "
         f"{fields_sql} AS fields, {classes_sql} AS classes FROM people"
     )
     people = con.execute("SELECT count(*) FROM per").fetchone()[0]  # type: ignore[index]
@@ -498,24 +486,5 @@ def people_for_scan(
     out: Path | None = None,
 ) -> PeopleSummary:
     """``scan --people``: a second pass over the scanned files, with the scan's final classes."""
-    from breachscope.readers import open_sources
-
     sources = [s for p in paths for s in open_sources(p, format)]
     return person_fields(sources, None, key=key, vendor=vendor, scan_classes=scan_classes, out=out)
-
-
-def people_table(summary: PeopleSummary, limit: int = 10) -> Table:
-    """The most common field sets as a rich table (field names are column paths, not values)."""
-    table = Table(
-        title=f"Fields exposed per person: {summary.people:,} people, "
-        f"{summary.distinct_combinations:,} distinct field sets",
-        title_justify="left",
-    )
-    for col in ("people", "data classes", "fields"):
-        table.add_column(col, justify="right" if col == "people" else "left")
-    for combo in summary.combinations[:limit]:
-        fields = ", ".join(escape(f[:40]) for f in combo.fields[:8])
-        if len(combo.fields) > 8:
-            fields += f" (+{len(combo.fields) - 8})"
-        table.add_row(f"{combo.people:,}", escape(", ".join(combo.classes)), fields or "(none)")
-    return table

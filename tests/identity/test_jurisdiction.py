@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from breachscope.scope.jurisdiction import resolve, resolve_country, resolve_region
+from breachscope.identity.jurisdiction import resolve, resolve_country, resolve_region
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 Per Arrow batch: Arrow computes which (column, classes) groups each row has a value in (62-bit
 mask words), the notice values (cleaned, sensitive ones hidden) and trimmed identifiers; DuckDB
-normalises emails (the directory's SQL, :mod:`breachscope.scope.matching`), computes the keyed
+normalises emails (:mod:`breachscope.identity.sql`), computes the keyed
 hashes with the ``bs_h`` macro scope matching uses, and merges a person's rows; Python runs once
 per distinct location, class set and non-ASCII email. Memory is bounded by the batch size.
 """
@@ -19,21 +19,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.case.api import ExposureRecord
-from breachscope.case.extract import (
-    _LIMITS,
+from breachscope.exposures.plan import (
+    LIMITS,
     ROLE_CLASSES,
     ROLE_PATTERNS,
     ExtractPlan,
-    _detected,
-    _present,
     clean,
+    detected,
+    present,
 )
-from breachscope.scope.jurisdiction import country_name, resolve
+from breachscope.identity.jurisdiction import country_name, resolve
+from breachscope.identity.sql import create_hash_macro, email_loose_sql, email_map, email_norm_sql
 from breachscope.taxonomy import BY_ID, Tier
 
 
 def _string_array(batch: pa.RecordBatch, column: str | None) -> pa.Array:
-    """The column as text, null where no value is present (see :func:`_present`)."""
+    """The column as text, null where no value is present (:func:`breachscope.exposures.plan.present`)."""
     n = batch.num_rows
     if column is None or column not in batch.schema.names:
         return pa.nulls(n, pa.string())
@@ -43,7 +44,7 @@ def _string_array(batch: pa.RecordBatch, column: str | None) -> pa.Array:
             arr = pc.cast(arr, pa.string())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested values: their text form
             return pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
-    return pc.if_else(_present(arr), arr, pa.scalar(None, pa.string()))
+    return pc.if_else(present(arr), arr, pa.scalar(None, pa.string()))
 
 
 _CONTROL_RE2 = r"[\x00-\x1f\x7f-\x9f\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}\x{feff}]"
@@ -76,8 +77,6 @@ class Extractor:
     non-ASCII email. Memory is bounded by the batch size."""
 
     def __init__(self, key: bytes) -> None:
-        from breachscope.scope.matching import create_hash_macro
-
         self.con = duckdb.connect(config={"memory_limit": "128MB", "threads": 2})  # a batch needs less
         create_hash_macro(self.con, key)
 
@@ -102,8 +101,8 @@ class Extractor:
         words: list[pa.Array] = []
         for w in range(0, len(groups), _WORD_BITS):
             mask = pa.array(np.zeros(n, dtype=np.int64))
-            for bit, (_, _, present) in enumerate(groups[w : w + _WORD_BITS]):
-                on = pc.if_else(present, pa.scalar(1 << bit, pa.int64()), pa.scalar(0, pa.int64()))
+            for bit, (_, _, has) in enumerate(groups[w : w + _WORD_BITS]):
+                on = pc.if_else(has, pa.scalar(1 << bit, pa.int64()), pa.scalar(0, pa.int64()))
                 mask = pc.bit_wise_or(mask, on)
             words.append(mask)
         keep = pc.not_equal(words[0], 0)
@@ -128,10 +127,10 @@ class Extractor:
             "anon": _trimmed(v["anonymous_id"]),
             "org": _trimmed(v["org_id"]),
             "email_raw": v["email"],
-            "email": _clean_array(shown["email"], _LIMITS["email"]),
-            "display_name": _clean_array(name, _LIMITS["display_name"]),
-            "city": _clean_array(shown["city"], _LIMITS["city"]),
-            "region": _clean_array(shown["region"], _LIMITS["region"]),
+            "email": _clean_array(shown["email"], LIMITS["email"]),
+            "display_name": _clean_array(name, LIMITS["display_name"]),
+            "city": _clean_array(shown["city"], LIMITS["city"]),
+            "region": _clean_array(shown["region"], LIMITS["region"]),
             "country_raw": v["country"],
             "region_raw": v["region"],
             "country_hidden": hidden.get("country", pa.array(np.zeros(n, dtype=bool))),
@@ -148,8 +147,6 @@ class Extractor:
         groups: list[tuple[str, frozenset[str], pa.Array]],
         prefix: str,
     ) -> pa.Table:
-        from breachscope.scope.matching import email_loose_sql, email_map, email_norm_sql
-
         con = self.con
         con.register("bs_rows", rows)
         try:
@@ -267,8 +264,8 @@ def _hidden_notice_values(
             hidden[role] = pa.array(np.ones(n, dtype=bool))
             continue
         hits = [
-            present
-            for c, classes, present in groups
+            has
+            for c, classes, has in groups
             if c == col and col in plan.row_checks and classes <= plan.row_checks[col] and own not in classes
         ]
         if hits:
@@ -291,14 +288,14 @@ def _groups(plan: ExtractPlan, batch: pa.RecordBatch) -> list[tuple[str, frozens
     groups: list[tuple[str, frozenset[str], pa.Array]] = []
     for col, whole in plan.column_classes.items():
         if col in names:
-            groups.append((col, whole, _present(batch.column(col))))
+            groups.append((col, whole, present(batch.column(col))))
     for col, some in plan.row_checks.items():
         if col in names:
             arr = batch.column(col)
             if isinstance(arr, pa.ChunkedArray):
                 arr = arr.combine_chunks()
             for class_id in sorted(some):
-                groups.append((col, frozenset({class_id}), _detected(arr, class_id)))
+                groups.append((col, frozenset({class_id}), detected(arr, class_id)))
     return groups
 
 
@@ -332,7 +329,7 @@ def _places(con: duckdb.DuckDBPyConnection) -> pa.Table:
             ("region_code", where.region),
             ("jurisdiction", where.code),
             ("jurisdiction_source", where.source),
-            ("country", clean(display, _LIMITS["country"])),
+            ("country", clean(display, LIMITS["country"])),
         ):
             out[k].append(val)
     return pa.table({k: pa.array(v, pa.string()) for k, v in out.items()})

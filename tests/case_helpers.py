@@ -20,8 +20,9 @@ from sqlalchemy.engine import make_url
 
 from breachscope.case import api
 from breachscope.case.db import session_scope
-from breachscope.case.extract import ExtractPlan, extract_batch
 from breachscope.clock import Clock
+from breachscope.exposures.extractor import extract_batch
+from breachscope.exposures.plan import ExtractPlan
 from breachscope.scope.directory import FIELDS
 
 

@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.case.api import ExposureRecord
-from breachscope.case.extract import _LIMITS, ROLE_PATTERNS, ExtractPlan, _detected, _present, clean
-from breachscope.scope.emails import loose_email, normalise_email, skeleton_email
-from breachscope.scope.jurisdiction import country_name, resolve
+from breachscope.exposures.plan import LIMITS, ROLE_PATTERNS, ExtractPlan, clean, detected
+from breachscope.exposures.plan import present as value_present
+from breachscope.identity.emails import loose_email, normalise_email, skeleton_email
+from breachscope.identity.jurisdiction import country_name, resolve
 
 
 def _strings(batch: pa.RecordBatch, column: str | None) -> list[str | None]:
@@ -27,7 +28,7 @@ def _strings(batch: pa.RecordBatch, column: str | None) -> list[str | None]:
             arr = pc.cast(arr, pa.string())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return [None if v is None else str(v) for v in arr.to_pylist()]
-    present = _present(arr)
+    present = value_present(arr)
     out: list[str | None] = pc.if_else(present, arr, pa.scalar(None, pa.string())).to_pylist()
     return out
 
@@ -41,14 +42,14 @@ def extract_batch(
     groups: list[tuple[str, frozenset[str], pa.Array]] = []
     for col, whole in plan.column_classes.items():
         if col in names:
-            groups.append((col, whole, _present(batch.column(col))))
+            groups.append((col, whole, value_present(batch.column(col))))
     for col, some in plan.row_checks.items():
         if col in names:
             arr = batch.column(col)
             if isinstance(arr, pa.ChunkedArray):
                 arr = arr.combine_chunks()
             for class_id in sorted(some):
-                groups.append((col, frozenset({class_id}), _detected(arr, class_id)))
+                groups.append((col, frozenset({class_id}), detected(arr, class_id)))
     masks: pa.Array = pa.array([0] * batch.num_rows, pa.int64())
     for bit, (_, _, present) in enumerate(groups):
         masks = pc.bit_wise_or(masks, pc.if_else(present, 1 << bit, 0))
@@ -124,9 +125,9 @@ def _record(
         region_code=where.region,
         jurisdiction=where.code,
         jurisdiction_source=where.source,
-        email=clean(v["email"], _LIMITS["email"]),
-        display_name=clean(name, _LIMITS["display_name"]),
-        city=clean(v["city"], _LIMITS["city"]),
-        region=clean(v["region"], _LIMITS["region"]),
-        country=clean(country_display, _LIMITS["country"]),
+        email=clean(v["email"], LIMITS["email"]),
+        display_name=clean(name, LIMITS["display_name"]),
+        city=clean(v["city"], LIMITS["city"]),
+        region=clean(v["region"], LIMITS["region"]),
+        country=clean(country_display, LIMITS["country"]),
     )

@@ -1,4 +1,4 @@
-"""Bulk storage of exposure tables (from :class:`breachscope.case.extract.Extractor`).
+"""Bulk storage of exposure tables (from :class:`breachscope.exposures.plan.Extractor`).
 
 SQLite: one ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` per batch. PostgreSQL: ``COPY``
 into a per-connection staging table, then one ``INSERT ... SELECT`` of the new people. Either way
@@ -17,6 +17,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session
 
+from breachscope.case.api import merge_into
 from breachscope.case.models import Dataset, Exposure
 
 STAGE = "bs_exposure_stage"
@@ -152,8 +153,6 @@ def _insert_staged(conn: Connection, incident_id: int, dataset_id: int, table: p
 
 
 def _merge_known(session: Session, incident_id: int, table: pa.Table, known: list[str]) -> None:
-    from breachscope.case.api import _merge_into
-
     new = {
         r["person_key_hash"]: {
             **{c: r[c] for c in COLUMNS},
@@ -166,7 +165,7 @@ def _merge_known(session: Session, incident_id: int, table: pa.Table, known: lis
         stmt = select(Exposure).where(Exposure.incident_id == incident_id, Exposure.person_key_hash.in_(part))
         for existing in session.scalars(stmt):
             merged = {name: getattr(existing, name) for name in COLUMNS}
-            _merge_into(merged, new[existing.person_key_hash])
+            merge_into(merged, new[existing.person_key_hash])
             for name, value in merged.items():
                 if getattr(existing, name) != value:
                     setattr(existing, name, value)

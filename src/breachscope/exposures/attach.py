@@ -18,12 +18,16 @@ import pyarrow as pa
 from sqlalchemy import Engine
 
 from breachscope.case import api
-from breachscope.case.bulk import count_dataset_exposures, store_exposure_table
 from breachscope.case.db import session_scope
-from breachscope.case.extract import Extractor, ExtractPlan, split_scan_classes
 from breachscope.clock import Clock
 from breachscope.errors import InputError
+from breachscope.exposures.bulk import count_dataset_exposures, store_exposure_table
+from breachscope.exposures.extractor import Extractor
+from breachscope.exposures.plan import ExtractPlan, split_scan_classes
 from breachscope.progress import NullProgress, Progress
+from breachscope.readers import open_sources
+from breachscope.scan.engine import scan_files
+from breachscope.vendors import recognise
 
 ScanResult = tuple[dict[str, Any] | None, Mapping[tuple[str, str], frozenset[str]]]
 #: (path, case key, progress) -> (report dict, {(source, column): classes}). Default: the scan engine.
@@ -59,8 +63,6 @@ def file_digest(path: Path, progress: Progress | None = None) -> tuple[str, int]
 
 def scan_with_engine(path: Path, key: bytes, progress: Progress) -> ScanResult:
     """Run the scan engine; its findings are keyed-hashed under the case key (purge unlinks them)."""
-    from breachscope.scan.engine import scan_files
-
     report = scan_files([path], key=key, progress=progress)
     return report.to_dict(), report.column_classes()
 
@@ -96,9 +98,6 @@ def attach_file(
     batch_rows: int = 65_536,
 ) -> AttachResult:
     """Attach one leaked file to the incident: digest, scan report, exposures."""
-    from breachscope.readers import open_sources
-    from breachscope.vendors import recognise
-
     progress = progress or NullProgress()
     p = Path(path)
     if not p.is_file():

@@ -22,6 +22,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from breachscope.detectors import DETECTORS
+from breachscope.scan.column import run_detector
+
 #: Column-name patterns (over the normalised last path segment) for each part a column can play.
 ROLE_PATTERNS: dict[str, str] = {
     "distinct_id": r"^(distinct_?id)$",
@@ -56,7 +59,7 @@ ROLE_CLASSES: dict[str, str] = {
 PLACEHOLDERS = frozenset(
     {"(not set)", "(none)", "(null)", "null", "none", "undefined", "n/a", "-", "$direct"}
 )
-_LIMITS = {"email": 320, "display_name": 300, "city": 200, "region": 200, "country": 200}
+LIMITS = {"email": 320, "display_name": 300, "city": 200, "region": 200, "country": 200}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -146,11 +149,8 @@ class ExtractPlan:
         return cls(roles, classes, checks)
 
 
-def _detected(column: pa.Array, class_id: str) -> pa.Array:
+def detected(column: pa.Array, class_id: str) -> pa.Array:
     """True where one of the class's detectors finds its data in the value (validators included)."""
-    from breachscope.detectors import DETECTORS
-    from breachscope.scan.column import run_detector
-
     try:
         values = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested values: not text to detect in
@@ -167,7 +167,7 @@ def _detected(column: pa.Array, class_id: str) -> pa.Array:
     return pc.and_(hits, valid)
 
 
-def _present(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+def present(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     """True where a value is present: not null, not blank, not a placeholder."""
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         try:
@@ -177,30 +177,3 @@ def _present(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     trimmed = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
     blank = pc.or_(pc.equal(trimmed, ""), pc.is_in(trimmed, value_set=pa.array(sorted(PLACEHOLDERS))))
     return pc.fill_null(pc.and_(pc.is_valid(arr), pc.invert(blank)), False)
-
-
-# The vectorised extractor lives in its own module; it is part of this one's interface.
-from breachscope.case.extractor import (  # noqa: E402
-    NOTICE_ROLES,
-    TABLE_COLUMNS,
-    Extractor,
-    extract_batch,
-    records,
-)
-
-__all__ = [
-    "MINORITY_SHARE",
-    "NOTICE_ROLES",
-    "PLACEHOLDERS",
-    "ROLE_CLASSES",
-    "ROLE_PATTERNS",
-    "TABLE_COLUMNS",
-    "ExtractPlan",
-    "Extractor",
-    "clean",
-    "column_roles",
-    "extract_batch",
-    "normalise_column",
-    "records",
-    "split_scan_classes",
-]

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from breachscope.errors import InputError
+from breachscope.exposures.people import choose_person_key, person_fields
 from breachscope.hashing import keyed_hash
 from breachscope.readers import open_sources
-from breachscope.scan.people import choose_person_key, person_fields
 
 FIXTURES = Path(__file__).resolve().parent.parent / "vendors" / "fixtures"
 KEY = bytes(range(32))

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import Engine
 
 from breachscope.case import api
-from breachscope.case.attach import attach_file
 from breachscope.case.db import session_scope
+from breachscope.case.purge import purge
 from breachscope.clock import FixedClock
 from breachscope.errors import BreachscopeError
+from breachscope.exposures.attach import attach_file
 
 
 def _incident(engine: Engine, clock: FixedClock) -> int:
@@ -87,7 +88,7 @@ def test_attaching_to_a_purged_case_is_refused(engine: Engine, clock: FixedClock
     path = tmp_path / "p.csv"
     path.write_text('"$distinct_id"\n"d1"\n')
     iid = _incident(engine, clock)
-    api.purge(engine, iid, clock=clock)
+    purge(engine, iid, clock=clock)
     with pytest.raises(BreachscopeError, match="purged"):
         attach_file(engine, iid, path, clock=clock)
 
@@ -95,10 +96,9 @@ def test_attaching_to_a_purged_case_is_refused(engine: Engine, clock: FixedClock
 def test_bulk_storage_equals_the_per_record_path(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
     """Small batches force people repeated across batches and an earlier dataset: the bulk path
     (vectorised extraction, executemany/COPY) stores what the per-record path stores."""
-    from reference_extract import extract_batch as reference
-
-    from breachscope.case.extract import ExtractPlan, split_scan_classes
+    from breachscope.exposures.plan import ExtractPlan, split_scan_classes
     from breachscope.readers import open_sources
+    from tests.exposures.reference_extract import extract_batch as reference
 
     first = tmp_path / "first.csv"
     first.write_text('"$distinct_id","$email","$city"\n"d3","c@example.com","Paris"\n')

@@ -5,15 +5,13 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from breachscope.case.api import _merge_into, _row
-from breachscope.case.extract import (
-    Extractor,
+from breachscope.case.api import _row, merge_into
+from breachscope.exposures.extractor import Extractor, extract_batch, records
+from breachscope.exposures.plan import (
     ExtractPlan,
     clean,
     column_roles,
-    extract_batch,
     normalise_column,
-    records,
     split_scan_classes,
 )
 from breachscope.hashing import keyed_hash
@@ -206,7 +204,7 @@ HOSTILE = {
 @pytest.mark.parametrize("offset", [0, 1000])
 def test_vectorised_extraction_equals_the_per_row_reference(offset: int) -> None:
     """The vectorised path stores exactly what the per-row implementation it replaced stored."""
-    from reference_extract import extract_batch as reference
+    from tests.exposures.reference_extract import extract_batch as reference
 
     batch = pa.RecordBatch.from_pydict(HOSTILE)
     plan = ExtractPlan.build(
@@ -217,7 +215,7 @@ def test_vectorised_extraction_equals_the_per_row_reference(offset: int) -> None
     for rec in old:  # the old path merged a repeated person when storing
         row = _row(rec)
         if rec.person_key_hash in merged:
-            _merge_into(merged[rec.person_key_hash], row)
+            merge_into(merged[rec.person_key_hash], row)
         else:
             merged[rec.person_key_hash] = row
     with Extractor(KEY) as ex:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from breachscope.hashing import keyed_hash
-from breachscope.scope.emails import loose_email, normalise_email, skeleton_email
+from breachscope.identity.emails import loose_email, normalise_email, skeleton_email
 from breachscope.scope.matching import prepare_directory
 
 KEY = b"k" * 32
