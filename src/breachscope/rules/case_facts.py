@@ -213,13 +213,15 @@ def run_assessment(
     facts = facts_from_case(session, incident_id, circumstances)
     assessment = assess(facts, rules, now=now)
     assessment_id = store.save_assessment(session, incident_id, assessment)
-    required = sum(d.verdict == "required" for d in assessment.duties)
-    pending = sum(d.verdict == "assessment_required" for d in assessment.duties)
+    notices = [d for d in assessment.duties if d.recipient != "records"]
+    required = sum(d.verdict == "required" for d in notices)
+    pending = sum(d.verdict == "assessment_required" for d in notices)
+    records = sum(d.recipient == "records" and d.verdict == "required" for d in assessment.duties)
     api.add_timeline_event(
         session,
         incident_id,
-        f"Assessment {assessment_id}: {required} duties required, {pending} need a risk decision "
-        f"(rules {rules.version})",
+        f"Assessment {assessment_id}: {required} duties required, {pending} need a risk decision, "
+        f"{records} records to keep (rules {rules.version})",
         kind="assess",
         at=now,
     )
