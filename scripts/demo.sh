@@ -36,6 +36,11 @@ echo "== 3. open an incident case and attach the leak (scan stored, one exposure
   --dataset-received-at 2025-11-27T09:00+07:00 --aware-at 2025-11-27T09:00+07:00 --author demo
 "$BIN/breachscope" case attach 1 "$OUT/leak/people.csv" --author demo
 "$BIN/breachscope" case log 1 "Vendor confirmed: profile fields only, no chat content or credentials" --author demo
+# Incident facts are recorded (who, when), never assumed: assess decides from them and the notices
+# state only what is recorded here (anything left unknown gets neutral wording).
+"$BIN/breachscope" case facts 1 --by demo --set cause=outside-attacker --set our-systems-affected=no \
+  --set vendor-relationship=stopped-sending --set working-with-vendor=yes --set encrypted=no \
+  --set help-page="Settings > Security notices" --set support-phone="+62 21 5550 1000"
 
 echo "== 4. scope: match the leak to the account directory; orgs, admins, users, jurisdictions =="
 "$BIN/breachscope" scope --incident 1 --directory "$OUT/leak/directory.csv" \
@@ -44,7 +49,7 @@ echo "== 4. scope: match the leak to the account directory; orgs, admins, users,
 
 echo "== 5. assess: which laws require notifying whom by when; which actions are (and are NOT) needed =="
 # --now pins "today" to the demo incident's timeline (Nov 2025), so deadlines read as they did then.
-"$BIN/breachscope" assess --incident 1 --malicious yes --now 2025-11-27T12:00:00+00:00 \
+"$BIN/breachscope" assess --incident 1 --now 2025-11-27T12:00:00+00:00 \
   --json "$OUT/assessment.json" --markdown "$OUT/assessment.md"
 
 echo "== 6. notify: personal notices (en/id), org-admin notices and regulator drafts, as signed .eml (dry run) =="

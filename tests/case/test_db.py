@@ -9,6 +9,7 @@ from breachscope.case.db import DEFAULT_URL, ENV_VAR, open_case_db, resolve_url
 from breachscope.errors import BreachscopeError
 
 CASE_TABLES = {
+    "incident_facts",
     "incidents",
     "timeline_events",
     "datasets",

@@ -73,6 +73,7 @@ def test_migration_0005_keeps_the_latest_running_run_of_each_incident(db_url: st
         upgrade(engine, "0003")
         upgrade(engine, "case_fk@head")
         upgrade(engine, "0002")
+        upgrade(engine, "facts@head")  # the Incident model has occurred_at (0010)
         with session_scope(engine) as session:
             api.create_incident(session, "one")
             api.create_incident(session, "two")

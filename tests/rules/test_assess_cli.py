@@ -166,34 +166,59 @@ def test_an_unwritable_export_path_is_a_clean_error(case_url: str, tmp_path: Pat
     assert code != 0 and "cannot write" in out and "is stored" in out and "Traceback" not in out
 
 
-def test_a_kept_sector_can_be_cleared(case_url: str, tmp_path: Path) -> None:
-    def sectors(*extra: str) -> list[str]:
-        out = tmp_path / "a.json"
-        code, text = invoke(
-            "assess", "--incident", "1", "--db", case_url, "--now", NOW, "--json", str(out), *extra
-        )
-        assert code == 0, text
-        return list(json.loads(out.read_text())["facts"]["sectors"])
-
-    assert sectors("--sector", "hipaa") == ["hipaa"]
-    assert sectors() == ["hipaa"]  # kept
-    assert sectors("--sector", "none") == []
-    assert sectors() == []
+def _assessed_facts(case_url: str, tmp_path: Path) -> dict[str, object]:
+    out = tmp_path / "a.json"
+    code, text = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW, "--json", str(out))
+    assert code == 0, text
+    return dict(json.loads(out.read_text())["facts"])
 
 
-def test_a_kept_malicious_answer_can_be_reset_to_unknown(case_url: str, tmp_path: Path) -> None:
-    def malicious(*extra: str) -> object:
-        out = tmp_path / "a.json"
-        code, text = invoke(
-            "assess", "--incident", "1", "--db", case_url, "--now", NOW, "--json", str(out), *extra
-        )
-        assert code == 0, text
-        return json.loads(out.read_text())["facts"]["malicious"]
+def test_assess_reads_the_recorded_incident_facts(case_url: str, tmp_path: Path) -> None:
+    before = _assessed_facts(case_url, tmp_path)
+    assert before["malicious"] is None and before["sectors"] == [] and before["cause"] == "unknown"
+    assert set(before["unrecorded"]) == {"encrypted", "breached-party", "role", "cause"}  # type: ignore[arg-type]
+    sets = ["--set", "cause=outside-attacker", "--set", "sectors=hipaa", "--set", "encrypted=no"]
+    code, out = invoke("case", "facts", "1", "--db", case_url, "--by", "Dana", *sets)
+    assert code == 0, out
+    after = _assessed_facts(case_url, tmp_path)
+    assert (
+        after["malicious"] is True and after["sectors"] == ["hipaa"] and after["cause"] == "outside-attacker"
+    )
+    assert set(after["unrecorded"]) == {"breached-party", "role"}  # type: ignore[arg-type]
+    invoke("case", "facts", "1", "--db", case_url, "--by", "Dana", "--set", "cause=unknown",
+           "--set", "sectors=none")  # fmt: skip
+    reset = _assessed_facts(case_url, tmp_path)
+    assert reset["malicious"] is None and reset["sectors"] == []
 
-    assert malicious("--malicious", "yes") is True
-    assert malicious() is True
-    assert malicious("--malicious", "unknown") is None
-    assert malicious() is None
+
+@pytest.mark.parametrize(
+    ("flag", "hint"),
+    [
+        (["--malicious", "yes"], "--set cause=outside-attacker"),
+        (["--malicious", "no"], "--set cause=insider|misdirected-export"),
+        (["--encrypted", "yes"], "--set encrypted=yes"),
+        (["--key-exposed", "unknown"], "--set key-exposed=unknown"),
+        (["--role", "processor"], "--set role=processor"),
+        (["--own-breach"], "--set breached-party=us"),
+        (["--sector", "hipaa"], "--set sectors=hipaa"),
+    ],
+)
+def test_an_old_fact_flag_says_which_fact_replaced_it(case_url: str, flag: list[str], hint: str) -> None:
+    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW, *flag)
+    assert code == 2 and "no longer an assess option" in out
+    assert f"breachscope case facts 1 {hint}" in out and "Traceback" not in out
+
+
+def test_assess_without_an_awareness_date_says_so_at_the_top(case_url: str) -> None:
+    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW)
+    assert code == 0, out
+    # right after the 4-line summary (issue 11: the summary comes first), before any duty
+    lines = out.splitlines()
+    assert lines[2].startswith("Next due:") and lines[4].startswith("No awareness date recorded")
+    assert "breachscope case edit 1 --aware-at" in out
+    invoke("case", "edit", "1", "--db", case_url, "--aware-at", "2025-11-25T10:00+00:00", "--by", "Dana")
+    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW)
+    assert code == 0 and "No awareness date" not in out
 
 
 def test_duties_follow_the_classes_of_each_jurisdictions_people(tmp_path: Path) -> None:

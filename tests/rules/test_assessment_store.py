@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import Engine, inspect
 
 from breachscope.case import api
+from breachscope.case import facts as case_facts
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.rules import store
-from breachscope.rules.case_facts import Circumstances, classes_from_scans, facts_from_case, run_assessment
+from breachscope.rules.case_facts import classes_from_scans, facts_from_case, run_assessment
 from breachscope.rules.loader import DATA_DIR, load_rules
 from breachscope.rules.schema import RuleSet
 
@@ -101,14 +102,28 @@ def test_a_decision_is_stored_and_settles_the_next_assessment(engine: Engine, ru
         assert [d.verdict for d in store.decisions(s, incident_id)] == ["not_required"]
 
 
-def test_circumstances_are_kept_for_later_runs(engine: Engine, rules: RuleSet) -> None:
+@pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [
+        ({}, {"malicious": None, "encrypted": False, "vendor_breach": True, "role": "controller"}),
+        ({"cause": "outside-attacker"}, {"malicious": True}),
+        ({"cause": "insider"}, {"malicious": None, "cause": "insider"}),
+        ({"cause": "misdirected-export"}, {"malicious": False}),
+        ({"cause": "misconfigured-export"}, {"malicious": False}),
+        ({"encrypted": "yes", "key-exposed": "no"}, {"encrypted": True, "key_exposed": False}),
+        ({"breached-party": "us", "role": "processor"}, {"vendor_breach": False, "role": "processor"}),
+        ({"sectors": "hipaa"}, {"sectors": frozenset({"hipaa"})}),
+        ({"sectors": "none"}, {"sectors": frozenset()}),
+    ],
+)
+def test_the_engine_reads_the_recorded_facts(
+    engine: Engine, rules: RuleSet, recorded: dict[str, str], expected: dict[str, object]
+) -> None:
     incident_id = _incident(engine)
     with session_scope(engine) as s:
-        run_assessment(
-            s, incident_id, rules, now=NOW, circumstances=Circumstances(malicious=True, sectors=("hipaa",))
-        )
+        case_facts.set_facts(s, incident_id, recorded, by="Dana")
         f = facts_from_case(s, incident_id)
-    assert f.malicious is True and f.sectors == frozenset({"hipaa"})
+    assert {k: getattr(f, k) for k in expected} == expected
 
 
 def test_a_rule_change_never_rewrites_a_past_assessment(

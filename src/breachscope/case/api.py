@@ -47,6 +47,7 @@ def create_incident(
     *,
     vendor: str = "",
     description: str = "",
+    occurred_at: datetime | None = None,
     vendor_detected_at: datetime | None = None,
     vendor_notified_us_at: datetime | None = None,
     dataset_received_at: datetime | None = None,
@@ -62,6 +63,7 @@ def create_incident(
         name=name.strip(),
         vendor=vendor.strip(),
         description=description,
+        occurred_at=occurred_at,
         vendor_detected_at=vendor_detected_at,
         vendor_notified_us_at=vendor_notified_us_at,
         dataset_received_at=dataset_received_at,
@@ -91,8 +93,17 @@ def get_incident(session: Session, incident_id: int) -> Incident:
 
 
 def set_dates(session: Session, incident_id: int, **dates: datetime | None) -> Incident:
-    """Set any of the four legal-clock dates (``vendor_detected_at`` ... ``aware_at``)."""
-    allowed = {"vendor_detected_at", "vendor_notified_us_at", "dataset_received_at", "aware_at"}
+    """Set any of the legal-clock dates (``occurred_at`` ... ``aware_at``), unchecked and unlogged.
+
+    People correct dates through :func:`breachscope.case.dates.edit_dates`, which checks and logs.
+    """
+    allowed = {
+        "occurred_at",
+        "vendor_detected_at",
+        "vendor_notified_us_at",
+        "dataset_received_at",
+        "aware_at",
+    }
     incident = get_incident(session, incident_id)
     for name, value in dates.items():
         if name not in allowed:

@@ -67,6 +67,8 @@ class Incident(Base):
     name: Mapped[str] = mapped_column(String(200))
     vendor: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    #: When the breach itself happened (best estimate; migration 0010).
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the vendor detected the breach (their statement).
     vendor_detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the vendor told us.
@@ -91,6 +93,24 @@ class TimelineEvent(Base):
     author: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40), default="note")  # note | created | attach | scope ...
     message: Mapped[str] = mapped_column(Text)
+
+
+class IncidentFact(Base):
+    """One recorded value of an incident fact (cause, our systems affected, ...): who set it, when.
+
+    Rows are never updated: a change adds a row, so the history stays. The current value of a key
+    is its latest row (highest id). The vocabulary and validation are in :mod:`case.facts`.
+    """
+
+    __tablename__ = "incident_facts"
+    __table_args__ = (Index("ix_incident_facts_incident_key", "incident_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    key: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Dataset(Base):

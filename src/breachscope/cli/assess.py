@@ -37,8 +37,63 @@ def _now(value: str | None) -> datetime:
     return parsed
 
 
-def _tri(value: str | None) -> bool | None:
-    return None if value in (None, "unknown") else value == "yes"
+#: Old assess options -> the incident fact that replaced them, and how a value translates.
+LEGACY_FLAGS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "malicious": ("--malicious", "cause", {"yes": "outside-attacker", "no": "KIND", "unknown": "unknown"}),
+    "encrypted": ("--encrypted", "encrypted", {}),
+    "key_exposed": ("--key-exposed", "key-exposed", {}),
+    "role": ("--role", "role", {}),
+    "vendor_breach": ("--vendor-breach/--own-breach", "breached-party", {"True": "vendor", "False": "us"}),
+    "sectors": ("--sector", "sectors", {}),
+}
+
+
+def _legacy_fact_options(f: Any) -> Any:
+    """The options assess used to take for incident facts; hidden, they only explain the move."""
+    f = click.option("--sector", "sectors", multiple=True, hidden=True)(f)
+    f = click.option("--vendor-breach/--own-breach", "vendor_breach", default=None, hidden=True)(f)
+    for name in ("role", "malicious", "key_exposed", "encrypted"):
+        f = click.option(f"--{name.replace('_', '-')}", name, hidden=True)(f)
+    return f
+
+
+def _refuse_legacy_flags(incident_id: int, given: dict[str, Any]) -> None:
+    """An old fact flag is refused with the exact `case facts` command that records it now."""
+    for name, value in given.items():
+        if value is None or value == ():
+            continue
+        flag, key, words = LEGACY_FLAGS[name]
+        raw = ",".join(value) if isinstance(value, tuple) else str(value)
+        new = words.get(raw, raw)
+        if new == "KIND":
+            new = "insider|misdirected-export|misconfigured-export|unknown"
+        raise InputError(
+            f"{flag} is no longer an assess option: it is an incident fact, recorded once with who set it",
+            f"breachscope case facts {incident_id} --set {key}={new} --by NAME, then run assess again",
+        )
+
+
+def print_fact_gaps(console: Console, a: Assessment, incident_id: int | None) -> None:
+    """At the top: what the assessment could not know (no awareness date, facts not recorded)."""
+    from breachscope.rules.case_facts import ASSUMED_WHEN_UNRECORDED
+
+    f = a.facts
+    fix = f"  set it: breachscope case edit {incident_id} --aware-at WHEN"
+    if f.aware_at is None and f.vendor_notified_us_at is None and f.dataset_received_at is None:
+        console.print(
+            "[bold yellow]No awareness date recorded: due times that run from awareness cannot be"
+            " computed and are not shown.[/]\n" + fix
+        )
+    elif f.aware_at is None:
+        console.print(
+            "[yellow]No awareness date recorded: clocks that run from awareness count from when the"
+            " vendor told you or you received the dataset.[/]\n" + fix
+        )
+    if f.unrecorded:
+        console.print("[yellow]Facts not recorded, assessed with the cautious reading:[/]")
+        for key in f.unrecorded:
+            console.print(f"  {key}: {ASSUMED_WHEN_UNRECORDED.get(key, 'unknown')}")
+        console.print(f"  record them: breachscope case facts {incident_id} --set KEY=VALUE --by NAME")
 
 
 def _line(console: Console, text: str, indent: int = 2) -> None:
@@ -59,16 +114,27 @@ def _block(console: Console, head: str | Text, lines: list[str]) -> None:
         _line(console, line, 4)
 
 
+def print_summary(console: Console, a: Assessment, assessment_id: int | None) -> None:
+    """The first lines: which assessment, the next due duty and the counts by verdict."""
+    console.print(f"[bold]Assessment {assessment_id}[/] - {a.assessed_at.isoformat(timespec='minutes')}")
+    console.print(Text(f"rules {a.rule_set_version}", style="dim"))
+    for line in report.summary_lines(a):
+        console.print(Text(line, style="bold"))
+
+
 def print_assessment(
-    console: Console, a: Assessment, assessment_id: int | None, *, show_all: bool = False
+    console: Console,
+    a: Assessment,
+    assessment_id: int | None,
+    *,
+    show_all: bool = False,
+    summary: bool = True,
 ) -> None:
     """Readable at 80 columns: the summary first, then one block per duty (the full table is in
     --markdown and --json)."""
     now = a.assessed_at
-    console.print(f"[bold]Assessment {assessment_id}[/] - {now.isoformat(timespec='minutes')}")
-    console.print(Text(f"rules {a.rule_set_version}", style="dim"))
-    for line in report.summary_lines(a):
-        console.print(Text(line, style="bold"))
+    if summary:
+        print_summary(console, a, assessment_id)
     notices = [d for d in a.duties if d.recipient != "records"]
     shown = [d for d in notices if show_all or d.verdict != "not_required"]
     for d in shown:
@@ -198,37 +264,7 @@ def print_decision_effect(console: Console, a: Assessment, duty_id: str) -> None
 )
 @click.option("--by", "by", help="Who decided (with --decide).")
 @click.option("--why", "why", help="Why, in plain words (with --decide).")
-@click.option(
-    "--encrypted",
-    type=click.Choice(["yes", "no"]),
-    help="Was the leaked data encrypted? (kept for later runs)",
-)
-@click.option(
-    "--key-exposed",
-    type=click.Choice(["yes", "no", "unknown"]),
-    help="Was the encryption key exposed too? (kept for later runs; unknown resets)",
-)
-@click.option(
-    "--malicious",
-    type=click.Choice(["yes", "no", "unknown"]),
-    help="Was the breach caused by an unauthorised outsider? (kept; unknown resets)",
-)
-@click.option(
-    "--role",
-    type=click.Choice(["controller", "processor"]),
-    help="Your role for this data (default controller; kept).",
-)
-@click.option(
-    "--vendor-breach/--own-breach",
-    default=None,
-    help="Whether a vendor (processor) was the breached party (default: vendor).",
-)
-@click.option(
-    "--sector",
-    "sectors",
-    multiple=True,
-    help="A regulated sector you are in, e.g. hipaa (repeatable; kept; 'none' clears them).",
-)
+@_legacy_fact_options
 @click.option(
     "--rules",
     "rules_dir",
@@ -240,38 +276,27 @@ def print_decision_effect(console: Console, a: Assessment, duty_id: str) -> None
     "--all", "show_all", is_flag=True, help="Also list the duties that are not required in the table."
 )
 @click.pass_context
-def command(ctx: click.Context, incident_id: int | None, db: str | None, json_path: Path | None,
+def command(ctx: click.Context, /, incident_id: int | None, db: str | None, json_path: Path | None,
             md_path: Path | None, decide: str | None, verdict: str | None, by: str | None, why: str | None,
-            encrypted: str | None, key_exposed: str | None, malicious: str | None, role: str | None,
-            vendor_breach: bool | None, sectors: tuple[str, ...], rules_dir: Path | None,
-            now_text: str | None, show_all: bool) -> None:  # fmt: skip
+            rules_dir: Path | None, now_text: str | None, show_all: bool, **legacy: Any) -> None:  # fmt: skip
     """Which laws require notifying whom by when, and what people should (and need not) do.
 
-    Reads the incident's stored scan(s), scope (people per jurisdiction) and dates, evaluates every
-    rule file, stores the assessment with the rule-set version, and prints duties sorted by due
-    time (overdue highlighted), then recommended actions and the actions NOT needed.
+    Reads the incident's stored scan(s), scope (people per jurisdiction), dates and recorded facts
+    (cause, encryption, whose systems, role, sectors: set them with `breachscope case facts`),
+    evaluates every rule file, stores the assessment with the rule-set version, and prints duties
+    sorted by due time (overdue highlighted), then recommended actions and the actions NOT needed.
     """
     if ctx.invoked_subcommand is not None:
         return
     if incident_id is None:
         raise InputError("which incident?", "breachscope assess --incident ID (see `breachscope case list`)")
+    _refuse_legacy_flags(incident_id, legacy)
     from breachscope.case.db import open_case_db, session_scope
     from breachscope.rules import store
-    from breachscope.rules.case_facts import Circumstances, run_assessment
+    from breachscope.rules.case_facts import run_assessment
 
     now = _now(now_text)
     rules = load_rules(rules_dir or DATA_DIR)
-    circumstances = Circumstances(
-        encrypted=_tri(encrypted),
-        key_exposed=_tri(key_exposed),
-        unset=frozenset(
-            n for n, v in (("key_exposed", key_exposed), ("malicious", malicious)) if v == "unknown"
-        ),
-        vendor_breach=vendor_breach,
-        role=cast(Any, role),
-        malicious=_tri(malicious),
-        sectors=tuple(x for x in sectors if x.lower() != "none") if sectors else None,
-    )
     engine = open_case_db(db)
     try:
         with session_scope(engine) as session:
@@ -291,15 +316,15 @@ def command(ctx: click.Context, incident_id: int | None, db: str | None, json_pa
                 store.record_decision(
                     session, incident_id, decide, cast(Any, verdict), by=by, why=why, at=now
                 )
-            assessment_id, assessment = run_assessment(
-                session, incident_id, rules, now=now, circumstances=circumstances
-            )
+            assessment_id, assessment = run_assessment(session, incident_id, rules, now=now)
     finally:
         engine.dispose()
     console = Console()
     if decide:
         print_decision_effect(console, assessment, decide)
-    print_assessment(console, assessment, assessment_id, show_all=show_all)
+    print_summary(console, assessment, assessment_id)
+    print_fact_gaps(console, assessment, incident_id)
+    print_assessment(console, assessment, assessment_id, show_all=show_all, summary=False)
     if json_path:
         data = {"assessment_id": assessment_id, **assessment.to_dict()}
         _write(json_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", assessment_id)

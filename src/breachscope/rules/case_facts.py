@@ -1,16 +1,16 @@
 """Build :class:`Facts` from the case database, run the engine, store the snapshot.
 
 ``facts_from_case`` reads only what earlier stages stored: each dataset's scan report (class
-statuses), the scope's jurisdiction counts and the incident dates. Facts the case does not hold
-(encryption, malicious actor, the company's role, sectors) come from :class:`Circumstances`; when
-one is not given, the value recorded in the latest stored assessment is kept.
+statuses), the scope's jurisdiction counts, the incident dates and the incident facts a person
+recorded (``breachscope case facts``: cause, encryption, whose systems, role, sectors). Those
+facts are the one source of truth; a fact nobody recorded is listed in ``Facts.unrecorded`` with
+the cautious reading the engine used for it (e.g. "not encrypted").
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,11 +18,13 @@ from sqlalchemy import String, cast, column, select, table
 from sqlalchemy.orm import Session
 
 from breachscope.case import api
+from breachscope.case import facts as case_facts
+from breachscope.case.facts import IncidentFacts
 from breachscope.case.models import Exposure, UTCDateTime
 from breachscope.errors import BreachscopeError
 from breachscope.rules import store
 from breachscope.rules.engine import assess
-from breachscope.rules.facts import Assessment, Facts, Role
+from breachscope.rules.facts import Assessment, Facts
 from breachscope.rules.schema import RuleSet
 from breachscope.scope import jurisdiction_counts
 
@@ -30,18 +32,37 @@ from breachscope.scope import jurisdiction_counts
 _VALUE_KEYS = ("values_examined", "values_checked", "values_scanned", "values", "cells", "checked")
 
 
-@dataclass(frozen=True)
-class Circumstances:
-    """Facts about the incident that are not in the scan or the scope. ``None`` = keep the last."""
+#: cause (a recorded fact) -> the engine's "malicious" condition (unauthorised outsider / wrongful
+#: purpose). An insider is left undecided: rules word this condition differently (Japan: a wrongful
+#: purpose; Korea and Indonesia: an outside party), so a person decides per duty.
+MALICIOUS_BY_CAUSE: dict[str, bool | None] = {
+    "outside-attacker": True,
+    "insider": None,
+    "misdirected-export": False,
+    "misconfigured-export": False,
+    "unknown": None,
+}
+#: Facts the engine needs an answer for, and the cautious reading used while none is recorded.
+ASSUMED_WHEN_UNRECORDED: dict[str, str] = {
+    "encrypted": "not encrypted",
+    "breached-party": "the vendor's systems were breached",
+    "role": "you are the controller",
+    "cause": "cause unknown: duties that depend on a malicious cause need an answer",
+}
 
-    encrypted: bool | None = None
-    key_exposed: bool | None = None
-    vendor_breach: bool | None = None
-    role: Role | None = None
-    malicious: bool | None = None
-    sectors: tuple[str, ...] | None = None
-    #: names of the facts above to reset to unknown (not kept from the last run), e.g. {"malicious"}
-    unset: frozenset[str] = frozenset()
+
+def _engine_circumstances(recorded: IncidentFacts) -> dict[str, Any]:
+    sectors = recorded.get("sectors")
+    return {
+        "encrypted": recorded.tri("encrypted") is True,
+        "key_exposed": recorded.tri("key-exposed"),
+        "vendor_breach": recorded.get("breached-party") != "us",
+        "role": "processor" if recorded.get("role") == "processor" else "controller",
+        "malicious": MALICIOUS_BY_CAUSE.get(recorded.get("cause")),
+        "cause": recorded.get("cause"),
+        "sectors": frozenset() if sectors in ("unknown", "none") else frozenset(sectors.split(",")),
+        "unrecorded": tuple(k for k in ASSUMED_WHEN_UNRECORDED if recorded.get(k) == "unknown"),
+    }
 
 
 def _count(value: Any) -> int:
@@ -155,8 +176,8 @@ def _jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
     return jurisdiction_counts(session, incident_id)
 
 
-def facts_from_case(session: Session, incident_id: int, circumstances: Circumstances | None = None) -> Facts:
-    """The engine's facts for an incident, from the stored scans, scope and dates."""
+def facts_from_case(session: Session, incident_id: int) -> Facts:
+    """The engine's facts for an incident, from the stored scans, scope, dates and recorded facts."""
     incident = api.get_incident(session, incident_id)
     datasets = api.list_datasets(session, incident_id)
     if not datasets:
@@ -168,18 +189,6 @@ def facts_from_case(session: Session, incident_id: int, circumstances: Circumsta
     if not present and not absent:
         present = _exposed_classes(session, incident_id)  # no scan report: what the people show
     counts = {k: v for k, v in _jurisdiction_counts(session, incident_id).items() if v > 0}
-    previous = store.latest_assessment(session, incident_id)
-    base = previous.assessment.facts if previous else None
-    c = circumstances or Circumstances()
-
-    def pick(name: str, default: Any) -> Any:
-        if name in c.unset:
-            return default
-        value = getattr(c, name)
-        if value is not None:
-            return value
-        return getattr(base, name) if base is not None else default
-
     return Facts(
         present=frozenset(present),
         absent=frozenset(absent),
@@ -189,12 +198,8 @@ def facts_from_case(session: Session, incident_id: int, circumstances: Circumsta
         vendor_notified_us_at=incident.vendor_notified_us_at,
         dataset_received_at=incident.dataset_received_at,
         aware_at=incident.aware_at,
-        encrypted=pick("encrypted", False),
-        key_exposed=pick("key_exposed", None),
-        vendor_breach=pick("vendor_breach", True),
-        role=pick("role", "controller"),
-        malicious=pick("malicious", None),
-        sectors=frozenset(pick("sectors", ())),
+        occurred_at=incident.occurred_at,
+        **_engine_circumstances(case_facts.incident_facts(session, incident_id)),
         decisions=store.decisions(session, incident_id),
         classes_by_code=classes_by_code(session, incident_id),
         individuals_notified_at=individuals_notified_at(session, incident_id),
@@ -207,10 +212,9 @@ def run_assessment(
     rules: RuleSet,
     *,
     now: datetime,
-    circumstances: Circumstances | None = None,
 ) -> tuple[int, Assessment]:
     """Assess the incident from the case and store the snapshot; return (assessment id, assessment)."""
-    facts = facts_from_case(session, incident_id, circumstances)
+    facts = facts_from_case(session, incident_id)
     assessment = assess(facts, rules, now=now)
     assessment_id = store.save_assessment(session, incident_id, assessment)
     notices = [d for d in assessment.duties if d.recipient != "records"]

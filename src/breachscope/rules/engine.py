@@ -85,6 +85,8 @@ class _Eval:
             ]
         if isinstance(c, s.Malicious):
             label = c.words or "breach caused by an unauthorised outsider"
+            if f.malicious is None and f.cause == "insider":
+                return None, [f"{label}: the cause is recorded as an insider - decide whether this applies"]
             if f.malicious is None:
                 return None, [f"{label}: not recorded for this incident (needs an answer)"]
             return f.malicious, [f"{label}: {'yes' if f.malicious else 'no'}"]

@@ -73,12 +73,14 @@ class Facts:
     vendor_breach: bool = True
     role: Role = "controller"
     malicious: bool | None = None
+    #: The recorded cause (``breachscope case facts``): ``outside-attacker``, ``insider``,
+    #: ``misdirected-export``, ``misconfigured-export`` or ``unknown`` (underscores accepted too).
+    cause: str = "unknown"
     sectors: frozenset[str] = frozenset()
+    #: Facts nobody recorded, assessed with their cautious reading (see ``case_facts``).
+    unrecorded: tuple[str, ...] = ()
     decisions: tuple[RiskDecision, ...] = ()
     classes_by_code: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    #: What caused the breach, as recorded (``outside-attacker``, ``insider``, ``misdirected-export``,
-    #: ``misconfigured-export``; ``None``/``unknown`` = not recorded). Underscores are accepted too.
-    cause: str | None = None
     #: Jurisdiction code -> when the first notice to an affected individual there was sent (from
     #: the notify outbox). Starts "after another duty is performed" clocks (California's AG notice).
     individuals_notified_at: Mapping[str, datetime] = field(default_factory=dict)
@@ -151,10 +153,11 @@ class Facts:
             "vendor_breach": self.vendor_breach,
             "role": self.role,
             "malicious": self.malicious,
+            "cause": self.cause,
             "sectors": sorted(self.sectors),
+            "unrecorded": list(self.unrecorded),
             "decisions": [d.to_dict() for d in self.decisions],
             "classes_by_code": {k: sorted(v) for k, v in sorted(self.classes_by_code.items())},
-            "cause": self.cause,
             "individuals_notified_at": {k: _iso(v) for k, v in sorted(self.individuals_notified_at.items())},
         }
 
@@ -175,10 +178,11 @@ class Facts:
             vendor_breach=bool(d.get("vendor_breach", True)),
             role=d.get("role", "controller"),
             malicious=d.get("malicious"),
+            cause=str(d.get("cause") or "unknown"),
             sectors=frozenset(d.get("sectors", ())),
+            unrecorded=tuple(d.get("unrecorded", ())),
             decisions=tuple(RiskDecision.from_dict(x) for x in d.get("decisions", ())),
             classes_by_code={k: frozenset(v) for k, v in d.get("classes_by_code", {}).items()},
-            cause=d.get("cause"),
             individuals_notified_at={
                 k: v for k, v in ((k, _dt(x)) for k, x in d.get("individuals_notified_at", {}).items()) if v
             },

@@ -1,0 +1,165 @@
+"""``breachscope case facts`` and ``breachscope case edit``: recorded incident facts and dates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from breachscope.case.dates import DATE_LABELS
+from breachscope.case.db import open_case_db, session_scope
+from breachscope.cli.case import date_options, db_option, fmt_when, force_options, parse_when, who
+from breachscope.clock import SystemClock
+from breachscope.errors import InputError
+
+
+def _by_option(f: Any) -> Any:
+    return click.option(
+        "--by",
+        "--author",
+        "by",
+        default=None,
+        metavar="NAME",
+        help="Who records this (default: $BREACHSCOPE_AUTHOR, else the login name).",
+    )(f)
+
+
+@click.command("facts")
+@click.argument("incident_id", type=int)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Record a fact (repeatable), e.g. --set cause=outside-attacker --set our-systems-affected=no.",
+)
+@click.option("--history", is_flag=True, help="Also list every earlier value, who set it and when.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_by_option
+@db_option
+def facts(
+    incident_id: int,
+    assignments: tuple[str, ...],
+    history: bool,
+    as_json: bool,
+    by: str | None,
+    db: str | None,
+) -> None:
+    """Show or record the incident's facts: cause, our systems, vendor, support channel, measures.
+
+    Each fact is yes/no/unknown or one of a listed set of values; nothing is assumed, and a fact
+    nobody recorded is `unknown`. Every change is kept (who, when) and logged in the timeline.
+    `assess` decides from these facts and notices state only what is recorded here.
+    """
+    from breachscope.case import facts as case_facts
+
+    parsed = dict(case_facts.parse_assignment(a) for a in assignments)
+    engine = open_case_db(db)
+    try:
+        with session_scope(engine) as s:
+            changes = (
+                case_facts.set_facts(s, incident_id, parsed, by=who(by), clock=SystemClock())
+                if parsed
+                else []
+            )
+            from breachscope.case import api
+
+            api.get_incident(s, incident_id)
+            current = case_facts.current(s, incident_id)
+            past = case_facts.history(s, incident_id) if history else []
+    finally:
+        engine.dispose()
+    if as_json:
+        data = {
+            "incident": incident_id,
+            "facts": {
+                f.key: (
+                    {
+                        "value": current[f.key].value,
+                        "set_by": current[f.key].set_by,
+                        "set_at": current[f.key].set_at.isoformat(),
+                    }
+                    if f.key in current
+                    else {"value": "unknown", "set_by": None, "set_at": None}
+                )
+                for f in case_facts.FACTS
+            },  # fmt: skip
+            "changed": [{"key": c.key, "old": c.old, "new": c.new} for c in changes],
+        }
+        if history:
+            data["history"] = [
+                {"key": h.key, "value": h.value, "set_by": h.set_by, "set_at": h.set_at.isoformat()}
+                for h in past
+            ]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for c in changes:
+        click.echo(f"{c.key}: {c.old} -> {c.new}")
+    if parsed and not changes:
+        click.echo("Nothing changed: the facts already have these values.")
+    table = Table(title=f"facts of incident {incident_id}")
+    for col in ("fact", "value", "set by", "at", "valid values"):
+        table.add_column(col, overflow="fold")
+    for f in case_facts.FACTS:
+        rec = current.get(f.key)
+        table.add_row(
+            f.key,
+            rec.value if rec else "[dim]unknown[/]",
+            rec.set_by if rec else "-",
+            fmt_when(rec.set_at) if rec else "-",
+            " / ".join(f.values) if f.values else f.kind,
+        )
+    console = Console()
+    console.print(table)
+    if past:
+        hist = Table(title="history")
+        for col in ("at", "fact", "value", "set by"):
+            hist.add_column(col, overflow="fold")
+        for h in past:
+            hist.add_row(fmt_when(h.set_at), h.key, h.value, h.set_by)
+        console.print(hist)
+
+
+@click.command("edit")
+@click.argument("incident_id", type=int)
+@date_options
+@force_options
+@_by_option
+@db_option
+def edit(
+    incident_id: int, force: bool, reason: str, by: str | None, db: str | None, **dates: str | None
+) -> None:
+    """Set or correct an incident's dates (the legal clocks run from them).
+
+    Checked like `case new`: a date in the future or out of order (occurred <= vendor detected <=
+    vendor told us <= we became aware) is refused unless --force. Correcting a date that was
+    already set needs --reason; the old value, the new one and the reason go into the timeline.
+    Clear a date with the value `none`.
+    """
+    from breachscope.case.dates import edit_dates
+
+    given = {k: v for k, v in dates.items() if v is not None}
+    if not given:
+        raise InputError(
+            "nothing to change", "e.g. breachscope case edit 1 --aware-at 2025-11-27T09:00+07:00"
+        )
+    parsed = {
+        k: None if v.strip().lower() == "none" else parse_when(v, "--" + k.replace("_", "-"))
+        for k, v in given.items()
+    }
+    engine = open_case_db(db)
+    try:
+        with session_scope(engine) as s:
+            done = edit_dates(
+                s, incident_id, parsed, by=who(by), reason=reason, force=force, clock=SystemClock()
+            )
+    finally:
+        engine.dispose()
+    if not done:
+        click.echo("Nothing changed: the dates already have these values.")
+    for c in done:
+        old, new = (fmt_when(v) if v else "not set" for v in (c.old, c.new))
+        click.echo(f"{DATE_LABELS[c.field]}: {old} -> {new}")
