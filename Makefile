@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench eval clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -39,3 +39,7 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) demo-out bench-out .pytest_cache .mypy_cache .ruff_cache
 	bash scripts/pg-test-server stop || true
+
+## eval: column-level precision/recall/F1 on the labelled public samples (tests/data/eval)
+eval: $(STAMP)
+	$(BIN)/python -m benchmarks.eval

@@ -147,6 +147,13 @@ DATA_CLASSES: tuple[DataClass, ...] = (
         None,
         "Account, organization, device and vendor distinct ids.",
     ),
+    DataClass(
+        "hashed_id",
+        "Hashed identifiers",
+        _L,
+        None,
+        "Hex or base64 digests of identifiers (an email or name the vendor hashed): pseudonymous.",
+    ),
     DataClass("timestamp", "Timestamps", _L, None, "Event, sign-up and last-seen times."),
 )
 

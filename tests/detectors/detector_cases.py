@@ -92,7 +92,11 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("5f4dcc3b5aa765d61d8327deb882cf99", "a" * 3 + "b" * 37, _HEX32 * 2),
         ("5f4dcc3b5aa765d61d8327deb882cf9", "hunter2", "g" * 32),
     ),
-    "password_plain": (("hunter2", "P@ssw0rd!", "correcthorsebatterystaple"), ("has space", "abc", "")),
+    "password_plain": (
+        ("hunter2", "P@ssw0rd!", "correcthorsebatterystaple"),
+        # boolean flags (``has_password_set = true``) are no passwords
+        ("has space", "abc", "", "true", "FALSE", "yes", "Enabled"),
+    ),
     "password_in_text": (
         ("password: hunter2npd83", "pwd=S3cret!", "my kata sandi: rahasia123"),
         ("password reset requested", "forgot my password", "passwordless login"),
@@ -130,11 +134,29 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "bank_account": (("1234567890", "123-456-7890"), ("12", "abc", "12345")),
     "nik": (
-        ("3171040505848982", "3578015205973796", "NIK 3171040505848982"),
-        ("3171043205848982", "9971040505848982", "3171040505840000", "1700000000000000", "31710405058489821"),
+        (
+            "3171040505848982",
+            "3578015205973796",
+            "NIK 3171040505848982",
+            # grouped as people write them
+            "3171 0405 0584 8982",
+            "3171-0405-0584-8982",
+            "317104 050584 8982",
+            "31.71.04.050584.8982",
+            "nik: 3171 0405 0584 8982.",
+        ),
+        (
+            "3171043205848982",
+            "9971040505848982",
+            "3171040505840000",
+            "1700000000000000",
+            "31710405058489821",
+            "3171 0432 0584 8982",
+            "4111 1111 1111 1111",
+        ),
     ),
     "npwp": (
-        ("01.234.567.4-901.234", "012345674901234", "0012345674901234"),
+        ("01.234.567.4-901.234", "012345674901234", "0012345674901234", "01 234 567 4 901 234"),
         ("01.234.567.5-901.234", "000000000000000"),
     ),
     "ssn": (
@@ -176,8 +198,16 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("12345", "000-000-0000", "phone"),
     ),
     "ipv4": (
-        ("192.168.1.1", "8.8.8.8", "ip=203.0.113.7"),
-        ("999.1.1.1", "1.2.3", "1.2.3.4.5", "version 1.2.3.400"),
+        ("192.168.1.1", "8.8.8.8", "ip=203.0.113.7", "http://10.0.0.1/admin", "from 93.74.108.30"),
+        (
+            "999.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "version 1.2.3.400",
+            # browser user agents: product versions, not addresses
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/142.0.0.0 Safari/537.36",
+            "Version/17.1.2.3 Mobile",
+        ),
     ),
     "ipv6": (
         ("2001:db8::1", "fe80::1ff:fe23:4567:890a", "2001:0db8:85a3:0000:0000:8a2e:0370:7334"),
@@ -188,15 +218,30 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("2024-13-01", "hello", "1990"),
     ),
     "timestamp": (
-        ("2024-05-01T12:00:00Z", "01/02/2024", "2021-04-30T21:51:00", "met on 2023-12-24"),
-        ("12:00", "2024", "v1.2.3", "3171040505848982"),
+        (
+            "2024-05-01T12:00:00Z",
+            "01/02/2024",
+            "2021-04-30T21:51:00",
+            "met on 2023-12-24",
+            "CSV Import - 2023-02-13 13:36:22 UTC",
+        ),
+        (
+            "12:00",
+            "2024",
+            "v1.2.3",
+            "3171040505848982",
+            # dates inside identifiers
+            "google-ad-1234567-2023-08-24",
+            "txn_2023-08-24",
+            "2023-08-24-promo",
+        ),
     ),
     "epoch_timestamp": (
         ("1700000000", "1700000000000", "1700000000.5"),
         ("170000", "2024-01-01", "2700000000"),
     ),
     "country": (("ID", "US", "IDN", "indonesia", " de "), ("XX", "Atlantis", "")),
-    "region_city": (("Jakarta", "North Sumatra", "São Paulo"), ("12345", "", "@@@")),
+    "region_city": (("Jakarta", "North Sumatra", "São Paulo"), ("12345", "", "@@@", "open", "Published")),
     "timezone": (
         ("Asia/Jakarta", "America/New_York", "tz=Europe/Berlin"),
         ("Jakarta", "UTC", "Mars/Olympus"),
@@ -233,6 +278,21 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "prefixed_id": (
         ("org-dD4mwU5QT1Y5U8HdvpS83lCe", "user-EU7PYVQtFPkxGqEU2ahfoy6i", "cus_" + _BODY[:14]),
         ("org-123", "sk-proj-abcdefghijklmnop", "organization"),
+    ),
+    "hashed_id": (
+        (
+            _HEX32,
+            "pabACwVFlKUUrFX3+yMBSg==",
+            "k4G7CSSjxr2mRtBxpVCxKHx+E8c=",
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        ),
+        (
+            "integration-test@airbyte.io",
+            "Jared Rhizor",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "0" * 32,
+            "==" * 12,
+        ),
     ),
     "distinct_id": (
         ("abc123", "$device:1234", "788ecef2-e346-4b67-ae32-77b139f01b8a"),

@@ -20,10 +20,11 @@ from sqlalchemy import Engine, select
 from breachscope.case.db import session_scope
 from breachscope.notify import address
 from breachscope.notify.config import from_mapping
+from breachscope.notify.mailer import EmlDirectoryMailer
 from breachscope.notify.outbox import OutboxAttempt, OutboxMessage
 from breachscope.notify.queue import queue_notices
 from breachscope.notify.sender import Sender
-from breachscope.notify.service import make_renderer, make_signer, write_dry_run
+from breachscope.notify.service import make_renderer, make_signer
 from breachscope.notify.smtp import SmtpMailer
 
 from .conftest import DkimKey, SmtpServer, config_mapping, user_ctx
@@ -85,7 +86,12 @@ def test_international_address_is_delivered_in_ascii_domain_form_or_bounced_with
     assert (queued.rendered, queued.invalid_address) == (2, 0)
 
     # dry run: one signed .eml per notice, the international one with the address as sent
-    assert write_dry_run(any_engine, 1, config, ("user",), tmp_path / "eml") == 2
+    eml = EmlDirectoryMailer(tmp_path / "eml")
+    writer = Sender(any_engine, 1, config=config, signer=make_signer(config), mailer=eml)
+    with any_engine.connect() as conn:
+        for row in conn.execute(select(OutboxMessage).order_by(OutboxMessage.id)):
+            eml.send(writer.outgoing(row), lambda: None)
+    assert eml.written == 2
     emls = {
         _headers(p.read_bytes())["To"].addresses[0].addr_spec: p for p in (tmp_path / "eml").rglob("*.eml")
     }

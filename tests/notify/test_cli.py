@@ -14,6 +14,7 @@ from breachscope.case import api
 from breachscope.case.db import session_scope
 from breachscope.case.models import Account, Exposure, Match
 from breachscope.cli import cli
+from breachscope.notify.outbox import OutboxMessage
 from breachscope.notify.safety import find_html_links
 
 from .conftest import DkimKey, SmtpServer
@@ -100,6 +101,10 @@ def test_dry_run_writes_eml_per_notice_and_sends_nothing(
     files = sorted(p.relative_to(out).parts[0] for p in out.rglob("*.eml"))
     assert files == ["admin", "user", "user"]
     assert smtp_server.recorder.messages == []
+    with session_scope(case) as session:  # a true preview: nothing stored
+        assert session.query(OutboxMessage).count() == 0
+        assert not [e for e in api.timeline(session, 1) if e.kind == "notify"]
+    assert "Who will be notified: 3 notice(s)" in result.output
     ana = next(p for p in out.rglob("u1-*.eml"))
     msg = email.message_from_bytes(ana.read_bytes(), policy=policy.default)
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -109,11 +114,15 @@ def test_dry_run_writes_eml_per_notice_and_sends_nothing(
     html = amsg.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "<strong>2</strong> people" in html and find_html_links(html) == []
 
-    # then really send: the same three notices, once
+    # then really send: without a terminal to ask and without --yes, nothing goes out
     result = CliRunner().invoke(cli, args[:-2])
+    assert result.exit_code == 2 and "refusing to send 3 notice(s) without a confirmation" in result.output
+    assert "--yes" in result.output and smtp_server.recorder.messages == []
+    # --yes: the same three notices, once
+    result = CliRunner().invoke(cli, [*args[:-2], "--yes"])
     assert result.exit_code == 0, result.output
     assert len(smtp_server.recorder.messages) == 3
-    result = CliRunner().invoke(cli, args[:-2])
+    result = CliRunner().invoke(cli, [*args[:-2], "--yes"])
     assert len(smtp_server.recorder.messages) == 3
     assert "Rendered 0 notice(s)" in result.output  # already sent: not rendered again
 
@@ -131,7 +140,7 @@ def test_dry_run_writes_eml_per_notice_and_sends_nothing(
     assert status.exit_code == 0 and "user" in status.output and "admin" in status.output
     with session_scope(case) as session:
         events = [e.message for e in api.timeline(session, 1) if e.kind == "notify"]
-    assert any("dry run" in e for e in events) and any("3 sent" in e for e in events)
+    assert any("3 sent" in e for e in events)
 
 
 @pytest.mark.parametrize(

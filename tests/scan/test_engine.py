@@ -162,9 +162,11 @@ def test_schema_provenance_and_disagreements() -> None:
     src = doc["sources"][0]
     assert src["vendor"] == {"vendor": "testvendor", "layout": "people", "reason": "test layout"}
     cols = {c["name"]: c for c in src["columns"]}
-    assert [c["class"] for c in cols["distinct_id"]["classes"]] == ["email"]
-    assert cols["distinct_id"]["disagreements"][0]["schema_class"] == "internal_id"
-    assert cols["distinct_id"]["disagreements"][0]["resolution"] == "values"
+    # an email used as the person's id is both an email and an internal identifier
+    assert [c["class"] for c in cols["distinct_id"]["classes"]] == ["email", "internal_id"]
+    assert cols["distinct_id"]["disagreements"] == []
+    assert cols["custom"]["disagreements"][0]["schema_class"] == "internal_id"
+    assert cols["custom"]["disagreements"][0]["resolution"] == "values"
     os_class = cols["$os"]["classes"][0]
     assert os_class["class"] == "device" and os_class["sources"] == ["schema", "hint", "value"]
     assert "secret" in [c["class"] for c in cols["custom"]["classes"]]

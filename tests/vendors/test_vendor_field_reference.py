@@ -15,6 +15,7 @@ from breachscope.vendors import LAYOUTS
 ID, EMAIL, NAME, PHONE = "internal_id", "email", "person_name", "phone"
 ADDR, IP, LOC_P, LOC_C = "postal_address", "ip_address", "precise_location", "coarse_location"
 DEV, UA, URL, TS, DOB, USER = "device", "user_agent", "url", "timestamp", "date_of_birth", "username"
+CHAT = "chat_content"
 
 _BY_ID = {f"{lay.vendor}/{lay.name}": lay for lay in LAYOUTS}
 
@@ -72,6 +73,31 @@ REFERENCE: list[tuple[str, str, str | None]] = [
         "initial_utm_medium"
     )],
     *[("mixpanel/people", f"$properties.${k}", LOC_P) for k in _w("latitude longitude")],
+    # --- connector-delivered engage records, Fivetran GA4, Intercom tables ---
+    ("posthog/person_properties", "uuid", ID),
+    ("posthog/person_properties", "distinct_ids", ID),
+    ("posthog/person_properties", "properties.email", EMAIL),
+    ("posthog/person_properties", "person.properties.email", EMAIL),
+    ("posthog/person_properties", "properties.$geoip_city_name", LOC_C),
+    ("mixpanel/connector_people", "distinct_id", ID),
+    ("mixpanel/connector_people", "email", EMAIL),
+    ("mixpanel/connector_people", "name", NAME),
+    ("mixpanel/connector_people", "last_seen", TS),
+    ("ga4/fivetran_events", "user_pseudo_id", ID),
+    ("ga4/fivetran_events", "geo_city", LOC_C),
+    ("ga4/fivetran_events", "device_category", DEV),
+    ("ga4/fivetran_events", "traffic_source_name", URL),
+    ("ga4/fivetran_events", "param_page_location", URL),
+    ("ga4/fivetran_events", "param_ga_session_id", ID),
+    ("ga4/fivetran_events", "name", None),
+    ("intercom/admins", "email", EMAIL),
+    ("intercom/admins", "name", NAME),
+    ("intercom/companies", "company_id", ID),
+    ("intercom/conversations", "source_body", CHAT),
+    ("intercom/conversations", "source_author_id", ID),
+    ("intercom/conversations", "source_url", URL),
+    ("intercom/conversation_parts", "body", CHAT),
+    ("intercom/conversation_parts", "author_id", ID),
     # --- Mixpanel UI CSV, pipelines, warehouse/connector names ---
     ("mixpanel/ui_csv", "Distinct ID", ID),
     ("mixpanel/ui_csv", "Operating System", DEV),
@@ -305,7 +331,10 @@ REFERENCE: list[tuple[str, str, str | None]] = [
     *[("heap/events", k, None) for k in _w("event_name type object properties.plan")],
     *[("heap/user_migrations", k, ID) for k in _w("from_user_id to_user_id")],
     # --- Intercom (section 7) ---
-    *[("intercom/contacts", k, ID) for k in _w("id external_id workspace_id")],
+    *[("intercom/contacts", k, ID) for k in _w("id external_id")],
+    # the reference lists workspace_id as ID; it is the Intercom app (workspace) id: an app id,
+    # not a person's (issue 10: app/bundle/client ids are record ids)
+    ("intercom/contacts", "workspace_id", None),
     ("intercom/contacts", "email", EMAIL),
     ("intercom/contacts", "email_domain", None),  # reference: EMAIL; a bare domain is not an address
     ("intercom/contacts", "name", NAME),

@@ -164,6 +164,9 @@ class Exposure(Base):
     jurisdiction: Mapped[str | None] = mapped_column(String(10))
     #: leak_region | leak_country | directory_country; NULL = unknown.
     jurisdiction_source: Mapped[str | None] = mapped_column(String(30))
+    #: The matched account's directory country (ISO 3166-1), set by ``scope`` whatever the leak
+    #: says: a person counts in the leak's jurisdiction AND the directory's (migration 0022).
+    directory_jurisdiction: Mapped[str | None] = mapped_column(String(10))
     # Only what a notice quotes back to the person.
     email: Mapped[str | None] = mapped_column(String(320))
     display_name: Mapped[str | None] = mapped_column(String(300))

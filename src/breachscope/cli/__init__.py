@@ -7,13 +7,14 @@ options, calls one library function and prints; no logic lives here.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from typing import Any
 
 import click
 
 from breachscope import __version__
-from breachscope.errors import BreachscopeError
+from breachscope.errors import BreachscopeError, no_room
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -39,6 +40,20 @@ class _Group(click.Group):
             if exc.hint:
                 click.echo(f"  hint: {exc.hint}", err=True)
             ctx.exit(exc.exit_code)
+        except Exception as exc:
+            reason = no_room(exc)
+            if reason is None:
+                raise
+            # A full disk (or a file size limit) mid-write: every stage commits in steps that a
+            # rerun completes (attach in one transaction, notify's outbox exactly once), so the
+            # case is intact. One line, no traceback.
+            click.secho(
+                f"Error: out of disk space ({reason}); what was committed before is intact: "
+                "free some space and run the same command again.",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(EXIT_NO_ROOM)
 
 
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
@@ -61,8 +76,14 @@ for _name in COMMAND_MODULES:
     cli.add_command(_module.command)
 
 
+#: Exit status after running out of disk space (documented in docs/case.md and docs/notify.md).
+EXIT_NO_ROOM = 1
+
+
 def main() -> None:
     """Console-script entry point."""
+    if hasattr(signal, "SIGXFSZ"):  # a file size limit ends a write with EFBIG, not a kill
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         cli.main(prog_name="breachscope")
     except KeyboardInterrupt:  # pragma: no cover - interactive only

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from breachscope.case import api
@@ -24,9 +25,15 @@ from breachscope.case.purge import audit_log
 from breachscope.clock import SystemClock
 from breachscope.errors import InputError
 from breachscope.exposures.attach import attach_file
+from breachscope.inert import terminal_text
 from breachscope.progress import NullProgress, Progress, RichProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _t(value: object, limit: int = 300) -> str:
+    """Text from the case (file names come from archives, messages quote them) made inert for rich."""
+    return escape(terminal_text(value, limit))
 
 
 def db_option(f: F) -> F:
@@ -187,7 +194,7 @@ def list_(as_json: bool, db: str | None) -> None:
         table.add_column(col)
     for r in rows:
         table.add_row(
-            *(str(r[c]) for c in ("id", "name", "vendor", "status", "aware_at", "datasets", "exposures"))
+            *(_t(r[c]) for c in ("id", "name", "vendor", "status", "aware_at", "datasets", "exposures"))
         )
     Console().print(table)
 
@@ -250,10 +257,10 @@ def show(incident_id: int, as_json: bool, db: str | None) -> None:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     console = Console()
-    head = Table(title=f"incident {data['id']}: {data['name']} ({data['status']})", show_header=False)
+    head = Table(title=f"incident {data['id']}: {_t(data['name'])} ({data['status']})", show_header=False)
     head.add_column("what")
     head.add_column("value")
-    head.add_row("vendor", data["vendor"] or "-")
+    head.add_row("vendor", _t(data["vendor"] or "-"))
     for k in DATE_FIELDS:
         head.add_row(DATE_LABELS[k], data["dates"][k])
     head.add_row("opened", data["created_at"])
@@ -269,10 +276,10 @@ def show(incident_id: int, as_json: bool, db: str | None) -> None:
         for d in data["datasets"]:
             t.add_row(
                 str(d["id"]),
-                d["file_name"],
+                _t(d["file_name"]),
                 d["sha256"][:16] + "...",
                 f"{d['size_bytes']:,}",
-                f"{d['vendor'] or '-'}/{d['layout'] or '-'}",
+                _t(f"{d['vendor'] or '-'}/{d['layout'] or '-'}"),
                 f"{d['records']:,}",
                 f"{d['people']:,}",
             )
@@ -281,14 +288,16 @@ def show(incident_id: int, as_json: bool, db: str | None) -> None:
     for col in ("at", "author", "kind", "message"):
         tl.add_column(col)
     for e in data["timeline"]:
-        tl.add_row(e["at"], e["author"], e["kind"], e["message"])
+        tl.add_row(e["at"], _t(e["author"]), e["kind"], _t(e["message"], 2000))
     console.print(tl)
     if data["audit"]:
         au = Table(title="audit")
         for col in ("at", "actor", "action", "detail"):
             au.add_column(col)
         for a in data["audit"]:
-            au.add_row(a["at"], a["actor"], a["action"], json.dumps(a["detail"], sort_keys=True))
+            au.add_row(
+                a["at"], _t(a["actor"]), a["action"], _t(json.dumps(a["detail"], sort_keys=True), 2000)
+            )
         console.print(au)
 
 
@@ -337,11 +346,11 @@ def attach(incident_id: int, files: tuple[Path, ...], author: str | None, db: st
                 )
             table.add_row(
                 str(r.dataset_id),
-                r.file_name,
+                _t(r.file_name),
                 f"{r.records:,}",
                 f"{r.exposures:,}",
                 f"{r.new_people:,}",
-                f"{r.vendor or '-'}/{r.layout or '-'}",
+                _t(f"{r.vendor or '-'}/{r.layout or '-'}"),
                 str(r.issues),
             )
     finally:

@@ -10,18 +10,22 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from breachscope.case.db import open_case_db
 from breachscope.cli.case import db_option
 from breachscope.errors import BreachscopeError, InputError
+from breachscope.inert import terminal_text
 from breachscope.notify.config import CONFIG_ENV, load_config
 from breachscope.notify.outbox import STATES
+from breachscope.notify.plan import Selection, SendPlan
 from breachscope.notify.service import AUDIENCE_CHOICES, notify, status, verify_notice
 from breachscope.progress import RichProgress
 
@@ -34,6 +38,33 @@ def _outbox_table(counts: dict[str, dict[str, int]], title: str) -> Table:
     for kind, by_state in sorted(counts.items()):
         table.add_row(kind, *(f"{by_state.get(s, 0):,}" for s in STATES))
     return table
+
+
+def print_plan(plan: SendPlan, console: Console) -> None:
+    """Who will be notified, per jurisdiction and duty (a person in two jurisdictions is in both)."""
+    sel = plan.selection
+    what = "everyone matched"
+    if not sel.everyone:
+        parts = [f"jurisdictions {', '.join(sel.jurisdictions)}"] if sel.jurisdictions else []
+        parts += ["only where a duty to individuals is required"] if sel.required_only else []
+        what = "; ".join(parts)
+    table = Table(title=f"Who will be notified: {plan.total:,} notice(s) ({what})", title_justify="left")
+    for col in ("jurisdiction", "users", "admins", "regulator drafts", "duties to notify individuals"):
+        table.add_column(col, justify="right" if col in ("users", "admins", "regulator drafts") else "left")
+    for line in plan.lines:
+        if line.duties:
+            duties = ", ".join(f"{i}: {v.replace('_', ' ')}" for i, v in line.duties)
+            if not line.required:
+                duties += " [yellow](none required: notified by choice)[/]"
+        elif line.code == "ZZ":
+            duties = "[yellow]unknown location: no duty can be matched[/]"
+        else:
+            duties = "[yellow]no rule file for this jurisdiction (notified by choice)[/]"
+            if not plan.has_assessment:
+                duties = "[yellow]no stored assessment (run assess)[/]"
+        n = line.notices
+        table.add_row(line.code, f"{n['user']:,}", f"{n['admin']:,}", f"{n['regulator']:,}", duties)
+    console.print(table)
 
 
 @click.group("notify", invoke_without_command=True)
@@ -52,7 +83,7 @@ def _outbox_table(counts: dict[str, dict[str, int]], title: str) -> Table:
     "dry_run",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Write the signed notices as .eml files under DIR instead of sending; changes no state.",
+    help="Preview: write the signed notices as .eml files under DIR; nothing is sent or stored.",
 )
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Send (or write) at most N notices.")
 @db_option
@@ -75,6 +106,20 @@ def _outbox_table(counts: dict[str, dict[str, int]], title: str) -> Table:
     is_flag=True,
     help="Also resend notices presumed sent after a crash (final dot sent, no reply read).",
 )
+@click.option(
+    "--jurisdiction",
+    "jurisdictions",
+    multiple=True,
+    metavar="CODE",
+    help="Only recipients in this jurisdiction (ISO code: DE, US = every US state, US-CA; or a rule "
+    "file's code: EU); repeatable or comma-separated.",
+)
+@click.option(
+    "--required-only",
+    is_flag=True,
+    help="Only recipients in jurisdictions where a duty to notify individuals is required (assess first).",
+)
+@click.option("--yes", is_flag=True, help="Send without asking (scripts); the plan is still printed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def command(
@@ -87,6 +132,9 @@ def command(
     config_path: Path | None,
     templates: Path | None,
     resend_unconfirmed: bool,
+    jurisdictions: tuple[str, ...],
+    required_only: bool,
+    yes: bool,
     as_json: bool,
 ) -> None:
     """Tell every affected person, org admin and regulator, once each, in their language.
@@ -95,8 +143,9 @@ def command(
     Renders each notice from the templates, queues it in the case outbox (one row per
     recipient and kind), then sends it over SMTP, DKIM-signed and link-free. Re-running
     is safe: nothing accepted by the server is sent again, even after a crash.
-      breachscope notify --incident 1 --dry-run out/    write .eml files, send nothing
-      breachscope notify --incident 1                   send everything still queued
+      breachscope notify --incident 1 --dry-run out/    preview: .eml files, nothing stored or sent
+      breachscope notify --incident 1                   show who gets what, ask, then send
+      breachscope notify --incident 1 --required-only --yes   only where the law requires it
       breachscope notify status --incident 1            the outbox by state
     """
     ctx.ensure_object(dict)
@@ -106,8 +155,27 @@ def command(
     if incident_id is None:
         raise InputError("missing --incident", "e.g. breachscope notify --incident 1 --dry-run out/")
     config = load_config(config_path).with_templates(templates)
+    selection = Selection(
+        tuple(c.strip() for item in jurisdictions for c in item.split(",") if c.strip()), required_only
+    )
     engine = open_case_db(db)
     progress = RichProgress()
+    console = Console()
+
+    def confirm(plan: SendPlan) -> bool:
+        progress.finish()
+        if not as_json:
+            print_plan(plan, console)
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise InputError(
+                f"refusing to send {plan.total:,} notice(s) without a confirmation (no terminal to ask)",
+                "check who will be notified (the table above, or --dry-run DIR), then run again with --yes; "
+                "--jurisdiction CODE and --required-only narrow the send. Nothing was sent.",
+            )
+        return click.confirm(f"Send {plan.total:,} notice(s) now?", default=False)
+
     try:
         report = notify(
             engine,
@@ -118,6 +186,8 @@ def command(
             limit=limit,
             progress=progress,
             resend_unconfirmed=resend_unconfirmed,
+            selection=selection,
+            confirm=confirm,
         )
     finally:
         progress.finish()
@@ -125,24 +195,29 @@ def command(
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
-    console = Console()
     q = report.queued
     console.print(f"Rendered {q.rendered:,} notice(s); {q.invalid_address:,} skipped (invalid address).")
     for reason, n in sorted(q.invalid_reasons.items(), key=lambda item: -item[1]):
         console.print(f"  skipped {n:,}: {reason}")
     for err in q.errors[:5]:
-        console.print(f"[red]not rendered:[/red] {err}")
+        console.print("[red]not rendered:[/red] " + escape(terminal_text(err, 300)))
     for note in report.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
-    if report.dry_run_dir is not None:
+    if report.dry_run_dir is not None and report.plan is not None:
+        print_plan(report.plan, console)
         console.print(
-            f"Dry run: wrote {report.written:,} .eml file(s) to {report.dry_run_dir}; nothing was sent."
+            f"Dry run: wrote {report.written:,} .eml file(s) to {report.dry_run_dir}; nothing was sent "
+            "and nothing was stored in the case."
         )
+    elif report.cancelled:
+        console.print("Not confirmed: nothing was sent. The notices stay queued for the next run.")
     elif report.sent is not None:
         s = report.sent
         console.print(
-            f"Run #{s.run_id}: sent {s.sent:,} ({s.unconfirmed:,} unconfirmed), deferred {s.deferred:,}, "
-            f"bounced {s.bounced:,}, failed {s.failed:,}; {s.remaining:,} still queued."
+            f"Run #{s.run_id}: sent {s.sent:,} (accepted by the server); "
+            f"unconfirmed {s.unconfirmed:,} (final dot written, no reply); "
+            f"queued {s.remaining:,} (still to send: {s.cut_before_dot:,} cut before the final dot, "
+            f"{s.deferred:,} deferred in all); bounced {s.bounced:,}; failed {s.failed:,}."
         )
         if s.requeued_after_crash or s.presumed_after_crash:
             console.print(
@@ -177,12 +252,22 @@ def status_command(ctx: click.Context, incident_id: int, db: str | None, as_json
     console.print(_outbox_table(info["outbox"], f"Outbox of incident {incident_id}"))
     if info["unconfirmed"]:
         console.print(
-            f"{len(info['unconfirmed'])} notice(s) presumed sent after a crash (check the mail server's "
-            "log by Message-ID, or resend with --resend-unconfirmed)."
+            f"{len(info['unconfirmed'])} notice(s) unconfirmed: presumed sent, no reply read (check the "
+            "mail server's log by Message-ID, or resend with --resend-unconfirmed). Causes:"
         )
+        causes: dict[str, int] = {}
+        for u in info["unconfirmed"]:
+            causes[u["cause"]] = causes.get(u["cause"], 0) + 1
+        for cause, n in sorted(causes.items(), key=lambda kv: -kv[1]):
+            console.print(f"  {n:,}: " + escape(terminal_text(cause, 300)))
+    if info["queued_for_retry"]:
+        console.print("Queued for a retry (run notify again to send them). Causes:")
+        for cause, n in info["queued_for_retry"].items():
+            console.print(f"  {n:,}: " + escape(terminal_text(cause, 300)))
     for f in info["failures"]:
         console.print(
-            f"[red]{f['state']}[/red] #{f['id']} ({f['kind']}): {f['code'] or ''} {f['error'] or ''}"
+            f"[red]{f['state']}[/red] #{f['id']} ({f['kind']}): {f['code'] or ''} "
+            + escape(terminal_text(f["error"] or "", 300))
         )
 
 

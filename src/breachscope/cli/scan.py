@@ -225,8 +225,8 @@ def people_table(summary: PeopleSummary, limit: int = 10) -> Table:
     for col in ("people", "data classes", "fields"):
         table.add_column(col, justify="right" if col == "people" else "left")
     for combo in summary.combinations[:limit]:
-        fields = ", ".join(escape(f[:40]) for f in combo.fields[:8])
+        fields = ", ".join(_s(f, 40) for f in combo.fields[:8])
         if len(combo.fields) > 8:
             fields += f" (+{len(combo.fields) - 8})"
-        table.add_row(f"{combo.people:,}", escape(", ".join(combo.classes)), fields or "(none)")
+        table.add_row(f"{combo.people:,}", _s(", ".join(combo.classes), 200), fields or "(none)")
     return table

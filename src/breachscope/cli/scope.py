@@ -50,6 +50,29 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
             for sub, m in subs:
                 j.add_row(f"  {sub}", f"{m:,}")
     console.print(j)
+    print_checks(summary.get("jurisdiction_checks") or {}, console)
+
+
+def print_checks(checks: dict[str, Any], console: Console) -> None:
+    """Where the leak's location and the directory's country disagree (both count), or the leak's
+    is implausible (ignored): shown, never silent."""
+    if not checks.get("differ") and not checks.get("leak_implausible"):
+        return
+    t = Table(title="leaked location vs directory country (a person counts in both)")
+    t.add_column("check")
+    t.add_column("people", justify="right")
+    for key, label in (
+        ("agree", "same country"),
+        ("differ", "different countries: both jurisdictions count"),
+        ("leak_implausible", "implausible leaked location: ignored, directory used"),
+        ("leak_only", "leak only (no directory country)"),
+        ("directory_only", "directory only (no leaked location)"),
+        ("unknown", "unknown"),
+    ):
+        t.add_row(label, f"{checks.get(key, 0):,}")
+    for pair, n in (checks.get("differences") or {}).items():
+        t.add_row(f"  {pair}", f"{n:,}")
+    console.print(t)
 
 
 @click.command("scope")

@@ -15,6 +15,8 @@ than that many characters. ``vocabulary`` is an exact, case-insensitive value li
 ``pyarrow.compute.is_in``. ``weak`` detectors (shape-only evidence such as "looks like a name
 in a column called name") never count a value that a non-weak detector also matched.
 ``excludes`` names detectors whose match on the same value suppresses this one.
+A pattern's ``(?P<token>...)`` group is the part a finding is about (``=4111...&`` in a URL ->
+the card); ``canonical`` turns that token into the form whose keyed hash is stored.
 ``anti_hints`` are column-name patterns where the detector is not run (e.g. IPv4 in a
 ``browser_version`` column); ``min_share`` is the share of a column's non-null values the
 detector must match before it classifies an un-hinted column (0 = a single match is enough).
@@ -47,6 +49,9 @@ class Detector:
     anti_hints: tuple[str, ...] = ()  # column-name patterns where this detector does not run
     min_share: float = 0.0  # share of non-null values needed to classify an un-hinted column
     label: str = ""  # what a finding is called in reports, e.g. "card-like number, mangled"
+    #: The form of a match whose keyed hash a finding carries (cards and national ids: the
+    #: digits, so ``4111 1111 ...``, ``4111-1111-...`` and a card inside a URL hash alike).
+    canonical: Callable[[str], str] | None = None
 
     @property
     def ref(self) -> str:

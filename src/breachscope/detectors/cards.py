@@ -53,14 +53,15 @@ def valid_mangled(value: str) -> bool:
 
 PAYMENT_CARD = Detector(
     name="payment_card",
-    version=1,
+    version=2,
     data_class="payment_card",
     pattern=(
         r"(?:^|[^0-9A-Za-z.])"
-        r"(?:[2-6]\d{12,18}|[2-6]\d{3}[ -]\d{4}[ -]\d{4}[ -]\d{1,7}|[2-6]\d{3}[ -]\d{6}[ -]\d{4,5})"
+        r"(?P<token>[2-6]\d{12,18}|[2-6]\d{3}[ -]\d{4}[ -]\d{4}[ -]\d{1,7}|[2-6]\d{3}[ -]\d{6}[ -]\d{4,5})"
         r"(?:$|[^0-9A-Za-z])"
     ),
     validate=valid_pan,
+    canonical=digits,
     column_hints=(r"card", r"^pan$", r"cc_?num", r"kartu"),
     family="digits",
     # the anchor stays the generic digit shape the NIK/NPWP anchors share (one routing pass);

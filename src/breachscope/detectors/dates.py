@@ -22,9 +22,11 @@ DOB = Detector(
 
 TIMESTAMP = Detector(
     name="timestamp",
-    version=1,
+    version=2,
     data_class="timestamp",
-    pattern=_DATE,
+    # a date standing on its own: not part of an identifier (``google-ad-x-2023-08-24``,
+    # ``txn_2023-08-24``, ``2023-08-24-promo``); ``2023-08-24T10:00`` is still a timestamp
+    pattern=r"(?:^|[^\w-])(?P<token>" + _DATE + r")(?:$|[^\w-]|T\d)",
     family="date",
     anchor=r"\d{2}[-/.]\d{1,2}[-/.]\d{2}",
     excludes=("date_of_birth",),

@@ -60,39 +60,55 @@ def valid_ssn(value: str) -> bool:
     return d not in ("078051120", "219099999", "123456789") and len(set(d)) > 1
 
 
+_NIK_PROVINCE = r"(?:1[1-9]|21|3[1-6]|5[1-3]|6[1-5]|7[1-6]|8[12]|9[1-6])"
+_NIK_DAY = r"(?:0[1-9]|[12]\d|3[01]|4[1-9]|[56]\d|7[01])"
+_NIK_MONTH = r"(?:0[1-9]|1[0-2])"
+
 NIK = Detector(
     name="nik",
-    version=1,
+    version=2,
     data_class="government_id",
+    # 16 digits, or grouped as people write them: 4-4-4-4 (``3171 0112 0589 0123``), region /
+    # birth date / serial 6-6-4 (``317101 120589 0123``) or 2-2-2-6-4 (``31.71.01.120589.0123``)
     pattern=(
-        r"(?:^|[^0-9A-Za-z])(?:1[1-9]|21|3[1-6]|5[1-3]|6[1-5]|7[1-6]|8[12]|9[1-6])\d{4}"
-        r"(?:0[1-9]|[12]\d|3[01]|4[1-9]|[56]\d|7[01])(?:0[1-9]|1[0-2])\d{2}\d{4}(?:$|[^0-9A-Za-z])"
+        r"(?:^|[^0-9A-Za-z])(?P<token>"
+        rf"{_NIK_PROVINCE}\d{{4}}{_NIK_DAY}{_NIK_MONTH}\d{{2}}\d{{4}}"
+        rf"|{_NIK_PROVINCE}\d{{2}}[ .-]\d{{4}}[ .-]\d{{4}}[ .-]\d{{4}}"
+        rf"|{_NIK_PROVINCE}\d{{4}}[ .-]{_NIK_DAY}{_NIK_MONTH}\d{{2}}[ .-]\d{{4}}"
+        rf"|{_NIK_PROVINCE}[ .]\d{{2}}[ .]\d{{2}}[ .]{_NIK_DAY}{_NIK_MONTH}\d{{2}}[ .]\d{{4}}"
+        r")(?:$|[^0-9A-Za-z])"
     ),
     validate=valid_nik,
+    canonical=digits,
     column_hints=(r"nik", r"ktp", r"national_?id", r"id_?number", r"nomor_?induk"),
     family="digits",
-    anchor=r"\d{13}",
-    description="Indonesian NIK: region code + birth date (+40 for women) + serial.",
+    anchor=r"\d{13}|\d{4}[ .-]\d{4}[ .-]\d{4}|\d{6}[ .-]\d{6}[ .-]\d|\d\d[ .]\d\d[ .]\d\d[ .]\d{6}",
+    description="Indonesian NIK (plain or grouped): region code + birth date (+40 for women) + serial.",
 )
 
 NPWP = Detector(
     name="npwp",
-    version=1,
+    version=2,
     data_class="government_id",
-    pattern=r"(?:^|[^0-9A-Za-z])(?:\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}|0?\d{15})(?:$|[^0-9A-Za-z])",
+    pattern=(
+        r"(?:^|[^0-9A-Za-z])(?P<token>\d{2}[. ]\d{3}[. ]\d{3}[. ]\d[- .]\d{3}[. ]\d{3}|0?\d{15})"
+        r"(?:$|[^0-9A-Za-z])"
+    ),
     validate=valid_npwp,
+    canonical=digits,
     column_hints=(r"npwp", r"tax_?id", r"tin$"),
     family="digits",
-    anchor=r"\d{2}\.\d{3}\.\d{3}\.\d|\d{13}",
+    anchor=r"\d{2}[. ]\d{3}[. ]\d{3}[. ]\d|\d{13}",
     description="Indonesian tax id, formatted 99.999.999.9-999.999 or 15/16 plain digits.",
 )
 
 SSN = Detector(
     name="ssn",
-    version=1,
+    version=2,
     data_class="government_id",
-    pattern=r"(?:^|[^0-9A-Za-z-])\d{3}[- ]\d{2}[- ]\d{4}(?:$|[^0-9A-Za-z-])",
+    pattern=r"(?:^|[^0-9A-Za-z-])(?P<token>\d{3}[- ]\d{2}[- ]\d{4})(?:$|[^0-9A-Za-z-])",
     validate=valid_ssn,
+    canonical=digits,
     column_hints=(r"ssn", r"social_?security", r"^ss_?no$"),
     family="digits",
     anchor=r"\d{3}[- ]\d{2}[- ]\d{4}",

@@ -28,9 +28,21 @@ COUNTRY = Detector(
     description="ISO 3166-1 alpha-2/alpha-3 codes and country names in a country column.",
 )
 
+#: Values of a workflow ``state`` column (a conversation, an article): never a region.
+WORKFLOW_STATES = frozenset(
+    "open closed snoozed pending published draft archived deleted active inactive new done resolved "
+    "solved hold on_hold waiting sent failed queued running completed cancelled canceled".split()
+)
+
+
+def not_a_workflow_state(value: str) -> bool:
+    """False for ``open``, ``published``, ``snoozed`` ... (a ``state`` column of workflow states)."""
+    return value.strip().lower() not in WORKFLOW_STATES
+
+
 REGION_CITY = Detector(
     name="region_city",
-    version=1,
+    version=2,
     data_class="coarse_location",
     pattern=r"^[A-Za-zÀ-ɏ][A-Za-zÀ-ɏ0-9 .,'()/-]{0,80}$",
     column_hints=(
@@ -44,6 +56,7 @@ REGION_CITY = Detector(
         r"kabupaten",
         r"district",
     ),
+    validate=not_a_workflow_state,
     requires_hint=True,
     weak=True,
     anti_hints=(r"status", r"statement", r"_id$"),

@@ -44,6 +44,11 @@ PERSON_NAME = Detector(
         r"page",
         r"campaign",
         r"plan",
+        # a kind, a state or a type is no name (``first_contact_reply_type``, ``name_status``)
+        r"_type$",
+        r"_status$",
+        r"_state$",
+        r"_kind$",
     ),
     description="Letters-only words (1-6) in a column named like a person's name.",
 )

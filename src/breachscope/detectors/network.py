@@ -34,14 +34,16 @@ def valid_ipv6(value: str) -> bool:
 
 IPV4 = Detector(
     name="ipv4",
-    version=1,
+    version=2,
     data_class="ip_address",
-    pattern=r"(?:^|[^\d.])(?:\d{1,3}\.){3}\d{1,3}(?:$|[^\d.])",
+    # not after a product token's slash (``Chrome/142.0.0.0``, ``Version/1.2.3.4``): a
+    # user-agent version is no address; ``//1.2.3.4`` (a URL host) still is
+    pattern=r"(?:^|[^\d./]|(?:^|[^\w.])/)(?P<token>(?:\d{1,3}\.){3}\d{1,3})(?:$|[^\d.])",
     validate=valid_ipv4,
     column_hints=(r"^ip$", r"ip_?addr", r"_ip$", r"^ip_", r"remote_?addr", r"client_?ip"),
     family="ip",
     anchor=r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}",
-    anti_hints=(r"version", r"^ver$", r"_ver$", r"build", r"release"),
+    anti_hints=(r"version", r"^ver$", r"_ver$", r"build", r"release", r"user_?agent", r"^ua$", r"_ua$"),
     description="Dotted-quad IPv4 addresses, each octet 0-255.",
 )
 

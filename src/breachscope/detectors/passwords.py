@@ -46,15 +46,43 @@ BARE_DIGEST = Detector(
     description="Unsalted md5/sha1/sha256/sha512 hex digests in a password-like column.",
 )
 
+#: Values of a flag column (``has_password_set``, ``password_enabled``): never a password.
+FLAG_VALUES = frozenset(
+    {"true", "false", "yes", "no", "t", "f", "y", "n", "0", "1", "on", "off", "enabled", "disabled"}
+)
+
+
+def not_a_flag(value: str) -> bool:
+    """False for boolean-like values (``true``, ``FALSE``, ``yes``, ``0``)."""
+    return value.strip().lower() not in FLAG_VALUES
+
+
 PASSWORD_PLAIN = Detector(
     name="password_plain",
-    version=1,
+    version=2,
     data_class="password",
     pattern=r"^\S{4,}$",
+    validate=not_a_flag,
     column_hints=_PW_HINTS,
     requires_hint=True,
     excludes=("password_hash", "password_digest"),
-    anti_hints=(r"hash", r"reset", r"_at$", r"changed", r"expir", r"policy", r"strength", r"length"),
+    anti_hints=(
+        r"hash",
+        r"reset",
+        r"_at$",
+        r"changed",
+        r"expir",
+        r"policy",
+        r"strength",
+        r"length",
+        # flags about a password (``has_password_set``, ``is_password_enabled``, ``password_set``)
+        r"^(has|is|can|should|needs?)_",
+        r"_set$",
+        r"enabled",
+        r"_flag$",
+        r"required",
+        r"count",
+    ),
     description="Any non-blank value without spaces in a column named like a password.",
 )
 

@@ -24,6 +24,7 @@ empty strings count as absent.
 
 from __future__ import annotations
 
+import csv
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -38,6 +39,7 @@ import pyarrow.compute as pc
 from breachscope.errors import InputError
 from breachscope.hashing import KEY_BYTES
 from breachscope.identity.sql import hmac_sql
+from breachscope.inert import csv_cell
 from breachscope.readers import open_sources
 from breachscope.readers.base import BytesCallback, Source
 from breachscope.vendors import recognise
@@ -459,6 +461,9 @@ def _summarise(
     )
 
 
+_EXPORT_BATCH = 50_000
+
+
 def _export(con: duckdb.DuckDBPyConnection, out: Path, quote: Callable[[str], str]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     query = (
@@ -466,11 +471,18 @@ def _export(con: duckdb.DuckDBPyConnection, out: Path, quote: Callable[[str], st
     )
     target = quote(str(out))
     if out.suffix.lower() == ".csv":
+        # Field names are the leaked file's column names: attacker-chosen, so every cell goes
+        # through csv_cell (no formula, no control character), written from DuckDB in batches.
         flat = (
             "SELECT person, key_kind, n_fields, array_to_string(fields, ';') AS fields, "
             f"array_to_string(classes, ';') AS classes FROM ({query})"
         )
-        con.execute(f"COPY ({flat}) TO {target} (HEADER, DELIMITER ',')")
+        cursor = con.execute(flat)
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["person", "key_kind", "n_fields", "fields", "classes"])
+            while rows := cursor.fetchmany(_EXPORT_BATCH):
+                writer.writerows([csv_cell(v) for v in row] for row in rows)
     else:
         array = ", ARRAY true" if out.suffix.lower() == ".json" else ""
         con.execute(f"COPY ({query}) TO {target} (FORMAT JSON{array})")

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.detectors import DETECTORS
+from breachscope.placeholders import PLACEHOLDERS as _SHARED_PLACEHOLDERS
 from breachscope.scan.column import run_detector
 
 #: Column-name patterns (over the normalised last path segment) for each part a column can play.
@@ -56,9 +57,8 @@ ROLE_CLASSES: dict[str, str] = {
     "country": "coarse_location",
 }
 
-PLACEHOLDERS = frozenset(
-    {"(not set)", "(none)", "(null)", "null", "none", "undefined", "n/a", "-", "$direct"}
-)
+#: The shared placeholder list (breachscope.placeholders) plus Mixpanel's ``$direct``.
+PLACEHOLDERS = _SHARED_PLACEHOLDERS | frozenset({"$direct"})
 LIMITS = {"email": 320, "display_name": 300, "city": 200, "region": 200, "country": 200}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 

@@ -26,6 +26,25 @@ import pycountry
 LEAK_REGION = "leak_region"
 LEAK_COUNTRY = "leak_country"
 DIRECTORY_COUNTRY = "directory_country"
+#: The leak names a country where nobody plausibly lives: kept for display, never a jurisdiction.
+LEAK_IMPLAUSIBLE = "leak_implausible"
+
+#: ISO 3166-1 codes that a leaked "where the user is" field cannot plausibly mean for a customer:
+#: territories with no permanent population (UN DESA World Population Prospects lists them with
+#: none; CIA World Factbook "Population: no indigenous inhabitants"). A leak in which every row
+#: says ``AQ`` is forged or broken, and must not replace the directory's countries (and with
+#: them every legal duty). Pseudo-codes of geo-IP databases (``A1``, ``A2``, ``AP``, ``EU``,
+#: ``XX``, ``ZZ``) are not ISO 3166-1 codes and already resolve to nothing.
+IMPLAUSIBLE_COUNTRIES: frozenset[str] = frozenset(
+    {
+        "AQ",  # Antarctica: research stations only
+        "BV",  # Bouvet Island: uninhabited
+        "HM",  # Heard Island and McDonald Islands: uninhabited
+        "GS",  # South Georgia and the South Sandwich Islands: no permanent population
+        "TF",  # French Southern Territories: no permanent population
+        "UM",  # United States Minor Outlying Islands: no permanent population
+    }
+)
 
 COUNTRY_ALIASES: dict[str, str] = {
     "uk": "GB",
@@ -106,11 +125,13 @@ REGION_ALIASES: dict[str, str] = {
 class Jurisdiction:
     country: str | None  # ISO 3166-1 alpha-2
     region: str | None  # ISO 3166-2, e.g. "US-CA"
-    source: str | None  # leak_region | leak_country | directory_country; None = unknown
+    source: str | None  # leak_region | leak_country | directory_country | leak_implausible; None = unknown
 
     @property
     def code(self) -> str | None:
-        """The most specific code: the subdivision if known, else the country."""
+        """The most specific code: the subdivision if known, else the country (None if implausible)."""
+        if self.source == LEAK_IMPLAUSIBLE:
+            return None
         return self.region or self.country
 
 
@@ -173,7 +194,7 @@ def resolve_region(country: str, value: str | None) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def _region_without_country(value: str) -> str | None:
+def region_without_country(value: str) -> str | None:
     """A region name that names exactly one subdivision and no country; else None."""
     key = fold(value)
     if len(key) <= 3 or key in _country_index():
@@ -190,11 +211,16 @@ def resolve(
 ) -> Jurisdiction:
     """The jurisdiction from a leak's coarse location, else from a fallback (directory) country."""
     code = resolve_country(country)
+    if code in IMPLAUSIBLE_COUNTRIES:
+        fallback = resolve_country(fallback_country)
+        if fallback is not None:
+            return Jurisdiction(fallback, None, DIRECTORY_COUNTRY)
+        return Jurisdiction(code, None, LEAK_IMPLAUSIBLE)
     if code is not None:
         sub = resolve_region(code, region)
         return Jurisdiction(code, sub, LEAK_REGION if sub else LEAK_COUNTRY)
     if region and region.strip() and not (country and country.strip()):
-        sub = _region_without_country(region)
+        sub = region_without_country(region)
         if sub is not None:
             return Jurisdiction(sub.split("-", 1)[0], sub, LEAK_REGION)
     fallback = resolve_country(fallback_country)
@@ -208,3 +234,46 @@ def country_name(alpha_2: str) -> str | None:
     """The English short name of an ISO 3166-1 alpha-2 code (``"US"`` -> ``"United States"``)."""
     found = pycountry.countries.get(alpha_2=alpha_2)
     return str(found.name) if found is not None else None
+
+
+#: Key for people whose location is unknown (CLDR's "Unknown Region").
+UNKNOWN_CODE = "ZZ"
+
+
+def count_keys(*codes: str | None) -> list[str]:
+    """The jurisdiction keys one person counts under, from all their codes (leak and directory).
+
+    Each distinct country once, plus each known subdivision (``"US-CA"`` -> ``US`` and
+    ``US-CA``); ``("US-CA", "DE")`` -> ``["US", "US-CA", "DE"]``; nothing known -> ``["ZZ"]``.
+    """
+    keys: list[str] = []
+    for code in codes:
+        if not code or code == UNKNOWN_CODE:
+            continue
+        country = code.split("-", 1)[0]
+        for key in (country, code):
+            if key not in keys:
+                keys.append(key)
+    return keys or [UNKNOWN_CODE]
+
+
+#: How the leak's location compares with the directory's country for one person.
+AGREE = "agree"
+DIFFER = "differ"
+IMPLAUSIBLE = "leak_implausible"
+LEAK_ONLY = "leak_only"
+DIRECTORY_ONLY = "directory_only"
+NEITHER = "unknown"
+CHECKS = (AGREE, DIFFER, IMPLAUSIBLE, LEAK_ONLY, DIRECTORY_ONLY, NEITHER)
+
+
+def compare(leak_country: str | None, directory_country: str | None) -> str:
+    """One of :data:`CHECKS`: does the leaked location agree with the directory's country?"""
+    directory = directory_country.split("-", 1)[0] if directory_country else None
+    if leak_country in IMPLAUSIBLE_COUNTRIES:
+        return IMPLAUSIBLE
+    if leak_country and directory:
+        return AGREE if leak_country == directory else DIFFER
+    if leak_country:
+        return LEAK_ONLY
+    return DIRECTORY_ONLY if directory else NEITHER

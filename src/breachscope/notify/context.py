@@ -88,6 +88,8 @@ class NoticeContext:
     actions: tuple[ActionItem, ...] = ()
     not_needed: tuple[ActionItem, ...] = ()
     duty: DutyInfo | None = None
+    #: Where the recipient lives (leak and directory, ``("US-CA", "DE")``); a draft: its duty's.
+    jurisdictions: tuple[str, ...] = ()
 
     @property
     def idempotency_key(self) -> str:

@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+#: The causes ``notify status`` names (the start of an attempt's detail).
+CUT_BEFORE_DOT = "connection lost before the final dot (re-queued: the server cannot have the message)"
+CUT_AFTER_DOT = "connection lost after the final dot was written, before the reply"
+
 
 class DeliveryError(Exception):
     """The server (or the mailer) refused or could not take a message."""

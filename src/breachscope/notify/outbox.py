@@ -49,6 +49,8 @@ class OutboxMessage(Base):
     #: zlib-compressed JSON {"text": ..., "html": ...}: exactly what will be sent.
     body: Mapped[bytes] = mapped_column(LargeBinary)
     reference: Mapped[str] = mapped_column(String(20))
+    #: The recipient's jurisdiction codes as ";US;US-CA;DE;" (leak and directory; migration 0023).
+    jurisdictions: Mapped[str | None] = mapped_column(String(200))
     message_id: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
+from breachscope.identity.jurisdiction import count_keys
 from breachscope.notify import verification
 from breachscope.notify.address import InvalidAddress, normalise
 from breachscope.notify.config import NotifyConfig
@@ -42,6 +43,7 @@ _REFRESHED = (
     "subject",
     "body",
     "reference",
+    "jurisdictions",
     "updated_at",
 )
 
@@ -105,12 +107,18 @@ def notice_row(
         "subject": rendered.subject,
         "body": pack_body(rendered.text, rendered.html),
         "reference": reference,
+        "jurisdictions": codes_field(ctx.jurisdictions),
         "message_id": message_id_for(idem, config.official_domain),
         "state": "queued",
         "attempts": 0,
         "created_at": now,
         "updated_at": now,
     }
+
+
+def codes_field(codes: Iterable[str]) -> str:
+    """``("US-CA", "DE")`` -> ``";US;US-CA;DE;"`` (every country and subdivision; ``";ZZ;"`` unknown)."""
+    return ";" + ";".join(count_keys(*codes)) + ";"
 
 
 def _to_addr(ctx: NoticeContext, config: NotifyConfig) -> str:
@@ -169,10 +177,41 @@ def queue_notices(
     ``workers`` (default ``config.workers``) renders in that many processes; the database
     writes stay in this one.
     """
-    clock = clock or SystemClock()
-    progress = progress or NullProgress()
     summary = QueueSummary()
     pending: list[dict[str, Any]] = []
+    for row in render_rows(
+        contexts,
+        renderer=renderer,
+        config=config,
+        summary=summary,
+        clock=clock,
+        progress=progress,
+        total=total,
+        workers=workers,
+    ):
+        pending.append(row)
+        if len(pending) >= BATCH:
+            _upsert(engine, pending)
+            pending = []
+    if pending:
+        _upsert(engine, pending)
+    return summary
+
+
+def render_rows(
+    contexts: Iterable[NoticeContext],
+    *,
+    renderer: Renderer,
+    config: NotifyConfig,
+    summary: QueueSummary,
+    clock: Clock | None = None,
+    progress: Progress | None = None,
+    total: int | None = None,
+    workers: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Each context rendered into an outbox row, in memory (nothing stored); counts in ``summary``."""
+    clock = clock or SystemClock()
+    progress = progress or NullProgress()
     progress.start("rendering notices", total)
     valid = (c for c in contexts if _addressable(c, config, summary))
     for result in _rendered(valid, renderer, config, clock, config.workers if workers is None else workers):
@@ -183,15 +222,9 @@ def queue_notices(
                 progress.finish()
                 raise NoticeError(summary.errors[0], "fix the template; see docs/notify.md")
             continue
-        pending.append(result)
         summary.rendered += 1
-        if len(pending) >= BATCH:
-            _upsert(engine, pending)
-            pending = []
-    if pending:
-        _upsert(engine, pending)
+        yield result
     progress.finish()
-    return summary
 
 
 def _addressable(ctx: NoticeContext, config: NotifyConfig, summary: QueueSummary) -> bool:

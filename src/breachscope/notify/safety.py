@@ -16,11 +16,7 @@ import html as htmllib
 import re
 import unicodedata
 
-_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,20}):(//|[^\s])")
-_WWW = re.compile(r"(?i)\bwww\.")
-#: A dot between a label and something that looks like a TLD/next label: autolinkers' trigger.
-_DOMAIN_DOT = re.compile(r"(?i)(?<=[\w-])\.(?=[a-z\u00a0-\uffff][\w-])")
-_AT = re.compile(r"(?<=[\w.+-])@(?=[\w-])")
+from breachscope.inert import defang_links
 
 _ALWAYS_SCHEMES = ("http:", "https:", "ftp:", "mailto:")
 _GLUED_SCHEMES = ("tel:", "sms:", "data:", "javascript:", "file:")  # links only when glued to a value
@@ -49,11 +45,7 @@ def one_line(value: str, limit: int = 200) -> str:
 
 def defang(value: str, limit: int = 200) -> str:
     """One safe line of untrusted text that no mail client will turn into a link."""
-    text = one_line(value, limit)
-    text = _SCHEME.sub(lambda m: f"{m.group(1)}[:]{m.group(2)}", text)
-    text = _WWW.sub("www[.]", text)
-    text = _DOMAIN_DOT.sub("[.]", text)
-    return _AT.sub("[at]", text)
+    return defang_links(one_line(value, limit))
 
 
 def show_domain(domain: str, style: str = "brackets", dot_word: str = "dot") -> str:

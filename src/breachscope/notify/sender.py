@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, false, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from breachscope import hashing
@@ -40,6 +40,7 @@ from breachscope.errors import BreachscopeError
 from breachscope.notify.compose import ComposePool, Composer, row_fields
 from breachscope.notify.config import NotifyConfig
 from breachscope.notify.mailer import (
+    CUT_BEFORE_DOT,
     DeliveryError,
     Mailer,
     Outgoing,
@@ -88,11 +89,16 @@ _DONE = {
 @dataclass
 class SendSummary:
     run_id: int = 0
+    #: Accepted: the server answered 250 to the final dot.
     sent: int = 0
+    #: Final dot written, no reply read (connection lost): the server may or may not have it.
+    unconfirmed: int = 0
+    #: Re-queued for a retry (4xx, or the connection cut before the final dot) ...
     deferred: int = 0
+    #: ... of which the connection was cut before the final dot (the server cannot have them).
+    cut_before_dot: int = 0
     bounced: int = 0
     failed: int = 0
-    unconfirmed: int = 0
     requeued_after_crash: int = 0
     presumed_after_crash: int = 0
     remaining: int = 0
@@ -177,6 +183,7 @@ class Sender:
         monotonic: Callable[[], float] = time.monotonic,
         resend_unconfirmed: bool = False,
         sign_workers: int | None = None,
+        codes: frozenset[str] | None = None,
     ) -> None:
         if (mailer is None) == (mailer_factory is None):
             raise ValueError("give a mailer or a mailer_factory (one of the two)")
@@ -194,6 +201,8 @@ class Sender:
         self.limiter = RateLimiter(config.smtp.rate_per_second, monotonic, sleep)
         self.monotonic = monotonic
         self.resend_unconfirmed = resend_unconfirmed
+        #: Only notices whose recipient has one of these jurisdiction codes (None = all).
+        self.codes = codes
         self.summary = SendSummary()
         self.sign_workers = config.workers if sign_workers is None else sign_workers
         self.composer = Composer(
@@ -247,6 +256,15 @@ class Sender:
 
     # -- claiming (the run's thread) ------------------------------------------------------------
 
+    def _selected(self) -> ColumnElement[bool]:
+        """This run's notices: the incident, the kinds and, if chosen, the jurisdictions."""
+        where = and_(_O.c.incident_id == self.incident_id, _O.c.kind.in_(self.kinds))
+        if self.codes is not None:
+            where = and_(
+                where, or_(false(), *(_O.c.jurisdictions.like(f"%;{c};%") for c in sorted(self.codes)))
+            )
+        return where
+
     def _claim(self, conn: Connection, run_id: int, limit: int) -> list[Any]:
         now = self.clock.now()
         due = (_O.c.next_attempt_at.is_(None)) | (_O.c.next_attempt_at <= now)
@@ -254,12 +272,7 @@ class Sender:
             r[0]
             for r in conn.execute(
                 select(_O.c.id)
-                .where(
-                    _O.c.incident_id == self.incident_id,
-                    _O.c.state == "queued",
-                    _O.c.kind.in_(self.kinds),
-                    due,
-                )
+                .where(self._selected(), _O.c.state == "queued", due)
                 .order_by(_O.c.id)
                 .limit(limit)
             )
@@ -278,16 +291,18 @@ class Sender:
 
     def _earliest_retry(self, conn: Connection) -> datetime | None:
         value = conn.execute(
-            select(func.min(_O.c.next_attempt_at)).where(
-                _O.c.incident_id == self.incident_id, _O.c.state == "queued", _O.c.kind.in_(self.kinds)
-            )
+            select(func.min(_O.c.next_attempt_at)).where(self._selected(), _O.c.state == "queued")
         ).scalar()
         conn.commit()
         return value
 
     def outgoing(self, row: Any) -> Outgoing:
         """The signed message for one outbox row (in this process)."""
-        result = next(self._local.compose([row_fields(row)], self.clock.now()))
+        return self.outgoing_fields(row_fields(row))
+
+    def outgoing_fields(self, fields: dict[str, Any]) -> Outgoing:
+        """The signed message for the composing fields of a row (a dry run's rows are not stored)."""
+        result = next(self._local.compose([fields], self.clock.now()))
         if isinstance(result, str):
             raise ValueError(result)
         return result
@@ -356,6 +371,7 @@ class Sender:
         conn.commit()
         with self._lock:
             self.summary.deferred += 1
+            self.summary.cut_before_dot += 1 if exc.message.startswith(CUT_BEFORE_DOT) else 0
 
     def _finish(
         self,
@@ -388,8 +404,10 @@ class Sender:
         conn.commit()
         with self._lock:
             if state == "sent":
-                self.summary.sent += 1
-                self.summary.unconfirmed += 0 if confirmed else 1
+                if confirmed:
+                    self.summary.sent += 1
+                else:
+                    self.summary.unconfirmed += 1
                 self._sent_since_event += 1
             else:
                 setattr(self.summary, state, getattr(self.summary, state) + 1)
@@ -569,11 +587,7 @@ class Sender:
 
     def _pending(self, conn: Connection) -> int:
         n = conn.execute(
-            select(func.count()).where(
-                _O.c.incident_id == self.incident_id,
-                _O.c.state.in_(("queued", "sending")),
-                _O.c.kind.in_(self.kinds),
-            )
+            select(func.count()).where(self._selected(), _O.c.state.in_(("queued", "sending")))
         ).scalar()
         conn.commit()
         return int(n or 0)
@@ -589,7 +603,8 @@ class Sender:
         conn.commit()
         s = self.summary
         self._events.append(
-            f"Notify run #{run_id} {status}: {s.sent} sent ({s.unconfirmed} unconfirmed), "
-            f"{s.deferred} deferred, {s.bounced} bounced, {s.failed} failed, {s.remaining} still queued"
+            f"Notify run #{run_id} {status}: {s.sent} sent, {s.unconfirmed} unconfirmed, "
+            f"{s.remaining} still queued ({s.cut_before_dot} cut before the final dot, {s.deferred} "
+            f"deferred in all), {s.bounced} bounced, {s.failed} failed"
         )
         self._flush_events(run_id, final=True)

@@ -6,28 +6,38 @@ these (or :class:`~breachscope.notify.sender.Sender` directly) with their own ma
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table, func, select
 
 from breachscope.case import api
 from breachscope.case.db import session_scope
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
+from breachscope.identity.jurisdiction import count_keys
 from breachscope.notify import sources, verification
+from breachscope.notify.compose import FIELDS
 from breachscope.notify.config import NotifyConfig
-from breachscope.notify.context import AUDIENCES, KINDS, Kind
-from breachscope.notify.mailer import EmlDirectoryMailer, Mailer
+from breachscope.notify.context import AUDIENCES, KINDS, Kind, NoticeContext
+from breachscope.notify.mailer import CUT_AFTER_DOT, CUT_BEFORE_DOT, EmlDirectoryMailer, Mailer
 from breachscope.notify.message import DkimSigner
-from breachscope.notify.outbox import OutboxMessage
-from breachscope.notify.queue import QueueSummary, outbox_counts, queue_notices
+from breachscope.notify.outbox import OutboxAttempt, OutboxMessage
+from breachscope.notify.plan import DutyMap, Selection, SendPlan, check_selection, selected_codes
+from breachscope.notify.plan import build as build_plan
+from breachscope.notify.plan import keys as plan_keys
+from breachscope.notify.queue import QueueSummary, outbox_counts, queue_notices, render_rows
 from breachscope.notify.render import Renderer, Sender
 from breachscope.notify.sender import Sender as OutboxSender
 from breachscope.notify.sender import SendSummary
-from breachscope.notify.smtp import SmtpMailer
 from breachscope.progress import NullProgress, Progress
+from breachscope.rules import store
+from breachscope.rules.loader import load_rules
+from breachscope.rules.schema import RuleSet
+
+_NO_RULES = RuleSet((), "", (), ())
 
 AUDIENCE_CHOICES = ("all", "users", "admins", "regulators")
 
@@ -67,6 +77,9 @@ class NotifyReport:
     written: int = 0
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    plan: SendPlan | None = None
+    #: the confirmation was declined: nothing was sent (the notices stay queued)
+    cancelled: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,21 +91,29 @@ class NotifyReport:
             "written": self.written,
             "outbox": self.counts,
             "notes": self.notes,
+            "plan": self.plan.to_dict() if self.plan else None,
+            "cancelled": self.cancelled,
         }
 
 
-def prepare(
+def duty_map(engine: Engine, incident_id: int) -> tuple[DutyMap, bool]:
+    """The stored duties to individuals, mapped to jurisdiction codes; and whether one is stored."""
+    with session_scope(engine) as session:
+        stored = store.latest_assessment(session, incident_id)
+    duties = stored.assessment.duties if stored is not None else ()
+    return DutyMap(duties, load_rules()), stored is not None
+
+
+def _contexts(
     engine: Engine,
     incident_id: int,
     config: NotifyConfig,
     kinds: tuple[Kind, ...],
-    *,
-    clock: Clock | None = None,
-    progress: Progress | None = None,
-    notes: list[str] | None = None,
-) -> QueueSummary:
-    """Read recipients, actions and duties from the case; render and queue every notice."""
-    notes = notes if notes is not None else []
+    selection: Selection,
+    duties: DutyMap,
+    notes: list[str],
+) -> tuple[list[NoticeContext], tuple[Kind, ...]]:
+    """The notices not yet attempted, for the kinds and the selected jurisdictions."""
     with session_scope(engine) as session:
         case = sources.load_case(session, incident_id)
     if "regulator" in kinds and config.drafts_to is None:
@@ -105,10 +126,41 @@ def prepare(
         notes.append("regulator drafts skipped: no drafts_to in the notify config")
     if not case.has_assessment:
         notes.append("no stored assessment: notices carry no action list and no 'not included' section")
-    renderer = make_renderer(config)
     settled = settled_keys(engine, incident_id)
-    contexts = (c for c in sources.contexts(case, kinds) if c.idempotency_key not in settled)
-    return queue_notices(engine, contexts, renderer=renderer, config=config, clock=clock, progress=progress)
+    contexts = [c for c in sources.contexts(case, kinds) if c.idempotency_key not in settled]
+    if not selection.everyone:
+        present = {k for c in contexts for k in count_keys(*c.jurisdictions)}
+        codes = selected_codes(present, selection, duties) or frozenset()
+        contexts = [c for c in contexts if codes.intersection(count_keys(*c.jurisdictions))]
+    return contexts, kinds
+
+
+def prepare(
+    engine: Engine,
+    incident_id: int,
+    config: NotifyConfig,
+    kinds: tuple[Kind, ...],
+    *,
+    clock: Clock | None = None,
+    progress: Progress | None = None,
+    notes: list[str] | None = None,
+    selection: Selection | None = None,
+) -> QueueSummary:
+    """Read recipients, actions and duties from the case; render and queue every notice."""
+    notes = notes if notes is not None else []
+    selection = selection or Selection()
+    duties, _ = duty_map(engine, incident_id) if not selection.everyone else (DutyMap((), _NO_RULES), True)
+    contexts, kinds = _contexts(engine, incident_id, config, kinds, selection, duties, notes)
+    renderer = make_renderer(config)
+    return queue_notices(
+        engine,
+        contexts,
+        renderer=renderer,
+        config=config,
+        clock=clock,
+        progress=progress,
+        total=len(contexts),
+    )
 
 
 def settled_keys(engine: Engine, incident_id: int) -> set[str]:
@@ -121,49 +173,76 @@ def settled_keys(engine: Engine, incident_id: int) -> set[str]:
         return {str(k) for (k,) in conn.execute(stmt)}
 
 
-def write_dry_run(
+def preview(
     engine: Engine,
     incident_id: int,
     config: NotifyConfig,
     kinds: tuple[Kind, ...],
     directory: Path,
     *,
+    selection: Selection | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
     progress: Progress | None = None,
-) -> int:
-    """Write every queued notice as a signed .eml under ``directory``; changes no outbox state."""
+    notes: list[str] | None = None,
+) -> tuple[QueueSummary, SendPlan, int]:
+    """A true dry run: render and sign what a send would send now, write it as ``.eml`` files under
+    ``directory`` and store nothing (no outbox row, no timeline event). Returns the rendering
+    counts, the plan and how many files were written (at most ``limit``)."""
     clock = clock or SystemClock()
-    progress = progress or NullProgress()
+    notes = notes if notes is not None else []
+    selection = selection or Selection()
+    duties, has_assessment = duty_map(engine, incident_id)
+    check_selection(selection, duties, has_assessment)
+    contexts, kinds = _contexts(engine, incident_id, config, kinds, selection, duties, notes)
+    summary = QueueSummary()
+    rows = list(
+        render_rows(
+            contexts,
+            renderer=make_renderer(config),
+            config=config,
+            summary=summary,
+            clock=clock,
+            progress=progress,
+            total=len(contexts),
+        )
+    )
+    the_plan = build_plan(
+        ((r["kind"], r["jurisdictions"]) for r in rows), duties, selection, None, has_assessment
+    )
     mailer = EmlDirectoryMailer(directory)
     helper = OutboxSender(
         engine, incident_id, mailer=mailer, config=config, signer=make_signer(config), clock=clock
     )
-    table = cast(Table, OutboxMessage.__table__)
-    stmt = (
-        select(table)
-        .where(table.c.incident_id == incident_id, table.c.state == "queued", table.c.kind.in_(kinds))
-        .order_by(table.c.id)
-    )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    with engine.connect() as conn:
-        rows = list(conn.execute(stmt))
-    progress.start("writing .eml files", len(rows))
-    for row in rows:
-        mailer.send(helper.outgoing(row), lambda: None)
+    progress = progress or NullProgress()
+    chosen = rows if limit is None else rows[:limit]
+    progress.start("writing .eml files", len(chosen))
+    for row in chosen:
+        mailer.send(helper.outgoing_fields({k: row[k] for k in FIELDS}), lambda: None)
         progress.advance()
     progress.finish()
-    with session_scope(engine) as session:
-        api.add_timeline_event(
-            session,
-            incident_id,
-            f"Notify dry run: {mailer.written} notice(s) written as .eml to {directory} (nothing sent)",
-            author="breachscope notify",
-            kind="notify",
-            clock=clock,
-        )
-    return mailer.written
+    return summary, the_plan, mailer.written
+
+
+def send_plan(
+    engine: Engine,
+    incident_id: int,
+    kinds: tuple[Kind, ...],
+    selection: Selection,
+    duties: DutyMap,
+    has: bool,
+) -> SendPlan:
+    """The plan of what is queued in the outbox for these kinds, under the selection."""
+    table = cast(Table, OutboxMessage.__table__)
+    stmt = select(table.c.kind, table.c.jurisdictions).where(
+        table.c.incident_id == incident_id, table.c.state == "queued", table.c.kind.in_(kinds)
+    )
+    with engine.connect() as conn:
+        rows = [(str(k), j) for k, j in conn.execute(stmt)]
+    codes = None
+    if not selection.everyone:
+        codes = selected_codes({c for _, j in rows for c in plan_keys(j)}, selection, duties) or frozenset()
+    return build_plan(rows, duties, selection, codes, has)
 
 
 def notify(
@@ -178,42 +257,73 @@ def notify(
     clock: Clock | None = None,
     progress: Progress | None = None,
     resend_unconfirmed: bool = False,
+    selection: Selection | None = None,
+    confirm: Callable[[SendPlan], bool] | None = None,
 ) -> NotifyReport:
-    """Queue every notice for the audience, then send it (or write it to ``dry_run``)."""
+    """Queue every notice for the audience, then send it; or, with ``dry_run``, preview it (write
+    ``.eml`` files, store nothing).
+
+    Before a real send, ``confirm`` (when given) is called with the plan - who will be notified,
+    per jurisdiction and duty - and nothing is sent unless it returns True.
+    """
     kinds = kinds_for(audience)
     notes: list[str] = []
-    queued = prepare(engine, incident_id, config, kinds, clock=clock, progress=progress, notes=notes)
-    report = NotifyReport(incident_id, kinds, queued, notes=notes)
+    selection = selection or Selection()
     if dry_run is not None:
-        report.dry_run_dir = str(dry_run)
-        report.written = write_dry_run(
-            engine, incident_id, config, kinds, dry_run, limit=limit, clock=clock, progress=progress
-        )
-    else:
-        if config.dkim is None:
-            raise BreachscopeError(
-                "refusing to send unsigned notices: no [notify.dkim] in the config",
-                "configure DKIM (breachscope notify dkim-key creates a key), or use --dry-run",
-            )
-        factory = None
-        if mailer is None:
-
-            def factory() -> Mailer:  # one per connection ([notify.smtp] connections)
-                return SmtpMailer(config.smtp)
-
-        sender = OutboxSender(
+        queued, the_plan, written = preview(
             engine,
             incident_id,
-            mailer=mailer,
-            mailer_factory=factory,
-            config=config,
-            kinds=kinds,
-            signer=make_signer(config),
+            config,
+            kinds,
+            dry_run,
+            selection=selection,
+            limit=limit,
             clock=clock,
             progress=progress,
-            resend_unconfirmed=resend_unconfirmed,
+            notes=notes,
         )
-        report.sent = sender.run(limit=limit)
+        report = NotifyReport(incident_id, kinds, queued, notes=notes, plan=the_plan)
+        report.dry_run_dir, report.written = str(dry_run), written
+        report.counts = outbox_counts(engine, incident_id)
+        return report
+    if config.dkim is None:
+        raise BreachscopeError(
+            "refusing to send unsigned notices: no [notify.dkim] in the config",
+            "configure DKIM (breachscope notify dkim-key creates a key), or use --dry-run",
+        )
+    duties, has_assessment = duty_map(engine, incident_id)
+    check_selection(selection, duties, has_assessment)
+    queued = prepare(
+        engine, incident_id, config, kinds, clock=clock, progress=progress, notes=notes, selection=selection
+    )
+    report = NotifyReport(incident_id, kinds, queued, notes=notes)
+    report.plan = send_plan(engine, incident_id, kinds, selection, duties, has_assessment)
+    if report.plan.total and confirm is not None and not confirm(report.plan):
+        report.cancelled = True
+        report.notes.append("not confirmed: nothing was sent (the notices stay queued)")
+        report.counts = outbox_counts(engine, incident_id)
+        return report
+    factory = None
+    if mailer is None:
+        from breachscope.notify.smtp import SmtpMailer
+
+        def factory() -> Mailer:  # one per connection ([notify.smtp] connections)
+            return SmtpMailer(config.smtp)
+
+    sender = OutboxSender(
+        engine,
+        incident_id,
+        mailer=mailer,
+        mailer_factory=factory,
+        config=config,
+        kinds=kinds,
+        signer=make_signer(config),
+        clock=clock,
+        progress=progress,
+        resend_unconfirmed=resend_unconfirmed,
+        codes=report.plan.codes,
+    )
+    report.sent = sender.run(limit=limit)
     report.counts = outbox_counts(engine, incident_id)
     return report
 
@@ -223,11 +333,29 @@ def status(engine: Engine, incident_id: int) -> dict[str, Any]:
     with session_scope(engine) as session:
         api.get_incident(session, incident_id)
     table = cast(Table, OutboxMessage.__table__)
+    attempts = cast(Table, OutboxAttempt.__table__)
+    last = (
+        select(attempts.c.outbox_id, func.max(attempts.c.id).label("aid"))
+        .where(attempts.c.incident_id == incident_id)
+        .group_by(attempts.c.outbox_id)
+        .subquery()
+    )
+    cause = (
+        select(attempts.c.detail)
+        .join(last, last.c.aid == attempts.c.id)
+        .where(last.c.outbox_id == table.c.id)
+        .scalar_subquery()
+    )
     with engine.connect() as conn:
         unconfirmed = conn.execute(
-            select(table.c.id, table.c.kind, table.c.message_id).where(
+            select(table.c.id, table.c.kind, table.c.message_id, cause.label("cause")).where(
                 table.c.incident_id == incident_id, table.c.state == "sent", table.c.confirmed.is_(False)
             )
+        ).all()
+        retrying = conn.execute(
+            select(table.c.last_error, func.count())
+            .where(table.c.incident_id == incident_id, table.c.state == "queued", table.c.attempts > 0)
+            .group_by(table.c.last_error)
         ).all()
         failures = conn.execute(
             select(table.c.id, table.c.kind, table.c.state, table.c.last_code, table.c.last_error)
@@ -238,12 +366,32 @@ def status(engine: Engine, incident_id: int) -> dict[str, Any]:
     return {
         "incident_id": incident_id,
         "outbox": outbox_counts(engine, incident_id),
-        "unconfirmed": [{"id": r.id, "kind": r.kind, "message_id": r.message_id} for r in unconfirmed],
+        "unconfirmed": [
+            {"id": r.id, "kind": r.kind, "message_id": r.message_id, "cause": _cause(r.cause)}
+            for r in unconfirmed
+        ],
+        "queued_for_retry": _causes((_cause(err), int(n)) for err, n in retrying),
         "failures": [
             {"id": r.id, "kind": r.kind, "state": r.state, "code": r.last_code, "error": r.last_error}
             for r in failures
         ],
     }
+
+
+def _cause(detail: str | None) -> str:
+    """The cause of an attempt's outcome, without the variable tail (socket error text)."""
+    text = (detail or "").strip()
+    for known in (CUT_BEFORE_DOT, CUT_AFTER_DOT):
+        if known in text:
+            return known
+    return text[:200] or "unknown"
+
+
+def _causes(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for cause, n in pairs:
+        out[cause] = out.get(cause, 0) + n
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def verify_notice(

@@ -17,6 +17,7 @@ not support SMTPUTF8"): there is no ASCII form of such an address to fall back t
 from __future__ import annotations
 
 import re
+import select
 import smtplib
 import socket
 import ssl
@@ -24,6 +25,8 @@ from collections.abc import Callable
 
 from breachscope.notify.config import SmtpSettings
 from breachscope.notify.mailer import (
+    CUT_AFTER_DOT,
+    CUT_BEFORE_DOT,
     DeliveryError,
     Outgoing,
     PermanentFailure,
@@ -33,6 +36,41 @@ from breachscope.notify.mailer import (
 )
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _peer_gone(sock: socket.socket | None) -> bool:
+    """Whether the server has closed (or spoken on) the connection, without blocking.
+
+    In the middle of DATA a live server says nothing until the final dot. A readable socket
+    therefore means EOF, a reset or an unsolicited reply (a 421 before hanging up): the message
+    cannot be accepted on this connection. For TLS, bytes that are only a TLS record (a 1.3
+    session ticket) are not application data: reading gives SSLWantReadError, the peer is live.
+    """
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    if not readable:
+        return False
+    timeout = sock.gettimeout()
+    try:
+        if isinstance(sock, ssl.SSLSocket):
+            sock.setblocking(False)
+            sock.recv(1)  # application data or EOF: either way this DATA is over
+        else:
+            sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        return True
+    except (ssl.SSLWantReadError, BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True
+    finally:
+        try:
+            sock.settimeout(timeout)
+        except OSError:
+            pass
 
 
 def _error(code: int, reply: bytes | str) -> DeliveryError:
@@ -139,18 +177,29 @@ class SmtpMailer:
             conn.send(body)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
-            raise TemporaryFailure(0, f"connection lost before the end of DATA: {exc}") from exc
+            raise TemporaryFailure(0, f"{CUT_BEFORE_DOT}: {exc}") from exc
+        if _peer_gone(conn.sock):  # the body fit in the socket buffer of a connection already cut
+            self._drop()
+            raise TemporaryFailure(0, f"{CUT_BEFORE_DOT}: the server closed the connection during DATA")
         try:
             before_final_dot()
         except BaseException:
             self._drop()  # inside DATA: a later QUIT or MAIL would be read as lines of the message
             raise
         try:
+            if _peer_gone(conn.sock):
+                raise smtplib.SMTPServerDisconnected("the server closed the connection during DATA")
             conn.send(b".\r\n")
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # The dot was not written (or the peer had already reset): the server cannot have
+            # read it, so it cannot have accepted the message. The sender re-queues it.
+            self._drop()
+            raise TemporaryFailure(0, f"{CUT_BEFORE_DOT}: {exc}") from exc
+        try:
             code, reply = conn.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
-            raise UnconfirmedDelivery(0, f"connection lost after the final dot: {exc}") from exc
+            raise UnconfirmedDelivery(0, f"{CUT_AFTER_DOT}: {exc}") from exc
         self._count += 1
         if code != 250:
             raise _error(code, reply)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from breachscope import taxonomy
 from breachscope.case import api
 from breachscope.notify.context import ActionItem, DutyInfo, IncidentInfo, Kind, NoticeContext, OrgInfo
+from breachscope.notify.echo import echo_location
 from breachscope.rules import store
 from breachscope.rules.facts import Action, Duty, NotNeeded
 from breachscope.scope.recipients import Recipient, recipients
@@ -51,8 +52,8 @@ def _date(value: datetime | None) -> str:
 
 
 def _location(r: Recipient) -> str:
-    parts = [r.city_display or r.region_display, r.country_display]
-    return ", ".join(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
+    """The leaked location, only the parts that validate as a city/region/country (see echo)."""
+    return echo_location(r.city_display, r.region_display, r.country_display)
 
 
 def load_case(session: Session, incident_id: int) -> CaseNotices:
@@ -143,6 +144,7 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
                 language=language,
                 incident=case.incident,
                 absent_classes=case.absent,
+                jurisdictions=r.jurisdictions,
             )
         if "admin" in kinds and role == "admin":
             org_classes = tuple(r.org_exposed_classes)
@@ -163,6 +165,7 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
                 language=language,
                 incident=case.incident,
                 absent_classes=case.absent,
+                jurisdictions=r.jurisdictions,
             )
     if "regulator" in kinds:
         exposed = tuple(sorted({c for r in case.recipients for c in r.exposed_classes}))
@@ -180,6 +183,7 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
                 exposed_classes=exposed,
                 absent_classes=case.absent,
                 actions=_actions_for(case.actions, exposed),
+                jurisdictions=(jurisdiction,),
                 duty=DutyInfo(
                     id=str(d.id),
                     jurisdiction=jurisdiction,

@@ -22,6 +22,7 @@ from breachscope.case import facts as case_facts
 from breachscope.case.facts import IncidentFacts
 from breachscope.case.models import Exposure, UTCDateTime
 from breachscope.errors import BreachscopeError
+from breachscope.identity.jurisdiction import count_keys
 from breachscope.rules import store
 from breachscope.rules.engine import assess
 from breachscope.rules.facts import Assessment, Facts
@@ -115,23 +116,19 @@ def classes_by_code(session: Session, incident_id: int) -> dict[str, frozenset[s
     """Classes exposed for the people of each jurisdiction code (country and subdivision, as the
     scope counts them; unlocated people under ``"ZZ"``). Reads distinct (code, classes) pairs."""
     stmt = (
-        select(Exposure.jurisdiction, cast(Exposure.exposed_classes, String))
+        select(Exposure.jurisdiction, Exposure.directory_jurisdiction, cast(Exposure.exposed_classes, String))
         .where(Exposure.incident_id == incident_id)
         .distinct()
     )
     out: dict[str, set[str]] = {}
-    for code, text in session.execute(stmt):
+    for code, directory, text in session.execute(stmt):
         try:
             classes = json.loads(text) if text else []
         except ValueError:
             continue
         if not isinstance(classes, list):
             continue
-        if not code or code == "ZZ":
-            keys = ["ZZ"]
-        else:
-            keys = [code.split("-", 1)[0], code] if "-" in code else [code]
-        for key in keys:
+        for key in count_keys(code, directory):
             out.setdefault(key, set()).update(str(c) for c in classes)
     return {k: frozenset(v) for k, v in sorted(out.items())}
 

@@ -26,7 +26,16 @@ HIGH_HARM: dict[str, str] = {
 }
 
 CONTACT = ("email", "phone", "person_name", "username")
-LOW_HARM = ("coarse_location", "device", "user_agent", "url", "internal_id", "timestamp", "ip_address")
+LOW_HARM = (
+    "coarse_location",
+    "device",
+    "user_agent",
+    "url",
+    "internal_id",
+    "hashed_id",
+    "timestamp",
+    "ip_address",
+)
 
 
 def factors(facts: Facts, *, affected: int) -> tuple[list[str], list[str]]:

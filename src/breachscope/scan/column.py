@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -87,6 +88,36 @@ def _detect_cached(
     return out
 
 
+_PERCENT = r"%[0-9A-Fa-f]{2}"
+
+
+def _unquote(value: str) -> str:
+    """Percent-decode (twice at most: ``%2540`` -> ``%40`` -> ``@``); ``+`` is kept (an email's)."""
+    for _ in range(2):
+        decoded = unquote(value, errors="replace")
+        if decoded == value:
+            break
+        value = decoded
+    return value
+
+
+def percent_decoded(values: pa.Array) -> pa.Array:
+    """``values`` with percent-encoded ones decoded (``rina%40example.co.id`` -> ``rina@...``).
+
+    URLs and query strings carry emails, names and ids percent-encoded; every detector sees the
+    decoded text, and a finding's keyed hash is the decoded value's (the same as where it was
+    written plainly). Only values holding a ``%XX`` sequence are touched.
+    """
+    if len(values) == 0:
+        return values
+    encoded = pc.fill_null(pc.match_substring_regex(values, _PERCENT), False)
+    if not pc.any(encoded).as_py():
+        return values
+    positions = pc.indices_nonzero(encoded)
+    decoded = pa.array([_unquote(v) for v in pc.take(values, positions).to_pylist()], pa.string())
+    return pc.replace_with_mask(values, encoded, decoded)
+
+
 def scan_column(
     col: ColumnInput,
     plan: ColumnPlan,
@@ -103,7 +134,10 @@ def scan_column(
     values = col.values
     placeholder_count = 0
     if placeholders is not None and len(placeholders) and len(values):
-        is_ph = pc.is_in(values, value_set=placeholders)
+        # compared trimmed and lower-cased (``N/A``, `` null ``); blank values count too
+        is_ph = pc.fill_null(
+            pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(values)), value_set=placeholders), False
+        )
         placeholder_count = pc.sum(is_ph).as_py() or 0
         if placeholder_count:
             values = pc.if_else(is_ph, pa.scalar(None, pa.string()), values)
@@ -131,6 +165,7 @@ def scan_column(
         values = pc.filter(values, valid)
         rows = pc.filter(rows, valid) if rows is not None else pc.indices_nonzero(valid)
 
+    values = percent_decoded(values)
     indices: pa.Array | None = None
     distinct = values
     hints = {} if hints is None else hints
@@ -174,6 +209,8 @@ def scan_column(
                 if text is None:
                     continue
                 text = text.strip()
+                if det.canonical is not None:
+                    text = det.canonical(text) or text
                 found.append(
                     Finding(record, col.name, det.ref, hash_fn(key, text), _preview(text), det.label)
                 )

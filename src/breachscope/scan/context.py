@@ -9,7 +9,8 @@ import pyarrow as pa
 
 from breachscope.detectors import DETECTORS
 from breachscope.detectors.base import Detector
-from breachscope.scan.plan import ColumnPlan, Routing, build_routing, plan_column
+from breachscope.placeholders import PLACEHOLDERS, normalise
+from breachscope.scan.plan import ColumnPlan, Routing, build_routing, plan_column, table_kind
 
 
 @dataclass
@@ -20,7 +21,7 @@ class ScanContext:
     source: str = ""
     detectors: tuple[Detector, ...] = DETECTORS
     field_classes: Mapping[str, frozenset[str]] = field(default_factory=dict)  # vendor schema
-    placeholders: frozenset[str] = frozenset()  # vendor placeholders, counted as nulls
+    placeholders: frozenset[str] = frozenset()  # vendor markers, counted as nulls (with the shared list)
     #: A column's own placeholders on top of ``placeholders`` (Amplitude ``session_id = -1``).
     placeholders_for: Callable[[str], frozenset[str]] | None = None
     bookkeeping: Container[str] = frozenset()  # vendor bookkeeping columns: no name hints
@@ -31,7 +32,8 @@ class ScanContext:
     hints: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
     _routing: Routing | None = field(default=None, repr=False)
     _placeholder_array: pa.Array | None = field(default=None, repr=False)
-    _column_placeholders: dict[str, pa.Array | None] = field(default_factory=dict, repr=False)
+    _column_placeholders: dict[str, pa.Array] = field(default_factory=dict, repr=False)
+    _table: str | None = field(default=None, repr=False)
 
     @classmethod
     def create(
@@ -65,25 +67,32 @@ class ScanContext:
         return self._routing
 
     @property
-    def placeholder_array(self) -> pa.Array | None:
-        if not self.placeholders:
-            return None
+    def placeholder_array(self) -> pa.Array:
+        """The shared placeholder list plus the vendor's markers, normalised (trimmed, lower case)."""
         if self._placeholder_array is None:
-            self._placeholder_array = pa.array(sorted(self.placeholders), pa.string())
+            values = PLACEHOLDERS | {normalise(p) for p in self.placeholders}
+            self._placeholder_array = pa.array(sorted(values), pa.string())
         return self._placeholder_array
 
-    def placeholder_array_for(self, column: str) -> pa.Array | None:
-        """The placeholders of one column (vendor-wide plus the field's own), cached."""
+    def placeholder_array_for(self, column: str) -> pa.Array:
+        """The placeholders of one column (shared list, vendor-wide and the field's own), cached."""
         if self.placeholders_for is None:
             return self.placeholder_array
         if column not in self._column_placeholders:
-            values = self.placeholders_for(column)
-            self._column_placeholders[column] = pa.array(sorted(values), pa.string()) if values else None
+            values = PLACEHOLDERS | {normalise(p) for p in self.placeholders_for(column)}
+            self._column_placeholders[column] = pa.array(sorted(values), pa.string())
         return self._column_placeholders[column]
+
+    @property
+    def table(self) -> str | None:
+        """What the source's rows are, from its name: ``things``, ``orgs`` or None (people/unknown)."""
+        if self._table is None:
+            self._table = table_kind(self.source) or ""
+        return self._table or None
 
     def plan(self, column: str) -> ColumnPlan:
         if column not in self._plans:
             schema = frozenset(self.field_classes.get(column, frozenset()))
             hints = column not in self.bookkeeping
-            self._plans[column] = plan_column(column, self.detectors, schema, hints=hints)
+            self._plans[column] = plan_column(column, self.detectors, schema, hints=hints, table=self.table)
         return self._plans[column]

@@ -226,8 +226,10 @@ def scan_source(
         partial=partial,
         vendor=match,
         issues=list(source.issues) + issues,
+        # the plan's schema classes: the vendor's, less what the plan rules out (pipeline
+        # bookkeeping columns, names and ids of things)
         schema_classes=(
-            {c: cls for c in partial.columns if (cls := ctx.field_classes.get(c, frozenset()))} if ctx else {}
+            {c: plan.schema_classes for c, plan in ctx._plans.items() if plan.schema_classes} if ctx else {}
         ),
         hinted={name: plan.hinted_classes for name, plan in (ctx._plans.items() if ctx else [])},
     )

@@ -4,28 +4,21 @@ no raw values, no terminal escape sequences, no Markdown/HTML injection.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from breachscope import taxonomy
+from breachscope.inert import md_text, terminal_text
 from breachscope.taxonomy import Tier
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
 
 
 def safe_text(value: object, limit: int = 120) -> str:
     """One line of inert text: control/bidi characters shown as ``?``, nothing interpretable."""
-    text = _CONTROL.sub("?", str(value))
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text
+    return terminal_text(value, limit)
 
 
 def md_escape(value: object, limit: int = 120) -> str:
-    """Safe inside Markdown tables: ``<>&`` as entities, ``| ` * _ [ ]`` and friends backslash-escaped."""
-    text = safe_text(value, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Safe inside Markdown tables: no link (URLs defanged), ``<>&`` as entities, specials escaped."""
+    return md_text(value, limit)
 
 
 def _n(x: int) -> str:

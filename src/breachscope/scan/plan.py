@@ -14,7 +14,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+from breachscope import taxonomy
 from breachscope.detectors.base import Detector
+
+#: Classes recognised from a value's shape in a column named for them: a thing's name or id
+#: column (``event_name``, a tag table's ``id``) never gets them.
+_PERSON_SHAPED = frozenset({"person_name", "username", "internal_id"})
+_LOW = taxonomy.Tier.LOW.rank
+
+
+def _tier_rank(class_id: str) -> int:
+    return taxonomy.get(class_id).tier.rank
 
 
 def normalise(column: str) -> str:
@@ -134,12 +144,85 @@ def build_routing(detectors: Sequence[Detector]) -> Routing:
     return Routing(tuple(families), all_anchor, except_anchor)
 
 
+#: Columns a sync pipeline adds (Fivetran, Airbyte, Stitch/Singer, RudderStack, dlt, Hevo) and
+#: sync or load times: bookkeeping that carries no personal-data class. Only detectors of the
+#: critical, high and moderate tiers still run on them (a key or an email is reported wherever it
+#: is). ``_airbyte_data`` is the record itself, not bookkeeping.
+PIPELINE_COLUMNS = (
+    r"^_?(?:fivetran|sdc|rudder|stitch|dlt|hevo|meltano|portable)_",
+    r"^_airbyte_(?!data$)",
+    r"^__hevo",
+    r"^(?:_|airbyte_)?(?:emitted|extracted|loaded|load|synced|sync|batched|ingested|received_by_pipeline)"
+    r"_(?:at|time|timestamp|ts)$",
+    r"^(?:_|)(?:sync|load|batch)_(?:id|time|timestamp)$",
+)
+
+#: Source (file, table or stream) names of tables whose rows are things, not people: their bare
+#: ``id`` is a record id and their ``name``/``title`` columns name the thing.
+THING_TABLES = (
+    r"(?:^|[^a-z])(?:tags?|teams?|segments?|cohorts?|funnels?|annotations?|articles?|collections?"
+    r"|help_?centers?|event_?types?|events?|projects?|campaigns?|canvas(?:es)?|boards?|products?"
+    r"|items?|plans?|channels?|templates?|insights?|dashboards?|experiments?|feature_?flags?"
+    r"|conversations?|conversation_?parts?|tickets?|messages?|pages?|screens?|tracks?|sessions?"
+    r"|apps?|clients?|integrations?|revenue|funnel_ids|cohort_?members|activity_?logs?"
+    r"|data_?attributes?|(?:company|contact)_?attributes|segments)(?:[^a-z]|$)",
+)
+#: Tables of organisations: their ``id`` identifies an organisation (an internal identifier),
+#: their ``name`` is a company's, not a person's.
+ORG_TABLES = (
+    r"(?:^|[^a-z])(?:compan(?:y|ies)|organi[sz]ations?|orgs?|groups?|accounts?|workspaces?)(?:[^a-z]|$)",
+)
+
+#: Column names (normalised) that name a thing, never a person: events, items, products,
+#: projects, traffic sources, companies and groups, OAuth clients, campaigns and canvases,
+#: boards, devices, teams, tags, segments (``name`` alone is decided by the table).
+THING_NAME_COLUMNS = (
+    r"(?:^|_)(?:event|item|product|project|traffic_source|source|medium|company|group|org|organi[sz]ation"
+    r"|client|oauth_client|app|application|campaign|canvas|board|device|device_friendly|team|tag|segment"
+    r"|cohort|funnel|plan|page|screen|sla|feature|flag|experiment|insight|dashboard|channel|template"
+    r"|workspace|help_center|collection|article|step|goal|metric|property|library|lib|bundle|store"
+    r"|brand|category|variant|sku|browser|os|platform|carrier|model|manufacturer|city|region|country"
+    r"|host|domain|file|queue|topic|job|bot|integration|provider|partner|vendor|merchant|shop|site)s?"
+    r"_?(?:name|title|label|display_name)$",
+    r"(?:^|_)(?:name|title)_(?:of_)?(?:event|item|product|project|company|group|team|tag|campaign)",
+    r"^(?:friendly|display)_?name$",
+    # Segment group calls: the group's traits (``group_traits.name``, ``company.name``)
+    r"(?:^|_)(?:group|company|organi[sz]ation|org)_(?:traits_|properties_)?(?:name|title)$",
+)
+
+
+def table_kind(source: str) -> str | None:
+    """``"things"``, ``"orgs"`` or ``None`` (people, or unknown) for a file, table or stream name."""
+    stem = source.replace("\\", "/").rsplit("/", 1)[-1].rsplit("!", 1)[-1].lower()
+    stem = re.sub(r"\.(?:csv|tsv|jsonl?|ndjson|parquet|avro|xlsx|gz|bz2|xz|zip)$", "", stem)
+    stem = re.sub(r"\.(?:csv|tsv|jsonl?|ndjson|parquet|avro|xlsx)$", "", stem)
+    if re.search(
+        r"(?:^|[^a-z])(?:contacts?|users?|people|persons?|profiles?|members?|customers?|admins?"
+        r"|leads?|identifies|engage|visitors?|subscribers?)(?:[^a-z]|$)",
+        stem,
+    ):
+        return None
+    if any(_rx(p).search(stem) for p in ORG_TABLES):
+        return "orgs"
+    if any(_rx(p).search(stem) for p in THING_TABLES):
+        return "things"
+    return None
+
+
+def _thing_column(norm: str, kind: str | None) -> bool:
+    """A column that names or identifies a thing (so no person-name or person-id hint)."""
+    if any(_rx(p).search(norm) for p in THING_NAME_COLUMNS):
+        return True
+    return kind is not None and norm in ("name", "title", "display_name", "label", "description")
+
+
 def plan_column(
     column: str,
     detectors: Sequence[Detector],
     schema_classes: frozenset[str] = frozenset(),
     *,
     hints: bool = True,
+    table: str | None = None,
 ) -> ColumnPlan:
     """Which detectors run on this column, and how.
 
@@ -149,13 +232,25 @@ def plan_column(
     are still checked by every routed detector either way.
     """
     norm = normalise(column)
+    last = normalise(column.rsplit(".", 1)[-1]) if "." in column else norm
+    pipeline = any(_rx(p).search(last) or _rx(p).search(norm) for p in PIPELINE_COLUMNS)
+    thing = _thing_column(last, table) or _thing_column(norm, None)
+    record_id = table == "things" and "." not in column and last in ("id", "uuid")
+    if pipeline:
+        schema_classes = frozenset()  # sync bookkeeping: no documented class either
+    elif thing or record_id:
+        schema_classes = schema_classes - _PERSON_SHAPED
     routed: list[Detector] = []
     direct: list[Detector] = []
     long: list[Detector] = []
     hinted = set()
     for det in detectors:
-        if _anti(det, norm):
+        if _anti(det, norm) or (last != norm and _anti(det, last)):
             continue
+        if pipeline and (det.weak or det.requires_hint or _tier_rank(det.data_class) >= _LOW):
+            continue  # sync bookkeeping: only values of a real class are still looked for
+        if (thing or record_id) and det.data_class in _PERSON_SHAPED:
+            continue  # the name or id of a thing (an event, a tag, a company), not of a person
         is_hinted = hints and _hinted(det, norm) and (not schema_classes or det.data_class in schema_classes)
         if is_hinted:
             hinted.add(det.name)

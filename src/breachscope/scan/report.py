@@ -139,7 +139,7 @@ def build_report(
                     non_null=col.values,
                     nulls=nulls,
                     null_share=round(nulls / part.rows, 6) if part.rows else 0.0,
-                    distinct_approx=sketch.estimate(col.sketch),
+                    distinct_approx=min(sketch.estimate(col.sketch), col.values),  # never above the values
                     example_masked=col.example[1] if col.example else None,
                     classes=classes,
                     disagreements=disagreements,

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from breachscope.case.models import Account, Exposure, Match
+from breachscope.identity.jurisdiction import CHECKS, DIFFER, IMPLAUSIBLE, compare, count_keys
 
 #: Key used in :func:`jurisdiction_counts` for people whose location is unknown (CLDR's "Unknown Region").
 UNKNOWN = "ZZ"
@@ -39,6 +41,8 @@ class Recipient:
     jurisdiction: str | None  # region if known, else country
     jurisdiction_source: str | None  # leak_region | leak_country | directory_country
     own_record_leaked: bool
+    #: Every jurisdiction code of the recipient, from the leak AND the directory (``("US-CA", "DE")``).
+    jurisdictions: tuple[str, ...] = ()
     exposed_classes: tuple[str, ...] = ()
     exposed_fields: tuple[str, ...] = ()
     # Display values as they leaked (what the notice quotes back).
@@ -67,17 +71,55 @@ def jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
     every leaked person (matched or not); ambiguous matches do not change a person's location.
     """
     stmt = (
-        select(Exposure.jurisdiction, func.count())
+        select(Exposure.jurisdiction, Exposure.directory_jurisdiction, func.count())
         .where(Exposure.incident_id == incident_id)
-        .group_by(Exposure.jurisdiction)
+        .group_by(Exposure.jurisdiction, Exposure.directory_jurisdiction)
     )
     out: Counter[str] = Counter()
-    for code, n in session.execute(stmt):
-        country, region = _split(code)
-        out[country or UNKNOWN] += n
-        if region:
-            out[region] += n
+    for code, directory, n in session.execute(stmt):
+        for key in count_keys(code, directory):
+            out[key] += n
     return dict(sorted(out.items()))
+
+
+#: How many differences (leak country -> directory country pairs) a scope summary lists.
+TOP_DIFFERENCES = 20
+
+
+def jurisdiction_checks(session: Session, incident_id: int) -> dict[str, Any]:
+    """Leak location vs directory country, over every leaked person: how many agree, differ, are
+    implausible (``AQ``: the directory's country is used), known from one side only, or unknown;
+    plus the most common differences as ``"leak AQ / directory DE": n``."""
+    stmt = (
+        select(Exposure.country_code, Exposure.directory_jurisdiction, func.count())
+        .where(Exposure.incident_id == incident_id)
+        .group_by(Exposure.country_code, Exposure.directory_jurisdiction)
+    )
+    counts: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
+    for leak, directory, n in session.execute(stmt):
+        check = compare(leak, directory)
+        counts[check] += n
+        if check in (DIFFER, IMPLAUSIBLE):
+            pairs[f"leak {leak} / directory {directory or 'none'}"] += n
+    return {
+        **{c: counts.get(c, 0) for c in CHECKS},
+        "differences": dict(pairs.most_common(TOP_DIFFERENCES)),
+    }
+
+
+def checks_sentence(checks: dict[str, Any]) -> str:
+    """``"; leak and directory disagree for 3 people, 20,000 have an implausible leaked location
+    (the directory's country is used)"`` or ``""`` when nothing disagrees."""
+    parts = []
+    if checks.get(DIFFER):
+        parts.append(f"leak and directory countries differ for {checks[DIFFER]:,} people (both count)")
+    if checks.get(IMPLAUSIBLE):
+        parts.append(
+            f"{checks[IMPLAUSIBLE]:,} people have an implausible leaked location "
+            "(ignored; the directory's country is used)"
+        )
+    return ("; " + "; ".join(parts)) if parts else ""
 
 
 def recipients(session: Session, incident_id: int) -> list[Recipient]:
@@ -129,6 +171,7 @@ def recipients(session: Session, incident_id: int) -> list[Recipient]:
                 jurisdiction=juris,
                 jurisdiction_source=source,
                 own_record_leaked=bool(own),
+                jurisdictions=_all_jurisdictions(acc, own),
                 exposed_classes=tuple(sorted({c for e in own for c in e.exposed_classes})),
                 exposed_fields=tuple(sorted({f for e in own for f in e.exposed_fields})),
                 city_display=first.city if first else None,
@@ -149,3 +192,10 @@ def _account_jurisdiction(acc: Account, own: list[Exposure]) -> tuple[str | None
     if acc.country_code:
         return acc.country_code, "directory_country"
     return None, None
+
+
+def _all_jurisdictions(acc: Account, own: list[Exposure]) -> tuple[str, ...]:
+    """The leak's and the directory's codes, most specific first per country, no duplicates."""
+    codes = [e.jurisdiction for e in own] + [e.directory_jurisdiction for e in own] + [acc.country_code]
+    keys = count_keys(*codes)
+    return tuple(k for k in keys if k != UNKNOWN and not any(o.startswith(k + "-") for o in keys))

@@ -20,6 +20,8 @@ from breachscope.case import api
 from breachscope.case.models import Account, Exposure, Match
 from breachscope.errors import BreachscopeError
 from breachscope.hashing import mask
+from breachscope.identity.jurisdiction import compare, count_keys
+from breachscope.inert import csv_cell
 
 SCHEMA = "breachscope.scope/1"
 
@@ -118,6 +120,8 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
                 "person_key_kind": e.person_key_kind,
                 "email_masked": mask(e.email) if e.email else None,
                 "jurisdiction": e.jurisdiction,
+                "leak_country": e.country_code,
+                "jurisdiction_check": compare(e.country_code, None),
                 "exposed_classes": list(e.exposed_classes),
                 "org_id": org_only.get(eid),
                 "review": eid in review,
@@ -141,6 +145,9 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
 
 def _account_row(acc: Account, own: list[Exposure]) -> dict[str, Any]:
     juris = next((e.jurisdiction for e in own if e.jurisdiction), None) or acc.country_code
+    leak = next((e.country_code for e in own if e.country_code), None)
+    directory = next((e.directory_jurisdiction for e in own if e.directory_jurisdiction), acc.country_code)
+    codes = count_keys(*(e.jurisdiction for e in own), directory)
     return {
         "user_id": acc.user_id,
         "email": acc.email,
@@ -150,6 +157,10 @@ def _account_row(acc: Account, own: list[Exposure]) -> dict[str, Any]:
         "role": acc.role,
         "language": acc.language,
         "jurisdiction": juris,
+        "jurisdictions": [c for c in codes if not any(o.startswith(c + "-") for o in codes)],
+        "leak_country": leak,
+        "directory_country": directory,
+        "jurisdiction_check": compare(leak, directory) if own else None,
         "own_record_leaked": bool(own),
         "exposed_classes": sorted({c for e in own for c in e.exposed_classes}),
     }
@@ -162,7 +173,8 @@ def write_json(report: ScopeReport, path: Path) -> Path:
 
 
 _ACCOUNT: tuple[str, ...] = ("user_id", "email", "name", "org_id", "org_name", "role", "language")
-_ACCOUNT += ("jurisdiction", "own_record_leaked", "exposed_classes")
+_ACCOUNT += ("jurisdiction", "jurisdictions", "leak_country", "directory_country", "jurisdiction_check")
+_ACCOUNT += ("own_record_leaked", "exposed_classes")
 #: The columns of each CSV export (rows carry the same keys in this order).
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "orgs": (
@@ -181,6 +193,8 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
         "person_key_kind",
         "email_masked",
         "jurisdiction",
+        "leak_country",
+        "jurisdiction_check",
         "exposed_classes",
         "org_id",
         "review",
@@ -207,10 +221,4 @@ def write_csv_dir(report: ScopeReport, folder: Path) -> list[Path]:
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    text = str(value)
-    # Spreadsheet formula injection: a cell must not start a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_cell(value)

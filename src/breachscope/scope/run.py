@@ -29,14 +29,19 @@ from breachscope.identity.jurisdiction import DIRECTORY_COUNTRY, resolve_country
 from breachscope.progress import NullProgress, Progress
 from breachscope.scope import matching
 from breachscope.scope.directory import DEFAULT_ADMIN_ROLES, DirectorySource, load_directory
-from breachscope.scope.recipients import jurisdiction_counts
+from breachscope.scope.recipients import checks_sentence, jurisdiction_checks, jurisdiction_counts
 
 _BATCH = 20_000
 _EXPOSURES = cast(Table, Exposure.__table__)
 _SET_JURISDICTION = (
     update(_EXPOSURES)
     .where(_EXPOSURES.c.id == bindparam("b_id"), _EXPOSURES.c.jurisdiction.is_(None))
-    .values(jurisdiction=bindparam("jurisdiction"), jurisdiction_source=bindparam("jurisdiction_source"))
+    .values(jurisdiction=bindparam("b_code"), jurisdiction_source=bindparam("b_source"))
+)
+_SET_DIRECTORY = (
+    update(_EXPOSURES)
+    .where(_EXPOSURES.c.id == bindparam("b_id"))
+    .values(directory_jurisdiction=bindparam("b_code"))
 )
 
 
@@ -97,6 +102,9 @@ def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, p
         .where(Exposure.incident_id == incident_id, Exposure.jurisdiction_source == DIRECTORY_COUNTRY)
         .values(jurisdiction=None, jurisdiction_source=None)
     )
+    session.execute(
+        update(Exposure).where(Exposure.incident_id == incident_id).values(directory_jurisdiction=None)
+    )
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # SQLite already holds its write lock after the deletes above
         session.execute(text("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE"))
@@ -126,7 +134,8 @@ def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, p
     for rows in _fetch(con, sql):
         session.execute(insert(Match), rows)
         progress.advance(len(rows))
-    # People whose leaked record had no usable location: their account's directory country.
+    # Every matched person also lives where the directory says (whatever the leak says), and
+    # people whose leaked record had no usable location get it as their main jurisdiction.
     progress.start("Resolving jurisdictions")
     sql = (
         "SELECT r.exposure_id AS id, d.country FROM result r JOIN dir_raw d USING (user_id) "
@@ -134,11 +143,12 @@ def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, p
     )
     for rows in _fetch(con, sql):
         updates = [
-            {"b_id": r["id"], "jurisdiction": code, "jurisdiction_source": DIRECTORY_COUNTRY}
+            {"b_id": r["id"], "b_code": code, "b_source": DIRECTORY_COUNTRY}
             for r in rows
             if (code := resolve_country(r["country"])) is not None
         ]
         if updates:
+            session.connection().execute(_SET_DIRECTORY, updates)
             session.connection().execute(_SET_JURISDICTION, updates)
         progress.advance(len(rows))
     progress.finish()
@@ -181,10 +191,12 @@ def run_scope(
             con.close()
         session.flush()
         juris = jurisdiction_counts(session, incident_id)
+        checks = jurisdiction_checks(session, incident_id)
         summary: dict[str, Any] = {
             **counts,
             "matched_by_key": keys,
             "jurisdictions": juris,
+            "jurisdiction_checks": checks,
             "directory": directory.describe(),
             "admin_roles": list(settings.admin_roles),
         }
@@ -194,7 +206,8 @@ def run_scope(
             session,
             incident_id,
             f"Scope: {counts['affected_users']:,} affected users in {counts['affected_orgs']:,} orgs, "
-            f"{counts['admins']:,} admins, {counts['unmatched_people']:,} unmatched leaked people",
+            f"{counts['admins']:,} admins, {counts['unmatched_people']:,} unmatched leaked people"
+            + checks_sentence(checks),
             author=author,
             kind="scope",
             clock=clock,

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from breachscope.errors import InputError
 from breachscope.vendors import (
+    airbyte,
     amplitude,
     customerio,
     ga4,
@@ -91,6 +92,12 @@ def recognise(
     """
     if forced is not None and forced.strip().lower() in GENERIC:
         return None
+    if forced is None or forced.strip().lower() != airbyte.VENDOR:
+        wrapped = airbyte.unwrap(
+            columns, source_name, lambda cols, name: recognise(cols, source_name=name, forced=forced)
+        )
+        if wrapped is not None:
+            return wrapped
     candidates = list(LAYOUTS) if forced is None else _select(forced)
     best: VendorMatch | None = None
     for layout in candidates:

@@ -68,6 +68,32 @@ def _keys(path: str) -> list[str]:
     return [path]
 
 
+#: Fivetran's GA4 export connector flattens the BigQuery rows: ``geo.city`` -> ``geo_city``,
+#: ``event_params`` -> ``param_<key>``, ``event_name`` -> ``name``, ``event_timestamp`` ->
+#: ``timestamp`` (fivetran/dbt_ga4_export ``integration_tests/seeds/event_data.csv``).
+_FIVETRAN_PREFIXES = (
+    ("param_", "event_params."),
+    ("user_property_", "user_properties."),
+    ("geo_", "geo."),
+    ("device_web_info_", "device.web_info."),
+    ("device_", "device."),
+    ("app_info_", "app_info."),
+    ("traffic_source_", "traffic_source."),
+    ("collected_traffic_source_", "collected_traffic_source."),
+    ("session_traffic_source_last_click_", "session_traffic_source_last_click."),
+)
+_FIVETRAN_BARE = {"date": "event_date", "timestamp": "event_timestamp", "name": "event_name"}
+
+
+def _keys_fivetran(path: str) -> list[str]:
+    if path in _FIVETRAN_BARE:
+        return [_FIVETRAN_BARE[path]]
+    for flat, dotted in _FIVETRAN_PREFIXES:
+        if path.startswith(flat):
+            return [dotted + path[len(flat) :], path]
+    return [path]
+
+
 LAYOUTS = (
     TableLayout(
         VENDOR,
@@ -102,6 +128,39 @@ LAYOUTS = (
             r"^event_params\.(engagement_time_msec|ga_session_number|session_engaged"
             r"|engaged_session_event|entrances|debug_mode)$",
             r"^device\.web_info\.hostname$",  # the site's own host name
+        ),
+        notes="GA4 does not log or store IP addresses, so no IP address is expected in this export",
+    ),
+    TableLayout(
+        VENDOR,
+        "fivetran_events",
+        "Fivetran GA4 event table (flattened: geo_*, device_*, traffic_source_*, param_*)",
+        FIELDS,
+        _keys_fivetran,
+        require=(r"^user_pseudo_id$", r"^(param_|traffic_source_|geo_|device_category$)"),
+        support=(
+            r"^_fivetran_",
+            r"^param_ga_session_id$",
+            r"^geo_(city|country|region)$",
+            r"^traffic_source_(name|medium|source)$",
+            r"^event_dimensions_hostname$",
+            r"^bundle_sequence_id$",
+            r"^user_first_touch_timestamp$",
+        ),
+        min_support=2,
+        source_hint=r"event",
+        person_keys=("user_pseudo_id", "user_id"),
+        fallback_keys=("user_id",),
+        placeholders=frozenset(
+            {"(not set)", "(direct)", "(none)", "<Other>", "(data deleted)", "(not provided)"}
+        ),
+        doc_refs=(*DOC_REFS, "fivetran/dbt_ga4_export:integration_tests/seeds/event_data.csv@50b10f63"),
+        bookkeeping=(
+            r"^(name|value_in_usd|bundle_sequence_id|batch_event_index|batch_ordering_id|batch_page_id"
+            r"|stream_id|platform|is_intraday|event_dimensions_hostname)$",
+            r"^ecommerce_",
+            r"^param_(engagement_time_msec|ga_session_number|session_engaged(_\d+)?|engaged_session_event"
+            r"|entrances|debug_mode|percent_scrolled|video_duration)$",
         ),
         notes="GA4 does not log or store IP addresses, so no IP address is expected in this export",
     ),

@@ -28,6 +28,9 @@ import pyarrow as pa
 from breachscope.vendors.base import FieldPlaceholders, VendorMatch
 from breachscope.vendors.fields import FieldMap
 
+#: Source names of files that are not CSV/TSV/XLSX (``source_exclude`` of CSV-only layouts).
+NOT_CSV = r"(?i)\.(?:jsonl|ndjson|json|parquet|avro)(?:\.(?:gz|bz2|xz|zst))?(?:$|!|\[)"
+
 #: Column path -> candidate canonical keys, most specific first; () means "not a vendor field".
 KeyFunction = Callable[[str], Sequence[str]]
 #: (column path, source name) -> candidate canonical keys, for fields whose meaning is per table.
@@ -94,6 +97,8 @@ class TableLayout:
     min_support: int = 0  # at least this many support signals must be present
     exclude: tuple[str, ...] = ()  # a column matching any of these rules the layout out
     source_hint: str | None = None  # regex over the source name (file or table name)
+    #: Regex over the source name that rules the layout out (a "UI CSV export" is never JSONL).
+    source_exclude: str | None = None
     person_keys: tuple[str, ...] = ()  # candidate person-key columns, first present wins
     default_person_key: str | None = None  # when only the transform creates the key column
     #: Anonymous/device key columns used row by row where the person key is empty
@@ -153,7 +158,9 @@ class TableLayout:
         hits = [_first_hit(p, columns) for p in self._req]
         sup = [h for h in (_first_hit(p, columns) for p in self._sup) if h is not None]
         excluded = [h for h in (_first_hit(p, columns) for p in self._exc) if h is not None]
+        wrong_source = bool(self.source_exclude and re.search(self.source_exclude, source_name))
         fits = all(h is not None for h in hits) and len(sup) >= self.min_support and not excluded
+        fits = fits and not wrong_source
         if not fits and not forced:
             return None
         classify = partial(self.classify, source_name=source_name)  # picklable, unlike a lambda

@@ -32,7 +32,7 @@ from breachscope.vendors.fields import (
     snake,
     strip_prefix,
 )
-from breachscope.vendors.layout import TableLayout
+from breachscope.vendors.layout import NOT_CSV, TableLayout
 from breachscope.vendors.transforms import json_columns
 
 VENDOR = "mixpanel"
@@ -207,6 +207,30 @@ LAYOUTS = (
     ),
     TableLayout(
         VENDOR,
+        "connector_people",
+        "engage (people) records as connectors deliver them (distinct_id + properties, $ stripped)",
+        FIELDS,
+        _keys_flat,
+        require=(r"^distinct_id$", r"^(last_seen|email|name|first_name|last_name|phone)$"),
+        support=(
+            r"^last_seen$",
+            r"^email$",
+            r"^(name|first_name|last_name)$",
+            r"^(city|region|country_code|timezone)$",
+            r"^cohort_id$",
+        ),
+        min_support=2,
+        source_hint=r"engage|people|cohort_members",
+        exclude=(r"^time$", r"^event$", r"^properties", r"^\$", r"^(insert_id|mp_lib|event_name)$"),
+        person_keys=("distinct_id",),
+        key_prefixes=KEY_PREFIXES,
+        placeholders=PLACEHOLDERS,
+        doc_refs=(*DOC_REFS, "airbytehq/airbyte:source-mixpanel/source_mixpanel/schemas/engage.json"),
+        bookkeeping=(r"^cohort_id$",),
+        notes=NO_IP,
+    ),
+    TableLayout(
+        VENDOR,
         "ui_csv",
         "UI CSV export (events or users tab)",
         FIELDS,
@@ -227,6 +251,7 @@ LAYOUTS = (
         ),
         min_support=1,
         exclude=(r"^\$properties\.", r"^properties\.", r"^uuid$", r"^\$set\."),
+        source_exclude=NOT_CSV,
         person_keys=("Distinct ID", "$distinct_id", "distinct_id"),
         key_prefixes=KEY_PREFIXES,
         placeholders=PLACEHOLDERS,

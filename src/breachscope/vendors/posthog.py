@@ -98,6 +98,19 @@ def _person_key(key: str) -> list[str]:
     return [key]
 
 
+def _keys_person_export(path: str) -> list[str]:
+    """A person-property export: ``properties.*`` (or ``person.properties.*``) are person
+    properties; ``uuid``/``id`` and every ``distinct_ids`` entry identify the person; the
+    top-level ``name`` is the person's display name (an email or a name PostHog shows)."""
+    if path.startswith("person."):
+        path = path[len("person.") :]
+    if path in ("uuid", "id") or path.startswith("distinct_ids"):
+        return ["distinct_id"]
+    if path == "name":
+        return ["name"]
+    return _keys(path)
+
+
 def _keys(path: str) -> list[str]:
     prefix, rest = strip_prefix(
         path,
@@ -184,5 +197,27 @@ LAYOUTS = (
             r"^(team_id|person_version|person_distinct_id_version|is_deleted|_inserted_at)$",
             r"^properties\.\$creator_event_uuid$",
         ),
+    ),
+    TableLayout(
+        VENDOR,
+        "person_properties",
+        "person-property export (persons API, Airbyte persons stream or a persons CSV: "
+        "uuid/id, distinct_ids, properties ...)",
+        FIELDS,
+        _keys_person_export,
+        require=(r"^(person\.)?distinct_ids(\.|$)", r"^(person\.)?properties\."),
+        support=(
+            r"^(person\.)?uuid$",
+            r"^(person\.)?is_identified$",
+            r"^(person\.)?created_at$",
+            r"^(person\.)?name$",
+            r"^(person\.)?properties\.(email|name|\$initial_|\$geoip_)",
+        ),
+        min_support=1,
+        exclude=(r"^event$",),
+        person_keys=("uuid", "person.uuid", "id", "person.id"),
+        placeholders=PLACEHOLDERS,
+        doc_refs=(*DOC_REFS, "https://posthog.com/docs/api/persons"),
+        bookkeeping=(r"^(person\.)?(is_identified|team_id|type)$",),
     ),
 )
