@@ -158,14 +158,18 @@ def individuals_notified_at(session: Session, incident_id: int) -> dict[str, dat
     rows = session.execute(stmt).all()
     if not rows:
         return {}
-    where = {r.user_id: r.jurisdiction for r in recipients(session, incident_id) if r.jurisdiction}
+    # every jurisdiction the person counts under (leak and directory), as the scope counts them
+    where = {
+        r.user_id: count_keys(*(r.jurisdictions or (r.jurisdiction,)))
+        for r in recipients(session, incident_id)
+    }
     out: dict[str, datetime] = {}
     for key, at in rows:
-        code = where.get(str(key))
-        if not code or at is None:
+        if at is None:
             continue
-        for k in dict.fromkeys((code, code.split("-", 1)[0])):
-            out[k] = min(out.get(k, at), at)
+        for k in where.get(str(key), ()):
+            if k != "ZZ":
+                out[k] = min(out.get(k, at), at)
     return dict(sorted(out.items()))
 
 
