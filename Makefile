@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench eval clean
+.PHONY: demo test lint typecheck unit bench corpus fuzz eval clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,8 +22,8 @@ demo: $(STAMP)
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks fuzz
+	$(BIN)/ruff format --check src tests benchmarks fuzz
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
@@ -36,8 +36,20 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --out bench-out
 
+## corpus: every hostile-input case (tests/readers/hostile_corpus.py) through a real `breachscope scan`: time, peak RSS, exit, verdict
+corpus: $(STAMP)
+	$(BIN)/python -m benchmarks.corpus --work bench-out/corpus
+
+## fuzz: the readers' hypothesis properties with 2,000 examples each, then atheris for FUZZ_SECONDS (crashes in fuzz-out/)
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	BREACHSCOPE_FUZZ_EXAMPLES=2000 $(BIN)/pytest tests/readers/test_readers_fuzz.py -q
+	$(BIN)/pip install -q -e '.[fuzz]'
+	mkdir -p fuzz-out && cd fuzz-out && ../$(BIN)/python ../fuzz/readers_atheris.py \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 corpus
+
 clean:
-	rm -rf $(VENV) demo-out bench-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-out bench-out fuzz-out .pytest_cache .mypy_cache .ruff_cache
 	bash scripts/pg-test-server stop || true
 
 ## eval: column-level precision/recall/F1 on the labelled public samples (tests/data/eval)

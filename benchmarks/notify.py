@@ -113,7 +113,7 @@ def main() -> None:
         }
     }
     config = from_mapping(mapping)
-    engine = open_case_db(f"sqlite:///{work / 'case.db'}")
+    engine = open_case_db(f"sqlite:///{work / 'case.db'}", create=True)
     with session_scope(engine) as session:
         api.create_incident(session, "bench", vendor="Mixpanel")
 

@@ -129,7 +129,7 @@ def measure_command(work: Path, people: int) -> float:
     """``run_scope`` end to end on a SQLite case holding ``people`` exposures."""
     from sqlalchemy import insert
 
-    from breachscope.case import api
+    from breachscope.case import api, keys
     from breachscope.case.db import open_case_db, session_scope
     from breachscope.case.models import Dataset, Exposure, Incident
 
@@ -137,10 +137,12 @@ def measure_command(work: Path, people: int) -> float:
     db = work / f"case-{people}.db"
     for p in work.glob(db.name + "*"):
         p.unlink()
-    engine = open_case_db(f"sqlite:///{db}")
+    engine = open_case_db(f"sqlite:///{db}", create=True)
     with session_scope(engine) as s:
         iid = api.create_incident(s, "bench").id
-        s.get(Incident, iid).hash_key = KEY  # type: ignore[union-attr]
+        incident = s.get(Incident, iid)
+        assert incident is not None
+        incident.wrapped_key, incident.key_id = keys.new_case_key(s, iid, KEY)  # the leak was hashed with KEY
         ds = api.attach_dataset(s, iid, file_name="x", sha256="0" * 64, size_bytes=0, format="csv", scan={})
         reader = duckdb.connect().sql(f"SELECT * FROM read_parquet('{leak}')").to_arrow_reader(50_000)
         for batch in reader:
@@ -178,7 +180,7 @@ import json, resource, sys, time
 from breachscope.case import api
 from breachscope.exposures.attach import attach_file
 from breachscope.case.db import open_case_db, session_scope
-engine = open_case_db(sys.argv[2])
+engine = open_case_db(sys.argv[2], create=True)
 with session_scope(engine) as s:
     iid = api.create_incident(s, "bench").id
 t0 = time.perf_counter()

@@ -33,6 +33,19 @@ def pg_url() -> str:
     return url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Key files of PostgreSQL test cases go to a temporary folder, never to ~/.config."""
+    folder = tmp_path_factory.mktemp("keys")
+    old = os.environ.get("BREACHSCOPE_KEY_DIR")
+    os.environ["BREACHSCOPE_KEY_DIR"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("BREACHSCOPE_KEY_DIR", None)
+    else:
+        os.environ["BREACHSCOPE_KEY_DIR"] = old
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2025, 11, 27, 9, 0, tzinfo=UTC))
@@ -50,6 +63,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    eng = open_case_db(db_url)
+    eng = open_case_db(db_url, create=True)
     yield eng
     eng.dispose()

@@ -16,7 +16,7 @@ SAMPLES = sample_files()
 
 def test_the_set_is_big_enough() -> None:
     assert len(SAMPLES) >= 25
-    vendors = {p.name.split("_")[1] for p in SAMPLES}
+    vendors = {p.name.split("_")[1] for p in SAMPLES}  # airbyte_<vendor>_..., fivetran_<vendor>_...
     assert len(vendors) >= 6, vendors
 
 

@@ -8,15 +8,19 @@ column names and values: ``scan --people`` (CSV + terminal), ``scan --report`` (
 from __future__ import annotations
 
 import csv
+import unicodedata
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from breachscope.cli import cli
-from breachscope.inert import csv_cell, md_text, terminal_text
+from breachscope.inert import FORMULA_START, csv_cell, md_text, terminal_text
+from breachscope.notify.safety import find_links
 
 FORMULA = "=2+5+cmd|' /C calc'!A0"
 ESC = "\x1b]0;pwned\x07\x1b[2J"
@@ -119,3 +123,14 @@ def test_scan_markdown_never_links_a_leaked_url(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     md = report.read_text(encoding="utf-8")
     assert "](" not in md and "https://" not in md and "www.evil" not in md and "evil.example" not in md
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_property_nothing_leaks_through(value: str) -> None:
+    cell = csv_cell(value)
+    assert cell.lstrip(" ?")[:1] not in FORMULA_START or cell.startswith("'")
+    for out in (cell, terminal_text(value), md_text(value)):
+        assert not any(unicodedata.category(ch) == "Cc" for ch in out)
+    md = md_text(value)
+    assert "](" not in md and "://" not in md and not find_links(md.replace("\\", ""))

@@ -32,7 +32,8 @@ def test_incident_dates_are_kept_apart_and_stored_as_utc(engine: Engine, clock: 
         assert inc.vendor_notified_us_at is not None and inc.vendor_notified_us_at.tzinfo is not None
         assert inc.dataset_received_at is None
         assert inc.created_at == clock.now()
-        assert inc.hash_key is not None and len(inc.hash_key) == 32
+        assert inc.hash_key is None and inc.wrapped_key is not None  # the key is kept outside
+        assert len(api.case_key(s, incident_id)) == 32
         events = api.timeline(s, incident_id)
         assert [(e.kind, e.author) for e in events] == [("created", "rina")]
 

@@ -69,13 +69,14 @@ def test_case_lifecycle(run, tmp_path: Path) -> None:  # type: ignore[no-untyped
     shown = json.loads(out)
     assert shown["dates"]["aware_at"] == "2025-11-27T02:00+00:00"
     assert shown["counts"]["exposures"] == 3 and shown["datasets"][0]["records"] == 3
-    assert [e["kind"] for e in shown["timeline"]] == ["created", "attach", "call", "scope"]
+    assert [e["kind"] for e in shown["timeline"]] == ["created", "attach", "call", "scope", "minimise"]
     assert {e["author"] for e in shown["timeline"]} == {"tester"}
     code, out = run("case", "show", "1")
     assert code == 0 and "we became aware" in out
 
     code, out = run("case", "purge", "1", "--yes", "--reason", "done")
     assert code == 0 and "hash key destroyed" in out
+    assert "Check: searched case.db" in out and "none found" in out
     code, out = run("case", "list", "--json")
     [row] = json.loads(out)
     assert row["status"] == "purged" and row["exposures"] == 0
@@ -94,6 +95,8 @@ def test_case_lifecycle(run, tmp_path: Path) -> None:  # type: ignore[no-untyped
             "unknown directory field",
         ),
         (["case", "list", "--db", "nonsense"], "not a database URL"),
+        (["case", "list", "--db", "sqlite:///typo/case.db"], "no case database at"),
+        (["case", "attach", "1", "people.csv", "--db", "sqlite:///other.db"], "breachscope case new"),
         (["case", "list", "--db", "nope://x"], "cannot use the case database nope://x"),
         (["case", "list", "--db", "mysql://u:pw@h/x"], "mysql://u:***@h/x"),  # no driver; password hidden
         (["case", "log", "7", "hello"], "no incident with id 7"),

@@ -16,7 +16,7 @@ PEOPLE = 300
 
 
 def _writer(url: str, incident_id: int, dataset_id: int, tag: str) -> None:
-    engine = open_case_db(url)
+    engine = open_case_db(url, create=True)
     for i in range(EVENTS):
         with session_scope(engine) as s:  # one short transaction per event, like CLI calls
             api.add_timeline_event(s, incident_id, f"{tag} {i}", author=tag)
@@ -28,7 +28,7 @@ def _writer(url: str, incident_id: int, dataset_id: int, tag: str) -> None:
 
 def test_two_processes_write_to_one_sqlite_case(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'case.db'}"
-    engine = open_case_db(url)
+    engine = open_case_db(url, create=True)
     with session_scope(engine) as s:
         iid = api.create_incident(s, "concurrent").id
         dsid = api.attach_dataset(

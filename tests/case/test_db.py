@@ -22,7 +22,7 @@ CASE_TABLES = {
 
 
 def test_migrations_from_empty_create_every_table(db_url: str) -> None:
-    engine = open_case_db(db_url)
+    engine = open_case_db(db_url, create=True)
     try:
         tables = set(inspect(engine).get_table_names())
         assert CASE_TABLES <= tables
@@ -34,8 +34,8 @@ def test_migrations_from_empty_create_every_table(db_url: str) -> None:
 
 
 def test_reopening_is_idempotent(db_url: str) -> None:
-    open_case_db(db_url).dispose()
-    engine = open_case_db(db_url)
+    open_case_db(db_url, create=True).dispose()
+    engine = open_case_db(db_url, create=True)
     try:
         assert CASE_TABLES <= set(inspect(engine).get_table_names())
     finally:
@@ -43,7 +43,7 @@ def test_reopening_is_idempotent(db_url: str) -> None:
 
 
 def test_sqlite_pragmas(tmp_path: Path) -> None:
-    engine = open_case_db(f"sqlite:///{tmp_path / 'x.db'}")
+    engine = open_case_db(f"sqlite:///{tmp_path / 'x.db'}", create=True)
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
@@ -81,7 +81,7 @@ def test_migrations_match_the_models(db_url: str) -> None:
 
     from breachscope.case.base import Base
 
-    engine = open_case_db(db_url)
+    engine = open_case_db(db_url, create=True)
     try:
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -101,3 +101,21 @@ def _table_of(diff: object) -> str | None:
         if hasattr(part, "name") and hasattr(part, "columns"):
             return str(part.name)
     return str(item[2]) if len(item) > 2 and isinstance(item[2], str) else None
+
+
+def test_a_missing_database_is_never_created_silently(db_url: str, tmp_path: Path) -> None:
+    """Only ``create=True`` (``case new``) makes a database; otherwise the error names what was tried."""
+    with pytest.raises(BreachscopeError, match="no breachscope case|no case database") as info:
+        open_case_db(db_url)
+    assert "breachscope case new" in (info.value.hint or "")
+    if db_url.startswith("sqlite"):
+        assert not (tmp_path / "case.db").exists()
+    open_case_db(db_url, create=True).dispose()
+    open_case_db(db_url).dispose()  # now it exists
+
+
+def test_a_mistyped_path_creates_no_folders(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'typo' / 'deeper' / 'case.db'}"
+    with pytest.raises(BreachscopeError, match=f"no case database at {tmp_path / 'typo'}"):
+        open_case_db(url)
+    assert list(tmp_path.iterdir()) == []

@@ -253,7 +253,7 @@ def test_migration_0010_keeps_the_answers_old_assessments_held(db_url: str) -> N
 
     from breachscope.case.db import create_case_engine, upgrade
 
-    engine = create_case_engine(db_url)
+    engine = create_case_engine(db_url, create=True)
     try:
         upgrade(engine, "assess@head")
         old = {"malicious": True, "encrypted": False, "key_exposed": False, "role": "controller",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,11 +11,12 @@ from breachscope.case import api
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.case.models import Account, Exposure, Match
 from breachscope.case.purge import audit_log, purge
+from breachscope.case.wipe import search
 from breachscope.clock import FixedClock
 from breachscope.errors import BreachscopeError
 from breachscope.scope.directory import DirectorySource
 from breachscope.scope.run import run_scope
-from tests.case_helpers import make_case, write_directory
+from tests.case_helpers import fresh_pg_database, make_case, write_directory
 
 CANARY_EMAIL = "purge-canary-7f3a9@example.com"
 CANARY_NAME = "Zebulon Purgeworthy"
@@ -38,17 +41,21 @@ def _file_bytes(db: Path) -> bytes:
 
 def test_purge_really_deletes_from_the_sqlite_file(tmp_path: Path, clock: FixedClock) -> None:
     db = tmp_path / "case.db"
-    engine = open_case_db(f"sqlite:///{db}")
+    engine = open_case_db(f"sqlite:///{db}", create=True)
     iid = _case(engine, clock, tmp_path)
     engine.dispose()
     before = _file_bytes(db)
     assert CANARY_EMAIL.encode() in before  # the test can fail: the value was there
-    assert CANARY_NAME.encode() in before
+    assert CANARY_NAME.encode() not in before  # a leaked name is never stored: no stage reads it
 
     engine = open_case_db(f"sqlite:///{db}")
-    deleted = purge(engine, iid, actor="dpo", clock=clock, reason="retention ended")
+    result = purge(engine, iid, actor="dpo", clock=clock, reason="retention ended")
     engine.dispose()
+    deleted = result.deleted
     assert deleted["exposures"] == 1 and deleted["matches"] == 1 and deleted["accounts"] == 1
+    assert result.verified and result.left == {} and not result.server
+    assert result.values_checked >= 3  # email, name, city ... of the exposure and the account
+    assert "case.db" in result.files and "none found" in result.summary()
 
     after = _file_bytes(db)
     for needle in (CANARY_EMAIL, CANARY_NAME, "Bandung"):
@@ -100,3 +107,125 @@ def test_purge_reduces_scan_reports_to_class_results(engine: Engine, clock: Fixe
             "classes": {"email": {"status": "present"}, "password": {"status": "absent"}},
             "purged": True,
         }
+
+
+READER = """
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN")
+print(con.execute("SELECT count(*) FROM exposures").fetchone()[0], flush=True)
+sys.stdin.read()  # hold the read transaction until the test closes stdin
+con.execute("COMMIT")
+"""
+
+
+def _many(engine: Engine, clock: FixedClock, tmp_path: Path, n: int = 300) -> int:
+    rows = [
+        {"user_id": f"u{i}", "$email": f"reader-{i:04d}@example.org", "$name": f"Person Number{i:04d}"}
+        for i in range(n)
+    ]
+    iid = make_case(engine, clock, rows)
+    directory = write_directory(
+        tmp_path / "dir.csv", [{"user_id": f"u{i}", "email": f"reader-{i:04d}@example.org"} for i in range(n)]
+    )
+    run_scope(engine, iid, DirectorySource(str(directory)), clock=clock)
+    return iid
+
+
+def test_purge_refuses_while_another_process_holds_a_read_transaction(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """The reported bug: purge said success while a reader's snapshot kept 1,495 of 2,101 values."""
+    db = tmp_path / "case.db"
+    engine = open_case_db(f"sqlite:///{db}", create=True)
+    iid = _many(engine, clock, tmp_path)
+    engine.dispose()
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "300"
+        engine = open_case_db(f"sqlite:///{db}")
+        with pytest.raises(BreachscopeError, match="open in another connection.*Nothing was changed"):
+            purge(engine, iid, clock=clock, wait_s=0.5)
+        with session_scope(engine) as s:  # nothing changed
+            assert api.count_exposures(s, iid) == 300 and api.get_incident(s, iid).status == "open"
+        engine.dispose()
+    finally:
+        assert reader.stdin is not None
+        reader.stdin.close()
+        reader.wait(timeout=30)
+    engine = open_case_db(f"sqlite:///{db}")
+    result = purge(engine, iid, clock=clock)
+    engine.dispose()
+    assert result.verified and result.values_checked == 301  # 300 account emails + the wrapped key
+    data = _file_bytes(db)
+    left = [i for i in range(300) if f"reader-{i:04d}@example.org".encode() in data]
+    assert left == []
+
+
+def test_purge_waits_for_a_reader_that_finishes(tmp_path: Path, clock: FixedClock) -> None:
+    db = tmp_path / "case.db"
+    engine = open_case_db(f"sqlite:///{db}", create=True)
+    iid = _many(engine, clock, tmp_path, n=20)
+    engine.dispose()
+    script = READER.replace("sys.stdin.read()", "import time; time.sleep(1.0)")
+    reader = subprocess.Popen([sys.executable, "-c", script, str(db)], stdout=subprocess.PIPE, text=True)
+    assert reader.stdout is not None and reader.stdout.readline().strip() == "20"
+    engine = open_case_db(f"sqlite:///{db}")
+    result = purge(engine, iid, clock=clock, wait_s=30)
+    engine.dispose()
+    reader.wait(timeout=30)
+    assert result.verified and result.deleted["exposures"] == 20
+
+
+def test_a_value_another_incident_still_stores_is_not_a_failure(tmp_path: Path, clock: FixedClock) -> None:
+    db = tmp_path / "case.db"
+    engine = open_case_db(f"sqlite:///{db}", create=True)
+    shared = [{"user_id": "u1", "$email": "shared-person@example.org", "$name": "Shared Person"}]
+    first, second = make_case(engine, clock, shared), make_case(engine, clock, shared)
+    result = purge(engine, first, clock=clock)
+    assert result.verified and result.stored_elsewhere == 1  # the email the second incident keeps
+    with session_scope(engine) as s:
+        assert api.count_exposures(s, second) == 1
+        [audit] = audit_log(s, first)
+        assert audit.detail["verification"]["verified"] is True
+        assert api.timeline(s, first)[-1].message.startswith("Purge check: searched case.db")
+    engine.dispose()
+
+
+def test_purge_on_postgresql_refuses_while_a_transaction_reads_the_case(
+    pg_url: str, clock: FixedClock, tmp_path: Path
+) -> None:
+    with fresh_pg_database(pg_url) as url:
+        engine = open_case_db(url, create=True)
+        iid = _many(engine, clock, tmp_path, n=10)
+        reader = open_case_db(url).connect()
+        try:
+            reader.execute(select(Exposure.id).limit(1)).all()  # holds a lock until it ends
+            with pytest.raises(BreachscopeError, match="in use by another connection.*Nothing was changed"):
+                purge(engine, iid, clock=clock, wait_s=0.5)
+            with session_scope(engine) as s:
+                assert api.count_exposures(s, iid) == 10
+            reader.rollback()
+        finally:
+            reader.close()
+        result = purge(engine, iid, clock=clock, wait_s=5)
+        assert result.server and not result.verified and result.deleted["exposures"] == 10
+        assert "VACUUM FULL" in result.summary() and "not checked" in result.summary()
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("data", "needles", "found"),
+    [
+        (b"xxalice@example.orgyy", [b"alice@example.org", b"bob@example.org"], {0}),
+        (b"", [b"alice@example.org"], set()),
+        (b"short", [b"short"], set()),  # under 6 bytes: never searched (counted as such by purge)
+        (b"abcdef" * 3, [b"abcdefabcdef", b"bcdefa", b"abcdeg"], {0, 1}),
+        (b"\x00" * 5 + "Zoë Ñandú".encode(), ["Zoë Ñandú".encode()], {0}),
+        (b"a" * ((1 << 22) - 3) + b"straddles-the-chunk", [b"straddles-the-chunk"], {0}),
+    ],
+)
+def test_search(data: bytes, needles: list[bytes], found: set[int]) -> None:
+    assert search(data, needles) == found

@@ -241,7 +241,10 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("170000", "2024-01-01", "2700000000"),
     ),
     "country": (("ID", "US", "IDN", "indonesia", " de "), ("XX", "Atlantis", "")),
-    "region_city": (("Jakarta", "North Sumatra", "São Paulo"), ("12345", "", "@@@", "open", "Published")),
+    "region_city": (
+        ("Jakarta", "North Sumatra", "São Paulo", "Pacific Time (US & Canada)"),
+        ("12345", "", "@@@", "open", "Published", "UTC", "gmt"),
+    ),
     "timezone": (
         ("Asia/Jakarta", "America/New_York", "tz=Europe/Berlin"),
         ("Jakarta", "UTC", "Mars/Olympus"),
@@ -260,7 +263,14 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "username": (("budi_s", "@jlefevre", "user.name-1"), ("has space here", "x", "")),
     "url": (
         ("https://example.com/path?q=1", "www.example.org", "see http://a.example/x"),
-        ("example", "mailto:x@example.com", "https://", "$direct"),
+        (
+            "example",
+            "mailto:x@example.com",
+            "https://",
+            "$direct",
+            # a REST record's own address, stored with the record by a connector
+            "https://fivetran1813.zendesk.com/api/v2/users/403958466973.json",
+        ),
     ),
     "referring_domain": (
         ("google.com", "news.ycombinator.com", "www.bing.com"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from breachscope.case import api
+from breachscope.case import api, keys
 from breachscope.case.db import session_scope
 from breachscope.case.purge import purge
 from breachscope.clock import FixedClock
@@ -67,9 +67,8 @@ def test_hostile_csv_never_stops_an_attach(engine: Engine, clock: FixedClock, tm
         people = {e.person_key_kind + ":" + (e.email or ""): e for e in api.get_exposures(s, iid)}
     evil = next(e for e in people.values() if e.email and e.email.startswith("evil"))
     assert evil.email == "evil@example.com"  # the bidi override is gone
-    assert evil.display_name == "Mallory"
     long = next(e for e in people.values() if e.email == "ok@example.com")
-    assert long.display_name is not None and len(long.display_name) == 300
+    assert evil.display_name is None and long.display_name is None  # names are never stored
 
 
 def test_attaching_twice_merges_people(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
@@ -115,7 +114,8 @@ def test_bulk_storage_equals_the_per_record_path(engine: Engine, clock: FixedClo
         r = attach_file(engine, bulk, p, clock=clock, batch_rows=4)
     with session_scope(engine) as s:
         key = api.case_key(s, bulk)
-        api.get_incident(s, per_record).hash_key = key
+        other = api.get_incident(s, per_record)
+        other.wrapped_key, other.key_id = keys.new_case_key(s, per_record, key)
     for p in (first, path):
         with session_scope(engine) as s:
             [ds] = [d for d in api.list_datasets(s, bulk) if d.file_name == p.name]
@@ -140,6 +140,40 @@ def test_bulk_storage_equals_the_per_record_path(engine: Engine, clock: FixedClo
         with session_scope(engine) as s:
             return [{c: getattr(e, c) for c in api._RECORD_FIELDS} for e in api.get_exposures(s, iid)]
 
-    assert r.records == 40 and r.exposures == 40
+    assert (r.records, r.exposures, r.new_people) == (40, 15, 14)  # people stored, not rows
     assert stored(bulk) == stored(per_record)
     assert len(stored(bulk)) == 15  # d0-d6 (d3 also in first.csv) and 8 email-only people
+
+
+@pytest.mark.parametrize(
+    ("rows", "people", "batch_rows", "earlier", "expected"),
+    [
+        (1100, 50, 64, 0, (1100, 50, 50)),  # one person's events spread over many batches
+        (1100, 50, 100_000, 0, (1100, 50, 50)),  # all in one batch
+        (300, 30, 32, 10, (300, 30, 20)),  # 10 of the 30 came with an earlier file: merged, not new
+    ],
+)
+def test_attach_reports_the_people_it_stored(
+    engine: Engine,
+    clock: FixedClock,
+    tmp_path: Path,
+    rows: int,
+    people: int,
+    batch_rows: int,
+    earlier: int,
+    expected: tuple[int, int, int],
+) -> None:
+    iid = _incident(engine, clock)
+    if earlier:
+        first = tmp_path / "first.csv"
+        first.write_text(
+            '"$distinct_id","$email"\n' + "".join(f'"d{i}","p{i}@example.com"\n' for i in range(earlier))
+        )
+        attach_file(engine, iid, first, clock=clock)
+    path = tmp_path / "events.csv"
+    lines = [f'"d{i % people}","p{i % people}@example.com","e{i}"\n' for i in range(rows)]
+    path.write_text('"$distinct_id","$email","event"\n' + "".join(lines))
+    result = attach_file(engine, iid, path, clock=clock, batch_rows=batch_rows)
+    assert (result.records, result.exposures, result.new_people) == expected
+    with session_scope(engine) as s:
+        assert api.count_exposures(s, iid) == people

@@ -176,7 +176,7 @@ def config(dkim_key: DkimKey, smtp_server: SmtpServer) -> NotifyConfig:
 
 
 def _case_engine(url: str) -> Engine:
-    eng = open_case_db(url)
+    eng = open_case_db(url, create=True)
     with session_scope(eng) as session:
         api.create_incident(session, "Mixpanel leak", vendor="Mixpanel")
     return eng

@@ -7,11 +7,24 @@ the notice names the field ("your approximate location") without the value.
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from breachscope.notify import sources
-from breachscope.notify.echo import echo_city, echo_country, echo_email, echo_location, echo_region
+from breachscope.notify.echo import (
+    CITY_MAX_CHARS,
+    NAME_MAX_CHARS,
+    echo_city,
+    echo_country,
+    echo_email,
+    echo_location,
+    echo_region,
+)
 from breachscope.notify.render import Renderer, Sender
+from breachscope.notify.safety import find_links
 from breachscope.scope.recipients import Recipient
 
 from .conftest import INCIDENT
@@ -164,3 +177,14 @@ def test_no_hostile_value_reaches_a_rendered_notice(language: str, city: str) ->
             assert needle not in part.lower()  # ...never the value
     if "FLOWERS" not in city:
         assert "United Kingdom" in out.text  # the valid part is still quoted
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=60), st.text(max_size=60))
+def test_property_an_echoed_location_has_no_digit_link_or_control(
+    city: str, region: str, country: str
+) -> None:
+    shown = echo_location(city, region, country)
+    assert not any(ch.isdigit() or unicodedata.category(ch)[0] == "C" for ch in shown)
+    assert not find_links(shown) and "www" not in shown.lower() and "@" not in shown
+    assert len(shown) <= CITY_MAX_CHARS + 2 + NAME_MAX_CHARS

@@ -50,7 +50,7 @@ def test_case_purge_deletes_the_outbox_and_attempts(engine: Engine, config: obje
 
     queue_notices(engine, [user_ctx(n) for n in range(3)], renderer=make_renderer(config), config=config)  # type: ignore[arg-type]
     Sender(engine, 1, mailer=MemoryMailer(), config=config).run()  # type: ignore[arg-type]
-    deleted = purge(engine, 1, reason="test")
+    deleted = purge(engine, 1, reason="test").deleted
     assert deleted["notify_outbox"] == 3 and deleted["notify_attempts"] == 3
     with engine.connect() as conn:
         for model, expected in ((OutboxMessage, 0), (OutboxAttempt, 0), (NotifyRun, 1)):
@@ -68,12 +68,13 @@ def test_migration_0005_keeps_the_latest_running_run_of_each_incident(db_url: st
     from breachscope.case.db import create_case_engine, session_scope, upgrade
     from breachscope.notify.recovery import RUNS
 
-    engine = create_case_engine(db_url)
+    engine = create_case_engine(db_url, create=True)
     try:
         upgrade(engine, "0003")
         upgrade(engine, "case_fk@head")
         upgrade(engine, "0002")
         upgrade(engine, "facts@head")  # the Incident model has occurred_at (0010)
+        upgrade(engine, "case_key_apart@head")  # incidents keep their key apart (0018)
         with session_scope(engine) as session:
             api.create_incident(session, "one")
             api.create_incident(session, "two")

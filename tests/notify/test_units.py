@@ -176,7 +176,7 @@ def test_rendering_in_worker_processes_queues_the_same_rows(dkim_key: DkimKey, t
     contexts.append(user_ctx(99, email="not an address"))
     bodies = []
     for workers in (0, 2):
-        engine = open_case_db(f"sqlite:///{tmp_path / f'w{workers}.db'}")
+        engine = open_case_db(f"sqlite:///{tmp_path / f'w{workers}.db'}", create=True)
         with session_scope(engine) as session:
             api.create_incident(session, "x")
         summary = queue_notices(

@@ -28,7 +28,7 @@ SCAN = {
 @pytest.fixture
 def case_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'case.db'}"
-    engine = open_case_db(url)
+    engine = open_case_db(url, create=True)
     with session_scope(engine) as s:
         told = datetime(2025, 11, 25, tzinfo=UTC)
         inc = api.create_incident(
@@ -125,7 +125,7 @@ def test_history_lists_stored_assessments(case_url: str) -> None:
 
 
 def test_an_incident_without_a_scan_is_a_clean_error_and_stores_nothing(case_url: str) -> None:
-    engine = open_case_db(case_url)
+    engine = open_case_db(case_url, create=True)
     with session_scope(engine) as s:
         empty = api.create_incident(s, "Nothing attached yet").id
     engine.dispose()
@@ -223,7 +223,7 @@ def test_assess_without_an_awareness_date_says_so_at_the_top(case_url: str) -> N
 
 def test_duties_follow_the_classes_of_each_jurisdictions_people(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'case.db'}"
-    engine = open_case_db(url)
+    engine = open_case_db(url, create=True)
     present = ("person_name", "email", "password")
     scan = {
         "classes": {

@@ -32,7 +32,7 @@ PEOPLE = [("ID", 6), ("US-CA", 3), ("DE", 2), (None, 1)]
 
 @pytest.fixture
 def engine(db_url: str) -> Engine:
-    eng = open_case_db(db_url)
+    eng = open_case_db(db_url, create=True)
     yield eng  # type: ignore[misc]
     eng.dispose()
 

@@ -74,11 +74,19 @@ SHAPES = [
     ("session_id", ["1762000000", "1762000001"], "internal_id", None),
     ("group_id", ["acme", "kopi"], "internal_id", None),
     ("org_id", ["org-1", "org-2"], "internal_id", None),
+    ("requester_id", ["396331237134", "1500656884401"], "internal_id", None),
+    ("actor_id", ["agent:403969141094", "visitor:1"], "internal_id", None),
+    ("url", ["https://x.zendesk.com/api/v2/users/403958466973.json"] * 2, None, "url"),
+    ("time_zone", ["Pacific Time (US & Canada)", "Jakarta"], "coarse_location", None),
+    ("timezone", ["UTC", "UTC"], None, "coarse_location"),
+    ("_Company_synced", ["2024-03-19 16:51:27.764000"] * 2, None, "timestamp"),
     # pipeline bookkeeping carries no class
     ("_fivetran_synced", ["2020-12-01 18:00:13.416"] * 2, None, "timestamp"),
     ("_airbyte_emitted_at", ["2020-12-01 18:00:13.416"] * 2, None, "timestamp"),
     ("_sdc_batched_at", ["2020-12-01 18:00:13.416"] * 2, None, "timestamp"),
     ("_rudder_id", ["788ecef2-e346-4b67-ae32-77b139f01b8a"] * 2, None, "internal_id"),
+    ("_airbyte_ab_id", ["788ecef2-e346-4b67-ae32-77b139f01b8a"] * 2, None, "internal_id"),
+    ("_airbyte_raw_id", ["788ecef2-e346-4b67-ae32-77b139f01b8a"] * 2, None, "internal_id"),
     ("loaded_at", ["2020-12-01 18:00:13.416"] * 2, None, "timestamp"),
     # free text written by people is chat content whatever the column is called
     (

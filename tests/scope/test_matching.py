@@ -81,21 +81,27 @@ def scoped(
         if request.param == "postgresql"
         else _nullctx(f"sqlite:///{tmp / 'case.db'}")
     ) as url:
-        engine = open_case_db(url)
+        engine = open_case_db(url, create=True)
         leaked = [{**fields, "$name": label} for label, fields, _ in CASES]
         iid = make_case(engine, clock, leaked)
         directory = write_directory(tmp / "directory.csv", DIRECTORY)
         summary = run_scope(engine, iid, DirectorySource(str(directory)), clock=clock)
         out: dict[str, list] = {label: [] for label, _, _ in CASES}
         with session_scope(engine) as s:
+            # Names are not stored (no stage reads them): one exposure per case row, in row order.
+            ids = list(
+                s.scalars(select(Exposure.id).where(Exposure.incident_id == iid).order_by(Exposure.id))
+            )
+            assert len(ids) == len(CASES)
+            labels = dict(zip(ids, (label for label, _, _ in CASES), strict=True))
             stmt = (
-                select(Exposure.display_name, Match.key, Account.user_id, Match.org_id, Match.ambiguous)
+                select(Exposure.id, Match.key, Account.user_id, Match.org_id, Match.ambiguous)
                 .join(Match, Match.exposure_id == Exposure.id)
                 .outerjoin(Account, Account.id == Match.account_id)
                 .where(Exposure.incident_id == iid)
             )
-            for label, key, user_id, org_id, ambiguous in s.execute(stmt):
-                out[label].append((key, user_id if user_id is not None else org_id, ambiguous))
+            for eid, key, user_id, org_id, ambiguous in s.execute(stmt):
+                out[labels[eid]].append((key, user_id if user_id is not None else org_id, ambiguous))
         out["__summary__"] = [summary]
         yield out
         engine.dispose()

@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from breachscope import hashing
+from breachscope.case import keys
 from breachscope.case.models import (
     Account,
     Dataset,
@@ -27,6 +28,7 @@ from breachscope.case.models import (
     ScopeRun,
     TimelineEvent,
 )
+from breachscope.case.sealed import SEALED_COLUMNS, Sealer
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
 
@@ -54,8 +56,12 @@ def create_incident(
     aware_at: datetime | None = None,
     author: str = DEFAULT_AUTHOR,
     clock: Clock | None = None,
+    encrypt: bool = False,
 ) -> Incident:
-    """Open a new incident with a fresh per-case hash key; logs a ``created`` timeline event."""
+    """Open a new incident with a fresh per-case hash key; logs a ``created`` timeline event.
+
+    With ``encrypt``, the exposure values notices quote are stored sealed (:mod:`case.sealed`).
+    """
     if not name.strip():
         raise BreachscopeError("an incident needs a name", 'e.g. breachscope case new "Mixpanel leak"')
     now = _clock(clock).now()
@@ -70,9 +76,12 @@ def create_incident(
         aware_at=aware_at,
         created_at=now,
         status="open",
-        hash_key=hashing.new_key(),
+        seal_values=encrypt,
     )
     session.add(incident)
+    session.flush()
+    # The key is stored only wrapped under the key kept outside the database (case/keys.py).
+    incident.wrapped_key, incident.key_id = keys.new_case_key(session, incident.id, hashing.new_key())
     session.flush()
     add_timeline_event(
         session, incident.id, f"Incident opened: {incident.name}", author=author, kind="created", clock=clock
@@ -114,14 +123,32 @@ def set_dates(session: Session, incident_id: int, **dates: datetime | None) -> I
 
 
 def case_key(session: Session, incident_id: int) -> bytes:
-    """The incident's HMAC key for identifiers; an error once the case has been purged."""
+    """The incident's HMAC key for identifiers; an error once the case has been purged.
+
+    Unwrapped with the key-encryption key kept outside the database (:mod:`breachscope.case.keys`).
+    """
     incident = get_incident(session, incident_id)
-    if incident.hash_key is None:
-        raise BreachscopeError(
-            f"incident {incident_id} was purged: its hash key is destroyed",
-            "open a new case (breachscope case new) to work on the data again",
-        )
-    return incident.hash_key
+    if incident.wrapped_key is not None:
+        return keys.case_key(session, incident_id, incident.wrapped_key, incident.key_id)
+    if incident.hash_key is not None:  # an older case opened without open_case_db (not moved yet)
+        return incident.hash_key
+    raise BreachscopeError(
+        f"incident {incident_id} was purged: its hash key is destroyed",
+        "open a new case (breachscope case new) to work on the data again",
+    )
+
+
+def value_sealer(session: Session, incident_id: int) -> Sealer | None:
+    """The sealer of an incident that encrypts its notice values, else ``None``."""
+    incident = get_incident(session, incident_id)
+    if not incident.seal_values:
+        return None
+    return Sealer(case_key(session, incident_id), incident_id)
+
+
+def open_value(sealer: Sealer | None, column: str, value: str | None) -> str | None:
+    """A stored notice value as plain text (sealed or not)."""
+    return sealer.open(column, value) if sealer is not None else value
 
 
 def require_open(session: Session, incident_id: int) -> Incident:
@@ -250,8 +277,12 @@ _MERGE_LISTS = ("exposed_classes", "exposed_fields")
 _RECORD_FIELDS = tuple(ExposureRecord.__dataclass_fields__)
 
 
+#: Read from the leak but never stored: no stage reads it (notices use the directory's name).
+_NOT_STORED = frozenset({"display_name"})
+
+
 def _row(rec: ExposureRecord) -> dict[str, Any]:
-    return {name: getattr(rec, name) for name in _RECORD_FIELDS}
+    return {name: None if name in _NOT_STORED else getattr(rec, name) for name in _RECORD_FIELDS}
 
 
 def merge_into(target: dict[str, Any], new: dict[str, Any]) -> None:
@@ -271,6 +302,7 @@ def store_exposures(
     Returns the number of records processed. Works in chunks (bulk inserts), so any size is fine.
     """
     require_open(session, incident_id)
+    sealer = value_sealer(session, incident_id)
     total = 0
     chunk: dict[str, dict[str, Any]] = {}
 
@@ -292,6 +324,9 @@ def store_exposures(
     for rec in records:
         total += 1
         row = _row(rec)
+        if sealer is not None:
+            for name in SEALED_COLUMNS:
+                row[name] = sealer.seal(name, row[name])
         if rec.person_key_hash in chunk:
             merge_into(chunk[rec.person_key_hash], row)
         else:
@@ -354,8 +389,10 @@ __all__ = [
     "list_datasets",
     "list_incidents",
     "merge_into",
+    "open_value",
     "require_open",
     "set_dates",
     "store_exposures",
     "timeline",
+    "value_sealer",
 ]

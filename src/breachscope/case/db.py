@@ -2,8 +2,9 @@
 
 The URL comes from the argument, else ``BREACHSCOPE_DB``, else ``sqlite:///breachscope.db`` in
 the working folder. PostgreSQL URLs use psycopg 3 (``postgresql+psycopg://...``). Opening a case
-always runs ``alembic upgrade heads``, so a new file is ready to use and an old one is brought
-up to date.
+always runs ``alembic upgrade heads``, so an old case is brought up to date. Only ``create=True``
+(``case new``, or ``--create``) makes a new database; otherwise a missing one is an error that
+names the file or server tried. A new SQLite file is 0600 in 0700 folders.
 
 SQLite is set up so two processes (a scan in one terminal, a ``case log`` in another) can write
 safely: WAL journal, a 30 s busy timeout, foreign keys on, and secure_delete so that deleted
@@ -20,12 +21,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from breachscope.case import wipe
+from breachscope.case.rekey import move_plain_keys
 from breachscope.errors import BreachscopeError
+from breachscope.files import private_dir, private_file
 
 ENV_VAR = "BREACHSCOPE_DB"
 DEFAULT_URL = "sqlite:///breachscope.db"
@@ -60,8 +64,39 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def create_case_engine(url: str | None = None) -> Engine:
-    """An engine for the case URL, with the SQLite settings above; does not migrate."""
+def sqlite_path(url: str | None) -> Path | None:
+    """The file of a SQLite case URL (``None`` for PostgreSQL or an in-memory database)."""
+    return wipe.sqlite_file(resolve_url(url))
+
+
+def _create_hint(shown: str) -> str:
+    return (
+        f'create it with: breachscope case new "Vendor leak" --db {shown} '
+        "(or check --db / $BREACHSCOPE_DB and the working folder)"
+    )
+
+
+def _prepare_sqlite_file(path: Path, *, create: bool, shown: str) -> None:
+    """Refuse a missing file unless ``create``; a new file and its folders are made 0600 / 0700."""
+    if not path.exists():
+        if not create:
+            raise BreachscopeError(f"no case database at {path.resolve()} ({shown})", _create_hint(shown))
+        private_dir(path.parent)
+        private_file(path)  # SQLite gives its -wal and -shm files the mode of the database file
+        return
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:  # a case written by an older version may be world-readable
+            if part.exists() and part.stat().st_mode & 0o077:
+                part.chmod(0o600)
+        except OSError:
+            pass  # not the owner: leave it; the file is still usable
+
+
+def create_case_engine(url: str | None = None, *, create: bool = False) -> Engine:
+    """An engine for the case URL, with the SQLite settings above; does not migrate.
+
+    A SQLite file that does not exist is an error naming the path, unless ``create``.
+    """
     resolved = resolve_url(url)
     try:
         parsed = make_url(resolved)
@@ -72,8 +107,9 @@ def create_case_engine(url: str | None = None) -> Engine:
         ) from exc
     try:
         if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = sqlite_path(resolved)
+            if path is not None:
+                _prepare_sqlite_file(path, create=create, shown=resolved)
             engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
@@ -93,11 +129,27 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
         command.upgrade(alembic_config(conn), revision)
 
 
-def open_case_db(url: str | None = None) -> Engine:
-    """Open (creating if needed) the case database and bring its schema up to date."""
-    engine = create_case_engine(url)
+def _has_schema(engine: Engine) -> bool:
+    return bool(inspect(engine).has_table("alembic_version"))
+
+
+def open_case_db(url: str | None = None, *, create: bool = False) -> Engine:
+    """Open the case database and bring its schema up to date.
+
+    Only with ``create`` is a missing database made: a new SQLite file (0600, in 0700 folders)
+    or the schema in an empty PostgreSQL database. Without it, a missing file or an empty
+    PostgreSQL database is an error naming what was tried, so a mistyped ``--db`` never
+    silently starts an empty case. A key kept in the database by an older version is moved out
+    (see :mod:`breachscope.case.keys`).
+    """
+    engine = create_case_engine(url, create=create)
     try:
+        if not create and not _has_schema(engine):
+            shown = engine.url.render_as_string(hide_password=True)
+            engine.dispose()
+            raise BreachscopeError(f"{shown} holds no breachscope case", _create_hint(shown))
         upgrade(engine)
+        move_plain_keys(engine)  # an older case kept its key inside: move it out, once
     except OperationalError as exc:
         engine.dispose()
         raise BreachscopeError(

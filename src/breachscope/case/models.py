@@ -79,8 +79,16 @@ class Incident(Base):
     aware_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed | purged
-    #: The per-case HMAC key for identifiers; NULL once purged (leftover hashes become unlinkable).
+    #: Older versions kept the per-case HMAC key here in plain; ``open_case_db`` moves it out
+    #: (into ``wrapped_key``) and sets this NULL. Never written any more.
     hash_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The per-case HMAC key, encrypted under the key-encryption key kept outside the database
+    #: (``breachscope.case.keys``); NULL once purged (leftover hashes become unlinkable).
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Which key-encryption key wrapped it (a fingerprint, not the key).
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    #: ``case new --encrypt``: notice values of exposures are stored sealed (case/sealed.py).
+    seal_values: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -167,12 +175,13 @@ class Exposure(Base):
     #: The matched account's directory country (ISO 3166-1), set by ``scope`` whatever the leak
     #: says: a person counts in the leak's jurisdiction AND the directory's (migration 0022).
     directory_jurisdiction: Mapped[str | None] = mapped_column(String(10))
-    # Only what a notice quotes back to the person.
-    email: Mapped[str | None] = mapped_column(String(320))
-    display_name: Mapped[str | None] = mapped_column(String(300))
-    city: Mapped[str | None] = mapped_column(String(200))
-    region: Mapped[str | None] = mapped_column(String(200))
-    country: Mapped[str | None] = mapped_column(String(200))
+    # Only what a notice quotes back to the person (sealed, when the incident encrypts values:
+    # TEXT on PostgreSQL, since a sealed value is longer than the plain one; migration 0019).
+    email: Mapped[str | None] = mapped_column(String(320).with_variant(Text(), "postgresql"))
+    display_name: Mapped[str | None] = mapped_column(String(300))  # no longer stored (always NULL)
+    city: Mapped[str | None] = mapped_column(String(200).with_variant(Text(), "postgresql"))
+    region: Mapped[str | None] = mapped_column(String(200).with_variant(Text(), "postgresql"))
+    country: Mapped[str | None] = mapped_column(String(200).with_variant(Text(), "postgresql"))
 
 
 class Account(Base):

@@ -15,6 +15,7 @@ import click
 
 from breachscope import __version__
 from breachscope.errors import BreachscopeError, no_room
+from breachscope.files import restrict_umask
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -69,6 +70,8 @@ def cli() -> None:
       breachscope assess ...               what to do, and which laws require notice by when
       breachscope notify ...               tell them, once each, in their language
     """
+    # Every file any command writes (case database, reports, CSVs, notices, keys) is 0600.
+    restrict_umask()
 
 
 for _name in COMMAND_MODULES:

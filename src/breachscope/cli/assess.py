@@ -16,6 +16,7 @@ from rich.text import Text
 
 from breachscope.cli.case import db_option
 from breachscope.errors import BreachscopeError, InputError
+from breachscope.files import write_private
 from breachscope.rules import report
 from breachscope.rules.facts import Assessment
 from breachscope.rules.loader import DATA_DIR, load_rules
@@ -334,8 +335,7 @@ def command(ctx: click.Context, /, incident_id: int | None, db: str | None, json
 
 def _write(path: Path, text: str, assessment_id: int) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text)
     except OSError as exc:
         raise BreachscopeError(
             f"cannot write {path}: {exc.strerror or exc}",

@@ -17,13 +17,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from breachscope.case import api
+from breachscope.case import api, rekey
 from breachscope.case import purge as purging
 from breachscope.case.dates import DATE_FIELDS, DATE_LABELS
 from breachscope.case.db import ENV_VAR, open_case_db, session_scope
 from breachscope.case.purge import audit_log
 from breachscope.clock import SystemClock
-from breachscope.errors import InputError
+from breachscope.errors import BreachscopeError, InputError
 from breachscope.exposures.attach import attach_file
 from breachscope.inert import terminal_text
 from breachscope.progress import NullProgress, Progress, RichProgress
@@ -125,6 +125,12 @@ def force_options(f: F) -> F:
 @click.argument("name")
 @click.option("--vendor", default="", help="The vendor that leaked the data (e.g. Mixpanel).")
 @click.option("--description", default="", help="Free-text description of the incident.")
+@click.option(
+    "--encrypt",
+    is_flag=True,
+    help="Store the leaked values notices quote (email, city, region, country) encrypted "
+    "(AES-256-GCM under the case key, kept apart from the database).",
+)
 @date_options
 @force_options
 @author_option
@@ -133,6 +139,7 @@ def new(
     name: str,
     vendor: str,
     description: str,
+    encrypt: bool,
     force: bool,
     reason: str,
     author: str | None,
@@ -149,10 +156,17 @@ def new(
     parsed = {k: parse_when(v, "--" + k.replace("_", "-")) for k, v in dates.items()}
     clock = SystemClock()
     forced = case_dates.check(parsed, clock.now(), force=force, reason=reason)
-    engine = open_case_db(db)
+    engine = open_case_db(db, create=True)  # the one command that may create a case database
     with session_scope(engine) as s:
         incident = api.create_incident(
-            s, name, vendor=vendor, description=description, author=who(author), clock=clock, **parsed
+            s,
+            name,
+            vendor=vendor,
+            description=description,
+            author=who(author),
+            clock=clock,
+            encrypt=encrypt,
+            **parsed,
         )
         if forced:
             api.add_timeline_event(
@@ -362,12 +376,23 @@ def attach(incident_id: int, files: tuple[Path, ...], author: str | None, db: st
 @click.argument("incident_id", type=int)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--reason", default="", help="Why the data is being purged (kept in the audit record).")
+@click.option(
+    "--wait",
+    type=float,
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for other connections to the case to close before giving up.",
+)
 @author_option
 @db_option
-def purge(incident_id: int, yes: bool, reason: str, author: str | None, db: str | None) -> None:
+def purge(incident_id: int, yes: bool, reason: str, wait: float, author: str | None, db: str | None) -> None:
     """Delete an incident's exposures, matches and person-derived data, and destroy its hash key.
 
-    The incident, its dates, timeline, dataset hashes and an audit record of the purge are kept.
+    Takes the database exclusively (fails, changing nothing, while another connection has it
+    open), then checks the bytes of the SQLite file and its -wal/-shm for every deleted value
+    and prints what it checked. The incident, its dates, timeline, dataset hashes and an audit
+    record of the purge are kept. Running it again on a purged incident repeats the check.
     """
     engine = open_case_db(db)
     try:
@@ -377,12 +402,44 @@ def purge(incident_id: int, yes: bool, reason: str, author: str | None, db: str 
             click.confirm(
                 f"Purge person data of incident {incident_id} ({name})? This cannot be undone", abort=True
             )
-        deleted = purging.purge(engine, incident_id, actor=who(author), clock=SystemClock(), reason=reason)
+        result = purging.purge(
+            engine, incident_id, actor=who(author), clock=SystemClock(), reason=reason, wait_s=wait
+        )
     finally:
         engine.dispose()
-    total = sum(deleted.values())
-    parts = ", ".join(f"{k} {v:,}" for k, v in deleted.items() if v) or "none"
+    total = sum(result.deleted.values())
+    parts = ", ".join(f"{k} {v:,}" for k, v in result.deleted.items() if v) or "none"
     click.echo(f"Purged incident {incident_id}: {total:,} rows deleted ({parts}); hash key destroyed.")
+    click.echo(f"Check: {result.summary()}.")
+    if result.left:
+        raise BreachscopeError(
+            "purge could not verify that the deleted values are gone from the database files",
+            f"run breachscope case purge {incident_id} again when no other program has the file open",
+        )
+
+
+@command.command("rotate-key")
+@click.option(
+    "--new-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the new key here (required when the key comes from $BREACHSCOPE_KEY).",
+)
+@author_option
+@db_option
+def rotate_key(new_key_file: Path | None, author: str | None, db: str | None) -> None:
+    """Replace the key that protects the case keys (the key file next to the database).
+
+    Every incident's key is re-wrapped under a new key in one transaction; the stored hashes
+    stay valid. See docs/case.md for what rotation does and does not cover.
+    """
+    engine = open_case_db(db)
+    try:
+        r = rekey.rotate(engine, new_key_file=new_key_file, author=who(author))
+    finally:
+        engine.dispose()
+    click.echo(f"Rotated: {r.incidents:,} case key(s) re-wrapped, key id {r.old_key_id} -> {r.new_key_id}.")
+    click.echo(f"New key: {r.key_file} (the old key no longer opens this case; update your backups).")
 
 
 # Facts and date corrections live in their own module (this one stays under ~400 lines).

@@ -22,6 +22,7 @@ from rich.table import Table
 from breachscope.case.db import open_case_db
 from breachscope.cli.case import db_option
 from breachscope.errors import BreachscopeError, InputError
+from breachscope.files import private_file, write_private
 from breachscope.inert import terminal_text
 from breachscope.notify.config import CONFIG_ENV, load_config
 from breachscope.notify.outbox import STATES
@@ -311,10 +312,11 @@ def verify_command(
 @click.option("--bits", type=click.Choice(["2048", "3072", "4096"]), default="2048", help="RSA key size.")
 def dkim_key_command(out: Path, selector: str, bits: str) -> None:
     """Create an RSA DKIM key (with openssl) and print the DNS TXT record to publish."""
-    out.mkdir(parents=True, exist_ok=True)
     private = out / f"{selector}.pem"
-    if private.exists():
-        raise BreachscopeError(f"{private} already exists", "choose a new selector for a new key")
+    try:
+        private_file(private, exclusive=True)  # 0600 before openssl writes the key into it
+    except FileExistsError:
+        raise BreachscopeError(f"{private} already exists", "choose a new selector for a new key") from None
     try:
         subprocess.run(["openssl", "genrsa", "-out", str(private), bits], check=True, capture_output=True)
         der = subprocess.run(
@@ -324,8 +326,7 @@ def dkim_key_command(out: Path, selector: str, bits: str) -> None:
         ).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
         raise BreachscopeError(f"openssl failed: {exc}", "install openssl") from exc
-    private.chmod(0o600)
     record = "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
-    (out / f"{selector}.txt").write_text(record + "\n")
+    write_private(out / f"{selector}.txt", record + "\n")
     click.echo(f"private key: {private}")
     click.echo(f"publish TXT {selector}._domainkey.<your domain>:\n{record}")

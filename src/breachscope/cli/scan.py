@@ -14,8 +14,10 @@ from rich.table import Table
 from breachscope.detectors import get as get_detector
 from breachscope.errors import InputError
 from breachscope.exposures.people import PeopleSummary, check_export_path, people_for_scan
+from breachscope.files import write_private
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
+from breachscope.readers import Limits
 from breachscope.scan import scan_files
 from breachscope.scan.markdown import safe_text
 from breachscope.scan.report import ScanReport
@@ -115,7 +117,7 @@ def print_summary(report: ScanReport, console: Console) -> None:
 
 def _write(path: Path, text: str) -> None:
     try:
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text, parents=False)  # a missing folder is a mistyped path: say so
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}", "choose a writable path") from exc
 
@@ -157,6 +159,12 @@ def _write(path: Path, text: str) -> None:
     help="Also list the fields and data classes each person key exposes (keyed hashes) in this "
     ".csv/.json/.jsonl file, and print the most common field sets (docs/vendors.md).",
 )
+@click.option(
+    "--allow-special-files",
+    is_flag=True,
+    help="Also read paths that are not regular files (FIFOs, devices); refused by default, "
+    "since they may never end.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no terminal summary.")
 def command(
     files: tuple[Path, ...],
@@ -166,6 +174,7 @@ def command(
     report_path: Path | None,
     fail_on: str | None,
     people_path: Path | None,
+    allow_special_files: bool,
     quiet: bool,
 ) -> None:
     """Scan leaked FILES: every value checked, data classes present and absent with evidence.
@@ -188,7 +197,8 @@ def command(
     if people_path is not None:
         check_export_path(people_path)
     key = new_key()
-    report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress, key=key)
+    limits = Limits(allow_special_files=allow_special_files)
+    report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress, key=key, limits=limits)
     people = None
     if people_path is not None:
         people = people_for_scan(

@@ -92,6 +92,9 @@ PERSON_ID_HINTS = (
     r"adid$",
     r"(?:^|_)(?:created_by|updated_by|deleted_by|modified_by|creator|performed_by|user|author|owner"
     r"|assignee|admin|contact|person|customer|member|visitor|teammate)_(?:id|uuid)$",
+    # people acting on a ticket, a chat or an order (Zendesk requester/submitter, chat actor)
+    r"(?:^|_)(?:requester|submitter|actor|sender|reporter|reviewer|agent|updater|editor|commenter"
+    r"|follower|collaborator|approver|buyer|seller|payer|participant|invitee|inviter|recipient_user)_?id$",
     r"^id$",
 )
 

@@ -35,16 +35,22 @@ WORKFLOW_STATES = frozenset(
 )
 
 
+#: Time-zone values that say nothing about where a person is.
+NO_PLACE = frozenset({"utc", "gmt", "z", "etc/utc", "etc/gmt", "local", "utc+0", "utc+00:00", "gmt+0"})
+
+
 def not_a_workflow_state(value: str) -> bool:
-    """False for ``open``, ``published``, ``snoozed`` ... (a ``state`` column of workflow states)."""
-    return value.strip().lower() not in WORKFLOW_STATES
+    """False for ``open``, ``published``, ``snoozed`` ... (a ``state`` column of workflow states)
+    and for ``UTC``/``GMT`` (a time zone that places no one)."""
+    v = value.strip().lower()
+    return v not in WORKFLOW_STATES and v not in NO_PLACE
 
 
 REGION_CITY = Detector(
     name="region_city",
     version=2,
     data_class="coarse_location",
-    pattern=r"^[A-Za-zÀ-ɏ][A-Za-zÀ-ɏ0-9 .,'()/-]{0,80}$",
+    pattern=r"^[A-Za-zÀ-ɏ][A-Za-zÀ-ɏ0-9 .,'()/&_+-]{0,80}$",
     column_hints=(
         r"city",
         r"town",
@@ -55,6 +61,9 @@ REGION_CITY = Detector(
         r"kota",
         r"kabupaten",
         r"district",
+        # a time zone chosen in a profile (Zendesk "Pacific Time (US & Canada)")
+        r"time_?zone",
+        r"^tz$",
     ),
     validate=not_a_workflow_state,
     requires_hint=True,

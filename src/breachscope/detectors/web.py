@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from breachscope.detectors.base import Detector
+
+_API_RECORD = re.compile(r"/api/v\d+(?:\.\d+)?/[^?#\s]*\.(?:json|xml)(?:$|[?#])")
+
+
+def not_an_api_record(value: str) -> bool:
+    """False for a REST resource URL (``https://x.zendesk.com/api/v2/users/1.json``): a record's
+    own address, which a connector stores with the record, not a page anyone visited."""
+    return _API_RECORD.search(value) is None
+
 
 URL = Detector(
     name="url",
-    version=1,
+    version=2,
     data_class="url",
     pattern=r"(?i:https?|ftp|wss?)://[^\s/$.?#][^\s]*|(?i:www)\.[A-Za-z0-9-]+\.[A-Za-z]{2,}",
+    validate=not_an_api_record,
     column_hints=(r"url", r"referr?er", r"landing", r"page", r"href", r"link"),
     family="url",
     anchor=r"://|(?i:www)\.",

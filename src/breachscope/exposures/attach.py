@@ -21,7 +21,7 @@ from breachscope.case import api
 from breachscope.case.db import session_scope
 from breachscope.clock import Clock
 from breachscope.errors import InputError
-from breachscope.exposures.bulk import count_dataset_exposures, store_exposure_table
+from breachscope.exposures.bulk import count_dataset_exposures, count_people_of_file, store_exposure_table
 from breachscope.exposures.extractor import Extractor
 from breachscope.exposures.plan import ExtractPlan, split_scan_classes
 from breachscope.progress import NullProgress, Progress
@@ -41,7 +41,7 @@ class AttachResult:
     sha256: str
     size_bytes: int
     records: int
-    exposures: int  # people records in this file (rows with any data)
+    exposures: int  # distinct people of this file stored in the case (new + merged into earlier ones)
     new_people: int  # of those, people the case did not know yet (others were merged)
     vendor: str | None
     layout: str | None
@@ -114,7 +114,10 @@ def attach_file(
         scanned, per_row = split_scan_classes(report)
     else:
         per_row = {}
-    records = stored = 0
+    records = 0
+    merged: set[str] = set()
+    with session_scope(engine) as s:
+        sealer = api.value_sealer(s, incident_id)
     with session_scope(engine) as s:
         key = api.case_key(s, incident_id)
         fmt = sources[0].format if sources else ""
@@ -157,8 +160,9 @@ def attach_file(
                     table = extractor.table(
                         plan, batch, row_key_prefix=f"{sha}:{src.name}", offset=chunk.offset
                     )
-                    stored += store_exposure_table(s, incident_id, ds.id, table)
-        count_dataset_exposures(s, ds.id)
+                    store_exposure_table(s, incident_id, ds.id, table, merged, sealer)
+        new_people = count_dataset_exposures(s, ds.id)
+        stored = count_people_of_file(s, incident_id, ds.id, new_people, merged)
         s.flush()
         s.refresh(ds)
         ds.records = records

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from breachscope.case.api import merge_into
 from breachscope.case.models import Dataset, Exposure
+from breachscope.case.sealed import SEALED_COLUMNS, Sealer
 
 STAGE = "bs_exposure_stage"
-#: Stored columns of an exposure table, in :class:`api.ExposureRecord` order.
+#: Stored columns of an exposure table, in :class:`api.ExposureRecord` order. The display name
+#: the extractor reads is not stored: no stage reads it (notices use the directory's name).
 COLUMNS: tuple[str, ...] = (
     "person_key_hash",
     "person_key_kind",
@@ -38,7 +40,6 @@ COLUMNS: tuple[str, ...] = (
     "jurisdiction",
     "jurisdiction_source",
     "email",
-    "display_name",
     "city",
     "region",
     "country",
@@ -68,14 +69,28 @@ def _slices(table: pa.Table, rows: int = 8192) -> Iterator[pa.Table]:
         yield table.slice(start, rows)
 
 
-def store_exposure_table(session: Session, incident_id: int, dataset_id: int, table: pa.Table) -> int:
+def store_exposure_table(
+    session: Session,
+    incident_id: int,
+    dataset_id: int,
+    table: pa.Table,
+    known_out: set[str] | None = None,
+    sealer: Sealer | None = None,
+) -> int:
     """Store an exposure table (one row per person, as :meth:`Extractor.table` returns it).
 
-    Returns the number of rows processed. The caller checks the incident is open and updates
-    the dataset's count (:func:`count_dataset_exposures`) once at the end.
+    Returns the number of rows processed (a person in several batches counts once per batch).
+    The person keys that were already stored (and so merged) are added to ``known_out``. The
+    caller checks the incident is open and updates the dataset's count
+    (:func:`count_dataset_exposures`) once at the end.
     """
     if table.num_rows == 0:
         return 0
+    if sealer is not None:  # the incident encrypts its notice values (case new --encrypt)
+        for name in SEALED_COLUMNS:
+            index = table.schema.get_field_index(name)
+            sealed = pa.array(sealer.seal_all(name, table.column(name).to_pylist()), pa.string())
+            table = table.set_column(index, name, sealed)
     session.flush()
     conn = session.connection()
     if conn.dialect.name == "sqlite":
@@ -84,7 +99,27 @@ def store_exposure_table(session: Session, incident_id: int, dataset_id: int, ta
         known = _insert_staged(conn, incident_id, dataset_id, table)
     if known:
         _merge_known(session, incident_id, table, known)
+        if known_out is not None:
+            known_out.update(known)
     return int(table.num_rows)
+
+
+def count_people_of_file(
+    session: Session, incident_id: int, dataset_id: int, first_seen_here: int, merged: set[str]
+) -> int:
+    """People of one attached file now in the case: those first seen in it, plus those it merged
+    into from earlier files (keys in ``merged`` not first seen in this dataset)."""
+    earlier = 0
+    keys = sorted(merged)
+    for start in range(0, len(keys), 5000):
+        part = keys[start : start + 5000]
+        stmt = select(func.count()).where(
+            Exposure.incident_id == incident_id,
+            Exposure.person_key_hash.in_(part),
+            Exposure.dataset_id != dataset_id,
+        )
+        earlier += session.scalar(stmt) or 0
+    return first_seen_here + earlier
 
 
 def _insert_sqlite(conn: Connection, incident_id: int, dataset_id: int, table: pa.Table) -> list[str]:

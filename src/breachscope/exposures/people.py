@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.errors import InputError
+from breachscope.files import open_private, private_file
 from breachscope.hashing import KEY_BYTES
 from breachscope.identity.sql import hmac_sql
 from breachscope.inert import csv_cell
@@ -465,7 +466,7 @@ _EXPORT_BATCH = 50_000
 
 
 def _export(con: duckdb.DuckDBPyConnection, out: Path, quote: Callable[[str], str]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_file(out)  # 0600; DuckDB fills it in place (USE_TMP_FILE false), so it stays 0600
     query = (
         "SELECT person, key_kind, len(fields) AS n_fields, fields, classes FROM per ORDER BY person, key_kind"
     )
@@ -478,14 +479,14 @@ def _export(con: duckdb.DuckDBPyConnection, out: Path, quote: Callable[[str], st
             f"array_to_string(classes, ';') AS classes FROM ({query})"
         )
         cursor = con.execute(flat)
-        with out.open("w", newline="", encoding="utf-8") as fh:
+        with open_private(out, "w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["person", "key_kind", "n_fields", "fields", "classes"])
             while rows := cursor.fetchmany(_EXPORT_BATCH):
                 writer.writerows([csv_cell(v) for v in row] for row in rows)
     else:
         array = ", ARRAY true" if out.suffix.lower() == ".json" else ""
-        con.execute(f"COPY ({query}) TO {target} (FORMAT JSON{array})")
+        con.execute(f"COPY ({query}) TO {target} (FORMAT JSON{array}, USE_TMP_FILE false)")
 
 
 def people_for_scan(

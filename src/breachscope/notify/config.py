@@ -115,6 +115,9 @@ class NotifyConfig:
     #: Regulator notice drafts go here (your own legal/privacy team) for review and filing.
     drafts_to: Address | None = None
     support_phone: str = ""
+    #: The name of the page in your product where a notice can be checked ("Settings > Security
+    #: notices"); without it (and without a recorded ``help-page`` fact) notices name no page.
+    help_page: str = ""
     #: How the official domain appears in notices: "brackets" (example[.]com) or "words".
     domain_style: Literal["brackets", "words"] = "brackets"
     #: Show the leaked coarse location value ("Jakarta, Indonesia") to the user it belongs to.
@@ -246,6 +249,7 @@ def from_mapping(
         reply_to=reply_to,
         drafts_to=drafts_to,
         support_phone=str(notify.get("support_phone", "")).strip(),
+        help_page=str(notify.get("help_page", "")).strip(),
         domain_style=style,  # type: ignore[arg-type]
         show_location=bool(notify.get("show_location", True)),
         verification_key=Secret(str(notify.get("verification_key", ""))),

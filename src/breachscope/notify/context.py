@@ -26,6 +26,19 @@ class IncidentInfo:
     detected_on: str = ""
     aware_on: str = ""
     description: str = ""
+    occurred_on: str = ""
+    notified_on: str = ""
+    #: Recorded incident facts (``breachscope case facts``); "unknown" unless a person recorded one.
+    #: Templates state a fact only when it is recorded (see templates/<lang>/_facts.j2).
+    cause: str = "unknown"
+    our_systems_affected: str = "unknown"
+    vendor_relationship: str = "unknown"
+    working_with_vendor: str = "unknown"
+    breached_party: str = "unknown"
+    #: Recorded free text ("" when unknown): a statement of measures, a support phone, a help page.
+    measures: str = ""
+    support_phone: str = ""
+    help_page: str = ""
 
 
 @dataclass(frozen=True)

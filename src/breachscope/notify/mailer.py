@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from breachscope.files import write_private
+
 #: The causes ``notify status`` names (the start of an attempt's detail).
-CUT_BEFORE_DOT = "connection lost before the final dot (re-queued: the server cannot have the message)"
+CUT_BEFORE_DOT = (
+    "connection lost before the server read the final dot (re-queued: it cannot have the message)"
+)
 CUT_AFTER_DOT = "connection lost after the final dot was written, before the reply"
 
 
@@ -103,9 +107,7 @@ class EmlDirectoryMailer:
 
     def send(self, mail: Outgoing, before_final_dot: Callable[[], None]) -> str:
         path = self.path_for(mail)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(mail.data)
+        tmp = write_private(path.with_suffix(".tmp"), mail.data)
         before_final_dot()
         os.replace(tmp, path)
         self.written += 1

@@ -47,6 +47,8 @@ class Sender:
     domain: str
     domain_style: str = "brackets"
     support_phone: str = ""
+    #: The page in the product where a notice can be checked ("" = none configured: not named).
+    help_page: str = ""
     show_location: bool = True
 
 
@@ -153,7 +155,9 @@ class Renderer:
             "company": self.sender.company,
             "domain_style": self.sender.domain_style,
             "domain": show_domain(self.sender.domain, self.sender.domain_style, cat.dot_word),
-            "support_phone": self.sender.support_phone,
+            # A channel recorded in the case wins over notify.toml; none at all = none named.
+            "support_phone": defang(ctx.incident.support_phone or self.sender.support_phone, 40),
+            "help_page": defang(ctx.incident.help_page or self.sender.help_page, 80),
             "phrase": phrase,
             "reference": reference,
             "name": defang(ctx.name, 80),
@@ -164,6 +168,14 @@ class Renderer:
                 "detected_on": ctx.incident.detected_on,
                 "aware_on": ctx.incident.aware_on,
                 "description": defang(ctx.incident.description, 2000),
+                "occurred_on": ctx.incident.occurred_on,
+                "notified_on": ctx.incident.notified_on,
+                "cause": ctx.incident.cause,
+                "our_systems_affected": ctx.incident.our_systems_affected,
+                "vendor_relationship": ctx.incident.vendor_relationship,
+                "working_with_vendor": ctx.incident.working_with_vendor,
+                "breached_party": ctx.incident.breached_party,
+                "measures": defang(ctx.incident.measures, 500),
             },
             "exposed": exposed,
             "exposed_names": exposed_names,

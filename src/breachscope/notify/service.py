@@ -56,6 +56,7 @@ def make_renderer(config: NotifyConfig) -> Renderer:
         domain=config.official_domain,
         domain_style=config.domain_style,
         support_phone=config.support_phone,
+        help_page=config.help_page,
         show_location=config.show_location,
     )
     return Renderer(sender, config.templates)

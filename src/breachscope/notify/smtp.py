@@ -38,6 +38,18 @@ from breachscope.notify.mailer import (
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
+def _reset(exc: BaseException) -> bool:
+    """Whether a lost connection was a reset (RST), not an orderly close (FIN), anywhere in the chain."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionResetError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _peer_gone(sock: socket.socket | None) -> bool:
     """Whether the server has closed (or spoken on) the connection, without blocking.
 
@@ -199,6 +211,10 @@ class SmtpMailer:
             code, reply = conn.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
+            if _reset(exc):
+                # A reset (RST) means the server closed with data it had not read; the dot was
+                # the last thing written, so it was unread: the message cannot have been taken.
+                raise TemporaryFailure(0, f"{CUT_BEFORE_DOT}: reset after the dot was written") from exc
             raise UnconfirmedDelivery(0, f"{CUT_AFTER_DOT}: {exc}") from exc
         self._count += 1
         if code != 250:

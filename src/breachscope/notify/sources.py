@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from breachscope import taxonomy
 from breachscope.case import api
+from breachscope.case.facts import incident_facts
 from breachscope.notify.context import ActionItem, DutyInfo, IncidentInfo, Kind, NoticeContext, OrgInfo
 from breachscope.notify.echo import echo_location
 from breachscope.rules import store
@@ -58,6 +59,7 @@ def _location(r: Recipient) -> str:
 
 def load_case(session: Session, incident_id: int) -> CaseNotices:
     inc = api.get_incident(session, incident_id)
+    known = incident_facts(session, incident_id)
     info = IncidentInfo(
         id=inc.id,
         name=inc.name,
@@ -65,6 +67,16 @@ def load_case(session: Session, incident_id: int) -> CaseNotices:
         detected_on=_date(inc.vendor_detected_at),
         aware_on=_date(inc.aware_at),
         description=inc.description or "",
+        occurred_on=_date(inc.occurred_at),
+        notified_on=_date(inc.vendor_notified_us_at),
+        cause=known.get("cause"),
+        our_systems_affected=known.get("our-systems-affected"),
+        vendor_relationship=known.get("vendor-relationship"),
+        working_with_vendor=known.get("working-with-vendor"),
+        breached_party=known.get("breached-party"),
+        measures=known.known("measures"),
+        support_phone=known.known("support-phone"),
+        help_page=known.known("help-page"),
     )
     stored = store.latest_assessment(session, incident_id)
     actions: tuple[Action, ...] = ()

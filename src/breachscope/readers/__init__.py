@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
+
 from breachscope.errors import InputError
 from breachscope.readers import avro, delimited, json_doc, jsonl, parquet, xlsx
 from breachscope.readers.archive import Input, list_inputs
 from breachscope.readers.base import BytesCallback, Chunk, ReadIssue, Source
 from breachscope.readers.sniff import format_from_content, format_from_name, looks_binary
-from breachscope.readers.stream import BombError, Limits
+from breachscope.readers.stream import BombError, BudgetError, Limits
 from breachscope.readers.table import IssueLog, ReadContext, Reader, flatten, rebatch, safe_error
 
 __all__ = [
@@ -89,7 +91,20 @@ def _sources_for(
     if fmt == "xlsx" and not inp.skip:
         try:
             sheets = xlsx.sheet_names(inp)
+            if len(sheets) > limits.max_sheets:
+                inp.issues.append(
+                    ReadIssue(
+                        inp.name,
+                        "too_many_sheets",
+                        f"the workbook has {len(sheets)} worksheets; only the first {limits.max_sheets} "
+                        "were read (Limits.max_sheets)",
+                    )
+                )
+                sheets = sheets[: limits.max_sheets]
             names = [f"{inp.name}[{s}]" for s in sheets] or names
+        except BudgetError as exc:
+            inp.issues.append(ReadIssue(inp.name, exc.kind, exc.message))
+            inp.skip = True
         except Exception as exc:
             if top_level:
                 raise InputError(f"{inp.name}: not a readable .xlsx workbook ({safe_error(exc)})") from exc
@@ -123,6 +138,10 @@ def _detect(inp: Input, forced: str, top_level: bool) -> str:
     by_name = format_from_name(inp.inner_name)
     try:
         head = inp.head(1 << 16)
+    except BombError as exc:
+        inp.issues.append(ReadIssue(inp.name, "bomb", exc.message))
+        inp.skip = True
+        return by_name or _UNREADABLE
     except (OSError, EOFError, InputError) as exc:
         if top_level and not inp.layers:
             raise InputError(f"{inp.name}: cannot read ({exc})") from exc
@@ -179,9 +198,12 @@ def _chunks(
     )
     offset = 0
     try:
-        for piece in rebatch((flatten(b) for b in reader.batches(inp, src, ctx)), batch_rows, cells):
+        flat = _capped((flatten(b) for b in reader.batches(inp, src, ctx)), ctx)
+        for piece in rebatch(flat, batch_rows, cells):
             yield Chunk(offset, piece)
             offset += piece.num_rows
+    except BudgetError as exc:
+        ctx.log.add(exc.kind, exc.message, record=offset + 1)
     except BombError as exc:
         ctx.log.add("bomb", exc.message, record=offset + 1)
     except InputError as exc:
@@ -207,6 +229,24 @@ def _chunks(
         ctx.log.finish()
 
 
+def _capped(batches: Iterator[pa.RecordBatch], ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    """Every format's flattened batches within ``Limits.max_columns`` (JSON objects with 100,000
+    keys, Avro records, Parquet files); the first time a batch is cut, an issue says so."""
+    limit = ctx.limits.max_columns
+    reported = False
+    for batch in batches:
+        if batch.num_columns > limit:
+            if not reported:
+                ctx.log.add(
+                    "too_many_columns",
+                    f"a batch has {batch.num_columns:,} columns; only the first {limit:,} were read "
+                    "(Limits.max_columns), the values of the others were not examined",
+                )
+                reported = True
+            batch = batch.select(range(limit))
+        yield batch
+
+
 _STATIC_KINDS = frozenset(
     {
         "unsafe_member",
@@ -217,5 +257,9 @@ _STATIC_KINDS = frozenset(
         "unknown_format",
         "unreadable",
         "suspicious_ratio",
+        "overlapping_members",
+        "too_many_members",
+        "too_many_sheets",
+        "too_many_strings",
     }
 )

@@ -13,6 +13,7 @@ import gzip
 import io
 import lzma
 import shutil
+import stat
 import struct
 import tempfile
 import zipfile
@@ -25,7 +26,7 @@ from typing import IO
 from breachscope.errors import InputError
 from breachscope.readers.base import BytesCallback, ReadIssue
 from breachscope.readers.sniff import compression_of, format_from_name, strip_compression_ext
-from breachscope.readers.stream import CountingFile, GuardedStream, Limits
+from breachscope.readers.stream import CountingFile, GuardedStream, Limits, Tally
 
 HEAD_BYTES = 1 << 20
 _DECOMPRESS = ("gzip", "bz2", "xz")
@@ -53,13 +54,19 @@ class Input:
     layers: tuple[str, ...] = ()
     issues: list[ReadIssue] = field(default_factory=list)
     skip: bool = False  # set when the member cannot be read at all (its issues say why)
+    archive: tuple[Tally, int] | None = None  # the archive's inflated-bytes tally and budget
 
     @property
     def compression(self) -> str | None:
         kinds = (("zip",) if self.member is not None else ()) + self.layers
         return "+".join(kinds) or None
 
-    def open(self, on_bytes: BytesCallback | None = None, errors: list[str] | None = None) -> IO[bytes]:
+    def open(
+        self,
+        on_bytes: BytesCallback | None = None,
+        errors: list[str] | None = None,
+        buffer_size: int = HEAD_BYTES,
+    ) -> IO[bytes]:
         """A fresh stream of the decompressed content; disk bytes go to ``on_bytes``.
 
         With ``errors``, a corrupt or truncated compressed stream ends the stream cleanly (so
@@ -79,13 +86,16 @@ class Input:
         except Exception:
             counting.close()
             raise
-        if not compressed:
+        if not compressed and self.member is None:
             return stream
-        guarded = GuardedStream(stream, lambda: counting.total, self.name, self.limits, errors)
-        return io.BufferedReader(guarded, buffer_size=HEAD_BYTES)
+        # a stored member is counted too: overlapping entries can repeat one member's bytes
+        guarded = GuardedStream(
+            stream, lambda: counting.total, self.name, self.limits, errors, archive=self.archive
+        )
+        return io.BufferedReader(guarded, buffer_size=max(4096, buffer_size))
 
     def head(self, n: int = HEAD_BYTES) -> bytes:
-        with self.open() as stream:
+        with self.open(buffer_size=n) as stream:
             return stream.read(n)
 
     @contextmanager
@@ -159,7 +169,13 @@ def unsafe_name(name: str) -> bool:
 def list_inputs(path: Path, limits: Limits) -> list[Input]:
     """Every table in ``path``. Raises InputError if the path cannot be opened at all."""
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        size = st.st_size
+        if not stat.S_ISREG(st.st_mode) and not limits.allow_special_files:
+            raise InputError(
+                f"{path} is not a regular file (a FIFO, device or socket): not read",
+                "copy the data into a file and scan that, or pass --allow-special-files",
+            )
         with open(path, "rb") as f:
             head = f.read(8)
     except OSError as exc:
@@ -189,7 +205,16 @@ def _with_layers(inp: Input, layers: tuple[str, ...]) -> Input:
     """Adds decompression layers while the decompressed content starts with another magic."""
     inner = strip_compression_ext(inp.inner_name)
     candidate = Input(
-        inp.name, inner, inp.path, inp.size_bytes, inp.limits, inp.member, inp.info, layers, inp.issues
+        inp.name,
+        inner,
+        inp.path,
+        inp.size_bytes,
+        inp.limits,
+        inp.member,
+        inp.info,
+        layers,
+        inp.issues,
+        archive=inp.archive,
     )
     try:
         head = candidate.head(16)
@@ -211,51 +236,96 @@ def _zip_inputs(path: Path, size: int, limits: Limits) -> list[Input]:
         raise InputError(
             f"{path.name}: not a readable zip archive ({exc})", "check the download, or unzip it yourself"
         ) from exc
+    cap = limits.max_archive_bytes
+    if cap is None:
+        cap = max(limits.ratio_after_bytes, int(size * limits.max_ratio))
+    tally = (Tally(), cap)
+    files = [i for i in infos if not i.is_dir()]
+    notes: list[ReadIssue] = []
+    overlapping = _overlapping(files)
+    if overlapping:
+        notes.append(
+            ReadIssue(
+                path.name,
+                "overlapping_members",
+                f"{len(overlapping)} of {len(files)} zip entries point into the bytes of another member "
+                "(a zip-bomb technique); they were not read",
+            )
+        )
+        files = [i for i in files if id(i) not in overlapping]
+    if len(files) > limits.max_members:
+        notes.append(
+            ReadIssue(
+                path.name,
+                "too_many_members",
+                f"the archive holds {len(files)} members; only the first {limits.max_members} were read "
+                "(Limits.max_members)",
+            )
+        )
+        files = files[: limits.max_members]
     out: list[Input] = []
-    for info in infos:
-        if info.is_dir():
-            continue
-        name = f"{path.name}!{info.filename}"
-        inp = Input(name, info.filename, path, info.compress_size, limits, member=info.filename, info=info)
-        if unsafe_name(info.filename):
-            inp.issues.append(
-                ReadIssue(
-                    name,
-                    "unsafe_member",
-                    "member path is absolute or contains '..' (zip-slip); it was read in memory only, "
-                    "never extracted",
-                )
-            )
-        if info.flag_bits & 0x1:
-            inp.issues.append(ReadIssue(name, "encrypted_member", "member is encrypted; not read"))
-            inp.skip = True
-            out.append(inp)
-            continue
-        if info.compress_size and info.file_size / info.compress_size > limits.max_ratio * 5:
-            inp.issues.append(
-                ReadIssue(
-                    name,
-                    "suspicious_ratio",
-                    f"declared size {info.file_size} bytes from {info.compress_size} compressed; "
-                    "the ratio guard stops reading if that holds",
-                )
-            )
-        try:
-            head = inp.head(16)
-        except Exception as exc:  # a broken member must not hide the others
-            inp.issues.append(ReadIssue(name, "corrupt_member", f"cannot open member: {exc}"))
-            inp.skip = True
-            out.append(inp)
-            continue
-        nested = compression_of(info.filename, head)
-        if nested is not None and nested in _DECOMPRESS:
-            inp = _with_layers(inp, (nested,))
-        elif nested == "zip" and format_from_name(info.filename) != "xlsx":
-            inp.issues.append(
-                ReadIssue(name, "nested_archive", "zip inside zip is not opened; unzip it first")
-            )
-            inp.skip = True
-        out.append(inp)
+    if notes:
+        out.append(Input(path.name, path.name, path, 0, limits, issues=notes, skip=True))
+    for info in files:
+        out.append(_member(path, info, limits, tally))
     if not out:
         raise InputError(f"{path.name}: the zip archive holds no files", None)
     return out
+
+
+def _overlapping(infos: list[zipfile.ZipInfo]) -> set[int]:
+    """Entries whose local header starts inside an earlier member's bytes (ids of the ZipInfos).
+
+    A member spans at least its 30-byte local header, its name and its compressed data; an entry
+    that starts before the previous one ends shares bytes with it, the trick of overlapping-entry
+    zip bombs (one 60 MiB member listed 65,000 times)."""
+    out: set[int] = set()
+    end = -1
+    for info in sorted(infos, key=lambda i: i.header_offset):
+        if info.header_offset < end:
+            out.add(id(info))
+            continue
+        end = info.header_offset + _LOCAL_HEADER.size + len(info.orig_filename.encode()) + info.compress_size
+    return out
+
+
+def _member(path: Path, info: zipfile.ZipInfo, limits: Limits, tally: tuple[Tally, int]) -> Input:
+    name = f"{path.name}!{info.filename}"
+    inp = Input(
+        name, info.filename, path, info.compress_size, limits, member=info.filename, info=info, archive=tally
+    )
+    if unsafe_name(info.filename):
+        inp.issues.append(
+            ReadIssue(
+                name,
+                "unsafe_member",
+                "member path is absolute or contains '..' (zip-slip); it was read in memory only, "
+                "never extracted",
+            )
+        )
+    if info.flag_bits & 0x1:
+        inp.issues.append(ReadIssue(name, "encrypted_member", "member is encrypted; not read"))
+        inp.skip = True
+        return inp
+    if info.compress_size and info.file_size / info.compress_size > limits.max_ratio * 5:
+        inp.issues.append(
+            ReadIssue(
+                name,
+                "suspicious_ratio",
+                f"declared size {info.file_size} bytes from {info.compress_size} compressed; "
+                "the ratio guard stops reading if that holds",
+            )
+        )
+    try:
+        head = inp.head(16)
+    except Exception as exc:  # a broken member must not hide the others
+        inp.issues.append(ReadIssue(name, "corrupt_member", f"cannot open member: {exc}"))
+        inp.skip = True
+        return inp
+    nested = compression_of(info.filename, head)
+    if nested is not None and nested in _DECOMPRESS:
+        inp = _with_layers(inp, (nested,))
+    elif nested == "zip" and format_from_name(info.filename) != "xlsx":
+        inp.issues.append(ReadIssue(name, "nested_archive", "zip inside zip is not opened; unzip it first"))
+        inp.skip = True
+    return inp

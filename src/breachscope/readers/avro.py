@@ -31,11 +31,13 @@ from uuid import UUID
 import cramjam
 import fastavro
 import pyarrow as pa
+from fastavro import _read_py  # the pure-Python decoder: raises RecursionError instead of crashing
 
 from breachscope.errors import InputError
 from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
-from breachscope.readers.stream import BombError, Limits, MiB
+from breachscope.readers.depth import json_depth, value_depth
+from breachscope.readers.stream import BombError, BudgetError, Limits, MiB
 from breachscope.readers.table import ReadContext, Reader, records_to_batch, safe_error
 
 if sys.version_info >= (3, 14):
@@ -276,6 +278,7 @@ class _File:
         self.tape = _Tape(stream)
         self.records = 0  # records delivered so far
         self.block = 0  # blocks met so far
+        self.shape = _Shape({}, ctx.limits.max_depth)
 
     def header(self) -> tuple[bytes, str, str]:
         """Header bytes, codec and schema (JSON); InputError if this is not a readable Avro file."""
@@ -287,6 +290,7 @@ class _File:
                 "pass --format with the file's real format",
             )
         tape.push_back(head)
+        _check_schema_depth(tape, self.ctx.limits)
         tape.taken = []
         try:
             reader = fastavro.block_reader(tape)  # type: ignore[arg-type]
@@ -306,6 +310,13 @@ class _File:
             return
         self.tape.push_back(first)
         header, codec, schema = self.header()
+        self.shape = _Shape(json.loads(schema), self.ctx.limits.max_depth)
+        if self.shape.zero_items:
+            raise BudgetError(
+                "too_many_items",
+                "the schema has arrays whose items take no bytes (e.g. array<null>), so a few bytes can "
+                "declare billions of items; the file was not read",
+            )
         logical = "logicalType" in schema
         pending: list[Any] = []
         for records in self._blocks(header, codec, schema):
@@ -372,7 +383,8 @@ class _File:
             raw = b"".join(tape.taken)
             tape.taken = None
             if codec == "null":
-                yield self._decode(header + raw, count)
+                if self._plausible(count, size):
+                    yield self._decode(header + raw, count)
                 continue
             try:
                 inflated = _inflate(codec, data, self.ctx.limits, self.src.name)
@@ -384,8 +396,24 @@ class _File:
                     record=self.records + 1,
                 )
                 continue
+            if not self._plausible(count, len(inflated)):
+                continue
             frame = (null_header, _long(count), _long(len(inflated)), inflated, sync)
             yield self._decode(b"".join(frame), count)
+
+    def _plausible(self, count: int, size: int) -> bool:
+        """A block may declare at most one record per byte, plus ``Limits.max_items_slack``
+        (records of a schema of nulls take no bytes); past that its records are not read."""
+        slack = self.ctx.limits.max_items_slack
+        if count <= size + slack:
+            return True
+        self.ctx.log.add(
+            "too_many_items",
+            f"Avro block {self.block} declares {count:,} records in {size:,} bytes, more than "
+            f"{size + slack:,} (Limits.max_items_slack); its records were not read",
+            record=self.records + 1,
+        )
+        return False
 
     def _resync(self, sync: bytes) -> int | None:
         """Reads up to and including the next sync marker; the bytes skipped, or None at the end."""
@@ -409,15 +437,28 @@ class _File:
         first = self.records + 1
         done = 0
         errors = "strict"
+        limit = self.ctx.limits.max_depth
+        # A recursive or very deep schema is decoded by fastavro's pure-Python reader: the
+        # compiled one recurses on the C stack and crashes (SIGSEGV) on data 200,000 levels deep.
+        block_reader = _read_py.block_reader if self.shape.deep else fastavro.block_reader
         while True:
             try:
-                (block,) = fastavro.block_reader(io.BytesIO(one_block_file), handle_unicode_errors=errors)
+                (block,) = block_reader(io.BytesIO(one_block_file), handle_unicode_errors=errors)
                 for i, record in enumerate(block):
                     if i < done:
                         continue
                     done += 1
                     self.records += 1
+                    if self.shape.deep and value_depth(record, limit) > limit:
+                        self._too_deep(f"record {self.records} is nested deeper than {limit} levels")
+                        continue
                     yield record
+                return
+            except RecursionError:
+                self._too_deep(
+                    f"record {self.records + 1} is nested too deep to decode; "
+                    f"{count - done} records of Avro block {self.block} were not read"
+                )
                 return
             except Exception as exc:
                 if isinstance(exc, UnicodeDecodeError) and errors == "strict":
@@ -437,6 +478,116 @@ class _File:
                     record=self.records + 1,
                 )
                 return
+
+    def _too_deep(self, what: str) -> None:
+        self.ctx.log.add("too_deep", f"{what} (Limits.max_depth); skipped", record=self.records + 1)
+
+
+class _Shape:
+    """What a schema allows: nesting deeper than the budget (or recursive types), and arrays
+    whose items take no bytes (their declared counts cannot be bounded by the data)."""
+
+    def __init__(self, schema: Any, limit: int) -> None:
+        self.named: dict[str, Any] = {}
+        self.open: set[str] = set()
+        self.recursive = False
+        self.zero_items = False
+        self.depth = self._walk(schema, 0)
+        self.deep = self.recursive or self.depth > limit
+
+    def _walk(self, t: Any, depth: int) -> int:
+        if isinstance(t, list):
+            return max((self._walk(u, depth) for u in t), default=depth)
+        if isinstance(t, str):
+            if t in self.open:
+                self.recursive = True
+                return depth
+            named = self.named.get(t)
+            return self._walk(named, depth) if named is not None and t not in self.open else depth
+        if not isinstance(t, dict):
+            return depth
+        kind = t.get("type")
+        if kind in ("record", "error", "enum", "fixed") and isinstance(t.get("name"), str):
+            self.named[t["name"]] = t
+        if kind in ("record", "error"):
+            name = str(t.get("name"))
+            self.open.add(name)
+            deepest = max(
+                (self._walk(f.get("type"), depth + 1) for f in t.get("fields", [])), default=depth + 1
+            )
+            self.open.discard(name)
+            return deepest
+        if kind == "array":
+            if self._min_size(t.get("items")) == 0:
+                self.zero_items = True
+            return self._walk(t.get("items"), depth + 1)
+        if kind == "map":
+            return self._walk(t.get("values"), depth + 1)
+        if isinstance(kind, dict | list):
+            return self._walk(kind, depth)
+        return depth
+
+    def _min_size(self, t: Any, seen: frozenset[str] = frozenset()) -> int:
+        """Fewest bytes one value of type ``t`` takes (0 for null, a record of nulls, fixed(0))."""
+        if isinstance(t, str):
+            if t == "null":
+                return 0
+            if t in seen:
+                return 1
+            named = self.named.get(t)
+            return self._min_size(named, seen | {t}) if named is not None else 1
+        if isinstance(t, dict):
+            kind = t.get("type")
+            if kind in ("record", "error"):
+                seen = seen | {t.get("name", "")}
+                return sum(self._min_size(f.get("type"), seen) for f in t.get("fields", []))
+            if kind == "fixed":
+                return int(t.get("size", 1) or 0)
+            if isinstance(kind, dict | list | str) and kind not in _SIZED:
+                return self._min_size(kind, seen)
+        return 1  # numbers, strings, enums, arrays, maps, unions: at least one byte
+
+
+_SIZED = frozenset({"boolean", "int", "long", "float", "double", "bytes", "string", "enum", "array", "map"})
+
+
+def _check_schema_depth(tape: _Tape, limits: Limits) -> None:
+    """Reads the header's metadata by hand and refuses a schema nested too deep for fastavro's
+    compiled schema parser (which recurses on the C stack); every byte is pushed back."""
+    tape.taken = []
+    schema = b""
+    try:
+        tape.exactly(len(MAGIC))
+        while True:
+            count = _read_long(tape)
+            if not count:
+                break
+            if count < 0:
+                _read_long(tape)  # the block's byte size
+                count = -count
+            for _ in range(count):
+                key = tape.exactly(_checked_len(_read_long(tape)))
+                value = tape.exactly(_checked_len(_read_long(tape)))
+                if key == b"avro.schema":
+                    schema = value
+    except (EOFError, _Damaged):
+        pass  # fastavro reports the damaged header
+    finally:
+        taken, tape.taken = tape.taken or [], None
+        tape.push_back(b"".join(taken))
+    budget = 4 * limits.max_depth + 8  # a record level takes about three JSON brackets
+    if schema and json_depth(schema) > budget:
+        raise BudgetError(
+            "too_deep",
+            f"the Avro schema is nested deeper than {budget} brackets (Limits.max_depth); "
+            "the file was not read",
+        )
+
+
+def _checked_len(n: int | None) -> int:
+    if n is None or n < 0 or n > MAX_BLOCK_BYTES:
+        raise _Damaged(f"a header string declares {n} bytes")
+    return n
 
 
 def _batch(records: list[Any]) -> pa.RecordBatch:

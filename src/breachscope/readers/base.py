@@ -18,6 +18,36 @@ import pyarrow as pa
 BytesCallback = Callable[[int], None]
 
 
+#: Issue kinds that each mean one record was skipped (not examined).
+SKIPPED_RECORD_KINDS = frozenset({"ragged_row", "malformed_json", "too_deep", "line_too_long"})
+#: Issue kinds that mean a whole table, an archive member or a part of a source was not examined:
+#: the data could not be read, or a budget of :class:`~breachscope.readers.Limits` was hit. A scan
+#: with any of these, or with skipped records, is incomplete; it is never "clean".
+UNREAD_KINDS = frozenset(
+    {
+        "bomb",
+        "unreadable",
+        "corrupt_compression",
+        "corrupt_member",
+        "encrypted_member",
+        "nested_archive",
+        "unknown_format",
+        "read_error",
+        "truncated",
+        "column_not_scanned",
+        "corrupt_block",
+        "overlapping_members",
+        "too_many_members",
+        "too_many_sheets",
+        "too_many_strings",
+        "too_many_columns",
+        "too_many_cells",
+        "too_many_items",
+        "formula_not_cached",
+    }
+)
+
+
 @dataclass(frozen=True)
 class ReadIssue:
     """One problem met while reading: a malformed record, a skipped member, a guard tripped."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv as pycsv
 import io
 from collections.abc import Iterator
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -20,16 +21,33 @@ import pyarrow.csv as pacsv
 from breachscope.readers.archive import HEAD_BYTES, Input
 from breachscope.readers.base import Source
 from breachscope.readers.sniff import detect_encoding, looks_binary, sniff_delimiter
-from breachscope.readers.stream import ArrowFeed, MiB, Utf8Stream
+from breachscope.readers.stream import ArrowFeed, BudgetError, MiB, Utf8Stream
 from breachscope.readers.table import ReadContext, Reader, invalid_utf8, unique_names
 
-MAX_BLOCK = 1 << 30
 pycsv.field_size_limit(1 << 30)
 
 
 def _report_all(inp: Input, ctx: ReadContext) -> None:
     if ctx.on_bytes is not None and inp.size_bytes:
         ctx.on_bytes(inp.size_bytes)
+
+
+def _head(stream: IO[bytes], max_line: int) -> bytes:
+    """The first bytes of the file, at least its whole first line (a header may pass 1 MiB);
+    a first line longer than ``max_line`` bytes is a budget hit."""
+    head = stream.read(HEAD_BYTES)
+    while len(head) >= HEAD_BYTES and b"\n" not in head:
+        if len(head) > max_line:
+            stream.close()
+            raise BudgetError(
+                "line_too_long",
+                f"the header line is longer than {max_line} bytes (Limits.max_line_bytes); not read",
+            )
+        more = stream.read(len(head))
+        if not more:
+            break
+        head += more
+    return head
 
 
 def _header(text: str, delimiter: str) -> tuple[list[str], int]:
@@ -44,7 +62,7 @@ def _header(text: str, delimiter: str) -> tuple[list[str], int]:
 
 def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
     stream = inp.open(None)
-    head = stream.read(HEAD_BYTES)
+    head = _head(stream, ctx.limits.max_line_bytes)
     if not head.strip():
         stream.close()
         ctx.log.add("empty", "the file holds no rows")
@@ -65,6 +83,14 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
         ctx.log.add("empty", "no header row found")
         return
     names = unique_names(names)
+    keep = names
+    if len(names) > ctx.limits.max_columns:
+        keep = names[: ctx.limits.max_columns]
+        ctx.log.add(
+            "too_many_columns",
+            f"the header has {len(names)} columns; only the first {len(keep)} were read "
+            f"(Limits.max_columns), the values of the other {len(names) - len(keep)} were not examined",
+        )
     # Small parse blocks keep pyarrow's memory low (its footprint grows with the block size);
     # the driver combines the small batches into batches of ``batch_rows``.
     longest = max((len(x) for x in text.split("\n")), default=0)
@@ -73,12 +99,18 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
     delivered = 0
     while True:
         try:
-            yield from _read(inp, ctx, names, header_lines, delimiter, encoding, block, delivered)
+            yield from _read(inp, ctx, (names, keep), header_lines, delimiter, encoding, block, delivered)
             return
         except pa.ArrowInvalid as exc:
-            if "straddling" not in str(exc) or block >= MAX_BLOCK:
+            if "straddling" not in str(exc):
                 raise
-            block = min(MAX_BLOCK, block * 8)
+            if block >= ctx.limits.max_line_bytes:
+                raise BudgetError(
+                    "line_too_long",
+                    f"a row is longer than {ctx.limits.max_line_bytes} bytes (Limits.max_line_bytes); "
+                    f"reading stopped after {ctx.delivered} records, the rest of the file was not read",
+                ) from None
+            block = min(ctx.limits.max_line_bytes, block * 8)
             ctx.log.skip_lines_upto = ctx.log.last_line()
             ctx.log.add(
                 "long_row", f"a row is larger than the read block; re-reading with {block // MiB} MiB"
@@ -89,7 +121,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
 def _read(
     inp: Input,
     ctx: ReadContext,
-    names: list[str],
+    columns: tuple[list[str], list[str]],
     header_lines: int,
     delimiter: str,
     encoding: str,
@@ -97,6 +129,7 @@ def _read(
     skip: int,
 ) -> Iterator[pa.RecordBatch]:
     on_bad = invalid_utf8(ctx.log)
+    names, keep = columns
 
     def on_ragged(row: pacsv.InvalidRow) -> str:
         # pyarrow numbers rows from 1 with each header line counted: that is the physical line
@@ -122,7 +155,8 @@ def _read(
             delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_ragged
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
+            column_types={n: pa.string() for n in keep},
+            include_columns=keep,
             strings_can_be_null=True,
             quoted_strings_can_be_null=False,
             null_values=[""],
@@ -150,7 +184,7 @@ def _read(
     if raw.error is not None:  # raised here, on the consumer's thread, never inside arrow
         raise raw.error
     if not yielded and skip == 0:  # a header without rows still tells which columns exist
-        yield pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in names]))
+        yield pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in keep]))
 
 
 def _stop(reader: pacsv.CSVStreamingReader, raw: ArrowFeed) -> None:

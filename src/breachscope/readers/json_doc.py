@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
+from breachscope.readers.depth import value_depth
 from breachscope.readers.sniff import detect_encoding
 from breachscope.readers.stream import MiB, Utf8Stream
 from breachscope.readers.table import ReadContext, Reader, invalid_utf8, records_to_batch
@@ -46,9 +47,10 @@ class _Readable(Protocol):
 
 
 class Malformed(Exception):
-    def __init__(self, message: str, line: int) -> None:
+    def __init__(self, message: str, line: int, kind: str = "malformed_json") -> None:
         super().__init__(message)
         self.line = line
+        self.kind = kind
 
 
 class _Scanner:
@@ -100,6 +102,8 @@ class _Scanner:
         while True:
             try:
                 value, end = _decoder.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise Malformed("a value is nested too deep to decode", self.line(), "too_deep") from None
             except json.JSONDecodeError as exc:
                 near_end = exc.pos >= len(self.buf) - 1 or exc.msg.startswith("Unterminated string")
                 if near_end and len(self.buf) - self.pos < MAX_VALUE_CHARS and self._fill():
@@ -180,9 +184,17 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
         sc = _Scanner(text)
         pending: list[dict[str, Any]] = []
         number = 0
+        limit = ctx.limits.max_depth
         try:
             for record in _records(sc, src):
                 number += 1
+                if value_depth(record, limit) > limit:
+                    ctx.log.add(
+                        "too_deep",
+                        f"record is nested deeper than {limit} levels (Limits.max_depth); skipped",
+                        record=number,
+                    )
+                    continue
                 if not isinstance(record, dict):
                     ctx.log.add("not_a_record", f"element is a JSON {type(record).__name__}", record=number)
                     record = {"value": record}
@@ -192,7 +204,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
                     pending = []
         except Malformed as exc:
             ctx.log.add(
-                "malformed_json",
+                exc.kind,
                 f"{exc}; reading stopped after {number} records, the rest of the file was not read",
                 line=exc.line,
                 record=number + 1,

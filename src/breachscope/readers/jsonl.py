@@ -10,6 +10,7 @@ their types) may differ between batches of one file.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -18,31 +19,74 @@ import pyarrow.json as pajson
 
 from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
+from breachscope.readers.depth import brackets, deep_lines
 from breachscope.readers.sniff import detect_encoding
-from breachscope.readers.stream import MiB, Utf8Stream
+from breachscope.readers.stream import BudgetError, MiB, Utf8Stream
 from breachscope.readers.table import ReadContext, Reader, invalid_utf8, records_to_batch
 
 BLOCK_BYTES = 16 * MiB  # lines read per block
 PARSE_BLOCK = 2 * MiB  # pyarrow's parallel parse unit
+SKIP_LINES_UPTO = 4  # a line over the budget is skipped up to this many budgets, then reading stops
 
 
-def _lines(stream: IO[bytes] | Utf8Stream, block_bytes: int) -> Iterator[tuple[int, bytes]]:
-    """Blocks of whole lines with the 1-based number of each block's first line."""
+def _lines(
+    stream: IO[bytes] | Utf8Stream, block_bytes: int, max_line: int, ctx: ReadContext
+) -> Iterator[tuple[int, bytes]]:
+    """Blocks of whole lines with the 1-based number of each block's first line.
+
+    A line longer than ``max_line`` bytes is reported (``long_line``) and skipped up to its end,
+    so memory stays bounded by the block and the line budget (``/dev/zero`` has no newline).
+    """
     line = 1
-    pending = b""
+    pending: list[bytes] = []  # pieces of a line that has not ended yet (joined once: linear)
+    size = 0
+    skipping = False
     while True:
         data = stream.read(block_bytes)
         if not data:
-            if pending.strip():
-                yield line, pending
+            if skipping:
+                _long_line(ctx, line, size, max_line, ended=False)
+            elif size and b"".join(pending).strip():
+                yield line, b"".join(pending)
             return
-        pending += data
-        cut = pending.rfind(b"\n")
+        cut = data.rfind(b"\n")
         if cut < 0:
-            continue  # one very long line: keep reading
-        block, pending = pending[: cut + 1], pending[cut + 1 :]
+            size += len(data)
+            if skipping and size > SKIP_LINES_UPTO * max_line:  # a stream that never ends a line
+                raise BudgetError(
+                    "line_too_long",
+                    f"line {line} is longer than {SKIP_LINES_UPTO * max_line} bytes and has not ended; "
+                    "reading stopped, the rest of the input was not read",
+                )
+            if not skipping:
+                pending.append(data)
+                if size > max_line:
+                    skipping, pending = True, []
+            continue
+        if skipping:  # the long line ends in this piece: drop it, keep what follows
+            first = data.find(b"\n")
+            _long_line(ctx, line, size + first, max_line, ended=True)
+            line += 1
+            data, cut = data[first + 1 :], cut - first - 1
+            skipping, pending, size = False, [], 0
+            if cut < 0:
+                pending, size = [data], len(data)
+                continue
+        pending.append(data[: cut + 1])
+        block = b"".join(pending)
+        rest = data[cut + 1 :]
+        pending, size = ([rest], len(rest)) if rest else ([], 0)
         yield line, block
         line += block.count(b"\n")
+
+
+def _long_line(ctx: ReadContext, line: int, size: int, max_line: int, ended: bool) -> None:
+    where = "" if ended else " and the input ended inside it"
+    ctx.log.add(
+        "line_too_long",
+        f"line is longer than {max_line} bytes (Limits.max_line_bytes; {size} bytes read{where}); skipped",
+        line=line,
+    )
 
 
 #: Nested description of fields forced to string: {name: pa.string() | {child: ...} | ("list", ...)}.
@@ -94,6 +138,20 @@ def _parse(block: bytes, overrides: Overrides) -> pa.Table:
             raise
 
 
+#: A line whose first character is not ``{``: pyarrow 26 crashes (SIGSEGV) on a block of only
+#: ``null``, so such blocks take the slow path.
+_NOT_AN_OBJECT = re.compile(rb"^[ \t\r]*[^{ \t\r\n]", re.MULTILINE)
+
+
+def _objects_only(block: bytes, bare: bytes) -> bool:
+    """True if every non-blank line starts with ``{``: one count when every line does so at its
+    first byte (newlines counted on the small bracket string), the regex only otherwise."""
+    lines = bare.count(b"\n") + (not block.endswith(b"\n"))
+    if block.count(b"\n{") + block.startswith(b"{") == lines:
+        return True
+    return _NOT_AN_OBJECT.search(block) is None
+
+
 def _fast(block: bytes, overrides: Overrides) -> pa.Table | None:
     """pyarrow's parser over the block, or None if it refuses (the slow path takes over).
 
@@ -114,8 +172,27 @@ def _fast(block: bytes, overrides: Overrides) -> pa.Table | None:
 def parse_block(
     block: bytes, first_line: int, ctx: ReadContext, overrides: Overrides
 ) -> Iterator[pa.RecordBatch]:
-    """One block of JSON lines to batches; slow, line-by-line path only when pyarrow refuses."""
-    table = _fast(block, overrides)
+    """One block of JSON lines to batches; slow, line-by-line path only when pyarrow refuses.
+
+    Lines nested deeper than ``Limits.max_depth`` never reach a parser: they are blanked (line
+    numbers stay) and reported as ``too_deep``.
+    """
+    limit = ctx.limits.max_depth
+    bare = brackets(block)
+    deep = deep_lines(block, limit, bare)
+    if deep:
+        lines = block.split(b"\n")
+        for i in deep:
+            lines[i] = b""
+            ctx.log.add(
+                "too_deep",
+                f"line is nested deeper than {limit} levels (Limits.max_depth); skipped",
+                line=first_line + i,
+            )
+        block = b"\n".join(lines)
+        if not block.strip():
+            return
+    table = _fast(block, overrides) if _objects_only(block, bare) else None
     if table is not None:
         yield from table.combine_chunks().to_batches()
         return
@@ -159,7 +236,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
     text = stream if encoding == "utf-8" else Utf8Stream(stream, encoding, on_bad)
     overrides: Overrides = {}
     with text:
-        for first_line, block in _lines(text, BLOCK_BYTES):
+        for first_line, block in _lines(text, BLOCK_BYTES, ctx.limits.max_line_bytes, ctx):
             yield from parse_block(block, first_line, ctx, overrides)
 
 

@@ -73,6 +73,9 @@ def format_from_content(head: bytes) -> str | None:
         return "avro"  # an Avro object container file
     if is_xlsx(head) or head.startswith(b"PK\x03\x04"):
         return "xlsx"  # a zip that reaches a reader is a workbook (archives are opened before)
+    wide = _wide_encoding(head)
+    if wide is not None:  # UTF-16/32 text: sniff its UTF-8 form
+        head = head.decode(wide, errors="replace").encode("utf-8")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text:
         return None
@@ -84,6 +87,8 @@ def format_from_content(head: bytes) -> str | None:
             try:
                 json.loads(lines[0])
                 return "jsonl"
+            except RecursionError:
+                return "jsonl"  # a first line too deep to decode; the reader reports it
             except ValueError:
                 pass
         return "json"
@@ -92,9 +97,25 @@ def format_from_content(head: bytes) -> str | None:
     return "tsv" if sniff_delimiter(head.decode("latin-1")) == "\t" else "csv"
 
 
+#: Byte-order marks of the wide encodings; UTF-32's first, since UTF-32-LE's starts like UTF-16-LE's.
+WIDE_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _wide_encoding(head: bytes) -> str | None:
+    for bom, encoding in WIDE_BOMS:
+        if head.startswith(bom):
+            return encoding
+    return None
+
+
 def looks_binary(head: bytes) -> bool:
-    """True if the sample is unlikely to be text in any 8-bit or UTF-8/16 encoding."""
-    if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)):
+    """True if the sample is unlikely to be text in any 8-bit or UTF-8/16/32 encoding."""
+    if not head or head.startswith(codecs.BOM_UTF8) or _wide_encoding(head) is not None:
         return False
     sample = head[:65536]
     controls = sum(sample.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
@@ -105,8 +126,9 @@ def detect_encoding(head: bytes) -> str:
     """BOM, then strict UTF-8, then charset-normalizer on the sample; UTF-8 if all else fails."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8"  # Utf8Stream drops the BOM
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+    wide = _wide_encoding(head)
+    if wide is not None:
+        return wide
     if head.isascii():
         return "utf-8"
     try:

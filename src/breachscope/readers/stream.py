@@ -14,7 +14,7 @@ import lzma
 import re
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from breachscope.errors import InputError
@@ -23,18 +23,52 @@ from breachscope.readers.base import BytesCallback
 MiB = 1 << 20
 
 
+class Tally:
+    """Inflated bytes counted across streams: one per archive, one per run (see :class:`Limits`)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Guards against hostile archives. Ratio = decompressed bytes / compressed bytes read."""
+    """Every reader budget, in one place (docs/readers.md, "Budgets"). A budget that is hit
+    becomes a read issue of its own kind, and the content it left unread is reported as such.
+
+    Ratio = decompressed bytes / compressed bytes read.
+    """
 
     max_ratio: float = 200.0
     ratio_after_bytes: int = 64 * MiB  # the ratio is only checked past this many output bytes
     max_member_bytes: int | None = None  # hard cap on one decompressed member, None = no cap
     spool_in_memory_bytes: int = 256 * MiB  # parquet/xlsx inside archives: memory, else temp dir
+    #: inflated bytes of all members of one archive; None: the ratio guard over the whole archive
+    #: (archive size x max_ratio, at least ratio_after_bytes)
+    max_archive_bytes: int | None = None
+    max_run_bytes: int = 1 << 40  # inflated bytes of every compressed stream of one run (1 TiB)
+    max_members: int = 10_000  # zip members read per archive
+    max_columns: int = 16_384  # columns read per table (CSV header, xlsx row, flattened JSON)
+    max_depth: int = 64  # nesting depth of one JSON/Avro record
+    max_line_bytes: int = 64 * MiB  # one CSV row or JSON line
+    max_sheets: int = 256  # worksheets read per workbook
+    max_cells: int = 20_000_000  # cells per worksheet (rows x columns of the header's width)
+    max_shared_strings: int = 1_000_000  # entries of a workbook's shared-strings table
+    max_items_slack: int = 65_536  # Avro: records or items a block may declare past its byte size
+    allow_special_files: bool = False  # read FIFOs, devices, sockets (never by default)
+    #: bytes inflated so far in this run (shared by every source opened with these limits)
+    run: Tally = field(default_factory=Tally, compare=False, repr=False)
 
 
 class BombError(InputError):
     """A decompressed stream exceeded the ratio guard."""
+
+
+class BudgetError(InputError):
+    """A reader budget (:class:`Limits`) stopped reading a source; ``kind`` is the issue kind."""
+
+    def __init__(self, kind: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.kind = kind
 
 
 class CountingFile(io.RawIOBase):
@@ -90,8 +124,10 @@ class GuardedStream(io.RawIOBase):
         name: str,
         limits: Limits,
         errors: list[str] | None = None,
+        archive: tuple[Tally, int] | None = None,
     ) -> None:
         self._inner = inner
+        self._archive = archive  # (the archive's tally, its cap)
         self._errors = errors
         self._compressed = compressed
         self._name = name
@@ -101,8 +137,24 @@ class GuardedStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def _check(self) -> None:
+    def _check(self, n: int) -> None:
         lim = self._limits
+        lim.run.total += n
+        if lim.run.total > lim.max_run_bytes:
+            raise BombError(
+                f"{self._name}: this run has inflated {lim.run.total // MiB} MiB, past the budget of "
+                f"{lim.max_run_bytes // MiB} MiB (Limits.max_run_bytes); reading stopped",
+                "decompress the archives yourself and scan the results",
+            )
+        if self._archive is not None:
+            tally, cap = self._archive
+            tally.total += n
+            if tally.total > cap:
+                raise BombError(
+                    f"{self._name}: the archive's members have inflated {tally.total // MiB} MiB, past its "
+                    f"budget of {cap // MiB} MiB (Limits.max_archive_bytes); reading stopped",
+                    "if the archive is genuine, unzip it yourself and scan the files",
+                )
         if lim.max_member_bytes is not None and self.total > lim.max_member_bytes:
             raise BombError(
                 f"{self._name}: decompressed size passed the limit of {lim.max_member_bytes} bytes",
@@ -127,7 +179,7 @@ class GuardedStream(io.RawIOBase):
             self._errors.append(f"{type(exc).__name__}: {exc}")
             data = b""
         self.total += len(data)
-        self._check()
+        self._check(len(data))
         return data
 
     def readinto(self, buffer: Any) -> int:

@@ -1,19 +1,41 @@
 """Excel .xlsx: each worksheet is its own source (``book.xlsx[Sheet1]``), read with openpyxl's
 read-only (streaming) mode. The first row is the header; every cell becomes a string (integral
 numbers without ``.0``, so a 16-digit number stored as a number still reads as 16 digits;
-dates in ISO 8601). Formulas are read as their cached values."""
+dates in ISO 8601). Formulas are read as their cached values; formula cells without one are
+counted and reported (``formula_not_cached``), since their values were never examined.
+
+Budgets (:class:`~breachscope.readers.Limits`) are checked before openpyxl sees the workbook
+or while rows stream: the shared-strings table is counted in its XML first (openpyxl holds it
+whole in memory), the declared ``dimension`` is ignored (it pads every row to its width), empty
+rows are skipped, and columns and cells per sheet are bounded.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
+import zipfile
 from collections.abc import Iterator
-from typing import Any
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
 
 import pyarrow as pa
 
 from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
+from breachscope.readers.stream import BudgetError, Limits, MiB
 from breachscope.readers.table import ReadContext, Reader, unique_names
+
+_P = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix
+_SHARED_ITEM = re.compile(rb"<" + _P + rb"si[\s/>]")
+_FORMULA = re.compile(rb"<" + _P + rb"f[\s/>]")
+#: a formula followed by a non-empty value (openpyxl writes ``<v />`` for "not computed")
+_FORMULA_VALUE = re.compile(
+    rb"(?:</" + _P + rb"f>|<" + _P + rb"f\b[^>]*/>)\s*<" + _P + rb"v(?:\s[^>]*[^/])?>[^<]"
+)
+_CELL_END = re.compile(rb"</" + _P + rb"c>")
 
 
 def cell_text(value: Any) -> str | None:
@@ -30,15 +52,60 @@ def cell_text(value: Any) -> str | None:
     return str(value)
 
 
-def sheet_names(inp: Input) -> list[str]:
+def _count(stream: IO[bytes], patterns: tuple[re.Pattern[bytes], ...], stop: int | None = None) -> list[int]:
+    """Matches of each pattern in an XML stream, read in 1 MiB pieces cut after a cell's end
+    (so nothing a pattern needs straddles two pieces); stops early once the first passes ``stop``."""
+    counts = [0] * len(patterns)
+    rest = b""
+    while True:
+        data = stream.read(MiB)
+        text = rest + data
+        if data:
+            cut = max((m.end() for m in _CELL_END.finditer(text, max(0, len(text) - 4 * MiB))), default=0)
+            if cut == 0:
+                cut = max(0, len(text) - 4096)
+            text, rest = text[:cut], text[cut:]
+        for i, pattern in enumerate(patterns):
+            counts[i] += len(pattern.findall(text))
+        if not data or (stop is not None and counts[0] > stop):
+            return counts
+
+
+def _check_strings(where: IO[bytes] | Path, limits: Limits) -> None:
+    """Refuses a workbook whose shared-strings table is past the budget (before openpyxl loads it)."""
+    with zipfile.ZipFile(where) as archive:
+        for info in archive.infolist():
+            if info.filename.lower().endswith("sharedstrings.xml"):
+                with archive.open(info) as xml:
+                    (n,) = _count(xml, (_SHARED_ITEM,), stop=limits.max_shared_strings)
+                if n > limits.max_shared_strings:
+                    raise BudgetError(
+                        "too_many_strings",
+                        f"the workbook's shared-strings table holds more than {limits.max_shared_strings:,} "
+                        "entries (Limits.max_shared_strings); the workbook was not read",
+                        "save the sheets as CSV and scan those",
+                    )
+    if isinstance(where, io.BytesIO):
+        where.seek(0)
+
+
+@contextmanager
+def _workbook(inp: Input, limits: Limits) -> Iterator[Any]:
     from openpyxl import load_workbook
 
     with inp.seekable(None) as where:
+        _check_strings(where, limits)
         wb = load_workbook(where, read_only=True, data_only=True)
         try:
-            return list(wb.sheetnames)
+            yield wb
         finally:
             wb.close()
+
+
+def sheet_names(inp: Input) -> list[str]:
+    """The workbook's sheet names (BudgetError if its shared strings are past the budget)."""
+    with _workbook(inp, inp.limits) as wb:
+        return list(wb.sheetnames)
 
 
 def sheet_of(src: Source) -> str | None:
@@ -48,49 +115,99 @@ def sheet_of(src: Source) -> str | None:
     return None
 
 
-def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
-    from openpyxl import load_workbook
+def _unread_formulas(wb: Any, ws: Any, ctx: ReadContext) -> None:
+    """Counts formula cells without a cached value in the sheet's XML and reports them."""
+    # openpyxl keeps the sheet's archive path private; without it the check cannot run.
+    archive, path = getattr(wb, "_archive", None), getattr(ws, "_worksheet_path", None)
+    if archive is None or path is None:
+        return
+    with archive.open(path) as xml:
+        formulas, cached = _count(xml, (_FORMULA, _FORMULA_VALUE))
+    if formulas > cached:
+        ctx.log.add(
+            "formula_not_cached",
+            f"{formulas - cached:,} formula cell(s) have no cached value (the workbook was saved by a "
+            "program that does not compute formulas); their values were not examined",
+        )
 
-    with inp.seekable(None) as where:
-        wb = load_workbook(where, read_only=True, data_only=True)
-        try:
+
+def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    lim = ctx.limits
+    try:
+        with _workbook(inp, lim) as wb:
             name = sheet_of(src)
             ws = wb[name] if name in wb.sheetnames else wb.worksheets[0]
-            rows = ws.iter_rows(values_only=True)
-            header = next(rows, None)
-            if header is None:
-                ctx.log.add("empty", "the worksheet holds no rows")
-                return
-            cells = list(header)
-            while cells and cell_text(cells[-1]) is None:
-                cells.pop()  # read-only mode pads rows to the sheet's widest row
-            names = unique_names([cell_text(v) or "" for v in cells])
-            width = len(names)
-            columns: list[list[str | None]] = [[] for _ in names]
-            line = 1
-            for row in rows:
-                line += 1
-                if len(row) > width and any(v is not None for v in row[width:]):
-                    ctx.log.add(
-                        "ragged_row",
-                        f"row has {len(row)} cells, header {width}; extra cells kept in extra_* columns",
-                        line=line,
-                    )
-                    for extra in range(width, len(row)):
-                        names.append(f"extra_{extra + 1}")
-                        columns.append([None] * len(columns[0]))
-                    width = len(names)
-                for i in range(width):
-                    columns[i].append(cell_text(row[i]) if i < len(row) else None)
-                if len(columns[0]) >= ctx.batch_rows:
-                    yield _batch(names, columns)
-                    columns = [[] for _ in names]
-            if columns[0] or line == 1:
+            _unread_formulas(wb, ws, ctx)
+            ws.reset_dimensions()  # a declared A1:XFD1048576 would pad every row to 16,384 cells
+            yield from _rows(ws.iter_rows(values_only=True), ctx, lim)
+    finally:
+        if ctx.on_bytes is not None:
+            ctx.on_bytes(src.size_bytes or 0)
+
+
+def _rows(rows: Iterator[tuple[Any, ...]], ctx: ReadContext, lim: Limits) -> Iterator[pa.RecordBatch]:
+    header = next(rows, None)
+    if header is None:
+        ctx.log.add("empty", "the worksheet holds no rows")
+        return
+    cells = list(header)
+    while cells and cell_text(cells[-1]) is None:
+        cells.pop()  # read-only mode pads rows to the sheet's widest row
+    cut = len(cells) > lim.max_columns
+    if cut:
+        _too_wide(ctx, len(cells), lim.max_columns, line=1)
+        cells = cells[: lim.max_columns]
+    names = unique_names([cell_text(v) or "" for v in cells])
+    width = len(names)
+    columns: list[list[str | None]] = [[] for _ in names]
+    line = 1
+    read = 0  # cells read, counting each row at the table's width
+    wide_reported, yielded = cut, False
+    for row in rows:
+        line += 1
+        if not any(v is not None for v in row):
+            continue  # an empty row is no record (a far row leaves a million of them)
+        if len(row) > width and any(v is not None for v in row[width:]):
+            if width >= lim.max_columns:
+                if not wide_reported:
+                    _too_wide(ctx, len(row), lim.max_columns, line=line)
+                    wide_reported = True
+            else:
+                ctx.log.add(
+                    "ragged_row",
+                    f"row has {len(row)} cells, header {width}; extra cells kept in extra_* columns",
+                    line=line,
+                )
+                for extra in range(width, min(len(row), lim.max_columns)):
+                    names.append(f"extra_{extra + 1}")
+                    columns.append([None] * len(columns[0]))
+                width = len(names)
+        read += width
+        if read > lim.max_cells:
+            if columns[0]:
                 yield _batch(names, columns)
-        finally:
-            wb.close()
-            if ctx.on_bytes is not None:
-                ctx.on_bytes(src.size_bytes or 0)
+            raise BudgetError(
+                "too_many_cells",
+                f"the worksheet passed {lim.max_cells:,} cells (Limits.max_cells) at row {line}; "
+                "reading stopped, the rest of the sheet was not read",
+            )
+        for i in range(width):
+            columns[i].append(cell_text(row[i]) if i < len(row) else None)
+        if len(columns[0]) >= ctx.batch_rows:
+            yield _batch(names, columns)
+            columns = [[] for _ in names]
+            yielded = True
+    if columns[0] or not yielded:  # a sheet without records still tells its columns
+        yield _batch(names, columns)
+
+
+def _too_wide(ctx: ReadContext, cells: int, limit: int, line: int) -> None:
+    ctx.log.add(
+        "too_many_columns",
+        f"row has {cells:,} cells; only the first {limit:,} columns were read (Limits.max_columns), "
+        "the values of the others were not examined",
+        line=line,
+    )
 
 
 def _batch(names: list[str], columns: list[list[str | None]]) -> pa.RecordBatch:

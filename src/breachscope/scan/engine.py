@@ -26,6 +26,7 @@ from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress
 from breachscope.readers import open_sources
 from breachscope.readers.base import Chunk, ReadIssue, Source
+from breachscope.readers.stream import Limits
 from breachscope.readers.table import rows_for
 from breachscope.scan.batch import submit_batch
 from breachscope.scan.context import ScanContext
@@ -302,17 +303,22 @@ def scan_files(
     progress: Progress | None = None,
     batch_rows: int | None = None,
     max_findings: int = 5,
+    limits: Limits | None = None,
 ) -> ScanReport:
-    """Open every path with the readers and scan all of their sources."""
+    """Open every path with the readers and scan all of their sources.
+
+    ``limits`` are the reader budgets of the whole run (docs/readers.md, "Budgets").
+    """
+    limits = limits or Limits()
     if not paths:
         raise InputError("no files to scan", "pass at least one file: breachscope scan leak.csv")
     sources: list[Source] = []
     disk_paths: dict[str, Path] = {}
     for path in paths:
         opened = (
-            open_sources(path, format, batch_rows=batch_rows)
+            open_sources(path, format, batch_rows=batch_rows, limits=limits)
             if batch_rows
-            else open_sources(path, format, batch_rows=READ_ROWS, batch_cells=SCAN_CELLS)
+            else open_sources(path, format, batch_rows=READ_ROWS, batch_cells=SCAN_CELLS, limits=limits)
         )
         sources.extend(opened)
         disk_paths.update({s.name: Path(path) for s in opened})

@@ -13,19 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from breachscope.detectors.base import Detector
+from breachscope.readers import base as readers_base
 from breachscope.readers.base import ReadIssue
 from breachscope.scan.partial import Finding, Partial
 from breachscope.vendors.base import VendorMatch
 
 SCHEMA_ID = "breachscope.scan/1"
 MAX_CLASS_FINDINGS = 10
-#: Read-issue kinds that mean records were not examined.
-SKIPPED_RECORD_KINDS = frozenset({"ragged_row", "malformed_json"})
-#: Read-issue kinds that mean a whole table (or its rest) was not examined.
-UNREAD_KINDS = frozenset(
-    {"bomb", "unreadable", "corrupt_compression", "corrupt_member", "encrypted_member", "nested_archive",
-     "unknown_format", "unsafe_member", "read_error", "column_not_scanned", "corrupt_block"}
-)  # fmt: skip
+#: Read-issue kinds that mean records were not examined (the readers define them).
+SKIPPED_RECORD_KINDS = readers_base.SKIPPED_RECORD_KINDS
+#: Read-issue kinds that mean a whole table (or a part of it) was not examined.
+UNREAD_KINDS = readers_base.UNREAD_KINDS
 
 
 @dataclass

@@ -155,6 +155,8 @@ PIPELINE_COLUMNS = (
     r"^(?:_|airbyte_)?(?:emitted|extracted|loaded|load|synced|sync|batched|ingested|received_by_pipeline)"
     r"_(?:at|time|timestamp|ts)$",
     r"^(?:_|)(?:sync|load|batch)_(?:id|time|timestamp)$",
+    # any other loader's sync stamp: ``_<tool>_synced``, ``_<tool>_loaded_at`` ...
+    r"^_[a-z0-9]+_(?:synced|loaded|extracted|emitted|batched|ingested)(?:_at)?$",
 )
 
 #: Source (file, table or stream) names of tables whose rows are things, not people: their bare
@@ -233,7 +235,8 @@ def plan_column(
     """
     norm = normalise(column)
     last = normalise(column.rsplit(".", 1)[-1]) if "." in column else norm
-    pipeline = any(_rx(p).search(last) or _rx(p).search(norm) for p in PIPELINE_COLUMNS)
+    raw_last = column.rsplit(".", 1)[-1].strip().lower()  # normalise() drops a leading "_"
+    pipeline = any(_rx(p).search(raw_last) or _rx(p).search(last) for p in PIPELINE_COLUMNS)
     thing = _thing_column(last, table) or _thing_column(norm, None)
     record_id = table == "things" and "." not in column and last in ("id", "uuid")
     if pipeline:

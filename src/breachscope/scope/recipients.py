@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from breachscope.case import api
 from breachscope.case.models import Account, Exposure, Match
 from breachscope.identity.jurisdiction import CHECKS, DIFFER, IMPLAUSIBLE, compare, count_keys
 
@@ -147,6 +148,7 @@ def recipients(session: Session, incident_id: int) -> list[Recipient]:
         for org, ids in org_exposures.items()
     }
     out: list[Recipient] = []
+    sealer = api.value_sealer(session, incident_id)  # sealed notice values are opened here
     accounts = session.scalars(select(Account).where(Account.incident_id == incident_id))
     for acc in accounts:
         own = [exposures[e] for e in by_account.get(acc.id, [])]
@@ -174,9 +176,9 @@ def recipients(session: Session, incident_id: int) -> list[Recipient]:
                 jurisdictions=_all_jurisdictions(acc, own),
                 exposed_classes=tuple(sorted({c for e in own for c in e.exposed_classes})),
                 exposed_fields=tuple(sorted({f for e in own for f in e.exposed_fields})),
-                city_display=first.city if first else None,
-                region_display=first.region if first else None,
-                country_display=first.country if first else None,
+                city_display=api.open_value(sealer, "city", first.city) if first else None,
+                region_display=api.open_value(sealer, "region", first.region) if first else None,
+                country_display=api.open_value(sealer, "country", first.country) if first else None,
                 org_affected_users=len(org_exposures.get(org, ())) if acc.is_admin else 0,
                 org_exposed_classes=org_classes.get(org, ()) if acc.is_admin else (),
             )

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from breachscope.case import api
 from breachscope.case.models import Account, Exposure, Match
+from breachscope.case.sealed import Sealer
 from breachscope.errors import BreachscopeError
+from breachscope.files import open_private, private_dir, write_private
 from breachscope.hashing import mask
 from breachscope.identity.jurisdiction import compare, count_keys
 from breachscope.inert import csv_cell
@@ -49,6 +51,11 @@ class ScopeReport:
         }
 
 
+def _masked(sealer: Sealer | None, email: str | None) -> str | None:
+    plain = api.open_value(sealer, "email", email)
+    return mask(plain) if plain else None
+
+
 def scope_report(session: Session, incident_id: int) -> ScopeReport:
     """The latest scope of an incident; an error if ``scope`` has not run."""
     run = api.latest_scope(session, incident_id)
@@ -58,6 +65,7 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
             f"run: breachscope scope --incident {incident_id} --directory DIRECTORY",
         )
     accounts = {a.id: a for a in session.scalars(select(Account).where(Account.incident_id == incident_id))}
+    sealer = api.value_sealer(session, incident_id)
     exposures = {
         e.id: e for e in session.scalars(select(Exposure).where(Exposure.incident_id == incident_id))
     }
@@ -118,7 +126,7 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
             {
                 "exposure_id": eid,
                 "person_key_kind": e.person_key_kind,
-                "email_masked": mask(e.email) if e.email else None,
+                "email_masked": _masked(sealer, e.email),
                 "jurisdiction": e.jurisdiction,
                 "leak_country": e.country_code,
                 "jurisdiction_check": compare(e.country_code, None),
@@ -134,7 +142,7 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
                 "exposure_id": eid,
                 "reason": "lookalike" if items[0].key == "email_lookalike" else "ambiguous",
                 "keys": sorted({m.key for m in items}),
-                "email_masked": mask(e.email) if e.email else None,
+                "email_masked": _masked(sealer, e.email),
                 "candidates": sorted(
                     accounts[m.account_id].user_id for m in items if m.account_id is not None
                 ),
@@ -167,8 +175,7 @@ def _account_row(acc: Account, own: list[Exposure]) -> dict[str, Any]:
 
 
 def write_json(report: ScopeReport, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    write_private(path, json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     return path
 
 
@@ -205,13 +212,13 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
 
 def write_csv_dir(report: ScopeReport, folder: Path) -> list[Path]:
     """``orgs.csv``, ``admins.csv``, ``users.csv``, ``unmatched.csv``, ``review.csv`` in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     out = []
     for name in ("orgs", "admins", "users", "unmatched", "review"):
         rows: list[dict[str, Any]] = getattr(report, name)
         path = folder / f"{name}.csv"
         columns = list(rows[0]) if rows else list(CSV_COLUMNS[name])  # a header even when empty
-        with path.open("w", newline="", encoding="utf-8") as fh:
+        with open_private(path, "w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(columns)
             for row in rows:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from breachscope.case import api
 from breachscope.case.db import session_scope
+from breachscope.case.minimise import minimise
 from breachscope.case.models import Account, Exposure, Match, ScopeRun
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
@@ -190,6 +191,7 @@ def run_scope(
         finally:
             con.close()
         session.flush()
+        minimised = minimise(session, incident_id)  # drop what no notice to a notifiable person needs
         juris = jurisdiction_counts(session, incident_id)
         checks = jurisdiction_checks(session, incident_id)
         summary: dict[str, Any] = {
@@ -211,5 +213,8 @@ def run_scope(
             author=author,
             kind="scope",
             clock=clock,
+        )
+        api.add_timeline_event(
+            session, incident_id, minimised.message(), author=author, kind="minimise", clock=clock
         )
     return summary

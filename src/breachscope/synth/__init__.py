@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from breachscope.errors import InputError
+from breachscope.files import private_dir, write_private
 from breachscope.synth.needles import Needle, place
 from breachscope.synth.population import Population
 from breachscope.synth.tables import (
@@ -73,7 +74,7 @@ def generate(
     if vendor is not None and vendor not in WRITERS:
         known = ", ".join(sorted(WRITERS)) or "none registered yet"
         raise InputError(f"unknown vendor {vendor!r}", f"known vendors: {known}")
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)
     pop = Population(rows, seed)
     planted = place(rows, seed) if needles else []
 
@@ -113,7 +114,7 @@ def generate(
             "row_numbering": "1-based record number (CSV: data rows after the header; JSONL: line)",
             "needles": [n.to_json() for n in planted],
         }
-        truth.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_private(truth, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     vendor_files = WRITERS[vendor](out=out, rows=rows, seed=seed, needles=needles) if vendor else []
     return SynthResult(
         out, rows, seed, people, directory, pop.accounts, pop.orgs, truth, planted, vendor_files

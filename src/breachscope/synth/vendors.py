@@ -26,6 +26,7 @@ import duckdb
 import fastavro
 import pyarrow as pa
 
+from breachscope.files import open_private, private_dir, private_file
 from breachscope.synth.needles import place
 from breachscope.synth.population import Population
 from breachscope.synth.tables import PEOPLE_SCHEMA, people_chunk
@@ -62,9 +63,9 @@ def _con(people: pa.RecordBatchReader) -> duckdb.DuckDBPyConnection:
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, path: Path, options: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)  # 0600 before DuckDB fills it in place (no temporary file that would not be)
     target = str(path).replace("'", "''")
-    con.execute(f"COPY ({sql}) TO '{target}' ({options})")
+    con.execute(f"COPY ({sql}) TO '{target}' ({options}, USE_TMP_FILE false)")
     return path
 
 
@@ -244,11 +245,11 @@ def amplitude_zip(out: Path, rows: int, seed: int = 0, needles: bool = False) ->
         {{'page': url}} AS event_properties""",
     )
     work = out / "amplitude" / "parts"
-    work.mkdir(parents=True, exist_ok=True)
+    private_dir(work)
     con.execute(f"CREATE TABLE ev AS {sql}")
     hours = [r[0] for r in con.execute("SELECT DISTINCT hour FROM ev ORDER BY hour").fetchall()]
     archive = out / "amplitude" / "export.zip"
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+    with zipfile.ZipFile(open_private(archive, "wb"), "w", compression=zipfile.ZIP_STORED) as zf:
         for hour in hours:
             name = f"187520_{_hour_name(hour)}#0.json"
             part = _copy(
@@ -374,8 +375,7 @@ def heap_avro(out: Path, rows: int, seed: int = 0, needles: bool = False) -> lis
     schema = fastavro.parse_schema({"type": "record", "name": "users", "namespace": "heap", "fields": fields})
     records = (r for batch in reader for r in batch.to_pylist())
     path = out / "heap" / "sync_1001" / "users" / "part-00000.avro"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
+    with open_private(path, "wb") as f:
         fastavro.writer(f, schema, records, codec="deflate", sync_marker=b"heap-synth-sync!")
     return [path]
 

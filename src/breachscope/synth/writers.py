@@ -12,6 +12,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from breachscope.files import open_private, private_file
+
 _ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 
 
@@ -47,13 +49,14 @@ class TableWriter:
         self.fmt = fmt
         self._file: Any = None
         self._writer: Any = None
+        private_file(path)  # 0600 before pyarrow fills it
         if fmt == "csv":
             options = pacsv.WriteOptions(quoting_style="needed")
             self._writer = pacsv.CSVWriter(str(path), schema, write_options=options)
         elif fmt == "parquet":
             self._writer = pq.ParquetWriter(str(path), schema, compression="zstd")
         elif fmt == "jsonl":
-            self._file = open(path, "wb")
+            self._file = open_private(path, "wb")
         else:
             raise ValueError(f"unknown output format {fmt!r}")
 
