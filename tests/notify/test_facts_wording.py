@@ -198,7 +198,7 @@ def test_the_case_facts_and_dates_reach_the_notice(tmp_path: object) -> None:
     from breachscope.case.db import open_case_db, session_scope
     from breachscope.notify.sources import load_case
 
-    engine = open_case_db("sqlite://")
+    engine = open_case_db("sqlite://", create=True)
     try:
         with session_scope(engine) as s:
             incident_id = api.create_incident(

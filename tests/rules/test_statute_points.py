@@ -325,7 +325,7 @@ def test_record_keeping_duties_even_without_notice(
 def test_first_sent_resident_notice_is_read_from_the_outbox(tmp_path: Path) -> None:
     """The California AG clock starts at the first user notice SENT (not queued) to a Californian."""
     url = f"sqlite:///{tmp_path / 'case.db'}"
-    engine = open_case_db(url)
+    engine = open_case_db(url, create=True)
     first = datetime(2026, 10, 28, 17, 0, tzinfo=UTC)
     with session_scope(engine) as s:
         inc = api.create_incident(s, "Leak", vendor_detected_at=DETECTED, vendor_notified_us_at=TOLD)
