@@ -130,3 +130,31 @@ def test_scope_directory_column_mapping_error(run, tmp_path: Path) -> None:  # t
         "scope", "--incident", "1", "--directory", str(directory), "--map", "user_id=id,email=mail"
     )
     assert code == 0, out
+
+
+def test_attach_refuses_the_same_file_and_records_an_incomplete_read(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("case", "new", "x")
+    leak = tmp_path / "people.csv"
+    leak.write_text(PEOPLE)
+    assert run("case", "attach", "1", str(leak))[0] == 0
+    code, out = run("case", "attach", "1", str(leak))
+    assert code == 1 and "already attached to incident 1 as dataset 1" in out and "Traceback" not in out
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text(PEOPLE + '"d9","x@example.com","too","many","fields","here","!","!","!","!"\n')
+    code, out = run("case", "attach", "1", str(ragged))
+    assert code == 0 and "Dataset 2 was not read whole" in out and "case accept-incomplete 1 2" in out
+    shown = json.loads(run("case", "show", "1", "--json")[1])
+    first, second = shown["datasets"]
+    assert first["complete"] and first["records"] == 3
+    assert not second["complete"] and second["unread_records"] == 1 and second["incomplete_accepted"] is None
+    assert "card_security_code" in second["classes"]["not_checked"]
+    assert "password" in first["classes"]["absent"] and "email" in first["classes"]["present"]
+    code, out = run("case", "accept-incomplete", "1", "1", "--why", "x")
+    assert code == 1 and "read whole" in out
+    code, out = run("case", "accept-incomplete", "1", "2", "--why", "the skipped row is a test row")
+    assert code == 0 and "accepted by tester" in out
+    shown = json.loads(run("case", "show", "1", "--json")[1])
+    assert shown["datasets"][1]["incomplete_accepted"]["why"] == "the skipped row is a test row"
+    assert shown["timeline"][-1]["kind"] == "accept_incomplete"
+    code, out = run("case", "show", "1")
+    assert code == 0 and "datasets" in out

@@ -71,16 +71,65 @@ def test_hostile_csv_never_stops_an_attach(engine: Engine, clock: FixedClock, tm
     assert evil.display_name is None and long.display_name is None  # names are never stored
 
 
-def test_attaching_twice_merges_people(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+def test_the_same_file_twice_is_refused_and_people_merge_across_files(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
     path = tmp_path / "p.csv"
     path.write_text('"$distinct_id","$email"\n"d1","a@example.com"\n"d2","b@example.com"\n')
     iid = _incident(engine, clock)
-    attach_file(engine, iid, path, clock=clock)
-    again = attach_file(engine, iid, path, clock=clock)
-    assert (again.exposures, again.new_people) == (2, 0)
+    first = attach_file(engine, iid, path, clock=clock)
+    copy = tmp_path / "copy-of-p.csv"
+    copy.write_bytes(path.read_bytes())
+    for same in (path, copy):  # same bytes under another name: still the same file
+        with pytest.raises(api.DuplicateDataset, match=f"already attached to incident {iid} as dataset"):
+            attach_file(engine, iid, same, clock=clock)
+    other = tmp_path / "p2.csv"
+    other.write_text('"$distinct_id","$email"\n"d1","a@example.com"\n"d3","c@example.com"\n')
+    again = attach_file(engine, iid, other, clock=clock)
+    assert (again.exposures, again.new_people) == (2, 1)
     with session_scope(engine) as s:
-        assert api.count_exposures(s, iid) == 2
-        assert len(api.list_datasets(s, iid)) == 2
+        assert api.count_exposures(s, iid) == 3
+        assert [d.id for d in api.list_datasets(s, iid)] == [first.dataset_id, again.dataset_id]
+        assert sum(d.records for d in api.list_datasets(s, iid)) == 4  # never doubled
+
+
+def test_a_truncated_parquet_file_is_attached_as_incomplete(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    full = tmp_path / "full.parquet"
+    n = 20_000
+    pq.write_table(
+        pa.table(
+            {"$distinct_id": [f"d{i}" for i in range(n)], "$email": [f"u{i}@example.com" for i in range(n)]}
+        ),
+        full,
+    )
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    iid = _incident(engine, clock)
+    result = attach_file(engine, iid, cut, clock=clock)
+    assert result.complete is False and result.unread_bytes == cut.stat().st_size
+    whole = attach_file(engine, iid, full, clock=clock)
+    assert whole.complete is True and whole.records == n
+    with session_scope(engine) as s:
+        ds_cut, ds_full = api.list_datasets(s, iid)
+        assert (ds_cut.complete, ds_cut.absence_usable) == (False, False)
+        assert (ds_full.complete, ds_full.absence_usable) == (True, True)
+        assert "INCOMPLETE read" in api.timeline(s, iid)[1].message
+        with pytest.raises(BreachscopeError, match="read whole"):
+            api.accept_incomplete(s, iid, ds_full.id, why="x", author="rina", clock=clock)
+        with pytest.raises(BreachscopeError, match="say why"):
+            api.accept_incomplete(s, iid, ds_cut.id, why=" ", author="rina", clock=clock)
+        api.accept_incomplete(s, iid, ds_cut.id, why="vendor resent it whole", author="rina", clock=clock)
+    with session_scope(engine) as s:
+        ds_cut = api.list_datasets(s, iid)[0]
+        assert ds_cut.absence_usable and ds_cut.incomplete_accepted_by == "rina"
+        event = api.timeline(s, iid)[-1]
+        assert (event.kind, event.author) == ("accept_incomplete", "rina")
+        assert "vendor resent it whole" in event.message
 
 
 def test_attaching_to_a_purged_case_is_refused(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:

@@ -21,7 +21,14 @@ MODEL_PRESENT = frozenset({"person_name", "email", "coarse_location", "device", 
 
 def _model_case_not_needed() -> tuple[ActionItem, ...]:
     absent = frozenset(dc.id for dc in taxonomy.DATA_CLASSES) - MODEL_PRESENT
-    facts = Facts(present=MODEL_PRESENT, affected={"ID": 10}, absent=absent, values_checked=282_647)
+    facts = Facts(
+        present=MODEL_PRESENT,
+        affected={"ID": 10},
+        absent=absent,
+        values_checked=282_647,
+        records_checked=20_000,
+        files_checked=1,
+    )
     _, not_needed, _ = recommend(facts, load_rules().actions)
     assert {n.audience for n in not_needed} == {"recipients", "company"}
     return recipient_not_needed(not_needed)
@@ -30,8 +37,12 @@ def _model_case_not_needed() -> tuple[ActionItem, ...]:
 @pytest.mark.parametrize(
     ("language", "must", "must_not"),
     [
-        ("id", ["kata sandi", "atau", "282.647 nilai"], ["passwords", "password hashes", "282,647"]),
-        ("en", ["passwords", "282,647 values"], ["kata sandi", "282.647"]),
+        (
+            "id",
+            ["kata sandi", "atau", "seluruh 20.000 catatan"],
+            ["passwords", "password hashes", "20,000", "nilai"],
+        ),
+        ("en", ["passwords", "we checked all 20,000 records"], ["kata sandi", "20.000", "values"]),
     ],
 )
 def test_not_needed_lines_name_classes_in_the_recipients_language(

@@ -46,7 +46,7 @@ def duties_for(code: str, count: int = 20_000, **kw: object) -> tuple[Duty, ...]
 
 
 def case(duties: tuple[Duty, ...], records: int | None = None) -> CaseNotices:
-    return CaseNotices(INCIDENT, (), (), (), ("password",), duties, True, records)
+    return CaseNotices(INCIDENT, (), (), (), ("password",), duties, True, records=records)
 
 
 def render_all(notices: CaseNotices) -> dict[str, tuple[str, str, str]]:

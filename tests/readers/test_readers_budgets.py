@@ -267,3 +267,36 @@ def test_every_format_keeps_to_the_column_budget(tmp_path: Path, fmt: str) -> No
     rows, sources = read_rows(path, limits=Limits(max_columns=10))
     assert len(rows) == 2 and all(len(r) == 10 for r in rows)
     assert kinds(sources) == ["too_many_columns"]
+
+
+def test_a_json_record_past_the_line_budget_stops_the_document(tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    path.write_text(
+        '[{"email": "a@example.com"}, {"t": "' + "x" * (3 << 20) + '"}, {"email": "b@example.com"}]'
+    )
+    rows, sources = read_rows(path, limits=Limits(max_line_bytes=1 << 20))
+    assert [r["email"] for r in rows] == ["a@example.com"]
+    (issue,) = sources[0].issues
+    assert (issue.kind, issue.record) == ("line_too_long", 2)
+    assert "the rest of the file was not read" in issue.message
+    rows, sources = read_rows(path)
+    assert len(rows) == 3 and kinds(sources) == []
+
+
+def test_a_member_with_a_bad_crc_is_that_members_issue(tmp_path: Path) -> None:
+    """Found by the atheris harness: a zip member whose data fails its CRC raised BadZipFile
+    out of format detection (a traceback in ``scan``)."""
+    import zipfile
+
+    path = tmp_path / "crc.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("a.csv", "email\nx@example.com\n")
+        z.writestr("b.csv", "email\ny@example.com\n")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"x@example.com")
+    data[at] = ord("z")  # the stored bytes no longer match the CRC
+    path.write_bytes(bytes(data))
+    rows, sources = read_rows(path)
+    assert rows == [{"email": "y@example.com"}]
+    assert [i.kind for i in sources[0].issues] == ["corrupt_member"]
+    assert "Bad CRC-32" in sources[0].issues[0].message

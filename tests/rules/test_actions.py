@@ -41,16 +41,39 @@ def test_actions_follow_the_classes(rules: RuleSet, present: set[str], expected:
     assert undetermined == ()
 
 
-def test_no_need_to_change_your_password(rules: RuleSet) -> None:
+@pytest.mark.parametrize(
+    ("records", "complete", "en", "id_words"),
+    [
+        (20_000, True, "(we checked all 20,000 records in the dataset).", "seluruh 20,000 catatan"),
+        (
+            19_500,
+            False,
+            "(we checked the 19,500 records that could be read in the dataset).",
+            "19,500 catatan yang",
+        ),
+        (0, True, "(we checked every record in the dataset).", "setiap catatan"),
+    ],
+)
+def test_no_need_to_change_your_password(
+    rules: RuleSet, records: int, complete: bool, en: str, id_words: str
+) -> None:
     present = frozenset({"person_name", "email", "coarse_location"})
-    f = Facts(present=present, absent=ALL - present, affected={}, values_checked=2_000_000)
+    f = Facts(
+        present=present,
+        absent=ALL - present,
+        affected={},
+        values_checked=2_000_000,
+        records_checked=records,
+        files_checked=1,
+        absence_complete=complete,
+    )
     _, not_needed, _ = recommend(f, rules.actions)
     text = {n.id: n.text for n in not_needed}["change_password"]
     assert text["en"] == (
-        "No need to change your password: no plaintext passwords or password hashes were in the dataset "
-        "(checked over 2,000,000 values)."
+        "No need to change your password: no plaintext passwords or password hashes were in the dataset " + en
     )
-    assert "tidak perlu mengganti kata sandi" in text["id"] and "2,000,000" in text["id"]
+    assert "values" not in text["en"] and "2,000,000" not in text["en"]
+    assert "tidak perlu mengganti kata sandi" in text["id"] and id_words in text["id"]
 
 
 def test_unchecked_classes_are_undetermined_not_dismissed(rules: RuleSet) -> None:
@@ -65,11 +88,12 @@ def test_every_action_has_both_languages(rules: RuleSet) -> None:
         assert set(spec.text) == {"en", "id"} and set(spec.not_needed) == {"en", "id"}
 
 
-def test_unknown_value_count_reads_as_all(rules: RuleSet) -> None:
+def test_unknown_record_count_reads_as_every_record(rules: RuleSet) -> None:
     f = Facts(present=frozenset({"email"}), absent=ALL - {"email"}, affected={})
     _, not_needed, _ = recommend(f, rules.actions)
     text = {n.id: n.text for n in not_needed}["change_password"]
-    assert "(checked over all values)" in text["en"] and "diperiksa pada semua nilai" in text["id"]
+    assert "(we checked every record in the dataset)" in text["en"]
+    assert "kami memeriksa setiap catatan dalam dataset" in text["id"]
 
 
 def test_action_texts_have_no_placeholders(rules: RuleSet) -> None:

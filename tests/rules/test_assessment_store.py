@@ -187,3 +187,49 @@ def test_migration_0002_matches_the_models(engine: Engine) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     mine = [d for d in diff if "assessments" in repr(d) or "risk_decisions" in repr(d)]
     assert mine == []
+
+
+@pytest.mark.parametrize(
+    ("complete", "accepted", "absent"),
+    [
+        (True, False, frozenset(ABSENT)),
+        # an incomplete read says nothing is absent until a person accepts the unread part
+        (False, False, frozenset()),
+        (False, True, frozenset(ABSENT)),
+    ],
+)
+def test_incomplete_dataset_absences_need_acceptance(
+    engine: Engine, complete: bool, accepted: bool, absent: frozenset[str]
+) -> None:
+    scan = {**SCAN, "complete": complete, "rows_examined": 20_000,
+            "unread": {"records": 0 if complete else 12, "bytes": 0, "notes": []}}  # fmt: skip
+    with session_scope(engine) as s:
+        inc = api.create_incident(s, "leak", vendor_detected_at=DETECTED, vendor_notified_us_at=TOLD)
+        ds = api.attach_dataset(
+            s, inc.id, file_name="p.csv", sha256="1" * 64, size_bytes=1, format="csv", scan=scan
+        )
+        assert ds.complete is complete and ds.unread_records == (0 if complete else 12)
+        if accepted:
+            api.accept_incomplete(s, inc.id, ds.id, why="test rows only", author="rina")
+        f = facts_from_case(s, inc.id)
+    assert f.present == frozenset(PRESENT) and f.absent == absent
+    if absent:
+        assert (f.records_checked, f.files_checked, f.absence_complete) == (20_000, 1, complete)
+    actions = load_rules().actions
+    from breachscope.rules.actions import recommend
+
+    _, not_needed, undetermined = recommend(f, actions)
+    if not absent:
+        assert not not_needed and "change_password" in undetermined
+    else:
+        words = next(n.text["en"] for n in not_needed if n.id == "change_password")
+        expected = "all 20,000 records" if complete else "the 20,000 records that could be read"
+        assert f"(we checked {expected} in the dataset)" in words
+
+
+def test_classes_from_scans_reads_three_states() -> None:
+    scan = {"classes": {"email": {"status": "present"}, "password": {"status": "absent"},
+                        "username": {"status": "not_checked"}}}  # fmt: skip
+    present, absent, _ = classes_from_scans([scan])
+    assert (present, absent) == ({"email"}, {"password"})
+    assert classes_from_scans([scan], [False])[:2] == ({"email"}, set())

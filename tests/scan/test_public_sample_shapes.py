@@ -124,7 +124,7 @@ def test_the_name_and_id_of_a_tag_table_are_no_person_data() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["test", "(not set)", "(none)", "null", "undefined", "N/A", "-", "", " NULL "]
+    "value", ["test", "(not set)", "(none)", "null", "undefined", "N/A", "-", "", "NULL", "Null"]
 )
 def test_placeholders_count_as_no_data(value: str) -> None:
     assert is_placeholder(value)

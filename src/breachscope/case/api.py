@@ -212,8 +212,15 @@ def attach_dataset(
     author: str = DEFAULT_AUTHOR,
     clock: Clock | None = None,
 ) -> Dataset:
-    """Record a leaked file and its stored scan report (``ScanReport.to_dict()``)."""
+    """Record a leaked file and its stored scan report (``ScanReport.to_dict()``).
+
+    The same file (same SHA-256) attached to the same incident twice is refused
+    (:class:`DuplicateDataset`): its people would be counted twice. Whether the scan read the
+    file whole is taken from the report (``complete``, ``unread``).
+    """
     require_open(session, incident_id)
+    refuse_duplicate(session, incident_id, sha256)
+    complete, unread_records, unread_bytes = _completeness(scan)
     dataset = Dataset(
         incident_id=incident_id,
         file_name=file_name,
@@ -226,18 +233,114 @@ def attach_dataset(
         scanned_at=_clock(clock).now(),
         records=records,
         exposures=0,
+        complete=complete,
+        unread_records=unread_records,
+        unread_bytes=unread_bytes,
     )
     session.add(dataset)
     session.flush()
+    read = "read whole" if complete is not False else "INCOMPLETE read: " + _unread_words(dataset)
     add_timeline_event(
         session,
         incident_id,
-        f"Dataset attached: {file_name} ({size_bytes:,} bytes, sha256 {sha256[:12]}...)",
+        f"Dataset attached: {file_name} ({size_bytes:,} bytes, sha256 {sha256[:12]}...; {read})",
         author=author,
         kind="attach",
         clock=clock,
     )
     return dataset
+
+
+class DuplicateDataset(BreachscopeError):
+    """The same file (same SHA-256) is already attached to this incident."""
+
+
+def find_dataset(session: Session, incident_id: int, sha256: str) -> Dataset | None:
+    """The dataset of this incident with this SHA-256, if the file was attached already."""
+    stmt = select(Dataset).where(Dataset.incident_id == incident_id, Dataset.sha256 == sha256)
+    return session.scalars(stmt.order_by(Dataset.id).limit(1)).first()
+
+
+def refuse_duplicate(session: Session, incident_id: int, sha256: str) -> None:
+    """Raise :class:`DuplicateDataset` if this file is already attached to the incident."""
+    existing = find_dataset(session, incident_id, sha256)
+    if existing is not None:
+        raise DuplicateDataset(
+            f"{existing.file_name} (sha256 {sha256[:12]}...) is already attached to incident "
+            f"{incident_id} as dataset {existing.id}; not attached again (its people would count twice)",
+            f"see it with: breachscope case show {incident_id}",
+        )
+
+
+def _completeness(scan: dict[str, Any] | None) -> tuple[bool | None, int, int | None]:
+    """(complete, unread records, unread bytes) from a stored scan report; None when it does not say."""
+    if not scan or "complete" not in scan:
+        return None, 0, None
+    unread = scan.get("unread") or {}
+    records = unread.get("records") if isinstance(unread, dict) else 0
+    size = unread.get("bytes") if isinstance(unread, dict) else None
+    return (
+        bool(scan["complete"]),
+        int(records) if isinstance(records, int) else 0,
+        int(size) if isinstance(size, int) else None,
+    )
+
+
+def _unread_words(ds: Dataset) -> str:
+    parts = []
+    if ds.unread_records:
+        parts.append(f"{ds.unread_records:,} records")
+    if ds.unread_bytes:
+        parts.append(f"{ds.unread_bytes:,} bytes")
+    return (" and ".join(parts) or "part of the data") + " unreadable"
+
+
+def accept_incomplete(
+    session: Session,
+    incident_id: int,
+    dataset_id: int,
+    *,
+    why: str,
+    author: str,
+    clock: Clock | None = None,
+) -> Dataset:
+    """Record that a person accepts the unread part of an incomplete dataset (who, why, when).
+
+    Until then assess and notify never say a class absent from the records read is "not
+    included". The acceptance goes into the timeline.
+    """
+    if not why.strip():
+        raise BreachscopeError(
+            "say why the unread part is accepted",
+            'e.g. --why "the vendor confirmed the cut-off rows are test data"',
+        )
+    if not author.strip():
+        raise BreachscopeError("say who accepts it", "pass --author NAME")
+    require_open(session, incident_id)
+    ds = session.get(Dataset, dataset_id)
+    if ds is None or ds.incident_id != incident_id:
+        raise BreachscopeError(
+            f"incident {incident_id} has no dataset {dataset_id}",
+            f"list them with: breachscope case show {incident_id}",
+        )
+    if ds.is_complete:
+        raise BreachscopeError(
+            f"dataset {dataset_id} ({ds.file_name}) was read whole: there is no unread part to accept"
+        )
+    now = _clock(clock).now()
+    ds.incomplete_accepted_by = author.strip()
+    ds.incomplete_accepted_why = why.strip()
+    ds.incomplete_accepted_at = now
+    session.flush()
+    add_timeline_event(
+        session,
+        incident_id,
+        f"Unread part of dataset {ds.id} ({ds.file_name}: {_unread_words(ds)}) accepted: {why.strip()}",
+        author=author.strip(),
+        kind="accept_incomplete",
+        at=now,
+    )
+    return ds
 
 
 def list_datasets(session: Session, incident_id: int) -> list[Dataset]:
@@ -375,13 +478,16 @@ def counts(session: Session, incident_id: int) -> dict[str, int]:
 
 __all__ = [
     "DEFAULT_AUTHOR",
+    "DuplicateDataset",
     "ExposureRecord",
+    "accept_incomplete",
     "add_timeline_event",
     "attach_dataset",
     "case_key",
     "count_exposures",
     "counts",
     "create_incident",
+    "find_dataset",
     "get_exposures",
     "get_incident",
     "iter_exposures",
@@ -390,6 +496,7 @@ __all__ = [
     "list_incidents",
     "merge_into",
     "open_value",
+    "refuse_duplicate",
     "require_open",
     "set_dates",
     "store_exposures",

@@ -123,6 +123,8 @@ class IncidentFact(Base):
 
 class Dataset(Base):
     __tablename__ = "datasets"
+    # Attaching the same file twice is refused by sha256 (case.api.attach_dataset); migration 0006.
+    __table_args__ = (Index("ix_datasets_incident_sha256", "incident_id", "sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
@@ -137,6 +139,29 @@ class Dataset(Base):
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)
     records: Mapped[int] = mapped_column(BigInteger, default=0)
     exposures: Mapped[int] = mapped_column(Integer, default=0)
+    #: The scan read every record (True) or left content unread (False); NULL: attached before
+    #: breachscope recorded it (then the stored scan report decides). Migration 0006.
+    complete: Mapped[bool | None] = mapped_column(Boolean)
+    unread_records: Mapped[int] = mapped_column(BigInteger, default=0)
+    unread_bytes: Mapped[int | None] = mapped_column(BigInteger)  # NULL: unknown (or none recorded)
+    #: A person accepted the unread part of an incomplete dataset (who, why, when): only then may
+    #: assess and notify say a class absent from the records read is "not included".
+    incomplete_accepted_by: Mapped[str | None] = mapped_column(String(200))
+    incomplete_accepted_why: Mapped[str | None] = mapped_column(Text)
+    incomplete_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_complete(self) -> bool:
+        """Complete read, from the recorded column or (older datasets) the stored scan report."""
+        if self.complete is not None:
+            return self.complete
+        scan = self.scan_json or {}
+        return bool(scan.get("complete", True))
+
+    @property
+    def absence_usable(self) -> bool:
+        """May "absent" classes of this dataset be said "not included"? Complete, or accepted."""
+        return self.is_complete or self.incomplete_accepted_by is not None
 
 
 class Exposure(Base):

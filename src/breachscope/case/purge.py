@@ -39,7 +39,8 @@ _VOCABULARY_SUFFIXES = ("_hash", "_kind", "_code", "_source", "_state", "_status
 
 
 def _reduce_scan(scan: dict[str, Any] | None) -> dict[str, Any] | None:
-    """What survives a purge of a scan report: which classes were present or absent, nothing else."""
+    """What survives a purge of a scan report: each class's state (present / absent / not_checked)
+    and whether the read was complete, nothing else."""
     if scan is None:
         return None
     classes = scan.get("classes")
@@ -48,7 +49,10 @@ def _reduce_scan(scan: dict[str, Any] | None) -> dict[str, Any] | None:
         for cid, info in classes.items():
             status = info.get("status") if isinstance(info, dict) else None
             kept[str(cid)] = {"status": status}
-    return {"schema": scan.get("schema"), "classes": kept, "purged": True}
+    out: dict[str, Any] = {"schema": scan.get("schema"), "classes": kept, "purged": True}
+    if "complete" in scan:
+        out["complete"] = bool(scan["complete"])
+    return out
 
 
 def purge_tables() -> list[Any]:

@@ -213,6 +213,28 @@ def list_(as_json: bool, db: str | None) -> None:
     Console().print(table)
 
 
+def _class_states(scan: dict[str, Any] | None) -> dict[str, list[str]]:
+    """present / absent / not_checked class ids of a stored scan report."""
+    out: dict[str, list[str]] = {"present": [], "absent": [], "not_checked": []}
+    classes = (scan or {}).get("classes") or {}
+    for cid, info in classes.items():
+        status = info.get("status") if isinstance(info, dict) else None
+        out.setdefault(str(status or "not_checked"), []).append(str(cid))
+    return out
+
+
+def _read_state(d: dict[str, Any]) -> str:
+    if d["complete"]:
+        return "complete"
+    parts = [f"{d['unread_records']:,} records"] if d["unread_records"] else []
+    if d["unread_bytes"]:
+        parts.append(f"{d['unread_bytes']:,} bytes")
+    state = "INCOMPLETE: " + (" and ".join(parts) or "part") + " unread"
+    if d["incomplete_accepted"]:
+        state += f"; accepted by {d['incomplete_accepted']['by']}"
+    return state
+
+
 def show_data(db: str | None, incident_id: int) -> dict[str, Any]:
     from breachscope.case import facts as case_facts
 
@@ -243,6 +265,19 @@ def show_data(db: str | None, incident_id: int) -> dict[str, Any]:
                     "records": d.records,
                     "people": d.exposures,
                     "scanned_at": fmt_when(d.scanned_at),
+                    "complete": d.is_complete,
+                    "unread_records": d.unread_records,
+                    "unread_bytes": d.unread_bytes,
+                    "incomplete_accepted": (
+                        {
+                            "by": d.incomplete_accepted_by,
+                            "why": d.incomplete_accepted_why,
+                            "at": fmt_when(d.incomplete_accepted_at),
+                        }
+                        if d.incomplete_accepted_by
+                        else None
+                    ),
+                    "classes": _class_states(d.scan_json),
                 }
                 for d in api.list_datasets(s, incident_id)
             ],
@@ -285,9 +320,10 @@ def show(incident_id: int, as_json: bool, db: str | None) -> None:
     console.print(head)
     if data["datasets"]:
         t = Table(title="datasets")
-        for col in ("id", "file", "sha256", "bytes", "vendor/layout", "records", "people"):
+        for col in ("id", "file", "sha256", "bytes", "vendor/layout", "records", "people", "read", "classes"):
             t.add_column(col)
         for d in data["datasets"]:
+            c = d["classes"]
             t.add_row(
                 str(d["id"]),
                 _t(d["file_name"]),
@@ -296,6 +332,9 @@ def show(incident_id: int, as_json: bool, db: str | None) -> None:
                 _t(f"{d['vendor'] or '-'}/{d['layout'] or '-'}"),
                 f"{d['records']:,}",
                 f"{d['people']:,}",
+                _read_state(d),
+                f"{len(c['present'])} present, {len(c['absent'])} absent, "
+                f"{len(c['not_checked'])} not checked",
             )
         console.print(t)
     tl = Table(title="timeline")
@@ -350,8 +389,9 @@ def attach(incident_id: int, files: tuple[Path, ...], author: str | None, db: st
     """Scan leaked FILES and attach them, with the people they expose, to an incident."""
     engine = open_case_db(db)
     table = Table(title=f"attached to incident {incident_id}")
-    for col in ("dataset", "file", "records", "people", "new", "vendor/layout", "issues"):
+    for col in ("dataset", "file", "records", "people", "new", "vendor/layout", "issues", "read"):
         table.add_column(col, overflow="fold")
+    incomplete: list[int] = []
     try:
         for path in files:
             with progress_bar() as progress:
@@ -366,10 +406,47 @@ def attach(incident_id: int, files: tuple[Path, ...], author: str | None, db: st
                 f"{r.new_people:,}",
                 _t(f"{r.vendor or '-'}/{r.layout or '-'}"),
                 str(r.issues),
+                "complete" if r.complete else "INCOMPLETE",
             )
+            if not r.complete:
+                incomplete.append(r.dataset_id)
     finally:
         engine.dispose()
     Console().print(table)
+    for dataset_id in incomplete:
+        click.echo(
+            f"Dataset {dataset_id} was not read whole: assess and notify will not say any class is "
+            "'not included' for it. After checking the unread part, record who accepts it and why: "
+            f'breachscope case accept-incomplete {incident_id} {dataset_id} --why "..."',
+            err=True,
+        )
+
+
+@command.command("accept-incomplete")
+@click.argument("incident_id", type=int)
+@click.argument("dataset_id", type=int)
+@click.option(
+    "--why", required=True, help="Why the unread part of the dataset is accepted (goes to the timeline)."
+)
+@author_option
+@db_option
+def accept_incomplete(
+    incident_id: int, dataset_id: int, why: str, author: str | None, db: str | None
+) -> None:
+    """Accept the unread part of an incompletely read dataset (who, why), so classes absent from
+    the records read may be said "not included" by assess and notify."""
+    engine = open_case_db(db)
+    try:
+        with session_scope(engine) as s:
+            ds = api.accept_incomplete(
+                s, incident_id, dataset_id, why=why, author=who(author), clock=SystemClock()
+            )
+            click.echo(
+                f"Dataset {ds.id} ({ds.file_name}): unread part accepted by {ds.incomplete_accepted_by}. "
+                "Re-run breachscope assess so actions and notices use it."
+            )
+    finally:
+        engine.dispose()
 
 
 @command.command("purge")

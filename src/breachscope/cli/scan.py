@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from breachscope.detectors import get as get_detector
 from breachscope.errors import InputError
 from breachscope.exposures.people import PeopleSummary, check_export_path, people_for_scan
 from breachscope.files import write_private
@@ -20,12 +19,14 @@ from breachscope.progress import NullProgress, Progress, RichProgress
 from breachscope.readers import Limits
 from breachscope.scan import scan_files
 from breachscope.scan.markdown import safe_text
-from breachscope.scan.report import ScanReport
+from breachscope.scan.report import ABSENT, NOT_CHECKED, PRESENT, ScanReport
 from breachscope.taxonomy import DATA_CLASSES, Tier
 
 FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet", "xlsx", "avro")
 FAIL_ON = tuple(t.value for t in Tier)
 EXIT_FOUND = 3
+#: A source could not be read whole: absent classes are absent only in the records read.
+EXIT_INCOMPLETE = 4
 _TIER_STYLE = {Tier.CRITICAL: "bold red", Tier.HIGH: "yellow", Tier.MODERATE: "cyan", Tier.LOW: "dim"}
 
 
@@ -37,6 +38,12 @@ def _s(value: object, limit: int = 80) -> str:
 def print_summary(report: ScanReport, console: Console) -> None:
     doc = report.to_dict()
     classes: dict[str, Any] = doc["classes"]
+    if not doc["complete"]:
+        unread = report.unread
+        console.print(
+            f"[bold red]INCOMPLETE SCAN[/]: {doc['rows_examined']:,} records read; "
+            f"{escape(unread.words())}. Absent classes are absent only in the records read."
+        )
     console.print(
         f"[bold]Scanned[/] {doc['rows_examined']:,} records, {doc['values_examined']:,} values "
         f"in {len(doc['sources'])} source(s) with {len(doc['detectors'])} detectors (no sampling)."
@@ -51,7 +58,7 @@ def print_summary(report: ScanReport, console: Console) -> None:
     any_present = False
     for dc in DATA_CLASSES:
         entry = classes[dc.id]
-        if entry["status"] != "present":
+        if entry["status"] != PRESENT:
             continue
         any_present = True
         style = _TIER_STYLE[dc.tier]
@@ -74,33 +81,39 @@ def print_summary(report: ScanReport, console: Console) -> None:
     if any_present:
         console.print(present)
     else:
-        console.print("[green]No data class found.[/]")
-    absent = Table(title="Absent data classes (checked, not found)", title_justify="left")
+        console.print(
+            "[green]No data class found.[/]"
+            if doc["complete"]
+            else "No data class found in the records read."
+        )
+    title = "Absent data classes (every value checked, not found)"
+    if not doc["complete"]:
+        title = "Absent in the records read (the scan is incomplete)"
+    absent = Table(title=title, title_justify="left")
     for col in ("tier", "data class", "evidence"):
         absent.add_column(col)
     for dc in DATA_CLASSES:
         entry = classes[dc.id]
-        if entry["status"] != "absent":
+        if entry["status"] != ABSENT:
             continue
         ev = entry["evidence"]
         line = (
             f"{ev['values_examined']:,} values in {ev['columns_examined']} column(s) "
             f"by {len(ev['detectors'])} detector(s)"
         )
-        if not ev["detectors"]:
-            line = "no detector for this class yet"
-        elif ev["columns_examined"] == 0:
-            hint_only = all(get_detector(d["name"]).requires_hint for d in ev["detectors"])
-            if doc["values_examined"] == 0:
-                line = "no values to examine"
-            elif hint_only:
-                line = "no column named for it (hint-only detectors did not run)"
-            else:
-                line = "no values examined"
-        if ev["unexamined_records"]:
-            line += f"; {ev['unexamined_records']:,} malformed records could not be examined"
+        if doc["values_examined"] == 0:
+            line = "no values to examine"
         absent.add_row(dc.tier.value, escape(dc.name), line)
     console.print(absent)
+    unchecked = Table(title="Not checked (no detector examined the values)", title_justify="left")
+    for col in ("tier", "data class", "why"):
+        unchecked.add_column(col)
+    for dc in DATA_CLASSES:
+        entry = classes[dc.id]
+        if entry["status"] == NOT_CHECKED:
+            unchecked.add_row(dc.tier.value, escape(dc.name), escape(entry["statement"]))
+    if unchecked.row_count:
+        console.print(unchecked)
     issues = [i for s in doc["sources"] for i in s["issues"]]
     if issues:
         console.print(f"[yellow]{len(issues)} read issue(s)[/] (first 10; all in --json):")
@@ -160,6 +173,12 @@ def _write(path: Path, text: str) -> None:
     ".csv/.json/.jsonl file, and print the most common field sets (docs/vendors.md).",
 )
 @click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help=f"Exit 0 (not {EXIT_INCOMPLETE}) when a source could not be read whole "
+    "(the reports still say incomplete).",
+)
+@click.option(
     "--allow-special-files",
     is_flag=True,
     help="Also read paths that are not regular files (FIFOs, devices); refused by default, "
@@ -174,6 +193,7 @@ def command(
     report_path: Path | None,
     fail_on: str | None,
     people_path: Path | None,
+    allow_incomplete: bool,
     allow_special_files: bool,
     quiet: bool,
 ) -> None:
@@ -182,8 +202,10 @@ def command(
     \b
     FILES may be CSV/TSV, JSON, JSONL, Parquet, .xlsx or Avro, also inside .gz/.bz2/.xz/.zip.
     Leaked values are never printed: findings show a masked preview and a keyed hash.
-    Exit status: 0 after a successful scan whatever it found; 3 with --fail-on when a class
-    of that tier (or more sensitive) is present; 1-2 on errors.
+    Exit status: 0 after a complete scan whatever it found; 3 with --fail-on when a class
+    of that tier (or more sensitive) is present; 4 when a source could not be read whole
+    (unreadable, truncated, skipped records: the scan is incomplete) unless --allow-incomplete;
+    1-2 on errors. With both, 3 wins.
 
     \b
     Examples:
@@ -223,6 +245,14 @@ def command(
         if found:
             click.echo(f"--fail-on {fail_on}: present: {', '.join(found)}", err=True)
             raise SystemExit(EXIT_FOUND)
+    if not report.complete:
+        click.echo(
+            f"incomplete scan: {report.unread.words()}"
+            + ("" if allow_incomplete else f" (exit {EXIT_INCOMPLETE}; --allow-incomplete to accept)"),
+            err=True,
+        )
+        if not allow_incomplete:
+            raise SystemExit(EXIT_INCOMPLETE)
 
 
 def people_table(summary: PeopleSummary, limit: int = 10) -> Table:

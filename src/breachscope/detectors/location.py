@@ -1,5 +1,6 @@
 """Location: coarse (country codes, region, city, time zone) and precise (lat/long), postal
-addresses by column hint. Country codes come from ISO 3166-1 via ``pycountry``.
+addresses by column hint and, in any column, by street-address shapes (English and Indonesian)
+and postal codes in context. Country codes come from ISO 3166-1 via ``pycountry``.
 """
 
 from __future__ import annotations
@@ -116,4 +117,45 @@ POSTAL_ADDRESS = Detector(
     description="Street addresses and postal codes in columns named so.",
 )
 
-DETECTORS: tuple[Detector, ...] = (COUNTRY, REGION_CITY, TIMEZONE, LATLONG, COORDINATE, POSTAL_ADDRESS)
+#: Street words that end an English street name ("12 Baker Street, London").
+_STREET = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Terrace"
+    r"|Parkway|Pkwy|Highway|Hwy|Way)"
+)
+
+POSTAL_ADDRESS_TEXT = Detector(
+    name="postal_address_text",
+    version=1,
+    data_class="postal_address",
+    # English: house number, 1-3 capitalised words, a street word, then ", City" (the comma and
+    # the place keep "External 2 TB Hard Drive" and "Mario Kart 8 Rainbow Road" out);
+    # Indonesian: "Jl."/"Jln."/"Gg." + a name, "Jalan"/"Gang" + a name + a number, comma or block,
+    # "RT 03/RW 05"; any language: a postal code after "postal code"/"ZIP"/"kode pos".
+    pattern=(
+        r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][A-Za-z'-]*\.?\s+){1,3}"
+        + _STREET
+        + r"\.?(?:\s+(?:NW|NE|SW|SE|N|S|E|W))?\s*,\s*[A-Z][A-Za-z]"
+        r"|\b(?:Jl|Jln|Gg)\.\s*[A-Z][A-Za-z]+"
+        r"|\b(?:Jalan|Gang)\s+[A-Z][A-Za-z.]*(?:\s+[A-Z][A-Za-z.]*){0,3}\s*"
+        r"(?:,|No\.?\s*\d|Nomor\s*\d|Blok\s|Kav\.?\s*\d|\d)"
+        r"|\bRT\.?\s*\d{1,3}\s*/\s*RW\.?\s*\d{1,3}\b"
+        r"|(?i:postal\s*code|post\s*code|zip\s*code|zip|kode\s*pos)\s*[:#]?\s*\d{5}(?:-\d{4})?\b"
+    ),
+    family="address",
+    anchor=r"\b" + _STREET + r"\b|\b(?:Jl|Jln|Gg|Jalan|Gang|RT)\b|(?i:postal|post\s*code|zip|kode\s*pos)",
+    description=(
+        "Street addresses in any column: English (12 Baker Street, London) and Indonesian "
+        "(Jl. Sudirman No. 1, Jalan/Gang + name + number, RT 03/RW 05) shapes, and postal codes "
+        "after postal code / ZIP / kode pos."
+    ),
+)
+
+DETECTORS: tuple[Detector, ...] = (
+    COUNTRY,
+    REGION_CITY,
+    TIMEZONE,
+    LATLONG,
+    COORDINATE,
+    POSTAL_ADDRESS,
+    POSTAL_ADDRESS_TEXT,
+)

@@ -46,6 +46,9 @@ class AttachResult:
     vendor: str | None
     layout: str | None
     issues: int
+    complete: bool = True  # the scan read every record (else see unread_records / unread_bytes)
+    unread_records: int = 0
+    unread_bytes: int | None = 0
 
 
 def file_digest(path: Path, progress: Progress | None = None) -> tuple[str, int]:
@@ -106,6 +109,8 @@ def attach_file(
         case_key = api.case_key(s, incident_id)
     progress.start(f"Hashing {p.name}", total=p.stat().st_size)
     sha, size = file_digest(p, progress)
+    with session_scope(engine) as s:  # the same file twice would count its people twice
+        api.refuse_duplicate(s, incident_id, sha)
     progress.start(f"Scanning {p.name}")
     report, scanned = (scanner or scan_with_engine)(p, case_key, progress)
     sources = open_sources(p, batch_rows=batch_rows)
@@ -169,6 +174,20 @@ def attach_file(
         ds.vendor, ds.layout = vendor, layout
         s.flush()
         issues = sum(len(x.issues) for x in sources)
-        result = AttachResult(ds.id, p.name, sha, size, records, stored, ds.exposures, vendor, layout, issues)
+        result = AttachResult(
+            ds.id,
+            p.name,
+            sha,
+            size,
+            records,
+            stored,
+            ds.exposures,
+            vendor,
+            layout,
+            issues,
+            complete=ds.is_complete,
+            unread_records=ds.unread_records,
+            unread_bytes=ds.unread_bytes,
+        )
     progress.finish()
     return result

@@ -53,6 +53,9 @@ class ActionItem:
     template: dict[str, str] = field(default_factory=dict)
     classes: tuple[str, ...] = ()
     values: int = 0
+    #: records the scan examined, and whether that was every record (see rules.actions.records_phrase)
+    records: int = 0
+    records_complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -94,8 +97,13 @@ class NoticeContext:
     language: str
     incident: IncidentInfo
     exposed_classes: tuple[str, ...] = ()
-    #: Classes the scan proved absent from the leaked data (said as "not included").
+    #: Classes the scan proved absent from the leaked data (said as "not included"): only classes
+    #: every value of which was examined, in datasets read whole or whose unread part a person accepted.
     absent_classes: tuple[str, ...] = ()
+    #: How the absence was established, said in people's words: records examined, files, all read.
+    checked_records: int = 0
+    checked_files: int = 0
+    checked_complete: bool = True
     location: str = ""  # untrusted, e.g. "Jakarta, Indonesia"
     org: OrgInfo | None = None
     actions: tuple[ActionItem, ...] = ()

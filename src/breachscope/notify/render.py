@@ -30,6 +30,7 @@ from breachscope.notify.catalogue import (
 )
 from breachscope.notify.context import ActionItem, NoticeContext
 from breachscope.notify.safety import defang, find_html_links, find_links, one_line, show_domain
+from breachscope.rules.actions import records_phrase
 
 #: The dates, counts and sender details every template may use.
 LOCATION_CLASSES = ("coarse_location",)
@@ -180,6 +181,11 @@ class Renderer:
             "exposed": exposed,
             "exposed_names": exposed_names,
             "absent": absent,
+            "checked": {
+                "records": cat.number(ctx.checked_records) if ctx.checked_records else "",
+                "files": ctx.checked_files,
+                "all": ctx.checked_complete,
+            },
             "actions": [_tr(a.text, language) for a in ctx.actions],
             "not_needed": [self._not_needed(a, language, cat) for a in ctx.not_needed],
             "org": org,
@@ -191,10 +197,18 @@ class Renderer:
         """The not-needed line with the classes named in the recipient's language."""
         text = _tr(item.text, language)
         template = item.template.get(language)
-        if template and item.classes and item.values:
+        if template and item.classes and (item.values or item.records):
             names = [cat.name(c) for c in cat.sort(item.classes)]
+            records = records_phrase(
+                item.records,
+                item.records_complete,
+                language,
+                cat.number(item.records) if item.records else None,
+            )
             try:
-                text = template.format(classes=cat.join_or(names), values=cat.number(item.values))
+                text = template.format(
+                    classes=cat.join_or(names), values=cat.number(item.values), records=records
+                )
             except (KeyError, IndexError, ValueError):
                 pass  # a malformed edited template keeps the stored words
         return {"text": text, "reason": _tr(item.reason, language) if item.reason else ""}

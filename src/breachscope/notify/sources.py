@@ -44,6 +44,9 @@ class CaseNotices:
     absent: tuple[str, ...]
     duties: tuple[Duty, ...]
     has_assessment: bool
+    checked_records: int = 0
+    checked_files: int = 0
+    checked_complete: bool = True
     #: Records in the attached datasets (a record is a row, not a person); ``None`` if unknown.
     records: int | None = None
 
@@ -95,6 +98,10 @@ def load_case(session: Session, incident_id: int) -> CaseNotices:
             for d in a.duties
             if d.recipient in REGULATOR_RECIPIENTS and d.verdict in ("required", "assessment_required")
         )
+    checked = (0, 0, True)
+    if stored is not None:
+        f = stored.assessment.facts
+        checked = (f.records_checked, f.files_checked, f.absence_complete)
     rows = [d.records for d in api.list_datasets(session, incident_id)]
     records = sum(rows) if rows and all(n > 0 for n in rows) else None
     return CaseNotices(
@@ -105,6 +112,7 @@ def load_case(session: Session, incident_id: int) -> CaseNotices:
         absent,
         duties,
         stored is not None,
+        *checked,
         records,
     )
 
@@ -126,7 +134,15 @@ def recipient_not_needed(items: Sequence[NotNeeded]) -> tuple[ActionItem, ...]:
     """The not-needed steps a recipient would have had to take (the company's own are not theirs),
     with what a notice needs to name the checked classes in the recipient's language."""
     return tuple(
-        ActionItem(n.id, dict(n.text), template=dict(n.template), classes=n.checked, values=n.values_checked)
+        ActionItem(
+            n.id,
+            dict(n.text),
+            template=dict(n.template),
+            classes=n.checked,
+            values=n.values_checked,
+            records=n.records_checked,
+            records_complete=n.absence_complete,
+        )
         for n in items
         if n.audience == "recipients"
     )
@@ -156,6 +172,9 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
                 language=language,
                 incident=case.incident,
                 absent_classes=case.absent,
+                checked_records=case.checked_records,
+                checked_files=case.checked_files,
+                checked_complete=case.checked_complete,
                 jurisdictions=r.jurisdictions,
             )
         if "admin" in kinds and role == "admin":
@@ -177,6 +196,9 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
                 language=language,
                 incident=case.incident,
                 absent_classes=case.absent,
+                checked_records=case.checked_records,
+                checked_files=case.checked_files,
+                checked_complete=case.checked_complete,
                 jurisdictions=r.jurisdictions,
             )
     if "regulator" in kinds:
@@ -194,6 +216,9 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
                 incident=case.incident,
                 exposed_classes=exposed,
                 absent_classes=case.absent,
+                checked_records=case.checked_records,
+                checked_files=case.checked_files,
+                checked_complete=case.checked_complete,
                 actions=_actions_for(case.actions, exposed),
                 jurisdictions=(jurisdiction,),
                 duty=DutyInfo(

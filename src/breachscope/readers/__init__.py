@@ -14,6 +14,9 @@ reading goes on. See docs/readers.md.
 
 from __future__ import annotations
 
+import lzma
+import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,7 +145,8 @@ def _detect(inp: Input, forced: str, top_level: bool) -> str:
         inp.issues.append(ReadIssue(inp.name, "bomb", exc.message))
         inp.skip = True
         return by_name or _UNREADABLE
-    except (OSError, EOFError, InputError) as exc:
+    except (OSError, EOFError, InputError, ValueError, zipfile.BadZipFile, zlib.error, lzma.LZMAError) as exc:
+        # a damaged member (bad CRC, broken deflate) is that member's issue, never a traceback
         if top_level and not inp.layers:
             raise InputError(f"{inp.name}: cannot read ({exc})") from exc
         inp.issues.append(ReadIssue(inp.name, "unreadable", f"cannot read: {safe_error(exc)}"))

@@ -5,6 +5,15 @@ A reader turns one file (or one archive member) into a :class:`Source`. A source
 (``properties.$email``), plus the 0-based record offset of its first row so findings can name
 the record. Problems with individual records never stop a read: they are appended to
 ``Source.issues`` with a location, and the read goes on.
+
+Which issues mean **unread content** (the scan then says "incomplete", never "clean"; see
+docs/scan.md): an issue whose kind is in :data:`SKIPPED_RECORD_KINDS` left one record (or, for a
+"N issues of this kind in total" summary, the records beyond those listed) unexamined; an issue
+whose kind is in :data:`UNREAD_KINDS` left a table, an archive member or the rest of a source
+unexamined. A reader that knows how much it skipped says so with ``records_unread`` /
+``bytes_unread``; any issue with either above zero counts as unread content whatever its kind.
+A new reader guard that skips content (a budget hit, a depth limit ...) either uses one of these
+kinds or sets ``records_unread``/``bytes_unread``; otherwise its issue is informational.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ UNREAD_KINDS = frozenset(
         "too_many_cells",
         "too_many_items",
         "formula_not_cached",
+        "budget",  # a guard that skipped content without a kind of its own
     }
 )
 
@@ -57,6 +67,20 @@ class ReadIssue:
     message: str
     line: int | None = None  # 1-based physical line, where the format has lines
     record: int | None = None  # 1-based record number, where known
+    #: Records this issue left unexamined, when the reader knows (e.g. a damaged Avro block's count).
+    records_unread: int | None = None
+    #: Bytes this issue left unexamined, when the reader knows.
+    bytes_unread: int | None = None
+
+    @property
+    def unread(self) -> bool:
+        """True if some content was not examined because of this issue (the scan is incomplete)."""
+        return (
+            self.kind in SKIPPED_RECORD_KINDS
+            or self.kind in UNREAD_KINDS
+            or bool(self.records_unread)
+            or bool(self.bytes_unread)
+        )
 
 
 @dataclass(frozen=True)

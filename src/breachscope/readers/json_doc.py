@@ -37,7 +37,7 @@ RECORD_KEYS = (
     "profiles",
     "entries",
 )
-MAX_VALUE_CHARS = 256 * MiB  # one record larger than this is reported as malformed
+MAX_VALUE_CHARS = 256 * MiB  # default: one record larger than this is reported (line_too_long)
 _NON_WS = re.compile(r"[^ \t\r\n]")
 _decoder = json.JSONDecoder()
 
@@ -56,18 +56,21 @@ class Malformed(Exception):
 class _Scanner:
     """Top-level tokens over a buffer that refills from a UTF-8 byte stream."""
 
-    def __init__(self, stream: _Readable, chunk: int = 4 * MiB) -> None:
+    def __init__(self, stream: _Readable, chunk: int = 4 * MiB, max_value: int = MAX_VALUE_CHARS) -> None:
         self._stream = stream
         self._chunk = chunk
+        self._max_value = max_value
         self.buf = ""
         self.pos = 0
         self.eof = False
         self._lines_before = 0  # newlines in text already dropped from the buffer
 
-    def _fill(self) -> bool:
+    def _fill(self, at_least: int = 0) -> bool:
+        """Reads more text; a value that spans reads doubles the read size, so re-parsing it from
+        its start costs a constant factor, not a quadratic one."""
         if self.eof:
             return False
-        data = self._stream.read(self._chunk)
+        data = self._stream.read(max(self._chunk, at_least))
         if not data:
             self.eof = True
             return False
@@ -106,7 +109,14 @@ class _Scanner:
                 raise Malformed("a value is nested too deep to decode", self.line(), "too_deep") from None
             except json.JSONDecodeError as exc:
                 near_end = exc.pos >= len(self.buf) - 1 or exc.msg.startswith("Unterminated string")
-                if near_end and len(self.buf) - self.pos < MAX_VALUE_CHARS and self._fill():
+                pending = len(self.buf) - self.pos
+                if near_end and pending >= self._max_value:
+                    raise Malformed(
+                        f"a record is longer than {self._max_value} characters (Limits.max_line_bytes)",
+                        self.line(),
+                        "line_too_long",
+                    ) from None
+                if near_end and self._fill(pending):
                     continue
                 raise Malformed(f"invalid JSON ({exc.msg})", self.line()) from None
             if end == len(self.buf) and not isinstance(value, dict | list | str) and self._fill():
@@ -181,7 +191,8 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
     on_bad = invalid_utf8(ctx.log)
 
     with Utf8Stream(inp.open(ctx.on_bytes, ctx.stream_errors), detect_encoding(head), on_bad) as text:
-        sc = _Scanner(text)
+        longest = ctx.limits.max_line_bytes
+        sc = _Scanner(text, chunk=min(4 * MiB, longest), max_value=longest)
         pending: list[dict[str, Any]] = []
         number = 0
         limit = ctx.limits.max_depth

@@ -23,10 +23,24 @@ def lower_name(class_id: str) -> str:
 
 #: How to say "all values" when the count is not known (e.g. a purged case keeps only statuses).
 _ALL_VALUES = {"en": "all", "id": "semua"}
+#: ``{records}`` in a not-needed text, per language: every record read / only the readable ones
+#: (a person accepted an incomplete read) / count unknown. People read records, not values.
+RECORDS_PHRASE = {
+    "en": ("all {n} records", "the {n} records that could be read", "every record"),
+    "id": ("seluruh {n} catatan", "{n} catatan yang dapat dibaca", "setiap catatan"),
+}
 
 
 def _values(count: int, lang: str) -> str:
     return f"{count:,}" if count else _ALL_VALUES.get(lang, "all")
+
+
+def records_phrase(count: int, complete: bool, lang: str, number: str | None = None) -> str:
+    """``all 20,000 records`` (``number`` is the count already written in the reader's style)."""
+    whole, readable, unknown = RECORDS_PHRASE.get(lang, RECORDS_PHRASE["en"])
+    if not count:
+        return unknown
+    return (whole if complete else readable).format(n=number or f"{count:,}")
 
 
 def join_or(words: Sequence[str], or_word: str = "or") -> str:
@@ -50,12 +64,23 @@ def recommend(
         elif all(c in facts.absent for c in spec.when_any):
             names = join_or([lower_name(c) for c in spec.when_any])
             text = {
-                lang: words.format(classes=names, values=_values(facts.values_checked, lang))
+                lang: words.format(
+                    classes=names,
+                    values=_values(facts.values_checked, lang),
+                    records=records_phrase(facts.records_checked, facts.absence_complete, lang),
+                )
                 for lang, words in spec.not_needed.items()
             }
             not_needed.append(
                 NotNeeded(
-                    spec.id, spec.when_any, facts.values_checked, text, spec.audience, dict(spec.not_needed)
+                    spec.id,
+                    spec.when_any,
+                    facts.values_checked,
+                    text,
+                    spec.audience,
+                    dict(spec.not_needed),
+                    facts.records_checked,
+                    facts.absence_complete,
                 )
             )
         else:

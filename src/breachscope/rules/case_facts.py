@@ -78,15 +78,21 @@ def _count(value: Any) -> int:
     return 0
 
 
-def classes_from_scans(scans: Iterable[Mapping[str, Any] | None]) -> tuple[set[str], set[str], int]:
+def classes_from_scans(
+    scans: Iterable[Mapping[str, Any] | None], usable: Iterable[bool] | None = None
+) -> tuple[set[str], set[str], int]:
     """(present, absent, values checked) over stored scan reports.
 
-    Present in any dataset wins; absent only if every scanned dataset says absent.
+    Present in any dataset wins; absent only if every scanned dataset says absent (a
+    ``not_checked`` class is neither). ``usable`` (one flag per scan) says whether a dataset's
+    absences may be used: an incomplete read that no person accepted says nothing is absent.
     """
     present: set[str] = set()
     absent: set[str] | None = None
     values = 0
+    flags = iter(usable) if usable is not None else None
     for scan in scans:
+        ok = next(flags, True) if flags is not None else True
         if not isinstance(scan, Mapping):
             continue
         classes = scan.get("classes")
@@ -97,11 +103,26 @@ def classes_from_scans(scans: Iterable[Mapping[str, Any] | None]) -> tuple[set[s
             status = info.get("status") if isinstance(info, Mapping) else info
             if status == "present":
                 present.add(str(cid))
-            elif status == "absent":
+            elif status == "absent" and ok:
                 here_absent.add(str(cid))
         absent = here_absent if absent is None else absent & here_absent
         values += _count(scan.get("totals")) or _count(scan)
     return present, (absent or set()) - present, values
+
+
+def records_checked(datasets: Iterable[Any]) -> tuple[int, int, bool]:
+    """(records examined, files, every file read whole) over the datasets whose absences count."""
+    records = files = 0
+    whole = True
+    for d in datasets:
+        if not d.absence_usable:
+            continue
+        scan = d.scan_json if isinstance(d.scan_json, Mapping) else {}
+        rows = scan.get("rows_examined")
+        records += int(rows) if isinstance(rows, int) and not isinstance(rows, bool) else int(d.records or 0)
+        files += 1
+        whole = whole and d.is_complete
+    return records, files, whole
 
 
 def _exposed_classes(session: Session, incident_id: int) -> set[str]:
@@ -186,7 +207,10 @@ def facts_from_case(session: Session, incident_id: int) -> Facts:
             f"incident {incident_id} has no scanned dataset: nothing to assess",
             f"attach the leaked file first: breachscope case attach {incident_id} FILE",
         )
-    present, absent, values = classes_from_scans(d.scan_json for d in datasets)
+    present, absent, values = classes_from_scans(
+        [d.scan_json for d in datasets], [d.absence_usable for d in datasets]
+    )
+    records, files, whole = records_checked(datasets)
     if not present and not absent:
         present = _exposed_classes(session, incident_id)  # no scan report: what the people show
     counts = {k: v for k, v in _jurisdiction_counts(session, incident_id).items() if v > 0}
@@ -194,6 +218,9 @@ def facts_from_case(session: Session, incident_id: int) -> Facts:
         present=frozenset(present),
         absent=frozenset(absent),
         values_checked=values,
+        records_checked=records,
+        files_checked=files,
+        absence_complete=whole,
         affected=counts,
         vendor_detected_at=incident.vendor_detected_at,
         vendor_notified_us_at=incident.vendor_notified_us_at,

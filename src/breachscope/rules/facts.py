@@ -63,6 +63,11 @@ class Facts:
     affected: Mapping[str, int]
     absent: frozenset[str] = frozenset()
     values_checked: int = 0
+    #: Records the scans examined in the datasets whose absences count, in how many files, and
+    #: whether all of them were read whole (False: a person accepted an incomplete read).
+    records_checked: int = 0
+    files_checked: int = 0
+    absence_complete: bool = True
     vendor_detected_at: datetime | None = None
     vendor_notified_us_at: datetime | None = None
     dataset_received_at: datetime | None = None
@@ -142,6 +147,9 @@ class Facts:
             "present": sorted(self.present),
             "absent": sorted(self.absent),
             "values_checked": self.values_checked,
+            "records_checked": self.records_checked,
+            "files_checked": self.files_checked,
+            "absence_complete": self.absence_complete,
             "affected": dict(sorted(self.affected.items())),
             "vendor_detected_at": _iso(self.vendor_detected_at),
             "vendor_notified_us_at": _iso(self.vendor_notified_us_at),
@@ -167,6 +175,9 @@ class Facts:
             present=frozenset(d["present"]),
             absent=frozenset(d.get("absent", ())),
             values_checked=int(d.get("values_checked", 0)),
+            records_checked=int(d.get("records_checked", 0)),
+            files_checked=int(d.get("files_checked", 0)),
+            absence_complete=bool(d.get("absence_complete", True)),
             affected=dict(d["affected"]),
             vendor_detected_at=_dt(d.get("vendor_detected_at")),
             vendor_notified_us_at=_dt(d.get("vendor_notified_us_at")),
@@ -322,9 +333,11 @@ class NotNeeded:
     values_checked: int
     text: Mapping[str, str]
     audience: str = "recipients"  # who would have had to act: "recipients" or "company"
-    #: The unformatted words per language (with ``{classes}`` and ``{values}``), so that a notice
+    #: The unformatted words per language (with ``{classes}`` and ``{records}``), so that a notice
     #: can name the classes in the recipient's language; ``text`` is the English-named rendering.
     template: Mapping[str, str] = field(default_factory=dict)
+    records_checked: int = 0
+    absence_complete: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -334,6 +347,8 @@ class NotNeeded:
             "text": dict(self.text),
             "audience": self.audience,
             "template": dict(self.template),
+            "records_checked": self.records_checked,
+            "absence_complete": self.absence_complete,
         }
 
     @classmethod
@@ -345,6 +360,8 @@ class NotNeeded:
             dict(d["text"]),
             str(d.get("audience", "recipients")),
             dict(d.get("template") or {}),
+            int(d.get("records_checked", 0)),
+            bool(d.get("absence_complete", True)),
         )
 
 

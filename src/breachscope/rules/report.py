@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from breachscope.rules.facts import Assessment, Duty
+from breachscope import taxonomy
+from breachscope.rules.facts import Assessment, Duty, Facts
 
 VERDICT_WORDS = {
     "required": "REQUIRED",
@@ -104,6 +105,19 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _not_checked(f: Facts) -> list[str]:
+    """Classes the scans neither found nor proved absent (not checked, or in an unaccepted
+    incomplete read)."""
+    return [dc.id for dc in taxonomy.DATA_CLASSES if dc.id not in f.present and dc.id not in f.absent]
+
+
+def _checked_words(f: Facts) -> str:
+    if f.records_checked:
+        which = "all" if f.absence_complete else "the readable"
+        return f" (in {which} {f.records_checked:,} records)"
+    return f" (over {f.values_checked:,} values)" if f.values_checked else ""
+
+
 def to_markdown(a: Assessment, *, assessment_id: int | None = None) -> str:
     now = a.assessed_at
     f = a.facts
@@ -114,8 +128,8 @@ def to_markdown(a: Assessment, *, assessment_id: int | None = None) -> str:
         f"- assessed at: {now.isoformat()}",
         f"- rule set: `{a.rule_set_version}`",
         f"- exposed classes: {', '.join(sorted(f.present)) or 'none'}",
-        f"- checked and absent: {', '.join(sorted(f.absent)) or 'none'}"
-        + (f" (over {f.values_checked:,} values)" if f.values_checked else ""),
+        f"- checked and absent: {', '.join(sorted(f.absent)) or 'none'}" + _checked_words(f),
+        f"- not checked (may be in the data): {', '.join(_not_checked(f)) or 'none'}",
         f"- affected by jurisdiction: {counts or 'none'}",
         "",
         "## Summary",

@@ -110,6 +110,9 @@ def percent_decoded(values: pa.Array) -> pa.Array:
     """
     if len(values) == 0:
         return values
+    # a plain substring test first (memchr-fast); the regex runs only where a "%" is
+    if not pc.any(pc.match_substring(values, "%")).as_py():
+        return values
     encoded = pc.fill_null(pc.match_substring_regex(values, _PERCENT), False)
     if not pc.any(encoded).as_py():
         return values
@@ -134,10 +137,9 @@ def scan_column(
     values = col.values
     placeholder_count = 0
     if placeholders is not None and len(placeholders) and len(values):
-        # compared trimmed and lower-cased (``N/A``, `` null ``); blank values count too
-        is_ph = pc.fill_null(
-            pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(values)), value_set=placeholders), False
-        )
+        # ``placeholders`` holds each placeholder as written, in lower, UPPER and Title case
+        # (``N/A``, ``NULL``, ``(Not Set)``): one exact ``is_in`` pass, no per-value lower-casing
+        is_ph = pc.fill_null(pc.is_in(values, value_set=placeholders), False)
         placeholder_count = pc.sum(is_ph).as_py() or 0
         if placeholder_count:
             values = pc.if_else(is_ph, pa.scalar(None, pa.string()), values)

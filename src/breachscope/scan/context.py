@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from breachscope.detectors import DETECTORS
 from breachscope.detectors.base import Detector
-from breachscope.placeholders import PLACEHOLDERS, normalise
+from breachscope.placeholders import PLACEHOLDERS, normalise, variants
 from breachscope.scan.plan import ColumnPlan, Routing, build_routing, plan_column, table_kind
 
 
@@ -70,7 +70,7 @@ class ScanContext:
     def placeholder_array(self) -> pa.Array:
         """The shared placeholder list plus the vendor's markers, normalised (trimmed, lower case)."""
         if self._placeholder_array is None:
-            values = PLACEHOLDERS | {normalise(p) for p in self.placeholders}
+            values = variants(PLACEHOLDERS | {normalise(p) for p in self.placeholders} | self.placeholders)
             self._placeholder_array = pa.array(sorted(values), pa.string())
         return self._placeholder_array
 
@@ -79,7 +79,8 @@ class ScanContext:
         if self.placeholders_for is None:
             return self.placeholder_array
         if column not in self._column_placeholders:
-            values = PLACEHOLDERS | {normalise(p) for p in self.placeholders_for(column)}
+            own = self.placeholders_for(column)
+            values = variants(PLACEHOLDERS | {normalise(p) for p in own} | own)
             self._column_placeholders[column] = pa.array(sorted(values), pa.string())
         return self._column_placeholders[column]
 

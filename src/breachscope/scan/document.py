@@ -1,4 +1,4 @@
-"""The JSON document of a scan report (schema ``breachscope.scan/1``; see docs/scan.md)."""
+"""The JSON document of a scan report (schema ``breachscope.scan/2``; see docs/scan.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ from typing import Any
 
 from breachscope import __version__, taxonomy
 from breachscope.readers.base import ReadIssue
-from breachscope.scan.model import MAX_CLASS_FINDINGS, SCHEMA_ID, ScanData, skipped_records
+from breachscope.scan.model import (
+    ABSENT,
+    MAX_CLASS_FINDINGS,
+    NOT_CHECKED,
+    PRESENT,
+    SCHEMA_ID,
+    ScanData,
+    Unread,
+    value_level,
+)
 from breachscope.scan.partial import Finding
 
 
@@ -17,6 +26,7 @@ def _issue(issue: ReadIssue) -> dict[str, Any]:
         "message": issue.message,
         "line": issue.line,
         "record": issue.record,
+        "unread": issue.unread,
     }
 
 
@@ -34,19 +44,46 @@ def _finding(source: str, f: Finding) -> dict[str, Any]:
     return out
 
 
+def _unread(u: Unread) -> dict[str, Any]:
+    return {"records": u.records, "bytes": u.bytes, "notes": list(u.notes)}
+
+
+def class_statement(status: str, checked: str, records: int, unread: Unread, hinted_values: int) -> str:
+    """The one human line of a class: what was done and what it shows (no leaked data)."""
+    if status == PRESENT:
+        return "present"
+    if status == NOT_CHECKED:
+        if checked == "named_columns":
+            return (
+                f"not checked: only {hinted_values:,} values in columns named for it were examined; "
+                "no detector examines other values for it yet"
+            )
+        return "not checked: no detector examines values for it yet"
+    if unread.none:
+        return f"absent in all {records:,} records"
+    return f"absent in the {records:,} records read; {unread.words()}"
+
+
 def class_entry(report: ScanData, class_id: str) -> dict[str, Any]:
     dc = taxonomy.get(class_id)
     dets = [d for d in report.detectors if d.data_class == class_id]
     names = {d.name for d in dets}
+    value_names = {d.name for d in dets if value_level(d)}
     columns = []
     findings: list[tuple[int, dict[str, Any]]] = []
     values_examined = 0
     columns_examined = 0
+    value_columns = 0
+    values_not_examined = 0
     for s_index, s in enumerate(report.sources):
         for c in s.columns:
             if c.detectors_run & names:
                 columns_examined += 1
                 values_examined += c.non_null
+            if c.detectors_run & value_names:
+                value_columns += 1
+            else:
+                values_not_examined += c.non_null
             for cc in c.classes:
                 if cc.class_id == class_id:
                     columns.append(
@@ -59,17 +96,36 @@ def class_entry(report: ScanData, class_id: str) -> dict[str, Any]:
                     )
                     findings.extend((s_index, _finding(s.name, f)) for f in c.findings.get(class_id, []))
     findings.sort(key=lambda t: (t[0], t[1]["record"], t[1]["column"]))
-    unexamined, notes = skipped_records(report)
+    unread = report.unread
+    if value_names and (value_columns or report.values_examined == 0):
+        checked = "values"
+    elif columns_examined:
+        checked = "named_columns"
+    else:
+        checked = "none"
+    if columns:
+        status = PRESENT
+    elif checked == "values":
+        status = ABSENT
+    else:
+        status = NOT_CHECKED
     evidence: dict[str, Any] = {
         "rows_examined": report.rows_examined,
         "values_examined": values_examined,
         "columns_examined": columns_examined,
-        "detectors": [{"name": d.name, "version": d.version, "ref": d.ref} for d in dets],
-        "unexamined_records": unexamined,
-        "unexamined_notes": notes,
+        "values_not_examined": values_not_examined if checked == "values" else None,
+        "detectors": [
+            {"name": d.name, "version": d.version, "ref": d.ref, "value_level": value_level(d)} for d in dets
+        ],
+        "unexamined_records": unread.records,
+        "unexamined_bytes": unread.bytes,
+        "unexamined_notes": list(unread.notes),
     }
     return {
-        "status": "present" if columns else "absent",
+        "status": status,
+        "checked": checked,
+        "complete": unread.none,
+        "statement": class_statement(status, checked, report.rows_examined, unread, values_examined),
         "name": dc.name,
         "tier": dc.tier.value,
         "hibp": dc.hibp,
@@ -96,11 +152,10 @@ def to_dict(report: ScanData) -> dict[str, Any]:
                 "rows": s.rows,
                 "values_examined": s.values_examined,
                 "vendor": vendor,
+                "complete": s.complete,
+                "unread": _unread(s.unread),
                 "issues": [_issue(i) for i in s.issues]
-                + [
-                    {"source": s.name, "kind": k, "message": m, "line": None, "record": None}
-                    for k, m in s.scan_issues
-                ],
+                + [_issue(ReadIssue(s.name, k, m)) for k, m in s.scan_issues],
                 "columns": [
                     {
                         "name": c.name,
@@ -133,6 +188,8 @@ def to_dict(report: ScanData) -> dict[str, Any]:
         "tool": {"name": "breachscope", "version": __version__},
         "started_at": report.started_at,
         "finished_at": report.finished_at,
+        "complete": report.complete,
+        "unread": _unread(report.unread),
         "rows_examined": report.rows_examined,
         "values_examined": report.values_examined,
         "detectors": [

@@ -187,8 +187,14 @@ def scan_source(
     match = vendor_match
     issues: list[ReadIssue] = []
     pending: deque[Callable[[], Partial]] = deque()  # batches whose columns are being scanned
+    read = [0]  # bytes the reader reported (to size what an interrupted read left unread)
+
+    def on_bytes(n: int) -> None:
+        read[0] += n
+        progress.advance(n)
+
     try:
-        for chunk in _rechunk(iter(_Prefetch(source.chunks(progress.advance))), batch_rows):
+        for chunk in _rechunk(iter(_Prefetch(source.chunks(on_bytes))), batch_rows):
             batch = chunk.batch
             if ctx is None:
                 if match is None:
@@ -233,6 +239,7 @@ def scan_source(
             {c: plan.schema_classes for c, plan in ctx._plans.items() if plan.schema_classes} if ctx else {}
         ),
         hinted={name: plan.hinted_classes for name, plan in (ctx._plans.items() if ctx else [])},
+        bytes_read=read[0],
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from breachscope import taxonomy
 from breachscope.inert import md_text, terminal_text
+from breachscope.scan.model import Unread
 from breachscope.taxonomy import Tier
 
 
@@ -28,6 +29,13 @@ def _n(x: int) -> str:
 def to_markdown(doc: dict[str, Any]) -> str:
     """The Markdown report of a scan's JSON document (:func:`breachscope.scan.document.to_dict`)."""
     out = ["# breachscope scan report", ""]
+    if not doc["complete"]:
+        out.append(
+            f"**Incomplete scan**: {_n(doc['rows_examined'])} records read; "
+            f"{md_escape(Unread.from_dict(doc['unread']).words(), 200)}. "
+            "Absent classes are absent only in the records read."
+        )
+        out.append("")
     out.append(
         f"Scanned {_n(doc['rows_examined'])} records and {_n(doc['values_examined'])} values in "
         f"{len(doc['sources'])} source(s), {md_escape(doc['started_at'])} to "
@@ -38,6 +46,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
     classes: dict[str, Any] = doc["classes"]
     present = [c for c in taxonomy.DATA_CLASSES if classes[c.id]["status"] == "present"]
     absent = [c for c in taxonomy.DATA_CLASSES if classes[c.id]["status"] == "absent"]
+    unchecked = [c for c in taxonomy.DATA_CLASSES if classes[c.id]["status"] == "not_checked"]
     out += ["## Present data classes", ""]
     if not present:
         out += ["None found.", ""]
@@ -61,7 +70,11 @@ def to_markdown(doc: dict[str, Any]) -> str:
                     f"`{f['hash'][:16]}` |"
                 )
         out.append("")
-    out += ["## Absent data classes, with evidence", ""]
+    out += [
+        "## Absent data classes, with evidence"
+        + ("" if doc["complete"] else " (absent in the records read; the scan is incomplete)"),
+        "",
+    ]
     out += ["| tier | data class | values examined | columns examined | detectors | unexamined records |"]
     out += ["| --- | --- | ---: | ---: | --- | ---: |"]
     for dc in absent:
@@ -72,6 +85,14 @@ def to_markdown(doc: dict[str, Any]) -> str:
             f"{ev['columns_examined']} | {md_escape(dets, 400)} | {_n(ev['unexamined_records'])} |"
         )
     out.append("")
+    if unchecked:
+        out += ["## Not checked (no detector examined the values)", ""]
+        out += ["| tier | data class | why |", "| --- | --- | --- |"]
+        for dc in unchecked:
+            out.append(
+                f"| {dc.tier.value} | {md_escape(dc.name)} | {md_escape(classes[dc.id]['statement'], 300)} |"
+            )
+        out.append("")
     out += ["## Sources and columns", ""]
     for s in doc["sources"]:
         vendor = s["vendor"]

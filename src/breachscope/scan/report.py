@@ -1,7 +1,7 @@
 """The scan report: per source, per column and per data class, with evidence for absence.
 
 ``build_report`` turns merged partials into a :class:`ScanReport`; ``ScanReport.to_dict`` is the
-versioned JSON document (schema id ``breachscope.scan/1``, documented in docs/scan.md and
+versioned JSON document (schema id ``breachscope.scan/2``, documented in docs/scan.md and
 ``report.schema.json``). Column classification rules (also in docs/scan.md):
 
 * value evidence: a detector matched values in the column. Detectors with ``min_share`` 0
@@ -12,6 +12,14 @@ versioned JSON document (schema id ``breachscope.scan/1``, documented in docs/sc
   evidence; a hint alone never makes a class present).
 * schema: a recognised vendor layout documents the column as that class. Where values support
   other classes and not the schema's, the values win and a disagreement is recorded.
+
+Each data class is then in one of three states (``class_entry(...)["status"]``): **present** (a
+column holds it), **absent** (a value-level detector of the class - one that runs on every
+column, not only on columns named for the class - examined the values and found none) or
+**not_checked** (no value-level detector examined the values: only columns named for it, or
+none). A source with unread content (read issues that mean unread content, see
+:class:`breachscope.readers.base.ReadIssue`) makes the scan **incomplete**: an absent class is
+then absent only in the records read.
 """
 
 from __future__ import annotations
@@ -22,9 +30,13 @@ from typing import Any
 
 from breachscope import taxonomy
 from breachscope.detectors.base import Detector
+from breachscope.readers.base import ReadIssue
 from breachscope.scan import document, markdown, sketch
 from breachscope.scan.model import (
+    ABSENT,
     MAX_CLASS_FINDINGS,
+    NOT_CHECKED,
+    PRESENT,
     SCHEMA_ID,
     SKIPPED_RECORD_KINDS,
     UNREAD_KINDS,
@@ -33,12 +45,17 @@ from breachscope.scan.model import (
     ScanData,
     SourceReport,
     SourceResult,
+    Unread,
     skipped_records,
+    unread_of,
 )
 from breachscope.scan.partial import ColumnPartial
 
 __all__ = [
+    "ABSENT",
     "MAX_CLASS_FINDINGS",
+    "NOT_CHECKED",
+    "PRESENT",
     "SCHEMA_ID",
     "SKIPPED_RECORD_KINDS",
     "UNREAD_KINDS",
@@ -47,8 +64,10 @@ __all__ = [
     "ScanReport",
     "SourceReport",
     "SourceResult",
+    "Unread",
     "build_report",
     "skipped_records",
+    "unread_of",
 ]
 
 
@@ -104,6 +123,10 @@ class ScanReport(ScanData):
         """The ``classes[class_id]`` entry of the JSON document."""
         return document.class_entry(self, class_id)
 
+    def class_status(self, class_id: str) -> str:
+        """``present``, ``absent`` or ``not_checked`` (see the module docstring)."""
+        return str(self.class_entry(class_id)["status"])
+
     def to_dict(self) -> dict[str, Any]:
         return document.to_dict(self)
 
@@ -151,6 +174,13 @@ def build_report(
                     is_list=col.is_list,
                 )
             )
+        scan_issues = [ReadIssue(res.name, kind, msg) for kind, msg in part.issues]
+        unread = unread_of(
+            list(res.issues) + scan_issues,
+            rows=part.rows,
+            size_bytes=res.size_bytes,
+            bytes_read=res.bytes_read,
+        )
         sources.append(
             SourceReport(
                 name=res.name,
@@ -164,6 +194,7 @@ def build_report(
                 issues=list(res.issues),
                 columns=columns,
                 scan_issues=list(part.issues),
+                unread=unread,
             )
         )
     return ScanReport(

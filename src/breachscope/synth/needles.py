@@ -183,6 +183,15 @@ def make_needles(rng: np.random.Generator) -> list[tuple[str, str, str, str, str
         (NOTES, "phone", "phone_id_national", phone_08, f"WA {phone_08}"),
         (NOTES, "chat_content", "chat_paragraph", CHAT, CHAT),
         (
+            NOTES,
+            "postal_address",
+            "street_address_id",
+            "Jl. Melati No. 12",
+            "kirim ke Jl. Melati No. 12, Bandung",
+        ),
+        (NOTES, "postal_address", "street_address_en", "42 Baker Street", "ship to 42 Baker Street, London"),
+        (NOTES, "date_of_birth", "dob_in_text", "17-08-1990", "tanggal lahir 17-08-1990"),
+        (
             "$initial_referrer",
             "secret",
             "github_token",
