@@ -282,3 +282,13 @@ def test_migration_0010_keeps_the_answers_old_assessments_held(db_url: str) -> N
     }
     assert recorded["cause"].set_by.startswith("migration 0010 (from assessment")
     assert recorded["cause"].set_at == NOW
+
+
+def test_recorded_text_is_shown_literally_not_as_markup(run) -> None:  # type: ignore[no-untyped-def]
+    run("case", "new", "Leak")
+    code, out = run(
+        "case", "facts", "1", "--set", "measures=We rotated [bold]all[/bold] keys", "--by", "[red]x[/]"
+    )
+    assert code == 0, out
+    code, out = run("case", "facts", "1")
+    assert "[bold]all[/bold]" in out and "[red]x[/]" in out

@@ -209,12 +209,17 @@ def test_an_old_fact_flag_says_which_fact_replaced_it(case_url: str, flag: list[
     assert f"breachscope case facts 1 {hint}" in out and "Traceback" not in out
 
 
-def test_assess_without_an_awareness_date_says_so_at_the_top(case_url: str) -> None:
-    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW)
+def test_assess_without_an_awareness_date_says_so_at_the_top(case_url: str, tmp_path: Path) -> None:
+    md = tmp_path / "a.md"
+    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW, "--markdown", str(md))
     assert code == 0, out
     # right after the 4-line summary (issue 11: the summary comes first), before any duty
     lines = out.splitlines()
     assert lines[2].startswith("Next due:") and lines[4].startswith("No awareness date recorded")
+    assert (
+        "- **no awareness date recorded" in md.read_text() and "- cause (recorded): unknown" in md.read_text()
+    )
+    assert "- **role not recorded: assessed as you are the controller**" in md.read_text()
     assert "breachscope case edit 1 --aware-at" in out
     invoke("case", "edit", "1", "--db", case_url, "--aware-at", "2025-11-25T10:00+00:00", "--by", "Dana")
     code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW)

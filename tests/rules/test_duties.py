@@ -317,3 +317,30 @@ def test_duties_for_a_recipient_and_their_content(rules: RuleSet) -> None:
     assert [d.id for d in a.duties_for("individuals", include_pending=False)] == ["id-subjects"]
     assert "eu-individuals" in [d.id for d in a.duties_for("individuals")]
     assert [c.id for c in a.required_content("individuals")][:2] == ["data_classes", "time_of_breach"]
+
+
+@pytest.mark.parametrize(
+    ("by_code", "confirmed", "elsewhere"),
+    [
+        # the bank account number is on an Indonesian's record only: for the Germans it is not
+        # exposed, but the scan did not confirm it absent
+        ({"DE": {"email"}, "ID": {"email", "bank_account"}}, "password", "bank_account"),
+        # no per-jurisdiction classes: every absent class is the scan's
+        ({}, "password", None),
+    ],
+)  # fmt: skip
+def test_absent_here_is_not_confirmed_absent_by_the_scan(
+    rules: RuleSet, by_code: dict[str, set[str]], confirmed: str, elsewhere: str | None
+) -> None:
+    present = frozenset({"email", "bank_account"}) if by_code else frozenset({"email"})
+    f = replace(
+        facts(present, {"DE": 10, "ID": 5}, records_checked=20_000, files_checked=1),
+        classes_by_code={k: frozenset(v) for k, v in by_code.items()},
+    )
+    against = run(rules, f).duty("eu-sa").factors_against
+    confirmed_line = next(x for x in against if x.startswith("scan confirmed absent"))
+    assert confirmed_line.startswith("scan confirmed absent in all 20,000 records: ")
+    assert confirmed in confirmed_line
+    assert ("bank_account" in confirmed_line) == (elsewhere is None)
+    here = [x for x in against if "only in the records of people located elsewhere" in x]
+    assert [x.rsplit(": ", 1)[1] for x in here] == ([elsewhere] if elsewhere else [])

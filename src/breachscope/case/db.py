@@ -144,7 +144,9 @@ def open_case_db(url: str | None = None, *, create: bool = False) -> Engine:
     """
     engine = create_case_engine(url, create=create)
     try:
-        if not create and not _has_schema(engine):
+        in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+        # An in-memory database is always new and vanishes with the process: nothing to mistype.
+        if not create and not in_memory and not _has_schema(engine):
             shown = engine.url.render_as_string(hide_password=True)
             engine.dispose()
             raise BreachscopeError(f"{shown} holds no breachscope case", _create_hint(shown))

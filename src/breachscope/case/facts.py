@@ -127,7 +127,7 @@ class IncidentFacts:
         return {"yes": True, "no": False}.get(self.get(key))
 
 
-def _valid_values(fact: FactKey) -> str:
+def valid_values(fact: FactKey) -> str:
     if fact.values is not None:
         return ", ".join(fact.values)
     return {
@@ -147,15 +147,13 @@ def normalise(key: str, value: str) -> tuple[str, str]:
     if fact.values is not None:
         choice = raw.lower().replace("_", "-")
         if choice not in fact.values:
-            raise InputError(
-                f"{name}: {value!r} is not a valid value", "valid values: " + _valid_values(fact)
-            )
+            raise InputError(f"{name}: {value!r} is not a valid value", "valid values: " + valid_values(fact))
         return name, choice
     if raw == "" or raw.lower() == UNKNOWN:
         return name, UNKNOWN
     problem = _text_problem(fact, raw)
     if problem:
-        raise InputError(f"{name}: {problem}", "valid values: " + _valid_values(fact))
+        raise InputError(f"{name}: {problem}", "valid values: " + valid_values(fact))
     if fact.kind == "sectors":
         parts = sorted({p.strip().lower() for p in raw.split(",") if p.strip()})
         return name, "none" if parts == ["none"] else ",".join(parts)

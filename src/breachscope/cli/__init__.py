@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "breachscope.cli.case",
     "breachscope.cli.scope",
     "breachscope.cli.notify",
+    "breachscope.cli.watch",
 )
 
 

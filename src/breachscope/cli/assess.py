@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -76,25 +77,15 @@ def _refuse_legacy_flags(incident_id: int, given: dict[str, Any]) -> None:
 
 def print_fact_gaps(console: Console, a: Assessment, incident_id: int | None) -> None:
     """At the top: what the assessment could not know (no awareness date, facts not recorded)."""
-    from breachscope.rules.case_facts import ASSUMED_WHEN_UNRECORDED
-
-    f = a.facts
-    fix = f"  set it: breachscope case edit {incident_id} --aware-at WHEN"
-    if f.aware_at is None and f.vendor_notified_us_at is None and f.dataset_received_at is None:
-        console.print(
-            "[bold yellow]No awareness date recorded: due times that run from awareness cannot be"
-            " computed and are not shown.[/]\n" + fix
-        )
-    elif f.aware_at is None:
-        console.print(
-            "[yellow]No awareness date recorded: clocks that run from awareness count from when the"
-            " vendor told you or you received the dataset.[/]\n" + fix
-        )
-    if f.unrecorded:
-        console.print("[yellow]Facts not recorded, assessed with the cautious reading:[/]")
-        for key in f.unrecorded:
-            console.print(f"  {key}: {ASSUMED_WHEN_UNRECORDED.get(key, 'unknown')}")
+    gaps = a.facts.gaps()
+    for gap in gaps:
+        console.print(f"[yellow]{escape(gap[:1].upper() + gap[1:])}[/]")
+    if a.facts.aware_at is None:
+        console.print(f"  set it: breachscope case edit {incident_id} --aware-at WHEN")
+    if a.facts.unrecorded:
         console.print(f"  record them: breachscope case facts {incident_id} --set KEY=VALUE --by NAME")
+    if gaps:
+        console.print()
 
 
 def _line(console: Console, text: str, indent: int = 2) -> None:

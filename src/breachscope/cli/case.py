@@ -442,7 +442,8 @@ def accept_incomplete(
                 s, incident_id, dataset_id, why=why, author=who(author), clock=SystemClock()
             )
             click.echo(
-                f"Dataset {ds.id} ({ds.file_name}): unread part accepted by {ds.incomplete_accepted_by}. "
+                f"Dataset {ds.id} ({terminal_text(ds.file_name)}): unread part accepted by "
+                f"{terminal_text(ds.incomplete_accepted_by)}. "
                 "Re-run breachscope assess so actions and notices use it."
             )
     finally:

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from breachscope.case.dates import DATE_LABELS
@@ -14,6 +15,12 @@ from breachscope.case.db import open_case_db, session_scope
 from breachscope.cli.case import date_options, db_option, fmt_when, force_options, parse_when, who
 from breachscope.clock import SystemClock
 from breachscope.errors import InputError
+from breachscope.inert import terminal_text
+
+
+def _t(value: str) -> str:
+    """A recorded value shown in a rich table: controls neutralised, no markup interpreted."""
+    return escape(terminal_text(value, 500))
 
 
 def _by_option(f: Any) -> Any:
@@ -97,29 +104,34 @@ def facts(
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     for c in changes:
-        click.echo(f"{c.key}: {c.old} -> {c.new}")
+        click.echo(f"{c.key}: {terminal_text(c.old, None)} -> {terminal_text(c.new, None)}")
     if parsed and not changes:
         click.echo("Nothing changed: the facts already have these values.")
     table = Table(title=f"facts of incident {incident_id}")
-    for col in ("fact", "value", "set by", "at", "valid values"):
+    table.add_column("fact", no_wrap=True)
+    for col in ("value", "set by", "at"):
         table.add_column(col, overflow="fold")
     for f in case_facts.FACTS:
         rec = current.get(f.key)
         table.add_row(
             f.key,
-            rec.value if rec else "[dim]unknown[/]",
-            rec.set_by if rec else "-",
-            fmt_when(rec.set_at) if rec else "-",
-            " / ".join(f.values) if f.values else f.kind,
+            _t(rec.value) if rec else "[dim]unknown[/]",
+            _t(rec.set_by) if rec else "-",
+            rec.set_at.strftime("%Y-%m-%d %H:%M") if rec else "-",
         )
     console = Console()
     console.print(table)
+    unknown = [f for f in case_facts.FACTS if f.key not in current or current[f.key].value == "unknown"]
+    if unknown:
+        console.print("[yellow]Still unknown[/] (record with --set KEY=VALUE --by NAME):")
+        for f in unknown:
+            console.print(f"  {f.key}: {escape(case_facts.valid_values(f))}")
     if past:
         hist = Table(title="history")
         for col in ("at", "fact", "value", "set by"):
             hist.add_column(col, overflow="fold")
         for h in past:
-            hist.add_row(fmt_when(h.set_at), h.key, h.value, h.set_by)
+            hist.add_row(fmt_when(h.set_at), h.key, _t(h.value), _t(h.set_by))
         console.print(hist)
 
 

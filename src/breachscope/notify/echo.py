@@ -14,8 +14,9 @@ value ("your approximate location"):
   steer a reader (call, visit, support, hubungi, ...);
 * an **email**: one well-formed address (:func:`breachscope.notify.address.normalise`).
 
-Every class refuses digits (so no phone number, no street number), URL-like text (a scheme,
-``www.``, a dot between labels, ``@`` outside an email, slashes) and control characters.
+Every class refuses digits of any script (``1``, ``²``, ``٣``: no phone or street number),
+URL-like text (a scheme, ``www.``, a dot between labels, ``@`` outside an email, slashes) and
+control characters.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _plain(value: str | None, limit: int) -> str | None:
     text = one_line(value, 10 * limit)
     if not text or len(text) > limit:
         return None
-    if any(unicodedata.category(ch) == "Nd" or ch in "/\\@:<>[]{}|=" for ch in text):
+    if any(unicodedata.category(ch)[0] == "N" or ch in "/\\@:<>[]{}|=" for ch in text):  # any digit: 1 ² ٣ Ⅳ
         return None
     if find_links(text) or "www" in text.lower():
         return None

@@ -127,7 +127,8 @@ def selected_codes(present: Iterable[str], selection: Selection, duties: DutyMap
     return frozenset(keep)
 
 
-def check_selection(selection: Selection, duties: DutyMap, has_assessment: bool) -> None:
+def check_selection(selection: Selection, has_assessment: bool) -> None:
+    """``--required-only`` cannot be honoured without a stored assessment."""
     if selection.required_only and not has_assessment:
         raise InputError(
             "--required-only needs a stored assessment (which duties are required)",

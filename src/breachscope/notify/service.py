@@ -194,7 +194,7 @@ def preview(
     notes = notes if notes is not None else []
     selection = selection or Selection()
     duties, has_assessment = duty_map(engine, incident_id)
-    check_selection(selection, duties, has_assessment)
+    check_selection(selection, has_assessment)
     contexts, kinds = _contexts(engine, incident_id, config, kinds, selection, duties, notes)
     summary = QueueSummary()
     rows = list(
@@ -293,7 +293,7 @@ def notify(
             "configure DKIM (breachscope notify dkim-key creates a key), or use --dry-run",
         )
     duties, has_assessment = duty_map(engine, incident_id)
-    check_selection(selection, duties, has_assessment)
+    check_selection(selection, has_assessment)
     queued = prepare(
         engine, incident_id, config, kinds, clock=clock, progress=progress, notes=notes, selection=selection
     )

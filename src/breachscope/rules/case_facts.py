@@ -25,7 +25,7 @@ from breachscope.errors import BreachscopeError
 from breachscope.identity.jurisdiction import count_keys
 from breachscope.rules import store
 from breachscope.rules.engine import assess
-from breachscope.rules.facts import Assessment, Facts
+from breachscope.rules.facts import ASSUMED_WHEN_UNRECORDED, Assessment, Facts
 from breachscope.rules.schema import RuleSet
 from breachscope.scope import jurisdiction_counts
 
@@ -42,13 +42,6 @@ MALICIOUS_BY_CAUSE: dict[str, bool | None] = {
     "misdirected-export": False,
     "misconfigured-export": False,
     "unknown": None,
-}
-#: Facts the engine needs an answer for, and the cautious reading used while none is recorded.
-ASSUMED_WHEN_UNRECORDED: dict[str, str] = {
-    "encrypted": "not encrypted",
-    "breached-party": "the vendor's systems were breached",
-    "role": "you are the controller",
-    "cause": "cause unknown: duties that depend on a malicious cause need an answer",
 }
 
 

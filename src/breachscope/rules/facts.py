@@ -22,6 +22,15 @@ def _dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+#: Facts the engine needs an answer for, and the cautious reading used while none is recorded.
+ASSUMED_WHEN_UNRECORDED: dict[str, str] = {
+    "encrypted": "not encrypted",
+    "breached-party": "the vendor's systems were breached",
+    "role": "you are the controller",
+    "cause": "unknown (duties that depend on a malicious cause need an answer)",
+}
+
+
 @dataclass(frozen=True)
 class RiskDecision:
     """A responder's recorded answer to a risk-based duty ("assessment required")."""
@@ -141,6 +150,19 @@ class Facts:
     def decision_for(self, duty_id: str) -> RiskDecision | None:
         found = [d for d in self.decisions if d.duty_id == duty_id]
         return max(found, key=lambda d: d.at) if found else None
+
+    def gaps(self) -> list[str]:
+        """What the assessment could not know, in words: a missing awareness date, unrecorded facts."""
+        out: list[str] = []
+        if self.aware_at is None and self.vendor_notified_us_at is None and self.dataset_received_at is None:
+            out.append("no awareness date recorded: due times that run from awareness cannot be computed")
+        elif self.aware_at is None:
+            out.append("no awareness date recorded: clocks from awareness count from the vendor's notice")
+        out += [
+            f"{k} not recorded: assessed as {ASSUMED_WHEN_UNRECORDED.get(k, 'unknown')}"
+            for k in self.unrecorded
+        ]
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -131,6 +131,8 @@ def to_markdown(a: Assessment, *, assessment_id: int | None = None) -> str:
         f"- checked and absent: {', '.join(sorted(f.absent)) or 'none'}" + _checked_words(f),
         f"- not checked (may be in the data): {', '.join(_not_checked(f)) or 'none'}",
         f"- affected by jurisdiction: {counts or 'none'}",
+        f"- cause (recorded): {f.cause}",
+        *(f"- **{_md(g)}**" for g in f.gaps()),
         "",
         "## Summary",
         "",

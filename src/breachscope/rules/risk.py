@@ -58,9 +58,18 @@ def factors(facts: Facts, *, affected: int) -> tuple[list[str], list[str]]:
             "or financial harm"
         )
     absent_critical = sorted(c for c in facts.absent if c in taxonomy.CREDENTIAL_AND_PAYMENT_CLASSES)
-    if absent_critical:
-        checked = f" over {facts.values_checked:,} values" if facts.values_checked else ""
-        con.append("scan confirmed absent" + checked + ": " + ", ".join(absent_critical))
+    # A jurisdiction's facts (engine.for_jurisdiction) count a class that only people located
+    # elsewhere carry as absent here: the scan found it, so it was not "confirmed absent".
+    carried: set[str] = set().union(*facts.classes_by_code.values()) if facts.classes_by_code else set()
+    scan_absent = [c for c in absent_critical if c not in carried]
+    elsewhere = [c for c in absent_critical if c in carried]
+    if scan_absent:
+        con.append("scan confirmed absent" + _checked(facts) + ": " + ", ".join(scan_absent))
+    if elsewhere:
+        con.append(
+            "not exposed for the people located here (the scan found it only in the records of "
+            "people located elsewhere): " + ", ".join(elsewhere)
+        )
     if affected >= 1000:
         pro.append(f"large number of people affected ({affected:,})")
     elif affected:
@@ -74,3 +83,11 @@ def factors(facts: Facts, *, affected: int) -> tuple[list[str], list[str]]:
     elif facts.encrypted and facts.key_exposed:
         pro.append("the data was encrypted but the key was exposed too")
     return pro, con
+
+
+def _checked(facts: Facts) -> str:
+    """How much the scans examined, in records when known (as notices say it)."""
+    if facts.records_checked:
+        which = "all" if facts.absence_complete else "the readable"
+        return f" in {which} {facts.records_checked:,} records"
+    return f" over {facts.values_checked:,} values" if facts.values_checked else ""
