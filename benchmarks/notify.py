@@ -27,7 +27,7 @@ from breachscope.case.db import open_case_db, session_scope
 from breachscope.notify.config import from_mapping
 from breachscope.notify.context import ActionItem, IncidentInfo, NoticeContext
 from breachscope.notify.queue import queue_notices
-from breachscope.notify.sender import Sender
+from breachscope.notify.sender import DeliveryRun
 from breachscope.notify.service import make_renderer, make_signer
 from breachscope.notify.smtp import SmtpMailer
 
@@ -159,7 +159,7 @@ def main() -> None:
         )
         for label, signer, sign_workers, connections in runs:
             cfg = replace(config, smtp=replace(config.smtp, connections=connections))
-            sender = Sender(
+            sender = DeliveryRun(
                 engine,
                 1,
                 mailer_factory=lambda cfg=cfg: SmtpMailer(cfg.smtp),  # type: ignore[misc]

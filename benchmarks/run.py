@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 #: Benchmark modules, in run order. Adding a benchmark = one module + one line here.
-MODULES: tuple[str, ...] = ("scan", "vendors", "notify", "scope", "avro", "corpus", "atrest", "watch")
+MODULES: tuple[str, ...] = (
+    "startup", "scan", "vendors", "notify", "scope", "avro", "corpus", "atrest", "watch",
+)  # fmt: skip
 
 
 def run_module(name: str, out: Path, quick: bool) -> dict[str, Any]:

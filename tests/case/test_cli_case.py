@@ -117,21 +117,6 @@ def test_user_errors_are_clean(run, tmp_path: Path, args: list[str], message: st
     assert "Traceback" not in out
 
 
-def test_scope_directory_column_mapping_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    run("case", "new", "x")
-    leak = tmp_path / "people.csv"
-    leak.write_text(PEOPLE)
-    run("case", "attach", "1", str(leak))
-    directory = tmp_path / "d.csv"
-    directory.write_text("id,mail\n1,a@b.example\n")
-    code, out = run("scope", "--incident", "1", "--directory", str(directory), "--map", "email=email_address")
-    assert code != 0 and "no column(s) email=email_address" in out and "id, mail" in out
-    code, out = run(
-        "scope", "--incident", "1", "--directory", str(directory), "--map", "user_id=id,email=mail"
-    )
-    assert code == 0, out
-
-
 def test_attach_refuses_the_same_file_and_records_an_incomplete_read(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run("case", "new", "x")
     leak = tmp_path / "people.csv"

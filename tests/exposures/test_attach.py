@@ -226,3 +226,24 @@ def test_attach_reports_the_people_it_stored(
     assert (result.records, result.exposures, result.new_people) == expected
     with session_scope(engine) as s:
         assert api.count_exposures(s, iid) == people
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "vendors" / "fixtures"
+
+
+@pytest.mark.parametrize(("vendor", "expected"), [(None, "mixpanel"), ("generic", None)])
+def test_vendor_is_honoured(
+    engine: Engine, clock: FixedClock, vendor: str | None, expected: str | None
+) -> None:
+    iid = _incident(engine, clock)
+    result = attach_file(engine, iid, FIXTURES / "mixpanel" / "engage_page.json", clock=clock, vendor=vendor)
+    assert result.vendor == expected
+    assert result.exposures == 2
+
+
+def test_unknown_vendor_is_a_clean_error(engine: Engine, clock: FixedClock) -> None:
+    iid = _incident(engine, clock)
+    with pytest.raises(BreachscopeError, match="nosuchvendor"):
+        attach_file(
+            engine, iid, FIXTURES / "mixpanel" / "engage_page.json", clock=clock, vendor="nosuchvendor"
+        )

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
-from breachscope.case.api import _row, merge_into
+from breachscope.case.api import merge_into
 from breachscope.exposures.extractor import Extractor, extract_batch, records
 from breachscope.exposures.plan import (
     ExtractPlan,
@@ -213,14 +214,14 @@ def test_vectorised_extraction_equals_the_per_row_reference(offset: int) -> None
     old = list(reference(KEY, plan, batch, row_key_prefix="sha:people.csv", offset=offset))
     merged: dict[str, dict[str, Any]] = {}
     for rec in old:  # the old path merged a repeated person when storing
-        row = _row(rec)
+        row = dataclasses.asdict(rec)
         if rec.person_key_hash in merged:
             merge_into(merged[rec.person_key_hash], row)
         else:
             merged[rec.person_key_hash] = row
     with Extractor(KEY) as ex:
         new = ex.table(plan, batch, row_key_prefix="sha:people.csv", offset=offset)
-    assert [_row(r) for r in records(new)] == list(merged.values())
+    assert [dataclasses.asdict(r) for r in records(new)] == list(merged.values())
     assert len(merged) < len(old)  # the batch does repeat a person
 
 

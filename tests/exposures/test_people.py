@@ -34,6 +34,7 @@ def test_engage_profiles_per_person(tmp_path: Path) -> None:
         "coarse_location": 2,
         "device": 2,
         "email": 2,
+        "internal_id": 2,  # the person key itself is leaked, as case attach stores it
         "person_name": 2,
         "timestamp": 2,
         "phone": 1,
@@ -67,7 +68,8 @@ def test_events_merge_rows_of_one_person(tmp_path: Path) -> None:
     )
     u1 = next(p for p in people if p["person"] == keyed_hash(KEY, "u-1001"))
     assert "properties.utm_source" in u1["fields"]  # from the first event only
-    assert "properties.org_id" not in u1["fields"]  # customer-defined: no class, not a field
+    # no class from the scan, but named as an org id: an identifier, exactly as case attach stores it
+    assert "properties.org_id" in u1["fields"] and "internal_id" in u1["classes"]
 
 
 def test_column_classes_and_chosen_key(tmp_path: Path) -> None:
@@ -76,7 +78,7 @@ def test_column_classes_and_chosen_key(tmp_path: Path) -> None:
     s = person_fields(open_sources(FIXTURES / "generic/unknown.csv"), classes, key=KEY, out=out)
     assert s.key_columns == {"unknown.csv": "contact"}
     assert s.people == 2
-    assert s.field_people == {"full_name": 2, "city": 2}
+    assert s.field_people == {"contact": 2, "full_name": 2, "city": 2}  # the key is exposed too
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert {x["person"] for x in lines} == {
         keyed_hash(KEY, "alex@example.com"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from breachscope.case.db import open_case_db
 from breachscope.notify.config import load_config
-from breachscope.notify.sender import Sender
+from breachscope.notify.sender import DeliveryRun
 from breachscope.notify.service import make_signer
 from breachscope.notify.smtp import SmtpMailer
 
@@ -16,7 +16,7 @@ def main() -> int:
     db_url, config_path = sys.argv[1], Path(sys.argv[2])
     config = load_config(config_path, env={})
     engine = open_case_db(db_url)
-    summary = Sender(
+    summary = DeliveryRun(
         engine,
         1,
         mailer_factory=lambda: SmtpMailer(config.smtp),  # [notify.smtp] connections of them

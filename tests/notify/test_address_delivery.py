@@ -23,7 +23,7 @@ from breachscope.notify.config import from_mapping
 from breachscope.notify.mailer import EmlDirectoryMailer
 from breachscope.notify.outbox import OutboxAttempt, OutboxMessage
 from breachscope.notify.queue import queue_notices
-from breachscope.notify.sender import Sender
+from breachscope.notify.sender import DeliveryRun
 from breachscope.notify.service import make_renderer, make_signer
 from breachscope.notify.smtp import SmtpMailer
 
@@ -87,7 +87,7 @@ def test_international_address_is_delivered_in_ascii_domain_form_or_bounced_with
 
     # dry run: one signed .eml per notice, the international one with the address as sent
     eml = EmlDirectoryMailer(tmp_path / "eml")
-    writer = Sender(any_engine, 1, config=config, signer=make_signer(config), mailer=eml)
+    writer = DeliveryRun(any_engine, 1, config=config, signer=make_signer(config), mailer=eml)
     with any_engine.connect() as conn:
         for row in conn.execute(select(OutboxMessage).order_by(OutboxMessage.id)):
             eml.send(writer.outgoing(row), lambda: None)
@@ -98,7 +98,7 @@ def test_international_address_is_delivered_in_ascii_domain_form_or_bounced_with
     assert set(emls) == {case.sent_to, COMPANION}
     _check_message(emls[case.sent_to].read_bytes(), case, dkim_key)
 
-    summary = Sender(
+    summary = DeliveryRun(
         any_engine, 1, config=config, signer=make_signer(config), mailer=SmtpMailer(config.smtp)
     ).run()
     received = {r.rcpt_tos[0]: r for r in server.recorder.messages}

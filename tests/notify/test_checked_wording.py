@@ -7,9 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from breachscope.notify.render import Renderer, Sender
+from breachscope.notify.render import NoticeFrom, Renderer
 
 from .conftest import user_ctx
+
+RENDERER = Renderer(NoticeFrom("Example Corp", "example.com"))
 
 
 @pytest.mark.parametrize(
@@ -51,7 +53,7 @@ def test_not_involved_sentence(
         checked_files=files,
         checked_complete=complete,
     )
-    rendered = Renderer(Sender("Example Corp", "example.com")).render(ctx, phrase="a b c d", reference="R-1")
+    rendered = RENDERER.render(ctx, phrase="a b c d", reference="R-1")
     assert sentence in rendered.text
     assert sentence in rendered.html
     assert "values" not in rendered.text and "nilai" not in rendered.text
@@ -59,7 +61,11 @@ def test_not_involved_sentence(
 
 def test_nothing_is_said_not_involved_without_absent_classes() -> None:
     ctx = replace(user_ctx(1), absent_classes=(), checked_records=20_000, checked_files=1)
-    text = Renderer(Sender("Example Corp", "example.com")).render(ctx, phrase="a b c d", reference="R-1").text
+    text = (
+        Renderer(NoticeFrom("Example Corp", "example.com"))
+        .render(ctx, phrase="a b c d", reference="R-1")
+        .text
+    )
     assert "WHAT WAS NOT INVOLVED" not in text and "None of them contained" not in text
 
 
@@ -136,7 +142,11 @@ def test_regulator_draft_names_only_absent_classes_in_records(
             language=language,
         ),
     )
-    text = Renderer(Sender("Example Corp", "example.com")).render(ctx, phrase="a b c d", reference="R-1").text
+    text = (
+        Renderer(NoticeFrom("Example Corp", "example.com"))
+        .render(ctx, phrase="a b c d", reference="R-1")
+        .text
+    )
     flat = " ".join(text.split())
     if expected:
         assert expected in flat

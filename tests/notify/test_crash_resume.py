@@ -264,7 +264,7 @@ def test_a_live_run_that_was_taken_over_sends_nothing_more(
     from breachscope.clock import SystemClock
     from breachscope.errors import BreachscopeError
     from breachscope.notify.recovery import recover, start_run
-    from breachscope.notify.sender import Sender
+    from breachscope.notify.sender import DeliveryRun
     from breachscope.notify.smtp import SmtpMailer
 
     config = from_mapping(config_mapping(dkim_key, smtp_server.port))
@@ -279,9 +279,9 @@ def test_a_live_run_that_was_taken_over_sends_nothing_more(
 
     rec.on_rcpt = take_over
     with pytest.raises(BreachscopeError, match="taken over"):
-        Sender(engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=None).run()
+        DeliveryRun(engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=None).run()
     assert sorted(r.rcpt_tos[0] for r in rec.messages) == [f"user{n}@example.org" for n in (1, 2, 3)]
     rec.on_rcpt = None
-    Sender(engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=None).run()
+    DeliveryRun(engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=None).run()
     got = Counter(r.rcpt_tos[0] for r in rec.messages)
     assert got == {f"user{n}@example.org": 1 for n in range(1, 13)}

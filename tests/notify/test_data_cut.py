@@ -24,7 +24,7 @@ from breachscope.cli import cli
 from breachscope.notify.config import NotifyConfig, from_mapping
 from breachscope.notify.mailer import CUT_BEFORE_DOT, Outgoing
 from breachscope.notify.queue import outbox_counts, queue_notices
-from breachscope.notify.sender import Sender
+from breachscope.notify.sender import DeliveryRun
 from breachscope.notify.service import make_renderer, make_signer, status
 from breachscope.notify.smtp import SmtpMailer
 
@@ -69,7 +69,7 @@ def test_a_notice_cut_before_the_dot_is_requeued_and_sent(
 ) -> None:
     config = _config(dkim_key, cutting.port)
     queue_notices(engine, [user_ctx(i) for i in range(N)], renderer=make_renderer(config), config=config)
-    sender = Sender(
+    sender = DeliveryRun(
         engine, 1, config=config, signer=make_signer(config), mailer=HeldAtTheDot(config, cutting)
     )
     summary = sender.run()
@@ -88,7 +88,7 @@ def test_summary_and_status_name_the_cause(
     config = _config(dkim_key, cutting.port)
     config = replace(config, smtp=replace(config.smtp, backoff_base_s=3600, backoff_max_s=3600, linger_s=0))
     queue_notices(engine, [user_ctx(i) for i in range(N)], renderer=make_renderer(config), config=config)
-    sender = Sender(
+    sender = DeliveryRun(
         engine, 1, config=config, signer=make_signer(config), mailer=HeldAtTheDot(config, cutting)
     )
     summary = sender.run()
@@ -112,7 +112,7 @@ def test_unheld_cuts_are_requeued_too(engine: Engine, dkim_key: DkimKey, cutting
     re-queued and sent, never counted as sent or left unconfirmed."""
     config = from_mapping(config_mapping(dkim_key, cutting.port, max_attempts=6))
     queue_notices(engine, [user_ctx(i) for i in range(N)], renderer=make_renderer(config), config=config)
-    sender = Sender(engine, 1, config=config, signer=make_signer(config), mailer=SmtpMailer(config.smtp))
+    sender = DeliveryRun(engine, 1, config=config, signer=make_signer(config), mailer=SmtpMailer(config.smtp))
     summary = sender.run()
     assert summary.sent == len(cutting.accepted) == N
     assert (summary.unconfirmed, summary.remaining, summary.failed) == (0, 0, 0)

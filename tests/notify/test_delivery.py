@@ -22,7 +22,7 @@ from breachscope.notify.config import NotifyConfig
 from breachscope.notify.outbox import OutboxAttempt, OutboxMessage
 from breachscope.notify.queue import outbox_counts, queue_notices
 from breachscope.notify.safety import find_html_links, find_links
-from breachscope.notify.sender import Sender
+from breachscope.notify.sender import DeliveryRun
 from breachscope.notify.service import make_renderer, make_signer
 from breachscope.notify.smtp import SmtpMailer
 
@@ -37,7 +37,7 @@ def send_all(engine: Engine, config: NotifyConfig, contexts: list, connections: 
     else:
         config = replace(config, smtp=replace(config.smtp, connections=connections))
         kw["mailer_factory"] = lambda: SmtpMailer(config.smtp)
-    sender = Sender(engine, 1, config=config, signer=make_signer(config), **kw)  # type: ignore[arg-type]
+    sender = DeliveryRun(engine, 1, config=config, signer=make_signer(config), **kw)  # type: ignore[arg-type]
     return sender.run()
 
 
@@ -227,7 +227,7 @@ def test_connection_is_reused_and_rate_limited(
         clock[0] += s
 
     limited = replace(config, smtp=replace(config.smtp, rate_per_second=20))
-    Sender(
+    DeliveryRun(
         engine, 1, mailer=mailer, config=limited, signer=None, sleep=sleep, monotonic=lambda: clock[0]
     ).run()
     assert len(smtp_server.recorder.messages) == 10
@@ -274,7 +274,7 @@ def test_several_connections_deliver_every_notice_once_signed_and_exact(
     contexts = [user_ctx(n, language="id" if n % 2 else "en") for n in range(1, 61)]
     queue_notices(any_engine, contexts, renderer=make_renderer(config), config=config)
     four = replace(config, smtp=replace(config.smtp, connections=4))
-    sender = Sender(
+    sender = DeliveryRun(
         any_engine, 1, mailer_factory=lambda: SmtpMailer(four.smtp), config=four, signer=make_signer(four)
     )
     summary = sender.run()
@@ -343,10 +343,10 @@ def test_an_error_in_one_delivery_thread_stops_the_run_and_the_next_run_finishes
         return made[-1]
 
     with pytest.raises(RuntimeError, match="mailer bug"):
-        Sender(any_engine, 1, mailer_factory=factory, config=three, signer=None).run()  # type: ignore[arg-type]
+        DeliveryRun(any_engine, 1, mailer_factory=factory, config=three, signer=None).run()  # type: ignore[arg-type]
     first = len(smtp_server.recorder.messages)
     assert first < 40
-    summary = Sender(any_engine, 1, mailer=SmtpMailer(three.smtp), config=three, signer=None).run()
+    summary = DeliveryRun(any_engine, 1, mailer=SmtpMailer(three.smtp), config=three, signer=None).run()
     assert summary.requeued_after_crash >= 1
     got = sorted(r.rcpt_tos[0] for r in smtp_server.recorder.messages)
     assert got == sorted(f"user{n}@example.org" for n in range(1, 41))  # no gap, no duplicate
@@ -413,7 +413,7 @@ def test_heartbeat_stays_fresh_through_a_slow_server_and_the_linger(
         smtp=replace(config.smtp, connections=3, backoff_base_s=400, backoff_max_s=400, linger_s=600),
     )
     queue_notices(engine, [user_ctx(n) for n in range(1, 16)], renderer=make_renderer(three), config=three)
-    sender = Sender(
+    sender = DeliveryRun(
         engine,
         1,
         mailer_factory=lambda: SmtpMailer(three.smtp),

@@ -23,7 +23,7 @@ from breachscope.notify.echo import (
     echo_location,
     echo_region,
 )
-from breachscope.notify.render import Renderer, Sender
+from breachscope.notify.render import NoticeFrom, Renderer
 from breachscope.notify.safety import find_links
 from breachscope.scope.recipients import Recipient
 
@@ -170,7 +170,9 @@ WORDS = {"en": "your approximate location", "id": "perkiraan lokasi Anda"}
 def test_no_hostile_value_reaches_a_rendered_notice(language: str, city: str) -> None:
     case = sources.CaseNotices(INCIDENT, (_recipient(language, city),), (), (), (), (), True)
     (ctx,) = sources.contexts(case, ("user",))
-    out = Renderer(Sender("Example Corp", "example.com"), None).render(ctx, phrase="a b c d", reference="R")
+    out = Renderer(NoticeFrom("Example Corp", "example.com"), None).render(
+        ctx, phrase="a b c d", reference="R"
+    )
     for part in (out.text, out.html):
         assert WORDS[language] in part  # the field is named...
         for needle in NEEDLES:

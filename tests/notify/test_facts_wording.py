@@ -16,7 +16,7 @@ from dataclasses import replace
 import pytest
 
 from breachscope.notify.context import DutyInfo, IncidentInfo, Kind, NoticeContext, OrgInfo
-from breachscope.notify.render import Renderer, Sender
+from breachscope.notify.render import NoticeFrom, Renderer
 
 from .conftest import ACTIONS, INCIDENT
 
@@ -110,7 +110,7 @@ def _texts(renderer: Renderer, ctx: NoticeContext) -> list[str]:
 
 @pytest.fixture(scope="module")
 def renderer() -> Renderer:
-    return Renderer(Sender(company="Example", domain="example.com"))
+    return Renderer(NoticeFrom(company="Example", domain="example.com"))
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
@@ -141,7 +141,7 @@ def test_every_sentence_about_the_incident_is_backed_by_a_recorded_fact(
 def test_a_help_page_is_named_only_when_configured_or_recorded(
     kind: Kind, language: str, recorded: str, configured: str
 ) -> None:
-    renderer = Renderer(Sender(company="Example", domain="example.com", help_page=configured))
+    renderer = Renderer(NoticeFrom(company="Example", domain="example.com", help_page=configured))
     for text in _texts(renderer, _ctx(kind, language, replace(INCIDENT, help_page=recorded))):
         page = recorded or configured
         assert ("Security notices" in text) == (recorded == "Settings > Security notices")
@@ -160,7 +160,7 @@ def test_a_help_page_is_named_only_when_configured_or_recorded(
 def test_a_phone_number_is_given_only_when_configured_or_recorded(
     kind: Kind, language: str, recorded: str, configured: str
 ) -> None:
-    renderer = Renderer(Sender(company="Example", domain="example.com", support_phone=configured))
+    renderer = Renderer(NoticeFrom(company="Example", domain="example.com", support_phone=configured))
     for text in _texts(renderer, _ctx(kind, language, replace(INCIDENT, support_phone=recorded))):
         phone = recorded or configured
         said = any(w in text for w in ("call us on", "or telephone", "menelepon kami", "atau telepon"))
@@ -170,7 +170,7 @@ def test_a_phone_number_is_given_only_when_configured_or_recorded(
 @pytest.mark.parametrize("language", ["en", "id"])
 @pytest.mark.parametrize("kind", ["user", "admin", "regulator"])
 def test_recorded_measures_are_quoted_and_nothing_else_is_claimed(kind: Kind, language: str) -> None:
-    renderer = Renderer(Sender(company="Example", domain="example.com"))
+    renderer = Renderer(NoticeFrom(company="Example", domain="example.com"))
     statement = "We reset every API token issued before 27 November."
     with_it = _texts(renderer, _ctx(kind, language, replace(INCIDENT, measures=statement)))
     without = _texts(renderer, _ctx(kind, language, INCIDENT))

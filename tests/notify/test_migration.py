@@ -43,13 +43,13 @@ def test_case_purge_deletes_the_outbox_and_attempts(engine: Engine, config: obje
     from breachscope.notify.mailer import MemoryMailer
     from breachscope.notify.outbox import NotifyRun, OutboxAttempt, OutboxMessage
     from breachscope.notify.queue import queue_notices
-    from breachscope.notify.sender import Sender
+    from breachscope.notify.sender import DeliveryRun
     from breachscope.notify.service import make_renderer
 
     from .conftest import user_ctx
 
     queue_notices(engine, [user_ctx(n) for n in range(3)], renderer=make_renderer(config), config=config)  # type: ignore[arg-type]
-    Sender(engine, 1, mailer=MemoryMailer(), config=config).run()  # type: ignore[arg-type]
+    DeliveryRun(engine, 1, mailer=MemoryMailer(), config=config).run()  # type: ignore[arg-type]
     deleted = purge(engine, 1, reason="test").deleted
     assert deleted["notify_outbox"] == 3 and deleted["notify_attempts"] == 3
     with engine.connect() as conn:

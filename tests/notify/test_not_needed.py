@@ -8,7 +8,7 @@ import pytest
 
 from breachscope import taxonomy
 from breachscope.notify.context import ActionItem
-from breachscope.notify.render import Renderer, Sender
+from breachscope.notify.render import NoticeFrom, Renderer
 from breachscope.notify.sources import recipient_not_needed
 from breachscope.rules import load_rules
 from breachscope.rules.actions import recommend
@@ -49,7 +49,11 @@ def test_not_needed_lines_name_classes_in_the_recipients_language(
     language: str, must: list[str], must_not: list[str]
 ) -> None:
     ctx = replace(user_ctx(1, language=language), not_needed=_model_case_not_needed())
-    text = Renderer(Sender("Example Corp", "example.com")).render(ctx, phrase="a b c d", reference="R-1").text
+    text = (
+        Renderer(NoticeFrom("Example Corp", "example.com"))
+        .render(ctx, phrase="a b c d", reference="R-1")
+        .text
+    )
     for words in must:
         assert words in text
     for words in must_not:

@@ -14,7 +14,7 @@ from breachscope.errors import BreachscopeError
 from breachscope.notify import verification
 from breachscope.notify.catalogue import BUILTIN_TEMPLATES, load_catalogue, normalise_language
 from breachscope.notify.config import Secret, SmtpSettings, from_mapping
-from breachscope.notify.render import NoticeError, Renderer, Sender
+from breachscope.notify.render import NoticeError, NoticeFrom, Renderer
 from breachscope.notify.safety import defang, find_html_links, find_links, one_line, show_domain
 
 from .conftest import DkimKey, config_mapping, user_ctx
@@ -143,18 +143,18 @@ def test_template_override_folder_is_used_and_link_guard_refuses_edits(tmp_path:
     shutil.copytree(BUILTIN_TEMPLATES / "en", over / "en")
     subject = over / "en" / "user.subject.j2"
     subject.write_text("Important: about your account ({{ reference }})\n")
-    renderer = Renderer(Sender("Example Corp", "example.com"), over)
+    renderer = Renderer(NoticeFrom("Example Corp", "example.com"), over)
     out = renderer.render(user_ctx(1), phrase="a b c d", reference="R")
     assert out.subject == "Important: about your account (R)"
     (over / "en" / "user.txt.j2").write_text("Click https://example.com/reset to continue\n")
     with pytest.raises(NoticeError, match="link-like"):
-        Renderer(Sender("Example Corp", "example.com"), over).render(
+        Renderer(NoticeFrom("Example Corp", "example.com"), over).render(
             user_ctx(1), phrase="a b c d", reference="R"
         )
 
 
 def test_hostile_html_in_values_is_escaped() -> None:
-    renderer = Renderer(Sender("Example Corp", "example.com"), None)
+    renderer = Renderer(NoticeFrom("Example Corp", "example.com"), None)
     out = renderer.render(
         user_ctx(1, name="<img src=x onerror=alert(1)>", location="<b>Jakarta</b>"), phrase="a", reference="R"
     )
@@ -225,7 +225,9 @@ def test_notices_ask_for_nothing_and_say_so(language: str, kind: str) -> None:
     ctx = user_ctx(1, language=language)
     if kind == "admin":
         ctx = replace(ctx, kind="admin", org=OrgInfo("o1", "Acme", 3, ("email", "person_name")))
-    out = Renderer(Sender("Example Corp", "example.com"), None).render(ctx, phrase="a b c d", reference="R")
+    out = Renderer(NoticeFrom("Example Corp", "example.com"), None).render(
+        ctx, phrase="a b c d", reference="R"
+    )
     for part in (out.subject, out.text, out.html):
         low = part.lower()
         assert not [a for a in ASKS[language] if a in low]
@@ -235,7 +237,7 @@ def test_notices_ask_for_nothing_and_say_so(language: str, kind: str) -> None:
 
 @pytest.mark.parametrize(("language", "spelled"), [("en", "example dot com"), ("id", "example titik com")])
 def test_domain_in_words_is_in_the_recipients_language(language: str, spelled: str) -> None:
-    renderer = Renderer(Sender("Example Corp", "example.com", domain_style="words"), None)
+    renderer = Renderer(NoticeFrom("Example Corp", "example.com", domain_style="words"), None)
     out = renderer.render(user_ctx(1, language=language), phrase="a", reference="R")
     assert spelled in out.text and spelled in out.html and find_links(out.text) == []
     assert "[.]" not in out.text
@@ -268,7 +270,7 @@ def test_any_hostile_name_renders_link_free_and_builds_one_to_header(name: str, 
 
     from breachscope.notify.message import build_message
 
-    out = Renderer(Sender("Example Corp", "example.com"), None).render(
+    out = Renderer(NoticeFrom("Example Corp", "example.com"), None).render(
         user_ctx(1, name=name, location=location), phrase="a", reference="R"
     )
     assert find_links(out.text) == [] and find_html_links(out.html) == []

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from breachscope.readers import FORMATS, READERS, open_sources
+from breachscope.readers.sniff import FORMAT_EXT
 from tests.readers.readers_helpers import COMPRESSIONS, compress, encode, read_rows
 
 ROWS = [
@@ -27,6 +28,14 @@ EXT = {
 
 def test_registry_covers_every_format() -> None:
     assert sorted(f for r in READERS for f in r.formats) == sorted(FORMATS)
+
+
+def test_extensions_by_name_agree_with_the_reader_registry() -> None:
+    """Every extension the name sniffer knows is one a reader declares, for one of its formats."""
+    declared = {ext: r.formats for r in READERS for ext in r.extensions}
+    assert set(FORMAT_EXT) == set(declared)
+    for ext, fmt in FORMAT_EXT.items():
+        assert fmt in declared[ext], ext
 
 
 @pytest.mark.parametrize("compression", COMPRESSIONS)

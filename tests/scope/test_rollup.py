@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, func, select
 
 from breachscope.case.db import session_scope
+from breachscope.case.models import AffectedOrg
 from breachscope.clock import FixedClock
 from breachscope.scope import jurisdiction_counts, recipients
 from breachscope.scope.directory import DirectorySource
 from breachscope.scope.report import CSV_COLUMNS, scope_report, write_csv_dir, write_json
+from breachscope.scope.rollup import org_rollup
 from breachscope.scope.run import run_scope
 from tests.case_helpers import make_case, write_directory
 
@@ -148,3 +150,30 @@ def test_scope_reports_progress(engine: Engine, clock: FixedClock, tmp_path: Pat
     started = [e[1][0] for e in progress.events if e[0] == "start"]  # type: ignore[index]
     assert started[:3] == ["Loading leaked people", "Reading directory", "Matching"]
     assert progress.done >= len(LEAKED)
+
+
+def test_org_rollup_is_stored_once_and_read_by_report_and_recipients(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    iid = _scoped(engine, clock, tmp_path)
+    with session_scope(engine) as s:
+        stored = {o.org_id: (o.leaked_people, o.affected_users, o.admins) for o in org_rollup(s, iid)}
+        assert stored == {"A": (2, 2, 1), "B": (1, 1, 1)}
+        report = scope_report(s, iid)
+        admins = {r.user_id: r for r in recipients(s, iid) if r.role == "admin"}
+    assert {o["org_id"]: o["leaked_people"] for o in report.orgs} == {"A": 2, "B": 1}
+    assert admins["a-admin"].org_affected_users == stored["A"][0]
+    assert set(admins["a-admin"].org_exposed_classes) == set(report.orgs[0]["exposed_classes"])
+
+
+def test_a_case_scoped_before_the_stored_rollup_gets_it_on_first_read(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    iid = _scoped(engine, clock, tmp_path)
+    with session_scope(engine) as s:
+        before = scope_report(s, iid).orgs
+        s.execute(delete(AffectedOrg).where(AffectedOrg.incident_id == iid))  # as an older version left it
+    with session_scope(engine) as s:
+        assert scope_report(s, iid).orgs == before
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(AffectedOrg)) == 2  # stored again

@@ -371,11 +371,14 @@ def test_reference_covers_every_layout() -> None:
     assert {layout for layout, _, _ in REFERENCE} == set(_BY_ID)
 
 
-@pytest.mark.parametrize(("layout", "path", "expected"), REFERENCE, ids=[f"{a}:{b}" for a, b, _ in REFERENCE])
-def test_a_classified_field_is_never_bookkeeping(layout: str, path: str, expected: str | None) -> None:
+#: only the fields the reference classifies: for the others the test below has nothing to check
+CLASSIFIED = [(layout, path) for layout, path, expected in REFERENCE if expected is not None]
+
+
+@pytest.mark.parametrize(("layout", "path"), CLASSIFIED, ids=[f"{a}:{b}" for a, b in CLASSIFIED])
+def test_a_classified_field_is_never_bookkeeping(layout: str, path: str) -> None:
     match = _BY_ID[layout].fit([path])
-    if expected is not None:
-        assert path not in match.bookkeeping
+    assert path not in match.bookkeeping
 
 
 # (layout, column path): documented bookkeeping whose name would otherwise hint a personal class

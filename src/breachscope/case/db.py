@@ -162,6 +162,18 @@ def open_case_db(url: str | None = None, *, create: bool = False) -> Engine:
 
 
 @contextmanager
+def case_database(url: str | None = None, *, create: bool = False) -> Iterator[Engine]:
+    """The case database for a ``with`` block: opened (and migrated) by :func:`open_case_db`
+    (``create`` as there), disposed when the block ends, on error too. Every command that opens a
+    case uses this."""
+    engine = open_case_db(url, create=create)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
     session = sessionmaker(bind=engine, expire_on_commit=False)()

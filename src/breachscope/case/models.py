@@ -256,6 +256,27 @@ class Match(Base):
     ambiguous: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class AffectedOrg(Base):
+    """One affected organization of the latest scope: its roll-up, computed once by ``scope``
+    and read by the scope report and the recipients list (migration 0026)."""
+
+    __tablename__ = "affected_orgs"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "org_id", name="uq_affected_orgs_incident_org"),
+        {"info": PURGE_DELETE},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    org_id: Mapped[str] = mapped_column(String(200))
+    org_name: Mapped[str | None] = mapped_column(String(300))
+    leaked_people: Mapped[int] = mapped_column(Integer)  # non-ambiguous matches in the org
+    affected_users: Mapped[int] = mapped_column(Integer)  # accounts whose own record leaked
+    org_only_people: Mapped[int] = mapped_column(Integer)  # matched to the org, not to an account
+    admins: Mapped[int] = mapped_column(Integer)
+    exposed_classes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
 class ScopeRun(Base):
     """One ``breachscope scope`` run: its summary (counts only, no person data)."""
 

@@ -2,6 +2,11 @@
 
 Each command module exposes ``command`` (a click command or group). A command parses its
 options, calls one library function and prints; no logic lives here.
+
+The CLI starts instantly: a command's module (and so its stage: pyarrow, DuckDB, SQLAlchemy ...)
+is imported only when that command runs. ``breachscope --help`` lists the commands from
+:data:`COMMANDS` without importing any of them (a test keeps those summaries equal to the
+commands' own help).
 """
 
 from __future__ import annotations
@@ -19,20 +24,75 @@ from breachscope.files import restrict_umask
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-#: The command modules, in the order ``--help`` lists them. Adding a command = one line here.
-COMMAND_MODULES: tuple[str, ...] = (
-    "breachscope.cli.scan",
-    "breachscope.cli.synth",
-    "breachscope.cli.assess",
-    "breachscope.cli.case",
-    "breachscope.cli.scope",
-    "breachscope.cli.notify",
-    "breachscope.cli.watch",
-)
+#: name -> (module, one-line summary); ``--help`` lists them by name. Adding a command = one
+#: entry here; the summary is the first sentence of the command's own help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": (
+        "breachscope.cli.scan",
+        "Scan leaked FILES: every value checked, data classes present and absent with evidence.",
+    ),
+    "synth": (
+        "breachscope.cli.synth",
+        "Generate a deterministic synthetic Mixpanel-style leak (people.csv/.jsonl/.parquet), the "
+        "matching company account directory (directory.csv/.parquet) and, with --needles, planted "
+        "sensitive values plus truth.json.",
+    ),
+    "assess": (
+        "breachscope.cli.assess",
+        "Which laws require notifying whom by when, and what people should (and need not) do.",
+    ),
+    "case": (
+        "breachscope.cli.case",
+        "Incident cases: the dates that drive legal clocks, datasets, timeline, purge.",
+    ),
+    "scope": (
+        "breachscope.cli.scope",
+        "Match an incident's leaked people to your account directory; roll up orgs, admins, users, "
+        "unmatched records and jurisdictions; store the result in the case.",
+    ),
+    "notify": (
+        "breachscope.cli.notify",
+        "Tell every affected person, org admin and regulator, once each, in their language.",
+    ),
+    "watch": (
+        "breachscope.cli.watch",
+        "Watch for what follows a leak: look-alike domains of the official ones.",
+    ),
+}
+COMMAND_MODULES: tuple[str, ...] = tuple(module for module, _ in COMMANDS.values())
 
 
 class _Group(click.Group):
-    """Turns :class:`BreachscopeError` into a clean message and exit code, never a traceback."""
+    """Loads each command's module when it runs (not for ``--help``), and turns
+    :class:`BreachscopeError` into a clean message and exit code, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module = importlib.import_module(COMMANDS[cmd_name][0])
+            self.add_command(module.command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`COMMANDS`: nothing is imported to show it."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name in COMMANDS and name not in self.commands:
+                # a bare command with the same help text shortens it exactly as click would
+                summary = click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)
+            else:
+                cmd = self.get_command(ctx, name)
+                if cmd is None or cmd.hidden:
+                    continue
+                summary = cmd.get_short_help_str(limit)
+            rows.append((name, summary))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -73,11 +133,6 @@ def cli() -> None:
     """
     # Every file any command writes (case database, reports, CSVs, notices, keys) is 0600.
     restrict_umask()
-
-
-for _name in COMMAND_MODULES:
-    _module = importlib.import_module(_name)
-    cli.add_command(_module.command)
 
 
 #: Exit status after running out of disk space (documented in docs/case.md and docs/notify.md).

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from breachscope.cli.case import db_option
+from breachscope.cli.options import db_option, incident_option, json_option, to_stdout, write_json
 from breachscope.errors import BreachscopeError, InputError
 from breachscope.files import write_private
 from breachscope.rules import report
@@ -232,16 +232,9 @@ def print_decision_effect(console: Console, a: Assessment, duty_id: str) -> None
 
 
 @click.group(name="assess", invoke_without_command=True)
-@click.option(
-    "--incident", "incident_id", type=int, help="Incident id to assess (see `breachscope case list`)."
-)
+@incident_option(required=False, help="Incident id to assess (see `breachscope case list`).")
 @db_option
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the assessment as JSON here.",
-)
+@json_option("Write the assessment as JSON to PATH ('-': standard output).")
 @click.option(
     "--markdown",
     "md_path",
@@ -268,7 +261,7 @@ def print_decision_effect(console: Console, a: Assessment, duty_id: str) -> None
     "--all", "show_all", is_flag=True, help="Also list the duties that are not required in the table."
 )
 @click.pass_context
-def command(ctx: click.Context, /, incident_id: int | None, db: str | None, json_path: Path | None,
+def command(ctx: click.Context, /, incident_id: int | None, db: str | None, json_out: str | None,
             md_path: Path | None, decide: str | None, verdict: str | None, by: str | None, why: str | None,
             rules_dir: Path | None, now_text: str | None, show_all: bool, **legacy: Any) -> None:  # fmt: skip
     """Which laws require notifying whom by when, and what people should (and need not) do.
@@ -283,14 +276,13 @@ def command(ctx: click.Context, /, incident_id: int | None, db: str | None, json
     if incident_id is None:
         raise InputError("which incident?", "breachscope assess --incident ID (see `breachscope case list`)")
     _refuse_legacy_flags(incident_id, legacy)
-    from breachscope.case.db import open_case_db, session_scope
+    from breachscope.case.db import case_database, session_scope
     from breachscope.rules import store
     from breachscope.rules.case_facts import run_assessment
 
     now = _now(now_text)
     rules = load_rules(rules_dir or DATA_DIR)
-    engine = open_case_db(db)
-    try:
+    with case_database(db) as engine:
         with session_scope(engine) as session:
             if decide:
                 if not (verdict and by and why):
@@ -309,17 +301,18 @@ def command(ctx: click.Context, /, incident_id: int | None, db: str | None, json
                     session, incident_id, decide, cast(Any, verdict), by=by, why=why, at=now
                 )
             assessment_id, assessment = run_assessment(session, incident_id, rules, now=now)
-    finally:
-        engine.dispose()
-    console = Console()
+    console = Console(stderr=to_stdout(json_out))
     if decide:
         print_decision_effect(console, assessment, decide)
     print_summary(console, assessment, assessment_id)
     print_fact_gaps(console, assessment, incident_id)
     print_assessment(console, assessment, assessment_id, show_all=show_all, summary=False)
-    if json_path:
+    if json_out:
         data = {"assessment_id": assessment_id, **assessment.to_dict()}
-        _write(json_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", assessment_id)
+        if to_stdout(json_out):
+            write_json(json_out, data)
+        else:
+            _write(Path(json_out), json.dumps(data, indent=2, ensure_ascii=False) + "\n", assessment_id)
     if md_path:
         _write(md_path, report.to_markdown(assessment, assessment_id=assessment_id), assessment_id)
 
@@ -364,18 +357,17 @@ def rules_command(check: bool, rules_dir: Path | None) -> None:
 
 
 @command.command("history")
-@click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
+@incident_option()
 @db_option
 @click.option(
     "--show", "show_id", type=int, help="Print this stored assessment in full, exactly as it was made."
 )
 def history_command(incident_id: int, db: str | None, show_id: int | None) -> None:
     """List the stored assessments of an incident (each with the rule-set version it used)."""
-    from breachscope.case.db import open_case_db, session_scope
+    from breachscope.case.db import case_database, session_scope
     from breachscope.rules import store
 
-    engine = open_case_db(db)
-    try:
+    with case_database(db) as engine:
         with session_scope(engine) as session:
             if show_id is not None:
                 stored = store.load_assessment(session, show_id)
@@ -384,8 +376,6 @@ def history_command(incident_id: int, db: str | None, show_id: int | None) -> No
                 print_assessment(Console(), stored.assessment, stored.id, show_all=True)
                 return
             rows = store.list_assessments(session, incident_id)
-    finally:
-        engine.dispose()
     table = Table(title=f"Assessments of incident {incident_id}")
     for col in ("id", "at", "rule set", "required", "need decision"):
         table.add_column(col)

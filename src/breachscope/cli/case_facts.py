@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -11,8 +10,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from breachscope.case.dates import DATE_LABELS
-from breachscope.case.db import open_case_db, session_scope
-from breachscope.cli.case import date_options, db_option, fmt_when, force_options, parse_when, who
+from breachscope.case.db import case_database, session_scope
+from breachscope.cli.options import (
+    date_options,
+    db_option,
+    fmt_when,
+    force_options,
+    json_option,
+    parse_when,
+    to_stdout,
+    who,
+    write_json,
+)
 from breachscope.clock import SystemClock
 from breachscope.errors import InputError
 from breachscope.inert import terminal_text
@@ -44,14 +53,14 @@ def _by_option(f: Any) -> Any:
     help="Record a fact (repeatable), e.g. --set cause=outside-attacker --set our-systems-affected=no.",
 )
 @click.option("--history", is_flag=True, help="Also list every earlier value, who set it and when.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option()
 @_by_option
 @db_option
 def facts(
     incident_id: int,
     assignments: tuple[str, ...],
     history: bool,
-    as_json: bool,
+    json_out: str | None,
     by: str | None,
     db: str | None,
 ) -> None:
@@ -64,8 +73,7 @@ def facts(
     from breachscope.case import facts as case_facts
 
     parsed = dict(case_facts.parse_assignment(a) for a in assignments)
-    engine = open_case_db(db)
-    try:
+    with case_database(db) as engine:
         with session_scope(engine) as s:
             changes = (
                 case_facts.set_facts(s, incident_id, parsed, by=who(by), clock=SystemClock())
@@ -77,9 +85,7 @@ def facts(
             api.get_incident(s, incident_id)
             current = case_facts.current(s, incident_id)
             past = case_facts.history(s, incident_id) if history else []
-    finally:
-        engine.dispose()
-    if as_json:
+    if json_out is not None:
         data = {
             "incident": incident_id,
             "facts": {
@@ -101,8 +107,9 @@ def facts(
                 {"key": h.key, "value": h.value, "set_by": h.set_by, "set_at": h.set_at.isoformat()}
                 for h in past
             ]
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
+        write_json(json_out, data)
+        if to_stdout(json_out):
+            return
     for c in changes:
         click.echo(f"{c.key}: {terminal_text(c.old, None)} -> {terminal_text(c.new, None)}")
     if parsed and not changes:
@@ -162,14 +169,8 @@ def edit(
         k: None if v.strip().lower() == "none" else parse_when(v, "--" + k.replace("_", "-"))
         for k, v in given.items()
     }
-    engine = open_case_db(db)
-    try:
-        with session_scope(engine) as s:
-            done = edit_dates(
-                s, incident_id, parsed, by=who(by), reason=reason, force=force, clock=SystemClock()
-            )
-    finally:
-        engine.dispose()
+    with case_database(db) as engine, session_scope(engine) as s:
+        done = edit_dates(s, incident_id, parsed, by=who(by), reason=reason, force=force, clock=SystemClock())
     if not done:
         click.echo("Nothing changed: the dates already have these values.")
     for c in done:

@@ -8,7 +8,6 @@ a subcommand (``breachscope notify status --incident 1``).
 from __future__ import annotations
 
 import base64
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -19,8 +18,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from breachscope.case.db import open_case_db
-from breachscope.cli.case import db_option
+from breachscope.case.db import case_database
+from breachscope.cli.options import (
+    config_option,
+    db_option,
+    incident_option,
+    json_option,
+    to_stdout,
+    write_json,
+)
 from breachscope.errors import BreachscopeError, InputError
 from breachscope.files import private_file, write_private
 from breachscope.inert import terminal_text
@@ -69,9 +75,7 @@ def print_plan(plan: SendPlan, console: Console) -> None:
 
 
 @click.group("notify", invoke_without_command=True)
-@click.option(
-    "--incident", "incident_id", type=int, default=None, help="Incident id (see breachscope case list)."
-)
+@incident_option(required=False)
 @click.option(
     "--audience",
     type=click.Choice(AUDIENCE_CHOICES),
@@ -88,14 +92,7 @@ def print_plan(plan: SendPlan, console: Console) -> None:
 )
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Send (or write) at most N notices.")
 @db_option
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar=CONFIG_ENV,
-    default=None,
-    help=f"Notify config (TOML; default: ${CONFIG_ENV}). See docs/notify.md.",
-)
+@config_option(f"Notify config (TOML; default: ${CONFIG_ENV}). See docs/notify.md.", envvar=CONFIG_ENV)
 @click.option(
     "--templates",
     type=click.Path(file_okay=False, path_type=Path),
@@ -121,7 +118,7 @@ def print_plan(plan: SendPlan, console: Console) -> None:
     help="Only recipients in jurisdictions where a duty to notify individuals is required (assess first).",
 )
 @click.option("--yes", is_flag=True, help="Send without asking (scripts); the plan is still printed.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option("Write the summary as JSON to PATH ('-' or no PATH: standard output, instead of the text).")
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -136,7 +133,7 @@ def command(
     jurisdictions: tuple[str, ...],
     required_only: bool,
     yes: bool,
-    as_json: bool,
+    json_out: str | None,
 ) -> None:
     """Tell every affected person, org admin and regulator, once each, in their language.
 
@@ -159,13 +156,12 @@ def command(
     selection = Selection(
         tuple(c.strip() for item in jurisdictions for c in item.split(",") if c.strip()), required_only
     )
-    engine = open_case_db(db)
     progress = RichProgress()
     console = Console()
 
     def confirm(plan: SendPlan) -> bool:
         progress.finish()
-        if not as_json:
+        if not to_stdout(json_out):
             print_plan(plan, console)
         if yes:
             return True
@@ -177,25 +173,26 @@ def command(
             )
         return click.confirm(f"Send {plan.total:,} notice(s) now?", default=False)
 
-    try:
-        report = notify(
-            engine,
-            incident_id,
-            config,
-            audience=audience,
-            dry_run=dry_run,
-            limit=limit,
-            progress=progress,
-            resend_unconfirmed=resend_unconfirmed,
-            selection=selection,
-            confirm=confirm,
-        )
-    finally:
-        progress.finish()
-        engine.dispose()
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2))
-        return
+    with case_database(db) as engine:
+        try:
+            report = notify(
+                engine,
+                incident_id,
+                config,
+                audience=audience,
+                dry_run=dry_run,
+                limit=limit,
+                progress=progress,
+                resend_unconfirmed=resend_unconfirmed,
+                selection=selection,
+                confirm=confirm,
+            )
+        finally:
+            progress.finish()
+    if json_out is not None:
+        write_json(json_out, report.to_dict())
+        if to_stdout(json_out):
+            return
     q = report.queued
     console.print(f"Rendered {q.rendered:,} notice(s); {q.invalid_address:,} skipped (invalid address).")
     for reason, n in sorted(q.invalid_reasons.items(), key=lambda item: -item[1]):
@@ -229,20 +226,18 @@ def command(
 
 
 @command.command("status")
-@click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
+@incident_option()
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 @click.pass_context
-def status_command(ctx: click.Context, incident_id: int, db: str | None, as_json: bool) -> None:
+def status_command(ctx: click.Context, incident_id: int, db: str | None, json_out: str | None) -> None:
     """Show the outbox by notice kind and state, unconfirmed sends and recent failures."""
-    engine = open_case_db(db or (ctx.obj or {}).get("db"))
-    try:
+    with case_database(db or (ctx.obj or {}).get("db")) as engine:
         info: dict[str, Any] = status(engine, incident_id)
-    finally:
-        engine.dispose()
-    if as_json:
-        click.echo(json.dumps(info, indent=2))
-        return
+    if json_out is not None:
+        write_json(json_out, info)
+        if to_stdout(json_out):
+            return
     console = Console()
     if not info["outbox"]:
         console.print(
@@ -273,28 +268,18 @@ def status_command(ctx: click.Context, incident_id: int, db: str | None, as_json
 
 
 @command.command("verify")
-@click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
+@incident_option()
 @click.option("--reference", required=True, help="The reference printed in the notice, e.g. K7QP4-XMA92.")
 @click.option("--phrase", required=True, help="The four-word verification phrase printed in the notice.")
 @db_option
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar=CONFIG_ENV,
-    default=None,
-    help=f"Notify config (default: ${CONFIG_ENV}); its verification_key is used.",
-)
+@config_option(f"Notify config (default: ${CONFIG_ENV}); its verification_key is used.", envvar=CONFIG_ENV)
 def verify_command(
     incident_id: int, reference: str, phrase: str, db: str | None, config_path: Path | None
 ) -> None:
     """Check a notice someone received: do its reference and phrase match one we sent?"""
     config = load_config(config_path, check_key=False)
-    engine = open_case_db(db)
-    try:
+    with case_database(db) as engine:
         result = verify_notice(engine, incident_id, config, reference, phrase)
-    finally:
-        engine.dispose()
     if result["valid"]:
         click.echo(f"GENUINE: a {result['kind']} notice ({result['language']}), state {result['state']}.")
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +10,20 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from breachscope.cli.options import STDOUT, to_stdout, write_json
 from breachscope.errors import InputError
 from breachscope.exposures.people import PeopleSummary, check_export_path, people_for_scan
 from breachscope.files import write_private
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
+from breachscope.readers import FORMATS as READER_FORMATS
 from breachscope.readers import Limits
 from breachscope.scan import scan_files
 from breachscope.scan.markdown import safe_text
 from breachscope.scan.report import ABSENT, NOT_CHECKED, PRESENT, ScanReport
 from breachscope.taxonomy import DATA_CLASSES, Tier
 
-FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet", "xlsx", "avro")
+FORMATS = ("auto", *READER_FORMATS)  # from the reader registry
 FAIL_ON = tuple(t.value for t in Tier)
 EXIT_FOUND = 3
 #: A source could not be read whole: absent classes are absent only in the records read.
@@ -151,7 +152,13 @@ def _write(path: Path, text: str) -> None:
     help="This vendor's export: a vendor (mixpanel), a layout (mixpanel/people) or generic.",
 )
 @click.option(
-    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here."
+    "--json",
+    "json_out",
+    is_flag=False,
+    flag_value=STDOUT,
+    default=None,
+    metavar="PATH",
+    help="Write the JSON report to PATH ('-': standard output; the summary then goes to stderr).",
 )
 @click.option(
     "--report",
@@ -189,7 +196,7 @@ def command(
     files: tuple[Path, ...],
     fmt: str,
     vendor: str | None,
-    json_path: Path | None,
+    json_out: str | None,
     report_path: Path | None,
     fail_on: str | None,
     people_path: Path | None,
@@ -224,19 +231,21 @@ def command(
     people = None
     if people_path is not None:
         people = people_for_scan(
-            list(files), report.column_classes(), key=key, format=fmt, vendor=vendor, out=people_path
+            list(files), report.to_dict(), key=key, format=fmt, vendor=vendor, out=people_path
         )
-    if json_path is not None:
-        _write(json_path, json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    if json_out is not None:
+        write_json(json_out, report.to_dict())
     if report_path is not None:
         _write(report_path, report.to_markdown())
     if not quiet:
-        print_summary(report, Console(highlight=False))
+        console = Console(highlight=False, stderr=to_stdout(json_out))
+        print_summary(report, console)
         if people is not None:
-            Console(highlight=False).print(people_table(people))
-        for label, p in (("JSON", json_path), ("Markdown", report_path), ("Per-person", people_path)):
+            console.print(people_table(people))
+        json_file = None if to_stdout(json_out) else json_out
+        for label, p in (("JSON", json_file), ("Markdown", report_path), ("Per-person", people_path)):
             if p is not None:
-                click.echo(f"{label} report: {p}")
+                click.echo(f"{label} report: {p}", err=to_stdout(json_out))
     if fail_on is not None:
         limit = Tier(fail_on).rank
         found = sorted(

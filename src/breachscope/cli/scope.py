@@ -9,11 +9,20 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from breachscope.case.db import open_case_db, session_scope
-from breachscope.cli.case import author_option, db_option, progress_bar, who
+from breachscope.case.db import case_database, session_scope
+from breachscope.cli.options import (
+    author_option,
+    db_option,
+    incident_option,
+    json_option,
+    progress_bar,
+    to_stdout,
+    who,
+    write_json,
+)
 from breachscope.clock import SystemClock
 from breachscope.scope.directory import DEFAULT_ADMIN_ROLES, FIELDS, DirectorySource, parse_mapping
-from breachscope.scope.report import scope_report, write_csv_dir, write_json
+from breachscope.scope.report import scope_report, write_csv_dir
 from breachscope.scope.run import ScopeSettings, run_scope
 
 
@@ -76,7 +85,7 @@ def print_checks(checks: dict[str, Any], console: Console) -> None:
 
 
 @click.command("scope")
-@click.option("--incident", "incident_id", type=int, required=True, help="The incident id (see: case list).")
+@incident_option()
 @click.option(
     "--directory",
     required=True,
@@ -98,12 +107,7 @@ def print_checks(checks: dict[str, Any], console: Console) -> None:
     show_default=True,
     help="Comma-separated role values that make an account an organization admin.",
 )
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the full scope as JSON.",
-)
+@json_option("Write the full scope as JSON to PATH ('-': standard output).")
 @click.option(
     "--csv-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -121,7 +125,7 @@ def command(
     query: str | None,
     maps: tuple[str, ...],
     admin_roles: str,
-    json_path: Path | None,
+    json_out: str | None,
     csv_dir: Path | None,
     memory_limit: str,
     author: str | None,
@@ -131,8 +135,7 @@ def command(
     unmatched records and jurisdictions; store the result in the case."""
     src = DirectorySource(directory, parse_mapping(maps), table=table, query=query)
     roles = tuple(r.strip() for r in admin_roles.split(",") if r.strip())
-    engine = open_case_db(db)
-    try:
+    with case_database(db) as engine:
         with progress_bar() as progress:
             summary = run_scope(
                 engine,
@@ -143,16 +146,15 @@ def command(
                 clock=SystemClock(),
                 author=who(author),
             )
-        console = Console()
+        console = Console(stderr=to_stdout(json_out))
         print_summary(summary, console)
-        if json_path or csv_dir:
+        if json_out or csv_dir:
             with session_scope(engine) as s:
                 report = scope_report(s, incident_id)
-            if json_path:
-                write_json(report, json_path)
-                console.print(f"JSON written to {json_path}")
+            if json_out:
+                write_json(json_out, report.to_dict())
+                if not to_stdout(json_out):
+                    console.print(f"JSON written to {json_out}")
             if csv_dir:
                 write_csv_dir(report, csv_dir)
                 console.print(f"CSV files written to {csv_dir}/")
-    finally:
-        engine.dispose()

@@ -6,9 +6,6 @@ so ``breachscope --help`` does not load it.
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -16,8 +13,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from breachscope.case.db import open_case_db
-from breachscope.cli.case import author_option, db_option, progress_bar, who
+from breachscope.case.db import case_database
+from breachscope.cli.options import (
+    author_option,
+    db_option,
+    incident_option,
+    json_option,
+    progress_bar,
+    to_stdout,
+    who,
+    write_json,
+)
 from breachscope.clock import SystemClock
 from breachscope.inert import terminal_text
 
@@ -70,7 +76,7 @@ def command() -> None:
 
 
 @command.command("domains")
-@click.option("--incident", "incident_id", type=int, required=True, help="The incident id (see: case list).")
+@incident_option()
 @click.option(
     "--domain",
     "domains",
@@ -99,13 +105,7 @@ def command() -> None:
     type=click.IntRange(1, 256),
     help="DNS queries in flight at once.",
 )
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-    metavar="PATH|-",
-    help="Write the run as JSON to PATH ('-' = standard output, nothing else is printed).",
-)
+@json_option("Write the run as JSON to PATH ('-' = standard output, nothing else is printed).")
 @author_option
 @db_option
 def domains_command(
@@ -114,7 +114,7 @@ def domains_command(
     resolver: str | None,
     timeout: float,
     concurrency: int,
-    json_path: Path | None,
+    json_out: str | None,
     author: str | None,
     db: str | None,
 ) -> None:
@@ -131,25 +131,20 @@ def domains_command(
         lifetime=timeout * 2.5,
         concurrency=concurrency,
     )
-    engine = open_case_db(db)
-    try:
-        with progress_bar() as bar:
-            report = watch_domains(
-                engine,
-                incident_id,
-                domains,
-                resolver=settings,
-                clock=SystemClock(),
-                author=who(author),
-                progress=bar,
-            )
-    finally:
-        engine.dispose()
-    text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    if json_path is not None and str(json_path) == "-":
-        sys.stdout.write(text)
+    with case_database(db) as engine, progress_bar() as bar:
+        report = watch_domains(
+            engine,
+            incident_id,
+            domains,
+            resolver=settings,
+            clock=SystemClock(),
+            author=who(author),
+            progress=bar,
+        )
+    if json_out is not None and to_stdout(json_out):
+        write_json(json_out, report.to_dict())
         return
     print_report(report, Console())
-    if json_path is not None:
-        json_path.write_text(text)
-        click.echo(f"JSON written to {json_path}")
+    if json_out is not None:
+        write_json(json_out, report.to_dict())
+        click.echo(f"JSON written to {json_out}")

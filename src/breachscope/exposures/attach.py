@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 from sqlalchemy import Engine
 
 from breachscope.case import api
@@ -27,7 +26,8 @@ from breachscope.exposures.plan import ExtractPlan, split_scan_classes
 from breachscope.progress import NullProgress, Progress
 from breachscope.readers import open_sources
 from breachscope.scan.engine import scan_files
-from breachscope.vendors import recognise
+from breachscope.scan.vendor_stream import VendorBatches
+from breachscope.vendors import check_forced
 
 ScanResult = tuple[dict[str, Any] | None, Mapping[tuple[str, str], frozenset[str]]]
 #: (path, case key, progress) -> (report dict, {(source, column): classes}). Default: the scan engine.
@@ -64,10 +64,14 @@ def file_digest(path: Path, progress: Progress | None = None) -> tuple[str, int]
     return h.hexdigest(), size
 
 
-def scan_with_engine(path: Path, key: bytes, progress: Progress) -> ScanResult:
+def scan_with_engine(path: Path, key: bytes, progress: Progress, vendor: str | None = None) -> ScanResult:
     """Run the scan engine; its findings are keyed-hashed under the case key (purge unlinks them)."""
-    report = scan_files([path], key=key, progress=progress)
+    report = scan_files([path], key=key, progress=progress, vendor=vendor)
     return report.to_dict(), report.column_classes()
+
+
+def _engine(vendor: str | None) -> Scanner:
+    return lambda path, key, progress: scan_with_engine(path, key, progress, vendor)
 
 
 def _vendor_of(report: dict[str, Any] | None) -> tuple[str | None, str | None]:
@@ -99,8 +103,14 @@ def attach_file(
     progress: Progress | None = None,
     scanner: Scanner | None = None,
     batch_rows: int = 65_536,
+    vendor: str | None = None,
 ) -> AttachResult:
-    """Attach one leaked file to the incident: digest, scan report, exposures."""
+    """Attach one leaked file to the incident: digest, scan report, exposures.
+
+    ``vendor`` forces an export layout (a vendor, ``vendor/layout`` or ``generic``), as
+    ``scan --vendor`` does, for the scan and the extraction alike."""
+    vendor_arg = vendor
+    check_forced(vendor_arg)
     progress = progress or NullProgress()
     p = Path(path)
     if not p.is_file():
@@ -112,7 +122,7 @@ def attach_file(
     with session_scope(engine) as s:  # the same file twice would count its people twice
         api.refuse_duplicate(s, incident_id, sha)
     progress.start(f"Scanning {p.name}")
-    report, scanned = (scanner or scan_with_engine)(p, case_key, progress)
+    report, scanned = (scanner or _engine(vendor_arg))(p, case_key, progress)
     sources = open_sources(p, batch_rows=batch_rows)
     vendor, layout = _vendor_of(report)
     if report is not None:
@@ -143,29 +153,25 @@ def attach_file(
         api.require_open(s, incident_id)
         with Extractor(key) as extractor:
             for src in sources:
+                stream = VendorBatches(src.name, src.chunks(progress.advance), vendor=vendor_arg)
                 plan: ExtractPlan | None = None
-                transform: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None
-                for chunk in src.chunks(progress.advance):
-                    batch = chunk.batch
+                for chunk in stream:
                     if plan is None:
-                        match = recognise(batch.schema.names, source_name=src.name)
-                        if match is not None:
-                            transform = match.transform
-                            if vendor is None:
-                                vendor, layout = match.vendor, match.layout
-                        names = (transform(batch) if transform else batch).schema.names
-                        given = {col: cls for (name, col), cls in scanned.items() if name == src.name}
-                        if not given and match is not None:
-                            given = {c: frozenset(v) for c, v in match.field_classes.items()}
-                        checks = {col: cls for (name, col), cls in per_row.items() if name == src.name}
-                        plan = ExtractPlan.build(names, given, checks)
-                    if transform is not None:
-                        batch = transform(batch)
-                    records += batch.num_rows
+                        if stream.match is not None and vendor is None:
+                            vendor, layout = stream.match.vendor, stream.match.layout
+                        plan = ExtractPlan.for_source(
+                            src.name,
+                            chunk.batch.schema.names,
+                            scanned=scanned,
+                            row_checks=per_row,
+                            match=stream.match,
+                        )
+                    records += chunk.batch.num_rows
                     table = extractor.table(
-                        plan, batch, row_key_prefix=f"{sha}:{src.name}", offset=chunk.offset
+                        plan, chunk.batch, row_key_prefix=f"{sha}:{src.name}", offset=chunk.offset
                     )
                     store_exposure_table(s, incident_id, ds.id, table, merged, sealer)
+                src.issues.extend(stream.issues)
         new_people = count_dataset_exposures(s, ds.id)
         stored = count_people_of_file(s, incident_id, ds.id, new_people, merged)
         s.flush()

@@ -26,14 +26,13 @@ from breachscope.exposures.plan import (
     ExtractPlan,
     clean,
     detected,
-    present,
 )
 from breachscope.identity.jurisdiction import country_name, resolve
 from breachscope.identity.sql import create_hash_macro, email_loose_sql, email_map, email_norm_sql
 from breachscope.taxonomy import BY_ID, Tier
 
 
-def _string_array(batch: pa.RecordBatch, column: str | None) -> pa.Array:
+def _string_array(plan: ExtractPlan, batch: pa.RecordBatch, column: str | None) -> pa.Array:
     """The column as text, null where no value is present (:func:`breachscope.exposures.plan.present`)."""
     n = batch.num_rows
     if column is None or column not in batch.schema.names:
@@ -44,7 +43,7 @@ def _string_array(batch: pa.RecordBatch, column: str | None) -> pa.Array:
             arr = pc.cast(arr, pa.string())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested values: their text form
             return pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
-    return pc.if_else(present(arr), arr, pa.scalar(None, pa.string()))
+    return pc.if_else(plan.present(column, arr), arr, pa.scalar(None, pa.string()))
 
 
 _CONTROL_RE2 = r"[\x00-\x1f\x7f-\x9f\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}\x{feff}]"
@@ -94,7 +93,7 @@ class Extractor:
     ) -> pa.Table:
         """One row per person in ``batch`` (rows with no data at all are skipped; a person's
         rows are merged: classes and fields united, otherwise the first value wins)."""
-        groups = _groups(plan, batch)
+        groups = exposure_groups(plan, batch)
         n = batch.num_rows
         if not groups or n == 0:
             return _empty()
@@ -108,7 +107,7 @@ class Extractor:
         keep = pc.not_equal(words[0], 0)
         for word in words[1:]:
             keep = pc.or_(keep, pc.not_equal(word, 0))
-        v = {role: _string_array(batch, plan.roles.get(role)) for role in ROLE_PATTERNS}
+        v = {role: _string_array(plan, batch, plan.roles.get(role)) for role in ROLE_PATTERNS}
         hidden = _hidden_notice_values(plan, groups, n)
         shown = {role: _hide(v[role], hidden.get(role)) for role in NOTICE_ROLES}
         name = pc.if_else(
@@ -282,13 +281,15 @@ def _hide(arr: pa.Array, hidden: pa.Array | None) -> pa.Array:
     return pc.if_else(hidden, pa.scalar(None, pa.string()), arr)
 
 
-def _groups(plan: ExtractPlan, batch: pa.RecordBatch) -> list[tuple[str, frozenset[str], pa.Array]]:
-    """(column, classes, where present): whole-column classes, then per-row detected ones."""
+def exposure_groups(plan: ExtractPlan, batch: pa.RecordBatch) -> list[tuple[str, frozenset[str], pa.Array]]:
+    """(column, classes, where a person exposes them): whole-column classes where a value is
+    present, then each minority class where the row's value holds it. ``case attach`` and
+    ``scan --people`` both decide a person's fields and classes from these."""
     names = batch.schema.names
     groups: list[tuple[str, frozenset[str], pa.Array]] = []
     for col, whole in plan.column_classes.items():
         if col in names:
-            groups.append((col, whole, present(batch.column(col))))
+            groups.append((col, whole, plan.present(col, batch.column(col))))
     for col, some in plan.row_checks.items():
         if col in names:
             arr = batch.column(col)

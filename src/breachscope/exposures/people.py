@@ -37,14 +37,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.errors import InputError
+from breachscope.exposures.extractor import exposure_groups
+from breachscope.exposures.plan import ExtractPlan, split_scan_classes
 from breachscope.files import open_private, private_file
 from breachscope.hashing import KEY_BYTES
 from breachscope.identity.sql import hmac_sql
 from breachscope.inert import csv_cell
 from breachscope.readers import open_sources
 from breachscope.readers.base import BytesCallback, Source
-from breachscope.vendors import recognise
+from breachscope.scan.vendor_stream import VendorBatches
 from breachscope.vendors.base import VendorMatch, key_kind
+from breachscope.vendors.presence import present
 
 ColumnClasses = Mapping[str, Iterable[str]]
 ScanClasses = Mapping[tuple[str, str], Iterable[str]]  # (source name, column) -> classes
@@ -121,23 +124,6 @@ def choose_person_key(classes: ColumnClasses, columns: Sequence[str]) -> str | N
     return None
 
 
-def _present(arr: pa.Array, placeholders: frozenset[str]) -> pa.Array:
-    """True where a value is there: not null, not empty, not a vendor placeholder."""
-    t = arr.type
-    valid = pc.is_valid(arr)
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        text = pc.utf8_trim_whitespace(arr)
-        valid = pc.and_(valid, pc.not_equal(text, ""))
-        if placeholders:
-            valid = pc.and_(valid, pc.invert(pc.is_in(text, pa.array(sorted(placeholders), t))))
-    elif pa.types.is_list(t) or pa.types.is_large_list(t):
-        valid = pc.and_(valid, pc.greater(pc.list_value_length(arr), 0))
-    elif placeholders and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)):
-        text = pc.cast(arr, pa.string())  # Amplitude session_id = -1 read as a number
-        valid = pc.and_(valid, pc.invert(pc.is_in(text, pa.array(sorted(placeholders), pa.string()))))
-    return pc.fill_null(valid, False)
-
-
 @dataclass(frozen=True)
 class KeyChain:
     """How one source identifies a person: the key column, then fallbacks tried row by row."""
@@ -154,14 +140,14 @@ def _key_values(
         values = pc.cast(batch.column(column), pa.large_string())
     except (pa.ArrowException, ValueError, TypeError):
         return None
-    ok = _present(values, placeholders)
+    ok = present(values, placeholders)
     kinds = pa.repeat(pa.scalar(key_kind(column), pa.large_string()), len(values))
     for prefix, kind in prefixes:
         has = pc.fill_null(pc.starts_with(values, prefix), False)
         if pc.any(has).as_py():
             values = pc.if_else(has, pc.utf8_slice_codeunits(values, len(prefix)), values)
             kinds = pc.if_else(has, pa.scalar(kind, pa.large_string()), kinds)
-            ok = pc.and_(ok, _present(values, frozenset()))
+            ok = pc.and_(ok, present(values, placeholders))
     return values, kinds, ok
 
 
@@ -176,17 +162,16 @@ class _Collector:
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("CREATE TABLE seen (kind VARCHAR, k VARCHAR)")
         self.con.execute("CREATE TABLE links (kind VARCHAR, k VARCHAR, to_kind VARCHAR, to_k VARCHAR)")
-        self.fields: dict[str, str] = {}  # field name -> column id
-        self.classes: dict[str, set[str]] = {}
+        #: (field, classes) group -> flag column; a column exposes its whole-column classes in one
+        #: group and each minority class (checked row by row) in a group of its own
+        self.flags: dict[tuple[str, frozenset[str]], str] = {}
 
-    def column_for(self, name: str, classes: Iterable[str]) -> str:
-        col = self.fields.get(name)
+    def column_for(self, name: str, classes: frozenset[str]) -> str:
+        col = self.flags.get((name, classes))
         if col is None:
-            col = f"f{len(self.fields)}"
-            self.fields[name] = col
-            self.classes[name] = set()
+            col = f"f{len(self.flags)}"
+            self.flags[(name, classes)] = col
             self.con.execute(f"ALTER TABLE seen ADD COLUMN {col} BOOLEAN")
-        self.classes[name].update(classes)
         return col
 
     def add(self, table: pa.Table, into: str = "seen") -> None:
@@ -198,7 +183,7 @@ class _Collector:
 def _reduce(
     batch: pa.RecordBatch,
     chain: KeyChain,
-    fields: dict[str, frozenset[str]],
+    plan: ExtractPlan,
     placeholders: Placeholders,
     sink: _Collector,
 ) -> int:
@@ -218,20 +203,17 @@ def _reduce(
     keys = pa.nulls(batch.num_rows, pa.large_string())
     kinds = pa.nulls(batch.num_rows, pa.large_string())
     ok = pa.repeat(pa.scalar(False), batch.num_rows)
-    for _, (values, kind, present) in reversed(found):  # the first present column wins
-        keys = pc.if_else(present, values, keys)
-        kinds = pc.if_else(present, kind, kinds)
-        ok = pc.or_(ok, present)
+    for _, (values, kind, has) in reversed(found):  # the first present column wins
+        keys = pc.if_else(has, values, keys)
+        kinds = pc.if_else(has, kind, kinds)
+        ok = pc.or_(ok, has)
     if found[0][0] == chain.columns[0]:
         _links(found, sink)
-    key_cols = {c for c, _ in found}
     names = ["kind", "k"]
     arrays: list[pa.Array] = [kinds, keys]
-    for name, classes in fields.items():
-        if name in key_cols or name not in batch.schema.names:
-            continue
+    for name, classes, has in exposure_groups(plan, batch):  # the same groups case attach stores
         names.append(sink.column_for(name, classes))
-        arrays.append(_present(batch.column(name), placeholders(name)))
+        arrays.append(has)
     table = pa.Table.from_arrays(arrays, names=names).filter(ok)
     missing = int(batch.num_rows - table.num_rows)
     if table.num_rows:
@@ -259,22 +241,6 @@ def _links(found: list[tuple[str, tuple[pa.Array, pa.Array, pa.Array]]], sink: _
         sink.add(pairs.group_by(["kind", "k", "to_kind", "to_k"]).aggregate([]), into="links")
 
 
-def _classes_for(
-    match: VendorMatch | None,
-    given: ColumnClasses | None,
-    scanned: ScanClasses | None,
-    source: str,
-    column: str,
-) -> frozenset[str]:
-    if scanned is not None and (source, column) in scanned:
-        return frozenset(scanned[(source, column)])  # the scan's final word: values win
-    if given is not None:
-        return frozenset(given.get(column, ()))
-    if match is not None:
-        return frozenset(match.field_classes.get(column, ()))
-    return frozenset()
-
-
 def person_fields(
     sources: Sequence[Source],
     match_or_column_classes: VendorMatch | ColumnClasses | None = None,
@@ -283,6 +249,7 @@ def person_fields(
     person_key: str | None = None,
     vendor: str | None = None,
     scan_classes: ScanClasses | None = None,
+    row_checks: ScanClasses | None = None,
     out: Path | None = None,
     memory_limit: str = "1GB",
     temp_dir: Path | None = None,
@@ -294,11 +261,14 @@ def person_fields(
     ``match_or_column_classes`` is a :class:`VendorMatch` (its ``field_classes``, person key,
     placeholders and transform apply to every source), a column -> classes mapping (e.g. a
     scan's final classes), or ``None``: each source is then recognised on its own first batch
-    (``vendor`` forces a vendor, as ``scan --vendor`` does). ``scan_classes`` (a scan report's
-    ``column_classes()``) overrides per column: the scan's final classes, where values won over
-    the schema and value detection classified customer-defined properties. ``out`` (``.csv``, ``.json`` or
-    ``.jsonl``) receives one row per person: ``person`` (keyed hash), ``key_kind`` (``user_id``,
-    ``anonymous_id`` ...: which key identified the person), ``n_fields``, ``fields``, ``classes``.
+    (``vendor`` forces a vendor, as ``scan --vendor`` does). ``scan_classes`` and ``row_checks``
+    (:func:`~breachscope.exposures.plan.split_scan_classes` of a scan report) are the scan's final
+    word: classes a column exposes for everyone with a value in it, and minority classes (a card
+    number in a ``notes`` column) that a person exposes only where their own value holds one;
+    exactly as ``case attach`` stores them (:class:`~breachscope.exposures.plan.ExtractPlan`).
+    ``out`` (``.csv``, ``.json`` or ``.jsonl``) receives one row per person: ``person`` (keyed
+    hash), ``key_kind`` (``user_id``, ``anonymous_id`` ...: which key identified the person),
+    ``n_fields``, ``fields``, ``classes``.
     """
     if len(key) < 16:
         raise InputError(
@@ -308,6 +278,8 @@ def person_fields(
         check_export_path(out)
     given_match: VendorMatch | None = None
     given: ColumnClasses | None = None
+    scanned = {k: frozenset(v) for k, v in (scan_classes or {}).items()}
+    per_row = {k: frozenset(v) for k, v in (row_checks or {}).items()}
     if isinstance(match_or_column_classes, VendorMatch):
         given_match = match_or_column_classes
     else:
@@ -318,52 +290,49 @@ def person_fields(
     fallback_columns: dict[str, tuple[str, ...]] = {}
     notes: list[str] = []
     for src in sources:
-        match = given_match
+        stream = VendorBatches(
+            src.name, src.chunks(on_bytes), vendor=vendor, match=given_match, recognise=given is None
+        )
         key_col: str | None = None
         chain = KeyChain(())
         placeholders: Placeholders = _no_placeholders
-        fields: dict[str, frozenset[str]] = {}
-        first = True
-        try:
-            for chunk in src.chunks(on_bytes):
-                batch = chunk.batch
-                if first:
-                    first = False
-                    if match is None and given is None:
-                        match = recognise(batch.schema.names, source_name=src.name, forced=vendor)
-                    placeholders = match.placeholders_for if match else _no_placeholders
-                if match is not None and match.transform is not None:
-                    try:
-                        batch = match.transform(batch)
-                    except Exception:  # as in the scan: an untransformed batch is still counted
-                        note = f"{src.name}: the vendor transform failed on a batch; its columns used as read"
-                        if note not in notes:
-                            notes.append(note)
-                for name in batch.schema.names:
-                    if name not in fields:
-                        fields[name] = _classes_for(match, given, scan_classes, src.name, name)
-                classified = {n: c for n, c in fields.items() if c}
-                if key_col is None:
-                    key_col = person_key or (match.person_key if match else None)
-                    if key_col is None:
-                        key_col = choose_person_key(classified, batch.schema.names)
-                    if key_col is None:
-                        break
-                    vendor_keys = match is not None and not person_key and key_col == match.person_key
-                    chain = KeyChain(
-                        (key_col, *(match.fallback_keys if match and vendor_keys else ())),
-                        match.key_prefixes if match and vendor_keys else (),
+        plan: ExtractPlan | None = None
+        for chunk in stream:
+            batch = chunk.batch
+            match = stream.match
+            if plan is None:
+                placeholders = match.placeholders_for if match else _no_placeholders
+                names = batch.schema.names
+                if given is not None:
+                    plan = ExtractPlan.build(names, {c: frozenset(v) for c, v in given.items()})
+                else:
+                    plan = ExtractPlan.for_source(
+                        src.name, names, scanned=scanned, row_checks=per_row, match=match
                     )
-                rows += batch.num_rows
-                without_key += _reduce(batch, chain, classified, placeholders, sink)
-                used = fallback_columns.get(src.name, ())
-                new = [c for c in chain.columns[1:] if c in batch.schema.names and c not in used]
-                if new:
-                    fallback_columns[src.name] = (*used, *new)
-        except InputError:
-            raise
-        except Exception as exc:  # one unreadable source never stops the others (as in the scan)
-            notes.append(f"{src.name}: reading stopped ({type(exc).__name__}); later rows not counted")
+            if key_col is None:
+                key_col = person_key or (match.person_key if match else None)
+                if key_col is None:
+                    key_col = choose_person_key(plan.column_classes, batch.schema.names)
+                if key_col is None:
+                    break
+                vendor_keys = match is not None and not person_key and key_col == match.person_key
+                chain = KeyChain(
+                    (key_col, *(match.fallback_keys if match and vendor_keys else ())),
+                    match.key_prefixes if match and vendor_keys else (),
+                )
+            rows += batch.num_rows
+            without_key += _reduce(batch, chain, plan, placeholders, sink)
+            used = fallback_columns.get(src.name, ())
+            new = [c for c in chain.columns[1:] if c in batch.schema.names and c not in used]
+            if new:
+                fallback_columns[src.name] = (*used, *new)
+        for issue in stream.issues:
+            if issue.kind == "vendor_transform":
+                note = f"{src.name}: the vendor transform failed on a batch; its columns used as read"
+            else:
+                note = f"{src.name}: {issue.message}; later rows not counted"
+            if note not in notes:
+                notes.append(note)
         key_columns[src.name] = key_col
         if key_col is None:
             notes.append(f"{src.name}: no person key (no vendor person key, email or id column)")
@@ -386,8 +355,14 @@ def _summarise(
     notes: tuple[str, ...],
 ) -> PeopleSummary:
     con = sink.con
-    names = list(sink.fields)
-    cols = [sink.fields[n] for n in names]
+    cols = list(sink.flags.values())
+    by_field: dict[str, list[str]] = {}  # field -> its flag columns, fields in first-seen order
+    field_classes: dict[str, set[str]] = {}
+    for (name, classes), col in sink.flags.items():
+        by_field.setdefault(name, []).append(col)
+        field_classes.setdefault(name, set()).update(classes)
+    names = list(by_field)
+    anyof = {n: "(" + " OR ".join(by_field[n]) + ")" for n in names}
     ors = ", ".join(f"bool_or({c}) AS {c}" for c in cols)
     # a fallback key seen beside exactly one person key is that person (anonymous, then signed in)
     con.execute(
@@ -408,12 +383,10 @@ def _summarise(
         return "'" + s.replace("'", "''") + "'"
 
     if cols:
-        field_items = ", ".join(
-            f"CASE WHEN {c} THEN {quote(n)} END" for n, c in zip(names, cols, strict=True)
-        )
+        field_items = ", ".join(f"CASE WHEN {anyof[n]} THEN {quote(n)} END" for n in names)
         class_items = ", ".join(
-            f"CASE WHEN {c} THEN [{', '.join(quote(x) for x in sorted(sink.classes[n]))}]::VARCHAR[] END"
-            for n, c in zip(names, cols, strict=True)
+            f"CASE WHEN {c} THEN [{', '.join(quote(x) for x in sorted(classes))}]::VARCHAR[] END"
+            for (_, classes), c in sink.flags.items()
         )
         fields_sql = f"list_filter([{field_items}], lambda x: x IS NOT NULL)"
         classes_sql = (
@@ -428,7 +401,9 @@ def _summarise(
     people = con.execute("SELECT count(*) FROM per").fetchone()[0]  # type: ignore[index]
     field_people: dict[str, int] = {}
     if cols:
-        counts = con.execute(f"SELECT {', '.join(f'count_if({c})' for c in cols)} FROM people").fetchone()
+        counts = con.execute(
+            f"SELECT {', '.join(f'count_if({anyof[n]})' for n in names)} FROM people"
+        ).fetchone()
         field_people = {n: int(v) for n, v in zip(names, counts or (), strict=True)}
     class_rows = con.execute(
         "SELECT c, count(*) FROM (SELECT unnest(classes) AS c FROM per) GROUP BY c ORDER BY 2 DESC, 1"
@@ -450,7 +425,7 @@ def _summarise(
         rows=rows,
         rows_without_key=without_key,
         key_columns=key_columns,
-        fields={n: tuple(sorted(sink.classes[n])) for n in names},
+        fields={n: tuple(sorted(field_classes[n])) for n in names},
         field_people=field_people,
         class_people={c: int(n) for c, n in class_rows},
         combinations=tuple(FieldSet(tuple(f), tuple(c), int(n)) for f, c, n in combos),
@@ -491,13 +466,17 @@ def _export(con: duckdb.DuckDBPyConnection, out: Path, quote: Callable[[str], st
 
 def people_for_scan(
     paths: Sequence[str | Path],
-    scan_classes: ScanClasses,
+    scan_report: Mapping[str, Any],
     *,
     key: bytes,
     format: str = "auto",
     vendor: str | None = None,
     out: Path | None = None,
 ) -> PeopleSummary:
-    """``scan --people``: a second pass over the scanned files, with the scan's final classes."""
+    """``scan --people``: a second pass over the scanned files, with the scan's final classes
+    (``scan_report`` is the scan's JSON document, ``ScanReport.to_dict()``)."""
+    whole, per_row = split_scan_classes(scan_report)
     sources = [s for p in paths for s in open_sources(p, format)]
-    return person_fields(sources, None, key=key, vendor=vendor, scan_classes=scan_classes, out=out)
+    return person_fields(
+        sources, None, key=key, vendor=vendor, scan_classes=whole, row_checks=per_row, out=out
+    )

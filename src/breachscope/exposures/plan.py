@@ -15,7 +15,7 @@ region, country). Every other leaked value is dropped here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.detectors import DETECTORS
-from breachscope.placeholders import PLACEHOLDERS as _SHARED_PLACEHOLDERS
 from breachscope.scan.column import run_detector
+from breachscope.vendors.base import VendorMatch
+from breachscope.vendors.presence import PLACEHOLDERS, present
+
+__all__ = [
+    "LIMITS",
+    "MINORITY_SHARE",
+    "PLACEHOLDERS",
+    "ROLE_CLASSES",
+    "ROLE_PATTERNS",
+    "ExtractPlan",
+    "clean",
+    "column_roles",
+    "detected",
+    "normalise_column",
+    "present",
+    "split_scan_classes",
+]
 
 #: Column-name patterns (over the normalised last path segment) for each part a column can play.
 ROLE_PATTERNS: dict[str, str] = {
@@ -57,8 +73,6 @@ ROLE_CLASSES: dict[str, str] = {
     "country": "coarse_location",
 }
 
-#: The shared placeholder list (breachscope.placeholders) plus Mixpanel's ``$direct``.
-PLACEHOLDERS = _SHARED_PLACEHOLDERS | frozenset({"$direct"})
 LIMITS = {"email": 320, "display_name": 300, "city": 200, "region": 200, "country": 200}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -122,11 +136,13 @@ def split_scan_classes(
 @dataclass(frozen=True)
 class ExtractPlan:
     """What to read from a source's batches: parts, the classes each column exposes for anyone
-    with a value in it, and minority classes re-detected per row."""
+    with a value in it, minority classes re-detected per row, and each column's own placeholders
+    (the layout's; :data:`PLACEHOLDERS` apply everywhere)."""
 
     roles: Mapping[str, str]
     column_classes: Mapping[str, frozenset[str]]
     row_checks: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    placeholders: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -134,6 +150,7 @@ class ExtractPlan:
         columns: Iterable[str],
         scanned: Mapping[str, frozenset[str]] | None = None,
         row_checks: Mapping[str, frozenset[str]] | None = None,
+        placeholders_for: Callable[[str], frozenset[str]] | None = None,
     ) -> ExtractPlan:
         cols = list(columns)
         roles = column_roles(cols)
@@ -146,7 +163,30 @@ class ExtractPlan:
             if found:
                 classes[col] = found
         checks = {c: v for c, v in (row_checks or {}).items() if c in cols and v}
-        return cls(roles, classes, checks)
+        marks = {c: p for c in cols if placeholders_for and (p := placeholders_for(c))}
+        return cls(roles, classes, checks, marks)
+
+    @classmethod
+    def for_source(
+        cls,
+        source_name: str,
+        columns: Iterable[str],
+        *,
+        scanned: Mapping[tuple[str, str], frozenset[str]],
+        row_checks: Mapping[tuple[str, str], frozenset[str]],
+        match: VendorMatch | None,
+    ) -> ExtractPlan:
+        """The plan for one source of a scanned file: the scan's classes for its columns (from
+        :func:`split_scan_classes`), else the layout's documented field classes."""
+        given = {col: cls for (name, col), cls in scanned.items() if name == source_name}
+        if not given and match is not None:
+            given = {c: frozenset(v) for c, v in match.field_classes.items()}
+        checks = {col: cls for (name, col), cls in row_checks.items() if name == source_name}
+        return cls.build(columns, given, checks, match.placeholders_for if match else None)
+
+    def present(self, column: str, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """:func:`~breachscope.vendors.presence.present` with this column's placeholders."""
+        return present(values, self.placeholders.get(column, frozenset()))
 
 
 def detected(column: pa.Array, class_id: str) -> pa.Array:
@@ -165,15 +205,3 @@ def detected(column: pa.Array, class_id: str) -> pa.Array:
             except (pa.ArrowException, ValueError):
                 continue
     return pc.and_(hits, valid)
-
-
-def present(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """True where a value is present: not null, not blank, not a placeholder."""
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        try:
-            arr = pc.cast(arr, pa.string())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return pc.is_valid(arr)
-    trimmed = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
-    blank = pc.or_(pc.equal(trimmed, ""), pc.is_in(trimmed, value_set=pa.array(sorted(PLACEHOLDERS))))
-    return pc.fill_null(pc.and_(pc.is_valid(arr), pc.invert(blank)), False)

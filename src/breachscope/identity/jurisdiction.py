@@ -122,7 +122,7 @@ REGION_ALIASES: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class Jurisdiction:
+class ResolvedJurisdiction:
     country: str | None  # ISO 3166-1 alpha-2
     region: str | None  # ISO 3166-2, e.g. "US-CA"
     source: str | None  # leak_region | leak_country | directory_country | leak_implausible; None = unknown
@@ -135,7 +135,7 @@ class Jurisdiction:
         return self.region or self.country
 
 
-UNKNOWN = Jurisdiction(None, None, None)
+UNKNOWN = ResolvedJurisdiction(None, None, None)
 
 
 def fold(value: str) -> str:
@@ -208,24 +208,24 @@ def resolve(
     region: str | None = None,
     *,
     fallback_country: str | None = None,
-) -> Jurisdiction:
+) -> ResolvedJurisdiction:
     """The jurisdiction from a leak's coarse location, else from a fallback (directory) country."""
     code = resolve_country(country)
     if code in IMPLAUSIBLE_COUNTRIES:
         fallback = resolve_country(fallback_country)
         if fallback is not None:
-            return Jurisdiction(fallback, None, DIRECTORY_COUNTRY)
-        return Jurisdiction(code, None, LEAK_IMPLAUSIBLE)
+            return ResolvedJurisdiction(fallback, None, DIRECTORY_COUNTRY)
+        return ResolvedJurisdiction(code, None, LEAK_IMPLAUSIBLE)
     if code is not None:
         sub = resolve_region(code, region)
-        return Jurisdiction(code, sub, LEAK_REGION if sub else LEAK_COUNTRY)
+        return ResolvedJurisdiction(code, sub, LEAK_REGION if sub else LEAK_COUNTRY)
     if region and region.strip() and not (country and country.strip()):
         sub = region_without_country(region)
         if sub is not None:
-            return Jurisdiction(sub.split("-", 1)[0], sub, LEAK_REGION)
+            return ResolvedJurisdiction(sub.split("-", 1)[0], sub, LEAK_REGION)
     fallback = resolve_country(fallback_country)
     if fallback is not None:
-        return Jurisdiction(fallback, None, DIRECTORY_COUNTRY)
+        return ResolvedJurisdiction(fallback, None, DIRECTORY_COUNTRY)
     return UNKNOWN
 
 

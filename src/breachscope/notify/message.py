@@ -152,7 +152,8 @@ class DkimSigner:
         self.selector = selector.encode()
         self.domain = domain.encode()
         self._key = private_key
-        dkim_rsa.register(private_key)  # the RSA step through OpenSSL (see notify/dkim_rsa.py)
+        #: the RSA step through OpenSSL when the key is RSA (see notify/dkim_rsa.py), else dkimpy's
+        self._rsa_key = dkim_rsa.load_rsa_key(private_key)
 
     @property
     def private_key(self) -> bytes:
@@ -168,6 +169,9 @@ class DkimSigner:
             line.split(b":", 1)[0].strip().lower() for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
         }
         headers = [h for h in SIGNED_HEADERS if h in present]
+        if self._rsa_key is not None:
+            signer = dkim_rsa.OpenSslDkim(data, self._rsa_key)
+            return signer.sign_with_key(self.selector, self.domain, headers) + data
         signature = dkim.sign(
             data,
             self.selector,

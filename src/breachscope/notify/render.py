@@ -41,7 +41,7 @@ class NoticeError(BreachscopeError):
 
 
 @dataclass(frozen=True)
-class Sender:
+class NoticeFrom:
     """Who the notice is from, as templates show it (from config; trusted)."""
 
     company: str
@@ -68,7 +68,7 @@ def _tr(texts: dict[str, str], language: str) -> str:
 class Renderer:
     """Renders :class:`NoticeContext` objects; one Jinja2 environment per language, cached."""
 
-    def __init__(self, sender: Sender, templates: Path | None = None) -> None:
+    def __init__(self, sender: NoticeFrom, templates: Path | None = None) -> None:
         if templates is not None and not templates.is_dir():
             raise BreachscopeError(
                 f"template folder {templates} does not exist",

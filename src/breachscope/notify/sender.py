@@ -160,7 +160,7 @@ def _finish_threads(threads: list[threading.Thread], items: queue.Queue[Any]) ->
         t.join()
 
 
-class Sender:
+class DeliveryRun:
     """One delivery run over an incident's outbox.
 
     ``mailer`` delivers over one connection; ``mailer_factory`` makes one mailer per delivery

@@ -1,7 +1,7 @@
 """The notify stage as library calls: queue from the case, send (or dry-run), report status.
 
 The CLI is a thin shell over :func:`notify` and :func:`status`; tests and other programs call
-these (or :class:`~breachscope.notify.sender.Sender` directly) with their own mailer.
+these (or :class:`~breachscope.notify.sender.DeliveryRun` directly) with their own mailer.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from breachscope.notify.plan import DutyMap, Selection, SendPlan, check_selectio
 from breachscope.notify.plan import build as build_plan
 from breachscope.notify.plan import keys as plan_keys
 from breachscope.notify.queue import QueueSummary, outbox_counts, queue_notices, render_rows
-from breachscope.notify.render import Renderer, Sender
-from breachscope.notify.sender import Sender as OutboxSender
-from breachscope.notify.sender import SendSummary
+from breachscope.notify.render import NoticeFrom, Renderer
+from breachscope.notify.sender import DeliveryRun, SendSummary
+from breachscope.notify.smtp import SmtpMailer
 from breachscope.progress import NullProgress, Progress
 from breachscope.rules import store
 from breachscope.rules.loader import load_rules
@@ -51,7 +51,7 @@ def kinds_for(audience: str) -> tuple[Kind, ...]:
 
 
 def make_renderer(config: NotifyConfig) -> Renderer:
-    sender = Sender(
+    sender = NoticeFrom(
         company=config.company,
         domain=config.official_domain,
         domain_style=config.domain_style,
@@ -212,7 +212,7 @@ def preview(
         ((r["kind"], r["jurisdictions"]) for r in rows), duties, selection, None, has_assessment
     )
     mailer = EmlDirectoryMailer(directory)
-    helper = OutboxSender(
+    helper = DeliveryRun(
         engine, incident_id, mailer=mailer, config=config, signer=make_signer(config), clock=clock
     )
     progress = progress or NullProgress()
@@ -306,12 +306,11 @@ def notify(
         return report
     factory = None
     if mailer is None:
-        from breachscope.notify.smtp import SmtpMailer
 
         def factory() -> Mailer:  # one per connection ([notify.smtp] connections)
             return SmtpMailer(config.smtp)
 
-    sender = OutboxSender(
+    sender = DeliveryRun(
         engine,
         incident_id,
         mailer=mailer,

@@ -50,7 +50,8 @@ READERS: tuple[Reader, ...] = (
     xlsx.READER,
     avro.READER,
 )
-FORMATS: tuple[str, ...] = ("csv", "tsv", "json", "jsonl", "parquet", "xlsx", "avro")
+#: Every format a reader handles, in registry order (``--format`` choices come from here).
+FORMATS: tuple[str, ...] = tuple(fmt for r in READERS for fmt in r.formats)
 _BY_FORMAT: dict[str, Reader] = {fmt: r for r in READERS for fmt in r.formats}
 _UNREADABLE = "unknown"
 

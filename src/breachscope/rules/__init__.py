@@ -5,6 +5,7 @@ The public surface other stages use; see docs/assess.md and docs/rules.md.
 
 from __future__ import annotations
 
+from breachscope.rules.case_facts import run_assessment
 from breachscope.rules.engine import assess
 from breachscope.rules.facts import (
     Action,
@@ -32,4 +33,5 @@ __all__ = [
     "Skipped",
     "assess",
     "load_rules",
+    "run_assessment",
 ]

@@ -32,6 +32,7 @@ from breachscope.scan.batch import submit_batch
 from breachscope.scan.context import ScanContext
 from breachscope.scan.partial import Partial
 from breachscope.scan.report import ScanReport, SourceResult, build_report
+from breachscope.scan.vendor_stream import VendorBatches
 from breachscope.vendors.base import VendorMatch
 
 #: Rows per batch the readers produce when the caller sets none.
@@ -193,12 +194,16 @@ def scan_source(
         read[0] += n
         progress.advance(n)
 
+    stream = VendorBatches(
+        source.name,
+        _rechunk(iter(_Prefetch(source.chunks(on_bytes))), batch_rows),
+        vendor=vendor,
+        match=vendor_match,
+    )
     try:
-        for chunk in _rechunk(iter(_Prefetch(source.chunks(on_bytes))), batch_rows):
-            batch = chunk.batch
+        for chunk in stream:
             if ctx is None:
-                if match is None:
-                    match = vendors.recognise(batch.schema.names, source_name=source.name, forced=vendor)
+                match = stream.match
                 ctx = ScanContext.create(
                     key,
                     source=source.name,
@@ -209,21 +214,18 @@ def scan_source(
                     bookkeeping=match.bookkeeping if match else frozenset(),
                     max_findings=max_findings,
                 )
-            if match is not None and match.transform is not None:
-                try:
-                    batch = match.transform(batch)
-                except Exception as exc:  # a vendor transform must not stop the scan
-                    issues.append(ReadIssue(source.name, "vendor_transform", f"transform failed: {exc}"))
-            pending.append(submit_batch(batch, chunk.offset, ctx, pool=pool))
+            pending.append(submit_batch(chunk.batch, chunk.offset, ctx, pool=pool))
             if len(pending) >= IN_FLIGHT:
                 partial = partial.merge(pending.popleft()())
     except InputError:
         raise
-    except Exception as exc:  # one unreadable source never stops the others
+    except Exception as exc:  # a batch that cannot be scanned stops this source only
         issues.append(ReadIssue(source.name, "read_error", f"reading stopped: {type(exc).__name__}: {exc}"))
     finally:
         while pending:  # batches read before an error are still counted (and waited for)
             partial = partial.merge(pending.popleft()())
+    match = stream.match
+    issues = stream.issues + issues
     return SourceResult(
         name=source.name,
         format=source.format,

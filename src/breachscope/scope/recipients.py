@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from breachscope.case import api
 from breachscope.case.models import Account, Exposure, Match
 from breachscope.identity.jurisdiction import CHECKS, DIFFER, IMPLAUSIBLE, compare, count_keys
+from breachscope.scope.rollup import org_rollup
 
 #: Key used in :func:`jurisdiction_counts` for people whose location is unknown (CLDR's "Unknown Region").
 UNKNOWN = "ZZ"
@@ -131,22 +132,16 @@ def recipients(session: Session, incident_id: int) -> list[Recipient]:
     """
     exposures: dict[int, Exposure] = {}
     by_account: dict[int, list[int]] = defaultdict(list)
-    org_exposures: dict[str, set[int]] = defaultdict(set)
     stmt = (
         select(Match, Exposure)
         .join(Exposure, Exposure.id == Match.exposure_id)
-        .where(Match.incident_id == incident_id, Match.ambiguous.is_(False))
+        .where(Match.incident_id == incident_id, Match.ambiguous.is_(False), Match.account_id.is_not(None))
     )
     for match, exposure in session.execute(stmt):
         exposures[exposure.id] = exposure
         if match.account_id is not None:
             by_account[match.account_id].append(exposure.id)
-        if match.org_id:
-            org_exposures[match.org_id].add(exposure.id)
-    org_classes: dict[str, tuple[str, ...]] = {
-        org: tuple(sorted({c for e in ids for c in exposures[e].exposed_classes}))
-        for org, ids in org_exposures.items()
-    }
+    orgs = {o.org_id: o for o in org_rollup(session, incident_id)}  # computed once by scope
     out: list[Recipient] = []
     sealer = api.value_sealer(session, incident_id)  # sealed notice values are opened here
     accounts = session.scalars(select(Account).where(Account.incident_id == incident_id))
@@ -158,6 +153,7 @@ def recipients(session: Session, incident_id: int) -> list[Recipient]:
         country, region = _split(juris)
         first = own[0] if own else None
         org = acc.org_id or ""
+        admin_of_affected = acc.is_admin and org in orgs
         out.append(
             Recipient(
                 role="admin" if acc.is_admin else "user",
@@ -179,8 +175,8 @@ def recipients(session: Session, incident_id: int) -> list[Recipient]:
                 city_display=api.open_value(sealer, "city", first.city) if first else None,
                 region_display=api.open_value(sealer, "region", first.region) if first else None,
                 country_display=api.open_value(sealer, "country", first.country) if first else None,
-                org_affected_users=len(org_exposures.get(org, ())) if acc.is_admin else 0,
-                org_exposed_classes=org_classes.get(org, ()) if acc.is_admin else (),
+                org_affected_users=orgs[org].leaked_people if admin_of_affected else 0,
+                org_exposed_classes=tuple(orgs[org].exposed_classes) if admin_of_affected else (),
             )
         )
     out.sort(key=lambda r: (r.org_id or "", r.role != "admin", r.email or "", r.account_id))

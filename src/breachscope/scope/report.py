@@ -24,6 +24,7 @@ from breachscope.files import open_private, private_dir, write_private
 from breachscope.hashing import mask
 from breachscope.identity.jurisdiction import compare, count_keys
 from breachscope.inert import csv_cell
+from breachscope.scope.rollup import org_rollup
 
 SCHEMA = "breachscope.scope/1"
 
@@ -73,8 +74,6 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
     report = ScopeReport(incident_id, dict(run.summary))
 
     per_account: dict[int, list[Match]] = defaultdict(list)
-    org_people: dict[str, set[int]] = defaultdict(set)
-    org_users: dict[str, set[int]] = defaultdict(set)
     matched: set[int] = set()
     review: dict[int, list[Match]] = defaultdict(list)
     org_only: dict[int, str] = {}
@@ -82,33 +81,24 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
         if m.ambiguous:
             review[m.exposure_id].append(m)
             continue
-        if m.org_id:
-            org_people[m.org_id].add(m.exposure_id)
         if m.account_id is not None:
             per_account[m.account_id].append(m)
             matched.add(m.exposure_id)
-            if m.org_id:
-                org_users[m.org_id].add(m.account_id)
         elif m.org_id:
             org_only[m.exposure_id] = m.org_id
 
-    admins_by_org: dict[str, list[Account]] = defaultdict(list)
-    for acc in accounts.values():
-        if acc.is_admin and acc.org_id:
-            admins_by_org[acc.org_id].append(acc)
-
-    names = {a.org_id: a.org_name for a in accounts.values() if a.org_id}
-    for org, people in sorted(org_people.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        classes = sorted({c for e in people for c in exposures[e].exposed_classes})
+    orgs = org_rollup(session, incident_id)  # computed once by scope, stored
+    leaked_in_org = {o.org_id: o.leaked_people for o in orgs}
+    for o in orgs:
         report.orgs.append(
             {
-                "org_id": org,
-                "org_name": names.get(org),
-                "leaked_people": len(people),
-                "affected_users": len(org_users.get(org, ())),
-                "org_only_people": sum(1 for e in people if e in org_only),
-                "admins": len(admins_by_org.get(org, ())),
-                "exposed_classes": classes,
+                "org_id": o.org_id,
+                "org_name": o.org_name,
+                "leaked_people": o.leaked_people,
+                "affected_users": o.affected_users,
+                "org_only_people": o.org_only_people,
+                "admins": o.admins,
+                "exposed_classes": list(o.exposed_classes),
             }
         )
     for acc in sorted(accounts.values(), key=lambda a: (a.org_id or "", a.email or "", a.id)):
@@ -116,7 +106,7 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
         own_exp = [exposures[m.exposure_id] for m in own]
         row = _account_row(acc, own_exp)
         if acc.is_admin:
-            report.admins.append({**row, "org_leaked_people": len(org_people.get(acc.org_id or "", ()))})
+            report.admins.append({**row, "org_leaked_people": leaked_in_org.get(acc.org_id or "", 0)})
         if own:
             best = max(own, key=lambda m: m.strength)
             report.users.append({**row, "match_key": best.key, "match_strength": best.strength})

@@ -31,6 +31,7 @@ from breachscope.progress import NullProgress, Progress
 from breachscope.scope import matching
 from breachscope.scope.directory import DEFAULT_ADMIN_ROLES, DirectorySource, load_directory
 from breachscope.scope.recipients import checks_sentence, jurisdiction_checks, jurisdiction_counts
+from breachscope.scope.rollup import store_org_rollup
 
 _BATCH = 20_000
 _EXPOSURES = cast(Table, Exposure.__table__)
@@ -191,6 +192,7 @@ def run_scope(
         finally:
             con.close()
         session.flush()
+        store_org_rollup(session, incident_id)
         minimised = minimise(session, incident_id)  # drop what no notice to a notifiable person needs
         juris = jurisdiction_counts(session, incident_id)
         checks = jurisdiction_checks(session, incident_id)

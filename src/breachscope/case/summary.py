@@ -1,0 +1,104 @@
+"""The incident as documents: what ``case list`` and ``case show`` print, from the case API.
+
+The CLI (and the web layer) only present these dicts; building them is storage-level work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from breachscope.case import api
+from breachscope.case import facts as case_facts
+from breachscope.case.dates import DATE_FIELDS
+from breachscope.case.purge import audit_log
+
+
+def fmt_time(value: datetime | None) -> str:
+    """ISO 8601 to the minute, ``-`` when unknown."""
+    return value.isoformat(timespec="minutes") if value else "-"
+
+
+def class_states(scan: dict[str, Any] | None) -> dict[str, list[str]]:
+    """present / absent / not_checked class ids of a stored scan report."""
+    out: dict[str, list[str]] = {"present": [], "absent": [], "not_checked": []}
+    classes = (scan or {}).get("classes") or {}
+    for cid, info in classes.items():
+        status = info.get("status") if isinstance(info, dict) else None
+        out.setdefault(str(status or "not_checked"), []).append(str(cid))
+    return out
+
+
+def incident_rows(s: Session) -> list[dict[str, Any]]:
+    """Every incident with its headline counts, as ``case list`` shows them."""
+    return [
+        {
+            "id": i.id,
+            "name": i.name,
+            "vendor": i.vendor,
+            "status": i.status,
+            "created_at": fmt_time(i.created_at),
+            "aware_at": fmt_time(i.aware_at),
+            **api.counts(s, i.id),
+        }
+        for i in api.list_incidents(s)
+    ]
+
+
+def incident_document(s: Session, incident_id: int) -> dict[str, Any]:
+    """One incident as ``case show`` prints it (and ``--json`` writes it)."""
+    i = api.get_incident(s, incident_id)
+    scope = api.latest_scope(s, incident_id)
+    data: dict[str, Any] = {
+        "id": i.id,
+        "name": i.name,
+        "vendor": i.vendor,
+        "description": i.description,
+        "status": i.status,
+        "created_at": fmt_time(i.created_at),
+        "purged_at": fmt_time(i.purged_at) if i.purged_at else None,
+        "dates": {k: fmt_time(getattr(i, k)) for k in DATE_FIELDS},
+        "counts": api.counts(s, incident_id),
+        "facts": {k: f.value for k, f in case_facts.current(s, incident_id).items()},
+        "datasets": [
+            {
+                "id": d.id,
+                "file_name": d.file_name,
+                "sha256": d.sha256,
+                "size_bytes": d.size_bytes,
+                "format": d.format,
+                "vendor": d.vendor,
+                "layout": d.layout,
+                "records": d.records,
+                "people": d.exposures,
+                "scanned_at": fmt_time(d.scanned_at),
+                "complete": d.is_complete,
+                "unread_records": d.unread_records,
+                "unread_bytes": d.unread_bytes,
+                "incomplete_accepted": (
+                    {
+                        "by": d.incomplete_accepted_by,
+                        "why": d.incomplete_accepted_why,
+                        "at": fmt_time(d.incomplete_accepted_at),
+                    }
+                    if d.incomplete_accepted_by
+                    else None
+                ),
+                "classes": class_states(d.scan_json),
+            }
+            for d in api.list_datasets(s, incident_id)
+        ],
+        "timeline": [
+            {"at": fmt_time(e.at), "author": e.author, "kind": e.kind, "message": e.message}
+            for e in api.timeline(s, incident_id)
+        ],
+        "scope": dict(scope.summary) if scope else None,
+        "audit": [
+            {"at": fmt_time(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
+            for a in audit_log(s, incident_id)
+        ],
+    }
+
+    return data
