@@ -13,7 +13,7 @@ import pytest
 from breachscope import taxonomy
 from breachscope.notify.catalogue import load_catalogue
 from breachscope.notify.context import IncidentInfo
-from breachscope.notify.render import Renderer, Sender
+from breachscope.notify.render import NoticeFrom, Renderer
 from breachscope.notify.sources import REGULATOR_RECIPIENTS, CaseNotices, contexts
 from breachscope.rules import load_rules
 from breachscope.rules.engine import assess
@@ -51,7 +51,7 @@ def case(duties: tuple[Duty, ...], records: int | None = None) -> CaseNotices:
 
 def render_all(notices: CaseNotices) -> dict[str, tuple[str, str, str]]:
     """duty id -> (language, text, html) of its draft."""
-    renderer = Renderer(Sender("Example Corp", "example.com"))
+    renderer = Renderer(NoticeFrom("Example Corp", "example.com"))
     out = {}
     for ctx in contexts(notices, ["regulator"]):
         assert ctx.duty is not None
