@@ -178,6 +178,24 @@ def test_recorded_measures_are_quoted_and_nothing_else_is_claimed(kind: Kind, la
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
+@pytest.mark.parametrize("kind", ["user", "admin", "regulator"])
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        ("We rotated all API keys", "We rotated all API keys. "),  # no full stop: one is added
+        ("We rotated all API keys.", "We rotated all API keys. "),
+        ("Did we? Yes!", "Did we? Yes! "),
+    ],
+)
+def test_a_recorded_measure_is_a_closed_sentence(
+    kind: Kind, language: str, recorded: str, shown: str
+) -> None:
+    renderer = Renderer(NoticeFrom(company="Example", domain="example.com"))
+    texts = _texts(renderer, _ctx(kind, language, replace(INCIDENT, measures=recorded)))
+    assert all(shown in t for t in texts), texts[0]
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
 def test_a_regulator_draft_asks_for_what_is_not_recorded(renderer: Renderer, language: str) -> None:
     todo = "[TO COMPLETE" if language == "en" else "[LENGKAPI"
     unknown = _texts(renderer, _ctx("regulator", language, INCIDENT))[0]

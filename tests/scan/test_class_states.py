@@ -124,6 +124,11 @@ def test_three_states(columns: dict[str, list[str]], class_id: str, status: str,
     assert report.class_status(class_id) == status
     if status == "not_checked":
         assert entry["statement"].startswith("not checked")
+    if checked == "none" and status == "not_checked":
+        # its detectors exist but look only at columns named for it: the line says so
+        assert entry["statement"] == (
+            "not checked: no column is named for it and no detector examines other values for it yet"
+        )
 
 
 def test_markdown_and_terminal_list_not_checked_classes_apart(tmp_path: Path) -> None:

@@ -48,6 +48,21 @@ def test_json_to_stdout_and_the_table(case_db: str, resolver: ResolverSettings, 
     assert code == 0, out
     assert "exarnple.com" in out and "5 registered (2 receive mail), 0 new, 0 gone" in out
     assert json.loads((tmp_path / "w.json").read_text())["run"] == 2
+    # each registered look-alike is a work item: close one, refuse one that is not recorded
+    result = CliRunner().invoke(
+        cli, ["watch", "done", "--db", case_db, "--incident", "1", "EXARNPLE.com", "--note", "ticket 42"]
+    )
+    assert result.exit_code == 0 and "exarnple.com: action done" in result.output
+    result = CliRunner().invoke(cli, ["watch", "done", "--db", case_db, "--incident", "1", "exanple.com"])
+    assert result.exit_code == 2 and "not a recorded look-alike" in result.output
+    engine = open_case_db(case_db)
+    with session_scope(engine) as s:
+        log = [e.message for e in api.timeline(s, 1)]
+    engine.dispose()
+    assert "look-alike action done: exarnple.com (ticket 42)" in log
+    code, out = _invoke("--db", case_db, "--incident", "1", "--resolver", where, "--json", "-")
+    states = {f["domain"]: f["action_state"] for f in json.loads(out)["registered"]}
+    assert states["exarnple.com"] == "done" and states["example.net"] == "open"
 
 
 @pytest.mark.parametrize(

@@ -148,3 +148,24 @@ def domains_command(
     if json_out is not None:
         write_json(json_out, report.to_dict())
         click.echo(f"JSON written to {json_out}")
+
+
+@command.command("done")
+@incident_option()
+@click.argument("domain")
+@click.option("--note", default="", help="What was done (takedown ticket, gateway rule), for the timeline.")
+@click.option("--reopen", is_flag=True, help="Open the action again instead of closing it.")
+@author_option
+@db_option
+def done_command(
+    incident_id: int, domain: str, note: str, reopen: bool, author: str | None, db: str | None
+) -> None:
+    """Mark the suggested action of a registered look-alike DOMAIN done (takedown requested,
+    blocked at the mail gateway), with a timeline line."""
+    from breachscope.watch import set_action_state
+
+    with case_database(db) as engine:
+        found = set_action_state(
+            engine, incident_id, domain, done=not reopen, note=note, clock=SystemClock(), author=who(author)
+        )
+    click.echo(f"{terminal_text(found.domain)}: action {found.action_state}")

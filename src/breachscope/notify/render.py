@@ -61,6 +61,13 @@ class RenderedNotice:
     html: str
 
 
+def _sentence(text: str) -> str:
+    """A recorded statement as a closed sentence, so the template's next sentence does not run on
+    ("We rotated all keys We are telling ..."); empty stays empty."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?。！？।" else text + "."
+
+
 def _tr(texts: dict[str, str], language: str) -> str:
     return texts.get(language) or texts.get(FALLBACK_LANGUAGE) or next(iter(texts.values()), "")
 
@@ -176,7 +183,7 @@ class Renderer:
                 "vendor_relationship": ctx.incident.vendor_relationship,
                 "working_with_vendor": ctx.incident.working_with_vendor,
                 "breached_party": ctx.incident.breached_party,
-                "measures": defang(ctx.incident.measures, 500),
+                "measures": _sentence(defang(ctx.incident.measures, 500)),
             },
             "exposed": exposed,
             "exposed_names": exposed_names,

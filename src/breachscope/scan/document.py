@@ -58,7 +58,8 @@ def class_statement(status: str, checked: str, records: int, unread: Unread, hin
                 f"not checked: only {hinted_values:,} values in columns named for it were examined; "
                 "no detector examines other values for it yet"
             )
-        return "not checked: no detector examines values for it yet"
+        # its detectors look only at columns named for it (device, card security codes, ...)
+        return "not checked: no column is named for it and no detector examines other values for it yet"
     if unread.none:
         return f"absent in all {records:,} records"
     return f"absent in the {records:,} records read; {unread.words()}"

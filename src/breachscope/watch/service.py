@@ -62,6 +62,7 @@ class Finding:
     first_seen: datetime
     last_seen: datetime
     action: str
+    action_state: str = "open"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class Finding:
             "first_seen": self.first_seen.isoformat(),
             "last_seen": self.last_seen.isoformat(),
             "action": self.action,
+            "action_state": self.action_state,
         }
 
 
@@ -133,6 +135,7 @@ def _finding(row: Lookalike) -> Finding:
         first_seen=row.first_seen,
         last_seen=row.last_seen,
         action=row.action,
+        action_state=row.action_state,
     )
 
 
@@ -266,3 +269,32 @@ def _record(
     for message in [summary, *events]:
         api.add_timeline_event(s, incident_id, message, author=author, kind="watch", at=now)
     return report
+
+
+def set_action_state(
+    engine: Engine,
+    incident_id: int,
+    domain: str,
+    *,
+    done: bool = True,
+    note: str = "",
+    clock: Clock | None = None,
+    author: str = api.DEFAULT_AUTHOR,
+) -> Finding:
+    """Mark the suggested action of a recorded look-alike done (or open again), with a timeline line."""
+    name = check_domain(domain)
+    with session_scope(engine) as s:
+        api.require_open(s, incident_id)
+        row = s.scalars(
+            select(Lookalike).where(Lookalike.incident_id == incident_id, Lookalike.domain == name)
+        ).first()
+        if row is None:
+            raise InputError(
+                f"{name} is not a recorded look-alike of incident {incident_id}",
+                "see the registered ones with: breachscope watch domains --incident N",
+            )
+        row.action_state = "done" if done else "open"
+        what = "done" if done else "reopened"
+        text = f"look-alike action {what}: {name}" + (f" ({note.strip()[:500]})" if note.strip() else "")
+        api.add_timeline_event(s, incident_id, text, author=author, kind="watch", clock=clock)
+        return _finding(row)
