@@ -213,7 +213,9 @@ def test_assess_without_an_awareness_date_says_so_at_the_top(case_url: str, tmp_
     md = tmp_path / "a.md"
     code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW, "--markdown", str(md))
     assert code == 0, out
-    assert out.lstrip().startswith("No awareness date recorded")
+    # right after the 4-line summary (issue 11: the summary comes first), before any duty
+    lines = out.splitlines()
+    assert lines[2].startswith("Next due:") and lines[4].startswith("No awareness date recorded")
     assert (
         "- **no awareness date recorded" in md.read_text() and "- cause (recorded): unknown" in md.read_text()
     )
@@ -256,3 +258,41 @@ def test_duties_follow_the_classes_of_each_jurisdictions_people(tmp_path: Path) 
     assert verdicts["us-ny-residents"] == "not_required"  # the New Yorker's password was not leaked
     assert verdicts["us-ca-residents-pre2026"] == "required"
     assert data["facts"]["classes_by_code"]["US-CA"] == ["email", "password", "person_name"]
+
+
+def test_output_is_readable_at_80_columns(case_url: str) -> None:
+    """Issue 11: the summary comes first (next due duty, counts by verdict), then one block per duty;
+    no line is wider than 80 columns and none is a table squeezed to a few characters a column."""
+    result = CliRunner().invoke(cli, ["assess", "--incident", "1", "--db", case_url, "--now", NOW, "--all"],
+                                catch_exceptions=False, env={"COLUMNS": "80"})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(x) for x in lines) <= 80
+    assert lines[2].startswith("Next due: ")
+    assert lines[3].startswith("Duties: ") and "required" in lines[3] and "need a decision" in lines[3]
+    assert "records to keep" in lines[3] or "record to keep" in lines[3]
+    block = lines.index(next(x for x in lines if "id-subjects" in x and "REQUIRED" in x))
+    assert lines[block + 1].strip().startswith("to: ") and lines[block + 2].strip().startswith("due: ")
+    assert "Records to keep" in result.output and "eu-records" in result.output
+    assert len(lines) < 250, len(lines)
+
+
+def test_decide_confirms_first_and_writes_the_timeline(case_url: str) -> None:
+    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW, "--decide", "eu-sa",
+                       "--verdict", "not_required", "--by", "Dana (DPO)",
+                       "--why", "contact data only")  # fmt: skip
+    assert code == 0 and out.splitlines()[0] == "Decision recorded: eu-sa is now not required."
+    engine = open_case_db(case_url)
+    with session_scope(engine) as s:
+        events = [(e.kind, e.author, e.message) for e in api.timeline(s, 1)]
+    engine.dispose()
+    assert ("decision", "Dana (DPO)", "Decision on eu-sa: not required - contact data only") in events
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"), [("eu_sa", "eu-sa"), ("us-ca-ag-2026", "us-ca-ag"), ("id-subject", "id-subjects")]
+)
+def test_an_unknown_duty_id_suggests_the_closest(case_url: str, typed: str, suggested: str) -> None:
+    code, out = invoke("assess", "--incident", "1", "--db", case_url, "--now", NOW, "--decide", typed,
+                       "--verdict", "required", "--by", "a", "--why", "b")  # fmt: skip
+    assert code != 0 and f"no rule {typed!r}" in out and "did you mean" in out and suggested in out

@@ -61,12 +61,15 @@ TABLE = [
     ("br-subjects", "BR", "AAAAAAA"),
     ("za-subjects", "ZA", "RRRRRRR"),
     ("us-ca-residents", "US-CA", "NRRARNR"),
-    ("us-ny-residents", "US-NY", "NRRRRNR"),
+    # issue 11: NY card number without a code counts only if usable without more (899-aa(1)(b)(i)(4))
+    ("us-ny-residents", "US-NY", "NRRARNR"),
     ("us-tx-individuals", "US-TX", "NNRNRNR"),
-    ("us-fl-individuals", "US-FL", "NAANANA"),
-    ("us-ma-residents", "US-MA", "NNAAANA"),
+    # issue 11: FL/WA required unless a no-harm determination is recorded (501.171(4)(c), RCW
+    # 19.255.010(1)); MA: a vendor breach is acquisition by an unauthorised person (93H s 3(b))
+    ("us-fl-individuals", "US-FL", "NRRNRNR"),
+    ("us-ma-residents", "US-MA", "NNRRRNR"),
     ("us-il-residents", "US-IL", "NRRRRNR"),
-    ("us-wa-residents", "US-WA", "NAANANA"),
+    ("us-wa-residents", "US-WA", "NRRNRNR"),
     ("us-hipaa-individuals", "US-CA", "NNNNNNN"),
 ]
 LETTER = {"R": "required", "N": "not_required", "A": "assessment_required"}

@@ -62,7 +62,6 @@ DEADLINES = [
     ("in-certin", 6, "hours", "awareness"),
     ("in-dpdp-board", 72, "hours", "awareness"),
     ("jp-ppc-final", 30, "days", "awareness"),
-    ("jp-ppc-final-wrongful", 60, "days", "awareness"),
     ("kr-individuals", 72, "hours", "awareness"),
     ("kr-pipc", 72, "hours", "awareness"),
     ("cn-cac-major", 4, "hours", "awareness"),
@@ -210,7 +209,6 @@ WEAK_POINTS = [
     ("sg-pdpc", "encrypted data still counts toward the 500"),
     ("sg-pdpc", "card number alone"),
     ("sg-individuals", "card number alone"),
-    ("jp-ppc-final", "60 days instead"),
     ("us-ca-residents", "security code"),
     ("us-ma-residents", "18 months"),
     ("us-ny-residents", "figures"),
@@ -251,7 +249,7 @@ CORRECTED = [
         "us-ma-residents",
         {"person_name", "payment_card"},
         {"US-MA": 5},
-        {"malicious": False},
+        {"malicious": False, "vendor_breach": False},  # own breach, cause not recorded
         "assessment_required",
     ),
     ("us-ma-regulators", {"person_name", "government_id"}, {"US-MA": 5}, {"malicious": True}, "required"),
@@ -262,11 +260,11 @@ CORRECTED = [
     ("us-ca-residents", {"person_name", "email"}, {"US-CA": 5}, {}, "not_required"),
     ("us-ca-ag", {"person_name", "government_id"}, {"US-CA": 501}, {}, "required"),
     ("us-ca-ag", {"person_name", "government_id"}, {"US-CA": 500}, {}, "not_required"),
-    # Florida individuals / Washington: risk-of-harm exception -> a recorded determination
-    ("us-fl-individuals", {"email", "password"}, {"US-FL": 5}, {}, "assessment_required"),
+    # Florida individuals / Washington: required unless a no-harm determination is recorded (issue 11)
+    ("us-fl-individuals", {"email", "password"}, {"US-FL": 5}, {}, "required"),
     ("us-fl-dla", {"email", "password"}, {"US-FL": 500}, {}, "required"),
-    ("us-wa-residents", {"person_name", "date_of_birth"}, {"US-WA": 5}, {}, "assessment_required"),
-    ("us-wa-ag", {"person_name", "date_of_birth"}, {"US-WA": 501}, {}, "assessment_required"),
+    ("us-wa-residents", {"person_name", "date_of_birth"}, {"US-WA": 5}, {}, "required"),
+    ("us-wa-ag", {"person_name", "date_of_birth"}, {"US-WA": 501}, {}, "required"),
     ("us-wa-ag", {"person_name", "date_of_birth"}, {"US-WA": 500}, {}, "not_required"),
     # Singapore: card number alone is not asserted as deemed harm; card + code is (Reg 3(b))
     ("sg-individuals", {"person_name", "payment_card"}, {"SG": 5}, {}, "assessment_required"),

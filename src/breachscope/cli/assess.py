@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -11,6 +13,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from breachscope.cli.options import db_option, incident_option, json_option, to_stdout, write_json
 from breachscope.errors import BreachscopeError, InputError
@@ -85,72 +88,122 @@ def print_fact_gaps(console: Console, a: Assessment, incident_id: int | None) ->
         console.print()
 
 
+def _line(console: Console, text: str, indent: int = 2) -> None:
+    """Plain text (never markup: it may hold rule words), wrapped to the console width under its
+    own indent (a "- " or "+ " item hangs under its first word)."""
+    hang = indent + (2 if text[:2] in ("- ", "+ ") else 0)
+    wrapped = textwrap.fill(
+        text, width=max(console.width, 40), initial_indent=" " * indent, subsequent_indent=" " * hang,
+        break_on_hyphens=False,
+    )  # fmt: skip
+    console.print(Text(wrapped), soft_wrap=True)
+
+
+def _block(console: Console, head: str | Text, lines: list[str]) -> None:
+    """One duty: a heading line, then indented lines that wrap under their own indent."""
+    console.print(head)
+    for line in lines:
+        _line(console, line, 4)
+
+
+def print_summary(console: Console, a: Assessment, assessment_id: int | None) -> None:
+    """The first lines: which assessment, the next due duty and the counts by verdict."""
+    console.print(f"[bold]Assessment {assessment_id}[/] - {a.assessed_at.isoformat(timespec='minutes')}")
+    console.print(Text(f"rules {a.rule_set_version}", style="dim"))
+    for line in report.summary_lines(a):
+        console.print(Text(line, style="bold"))
+
+
 def print_assessment(
-    console: Console, a: Assessment, assessment_id: int | None, *, show_all: bool = False
+    console: Console,
+    a: Assessment,
+    assessment_id: int | None,
+    *,
+    show_all: bool = False,
+    summary: bool = True,
 ) -> None:
+    """Readable at 80 columns: the summary first, then one block per duty (the full table is in
+    --markdown and --json)."""
     now = a.assessed_at
-    table = Table(title=f"Duties - assessment {assessment_id} (rules {a.rule_set_version})", show_lines=False)
-    for col in ("due", "where", "recipient", "verdict", "rule", "citation", "conf."):
-        table.add_column(col, overflow="fold")
-    shown = [d for d in a.duties if show_all or d.verdict != "not_required"]
+    if summary:
+        print_summary(console, a, assessment_id)
+    notices = [d for d in a.duties if d.recipient != "records"]
+    shown = [d for d in notices if show_all or d.verdict != "not_required"]
     for d in shown:
-        due = report.due_text(d, now)
-        table.add_row(
-            f"[bold white on red]{due}[/]" if d.overdue else due,
-            f"{d.jurisdiction} ({d.affected:,})",
-            d.recipient_name,
-            f"[{_VERDICT_STYLE[d.verdict]}]{report.VERDICT_WORDS[d.verdict]}[/]",
-            d.id,
-            f"{d.statute}, {d.citation}",
-            d.confidence,
+        style = _VERDICT_STYLE[d.verdict]
+        head = Text.assemble(
+            "\n",
+            (report.verdict_text(d).upper() if d.verdict == "required" else report.verdict_text(d), style),
+            "  ",
+            (d.id, "bold"),
+            f"  {d.jurisdiction} ({d.affected:,} people)",
         )
-    console.print(table)
-    hidden = [d for d in a.duties if d not in shown]
+        due = report.due_text(d, now)
+        lines = [f"to: {d.recipient_name}"]
+        if d.verdict != "not_required":
+            lines.append(("OVERDUE - " if d.overdue else "") + f"due: {due}")
+        lines.append(
+            f"law: {d.statute}, {d.citation}" + (" (unconfirmed)" if d.confidence == "unconfirmed" else "")
+        )
+        if d.verdict == "assessment_required":
+            threshold = next((r for r in d.reasons if r.startswith("risk threshold")), d.reasons[0])
+            lines.append(f"open: {threshold}")
+        elif d.unless:
+            lines.append(f"settle: --decide {d.id} --verdict not_required --by NAME --why TEXT")
+        if d.overdue_at_awareness:
+            lines.append(next(r for r in d.reasons if r.startswith("OVERDUE AT AWARENESS")))
+        _block(console, head, lines)
+    hidden = [d for d in notices if d not in shown]
     if hidden:
         console.print(
-            f"[dim]Not required ({len(hidden)}, --all to list): " + ", ".join(d.id for d in hidden) + "[/]"
+            Text(
+                f"\nNot required ({len(hidden)}, --all to list): " + ", ".join(d.id for d in hidden),
+                style="dim",
+            )
         )
-    pending = [d for d in a.duties if d.verdict == "assessment_required"]
+    records = [d for d in a.duties if d.recipient == "records" and d.verdict != "not_required"]
+    if records:
+        console.print("\n[bold]Records to keep[/] (owed even when no notice is):")
+        for d in records:
+            _block(console, f"  [bold]{d.id}[/] {d.jurisdiction}: {d.title}",
+                   [f"keep: {d.retention}", f"law: {d.statute}, {d.citation}"
+                    + (" (unconfirmed)" if d.confidence == "unconfirmed" else "")])  # fmt: skip
+    pending = [d for d in notices if d.verdict == "assessment_required"]
     if pending:
         common_for = set.intersection(*(set(d.factors_for) for d in pending))
         common_against = set.intersection(*(set(d.factors_against) for d in pending))
-        console.print(f"[yellow]{len(pending)} duties need a risk decision.[/] Factors from the data:")
+        console.print(f"\n[yellow]{len(pending)} duties need a decision.[/] Factors from the data:")
         for x in pending[0].factors_for:
             if x in common_for:
-                console.print(f"    [red]+[/] {x}")
+                _line(console, "+ " + x)
         for x in pending[0].factors_against:
             if x in common_against:
-                console.print(f"    [green]-[/] {x}")
+                _line(console, "- " + x)
         for d in pending:
-            threshold = next((r for r in d.reasons if r.startswith("risk threshold")), d.reasons[0])
-            console.print(f"  [yellow]{d.id}[/]: {threshold}")
-            for x in d.factors_for:
-                if x not in common_for:
-                    console.print(f"    [red]+[/] {x}")
-            for x in d.factors_against:
-                if x not in common_against:
-                    console.print(f"    [green]-[/] {x}")
-        console.print(
-            "  settle one with: --decide DUTY_ID --verdict required|not_required --by NAME --why TEXT"
+            extra = [f"+ {x}" for x in d.factors_for if x not in common_for]
+            extra += [f"- {x}" for x in d.factors_against if x not in common_against]
+            if extra:
+                _block(console, f"  [yellow]{d.id}[/]:", extra)
+        _line(
+            console, "settle one with: --decide DUTY_ID --verdict required|not_required --by NAME --why TEXT"
         )
-    actions = Table(title="Recommended actions")
-    for col in ("action", "for", "caused by", "what to do"):
-        actions.add_column(col, overflow="fold")
-    for act in a.actions:
-        actions.add_row(act.id, act.audience, ", ".join(act.caused_by), act.text["en"])
-    console.print(actions)
+    if a.actions:
+        console.print("\n[bold]Recommended actions:[/]")
+        for act in a.actions:
+            _block(console, f"  [bold]{act.id}[/] ({act.audience}; caused by {', '.join(act.caused_by)})",
+                   [act.text["en"]])  # fmt: skip
     if a.not_needed:
-        console.print("[bold green]Not needed:[/]")
+        console.print("\n[bold green]Not needed:[/]")
         for n in a.not_needed:
-            console.print(f"  [green]-[/] {n.text['en']}")
+            _line(console, "- " + n.text["en"])
     if a.undetermined:
         console.print("[yellow]Cannot say (classes not checked by the scan):[/] " + ", ".join(a.undetermined))
     owed = [d for d in a.vendor_duties if d.verdict != "not_required"]
     if owed:
-        console.print(f"[bold]The vendor's duties to you ({len(owed)}):[/]")
+        console.print(f"\n[bold]The vendor's duties to you ({len(owed)}):[/]")
         for d in owed:
             late = next((r for r in d.reasons if r.startswith("the vendor told you")), "")
-            console.print(f"  {d.id} ({d.jurisdiction}): {d.deadline_words}" + (f" - {late}" if late else ""))
+            _line(console, f"{d.id} ({d.jurisdiction}): {d.deadline_words}" + (f" - {late}" if late else ""))
     if not a.facts.affected:
         console.print(
             "[yellow]No affected people per jurisdiction in the case: run `breachscope scope` first.[/]"
@@ -160,6 +213,7 @@ def print_assessment(
         console.print(
             f"[yellow]{unknown:,} people have no known location and are in no jurisdiction's count.[/]"
         )
+    console.print(Text("\nFull table: --markdown PATH or --json PATH", style="dim"))
 
 
 def print_decision_effect(console: Console, a: Assessment, duty_id: str) -> None:
@@ -236,18 +290,23 @@ def command(ctx: click.Context, /, incident_id: int | None, db: str | None, json
                 try:
                     rules.rule(decide)
                 except KeyError:
+                    ids = [r.id for j in rules.jurisdictions for r in j.rules]
+                    close = difflib.get_close_matches(decide, ids, n=3, cutoff=0.6)
                     raise InputError(
-                        f"no rule {decide!r}", "use a duty id from the table (the rule column)"
-                    ) from None
+                        f"no rule {decide!r}",
+                        f"did you mean {' or '.join(close)}?" if close
+                        else "use a duty id from `breachscope assess` (or `breachscope assess rules`)",
+                    ) from None  # fmt: skip
                 store.record_decision(
                     session, incident_id, decide, cast(Any, verdict), by=by, why=why, at=now
                 )
             assessment_id, assessment = run_assessment(session, incident_id, rules, now=now)
     console = Console(stderr=to_stdout(json_out))
-    print_fact_gaps(console, assessment, incident_id)
-    print_assessment(console, assessment, assessment_id, show_all=show_all)
     if decide:
         print_decision_effect(console, assessment, decide)
+    print_summary(console, assessment, assessment_id)
+    print_fact_gaps(console, assessment, incident_id)
+    print_assessment(console, assessment, assessment_id, show_all=show_all, summary=False)
     if json_out:
         data = {"assessment_id": assessment_id, **assessment.to_dict()}
         if to_stdout(json_out):

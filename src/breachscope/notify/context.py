@@ -79,6 +79,10 @@ class DutyInfo:
     required_content: tuple[str, ...] = ()
     affected_people: int = 0
     language: str = "en"
+    #: The deadline as a date and hour in the regulator's time zone ("2025-11-28 07:00 WIB"), or "".
+    due: str = ""
+    #: Records in the leaked dataset(s) (all jurisdictions); ``None`` when the case does not say.
+    records: int | None = None
 
 
 @dataclass(frozen=True)

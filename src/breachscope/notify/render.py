@@ -152,6 +152,8 @@ class Renderer:
                 "recipient": d.recipient,
                 "citation": d.citation,
                 "deadline": d.deadline,
+                "due": d.due,
+                "records": d.records,
                 "affected_people": d.affected_people,
                 "items": [{"id": c, "heading": cat.heading(c)} for c in d.required_content],
             }

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,8 @@ class CaseNotices:
     checked_records: int = 0
     checked_files: int = 0
     checked_complete: bool = True
+    #: Records in the attached datasets (a record is a row, not a person); ``None`` if unknown.
+    records: int | None = None
 
 
 def _date(value: datetime | None) -> str:
@@ -99,6 +102,8 @@ def load_case(session: Session, incident_id: int) -> CaseNotices:
     if stored is not None:
         f = stored.assessment.facts
         checked = (f.records_checked, f.files_checked, f.absence_complete)
+    rows = [d.records for d in api.list_datasets(session, incident_id)]
+    records = sum(rows) if rows and all(n > 0 for n in rows) else None
     return CaseNotices(
         info,
         tuple(recipients(session, incident_id)),
@@ -108,7 +113,21 @@ def load_case(session: Session, incident_id: int) -> CaseNotices:
         duties,
         stored is not None,
         *checked,
+        records,
     )
+
+
+def due_local(d: Duty) -> str:
+    """The due time as a date and hour in the jurisdiction's time zone ("2025-11-28 07:00 WIB")."""
+    if d.due is None:
+        return ""
+    due = d.due
+    if d.timezone:
+        try:
+            due = due.astimezone(ZoneInfo(d.timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return due.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def recipient_not_needed(items: Sequence[NotNeeded]) -> tuple[ActionItem, ...]:
@@ -187,8 +206,7 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
         for d in case.duties:
             jurisdiction = str(d.jurisdiction)
             language = REGULATOR_LANGUAGE.get(jurisdiction.split("-", 1)[0], "en")
-            due = d.due
-            deadline = " ".join(x for x in (_date(due), str(d.deadline_words or "")) if x)
+            local = d.local.get(language, {})
             yield NoticeContext(
                 kind="regulator",
                 recipient_key=str(d.id),
@@ -206,11 +224,13 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
                 duty=DutyInfo(
                     id=str(d.id),
                     jurisdiction=jurisdiction,
-                    recipient=str(d.recipient_name),
-                    citation=str(d.citation),
-                    deadline=deadline,
+                    recipient=str(local.get("recipient_name") or d.recipient_name),
+                    citation=str(local.get("citation") or f"{d.statute}, {d.citation}"),
+                    deadline=str(local.get("deadline") or d.deadline_words or ""),
                     required_content=tuple(c.id for c in d.content),
                     affected_people=int(d.affected),
                     language=language,
+                    due=due_local(d),
+                    records=case.records,
                 ),
             )

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast, column, select, table
 from sqlalchemy.orm import Session
 
 from breachscope.case import api
 from breachscope.case import facts as case_facts
 from breachscope.case.facts import IncidentFacts
-from breachscope.case.models import Exposure
+from breachscope.case.models import Exposure, UTCDateTime
 from breachscope.errors import BreachscopeError
 from breachscope.identity.jurisdiction import count_keys
 from breachscope.rules import store
@@ -147,6 +147,46 @@ def classes_by_code(session: Session, incident_id: int) -> dict[str, frozenset[s
     return {k: frozenset(v) for k, v in sorted(out.items())}
 
 
+#: The notify outbox, read by table name: assess runs before notify and does not import it.
+_OUTBOX = table(
+    "notify_outbox", column("incident_id"), column("kind"), column("state"), column("recipient_key"),
+    column("sent_at", UTCDateTime),
+)  # fmt: skip
+
+
+def individuals_notified_at(session: Session, incident_id: int) -> dict[str, datetime]:
+    """Jurisdiction code -> when the first notice to an affected person there was sent.
+
+    Read from the notify outbox (user notices in state ``sent``), each person placed in the
+    jurisdiction the scope gives them; keyed like the counts (``"US-CA"`` and ``"US"``). Starts
+    the clocks that run "after another duty is performed" (California's sample notice to the AG).
+    """
+    from breachscope.scope.recipients import recipients
+
+    stmt = select(_OUTBOX.c.recipient_key, _OUTBOX.c.sent_at).where(
+        _OUTBOX.c.incident_id == incident_id,
+        _OUTBOX.c.kind == "user",
+        _OUTBOX.c.state == "sent",
+        _OUTBOX.c.sent_at.is_not(None),
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return {}
+    # every jurisdiction the person counts under (leak and directory), as the scope counts them
+    where = {
+        r.user_id: count_keys(*(r.jurisdictions or (r.jurisdiction,)))
+        for r in recipients(session, incident_id)
+    }
+    out: dict[str, datetime] = {}
+    for key, at in rows:
+        if at is None:
+            continue
+        for k in where.get(str(key), ()):
+            if k != "ZZ":
+                out[k] = min(out.get(k, at), at)
+    return dict(sorted(out.items()))
+
+
 def _jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
     return jurisdiction_counts(session, incident_id)
 
@@ -183,6 +223,7 @@ def facts_from_case(session: Session, incident_id: int) -> Facts:
         **_engine_circumstances(case_facts.incident_facts(session, incident_id)),
         decisions=store.decisions(session, incident_id),
         classes_by_code=classes_by_code(session, incident_id),
+        individuals_notified_at=individuals_notified_at(session, incident_id),
     )
 
 
@@ -197,13 +238,15 @@ def run_assessment(
     facts = facts_from_case(session, incident_id)
     assessment = assess(facts, rules, now=now)
     assessment_id = store.save_assessment(session, incident_id, assessment)
-    required = sum(d.verdict == "required" for d in assessment.duties)
-    pending = sum(d.verdict == "assessment_required" for d in assessment.duties)
+    notices = [d for d in assessment.duties if d.recipient != "records"]
+    required = sum(d.verdict == "required" for d in notices)
+    pending = sum(d.verdict == "assessment_required" for d in notices)
+    records = sum(d.recipient == "records" and d.verdict == "required" for d in assessment.duties)
     api.add_timeline_event(
         session,
         incident_id,
-        f"Assessment {assessment_id}: {required} duties required, {pending} need a risk decision "
-        f"(rules {rules.version})",
+        f"Assessment {assessment_id}: {required} duties required, {pending} need a risk decision, "
+        f"{records} records to keep (rules {rules.version})",
         kind="assess",
         at=now,
     )

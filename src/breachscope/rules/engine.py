@@ -9,6 +9,7 @@ no-threshold trigger is met is ``required`` whatever the risk answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from breachscope.rules import clocks
 from breachscope.rules import schema as s
 from breachscope.rules.actions import lower_name
 from breachscope.rules.facts import Assessment, ContentRequirement, Duty, Facts, Skipped, Verdict
+from breachscope.rules.loader import depends_on
 from breachscope.rules.risk import factors
 
 Tri = bool | None
@@ -30,9 +32,20 @@ def _names(ids: frozenset[str]) -> str:
 
 
 class _Eval:
-    def __init__(self, facts: Facts, affected: int, largest_subdivision: int = 0) -> None:
+    def __init__(
+        self,
+        facts: Facts,
+        affected: int,
+        largest_subdivision: int = 0,
+        *,
+        rule_id: str = "",
+        done: Mapping[str, Duty] | None = None,
+    ) -> None:
         self.facts, self.affected, self.largest_subdivision = facts, affected, largest_subdivision
+        self.rule_id, self.done = rule_id, done or {}
         self.risk_factors: list[str] = []
+        #: words of the determination that would settle an "unless determined" duty
+        self.unless = ""
 
     def run(self, c: s.Condition) -> tuple[Tri, list[str]]:
         f = self.facts
@@ -77,6 +90,41 @@ class _Eval:
             if f.malicious is None:
                 return None, [f"{label}: not recorded for this incident (needs an answer)"]
             return f.malicious, [f"{label}: {'yes' if f.malicious else 'no'}"]
+        if isinstance(c, s.Acquired):
+            label = c.words or "acquired or used by an unauthorised person"
+            value, why = f.unauthorised_acquisition()
+            if value is None:
+                return None, [f"{label}: {why} (record the cause: needs an answer)"]
+            return value, [f"{label}: yes - {why}"]
+        if isinstance(c, s.DutyIs):
+            other = self.done.get(c.rule)
+            label = c.words or f"only when {c.rule} is required"
+            if other is None:
+                return False, [f"{label}: {c.rule} does not apply to this incident"]
+            if other.verdict == "assessment_required":
+                return None, [f"{label}: {c.rule} still needs a decision"]
+            word = "is required" if other.verdict == "required" else "is NOT required"
+            return other.verdict == "required", [f"{label}: {c.rule} {word}"]
+        if isinstance(c, s.Determined):
+            other = self.done.get(c.rule)
+            label = c.words or f"a determination recorded for {c.rule}"
+            if other is not None and other.verdict == "not_required" and other.decision is not None:
+                d = other.decision
+                return True, [f"{label}: recorded by {d.by} on {d.at.date().isoformat()} ({d.why})"]
+            return False, [f"{label}: none recorded"]
+        if isinstance(c, s.UnlessDetermined):
+            self.unless = c.determination
+            recorded = f.decision_for(self.rule_id)
+            if recorded is not None and recorded.verdict == "not_required":
+                return False, [
+                    f"{c.words or c.determination}: determination recorded by {recorded.by} on "
+                    f"{recorded.at.date().isoformat()} ({recorded.why})"
+                ]
+            return True, [
+                f"required unless you record {c.determination}"
+                + (f" - {c.words}" if c.words else "")
+                + f" (--decide {self.rule_id} --verdict not_required --by ... --why ...)"
+            ]
         if isinstance(c, s.Sector):
             hit = c.sector in f.sectors
             return hit, [
@@ -129,6 +177,8 @@ def clock_start(event: str, facts: Facts) -> tuple[datetime | None, str]:
         return start, "occurrence date unknown: counted from the earliest known date (vendor detection)"
     if event in ("awareness", "discovery"):
         return aware, aware_words
+    if event == "after_duty":
+        return None, "runs from when the other duty is performed"
     if event == "determination":
         if facts.aware_at:
             return facts.aware_at, "when you determined the breach occurred (recorded awareness date)"
@@ -143,9 +193,36 @@ def _event_date(facts: Facts, tz: ZoneInfo, now: datetime) -> date:
     return (start or now).astimezone(tz).date()
 
 
-def _duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: datetime) -> Duty:
+def _performed(
+    j: s.Jurisdiction, r: s.Rule, facts: Facts, done: Mapping[str, Duty]
+) -> tuple[datetime | None, str]:
+    """When the duty an ``after_duty`` clock waits for was performed (or decided), and in words."""
+    other = done.get(r.deadline.after)
+    if r.deadline.after_event == "decided":
+        if other is not None and other.decision is not None:
+            return other.decision.at, f"when the determination for {r.deadline.after} was recorded"
+        return None, f"not recorded yet ({r.deadline.after})"
+    if other is not None and other.recipient == "individuals":
+        sent = [at for code, at in facts.individuals_notified_at.items() if j.covers(code)]
+        if sent:
+            return min(
+                sent
+            ), f"when the first notice to affected people in {j.name} was sent ({r.deadline.after})"
+        return None, "not sent yet"
+    return None, f"not performed yet ({r.deadline.after})"
+
+
+def _duty(
+    j: s.Jurisdiction,
+    r: s.Rule,
+    facts: Facts,
+    affected: int,
+    now: datetime,
+    done: Mapping[str, Duty] | None = None,
+) -> Duty:
     tz = ZoneInfo(j.timezone)
-    ev = _Eval(facts, affected, j.largest_subdivision(facts.affected))
+    done = done or {}
+    ev = _Eval(facts, affected, j.largest_subdivision(facts.affected), rule_id=r.id, done=done)
     value, reasons = ev.run(r.trigger)
     if value is not False:
         for e in r.exemptions:
@@ -191,9 +268,25 @@ def _duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: dateti
     pro.extend(f"consider: {x}" for x in ev.risk_factors)
     con.extend(f"possible exemption: {e.words}" + (f" ({e.citation})" if e.citation else "")
                for e in r.exemptions if e.kind == "judgment")  # fmt: skip
+    if facts.encrypted and facts.key_exposed is False:
+        con.extend(f"{e.words} ({e.citation or r.citation}) - data encrypted, key not exposed"
+                   for e in r.exemptions if e.kind == "encrypted_factor")  # fmt: skip
+    bound = r.deadline.bound
+    for alt in r.deadline.instead:
+        hit, why = _Eval(facts, affected, rule_id=r.id, done=done).run(alt.when)
+        if hit:
+            bound = alt.bound
+            reasons.append(f"deadline: {alt.words} ({'; '.join(why)})")
+            break
+        if hit is None and verdict != "not_required":
+            reasons.append(
+                f"deadline: {alt.words} - cannot say yet ({'; '.join(why)}); the shorter bound is shown"
+            )
     due: datetime | None = None
     due_kind: str = "notice"
     started, started_words = clock_start(r.deadline.clock, facts)
+    if r.deadline.clock == "after_duty":
+        started, started_words = _performed(j, r, facts, done)
     if r.deadline.clock == "after_assessment":
         if decision is not None and verdict == "required":
             started, started_words = decision.at, "when the risk assessment concluded (recorded decision)"
@@ -211,14 +304,30 @@ def _duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: dateti
                 )
             started = None
     if verdict != "not_required" and due is None:
-        if started is not None and r.deadline.bound is not None:
-            due = clocks.add_period(started, r.deadline.bound, tz, end_of_day=r.deadline.end_of_day)
+        if started is not None and bound is not None:
+            due = clocks.add_period(started, bound, tz, end_of_day=r.deadline.end_of_day)
             basis = " (outer bound from regulator guidance)" if r.deadline.bound_basis == "guidance" else ""
-            reasons.append(f"clock: {clocks.describe(r.deadline.bound)} from {started_words}{basis}")
-        elif r.deadline.bound is None:
+            reasons.append(f"clock: {clocks.describe(bound)} from {started_words}{basis}")
+        elif bound is None:
             reasons.append(f"no fixed outer bound: {r.deadline.words}")
         else:
             reasons.append(f"clock not started yet ({started_words})")
+    overdue_at_awareness = False
+    aware, _ = clock_start("awareness", facts)
+    if (
+        due is not None
+        and due_kind == "notice"
+        and aware is not None
+        and due < aware
+        and verdict != "not_required"
+    ):
+        overdue_at_awareness = True
+        lag = aware - due
+        reasons.append(
+            f"OVERDUE AT AWARENESS: the deadline ({due.isoformat()}) had passed {lag.days}d "
+            f"{lag.seconds // 3600}h before you learned of the breach ({aware.isoformat()}); "
+            + (r.deadline.late or "notify at once and give the reasons for the delay")
+        )
     return Duty(
         id=r.id,
         jurisdiction=j.code,
@@ -245,6 +354,11 @@ def _duty(j: s.Jurisdiction, r: s.Rule, facts: Facts, affected: int, now: dateti
         content=tuple(ContentRequirement(c.id, c.words) for c in r.content),
         decision=decision,
         duty_of=r.duty_of,
+        unless=ev.unless if verdict == "required" else "",
+        retention=r.retention,
+        overdue_at_awareness=overdue_at_awareness,
+        local={k: dict(v) for k, v in r.local.items()},
+        timezone=j.timezone,
     )
 
 
@@ -293,6 +407,20 @@ def for_jurisdiction(facts: Facts, j: s.Jurisdiction) -> Facts:
     return replace(facts, present=frozenset(present), absent=frozenset(absent))
 
 
+def _dependency_order(rules: tuple[s.Rule, ...]) -> list[s.Rule]:
+    """The rules of one file, each after the duties it depends on (file order otherwise)."""
+    out: list[s.Rule] = []
+    placed: set[str] = set()
+    pending = list(rules)
+    while pending:
+        ready = [r for r in pending if depends_on(r) <= placed] or pending[:1]  # a cycle: file order
+        for r in ready:
+            out.append(r)
+            placed.add(r.id)
+            pending.remove(r)
+    return out
+
+
 def assess(facts: Facts, rules: s.RuleSet, *, now: datetime) -> Assessment:
     """Evaluate every rule of every jurisdiction with affected people. Pure: same input, same output."""
     if now.tzinfo is None:
@@ -306,12 +434,14 @@ def assess(facts: Facts, rules: s.RuleSet, *, now: datetime) -> Assessment:
             continue
         day = _event_date(facts, ZoneInfo(j.timezone), now)
         jf = for_jurisdiction(facts, j)
-        for r in j.rules:
+        done: dict[str, Duty] = {}
+        for r in _dependency_order(j.rules):
             if day < r.effective_from or (r.until is not None and day > r.until):
                 when = f"in force {r.effective_from}" + (f" to {r.until}" if r.until else "")
                 skipped.append(Skipped(r.id, j.code, f"not in force on the incident date {day} ({when})"))
             elif r.duty_of == facts.role:
-                duties.append(_duty(j, r, jf, affected, now))
+                done[r.id] = _duty(j, r, jf, affected, now, done)
+                duties.append(done[r.id])
             elif r.duty_of == "processor" and facts.vendor_breach:
                 vendor_duties.append(_vendor_duty(j, r, jf, affected, now))
             else:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -87,13 +87,17 @@ class Facts:
     vendor_breach: bool = True
     role: Role = "controller"
     malicious: bool | None = None
-    #: The recorded cause (``breachscope case facts``): outside-attacker, insider, ... or unknown.
+    #: The recorded cause (``breachscope case facts``): ``outside-attacker``, ``insider``,
+    #: ``misdirected-export``, ``misconfigured-export`` or ``unknown`` (underscores accepted too).
     cause: str = "unknown"
     sectors: frozenset[str] = frozenset()
     #: Facts nobody recorded, assessed with their cautious reading (see ``case_facts``).
     unrecorded: tuple[str, ...] = ()
     decisions: tuple[RiskDecision, ...] = ()
     classes_by_code: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Jurisdiction code -> when the first notice to an affected individual there was sent (from
+    #: the notify outbox). Starts "after another duty is performed" clocks (California's AG notice).
+    individuals_notified_at: Mapping[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in (
@@ -110,6 +114,38 @@ class Facts:
     @property
     def total_affected(self) -> int:
         return distinct_total(self.affected)
+
+    @property
+    def cause_id(self) -> str | None:
+        """The recorded cause with hyphens (``misdirected-export``); ``None`` when unknown."""
+        if not self.cause:
+            return None
+        value = self.cause.strip().lower().replace("_", "-")
+        return None if value in ("", "unknown") else value
+
+    def unauthorised_acquisition(self) -> tuple[bool | None, str]:
+        """Whether the personal information was acquired or used by an unauthorised person
+        (Massachusetts c. 93H s. 3(b)), and in words why; ``None`` when the case does not say.
+
+        An outside attacker, an insider and a misdirected export (data sent to the wrong party)
+        are each acquisition by an unauthorised person; so is a vendor breach in which the dataset
+        was exfiltrated from the vendor (the vendor breach breachscope handles), unless a recorded
+        cause says otherwise. A misconfigured export (data left reachable) is exposure, not proven
+        acquisition: it needs an answer.
+        """
+        cause = self.cause_id
+        if cause in ("outside-attacker", "insider", "misdirected-export"):
+            return True, f"recorded cause: {cause.replace('-', ' ')}"
+        if self.malicious:
+            return True, "the breach was caused by an unauthorised outsider"
+        if cause is None and self.vendor_breach and self.role == "controller":
+            return True, "a vendor breach: the dataset was exfiltrated from the vendor's systems"
+        if cause == "misconfigured-export":
+            return (
+                None,
+                "recorded cause: misconfigured export - whether anyone acquired the data is not recorded",
+            )
+        return None, "the cause of the breach is not recorded"
 
     def decision_for(self, duty_id: str) -> RiskDecision | None:
         found = [d for d in self.decisions if d.duty_id == duty_id]
@@ -152,6 +188,7 @@ class Facts:
             "unrecorded": list(self.unrecorded),
             "decisions": [d.to_dict() for d in self.decisions],
             "classes_by_code": {k: sorted(v) for k, v in sorted(self.classes_by_code.items())},
+            "individuals_notified_at": {k: _iso(v) for k, v in sorted(self.individuals_notified_at.items())},
         }
 
     @classmethod
@@ -179,6 +216,9 @@ class Facts:
             unrecorded=tuple(d.get("unrecorded", ())),
             decisions=tuple(RiskDecision.from_dict(x) for x in d.get("decisions", ())),
             classes_by_code={k: frozenset(v) for k, v in d.get("classes_by_code", {}).items()},
+            individuals_notified_at={
+                k: v for k, v in ((k, _dt(x)) for k, x in d.get("individuals_notified_at", {}).items()) if v
+            },
         )
 
 
@@ -218,6 +258,16 @@ class Duty:
     content: tuple[ContentRequirement, ...]
     decision: RiskDecision | None = None
     duty_of: str = "controller"
+    #: "required unless ...": the recorded determination that would settle it as not required.
+    unless: str = ""
+    #: record-keeping duties: how long the record must be kept.
+    retention: str = ""
+    #: the deadline had already passed when you learned of the breach (a clock from occurrence).
+    overdue_at_awareness: bool = False
+    #: the regulator's own language: language -> {recipient_name, citation, deadline}.
+    local: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: the jurisdiction's time zone (IANA), where ``due`` is shown as a date and hour.
+    timezone: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -246,13 +296,19 @@ class Duty:
             "content": [{"id": c.id, "words": c.words} for c in self.content],
             "decision": self.decision.to_dict() if self.decision else None,
             "duty_of": self.duty_of,
+            "unless": self.unless,
+            "retention": self.retention,
+            "overdue_at_awareness": self.overdue_at_awareness,
+            "local": {k: dict(v) for k, v in self.local.items()},
+            "timezone": self.timezone,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Duty:
+        known = {f.name for f in fields(cls)}  # a snapshot written by a newer version may hold more
         return cls(
             **{
-                **d,
+                **{k: v for k, v in d.items() if k in known},
                 "due": _dt(d["due"]),
                 "clock_started": _dt(d["clock_started"]),
                 "reasons": tuple(d["reasons"]),

@@ -142,7 +142,10 @@ def parse_combo(ctx: _Ctx, text: Any) -> s.Combo:
     return s.Combo(tuple(groups))
 
 
-_CONDITION_KEYS = ("always", "classes", "min_affected", "malicious", "sector", "risk", "any", "all")
+_CONDITION_KEYS = (
+    "always", "classes", "min_affected", "malicious", "unauthorised_acquisition", "duty", "determined",
+    "unless_determined", "sector", "risk", "any", "all",
+)  # fmt: skip
 
 
 def _condition(ctx: _Ctx, value: Any) -> s.Condition:
@@ -177,6 +180,16 @@ def _condition(ctx: _Ctx, value: Any) -> s.Condition:
         if m["malicious"] is not True:
             raise ctx.at("malicious").fail("must be true")
         return s.Malicious(words)
+    if kind == "unauthorised_acquisition":
+        if m[kind] is not True:
+            raise ctx.at(kind).fail("must be true")
+        return s.Acquired(words)
+    if kind == "duty":
+        return s.DutyIs(_req(ctx, m, "duty", str), words)
+    if kind == "determined":
+        return s.Determined(_req(ctx, m, "determined", str), words)
+    if kind == "unless_determined":
+        return s.UnlessDetermined(_req(ctx, m, "unless_determined", str), words)
     if kind == "sector":
         return s.Sector(_req(ctx, m, "sector", str), words)
     if kind == "risk":
@@ -193,15 +206,45 @@ def _condition(ctx: _Ctx, value: Any) -> s.Condition:
 
 
 def _deadline(ctx: _Ctx, value: Any) -> s.Deadline:
-    m = _mapping(ctx, value, ("form", "clock", "words", "amount", "unit", "bound_basis", "end_of_day"))
+    m = _mapping(
+        ctx,
+        value,
+        ("form", "clock", "words", "amount", "unit", "bound_basis", "end_of_day", "after", "after_event",
+         "late", "instead"),
+    )  # fmt: skip
     form = cast(s.DeadlineForm, _choice(ctx, m, "form", s.DEADLINE_FORMS))
     clock = cast(s.ClockEvent, _choice(ctx, m, "clock", s.CLOCK_EVENTS))
     bound = _period(ctx, {"amount": m["amount"], "unit": m.get("unit")}) if "amount" in m else None
     if form == "fixed" and bound is None:
         raise ctx.at("amount").fail("a fixed deadline needs an amount and a unit")
     basis = cast(Any, _choice(ctx, m, "bound_basis", ("statute", "guidance"), "statute"))
+    after = _opt(ctx, m, "after", str, "")
+    if clock == "after_duty" and not after:
+        raise ctx.at("after").fail("an after_duty clock needs the rule id of the other duty")
+    if after and clock != "after_duty":
+        raise ctx.at("after").fail("only an after_duty clock names another duty")
+    instead = []
+    for i, raw in enumerate(_list(ctx, m, "instead", required=False)):
+        ic = ctx.at("instead").at(i)
+        im = _mapping(ic, raw, ("when", "amount", "unit", "words"))
+        instead.append(
+            s.LongerBound(
+                _condition(ic.at("when"), im.get("when")),
+                _period(ic, {"amount": im.get("amount"), "unit": im.get("unit")}),
+                _req(ic, im, "words", str),
+            )
+        )
     return s.Deadline(
-        form, clock, _req(ctx, m, "words", str), bound, basis, _opt(ctx, m, "end_of_day", bool, False)
+        form,
+        clock,
+        _req(ctx, m, "words", str),
+        bound,
+        basis,
+        _opt(ctx, m, "end_of_day", bool, False),
+        after,
+        cast(s.AfterEvent, _choice(ctx, m, "after_event", ("performed", "decided"), "performed")),
+        _opt(ctx, m, "late", str, ""),
+        tuple(instead),
     )
 
 
@@ -219,8 +262,23 @@ def _content(ctx: _Ctx, value: Any) -> s.ContentItem:
 _RULE_KEYS = (
     "id", "title", "duty_of", "recipient", "recipient_name", "statute", "citation", "trigger", "deadline",
     "content", "effective_from", "until", "confidence", "confidence_reason", "sources", "exemptions",
-    "assessment_within", "notes",
+    "assessment_within", "notes", "retention", "local",
 )  # fmt: skip
+LOCAL_KEYS = ("recipient_name", "citation", "deadline")
+
+
+def _local(ctx: _Ctx, value: Any) -> dict[str, dict[str, str]]:
+    """``local: {id: {recipient_name: ..., citation: ..., deadline: ...}}``: a draft's words in the
+    regulator's language (all three, so a draft is never half translated)."""
+    if value is None:
+        return {}
+    m = _mapping(ctx, value, tuple(str(k) for k in value) if isinstance(value, dict) else ())
+    out: dict[str, dict[str, str]] = {}
+    for lang, words in m.items():
+        lc = ctx.at(str(lang))
+        wm = _mapping(lc, words, LOCAL_KEYS)
+        out[str(lang)] = {k: _req(lc, wm, k, str) for k in LOCAL_KEYS}
+    return out
 
 
 def _rule(ctx: _Ctx, value: Any) -> s.Rule:
@@ -249,6 +307,9 @@ def _rule(ctx: _Ctx, value: Any) -> s.Rule:
     assert effective is not None
     if until is not None and until < effective:
         raise ctx.at("until").fail("ends before effective_from")
+    retention = _opt(ctx, m, "retention", str, "")
+    if m.get("recipient") == "records" and not retention:
+        raise ctx.at("retention").fail("a record-keeping duty must say how long the record is kept")
     return s.Rule(
         id=_req(ctx, m, "id", str),
         title=_req(ctx, m, "title", str),
@@ -268,7 +329,29 @@ def _rule(ctx: _Ctx, value: Any) -> s.Rule:
         exemptions=tuple(exemptions),
         assessment_within=_period(ctx.at("assessment_within"), aw) if aw is not None else None,
         notes=_opt(ctx, m, "notes", str, ""),
+        retention=retention,
+        local=_local(ctx.at("local"), m.get("local")),
     )
+
+
+def _walk(c: s.Condition) -> Iterable[s.Condition]:
+    yield c
+    if isinstance(c, s.AnyOf | s.AllOf):
+        for x in c.items:
+            yield from _walk(x)
+
+
+def _references(r: s.Rule) -> list[tuple[str, str]]:
+    """(other rule id, field) for every other duty this rule depends on (same file only)."""
+    refs = [(c.rule, "trigger") for c in _walk(r.trigger) if isinstance(c, s.DutyIs | s.Determined)]
+    if r.deadline.after:
+        refs.append((r.deadline.after, "deadline.after"))
+    return refs
+
+
+def depends_on(r: s.Rule) -> frozenset[str]:
+    """The other rules whose duty must be evaluated before this one."""
+    return frozenset(other for other, _ in _references(r))
 
 
 def _load_yaml(ctx: _Ctx, text: str) -> Any:
@@ -297,6 +380,10 @@ def parse_jurisdiction(file: str, text: str) -> s.Jurisdiction:
         if r.id in seen:
             raise RuleFileError(file, r.id, "id", "duplicate rule id")
         seen.add(r.id)
+    for r in rules:
+        for other, where in _references(r):
+            if other not in seen or other == r.id:
+                raise RuleFileError(file, r.id, where, f"{other!r} is not another rule of this file")
     return s.Jurisdiction(
         code=_req(ctx, m, "jurisdiction", str),
         name=_req(ctx, m, "name", str),

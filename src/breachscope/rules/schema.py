@@ -21,7 +21,10 @@ Recipient = Literal[
     "other_regulator",
     "media",
     "public",
+    "records",
 ]
+#: ``records``: not a notice but a record the law makes you keep (GDPR Art. 33(5), PIPEDA s 10.3,
+#: Quebec's register): owed even when no notice is, with its retention period.
 RECIPIENTS: tuple[str, ...] = (
     "authority",
     "individuals",
@@ -31,11 +34,20 @@ RECIPIENTS: tuple[str, ...] = (
     "other_regulator",
     "media",
     "public",
+    "records",
 )
 
 #: ``occurrence_or_informed``: from when you were informed for a vendor breach, else from occurrence.
+#: ``after_duty``: from when another duty (``deadline.after``) was performed, e.g. California's
+#: sample notice to the AG "within 15 days of notifying residents".
 ClockEvent = Literal[
-    "awareness", "discovery", "after_assessment", "occurrence", "determination", "occurrence_or_informed"
+    "awareness",
+    "discovery",
+    "after_assessment",
+    "occurrence",
+    "determination",
+    "occurrence_or_informed",
+    "after_duty",
 ]
 CLOCK_EVENTS: tuple[str, ...] = (
     "awareness",
@@ -44,7 +56,11 @@ CLOCK_EVENTS: tuple[str, ...] = (
     "occurrence",
     "determination",
     "occurrence_or_informed",
+    "after_duty",
 )
+#: What of the other duty starts an ``after_duty`` clock: it was performed (the first notice of
+#: that duty sent, from the notify outbox), or a person recorded its decision (a determination).
+AfterEvent = Literal["performed", "decided"]
 
 Unit = Literal["hours", "days", "business_days"]
 UNITS: tuple[str, ...] = ("hours", "days", "business_days")
@@ -64,8 +80,10 @@ CONFIDENCES: tuple[str, ...] = ("confirmed", "unconfirmed")
 DutyOf = Literal["controller", "processor"]
 DUTY_OF: tuple[str, ...] = ("controller", "processor")
 
-ExemptionKind = Literal["encrypted_key_safe", "judgment"]
-EXEMPTION_KINDS: tuple[str, ...] = ("encrypted_key_safe", "judgment")
+#: ``encrypted_factor``: never applied; when the data was encrypted and the key not exposed it is
+#: listed as a factor against (regulator guidance, e.g. EDPB on GDPR Art. 33).
+ExemptionKind = Literal["encrypted_key_safe", "judgment", "encrypted_factor"]
+EXEMPTION_KINDS: tuple[str, ...] = ("encrypted_key_safe", "judgment", "encrypted_factor")
 
 #: ``jurisdiction``: people in this file's codes; ``incident``: the whole incident; ``subdivision``:
 #: the largest single subdivision count (e.g. "more than 500 residents of a State", HIPAA media).
@@ -121,6 +139,43 @@ class Malicious:
 
 
 @dataclass(frozen=True)
+class Acquired:
+    """True when the personal information was acquired or used by an unauthorised person: the
+    recorded cause (outside attacker, insider, misdirected export), a malicious actor, or a vendor
+    breach in which the dataset was exfiltrated from the vendor. See ``Facts.unauthorised_acquisition``."""
+
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class DutyIs:
+    """True when another duty of the same assessment (``rule``) is required; unknown while it
+    needs a decision; false when it is not required or not applied. E.g. Texas' CRA notice applies
+    only when notice to more than 10,000 individuals is actually required."""
+
+    rule: str
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class Determined:
+    """True when ``rule`` was settled as not required by a recorded determination (e.g. Florida's
+    written no-harm determination, which must then be sent to the Department of Legal Affairs)."""
+
+    rule: str
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class UnlessDetermined:
+    """Required by default; false only once a person records the determination the law names
+    (``--decide RULE --verdict not_required``), e.g. Florida's and Washington's no-harm determination."""
+
+    determination: str
+    words: str = ""
+
+
+@dataclass(frozen=True)
 class Sector:
     sector: str
     words: str = ""
@@ -147,7 +202,20 @@ class AllOf:
     words: str = ""
 
 
-Condition = Always | Classes | Headcount | Malicious | Sector | Risk | AnyOf | AllOf
+Condition = (
+    Always
+    | Classes
+    | Headcount
+    | Malicious
+    | Acquired
+    | DutyIs
+    | Determined
+    | UnlessDetermined
+    | Sector
+    | Risk
+    | AnyOf
+    | AllOf
+)
 
 
 # --- the rest of a rule ----------------------------------------------------------------------------
@@ -160,6 +228,16 @@ class Period:
 
 
 @dataclass(frozen=True)
+class LongerBound:
+    """Another outer bound that replaces the deadline's when ``when`` is yes (Japan: 60 days for an
+    item-3 leak instead of 30, even if item 4 applies too)."""
+
+    when: Condition
+    bound: Period
+    words: str
+
+
+@dataclass(frozen=True)
 class Deadline:
     form: DeadlineForm
     clock: ClockEvent
@@ -169,6 +247,12 @@ class Deadline:
     bound_basis: Literal["statute", "guidance"] = "statute"
     #: count to the end of the last local day (e.g. "3 calendar days after the day ...").
     end_of_day: bool = False
+    #: ``after_duty`` clocks: the rule id of the other duty, and what of it starts the clock.
+    after: str = ""
+    after_event: AfterEvent = "performed"
+    #: what the regulator expects when the deadline had already passed at awareness (late notice).
+    late: str = ""
+    instead: tuple[LongerBound, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,6 +288,10 @@ class Rule:
     assessment_within: Period | None = None
     confidence_reason: str = ""
     notes: str = ""
+    #: record-keeping duties (recipient ``records``): how long the record must be kept.
+    retention: str = ""
+    #: the regulator's own language: language -> {recipient_name, citation, deadline} for drafts.
+    local: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from breachscope import __version__
+from breachscope.case import api
 from breachscope.case.base import Base
 from breachscope.case.models import UTCDateTime
 from breachscope.errors import BreachscopeError
@@ -122,7 +123,8 @@ def record_decision(
     why: str,
     at: datetime,
 ) -> RiskDecision:
-    """Record who settled a risk-based duty, how and why. Earlier decisions are kept (latest wins)."""
+    """Record who settled a risk-based duty, how and why, and add it to the incident's timeline.
+    Earlier decisions are kept (latest wins)."""
     if verdict not in ("required", "not_required"):
         raise BreachscopeError(f"verdict must be required or not_required, not {verdict!r}")
     if not by.strip() or not why.strip():
@@ -135,6 +137,10 @@ def record_decision(
         )
     )
     session.flush()
+    words = "required" if verdict == "required" else "not required"
+    api.add_timeline_event(
+        session, incident_id, f"Decision on {duty_id}: {words} - {why}", author=by, kind="decision", at=at
+    )
     return RiskDecision(duty_id, verdict, by, why, at)
 
 
