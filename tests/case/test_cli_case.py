@@ -117,6 +117,18 @@ def test_user_errors_are_clean(run, tmp_path: Path, args: list[str], message: st
     assert "Traceback" not in out
 
 
+def test_the_same_file_twice_in_one_attach_shows_what_was_attached(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("case", "new", "x")
+    leak = tmp_path / "people.csv"
+    leak.write_text(PEOPLE)
+    code, out = run("case", "attach", "1", str(leak), str(leak))
+    assert code == 1 and "already attached to incident 1 as dataset 1" in out
+    # the first copy was attached: the table says so before the error about the second
+    before = out.split("Error:")[0]
+    assert "attached to incident 1" in before and "people." in before  # (name folded in the table)
+    assert json.loads(run("case", "show", "1", "--json")[1])["counts"]["exposures"] == 3
+
+
 def test_attach_refuses_the_same_file_and_records_an_incomplete_read(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run("case", "new", "x")
     leak = tmp_path / "people.csv"

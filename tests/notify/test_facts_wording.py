@@ -177,6 +177,24 @@ def test_recorded_measures_are_quoted_and_nothing_else_is_claimed(kind: Kind, la
     assert all(statement in t for t in with_it) and not any(statement in t for t in without)
 
 
+@pytest.mark.parametrize(
+    ("language", "claim", "said"),
+    [
+        ("en", "We are telling everyone affected", "We are telling the people affected."),
+        (
+            "id",
+            "Kami memberi tahu setiap orang yang terdampak.",
+            "Kami memberi tahu orang-orang yang terdampak.",
+        ),
+    ],
+)
+def test_a_user_notice_does_not_claim_everyone_is_told(language: str, claim: str, said: str) -> None:
+    # notify --required-only / --jurisdiction tell only some of the people affected
+    renderer = Renderer(NoticeFrom(company="Example", domain="example.com"))
+    texts = _texts(renderer, _ctx("user", language, INCIDENT))
+    assert all(said in t and claim not in t for t in texts), texts[0]
+
+
 @pytest.mark.parametrize("language", ["en", "id"])
 @pytest.mark.parametrize("kind", ["user", "admin", "regulator"])
 @pytest.mark.parametrize(

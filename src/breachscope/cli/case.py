@@ -252,38 +252,43 @@ def attach(
     for col in ("dataset", "file", "records", "people", "new", "vendor/layout", "issues", "read"):
         table.add_column(col, overflow="fold")
     incomplete: list[int] = []
-    with case_database(db) as engine:
-        for path in files:
-            with progress_bar() as progress:
-                r = attach_file(
-                    engine,
-                    incident_id,
-                    path,
-                    author=who(author),
-                    clock=SystemClock(),
-                    progress=progress,
-                    vendor=vendor,
+    try:
+        with case_database(db) as engine:
+            for path in files:
+                with progress_bar() as progress:
+                    r = attach_file(
+                        engine,
+                        incident_id,
+                        path,
+                        author=who(author),
+                        clock=SystemClock(),
+                        progress=progress,
+                        vendor=vendor,
+                    )
+                table.add_row(
+                    str(r.dataset_id),
+                    _t(r.file_name),
+                    f"{r.records:,}",
+                    f"{r.exposures:,}",
+                    f"{r.new_people:,}",
+                    _t(f"{r.vendor or '-'}/{r.layout or '-'}"),
+                    str(r.issues),
+                    "complete" if r.complete else "INCOMPLETE",
                 )
-            table.add_row(
-                str(r.dataset_id),
-                _t(r.file_name),
-                f"{r.records:,}",
-                f"{r.exposures:,}",
-                f"{r.new_people:,}",
-                _t(f"{r.vendor or '-'}/{r.layout or '-'}"),
-                str(r.issues),
-                "complete" if r.complete else "INCOMPLETE",
+                if not r.complete:
+                    incomplete.append(r.dataset_id)
+    finally:
+        # files attached before a later one failed (already attached, unreadable) are attached:
+        # show them, so the error does not read as if nothing was
+        if table.row_count:
+            Console().print(table)
+        for dataset_id in incomplete:
+            click.echo(
+                f"Dataset {dataset_id} was not read whole: assess and notify will not say any class is "
+                "'not included' for it. After checking the unread part, record who accepts it and why: "
+                f'breachscope case accept-incomplete {incident_id} {dataset_id} --why "..."',
+                err=True,
             )
-            if not r.complete:
-                incomplete.append(r.dataset_id)
-    Console().print(table)
-    for dataset_id in incomplete:
-        click.echo(
-            f"Dataset {dataset_id} was not read whole: assess and notify will not say any class is "
-            "'not included' for it. After checking the unread part, record who accepts it and why: "
-            f'breachscope case accept-incomplete {incident_id} {dataset_id} --why "..."',
-            err=True,
-        )
 
 
 @command.command("accept-incomplete")
