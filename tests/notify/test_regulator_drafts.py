@@ -106,6 +106,9 @@ def test_a_recorded_determination_gives_a_complete_draft(code: str, rule_id: str
     cat = load_catalogue(language, None)
     for item in duty.content:
         assert re.match(r"\W*\w", body_of(text, cat.heading(item.id))), f"{rule_id}: {item.id} empty"
+    # a determination replaces the individual notice: the draft must not say people are being told
+    assert "are being notified individually" not in text
+    assert "Orang yang terdampak dan administrator organisasi diberi tahu" not in text
 
 
 def test_every_regulator_rule_was_rendered_by_some_jurisdiction_case() -> None:
