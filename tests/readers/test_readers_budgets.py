@@ -290,6 +290,19 @@ def test_dev_zero_allowed_stops_at_the_run_budget(tmp_path: Path) -> None:
     assert _spools() == before
 
 
+def test_dev_zero_allowed_stops_at_the_special_file_budget() -> None:
+    """The run budget is 1 TiB by default: an endless device stops at max_special_file_bytes."""
+    before = _spools()
+    limits = Limits(allow_special_files=True, max_line_bytes=1 << 20, max_special_file_bytes=3 << 20)
+    report = scan_files(["/dev/zero"], format="jsonl", limits=limits)
+    issues = [i for s in report.sources for i in s.issues]
+    assert issues[0].kind == "special_file_budget"
+    assert "Limits.max_special_file_bytes" in issues[0].message
+    assert "3,145,728 bytes were read" in issues[0].message
+    assert not report.to_dict()["complete"]
+    assert _spools() == before
+
+
 def test_a_budget_hit_makes_the_scan_name_what_was_not_examined(tmp_path: Path) -> None:
     path = tmp_path / "d.jsonl"
     path.write_text('{"email": "a@example.com"}\n' + '{"a":' * 100 + "1" + "}" * 100 + "\n")

@@ -227,14 +227,15 @@ _SPOOL_FREE_SHARE = 0.5
 def _spool_special(path: Path, limits: Limits) -> tuple[_Spool, ReadIssue | None]:
     """Read a FIFO or device once into a private temporary file (format sniffing needs to read
     the start twice, which a stream cannot give). Bounded by what is left of the run's
-    inflated-bytes budget (``Limits.max_run_bytes``, which the spooled bytes count against) and
-    by the temporary folder's free space; a cut spool is read as far as it goes and reported."""
+    inflated-bytes budget (``Limits.max_run_bytes``, which the spooled bytes count against), by
+    ``Limits.max_special_file_bytes`` (1 GiB) and by the temporary folder's free space; a cut
+    spool is read as far as it goes and reported."""
     spool = _Spool()
     try:
         free = shutil.disk_usage(spool.folder).free
         room = max(0, int(free * _SPOOL_FREE_SHARE) - 1024 * MiB)
         budget = max(0, limits.max_run_bytes - limits.run.total)
-        cap = min(budget, room)
+        cap = min(budget, room, limits.max_special_file_bytes)
         copied = 0
         cut = False
         with open(path, "rb", buffering=0) as src, open_private(spool.path, "xb", parents=False) as out:
@@ -255,11 +256,13 @@ def _spool_special(path: Path, limits: Limits) -> tuple[_Spool, ReadIssue | None
         raise
     if not cut:
         return spool, None
-    why = (
-        f"the run's inflated-bytes budget of {limits.max_run_bytes // MiB} MiB (Limits.max_run_bytes)"
-        if cap == budget
-        else f"the free space of the temporary folder {spool.folder.parent}"
-    )
+    if cap == limits.max_special_file_bytes:
+        why = f"the special-file budget of {cap // MiB} MiB (Limits.max_special_file_bytes)"
+    elif cap == budget:
+        why = f"the run's inflated-bytes budget of {limits.max_run_bytes // MiB} MiB (Limits.max_run_bytes)"
+    else:
+        why = f"the free space of the temporary folder {spool.folder.parent}"
+
     note = ReadIssue(
         path.name,
         "special_file_budget",

@@ -46,6 +46,7 @@ class Limits:
     #: (archive size x max_ratio, at least ratio_after_bytes)
     max_archive_bytes: int | None = None
     max_run_bytes: int = 1 << 40  # inflated bytes of every compressed stream of one run (1 TiB)
+    max_special_file_bytes: int = 1024 * MiB  # bytes copied from an allowed FIFO or device
     max_members: int = 10_000  # zip members read per archive
     max_columns: int = 16_384  # columns read per table (CSV header, xlsx row, flattened JSON)
     max_depth: int = 64  # nesting depth of one JSON/Avro record
