@@ -10,7 +10,7 @@ action list and no "not included" section (nothing is claimed that was not prove
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -153,13 +153,35 @@ def _actions_for(actions: Sequence[Action], classes: Sequence[str]) -> tuple[Act
     return tuple(ActionItem(str(a.id), dict(a.text)) for a in actions if wanted & set(a.caused_by))
 
 
+def _gets_user_notice(r: Recipient) -> bool:
+    return (r.role == "user" or r.own_record_leaked) and bool(r.exposed_classes)
+
+
+def with_users_told(
+    case: CaseNotices, chosen: Sequence[NoticeContext], outbox_keys: set[str]
+) -> list[NoticeContext]:
+    """Admin contexts with ``org.users_told``: the org's people whose own notice is in this run
+    (``chosen``) or queued/sent in the outbox (``outbox_keys``)."""
+    told = outbox_keys | {c.recipient_key for c in chosen if c.kind == "user"}
+    per_org: dict[str, int] = {}
+    for r in case.recipients:
+        if r.org_id and _gets_user_notice(r) and str(r.user_id) in told:
+            per_org[str(r.org_id)] = per_org.get(str(r.org_id), 0) + 1
+    return [
+        replace(c, org=replace(c.org, users_told=per_org.get(c.org.id, 0)))
+        if c.kind == "admin" and c.org is not None
+        else c
+        for c in chosen
+    ]
+
+
 def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext]:
     """Every notice of the requested kinds: users, org admins, regulator drafts."""
     for r in case.recipients:
         role, user_id = r.role, str(r.user_id)
         email, name, language = r.email or "", r.name or "", r.language or ""
         own = tuple(r.exposed_classes)
-        if "user" in kinds and (role == "user" or r.own_record_leaked) and own:
+        if "user" in kinds and _gets_user_notice(r):
             yield NoticeContext(
                 kind="user",
                 recipient_key=user_id,
