@@ -17,7 +17,7 @@ from breachscope.notify.render import NoticeFrom, Renderer
 from breachscope.notify.sources import REGULATOR_RECIPIENTS, CaseNotices, contexts
 from breachscope.rules import load_rules
 from breachscope.rules.engine import assess
-from breachscope.rules.facts import Duty, Facts
+from breachscope.rules.facts import Duty, Facts, RiskDecision
 
 RULES = load_rules()
 ALL = frozenset(dc.id for dc in taxonomy.DATA_CLASSES)
@@ -87,9 +87,37 @@ def test_every_required_content_item_is_in_the_draft(name: str, code: str) -> No
         assert d.content or PLACEHOLDER.search(text)
 
 
+DETERMINED = tuple(
+    RiskDecision(rule_id, "not_required", "Dana (DPO)", "written determination on file", NOW)
+    for rule_id in ("us-fl-individuals", "us-ny-residents")
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "rule_id"), [("US-FL", "us-fl-determination"), ("US-NY", "us-ny-determination")]
+)
+def test_a_recorded_determination_gives_a_complete_draft(code: str, rule_id: str) -> None:
+    """The follow-up a recorded determination creates (Florida: to the Department within 30 days;
+    New York: to the AG within 10 days for more than 500 residents) is drafted like any other."""
+    duties = duties_for(code, 2_000, decisions=DETERMINED)
+    duty = next(d for d in duties if d.id == rule_id)
+    assert duty.verdict == "required"
+    language, text, _ = render_all(case(duties, records=45_000))[rule_id]
+    cat = load_catalogue(language, None)
+    for item in duty.content:
+        assert re.match(r"\W*\w", body_of(text, cat.heading(item.id))), f"{rule_id}: {item.id} empty"
+    # a determination replaces the individual notice: the draft must not say people are being told
+    assert "are being notified individually" not in text
+    assert "Orang yang terdampak dan administrator organisasi diberi tahu" not in text
+
+
 def test_every_regulator_rule_was_rendered_by_some_jurisdiction_case() -> None:
     rendered = {
-        d.id for _, code in JURISDICTIONS for d in duties_for(code, 2_000_000) if d.verdict != "not_required"
+        d.id
+        for _, code in JURISDICTIONS
+        for decisions in ((), DETERMINED)
+        for d in duties_for(code, 2_000_000, decisions=decisions)
+        if d.verdict != "not_required"
     }
     regulator_rules = {
         r.id
@@ -97,10 +125,10 @@ def test_every_regulator_rule_was_rendered_by_some_jurisdiction_case() -> None:
         for r in j.rules
         if r.recipient in REGULATOR_RECIPIENTS and r.duty_of == "controller" and r.until is None
     }
-    # rules not in force on the incident date (India's DPDP board from 2027) or needing a recorded
-    # determination first (Florida's follow-up) are the only ones not reached by the broad case
+    # rules not in force on the incident date (India's DPDP board from 2027) are the only ones not
+    # reached by the broad case (with and without the recorded determinations)
     missing = regulator_rules - rendered
-    assert missing <= {"in-dpdp-board", "us-fl-determination"}, missing
+    assert missing <= {"in-dpdp-board"}, missing
 
 
 def test_indonesian_draft_is_entirely_indonesian() -> None:

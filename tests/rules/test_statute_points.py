@@ -232,6 +232,71 @@ def test_florida_determination_creates_the_follow_up_duties(rules: RuleSet) -> N
     assert keep.verdict == "required" and keep.recipient == "records" and "5 years" in keep.retention
 
 
+# --- New York: the inadvertent-disclosure determination (reference, GBL 899-aa) ---------------------
+
+
+def test_new_york_notice_is_required_unless_an_inadvertent_disclosure_determination(rules: RuleSet) -> None:
+    """Reference, GBL 899-aa: "Exception: inadvertent disclosure by authorised persons unlikely to
+    cause misuse/harm - document 5 years; if >500 affected, written determination to AG within 10
+    days - UNCONFIRMED exact figures". Before: required, the exception only listed as a judgment.
+    After: "required unless you record" the determination; recorded, it settles the resident
+    notice (and with it the AG/State/Police and CRA notices that follow it)."""
+    duty = run(rules, facts(GOV, {"US-NY": 10})).duty("us-ny-residents")
+    assert duty.verdict == "required" and "inadvertent disclosure" in duty.unless
+    assert any("--decide us-ny-residents --verdict not_required" in r for r in duty.reasons)
+    settled = run(rules, facts(GOV, {"US-NY": 6_000}, decisions=decided("us-ny-residents")))
+    assert settled.duty("us-ny-residents").verdict == "not_required"
+    assert settled.duty("us-ny-regulators").verdict == "not_required"
+    assert settled.duty("us-ny-cra").verdict == "not_required"
+
+
+@pytest.mark.parametrize(
+    ("count", "send_verdict"),
+    [(500, "not_required"), (501, "required")],
+)
+def test_new_york_determination_creates_the_follow_up_duties(
+    rules: RuleSet, count: int, send_verdict: str
+) -> None:
+    """Reference, GBL 899-aa: "Exception: inadvertent disclosure by authorised persons unlikely to
+    cause misuse/harm - document 5 years; if >500 affected, written determination to AG within 10
+    days - UNCONFIRMED exact figures". Before: no duty after the determination.
+    After: keep it 5 years (us-ny-determination-record) always; send it to the AG within 10 days of the
+    determination (us-ny-determination) only for more than 500 New York residents; both UNCONFIRMED."""
+    before = run(rules, facts(GOV, {"US-NY": count}))
+    assert before.duty("us-ny-determination").verdict == "not_required"
+    assert before.duty("us-ny-determination-record").verdict == "not_required"
+    at = datetime(2026, 10, 25, 15, 0, tzinfo=UTC)
+    a = run(rules, facts(GOV, {"US-NY": count}, decisions=decided("us-ny-residents", at=at)))
+    keep = a.duty("us-ny-determination-record")
+    assert keep.verdict == "required" and keep.recipient == "records" and "5 years" in keep.retention
+    send = a.duty("us-ny-determination")
+    assert send.verdict == send_verdict
+    assert any(">500 affected" in r for r in send.reasons)
+    if send_verdict == "required":
+        assert send.recipient == "attorney_general"
+        assert send.clock_started == at and send.due == local_days_later(at, 10, "America/New_York")
+    for rule_id in ("us-ny-determination", "us-ny-determination-record"):
+        _, r = rules.rule(rule_id)
+        assert r.confidence == "unconfirmed" and "UNCONFIRMED exact figures" in r.confidence_reason
+        assert r.citation == "§ 899-aa(2)(a)" and "899-aa" in r.statute
+        assert any("bytebacklaw" in u for u in r.sources) and any(
+            "dataprotectionreport" in u for u in r.sources
+        )
+
+
+def test_new_york_card_number_decision_does_not_invent_a_determination(rules: RuleSet) -> None:
+    """GBL 899-aa(1)(b)(i)(4): a card number without a code is private information only "if
+    circumstances exist wherein such number could be used to access an individual's financial
+    account without additional identifying information". A not-required decision on a name + card
+    number alone may mean "not private information" rather than the inadvertent-disclosure
+    determination: the follow-up duties then need a decision instead of being asserted."""
+    card = frozenset({"person_name", "payment_card"})
+    a = run(rules, facts(card, {"US-NY": 600}, decisions=decided("us-ny-residents")))
+    assert a.duty("us-ny-residents").verdict == "not_required"
+    assert a.duty("us-ny-determination").verdict == "assessment_required"
+    assert a.duty("us-ny-determination-record").verdict == "assessment_required"
+
+
 # --- GDPR: encrypted data with a safe key ----------------------------------------------------------
 
 

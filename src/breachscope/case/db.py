@@ -24,10 +24,10 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from breachscope.case import wipe
 from breachscope.case.rekey import move_plain_keys
+from breachscope.case.session import session_scope as session_scope
 from breachscope.errors import BreachscopeError
 from breachscope.files import private_dir, private_file
 
@@ -171,17 +171,3 @@ def case_database(url: str | None = None, *, create: bool = False) -> Iterator[E
         yield engine
     finally:
         engine.dispose()
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    session = sessionmaker(bind=engine, expire_on_commit=False)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()

@@ -9,32 +9,17 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from breachscope.case import keys
 from breachscope.case.api import add_timeline_event
 from breachscope.case.models import Incident
+from breachscope.case.session import session_scope
 from breachscope.case.wipe import compact, find_in_files
 from breachscope.errors import BreachscopeError
-
-
-@contextmanager
-def _session(engine: Engine) -> Iterator[Session]:
-    session = sessionmaker(bind=engine, expire_on_commit=False)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 @dataclass(frozen=True)
@@ -51,7 +36,7 @@ def move_plain_keys(engine: Engine) -> KeyMove | None:
 
     ``None`` when there was nothing to move.
     """
-    with _session(engine) as s:
+    with session_scope(engine) as s:
         plain = list(s.scalars(select(Incident).where(Incident.hash_key.is_not(None))))
         if not plain:
             return None
@@ -71,7 +56,7 @@ def move_plain_keys(engine: Engine) -> KeyMove | None:
         verified = f"NOT verified: {len(found)} of {len(old)} old keys still in {', '.join(sorted(found))}"
     else:
         verified = f"checked: none of the {len(old)} old keys is in the database file, its -wal or -shm"
-    with _session(engine) as s:
+    with session_scope(engine) as s:
         for iid in ids:
             add_timeline_event(
                 s,
@@ -100,7 +85,7 @@ def rotate(engine: Engine, *, new_key_file: Path | None = None, author: str = "b
     the variable's value.
     """
     new = secrets.token_bytes(keys.KEK_BYTES)
-    with _session(engine) as s:
+    with session_scope(engine) as s:
         old, source = keys.kek_for(s)
         if source.kind == "process":
             raise BreachscopeError("an in-memory case has no key to rotate", "")
