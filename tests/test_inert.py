@@ -8,6 +8,7 @@ column names and values: ``scan --people`` (CSV + terminal), ``scan --report`` (
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from breachscope.cli import cli
@@ -125,7 +126,8 @@ def test_scan_markdown_never_links_a_leaked_url(tmp_path: Path) -> None:
     assert "](" not in md and "https://" not in md and "www.evil" not in md and "evil.example" not in md
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
+@example("0@\\0")  # a backslash between '@' and a label is not an email once rendered
 @given(st.text(max_size=80))
 def test_property_nothing_leaks_through(value: str) -> None:
     cell = csv_cell(value)
@@ -133,4 +135,6 @@ def test_property_nothing_leaks_through(value: str) -> None:
     for out in (cell, terminal_text(value), md_text(value)):
         assert not any(unicodedata.category(ch) == "Cc" for ch in out)
     md = md_text(value)
-    assert "](" not in md and "://" not in md and not find_links(md.replace("\\", ""))
+    # read the Markdown as a renderer would: "\\X" shows X (a backslash of the value stays one)
+    shown = re.sub(r"\\(.)", r"\1", md)
+    assert "](" not in md and "://" not in md and not find_links(shown)

@@ -7,9 +7,15 @@ tests, not kill pytest); the child prints one JSON line per case before and afte
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
+import os
 import subprocess
 import sys
+import tempfile
+import threading
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +24,10 @@ from click.testing import CliRunner
 
 from breachscope.cli import cli
 from breachscope.readers import Limits, open_sources
-from breachscope.readers.base import SKIPPED_RECORD_KINDS, UNREAD_KINDS
+from breachscope.readers.base import SKIPPED_RECORD_KINDS, UNREAD_KINDS, Source
+from breachscope.readers.table import MAX_ISSUES_PER_KIND, IssueLog
 from breachscope.scan import scan_files
+from breachscope.scan.model import unread_of
 from tests.readers import hostile_corpus
 from tests.readers.hostile_corpus import CASES, Case, csv_long_header, utf32_bom, xlsx_formulas_without_values
 from tests.readers.readers_helpers import encode, kinds, read_rows
@@ -239,11 +247,47 @@ def test_special_files_are_refused_unless_allowed(tmp_path: Path) -> None:
     done = CliRunner().invoke(cli, ["scan", "-q", str(fifo)])
     assert done.exit_code == 2
     assert "not a regular file" in done.output and "--allow-special-files" in done.output
-    report = scan_files(
-        ["/dev/zero"], format="jsonl", limits=Limits(allow_special_files=True, max_line_bytes=1 << 20)
-    )
-    issues = [i.kind for s in report.sources for i in s.issues]
-    assert issues == ["line_too_long"]
+
+
+def _spools() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("breachscope-spool-*"))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "csv.gz"])
+def test_an_allowed_fifo_is_read_whole_and_its_spool_deleted(tmp_path: Path, fmt: str) -> None:
+    fifo = tmp_path / f"leak.{fmt}"
+    os.mkfifo(fifo)
+    rows = [{"email": f"p{i}@example.com", "name": f"n{i}"} for i in range(30_000)]
+    data = encode(rows, fmt.split(".")[0])
+    data = gzip.compress(data) if fmt.endswith(".gz") else data
+
+    def write() -> None:
+        with open(fifo, "wb") as out:
+            for at in range(0, len(data), 4096):  # many small writes, as a pipe delivers them
+                out.write(data[at : at + 4096])
+
+    before = _spools()
+    writer = threading.Thread(target=write)
+    writer.start()
+    report = scan_files([fifo], limits=Limits(allow_special_files=True))
+    writer.join(timeout=30)
+    doc = report.to_dict()
+    assert doc["rows_examined"] == 30_000 and doc["complete"]
+    assert [s["name"] for s in doc["sources"]] == [fifo.name]
+    assert [i["kind"] for s in doc["sources"] for i in s["issues"]] == []
+    assert _spools() == before  # the private copy is gone once the scan is done
+
+
+def test_dev_zero_allowed_stops_at_the_run_budget(tmp_path: Path) -> None:
+    before = _spools()
+    limits = Limits(allow_special_files=True, max_line_bytes=1 << 20, max_run_bytes=4 << 20)
+    report = scan_files(["/dev/zero"], format="jsonl", limits=limits)
+    issues = [i for s in report.sources for i in s.issues]
+    assert [i.kind for i in issues] == ["special_file_budget", "line_too_long"]
+    assert "Limits.max_run_bytes" in issues[0].message and "4,194,304 bytes were read" in issues[0].message
+    assert all(i.unread for i in issues)
+    assert not report.to_dict()["complete"]
+    assert _spools() == before
 
 
 def test_a_budget_hit_makes_the_scan_name_what_was_not_examined(tmp_path: Path) -> None:
@@ -300,3 +344,74 @@ def test_a_member_with_a_bad_crc_is_that_members_issue(tmp_path: Path) -> None:
     assert rows == [{"email": "y@example.com"}]
     assert [i.kind for i in sources[0].issues] == ["corrupt_member"]
     assert "Bad CRC-32" in sources[0].issues[0].message
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    path.write_bytes(_zip_bytes(members))
+    return path
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, data in members.items():  # a fixed timestamp: the same bytes every call
+            archive.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), data)
+    return buf.getvalue()
+
+
+INNER = _zip_bytes({"x.csv": b"email\nb@example.com\n"})
+BIG_LINE = '{"email": "' + "x" * (33 << 20) + '"}\n'  # spans 3 read blocks of jsonl.py
+GOOD = '{"email": "a@example.com"}\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "limits", "expected"),
+    [
+        # (issue kind, bytes_unread) per source, in order
+        (
+            "jsonl long lines",
+            lambda d: _write(d / "a.jsonl", GOOD + BIG_LINE + GOOD),
+            Limits(max_line_bytes=1 << 20),
+            [("line_too_long", len(BIG_LINE) - 1)],
+        ),
+        (
+            "zip nested archive",
+            lambda d: _zip(d / "a.zip", {"in.csv": b"email\na@example.com\n", "in.zip": INNER}),
+            Limits(),
+            [("nested_archive", len(INNER))],
+        ),
+        (
+            "zip too many members",
+            lambda d: _zip(d / "a.zip", {f"m{i}.csv": b"email\na@example.com\n" * (i + 1) for i in range(4)}),
+            Limits(max_members=1),
+            [("too_many_members", 20 * (2 + 3 + 4))],
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_budget_issues_say_how_many_bytes_they_left_unread(
+    tmp_path: Path, name: str, make: Any, limits: Limits, expected: list[tuple[str, int]]
+) -> None:
+    path = make(tmp_path)
+    _, sources = read_rows(path, limits=limits)
+    found = [(i.kind, i.bytes_unread) for s in sources for i in s.issues if i.unread]
+    assert found == expected
+    report = scan_files([path], limits=limits).to_dict()
+    assert report["unread"]["bytes"] == sum(b for _, b in expected)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_the_summary_of_unlisted_issues_carries_their_unread_bytes() -> None:
+    src = Source("a.jsonl", "jsonl", 0, lambda cb: iter(()))
+    log = IssueLog(src)
+    for line in range(1, MAX_ISSUES_PER_KIND + 4):
+        log.add("line_too_long", "skipped", line=line, bytes_unread=10)
+    log.finish()
+    assert len(src.issues) == MAX_ISSUES_PER_KIND + 1
+    assert sum(i.bytes_unread or 0 for i in src.issues) == 10 * (MAX_ISSUES_PER_KIND + 3)
+    assert unread_of(src.issues).bytes == 10 * (MAX_ISSUES_PER_KIND + 3)
+    assert unread_of(src.issues).records == MAX_ISSUES_PER_KIND + 3

@@ -121,6 +121,8 @@ def _sources_for(
     for name in names:
         src = Source(name, fmt, share, lambda cb: iter(()), list(inp.issues), inp.compression)
         src.open_chunks = _opener(inp, src, batch_rows, limits, cells)
+        if inp.spool is not None:
+            src.on_close = inp.spool.delete
         if fmt == "json" and not inp.skip:
             src.record_path = _peek_json(inp)
         out.append(src)
@@ -170,7 +172,12 @@ def _detect(inp: Input, forced: str, top_level: bool) -> str:
                 f"pass --format with one of: {', '.join(FORMATS)}",
             )
         inp.issues.append(
-            ReadIssue(inp.name, "unknown_format", "not a table format breachscope reads; skipped")
+            ReadIssue(
+                inp.name,
+                "unknown_format",
+                "not a table format breachscope reads; skipped",
+                bytes_unread=inp.info.file_size if inp.info is not None else None,
+            )
         )
         inp.skip = True
         return _UNREADABLE
@@ -266,5 +273,6 @@ _STATIC_KINDS = frozenset(
         "too_many_members",
         "too_many_sheets",
         "too_many_strings",
+        "special_file_budget",
     }
 )

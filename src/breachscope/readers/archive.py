@@ -16,6 +16,7 @@ import shutil
 import stat
 import struct
 import tempfile
+import weakref
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,9 +25,10 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from breachscope.errors import InputError
+from breachscope.files import open_private
 from breachscope.readers.base import BytesCallback, ReadIssue
 from breachscope.readers.sniff import compression_of, format_from_name, strip_compression_ext
-from breachscope.readers.stream import CountingFile, GuardedStream, Limits, Tally
+from breachscope.readers.stream import CountingFile, GuardedStream, Limits, MiB, Tally
 
 HEAD_BYTES = 1 << 20
 _DECOMPRESS = ("gzip", "bz2", "xz")
@@ -55,6 +57,8 @@ class Input:
     issues: list[ReadIssue] = field(default_factory=list)
     skip: bool = False  # set when the member cannot be read at all (its issues say why)
     archive: tuple[Tally, int] | None = None  # the archive's inflated-bytes tally and budget
+    #: a special file's spool (see :func:`_spool_special`); kept alive by every Input reading it
+    spool: _Spool | None = field(default=None, repr=False, compare=False)
 
     @property
     def compression(self) -> str | None:
@@ -168,27 +172,101 @@ def unsafe_name(name: str) -> bool:
 
 def list_inputs(path: Path, limits: Limits) -> list[Input]:
     """Every table in ``path``. Raises InputError if the path cannot be opened at all."""
+    name = path.name
+    spool: _Spool | None = None
+    notes: list[ReadIssue] = []
     try:
         st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            if not limits.allow_special_files:
+                raise InputError(
+                    f"{path} is not a regular file (a FIFO, device or socket): not read",
+                    "copy the data into a file and scan that, or pass --allow-special-files",
+                )
+            spool, note = _spool_special(path, limits)
+            path = spool.path
+            st = path.stat()
+            notes += [note] if note is not None else []
         size = st.st_size
-        if not stat.S_ISREG(st.st_mode) and not limits.allow_special_files:
-            raise InputError(
-                f"{path} is not a regular file (a FIFO, device or socket): not read",
-                "copy the data into a file and scan that, or pass --allow-special-files",
-            )
         with open(path, "rb") as f:
             head = f.read(8)
     except OSError as exc:
         raise InputError(
             f"cannot read {path}: {exc.strerror or exc}", "check the path and permissions"
         ) from exc
-    outer = compression_of(path.name, head)
+    outer = compression_of(name, head)
     if outer == "zip" and not _is_workbook(path):
-        return _zip_inputs(path, size, limits)
-    base = Input(path.name, path.name, path, size, limits)
-    if outer is None or outer == "zip":
-        return [base]
-    return [_with_layers(base, (outer,))]
+        inputs = _zip_inputs(path, size, limits, name)
+    else:
+        base = Input(name, name, path, size, limits)
+        inputs = [base] if outer is None or outer == "zip" else [_with_layers(base, (outer,))]
+    for inp in inputs:
+        inp.spool = spool
+    if notes:
+        inputs[0].issues[:0] = notes
+    return inputs
+
+
+class _Spool:
+    """A private 0700 folder holding one 0600 copy of a special file, deleted with the last
+    :class:`Input` that reads it (or at exit)."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="breachscope-spool-"))  # 0700
+        self.path = self.folder / "input"
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
+
+    def delete(self) -> None:
+        self._cleanup()
+
+
+#: A spool never leaves less than this share of the temporary folder's free space (nor 1 GiB).
+_SPOOL_FREE_SHARE = 0.5
+
+
+def _spool_special(path: Path, limits: Limits) -> tuple[_Spool, ReadIssue | None]:
+    """Read a FIFO or device once into a private temporary file (format sniffing needs to read
+    the start twice, which a stream cannot give). Bounded by what is left of the run's
+    inflated-bytes budget (``Limits.max_run_bytes``, which the spooled bytes count against) and
+    by the temporary folder's free space; a cut spool is read as far as it goes and reported."""
+    spool = _Spool()
+    try:
+        free = shutil.disk_usage(spool.folder).free
+        room = max(0, int(free * _SPOOL_FREE_SHARE) - 1024 * MiB)
+        budget = max(0, limits.max_run_bytes - limits.run.total)
+        cap = min(budget, room)
+        copied = 0
+        cut = False
+        with open(path, "rb", buffering=0) as src, open_private(spool.path, "xb", parents=False) as out:
+            while True:
+                data = src.read(min(1 << 20, cap - copied + 1))
+                if not data:
+                    break
+                if copied + len(data) > cap:
+                    out.write(data[: cap - copied])
+                    copied = cap
+                    cut = True
+                    break
+                out.write(data)
+                copied += len(data)
+        limits.run.total += copied
+    except BaseException:
+        spool.delete()
+        raise
+    if not cut:
+        return spool, None
+    why = (
+        f"the run's inflated-bytes budget of {limits.max_run_bytes // MiB} MiB (Limits.max_run_bytes)"
+        if cap == budget
+        else f"the free space of the temporary folder {spool.folder.parent}"
+    )
+    note = ReadIssue(
+        path.name,
+        "special_file_budget",
+        f"{path} is not a regular file; its first {copied:,} bytes were read, the rest was not "
+        f"(reading stopped at {why}); the size of the rest is unknown",
+    )
+    return spool, note
 
 
 def _is_workbook(path: Path) -> bool:
@@ -228,13 +306,14 @@ def _with_layers(inp: Input, layers: tuple[str, ...]) -> Input:
     return candidate
 
 
-def _zip_inputs(path: Path, size: int, limits: Limits) -> list[Input]:
+def _zip_inputs(path: Path, size: int, limits: Limits, shown: str | None = None) -> list[Input]:
+    shown = shown or path.name
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(
-            f"{path.name}: not a readable zip archive ({exc})", "check the download, or unzip it yourself"
+            f"{shown}: not a readable zip archive ({exc})", "check the download, or unzip it yourself"
         ) from exc
     cap = limits.max_archive_bytes
     if cap is None:
@@ -246,31 +325,39 @@ def _zip_inputs(path: Path, size: int, limits: Limits) -> list[Input]:
     if overlapping:
         notes.append(
             ReadIssue(
-                path.name,
+                shown,
                 "overlapping_members",
                 f"{len(overlapping)} of {len(files)} zip entries point into the bytes of another member "
                 "(a zip-bomb technique); they were not read",
+                bytes_unread=_declared([i for i in files if id(i) in overlapping]),
             )
         )
         files = [i for i in files if id(i) not in overlapping]
     if len(files) > limits.max_members:
         notes.append(
             ReadIssue(
-                path.name,
+                shown,
                 "too_many_members",
                 f"the archive holds {len(files)} members; only the first {limits.max_members} were read "
                 "(Limits.max_members)",
+                bytes_unread=_declared(files[limits.max_members :]),
             )
         )
         files = files[: limits.max_members]
     out: list[Input] = []
     if notes:
-        out.append(Input(path.name, path.name, path, 0, limits, issues=notes, skip=True))
+        out.append(Input(shown, shown, path, 0, limits, issues=notes, skip=True))
     for info in files:
-        out.append(_member(path, info, limits, tally))
+        out.append(_member(path, info, limits, tally, shown))
     if not out:
-        raise InputError(f"{path.name}: the zip archive holds no files", None)
+        raise InputError(f"{shown}: the zip archive holds no files", None)
     return out
+
+
+def _declared(infos: list[zipfile.ZipInfo]) -> int:
+    """The uncompressed sizes the zip directory declares for these members (what a skipped
+    member would have inflated to, as far as the archive says; 0 makes the scan say "unknown")."""
+    return sum(max(0, i.file_size) for i in infos)
 
 
 def _overlapping(infos: list[zipfile.ZipInfo]) -> set[int]:
@@ -289,8 +376,10 @@ def _overlapping(infos: list[zipfile.ZipInfo]) -> set[int]:
     return out
 
 
-def _member(path: Path, info: zipfile.ZipInfo, limits: Limits, tally: tuple[Tally, int]) -> Input:
-    name = f"{path.name}!{info.filename}"
+def _member(
+    path: Path, info: zipfile.ZipInfo, limits: Limits, tally: tuple[Tally, int], shown: str | None = None
+) -> Input:
+    name = f"{shown or path.name}!{info.filename}"
     inp = Input(
         name, info.filename, path, info.compress_size, limits, member=info.filename, info=info, archive=tally
     )
@@ -304,7 +393,14 @@ def _member(path: Path, info: zipfile.ZipInfo, limits: Limits, tally: tuple[Tall
             )
         )
     if info.flag_bits & 0x1:
-        inp.issues.append(ReadIssue(name, "encrypted_member", "member is encrypted; not read"))
+        inp.issues.append(
+            ReadIssue(
+                name,
+                "encrypted_member",
+                f"member is encrypted; not read ({info.file_size:,} bytes declared)",
+                bytes_unread=info.file_size,
+            )
+        )
         inp.skip = True
         return inp
     if info.compress_size and info.file_size / info.compress_size > limits.max_ratio * 5:
@@ -319,13 +415,22 @@ def _member(path: Path, info: zipfile.ZipInfo, limits: Limits, tally: tuple[Tall
     try:
         head = inp.head(16)
     except Exception as exc:  # a broken member must not hide the others
-        inp.issues.append(ReadIssue(name, "corrupt_member", f"cannot open member: {exc}"))
+        inp.issues.append(
+            ReadIssue(name, "corrupt_member", f"cannot open member: {exc}", bytes_unread=info.file_size)
+        )
         inp.skip = True
         return inp
     nested = compression_of(info.filename, head)
     if nested is not None and nested in _DECOMPRESS:
         inp = _with_layers(inp, (nested,))
     elif nested == "zip" and format_from_name(info.filename) != "xlsx":
-        inp.issues.append(ReadIssue(name, "nested_archive", "zip inside zip is not opened; unzip it first"))
+        inp.issues.append(
+            ReadIssue(
+                name,
+                "nested_archive",
+                "zip inside zip is not opened; unzip it first",
+                bytes_unread=info.file_size,
+            )
+        )
         inp.skip = True
     return inp

@@ -53,6 +53,7 @@ UNREAD_KINDS = frozenset(
         "too_many_cells",
         "too_many_items",
         "formula_not_cached",
+        "special_file_budget",  # a FIFO/device read only up to a budget (``scan --allow-special-files``)
         "budget",  # a guard that skipped content without a kind of its own
     }
 )
@@ -100,6 +101,13 @@ class Source:
     issues: list[ReadIssue] = field(default_factory=list)
     compression: str | None = None  # gzip, bz2, xz, zip
     record_path: str | None = None  # JSON documents: the key whose list holds the records
+    #: frees what reading needed (a special file's private spool); see :meth:`close`
+    on_close: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+    def close(self) -> None:
+        """Deletes what the source kept for reading (a special file's spool); no more chunks after."""
+        if self.on_close is not None:
+            self.on_close()
 
     def chunks(self, on_bytes: BytesCallback | None = None) -> Iterator[Chunk]:
         return self.open_chunks(on_bytes)

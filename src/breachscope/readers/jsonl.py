@@ -86,6 +86,7 @@ def _long_line(ctx: ReadContext, line: int, size: int, max_line: int, ended: boo
         "line_too_long",
         f"line is longer than {max_line} bytes (Limits.max_line_bytes; {size} bytes read{where}); skipped",
         line=line,
+        bytes_unread=size,
     )
 
 

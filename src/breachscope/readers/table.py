@@ -59,13 +59,31 @@ class IssueLog:
     counts: dict[str, int] = field(default_factory=dict)
     skip_lines_upto: int = 0  # re-reads after a retry must not repeat issues
 
-    def add(self, kind: str, message: str, line: int | None = None, record: int | None = None) -> None:
+    #: bytes left unread by the issues of each kind beyond the listed ones (None: some unknown)
+    unlisted_bytes: dict[str, int | None] = field(default_factory=dict)
+
+    def add(
+        self,
+        kind: str,
+        message: str,
+        line: int | None = None,
+        record: int | None = None,
+        *,
+        bytes_unread: int | None = None,
+    ) -> None:
         if line is not None and line <= self.skip_lines_upto:
             return
         n = self.counts.get(kind, 0) + 1
         self.counts[kind] = n
         if n <= MAX_ISSUES_PER_KIND:
-            self.source.issues.append(ReadIssue(self.source.name, kind, message, line=line, record=record))
+            self.source.issues.append(
+                ReadIssue(
+                    self.source.name, kind, message, line=line, record=record, bytes_unread=bytes_unread
+                )
+            )
+            return
+        known = self.unlisted_bytes.get(kind, 0)
+        self.unlisted_bytes[kind] = None if known is None or bytes_unread is None else known + bytes_unread
 
     def finish(self) -> None:
         for kind, n in self.counts.items():
@@ -75,9 +93,11 @@ class IssueLog:
                         self.source.name,
                         kind,
                         f"{n} issues of this kind in total; only the first {MAX_ISSUES_PER_KIND} are listed",
+                        bytes_unread=self.unlisted_bytes.get(kind),
                     )
                 )
         self.counts.clear()
+        self.unlisted_bytes.clear()
 
     def last_line(self) -> int:
         lines = [i.line for i in self.source.issues if i.line is not None]

@@ -331,12 +331,16 @@ def scan_files(
         )
         sources.extend(opened)
         disk_paths.update({s.name: Path(path) for s in opened})
-    return scan_sources(
-        sources,
-        vendor=vendor,
-        key=key,
-        progress=progress,
-        batch_rows=batch_rows,
-        max_findings=max_findings,
-        disk_paths=disk_paths,
-    )
+    try:
+        return scan_sources(
+            sources,
+            vendor=vendor,
+            key=key,
+            progress=progress,
+            batch_rows=batch_rows,
+            max_findings=max_findings,
+            disk_paths=disk_paths,
+        )
+    finally:
+        for src in sources:
+            src.close()  # a special file's spool is deleted now, not at exit
