@@ -278,3 +278,61 @@ def test_help_page_is_read_from_notify_toml(dkim_key: object) -> None:
     assert make_renderer(from_mapping(data)).sender.help_page == ""
     data["notify"]["help_page"] = " Help > Notices "
     assert make_renderer(from_mapping(data)).sender.help_page == "Help > Notices"
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+@pytest.mark.parametrize(
+    ("told", "said"),
+    [
+        (3, {"en": "We are telling each of them directly.", "id": "setiap orang tersebut secara langsung"}),
+        (2, {"en": "We are telling 2 of them directly.", "id": "memberi tahu 2 orang di antara mereka"}),
+        (0, {"en": "", "id": ""}),
+    ],
+)
+def test_an_admin_notice_says_who_is_told_only_as_far_as_it_is_true(
+    renderer: Renderer, language: str, told: int, said: dict[str, str]
+) -> None:
+    # --audience admins, --required-only and --jurisdiction runs tell only some (or none) of the
+    # organization's people; the admin notice says so only for those whose notice is queued or sent
+    ctx = _ctx("admin", language, INCIDENT)
+    assert ctx.org is not None
+    ctx = replace(ctx, org=replace(ctx.org, users_told=told))
+    for text in _texts(renderer, ctx):
+        assert said[language] in text, text
+        assert "in their own language" not in text and "dalam bahasa mereka sendiri" not in text
+        if told == 0:
+            assert "telling each" not in text and "We are telling" not in text
+            assert "Kami memberi tahu" not in text
+
+
+def test_users_told_counts_this_run_and_the_outbox_per_organization() -> None:
+    from breachscope.notify import sources
+    from breachscope.scope.recipients import Recipient
+
+    def person(user_id: str, org: str, role: str = "user") -> Recipient:
+        return Recipient(
+            role, 1, user_id, f"{user_id}@example.org", user_id, "en", org, org, "ID", None, "ID",
+            "leak_country", role == "user", exposed_classes=("email",) if role == "user" else (),
+            org_affected_users=2 if role == "admin" else 0,
+        )  # fmt: skip
+
+    people = (
+        person("a1", "o1", "admin"),
+        person("u1", "o1"),
+        person("u2", "o1"),
+        person("a2", "o2", "admin"),
+    )
+    people += (person("u3", "o2"),)
+    case = sources.CaseNotices(INCIDENT, people, (), (), (), (), True)
+    admins_only = list(sources.contexts(case, ("admin",)))
+    everyone = list(sources.contexts(case, ("user", "admin")))
+
+    def told(chosen: list[NoticeContext], outbox: set[str]) -> dict[str, int]:
+        out = sources.with_users_told(case, chosen, outbox)
+        return {c.org.id: c.org.users_told for c in out if c.org is not None}
+
+    assert told(admins_only, set()) == {"o1": 0, "o2": 0}  # --audience admins, nothing queued
+    assert told(admins_only, {"u1"}) == {"o1": 1, "o2": 0}  # one user notice in the outbox
+    assert told(everyone, set()) == {"o1": 2, "o2": 1}
+    only_o1 = [c for c in everyone if c.recipient_key != "u3"]  # e.g. --jurisdiction left u3 out
+    assert told(only_o1, set()) == {"o1": 2, "o2": 0}

@@ -163,3 +163,38 @@ def test_uk_draft_gives_records_and_people_separately() -> None:
 def test_deadline_is_a_date_and_hour_in_the_regulators_time_zone() -> None:
     _, text, _ = render_all(case(duties_for("DE")))["eu-sa"]
     assert re.search(r"Deadline: 2026-10-25 1[78]:00 CES?T \(without undue delay", text), text[:600]
+
+
+def test_a_draft_names_the_classes_of_its_own_jurisdictions_people() -> None:
+    """The AU draft must not name passwords or cards when only Indonesians' records hold them:
+    each draft lists the classes assess measured for that jurisdiction's people."""
+    from breachscope.notify.sources import _duty_classes
+    from breachscope.rules.facts import Assessment
+
+    present = frozenset({"email", "person_name", "password", "payment_card"})
+    facts = Facts(
+        present=present,
+        affected={"AU": 200_000, "ID": 20_000},
+        classes_by_code={"AU": frozenset({"email", "person_name"}), "ID": present},
+        vendor_detected_at=TOLD,
+        vendor_notified_us_at=TOLD,
+        aware_at=TOLD,
+        malicious=True,
+    )
+    a = Assessment.from_dict(assess(facts, RULES, now=NOW).to_dict())  # as stored in the case
+    duties = tuple(d for d in a.duties if d.recipient in REGULATOR_RECIPIENTS)
+    notices = replace(case(duties), absent=(), duty_classes=_duty_classes(a.facts, duties))
+    shown = {c.duty.id: c.exposed_classes for c in contexts(notices, ["regulator"]) if c.duty}
+    drafts = render_all(notices)
+    au = [k for k in shown if k.startswith("au")]
+    indonesian = [k for k in shown if k.startswith("id")]
+    assert au and indonesian
+    for duty_id in au:
+        assert set(shown[duty_id]) == {"email", "person_name"}
+        _, text, _ = drafts[duty_id]
+        for absent_here in ("password", "payment_card"):
+            assert load_catalogue("en", None).name(absent_here) not in text, (duty_id, absent_here)
+    for duty_id in indonesian:
+        assert set(shown[duty_id]) == present
+    language, text, _ = drafts["id-agency"]
+    assert language == "id" and load_catalogue("id", None).name("password") in text

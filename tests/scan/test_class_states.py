@@ -55,8 +55,10 @@ def test_truncated_parquet_is_incomplete_never_clean(parquet_files: tuple[Path, 
     assert doc["sources"][0]["complete"] is False
     assert any(i["unread"] for i in doc["sources"][0]["issues"])
     password = doc["classes"]["password"]
-    assert password["status"] == "absent" and password["complete"] is False
-    assert password["statement"] == f"absent in the 0 records read; {size:,} bytes unreadable"
+    # 0 records read: nothing was checked, so no class is "absent in the 0 records read"
+    assert password["status"] == "not_checked" and password["complete"] is False
+    assert password["statement"] == f"not checked: no records were read; {size:,} bytes unreadable"
+    assert not [c for c, e in doc["classes"].items() if e["status"] == "absent"]
     assert password["evidence"]["unexamined_bytes"] == size
 
 
@@ -207,3 +209,22 @@ def test_value_level_detectors_shrink_not_checked(
 ) -> None:
     report = scan_sources([source(pa.table(columns))], key=KEY)
     assert report.class_status(class_id) == status
+
+
+@pytest.mark.parametrize(
+    ("columns", "statement"),
+    [
+        # 0 records read, or only empty values: nothing was examined, so nothing is absent
+        ({"note": pa.array([], pa.string())}, "not checked: no records were read"),
+        (
+            {"note": pa.array([None, None], pa.string())},
+            "not checked: the 2 records read hold no values to examine",
+        ),
+    ],
+)
+def test_no_value_examined_is_never_absent(columns: dict[str, pa.Array], statement: str) -> None:
+    report = scan_sources([source(pa.table(columns))], key=KEY)
+    for class_id in ("password", "payment_card", "email", "postal_address"):
+        entry = report.class_entry(class_id)
+        assert (entry["status"], entry["checked"], entry["statement"]) == ("not_checked", "none", statement)
+    jsonschema.validate(report.to_dict(), SCHEMA)

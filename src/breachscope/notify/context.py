@@ -64,6 +64,9 @@ class OrgInfo:
     name: str  # untrusted
     affected_users: int
     classes: tuple[str, ...]
+    #: How many of these people have their own notice queued or sent (this run or the outbox); the
+    #: admin notice says "we are telling each affected person" only when that is all of them.
+    users_told: int = 0
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,7 @@ class Renderer:
                 "id": defang(ctx.org.id),
                 "name": defang(ctx.org.name),
                 "affected_users": ctx.org.affected_users,
+                "users_told": ctx.org.users_told,
                 "classes": list(dict.fromkeys(cat.name(c) for c in cat.sort(ctx.org.classes))),
             }
         duty = None

@@ -133,7 +133,21 @@ def _contexts(
         present = {k for c in contexts for k in count_keys(*c.jurisdictions)}
         codes = selected_codes(present, selection, duties) or frozenset()
         contexts = [c for c in contexts if codes.intersection(count_keys(*c.jurisdictions))]
+    if "admin" in kinds:
+        contexts = sources.with_users_told(case, contexts, told_user_keys(engine, incident_id))
     return contexts, kinds
+
+
+def told_user_keys(engine: Engine, incident_id: int) -> set[str]:
+    """Recipient keys of user notices in the outbox that are queued, being sent or sent."""
+    table = cast(Table, OutboxMessage.__table__)
+    stmt = select(table.c.recipient_key).where(
+        table.c.incident_id == incident_id,
+        table.c.kind == "user",
+        table.c.state.in_(("queued", "sending", "sent")),
+    )
+    with engine.connect() as conn:
+        return {str(k) for (k,) in conn.execute(stmt)}
 
 
 def prepare(

@@ -10,7 +10,7 @@ action list and no "not included" section (nothing is claimed that was not prove
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,7 +22,9 @@ from breachscope.case.facts import incident_facts
 from breachscope.notify.context import ActionItem, DutyInfo, IncidentInfo, Kind, NoticeContext, OrgInfo
 from breachscope.notify.echo import echo_location
 from breachscope.rules import store
-from breachscope.rules.facts import Action, Duty, NotNeeded
+from breachscope.rules.engine import for_jurisdiction
+from breachscope.rules.facts import Action, Duty, Facts, NotNeeded
+from breachscope.rules.loader import load_rules
 from breachscope.scope.recipients import Recipient, recipients
 
 #: Duty recipients that get a draft (individuals get the personal notices themselves).
@@ -49,6 +51,9 @@ class CaseNotices:
     checked_complete: bool = True
     #: Records in the attached datasets (a record is a row, not a person); ``None`` if unknown.
     records: int | None = None
+    #: Duty id -> the classes present in the records of that jurisdiction's people, as assess
+    #: measured them (rules.engine.for_jurisdiction); a duty not here: the incident's classes.
+    duty_classes: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def _date(value: datetime | None) -> str:
@@ -104,6 +109,7 @@ def load_case(session: Session, incident_id: int) -> CaseNotices:
         checked = (f.records_checked, f.files_checked, f.absence_complete)
     rows = [d.records for d in api.list_datasets(session, incident_id)]
     records = sum(rows) if rows and all(n > 0 for n in rows) else None
+    duty_classes = _duty_classes(stored.assessment.facts, duties) if stored is not None else {}
     return CaseNotices(
         info,
         tuple(recipients(session, incident_id)),
@@ -114,7 +120,23 @@ def load_case(session: Session, incident_id: int) -> CaseNotices:
         stored is not None,
         *checked,
         records,
+        duty_classes,
     )
+
+
+def _duty_classes(facts: Facts, duties: Sequence[Duty]) -> dict[str, frozenset[str]]:
+    """Each duty's jurisdiction sees the classes of its own people (the measurement assess used)."""
+    if not duties or not facts.classes_by_code:
+        return {}
+    rules = load_rules()
+    out: dict[str, frozenset[str]] = {}
+    for d in duties:
+        try:
+            j, _ = rules.rule(str(d.id))
+        except KeyError:
+            continue
+        out[str(d.id)] = for_jurisdiction(facts, j).present
+    return out
 
 
 def due_local(d: Duty) -> str:
@@ -153,13 +175,35 @@ def _actions_for(actions: Sequence[Action], classes: Sequence[str]) -> tuple[Act
     return tuple(ActionItem(str(a.id), dict(a.text)) for a in actions if wanted & set(a.caused_by))
 
 
+def _gets_user_notice(r: Recipient) -> bool:
+    return (r.role == "user" or r.own_record_leaked) and bool(r.exposed_classes)
+
+
+def with_users_told(
+    case: CaseNotices, chosen: Sequence[NoticeContext], outbox_keys: set[str]
+) -> list[NoticeContext]:
+    """Admin contexts with ``org.users_told``: the org's people whose own notice is in this run
+    (``chosen``) or queued/sent in the outbox (``outbox_keys``)."""
+    told = outbox_keys | {c.recipient_key for c in chosen if c.kind == "user"}
+    per_org: dict[str, int] = {}
+    for r in case.recipients:
+        if r.org_id and _gets_user_notice(r) and str(r.user_id) in told:
+            per_org[str(r.org_id)] = per_org.get(str(r.org_id), 0) + 1
+    return [
+        replace(c, org=replace(c.org, users_told=per_org.get(c.org.id, 0)))
+        if c.kind == "admin" and c.org is not None
+        else c
+        for c in chosen
+    ]
+
+
 def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext]:
     """Every notice of the requested kinds: users, org admins, regulator drafts."""
     for r in case.recipients:
         role, user_id = r.role, str(r.user_id)
         email, name, language = r.email or "", r.name or "", r.language or ""
         own = tuple(r.exposed_classes)
-        if "user" in kinds and (role == "user" or r.own_record_leaked) and own:
+        if "user" in kinds and _gets_user_notice(r):
             yield NoticeContext(
                 kind="user",
                 recipient_key=user_id,
@@ -202,8 +246,10 @@ def contexts(case: CaseNotices, kinds: Sequence[Kind]) -> Iterator[NoticeContext
                 jurisdictions=r.jurisdictions,
             )
     if "regulator" in kinds:
-        exposed = tuple(sorted({c for r in case.recipients for c in r.exposed_classes}))
+        everywhere = tuple(sorted({c for r in case.recipients for c in r.exposed_classes}))
         for d in case.duties:
+            here = case.duty_classes.get(str(d.id))
+            exposed = everywhere if here is None else tuple(sorted(here))
             jurisdiction = str(d.jurisdiction)
             language = REGULATOR_LANGUAGE.get(jurisdiction.split("-", 1)[0], "en")
             local = d.local.get(language, {})

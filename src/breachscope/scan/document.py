@@ -48,7 +48,14 @@ def _unread(u: Unread) -> dict[str, Any]:
     return {"records": u.records, "bytes": u.bytes, "notes": list(u.notes)}
 
 
-def class_statement(status: str, checked: str, records: int, unread: Unread, hinted_values: int) -> str:
+def class_statement(
+    status: str,
+    checked: str,
+    records: int,
+    unread: Unread,
+    hinted_values: int,
+    value_level_class: bool = False,
+) -> str:
     """The one human line of a class: what was done and what it shows (no leaked data)."""
     if status == PRESENT:
         return "present"
@@ -58,6 +65,10 @@ def class_statement(status: str, checked: str, records: int, unread: Unread, hin
                 f"not checked: only {hinted_values:,} values in columns named for it were examined; "
                 "no detector examines other values for it yet"
             )
+        if records == 0:
+            return "not checked: no records were read" + ("" if unread.none else f"; {unread.words()}")
+        if value_level_class and hinted_values == 0:
+            return f"not checked: the {records:,} records read hold no values to examine"
         # its detectors look only at columns named for it (device, card security codes, ...)
         return "not checked: no column is named for it and no detector examines other values for it yet"
     if unread.none:
@@ -98,9 +109,10 @@ def class_entry(report: ScanData, class_id: str) -> dict[str, Any]:
                     findings.extend((s_index, _finding(s.name, f)) for f in c.findings.get(class_id, []))
     findings.sort(key=lambda t: (t[0], t[1]["record"], t[1]["column"]))
     unread = report.unread
-    if value_names and (value_columns or report.values_examined == 0):
+    # with no value examined (0 records read, or only empty values) nothing was checked: never absent
+    if value_names and value_columns and values_examined:
         checked = "values"
-    elif columns_examined:
+    elif columns_examined and not value_columns:
         checked = "named_columns"
     else:
         checked = "none"
@@ -126,7 +138,9 @@ def class_entry(report: ScanData, class_id: str) -> dict[str, Any]:
         "status": status,
         "checked": checked,
         "complete": unread.none,
-        "statement": class_statement(status, checked, report.rows_examined, unread, values_examined),
+        "statement": class_statement(
+            status, checked, report.rows_examined, unread, values_examined, bool(value_names)
+        ),
         "name": dc.name,
         "tier": dc.tier.value,
         "hibp": dc.hibp,
