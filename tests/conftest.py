@@ -6,14 +6,16 @@ Every test that takes ``db_url`` (or ``engine``) runs on SQLite and on PostgreSQ
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from breachscope.case.db import open_case_db
+from breachscope.cli import cli
 from breachscope.clock import FixedClock
 from tests.case_helpers import fresh_pg_database
 
@@ -66,3 +68,16 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng = open_case_db(db_url, create=True)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[int, str]]:
+    """``run("case", "new", "x")`` -> (exit code, output) of the CLI on a fresh SQLite case in tmp_path."""
+    monkeypatch.setenv("BREACHSCOPE_DB", f"sqlite:///{tmp_path / 'case.db'}")
+    monkeypatch.setenv("BREACHSCOPE_AUTHOR", "tester")
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        return result.exit_code, result.output
+
+    return invoke

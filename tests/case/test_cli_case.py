@@ -4,9 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from breachscope.cli import cli
 from tests.case_helpers import write_directory
 
 PEOPLE = (
@@ -15,18 +13,6 @@ PEOPLE = (
     '"d2","sam@example.com","Sam","Austin","Texas","US","iOS","o1","u2"\n'
     '"d3","nobody@example.com","No One","Toronto","ON","CA","Linux","","u404"\n'
 )
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BREACHSCOPE_DB", f"sqlite:///{tmp_path / 'case.db'}")
-    monkeypatch.setenv("BREACHSCOPE_AUTHOR", "tester")
-
-    def invoke(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-        return result.exit_code, result.output
-
-    return invoke
 
 
 def test_case_lifecycle(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -4,23 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from breachscope.cli import cli
 from tests.case.test_cli_case import PEOPLE
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BREACHSCOPE_DB", f"sqlite:///{tmp_path / 'case.db'}")
-    monkeypatch.setenv("BREACHSCOPE_AUTHOR", "tester")
-
-    def invoke(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-        return result.exit_code, result.output
-
-    return invoke
 
 
 def test_scope_directory_column_mapping_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
