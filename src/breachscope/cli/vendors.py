@@ -7,6 +7,7 @@ vendors' export layouts used to read leaked files).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -300,3 +301,88 @@ def flow_command(
             raise click.UsageError("give the data classes with --class (e.g. --class email)")
         add_flow(s, vendor, field, list(classes), origin=origin, author=who(author), clock=SystemClock())
     click.echo(f"recorded: {terminal_text(field)} ({', '.join(classes)}) -> {terminal_text(name)}")
+
+
+def print_evidence(doc: dict[str, Any], console: Console) -> None:
+    from breachscope import taxonomy
+
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True)
+
+    head = f"{_t(doc['file'])}: {doc['kind']}"
+    if doc["entries"] is not None:
+        head += f", {doc['entries']:,} entries, {doc['values_examined'] or 0:,} distinct values checked"
+    say(head + ("" if doc["complete"] else "  [bold red]INCOMPLETE READ[/bold red]"))
+    for kind, n in sorted(doc["issues"].items()):
+        example = (doc["issue_examples"].get(kind) or [""])[0]
+        say(f"  issue {kind} x{n}: {_t(example, 160)}")
+    if not doc["vendors"]:
+        say("  no collection calls of a known service or pixel found")
+    for v in doc["vendors"]:
+        classes = (
+            ", ".join(taxonomy.get(c).name.lower() for c in v["classes"]) or "no recognised personal data"
+        )
+        added = " (NEW: added to the registry, confirm its purpose)" if v["added"] else ""
+        say(f"[bold]{_t(v['vendor'])}[/bold]{added}: receives {classes}")
+        for cls, fields in v["classes"].items():
+            say(f"    {cls}: {_t(', '.join(fields), 200)}")
+        if v["pages"]:
+            say(f"    from: {_t(', '.join(v['pages']), 300)}")
+        for script in v["scripts"]:
+            pages = ", ".join(script["pages"]) or "page unknown"
+            say(f"    SDK loaded from {_t(script['url'])} on {_t(pages, 200)}")
+        for path, masked in v["keys"].items():
+            say(f"    key/token ({_t(path)}): {_t(', '.join(masked))}")
+        say(f"    stored as evidence #{v['evidence_id']}, {v['flows']} field(s)")
+
+
+@command.command("evidence")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--vendor", default=None, metavar="NAME", help="The vendor the file is about (needed for Avo plans)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["har", "segment-protocols", "mixpanel-lexicon", "amplitude-data", "avo"]),
+    default=None,
+    help="The file's format (default: recognised from the content).",
+)
+@json_option()
+@author_option
+@db_option
+def evidence_command(
+    files: tuple[Path, ...],
+    vendor: str | None,
+    fmt: str | None,
+    json_out: str | None,
+    author: str | None,
+    db: str | None,
+) -> None:
+    """Learn what is really sent from FILES: HAR captures (every collection call decoded, every value
+    checked by the detectors) and tracking plans (Segment Protocols, Mixpanel Lexicon, Amplitude Data, Avo).
+
+    Exit code 4 when a file could not be read completely (its issues are listed; what was read
+    is stored, marked incomplete)."""
+    from breachscope.inventory.evidence import import_evidence
+
+    docs = []
+    with case_database(db) as engine:
+        for path in files:
+            with session_scope(engine) as s:
+                result = import_evidence(
+                    s, path, vendor=vendor, fmt=fmt, author=who(author), clock=SystemClock()
+                )
+                docs.append(result.to_dict())
+    if json_out:
+        write_json(json_out, {"evidence": docs})
+    if not to_stdout(json_out):
+        console = Console()
+        for doc in docs:
+            print_evidence(doc, console)
+    if not all(d["complete"] for d in docs):
+        raise SystemExit(EXIT_INCOMPLETE)
+
+
+#: Exit status when an evidence file was read only in part (docs/inventory.md).
+EXIT_INCOMPLETE = 4
