@@ -54,6 +54,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.notify",
         "Tell every affected person, org admin and regulator, once each, in their language.",
     ),
+    "report": (
+        "breachscope.cli.report",
+        "Write the incident report for management, the board and regulators (HTML and/or PDF).",
+    ),
     "watch": (
         "breachscope.cli.watch",
         "Watch for what follows a leak: look-alike domains of the official ones.",
