@@ -62,6 +62,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.watch",
         "Watch for what follows a leak: look-alike domains of the official ones.",
     ),
+    "vendors": (
+        "breachscope.cli.vendors",
+        "The vendor registry: who receives which data, under which contract; audit, link, remove.",
+    ),
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(module for module, _ in COMMANDS.values())
 
