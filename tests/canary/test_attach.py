@@ -46,3 +46,19 @@ def test_no_registry_no_record(engine: Engine, tmp_path: Path, clock: FixedClock
     with session_scope(engine) as s:
         assert s.scalars(select(CanaryCheck)).all() == []
         assert [e for e in api.timeline(s, incident) if e.kind == "canary"] == []
+
+
+def test_a_found_canary_makes_one_task(
+    engine: Engine, issued: Issued, tmp_path: Path, clock: FixedClock
+) -> None:
+    from breachscope.case.tasks import list_tasks
+
+    canaries = issued("Mixpanel", 2)
+    with session_scope(engine) as s:
+        incident = api.create_incident(s, "leak", clock=clock).id
+    attach_file(engine, incident, write_leak(tmp_path / "a.csv", canaries[:1]), clock=clock)
+    attach_file(engine, incident, write_leak(tmp_path / "b.csv", canaries[1:], n=51), clock=clock)
+    with session_scope(engine) as s:
+        tasks = list_tasks(s, incident_id=incident)
+    assert [t.source for t in tasks] == ["canary"]
+    assert "ask Mixpanel" in tasks[0].title

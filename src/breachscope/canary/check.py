@@ -32,6 +32,7 @@ from breachscope.canary.registry import Registry, Resolved, all_hashes, lookup
 from breachscope.canary.store import CanaryCheck, CanaryHit
 from breachscope.case import api
 from breachscope.case.db import session_scope
+from breachscope.case.tasks import add_task
 from breachscope.clock import Clock, SystemClock
 from breachscope.progress import NullProgress, Progress
 from breachscope.readers import open_sources
@@ -332,5 +333,32 @@ def record(
             )
         )
     api.add_timeline_event(session, incident_id, summary, author=author, kind="canary", clock=clock, at=now)
+    _task(session, incident_id, result, author, clock)
     session.flush()
     return row
+
+
+def _task(session: Session, incident_id: int, result: CheckResult, author: str, clock: Clock | None) -> None:
+    """What the attribution asks someone to do (idempotent per vendor or vendor set)."""
+    vendors = [v.vendor for v in result.vendors]
+    if not vendors:
+        return
+    if len(vendors) == 1:
+        v = vendors[0]
+        title = f"Canaries planted only at {v} are in the leak: ask {v} for its account of it"
+    else:
+        title = (
+            f"Canaries of {', '.join(vendors)} are in one leak: find the aggregator or internal system "
+            "that receives data from all of them"
+        )
+    add_task(
+        session,
+        incident_id,
+        title[:300],
+        actor=author,
+        kind="canary",
+        source="canary",
+        source_ref="dataset:" + ",".join(sorted(v.casefold() for v in vendors))[:200],
+        detail=result.summary(", ".join(result.files)),
+        clock=clock,
+    )

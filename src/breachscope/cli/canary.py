@@ -184,3 +184,93 @@ def check_command(
             write_json(json_out, result.to_dict())
     if result.found:
         raise SystemExit(EXIT_FOUND)
+
+
+@command.command("listen")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=2525, show_default=True, type=click.IntRange(0, 65535), help="SMTP port.")
+@click.option(
+    "--domain",
+    "domains",
+    multiple=True,
+    metavar="CATCHALL",
+    help="A catch-all domain to accept mail for (repeatable; default: every domain canaries were issued at).",
+)
+@click.option(
+    "--webhook",
+    envvar="BREACHSCOPE_CANARY_WEBHOOK",
+    default=None,
+    metavar="URL",
+    help="POST each hit as JSON here (Slack-compatible 'text'; default: $BREACHSCOPE_CANARY_WEBHOOK).",
+)
+@click.option(
+    "--resolver",
+    default=None,
+    metavar="IP[:PORT]",
+    help="DNS server for DKIM keys (default: the system's resolvers).",
+)
+@click.option(
+    "--max-bytes",
+    default=10 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1024, 100 * 1024 * 1024),
+    help="Largest message accepted (bigger ones get 552).",
+)
+@author_option
+@db_option
+def listen_command(
+    host: str,
+    port: int,
+    domains: tuple[str, ...],
+    webhook: str | None,
+    resolver: str | None,
+    max_bytes: int,
+    author: str | None,
+    db: str | None,
+) -> None:
+    """Receive the catch-all domain's mail: mail to a canary address is a hit (sender, headers,
+    DKIM, links defanged) that opens or updates an incident for the canary's vendor, with a task
+    and a webhook. Mail to other addresses is accepted and dropped; other domains are refused."""
+    import threading
+
+    from breachscope.canary.listen import ListenerSettings, controller, registry_domains, resolver_dnsfunc
+    from breachscope.canary.mint import check_domain
+    from breachscope.errors import InputError
+
+    ns, ns_port = None, 53
+    if resolver:
+        ns, _, p = resolver.partition(":")
+        ns_port = int(p) if p.isdigit() else 53
+    with case_database(db) as engine:
+        served = registry_domains(engine) | {check_domain(d) for d in domains}
+        if not served:
+            raise InputError(
+                "no catch-all domain to listen for", "issue canaries first, or give --domain CATCHALL"
+            )
+        settings = ListenerSettings(
+            domains=served,
+            webhook_url=webhook,
+            max_bytes=max_bytes,
+            dnsfunc=resolver_dnsfunc(ns, ns_port),
+            author=who(author) if author else "breachscope canary listen",
+        )
+        ctl = controller(engine, settings, host=host, port=port, clock=SystemClock())
+        ctl.start()
+        stop = threading.Event()
+        import signal
+
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        click.echo(
+            f"Listening on {host}:{ctl.port if hasattr(ctl, 'port') else port} for "
+            f"{', '.join(sorted(served))} (Ctrl-C to stop)."
+        )
+        try:
+            while not stop.wait(1.0):
+                for hit in settings.hits[:]:
+                    click.echo(terminal_text(hit.summary, 1000) + f" [incident {hit.incident_id}]")
+                    settings.hits.remove(hit)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            ctl.stop()
+        click.echo("Stopped.")
