@@ -24,6 +24,8 @@ class OutboxMessage(Base):
     __tablename__ = "notify_outbox"
     __table_args__ = (
         Index("ix_notify_outbox_incident_state", "incident_id", "state"),
+        # The public notice check finds a notice by the reference a recipient types (migration 0053).
+        Index("ix_notify_outbox_reference", "reference"),
         {"info": PURGE_DELETE},
     )
 
