@@ -28,12 +28,12 @@ def _routes(team: TeamServer) -> list[tuple[str, str]]:
     return [(method, path) for method, path, gated in table if gated]
 
 
-def expected(rule: Rule, role: str | None, member: bool) -> int:
-    """The status the gate must give: 204 (allowed), 401, 403 or 404."""
+def expected(rule: Rule, role: str | None, member: bool, path: str) -> int:
+    """The status the gate must give: 204 (allowed), 401 (303 to the sign-in page), 403 or 404."""
     if rule.kind == "public":
         return 204
     if role is None:
-        return 401
+        return 401 if path.startswith("/api/") else 303
     if rule.kind == "incident" and not member:
         return 404
     if rule.permission is not None and role not in PERMISSIONS[rule.permission]:
@@ -73,10 +73,10 @@ def test_matrix(team: TeamServer, probing: dict[str, Signed]) -> None:
             url = _fill(path, team.mine if member else team.theirs)
             for role in (*ROLES, None):
                 if role is None:
-                    r = anonymous.request(method, url, json={})
+                    r = anonymous.request(method, url, json={}, follow_redirects=False)
                 else:
                     r = probing[role].send(method, url, json={})
-                want = expected(rule, role, member)
+                want = expected(rule, role, member, path)
                 got = r.status_code
                 if got != want or (want == 204 and r.headers.get("x-authz") != "allowed"):
                     wrong.append(

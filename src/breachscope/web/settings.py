@@ -38,6 +38,8 @@ class ServerSettings:
     upload_dir: Path | None = None
     max_upload_bytes: int = 2 * 1024**3
     job_workers: int = 1
+    #: notify.toml (sender, SMTP, templates) for notice preview/send; None: $BREACHSCOPE_NOTIFY_CONFIG
+    notify_config: Path | None = None
     #: argon2id parameters for new and rehashed passwords (RFC 9106 by default)
     hasher: PasswordHasher = HASHER
     #: Tests only (tests/web/test_authz_matrix.py): answer 204 once authorization has passed,

@@ -78,7 +78,7 @@ V1 = "/api/v1"
 I = V1 + "/incidents/{incident_id}"  # noqa: E741
 
 #: Routes the gate does not see (not FastAPI endpoints): each is public and serves no case data.
-PUBLIC_UNGATED: frozenset[str] = frozenset({V1 + "/openapi.json"})
+PUBLIC_UNGATED: frozenset[str] = frozenset({V1 + "/openapi.json", "/static"})
 
 #: (method, path template) -> rule. Every route of the app is here (the console's pages too).
 ROUTE_RULES: dict[tuple[str, str], Rule] = {
@@ -102,4 +102,26 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", I + "/members"): inc("read"),
     ("PUT", I + "/members/{user_id}"): inc("members"),
     ("DELETE", I + "/members/{user_id}"): inc("members"),
+    # console pages (web/pages/): the pages check the same again
+    ("GET", "/sign-in"): PUBLIC,
+    ("POST", "/sign-in"): PUBLIC,
+    ("POST", "/sign-out"): SIGNED_IN,
+    ("GET", "/"): SIGNED_IN,
+    ("GET", "/incidents/{incident_id}"): inc("read"),
+    ("GET", "/incidents/{incident_id}/overview"): inc("read"),
+    ("GET", "/incidents/{incident_id}/data"): inc("read"),
+    ("GET", "/incidents/{incident_id}/data/fields"): inc("read"),
+    ("GET", "/incidents/{incident_id}/scope"): inc("read"),
+    ("GET", "/incidents/{incident_id}/scope/org"): inc("read"),
+    ("POST", "/incidents/{incident_id}/scope/search"): inc("read"),
+    ("GET", "/incidents/{incident_id}/scope/unmatched"): inc("read"),
+    ("GET", "/incidents/{incident_id}/scope/review"): inc("read"),
+    ("GET", "/incidents/{incident_id}/duties"): inc("read"),
+    ("POST", "/incidents/{incident_id}/duties/{duty_id}/decision"): inc("decide"),
+    ("GET", "/incidents/{incident_id}/tasks"): inc("read"),
+    ("POST", "/incidents/{incident_id}/tasks/{task_id}/status"): inc("tasks"),
+    ("GET", "/incidents/{incident_id}/timeline"): inc("read"),
+    ("GET", "/incidents/{incident_id}/timeline.csv"): inc("read"),
+    ("GET", "/incidents/{incident_id}/audit"): inc("read"),
+    ("GET", "/incidents/{incident_id}/audit.csv"): inc("read"),
 }
