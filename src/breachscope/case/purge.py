@@ -66,7 +66,7 @@ def _load_stage_models() -> None:
     """Import other stages' models (if present) so their purge-marked tables are known."""
     import importlib
 
-    for name in ("breachscope.rules.store", "breachscope.notify.outbox"):
+    for name in ("breachscope.rules.store", "breachscope.notify.outbox", "breachscope.notify.drafts"):
         try:
             importlib.import_module(name)
         except ImportError:
