@@ -54,6 +54,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.notify",
         "Tell every affected person, org admin and regulator, once each, in their language.",
     ),
+    "serve": (
+        "breachscope.cli.serve",
+        "Serve the case to the team: JSON API under /api/v1, sign-in, the console.",
+    ),
+    "users": (
+        "breachscope.cli.users",
+        "Team accounts for breachscope serve: add users, grant them incidents, list them.",
+    ),
     "watch": (
         "breachscope.cli.watch",
         "Watch for what follows a leak: look-alike domains of the official ones.",

@@ -386,3 +386,104 @@ def evidence_command(
 
 #: Exit status when an evidence file was read only in part (docs/inventory.md).
 EXIT_INCOMPLETE = 4
+
+
+def print_audit(doc: dict[str, Any], console: Console) -> None:
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True)
+
+    s = doc["summary"]
+    say(
+        f"{s['vendors']} vendor(s): {s['over_sharing']} over-sharing, "
+        f"{s['contract_gaps']} with contract gaps, {s['review_overdue']} with the review overdue"
+    )
+    for v in doc["vendors"]:
+        say(
+            f"\n[bold]{_t(v['name'])}[/bold] "
+            f"({v['status']}, {_t(v['purpose_label'] or 'purpose not recorded')})"
+        )
+        sent = ", ".join(v["sent"]) or "nothing recorded"
+        say(f"  sends: {sent}")
+        if v["purpose"]:
+            say(f"  its purpose needs: {', '.join(v['needs']) or '-'} (may: {', '.join(v['may']) or '-'})")
+        for o in v["over_sharing"]:
+            tag = " (re-identifying)" if o["reidentifying"] else " (free text)" if o["free_text"] else ""
+            say(f"  [red]OVER-SHARING{tag}[/red]: {o['class']} in {_t(', '.join(o['fields'][:5]), 200)}")
+        br = v["blast_radius"]
+        people = (
+            f"{br['people']:,} people ({br['people_basis']})"
+            if br["people"] is not None
+            else br["people_basis"]
+        )
+        say(f"  if it leaked: {people}")
+        for g in v["contract_gaps"]:
+            color = "yellow" if g["kind"] == "not_recorded" else "red"
+            say(f"  [{color}]contract: {g['gap']}[/{color}] ({g['citation']})")
+        r = v["review"]
+        review = f"{r['last_review']} ({r['age_days']} days ago)" if r["last_review"] else "never recorded"
+        say(f"  last review: {review}" + (" [red]overdue[/red]" if r["overdue"] else ""))
+        for f in v["flags"]:
+            say(f"  [yellow]{_t(f, 200)}[/yellow]")
+
+
+@command.command("audit")
+@click.option(
+    "--incident",
+    "incident_id",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Incident whose directory size bounds the blast radius (and that gets --tasks).",
+)
+@click.option("--tasks", is_flag=True, help="Create one 'Audit vendor X' task per vendor on --incident.")
+@click.option(
+    "--purposes",
+    "purposes_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Purpose needs file (default: the bundled inventory/data/purposes.yaml).",
+)
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="PATH",
+    help="Also write the audit as an HTML page.",
+)
+@json_option()
+@author_option
+@db_option
+def audit_command(
+    incident_id: int | None,
+    tasks: bool,
+    purposes_file: Path | None,
+    html_out: Path | None,
+    json_out: str | None,
+    author: str | None,
+    db: str | None,
+) -> None:
+    """Audit every vendor: classes sent vs what its purpose needs, over-sharing, blast radius,
+    contract gaps, review age; --tasks makes it a task list on --incident."""
+    from breachscope.files import write_private
+    from breachscope.inventory.audit import audit, audit_tasks
+    from breachscope.inventory.html import audit_html
+    from breachscope.inventory.purposes import load
+
+    if tasks and incident_id is None:
+        raise click.UsageError("--tasks needs --incident N (the incident the tasks belong to)")
+    with case_database(db) as engine, session_scope(engine) as s:
+        report = audit(s, incident_id=incident_id, purposes=load(purposes_file), clock=SystemClock())
+        doc = report.to_dict()
+        if tasks and incident_id is not None:
+            doc["tasks"] = audit_tasks(s, report, incident_id, actor=who(author), clock=SystemClock())
+    if html_out is not None:
+        write_private(html_out, audit_html(doc), parents=False)
+    if json_out:
+        write_json(json_out, doc)
+        if to_stdout(json_out):
+            return
+    print_audit(doc, Console())
+    for t in doc.get("tasks", []):
+        click.echo(f"task #{t['task']} ({t['change']}): audit vendor {terminal_text(t['vendor'])}")
