@@ -28,12 +28,13 @@ def _routes(team: TeamServer) -> list[tuple[str, str]]:
     return [(method, path) for method, path, gated in table if gated]
 
 
-def expected(rule: Rule, role: str | None, member: bool) -> int:
-    """The status the gate must give: 204 (allowed), 401, 403 or 404."""
+def expected(rule: Rule, role: str | None, member: bool, path: str = "/api/") -> int:
+    """The status the gate must give: 204 (allowed), 401, 403 or 404; a console page answers the
+    anonymous with 303 to the sign-in page instead of 401."""
     if rule.kind == "public":
         return 204
     if role is None:
-        return 401
+        return 401 if path.startswith("/api/") else 303
     if rule.kind == "incident" and not member:
         return 404
     if rule.permission is not None and role not in PERMISSIONS[rule.permission]:
@@ -76,8 +77,10 @@ def test_matrix(team: TeamServer, probing: dict[str, Signed]) -> None:
                     r = anonymous.request(method, url, json={})
                 else:
                     r = probing[role].send(method, url, json={})
-                want = expected(rule, role, member)
+                want = expected(rule, role, member, path)
                 got = r.status_code
+                if want == 303 and r.headers.get("location") != "/sign-in":
+                    got = -got  # a redirect, but not to the sign-in page
                 if got != want or (want == 204 and r.headers.get("x-authz") != "allowed"):
                     wrong.append(
                         f"{method} {url} as {role or 'anonymous'} (member: {member}): {got}, want {want}"

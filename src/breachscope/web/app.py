@@ -28,6 +28,8 @@ from breachscope.web.api import routers as api_routers
 from breachscope.web.auth.gate import AuthzProbe, authorize
 from breachscope.web.auth.routes import router as auth_router
 from breachscope.web.auth.rules import PUBLIC_UNGATED, ROUTE_RULES
+from breachscope.web.pages import ConsoleSettings, install_console
+from breachscope.web.pages.server_auth import ServerAuth
 from breachscope.web.settings import ServerSettings
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -124,6 +126,12 @@ def create_app(
         app.include_router(router)
     for router in extra_routers() if extra_routers else []:
         app.include_router(router)
+    install_console(
+        app,
+        ConsoleSettings(
+            engine=engine, auth=ServerAuth(engine), notify_config=settings.notify_config, clock=settings.clock
+        ),
+    )
 
     @app.get("/api/v1/health", tags=["server"])
     def health() -> dict[str, str]:

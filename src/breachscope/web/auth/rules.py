@@ -78,7 +78,7 @@ V1 = "/api/v1"
 I = V1 + "/incidents/{incident_id}"  # noqa: E741
 
 #: Routes the gate does not see (not FastAPI endpoints): each is public and serves no case data.
-PUBLIC_UNGATED: frozenset[str] = frozenset({V1 + "/openapi.json"})
+PUBLIC_UNGATED: frozenset[str] = frozenset({V1 + "/openapi.json", "/static"})
 
 #: (method, path template) -> rule. Every route of the app is here (the console's pages too).
 ROUTE_RULES: dict[tuple[str, str], Rule] = {
@@ -103,3 +103,37 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("PUT", I + "/members/{user_id}"): inc("members"),
     ("DELETE", I + "/members/{user_id}"): inc("members"),
 }
+
+P = "/incidents/{incident_id}"
+#: The console's pages (web/pages/): same gate, same rules as the API.
+CONSOLE_RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/sign-in"): PUBLIC,
+    ("POST", "/sign-in"): PUBLIC,
+    ("POST", "/sign-out"): SIGNED_IN,
+    ("GET", "/check"): PUBLIC,
+    ("POST", "/check"): PUBLIC,
+    ("GET", "/"): SIGNED_IN,
+    ("GET", P): inc("read"),
+    ("GET", P + "/overview"): inc("read"),
+    ("GET", P + "/data"): inc("read"),
+    ("GET", P + "/data/fields"): inc("read"),
+    ("GET", P + "/scope"): inc("read"),
+    ("GET", P + "/scope/org"): inc("read"),
+    ("POST", P + "/scope/search"): inc("read"),
+    ("GET", P + "/scope/unmatched"): inc("read"),
+    ("GET", P + "/scope/review"): inc("read"),
+    ("GET", P + "/duties"): inc("read"),
+    ("POST", P + "/duties/{duty_id}/decision"): inc("decide"),
+    ("GET", P + "/tasks"): inc("read"),
+    ("POST", P + "/tasks/{task_id}/status"): inc("tasks"),
+    ("GET", P + "/notices"): inc("read"),
+    ("GET", P + "/notices/preview"): inc("notify.preview"),
+    ("GET", P + "/notices/drafts/{outbox_id}"): inc("read"),
+    ("POST", P + "/notices/drafts/{outbox_id}"): inc("decide"),
+    ("GET", P + "/notices/drafts/{outbox_id}/export"): inc("read"),
+    ("GET", P + "/timeline"): inc("read"),
+    ("GET", P + "/timeline.csv"): inc("read"),
+    ("GET", P + "/audit"): inc("audit"),
+    ("GET", P + "/audit.csv"): inc("audit"),
+}
+ROUTE_RULES.update(CONSOLE_RULES)

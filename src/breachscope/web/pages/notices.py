@@ -99,7 +99,7 @@ def draft_page(request: Request, incident_id: int, outbox_id: int) -> HTMLRespon
 @router.post("/incidents/{incident_id}/notices/drafts/{outbox_id}")
 async def save_draft(request: Request, incident_id: int, outbox_id: int) -> RedirectResponse:
     viewer, role = incident_role(request, incident_id)
-    require(role, "edit_draft")
+    require(role, "decide")
     form = await checked_form(request)
     draft = _draft(request, incident_id, outbox_id)
     values = [form.get(f"field-{i}", "") for i in range(len(draft.fields))]
