@@ -22,7 +22,6 @@ from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwr
 from breachscope.case import accounts
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.clock import FixedClock
-from breachscope.notify.config import load_config
 from breachscope.web.app import create_app
 from breachscope.web.settings import ServerSettings
 from tests.case_helpers import fresh_pg_database
@@ -77,7 +76,7 @@ def console(console_case: ConsoleCase) -> Iterator[Console]:
         db_url=console_case.db_url,
         clock=clock,
         hasher=CHEAP,
-        notify_config=load_config(console_case.notify_toml),
+        notify_config=console_case.notify_toml,
     )
     app = create_app(settings)
     port = free_port()
@@ -117,7 +116,7 @@ def sign_in(w: Watched, console: Console, role: str) -> None:
     w.page.fill("#password", password_of(role))
     code = console.code(role)
     if code:
-        w.page.fill("#code", code)
+        w.page.fill("#totp", code)
     w.page.click("button[type=submit]")
     w.page.wait_for_url(console.base + "/")
 

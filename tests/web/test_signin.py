@@ -165,3 +165,31 @@ def test_another_incidents_ids_answer_like_missing_ones(team: TeamServer) -> Non
     assert answers == {(404, '{"detail":"no such incident"}')}
     ids = [i["id"] for i in s.get("/api/v1/incidents").json()]
     assert team.theirs not in ids and team.mine in ids
+
+
+def test_the_console_sign_in_page(team: TeamServer) -> None:
+    """The form signs in and goes to the asked page of this site only (no open redirect);
+    pages send the signed-out to it; sign-out ends the session."""
+    c = team.client()
+    r = c.get(f"/incidents/{team.mine}/overview", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/sign-in?next=/incidents/{team.mine}/overview"
+    page = c.get("/sign-in")
+    assert page.status_code == 200 and 'name="password"' in page.text
+    form = {"email": email_of("viewer"), "password": "wrong password!!", "next": "/"}
+    r = c.post("/sign-in", data=form, headers={"origin": team.url})
+    assert r.status_code == 401 and "email, password or code wrong" in r.text
+    for nxt, where in (
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+        (f"/incidents/{team.mine}", None),
+    ):
+        form = {"email": email_of("viewer"), "password": password_of("viewer"), "next": nxt}
+        r = c.post("/sign-in", data=form, headers={"origin": team.url}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == (where or nxt)
+    home = c.get("/")
+    assert home.status_code == 200 and "Our leak" in home.text and "Someone else" not in home.text
+    token = next(m for m in home.text.split('name="csrf_token" value="')[1:]).split('"')[0]
+    assert c.post("/sign-out", data={"csrf_token": "wrong"}).status_code == 403
+    r = c.post("/sign-out", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    assert c.get("/", follow_redirects=False).status_code == 303

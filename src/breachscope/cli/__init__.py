@@ -54,6 +54,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.notify",
         "Tell every affected person, org admin and regulator, once each, in their language.",
     ),
+    "canary": (
+        "breachscope.cli.canary",
+        "Canary records: synthetic people planted at each vendor, so a leak names its source.",
+    ),
+    "report": (
+        "breachscope.cli.report",
+        "Write the incident report for management, the board and regulators (HTML and/or PDF).",
+    ),
     "serve": (
         "breachscope.cli.serve",
         "Serve the case to the team: JSON API under /api/v1, sign-in, the console.",

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from breachscope.cli.options import config_option, db_option
-from breachscope.notify.config import CONFIG_ENV
+from breachscope.cli.options import db_option
 
 
 @click.command("serve")
@@ -34,10 +31,6 @@ from breachscope.notify.config import CONFIG_ENV
     metavar="URL",
     help="The origin browsers use, e.g. https://breach.example.com.",
 )
-@config_option(
-    f"Notify config (default: ${CONFIG_ENV}): the public notice check (/check) uses its verification_key.",
-    envvar=CONFIG_ENV,
-)
 @click.option("--max-upload-mb", default=2048, show_default=True, type=int, help="Largest dataset upload.")
 def command(
     db: str | None,
@@ -47,7 +40,6 @@ def command(
     trusted_proxies: tuple[str, ...],
     public_origin: str,
     max_upload_mb: int,
-    config_path: Path | None,
 ) -> None:
     """Serve the case to the team: JSON API under /api/v1, sign-in, the console.
 
@@ -55,7 +47,6 @@ def command(
     reverse proxy to reach it from other machines (docs/server.md)."""
     import uvicorn
 
-    from breachscope.notify.config import load_config
     from breachscope.web.app import create_app
     from breachscope.web.settings import ServerSettings
 
@@ -65,7 +56,6 @@ def command(
         trusted_proxies=trusted_proxies,
         public_origin=public_origin,
         max_upload_bytes=max_upload_mb * 1024 * 1024,
-        notify_config=load_config(config_path, check_key=False) if config_path else None,
     )
     app = create_app(settings)
     click.echo(f"breachscope serving on http://{host}:{port}/ (Ctrl+C stops)", err=True)

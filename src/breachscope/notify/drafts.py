@@ -3,10 +3,10 @@ outbox, filled in (who, when), and the completed text for export.
 
 A draft is rendered by notify with a ``[TO COMPLETE: what]`` (English) or ``[LENGKAPI: what]``
 (Indonesian) marker wherever breachscope has no recorded fact to say (the DPO's contact, other
-measures...). The draft row itself is never changed: every save appends a
-:class:`DraftCompletion` (the values in marker order, who, when); the latest one counts, so the
-history stays. A field left empty stays a marker in the export, so an unfinished draft can never
-be mistaken for a finished one. Migration 0054.
+measures...). The draft row itself is never changed: every save appends a row to
+:class:`breachscope.case.drafts.DraftCompletion` (the values in marker order, who, when); the
+latest one counts, so the history stays. A field left empty stays a marker in the export, so an
+unfinished draft can never be mistaken for a finished one.
 """
 
 from __future__ import annotations
@@ -16,29 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Table, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
 
-from breachscope.case.base import Base
-from breachscope.case.models import PURGE_DELETE, UTCDateTime
+from breachscope.case.drafts import DraftCompletion
 from breachscope.errors import BreachscopeError
 from breachscope.notify.outbox import OutboxMessage, unpack_body
 
 MARKER = re.compile(r"\[(?:TO COMPLETE|LENGKAPI): ([^\]\n]{0,300})\]")
 MAX_VALUE = 4000
-
-
-class DraftCompletion(Base):
-    __tablename__ = "notify_draft_completions"
-    __table_args__ = ({"info": PURGE_DELETE},)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
-    outbox_id: Mapped[int] = mapped_column(ForeignKey("notify_outbox.id"), index=True)
-    #: The value of each marker, in the order the markers appear ("" = still to complete).
-    values: Mapped[list[str]] = mapped_column(JSON)
-    by: Mapped[str] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 @dataclass(frozen=True)

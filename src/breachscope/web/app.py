@@ -12,53 +12,32 @@ checked in as ``docs/openapi.json``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from breachscope import __version__
 from breachscope.case.db import open_case_db
 from breachscope.errors import BreachscopeError
+from breachscope.notify.config import CONFIG_ENV, NotifyConfig, load_config
 from breachscope.web.api import routers as api_routers
-from breachscope.web.auth.gate import AuthzProbe, authorize
+from breachscope.web.auth.console import SessionConsoleAuth
+from breachscope.web.auth.gate import AuthzProbe, NotSignedIn, authorize
+from breachscope.web.auth.pages import router as sign_in_router
 from breachscope.web.auth.routes import router as auth_router
 from breachscope.web.auth.rules import PUBLIC_UNGATED, ROUTE_RULES
 from breachscope.web.pages import ConsoleSettings, install_console
-from breachscope.web.pages.server_auth import ServerAuth
 from breachscope.web.settings import ServerSettings
 
 OPENAPI_URL = "/api/v1/openapi.json"
 #: Extra routers (the console's pages) that the factory includes: callables returning routers.
 RouterFactory = Callable[[], list[Any]]
-
-
-def _api_headers(app: ASGIApp) -> ASGIApp:
-    """``nosniff``, ``no-referrer`` on everything; ``no-store`` on the API (it carries personal data)."""
-
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {k.lower() for k, _ in headers}
-                extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
-                if scope["path"].startswith("/api/"):
-                    extra.append((b"cache-control", b"no-store"))
-                headers += [(k, v) for k, v in extra if k not in names]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return wrapped
 
 
 def route_table(app: FastAPI) -> list[tuple[str, str, bool]]:
@@ -97,6 +76,13 @@ def check_rules(app: FastAPI) -> None:
         raise RuntimeError(f"routes without an authorization rule (web/auth/rules.py): {', '.join(missing)}")
 
 
+def _notify_config(settings: ServerSettings) -> NotifyConfig | None:
+    """The notify settings when configured (``--config`` or ``$BREACHSCOPE_NOTIFY_CONFIG``)."""
+    if settings.notify_config is None and not os.environ.get(CONFIG_ENV):
+        return None
+    return load_config(settings.notify_config)
+
+
 def create_app(
     settings: ServerSettings | None = None, *, extra_routers: RouterFactory | None = None
 ) -> FastAPI:
@@ -122,6 +108,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.include_router(auth_router)
+    app.include_router(sign_in_router)
     for router in api_routers():
         app.include_router(router)
     for router in extra_routers() if extra_routers else []:
@@ -129,7 +116,10 @@ def create_app(
     install_console(
         app,
         ConsoleSettings(
-            engine=engine, auth=ServerAuth(engine), notify_config=settings.notify_config, clock=settings.clock
+            engine=engine,
+            auth=SessionConsoleAuth(engine),
+            notify_config=_notify_config(settings),
+            clock=settings.clock,
         ),
     )
 
@@ -146,14 +136,11 @@ def create_app(
     async def _user_error(request: Request, exc: BreachscopeError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "hint": exc.hint}, status_code=400)
 
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=401, headers=exc.headers)
+        return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
+
     check_rules(app)
-    app.add_middleware(_HeadersMiddleware)
     return app
-
-
-class _HeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = _api_headers(app)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)

@@ -10,7 +10,6 @@ from argon2 import PasswordHasher
 from breachscope.case.accounts import HASHER
 from breachscope.case.logins import SessionPolicy
 from breachscope.clock import Clock, SystemClock
-from breachscope.notify.config import NotifyConfig
 
 SESSION_COOKIE = "bs_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -39,10 +38,10 @@ class ServerSettings:
     upload_dir: Path | None = None
     max_upload_bytes: int = 2 * 1024**3
     job_workers: int = 1
+    #: notify.toml (sender, SMTP, templates) for notice preview/send; None: $BREACHSCOPE_NOTIFY_CONFIG
+    notify_config: Path | None = None
     #: argon2id parameters for new and rehashed passwords (RFC 9106 by default)
     hasher: PasswordHasher = HASHER
-    #: The notify config (``--config``): the public notice check needs its verification key.
-    notify_config: NotifyConfig | None = None
     #: Tests only (tests/web/test_authz_matrix.py): answer 204 once authorization has passed,
     #: without running the endpoint, so every route x role can be probed without side effects.
     authz_probe: bool = False
