@@ -133,7 +133,12 @@ class DkimResult:
     detail: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {"domain": self.domain, "selector": self.selector, "result": self.result, "detail": self.detail}
+        return {
+            "domain": self.domain,
+            "selector": self.selector,
+            "result": self.result,
+            "detail": self.detail,
+        }
 
 
 @dataclass(slots=True)
@@ -250,7 +255,9 @@ def _spf(mail: ParsedMail, lookups: DnsLookups, from_addr: str) -> tuple[str, st
         result, _code, explanation = query.check()
     except Exception as exc:  # pyspf on hostile records/input
         return "permerror", domain, terminal_text(exc, 160)
-    detail = f"client {ip}, MAIL FROM {terminal_text(mail_from, 120)}{note}: {terminal_text(explanation, 120)}"
+    detail = (
+        f"client {ip}, MAIL FROM {terminal_text(mail_from, 120)}{note}: {terminal_text(explanation, 120)}"
+    )
     return str(result), domain, detail
 
 

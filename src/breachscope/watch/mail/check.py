@@ -60,7 +60,7 @@ class Incident(Protocol):
 
     def notice_by_reference(self, reference: str) -> SentNotice | None: ...
 
-    def leaked_fields(self, recipients: list[str], folded_text: str) -> list[str]: ...
+    def leaked_fields(self, recipients: list[str], text: str) -> list[str]: ...
 
 
 @dataclass(slots=True)
@@ -71,6 +71,8 @@ class MailCheck:
     auth: AuthResults | None = None
     links: list[Link] = field(default_factory=list)
     domains: dict[str, DomainVerdict] = field(default_factory=dict)
+    #: How each domain was used: sender (From, Reply-To, Sender, Return-Path) or link.
+    roles: dict[str, str] = field(default_factory=dict)
     signs: dict[str, list[str]] = field(default_factory=dict)
     leaked: list[str] = field(default_factory=list)
     issues: list[dict[str, object]] = field(default_factory=list)
@@ -88,8 +90,13 @@ class MailCheck:
 
     @property
     def breach_specific(self) -> bool:
-        """Uses the leak: quotes leaked data about the recipient, or names the incident/vendor."""
-        return bool(self.leaked) or any(r.code in ("mentions-incident", "mentions-vendor") for r in self.reasons)
+        """Uses the leak: quotes leaked data about the recipient, or names the incident/vendor
+        (never said of our own genuine notice, which names the incident by design)."""
+        if self.verdict == "genuine":
+            return False
+        return bool(self.leaked) or any(
+            r.code in ("mentions-incident", "mentions-vendor") for r in self.reasons
+        )
 
     def add(self, code: str, severity: str, text: str) -> None:
         if not any(r.code == code and r.text == text for r in self.reasons):
@@ -105,7 +112,9 @@ class MailCheck:
                 "subject": defang_links(terminal_text(self.subject, 200)),
                 "date": self.date,
                 "message_id": None if self.message_id is None else terminal_text(self.message_id, 200),
-                "reported_by": None if self.reported_by is None else defang_links(terminal_text(self.reported_by)),
+                "reported_by": None
+                if self.reported_by is None
+                else defang_links(terminal_text(self.reported_by)),
                 "incomplete": self.incomplete,
             },
             "authentication": None if self.auth is None else self.auth.to_dict(),
@@ -171,8 +180,8 @@ def check_message(
         recipients = [a for _n, a in mail.addresses("To") + mail.addresses("Cc")]
         if reporter:
             recipients.append(reporter)
-        result.leaked = incident.leaked_fields(recipients, folded)
-    if mentions is not None:
+        result.leaked = incident.leaked_fields(recipients, f"{result.subject}\n{visible}")
+    if mentions is not None and not any(r.code in ("genuine", "copied-reference") for r in result.reasons):
         for what in mentions(folded):
             result.add("mentions-vendor", "suspicious", f"names {what}")
     _signs(result)
@@ -198,11 +207,17 @@ def _links(mail: ParsedMail, lim: MailLimits, result: MailCheck) -> None:
         truncated = truncated or cut
     result.links = links
     if truncated:
-        result.add("too-many-links", "suspicious", f"more than {lim.max_links} links (or broken HTML); the rest not read")
+        result.add(
+            "too-many-links",
+            "suspicious",
+            f"more than {lim.max_links} links (or broken HTML); the rest not read",
+        )
         result.incomplete = True
     hidden = [x for x in links if x.hidden]
     if hidden:
-        result.add("hidden-links", "suspicious", f"{len(hidden)} link(s) in hidden HTML (not visible to the reader)")
+        result.add(
+            "hidden-links", "suspicious", f"{len(hidden)} link(s) in hidden HTML (not visible to the reader)"
+        )
     for x in links:
         if x.deceptive_text:
             result.add(
@@ -212,11 +227,23 @@ def _links(mail: ParsedMail, lim: MailLimits, result: MailCheck) -> None:
                 f"{defang_links(terminal_text(x.host, 80))}",
             )
         if x.userinfo:
-            result.add("userinfo-link", "suspicious", f"a link hides its target behind 'name@' (goes to {defang_links(terminal_text(x.host, 80))})")
+            result.add(
+                "userinfo-link",
+                "suspicious",
+                f"a link hides its target behind 'name@' (goes to {defang_links(terminal_text(x.host, 80))})",
+            )
         if x.ip_literal:
-            result.add("ip-link", "suspicious", f"a link goes to an IP address ({defang_links(terminal_text(x.host, 60))})")
+            result.add(
+                "ip-link",
+                "suspicious",
+                f"a link goes to an IP address ({defang_links(terminal_text(x.host, 60))})",
+            )
         if x.source == "form action":
-            result.add("form", "suspicious", "the message contains a form that submits to " + defang_links(terminal_text(x.host, 80)))
+            result.add(
+                "form",
+                "suspicious",
+                "the message contains a form that submits to " + defang_links(terminal_text(x.host, 80)),
+            )
 
 
 def _judge_domains(mail: ParsedMail, result: MailCheck, judge: DomainJudge) -> None:
@@ -235,12 +262,14 @@ def _judge_domains(mail: ParsedMail, result: MailCheck, judge: DomainJudge) -> N
     for role, d in roles:
         verdict = judge.judge(d)
         result.domains[d] = verdict
+        result.roles.setdefault(d, "link" if role == "link" else "sender")
         if verdict.lookalike:
             what = "sender" if role != "link" else "link"
             result.add(
                 f"lookalike-{what}",
                 "phishing",
-                f"{what} domain {defang_links(d)} ({role}) is a look-alike of {verdict.official}: {verdict.detail}",
+                f"{what} domain {defang_links(d)} ({role}) is a look-alike of {verdict.official}: "
+                f"{verdict.detail}",
             )
     name = fold(result.from_header.rpartition("<")[0])
     from_domain = result.auth.from_domain if result.auth else None
@@ -248,7 +277,9 @@ def _judge_domains(mail: ParsedMail, result: MailCheck, judge: DomainJudge) -> N
         for o in judge.officials:
             label = o.split(".")[0]
             if len(label) >= 4 and label in name.replace(" ", ""):
-                result.add("display-name", "suspicious", f"the sender's name claims {o} but the address is not on it")
+                result.add(
+                    "display-name", "suspicious", f"the sender's name claims {o} but the address is not on it"
+                )
                 break
 
 
@@ -258,21 +289,35 @@ def _authentication(result: MailCheck, judge: DomainJudge) -> None:
         return
     official_from = auth.from_domain is not None and judge.judge(auth.from_domain).kind == "official"
     if official_from and auth.dmarc == "fail":
-        result.add("spoofed-official", "phishing", f"From is our domain {auth.from_domain} but DMARC fails: {auth.dmarc_detail}")
+        result.add(
+            "spoofed-official",
+            "phishing",
+            f"From is our domain {auth.from_domain} but DMARC fails: {auth.dmarc_detail}",
+        )
     elif official_from and not any(
         d.result == "pass" and judge.judge(d.domain).kind == "official" for d in auth.dkim
     ):
-        result.add("unsigned-official", "suspicious", f"From is our domain {auth.from_domain} but no DKIM signature of ours verifies")
+        result.add(
+            "unsigned-official",
+            "suspicious",
+            f"From is our domain {auth.from_domain} but no DKIM signature of ours verifies",
+        )
     failed = [d for d in auth.dkim if d.result == "fail"]
     if failed:
-        result.add("dkim-fail", "suspicious", f"DKIM signature of {failed[0].domain} does not verify ({failed[0].detail})")
+        result.add(
+            "dkim-fail",
+            "suspicious",
+            f"DKIM signature of {failed[0].domain} does not verify ({failed[0].detail})",
+        )
     if auth.spf in ("fail", "softfail"):
         result.add("spf-fail", "suspicious", f"SPF {auth.spf} for {auth.spf_domain}: {auth.spf_detail}")
     if auth.arc == "fail":
         result.add("arc-fail", "suspicious", f"ARC chain fails: {auth.arc_detail}")
 
 
-def _outbox(mail: ParsedMail, visible: str, result: MailCheck, incident: Incident | None, judge: DomainJudge) -> None:
+def _outbox(
+    mail: ParsedMail, visible: str, result: MailCheck, incident: Incident | None, judge: DomainJudge
+) -> None:
     if incident is None:
         result.add("no-incident", "info", "not compared with an incident's outbox (no --incident)")
         return
@@ -287,8 +332,8 @@ def _outbox(mail: ParsedMail, visible: str, result: MailCheck, incident: Inciden
                 result.add(
                     "copied-reference",
                     "suspicious",
-                    f"carries the reference {ref} of a notice we sent, but its Message-ID is not ours: a forwarded "
-                    "copy (check the original) or a copy made to look genuine",
+                    f"carries the reference {ref} of a notice we sent, but its Message-ID is not ours: a "
+                    "forwarded copy (check the original) or a copy made to look genuine",
                 )
                 return
         return
@@ -298,9 +343,9 @@ def _outbox(mail: ParsedMail, visible: str, result: MailCheck, incident: Inciden
         and from_domain is not None
         and judge.judge(from_domain).kind == "official"
         and any(
-            d.result == "pass" and judge.judge(d.domain).kind == "official" and d.domain.endswith(
-                _org(from_domain)
-            )
+            d.result == "pass"
+            and judge.judge(d.domain).kind == "official"
+            and d.domain.endswith(_org(from_domain))
             for d in auth.dkim
         )
     )
@@ -327,10 +372,25 @@ def _org(domain: str) -> str:
 
 
 def _signs(result: MailCheck) -> None:
+    codes = {r.code for r in result.reasons}
+    if "genuine" in codes:
+        return  # our notice names the incident and says what it never asks for: not signs
     cats = categories()
+    if "copied-reference" in codes:  # the text of our own notice: its phrases are not signs
+        for name, hits in result.signs.items():
+            result.add(
+                f"notice-text-{name}", "info", f"{cats[name].label} (as in our notice): {', '.join(hits)}"
+            )
+        return
     for name, hits in result.signs.items():
         cat = cats[name]
-        code = "mentions-incident" if name == "incident" else f"asks-{name}" if cat.severity == "strong" else name
+        code = (
+            "mentions-incident"
+            if name == "incident"
+            else f"asks-{name}"
+            if cat.severity == "strong"
+            else name
+        )
         result.add(code, "suspicious", f"{cat.label}: " + ", ".join(f"'{h}'" for h in hits))
     if result.leaked:
         result.add(
@@ -344,7 +404,9 @@ def _mime(result: MailCheck) -> None:
     for issue in result.issues[:10]:
         result.add(f"mime-{issue['code']}", "suspicious", f"hostile or broken message: {issue['detail']}")
     if result.incomplete:
-        result.add("incomplete", "suspicious", "part of the message was not read: the verdict covers what was read")
+        result.add(
+            "incomplete", "suspicious", "part of the message was not read: the verdict covers what was read"
+        )
 
 
 _STRONG_ASK = ("asks-credentials", "asks-payment")
@@ -375,7 +437,9 @@ def _verdict(result: MailCheck) -> str:
         result.add("ask-with-signs", "phishing", "asks for credentials or payment, together with other signs")
         return "phishing"
     if "quotes-leaked-data" in codes and codes & {"mentions-incident", "mentions-vendor"}:
-        result.add("uses-the-leak", "phishing", "quotes leaked data about the recipient and names the incident")
+        result.add(
+            "uses-the-leak", "phishing", "quotes leaked data about the recipient and names the incident"
+        )
         return "phishing"
     if not any(r.severity == "suspicious" for r in result.reasons):
         result.add("not-ours", "suspicious", "not a notice of this incident; no specific phishing sign found")

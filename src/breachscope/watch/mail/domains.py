@@ -28,7 +28,7 @@ import idna
 from publicsuffixlist import PublicSuffixList
 
 from breachscope.identity.emails import fold_confusables
-from breachscope.watch.generate import ATTACK_WORDS, generate_all
+from breachscope.watch.generate import ATTACK_WORDS, Candidate, generate_all
 
 _ASCII_TRICKS: tuple[tuple[str, str], ...] = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"))
 
@@ -69,7 +69,10 @@ def _one_edit(a: str, b: str) -> bool:
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
         return len(diff) == 1 or (
-            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
         )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     i = 0
@@ -90,6 +93,12 @@ class DomainVerdict:
         return self.kind in ("watch-list", "generated", "confusable", "brand")
 
 
+@lru_cache(maxsize=8)
+def _generated(officials: tuple[str, ...], words: tuple[str, ...]) -> dict[str, Candidate]:
+    """dnstwist's candidates of the official domains (the same set ``watch domains`` resolves)."""
+    return {c.domain: c for c in generate_all(list(officials), words)}
+
+
 class DomainJudge:
     """Judges domains against one incident's official domains and watch list (built once)."""
 
@@ -101,7 +110,7 @@ class DomainJudge:
     ) -> None:
         self.officials = [o.lower() for o in dict.fromkeys(officials) if o]
         self.watch_list = {k.lower(): v for k, v in (watch_list or {}).items()}
-        self.generated = {c.domain: c for c in generate_all(self.officials, words)} if self.officials else {}
+        self.generated = _generated(tuple(self.officials), tuple(words)) if self.officials else {}
         self._labels = {o: label_of(o) for o in self.officials}
         self._skeletons = {o: skeleton(lbl) for o, lbl in self._labels.items()}
         self._cache: dict[str, DomainVerdict] = {}
@@ -122,7 +131,9 @@ class DomainJudge:
         reg = registrable(d)
         for name in (d, reg):
             if name in self.watch_list:
-                return DomainVerdict(d, "watch-list", self.watch_list[name], "registered look-alike on the watch list")
+                return DomainVerdict(
+                    d, "watch-list", self.watch_list[name], "registered look-alike on the watch list"
+                )
             cand = self.generated.get(name)
             if cand is not None:
                 return DomainVerdict(d, "generated", cand.official, f"{cand.kind} of {cand.official}")

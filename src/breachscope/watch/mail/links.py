@@ -35,9 +35,7 @@ _HIDDEN_STYLE = re.compile(
     r"font-size\s*:\s*0(?:px|pt|em|rem|%)?\s*(?:;|$|!)|(?:max-)?(?:height|width)\s*:\s*0(?:px)?\s*(?:;|$|!))"
 )
 _DOMAIN_IN_TEXT = re.compile(r"(?i)\b((?:[a-z0-9\u00a1-\uffff-]{1,63}\.)+[a-z\u00a1-\uffff]{2,63})\b")
-_VOID = frozenset(
-    "area base br col embed hr img input link meta param source track wbr keygen".split()
-)
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr keygen".split())
 _URL_ATTRS: dict[str, str] = {
     "href": "href",
     "src": "src",

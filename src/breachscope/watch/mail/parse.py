@@ -38,6 +38,9 @@ class MailLimits:
     max_parts: int = 500
     max_decoded_bytes: int = 8 * 1024 * 1024  # decoded text of all text parts together
     max_links: int = 2000
+    #: multipart containers in the whole message: the stdlib parser recurses once per nesting
+    #: level, so a message with more is not handed to it (its headers are still read)
+    max_multiparts: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +116,7 @@ class ParsedMail:
         return [p.text for p in self.parts if p.content_type == "text/html"]
 
 
-_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+_MULTIPART = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/")
 
 
 def split_header_block(raw: bytes) -> tuple[bytes, bytes]:
@@ -204,7 +207,11 @@ def _decode_text(part: Message, budget: int, issues: list[Issue]) -> tuple[str, 
     used = min(len(payload), budget)
     if len(payload) > budget:
         issues.append(
-            Issue("decoded-budget", "the decoded text is over the budget; the rest was not read", incomplete=True)
+            Issue(
+                "decoded-budget",
+                "the decoded text is over the budget; the rest was not read",
+                incomplete=True,
+            )
         )
         payload = payload[:budget]
     charset = part.get_content_charset() or "utf-8"
@@ -234,11 +241,20 @@ def parse_message(raw: bytes, limits: MailLimits | None = None, *, _depth: int =
         out.issues.append(Issue("nul-bytes", "the message contains NUL bytes (not a mail message as sent)"))
     bounded = _bounded_headers(raw, lim, out.issues)
     try:
+        containers = len(_MULTIPART.findall(bounded))
+        if containers > lim.max_multiparts:
+            raise RecursionError(f"{containers} multipart containers")
         msg = email.message_from_bytes(bounded, policy=policy.default)
     except (RecursionError, MemoryError, ValueError, TypeError, IndexError, email.errors.MessageError) as exc:
-        out.issues.append(
-            Issue("unparsable", f"the MIME structure could not be read: {terminal_text(exc, 80)}", incomplete=True)
-        )
+        if isinstance(exc, RecursionError):
+            issue = Issue(
+                "deep-nesting", "MIME nesting too deep to read at all; only the headers were read", True
+            )
+        else:
+            issue = Issue(
+                "unparsable", f"the MIME structure could not be read: {terminal_text(exc, 80)}", True
+            )
+        out.issues.append(issue)
         block, _body = split_header_block(bounded)
         try:  # the headers alone still say who it claims to be from
             msg = email.message_from_bytes(block + b"\r\n\r\n", policy=policy.default)
@@ -265,19 +281,27 @@ def _walk(msg: Message, lim: MailLimits, out: ParsedMail, depth0: int) -> None:
         if out.part_count > lim.max_parts:
             if not many_reported:
                 out.issues.append(
-                    Issue("too-many-parts", f"more than {lim.max_parts} MIME parts; the rest was not read", True)
+                    Issue(
+                        "too-many-parts", f"more than {lim.max_parts} MIME parts; the rest was not read", True
+                    )
                 )
                 many_reported = True
             continue
         if depth > lim.max_depth:
             if not deep_reported:
                 out.issues.append(
-                    Issue("deep-nesting", f"MIME nesting deeper than {lim.max_depth}; deeper parts not read", True)
+                    Issue(
+                        "deep-nesting",
+                        f"MIME nesting deeper than {lim.max_depth}; deeper parts not read",
+                        True,
+                    )
                 )
                 deep_reported = True
             continue
         if part is not msg and not _part_headers_ok(part, lim):
-            out.issues.append(Issue("huge-header", "a MIME part's headers are over the budget; part not read", True))
+            out.issues.append(
+                Issue("huge-header", "a MIME part's headers are over the budget; part not read", True)
+            )
             continue
         try:
             ctype = part.get_content_type()
@@ -287,8 +311,14 @@ def _walk(msg: Message, lim: MailLimits, out: ParsedMail, depth0: int) -> None:
         if part.is_multipart():
             payload = part.get_payload()
             if isinstance(payload, list):
-                if ctype == "message/rfc822" and payload and out.attached is None and part is not msg:
-                    _attach(payload[0], lim, out, depth)
+                inner = payload[0] if payload else None
+                if (
+                    ctype == "message/rfc822"
+                    and isinstance(inner, Message)
+                    and out.attached is None
+                    and part is not msg
+                ):
+                    _attach(inner, lim, out, depth)
                     continue
                 stack.extend((p, depth + 1) for p in reversed(payload) if isinstance(p, Message))
             continue
@@ -312,7 +342,9 @@ def _attach(inner: Message, lim: MailLimits, out: ParsedMail, depth: int) -> Non
     try:
         inner_raw = inner.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
     except (ValueError, TypeError, LookupError, UnicodeError, RecursionError, IndexError) as exc:
-        out.issues.append(Issue("unparsable", f"the attached message could not be read: {terminal_text(exc, 80)}"))
+        out.issues.append(
+            Issue("unparsable", f"the attached message could not be read: {terminal_text(exc, 80)}")
+        )
         return
     out.attached_raw = inner_raw
     out.attached = parse_message(inner_raw, lim, _depth=depth + 1)

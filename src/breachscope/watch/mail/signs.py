@@ -26,7 +26,12 @@ MAX_HITS = 5
 #: A credential or payment phrase right after one of these is a promise, not an ask
 #: ("we will never ask for your password", "kami tidak akan meminta kata sandi").
 _NEGATION = re.compile(
-    r"(?:\bnever\b|\bnot\b|n't\b|\bno one\b|\bnobody\b|\btidak\b|\bjangan\b|\bbukan\b)[^.!?\n]{0,40}$"
+    r"(?:\bnever\b|\bnot\b|n't\b|\bnone\b|\bno one\b|\bnobody\b|\btidak\b|\bjangan\b|\bbukan\b)"
+    r"(?:(?!\bbut\b|\bhowever\b|\btetapi\b|\bnamun\b)[^.!?;\n]){0,80}$"
+)
+#: ... or a statement about the data ("passwords were not in the dataset", "kata sandi tidak ...").
+_NEGATION_AFTER = re.compile(
+    r"^[^.!?,;\n]{0,20}?\b(?:were|was|are|is|have|has|had)\s+(?:not|never)\b|^[^.!?,;\n]{0,20}?\btidak\b"
 )
 _NEGATABLE = frozenset({"credentials", "payment"})
 
@@ -78,7 +83,11 @@ def parse_phrases(doc: Any) -> dict[str, Category]:
                 raise BreachscopeError(f"phrases.yaml: category {name!r} needs phrases in {lang!r}")
             phrases.extend(found)
         out[str(name)] = Category(
-            str(name), body["label"], body["severity"], " ".join(body["citation"].split()), _compile(name, phrases)
+            str(name),
+            body["label"],
+            body["severity"],
+            " ".join(body["citation"].split()),
+            _compile(name, phrases),
         )
     return out
 
@@ -95,7 +104,10 @@ def find_signs(folded: str) -> dict[str, list[str]]:
     for name, cat in categories().items():
         hits: list[str] = []
         for m in cat.pattern.finditer(folded):
-            if name in _NEGATABLE and _NEGATION.search(folded[max(0, m.start() - 60) : m.start()]):
+            if name in _NEGATABLE and (
+                _NEGATION.search(folded[max(0, m.start() - 100) : m.start()])
+                or _NEGATION_AFTER.search(folded[m.end() : m.end() + 60])
+            ):
                 continue
             phrase = m.group(0)[:60]
             if phrase not in hits:
