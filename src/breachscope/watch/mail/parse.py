@@ -214,7 +214,7 @@ def _decode_text(part: Message, budget: int, issues: list[Issue]) -> tuple[str, 
             )
         )
         payload = payload[:budget]
-    charset = part.get_content_charset() or "utf-8"
+    charset = _param(part, "content-type", "charset") or "utf-8"
     try:
         text = payload.decode(charset, errors="replace")
     except (LookupError, ValueError):
@@ -303,11 +303,7 @@ def _walk(msg: Message, lim: MailLimits, out: ParsedMail, depth0: int) -> None:
                 Issue("huge-header", "a MIME part's headers are over the budget; part not read", True)
             )
             continue
-        try:
-            ctype = part.get_content_type()
-        except (ValueError, TypeError, IndexError, AttributeError):
-            out.issues.append(Issue("bad-content-type", "a part's Content-Type could not be read", True))
-            continue
+        ctype = _content_type(part)
         if part.is_multipart():
             payload = part.get_payload()
             if isinstance(payload, list):
@@ -331,10 +327,34 @@ def _walk(msg: Message, lim: MailLimits, out: ParsedMail, depth0: int) -> None:
 
 
 def _is_attachment(part: Message) -> bool:
-    try:
-        return str(part.get_content_disposition() or "") == "attachment"
-    except (ValueError, TypeError, IndexError):
-        return False
+    return _raw(part, "content-disposition").split(";")[0].strip().lower() == "attachment"
+
+
+def _raw(part: Message, name: str) -> str:
+    """A header's raw value (no header-registry parse: that is most of the parsing time)."""
+    items = part.raw_items() if isinstance(part, EmailMessage) else part.items()
+    for k, v in items:
+        if k.lower() == name:
+            return " ".join(str(v).split())
+    return ""
+
+
+_PARAM = re.compile(r";\s*([A-Za-z0-9*_-]+)\s*=\s*(\"[^\"]*\"|[^;\s]*)")
+
+
+def _param(part: Message, header: str, name: str) -> str | None:
+    for m in _PARAM.finditer(_raw(part, header)):
+        if m.group(1).lower() == name:
+            return m.group(2).strip('"')[:100] or None
+    return None
+
+
+def _content_type(part: Message) -> str:
+    """The part's type as the stdlib defaults it: text/plain, or message/rfc822 in a digest."""
+    value = _raw(part, "content-type").split(";")[0].strip().lower()
+    if value.count("/") == 1 and " " not in value:
+        return value
+    return part.get_default_type()
 
 
 def _attach(inner: Message, lim: MailLimits, out: ParsedMail, depth: int) -> None:

@@ -22,6 +22,8 @@ leak reaches ``wave_threshold`` messages within ``wave_window``, a task is creat
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -126,6 +128,9 @@ class CaseView:
             domain = mid.strip().strip("<>").rpartition("@")[2].lower()
             if domain:
                 self.notice_domains.add(domain)
+        self.seen: set[str] = set(
+            s.scalars(select(MailCheckRow.sha256).where(MailCheckRow.incident_id == incident_id))
+        )
         self._key: bytes | None = None
         self._sealer: Any = None
         if incident.status == "open":
@@ -146,13 +151,14 @@ class CaseView:
                 break
         return out
 
-    def _exposure(self, address: str) -> Exposure | None:
+    def _exposure(self, address: str) -> Any:
+        """(id, org_id_hash, city, exposed_classes) of the leaked person with this address."""
         norm = normalise_email(address)
         if norm is None or self._key is None:
             return None
         h = keyed_hash(self._key, norm)
-        return self.s.scalars(
-            select(Exposure)
+        return self.s.execute(
+            select(Exposure.id, Exposure.org_id_hash, Exposure.city, Exposure.exposed_classes)
             .where(Exposure.incident_id == self.incident_id, Exposure.email_hash == h)
             .limit(1)
         ).first()
@@ -167,17 +173,20 @@ class CaseView:
             if exp is None:
                 continue
             wanted: dict[str, str] = {}
+            words = {1}  # org ids are single tokens; names and cities as many words as they have
             if exp.org_id_hash:
                 wanted[exp.org_id_hash] = "org id"
             city = api.open_value(self._sealer, "city", exp.city)
             if city and fold(city):
                 wanted[keyed_hash(key, fold(city))] = "city"
+                words.add(len(fold(city).split()))
             if "person_name" in (exp.exposed_classes or []):
                 for name in self._names(exp.id):
                     wanted[keyed_hash(key, fold(name))] = "name"
+                    words.add(len(fold(name).split()))
             if not wanted:
                 continue
-            found = {wanted[h] for h in _text_hashes(key, text) if h in wanted}
+            found = {wanted[h] for h in _text_hashes(key, text, words) if h in wanted}
             if found:
                 return sorted(found)
         return []
@@ -192,22 +201,30 @@ class CaseView:
         return [n for n in names if n and len(fold(n)) >= 3]
 
 
-def _text_hashes(key: bytes, text: str) -> Iterator[str]:
-    """Keyed hashes of the raw tokens (org ids are compared as written) and of the folded 1-4
-    word runs (names, cities) of ``text``; each distinct form hashed once."""
+def _text_hashes(key: bytes, text: str, sizes: set[int]) -> Iterator[str]:
+    """Keyed hashes (:func:`breachscope.hashing.keyed_hash`, the same HMAC) of the raw tokens of
+    ``text`` (org ids are compared as written) and of its folded runs of ``sizes`` words (names,
+    cities); each distinct form hashed once."""
+    base = hmac.new(key, digestmod=hashlib.sha256)
+
+    def h(value: str) -> str:
+        m = base.copy()
+        m.update(value.encode("utf-8", "surrogatepass"))
+        return m.hexdigest()[:32]
+
     seen: set[str] = set()
     for m in _TOKEN.finditer(text):
         tok = m.group(0).rstrip(".:/-")
-        if tok not in seen and len(seen) < MAX_NGRAM_WORDS * 4:
+        if tok not in seen and len(seen) < MAX_NGRAM_WORDS:
             seen.add(tok)
-            yield keyed_hash(key, tok)
+            yield h(tok)
     words = [w.strip("'-") for w in _WORD.findall(fold(text))][:MAX_NGRAM_WORDS]
-    for n in (1, 2, 3, 4):
+    for n in sorted(k for k in sizes if 0 < k <= 6):
         for i in range(len(words) - n + 1):
             gram = " ".join(words[i : i + n])
             if gram and gram not in seen:
                 seen.add(gram)
-                yield keyed_hash(key, gram)
+                yield h(gram)
 
 
 def official_domains(
@@ -269,7 +286,10 @@ def check_mail(
             check = check_message(
                 raw, judge=judge, lookups=lookups, incident=view, mentions=view.mentions, limits=cfg.limits
             )
-            new = _record(s, incident_id, check, now, source, mailbox_id, author)
+            new = check.sha256 not in view.seen
+            if new:
+                view.seen.add(check.sha256)
+                _record(s, incident_id, check, now, source, mailbox_id, author)
             report.messages.append(CheckedMessage(name, check, new))
             bar.advance(1)
         bar.finish()
@@ -301,14 +321,7 @@ def _record(
     source: str,
     mailbox_id: int | None,
     author: str,
-) -> bool:
-    exists = s.scalars(
-        select(MailCheckRow.id).where(
-            MailCheckRow.incident_id == incident_id, MailCheckRow.sha256 == check.sha256
-        )
-    ).first()
-    if exists is not None:
-        return False
+) -> None:
     auth = check.auth
     row = MailCheckRow(
         incident_id=incident_id,
@@ -325,6 +338,8 @@ def _record(
         checked_by=author[:200],
     )
     s.add(row)
+    if not check.lookalikes:
+        return
     s.flush()
     for domain in check.lookalikes:
         verdict = check.domains[domain]
@@ -339,7 +354,6 @@ def _record(
                 at=now,
             )
         )
-    return True
 
 
 def _wave(
