@@ -12,14 +12,16 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
+from sqlalchemy.orm import Session
 
 from breachscope.case import api
 from breachscope.case.db import open_case_db, session_scope
+from breachscope.case.tasks import add_task, update_task
 from breachscope.cli import cli
 from breachscope.clock import FixedClock
 from tests.case_helpers import make_case
@@ -89,9 +91,23 @@ def build(folder: Path) -> ConsoleCase:
             for value in HOSTILE:
                 api.add_timeline_event(s, hostile, f"note: {value}", author=value, clock=clock)
             other = api.create_incident(s, "Someone else's incident", vendor="Other", clock=clock).id
+            _tasks(s, clock)
     finally:
         engine.dispose()
     return ConsoleCase(url, folder, toml, 1, hostile, other)
+
+
+def _tasks(s: Session, clock: FixedClock) -> None:
+    for title, due, owner in (
+        ("Notify the supervisory authority (DE)", NOW - timedelta(hours=5), "Lee Legal"),
+        ("Rotate the Mixpanel project token", NOW + timedelta(days=2), "Sam Security"),
+        ("Brief the support desk", None, None),
+    ):
+        add_task(
+            s, 1, title, actor="builder", kind="manual", source="manual", due_at=due, owner=owner, clock=clock
+        )
+    done = add_task(s, 1, "Confirm the vendor stopped sending data", actor="builder", clock=clock).task
+    update_task(s, done.id, actor="builder", status="done", clock=clock)
 
 
 def _hostile_row(i: int, value: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,11 @@ from breachscope.case.db import open_case_db
 from breachscope.clock import FixedClock
 from breachscope.notify.config import load_config
 from breachscope.web.pages import ConsoleSettings, Viewer, install_console
+from tests.case_helpers import fresh_pg_database
 from tests.notify.conftest import free_port
 from tests.web.browser import ARGS, CHROMIUM, Watched
 from tests.web.case_builder import NOW, ConsoleCase, build
+from tests.web.server import TeamServer, team_server
 
 COOKIE = "bs_test_viewer"
 
@@ -140,3 +143,16 @@ def as_legal(browser: Browser, console: Console) -> Iterator[Watched]:
 @pytest.fixture
 def screenshots_dir() -> Path | None:
     return None
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def team(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer]:
+    """A served case (SQLite, then PostgreSQL) with one user per role and two incidents."""
+    clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    if request.param == "sqlite":
+        url = f"sqlite:///{Path(tmp_path_factory.mktemp('team')) / 'case.db'}"
+        with team_server(url, clock) as server:
+            yield server
+    else:
+        with fresh_pg_database(request.getfixturevalue("pg_url")) as url, team_server(url, clock) as server:
+            yield server

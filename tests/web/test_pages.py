@@ -8,7 +8,21 @@ from playwright.sync_api import Browser
 from tests.web.browser import axe_violations
 from tests.web.conftest import Console, open_as
 
-PAGES = ("/", "/incidents/{demo}/overview")
+PAGES = (
+    "/",
+    "/incidents/{demo}/overview",
+    "/incidents/{demo}/data",
+    "/incidents/{demo}/data/fields",
+    "/incidents/{demo}/scope",
+    "/incidents/{demo}/scope/unmatched",
+    "/incidents/{demo}/scope/review",
+    "/incidents/{demo}/duties",
+    "/incidents/{demo}/tasks",
+    "/incidents/{demo}/timeline",
+    "/incidents/{demo}/audit",
+    "/incidents/{hostile}/overview",
+    "/incidents/{hostile}/timeline",
+)
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -92,6 +92,19 @@ class Incident(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class NamedKey(Base):
+    """A key that belongs to the database, not to one incident (the canary registry's HMAC key):
+    stored only wrapped under the key-encryption key, like ``incidents.wrapped_key``, and re-wrapped
+    by key rotation (migration 0064)."""
+
+    __tablename__ = "named_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(60), unique=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str | None] = mapped_column(String(32))
+
+
 class TimelineEvent(Base):
     __tablename__ = "timeline_events"
 
@@ -215,6 +228,8 @@ class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
         UniqueConstraint("incident_id", "user_id", name="uq_accounts_incident_user"),
+        # An organization's admins and users, page by page (scope/browse.py; migration 0052).
+        Index("ix_accounts_incident_org", "incident_id", "org_id", "id"),
         {"info": PURGE_DELETE},
     )
 
@@ -243,6 +258,8 @@ class Match(Base):
         # Foreign-key lookups when accounts or exposures are deleted (migration 0004).
         Index("ix_matches_account_id", "account_id"),
         Index("ix_matches_exposure_id", "exposure_id"),
+        # The console's review list (scope/browse.py; migration 0052).
+        Index("ix_matches_incident_ambiguous", "incident_id", "ambiguous", "exposure_id"),
         {"info": PURGE_DELETE},
     )
 
@@ -263,6 +280,8 @@ class AffectedOrg(Base):
     __tablename__ = "affected_orgs"
     __table_args__ = (
         UniqueConstraint("incident_id", "org_id", name="uq_affected_orgs_incident_org"),
+        # Organization search by name prefix (scope/browse.py; migration 0052).
+        Index("ix_affected_orgs_incident_name", "incident_id", "org_name"),
         {"info": PURGE_DELETE},
     )
 

@@ -54,6 +54,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.notify",
         "Tell every affected person, org admin and regulator, once each, in their language.",
     ),
+    "canary": (
+        "breachscope.cli.canary",
+        "Canary records: synthetic people planted at each vendor, so a leak names its source.",
+    ),
+    "report": (
+        "breachscope.cli.report",
+        "Write the incident report for management, the board and regulators (HTML and/or PDF).",
+    ),
+    "serve": (
+        "breachscope.cli.serve",
+        "Serve the case to the team: JSON API under /api/v1, sign-in, the console.",
+    ),
+    "users": (
+        "breachscope.cli.users",
+        "Team accounts for breachscope serve: add users, grant them incidents, list them.",
+    ),
     "watch": (
         "breachscope.cli.watch",
         "Watch for what follows a leak: look-alike domains of the official ones, and the mailbox "
@@ -63,6 +79,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.mail",
         "Check reported messages (.eml): genuine notice of this incident, suspicious or phishing, "
         "with the reasons.",
+    ),
+    "vendors": (
+        "breachscope.cli.vendors",
+        "The vendor registry: who receives which data, under which contract; audit, link, remove.",
     ),
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(module for module, _ in COMMANDS.values())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from breachscope.web.pages import overview
+from breachscope.web.pages import data, duties, overview, scope, tasks, timeline
 
 router = APIRouter(include_in_schema=False)
-for module in (overview,):
+for module in (overview, data, scope, duties, tasks, timeline):
     router.include_router(module.router)
