@@ -83,8 +83,8 @@ def build_messages(engine: Engine, n: int, work: Path) -> tuple[Zone, list[tuple
         kind = i % 3
         if kind == 0:
             text = (
-                f"Dear Person Number{i}, after the Mixpanel data breach your workspace org-{i} in {CITIES[i % 5]} "
-                "must be verified. Confirm your password within 24 hours: https://exarnple.com/verify"
+                f"Dear Person Number{i}, after the Mixpanel data breach your workspace org-{i} in "
+                f"{CITIES[i % 5]} must be verified. Confirm your password within 24 hours: https://exarnple.com/verify"
             )
             raw = lookalike.sign(
                 message(
