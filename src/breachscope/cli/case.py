@@ -268,6 +268,7 @@ def attach(
     for col in ("dataset", "file", "records", "people", "new", "vendor/layout", "issues", "read"):
         table.add_column(col, overflow="fold")
     incomplete: list[int] = []
+    canaries: list[str] = []
     try:
         with case_database(db) as engine:
             for path in files:
@@ -293,11 +294,15 @@ def attach(
                 )
                 if not r.complete:
                     incomplete.append(r.dataset_id)
+                if r.canary:
+                    canaries.append(r.canary)
     finally:
         # files attached before a later one failed (already attached, unreadable) are attached:
         # show them, so the error does not read as if nothing was
         if table.row_count:
             Console().print(table)
+        for sentence in canaries:  # the canary check of each file (breachscope canary issue)
+            click.echo(terminal_text(sentence, 2000))
         for dataset_id in incomplete:
             click.echo(
                 f"Dataset {dataset_id} was not read whole: assess and notify will not say any class is "
