@@ -7,6 +7,7 @@ imported when the command runs.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +136,9 @@ def emit(report: MailReport, json_out: str | None) -> None:
 
 
 @click.command("check-mail")
-@click.argument("messages", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "messages", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+)
 @click.option(
     "--incident",
     "incident_id",
@@ -169,7 +172,8 @@ def command(
     """Check reported messages (.eml): genuine notice of this incident, suspicious or phishing,
     with the reasons. The reasons come from DKIM including ARC, SPF and DMARC, look-alike and
     confusable domains, every link and its real target, leaked data quoted, asks for passwords,
-    codes, keys or payment, and urgency. See docs/watch.md."""
+    codes, keys or payment, and urgency. MESSAGE '-' reads one message from standard input.
+    See docs/watch.md."""
 
     from breachscope.watch.mail.service import check_mail
 
@@ -178,6 +182,9 @@ def command(
 
     def read() -> Any:
         for path in messages:
+            if str(path) == "-":  # piped from the mail system (procmail, a .forward, a milter)
+                yield "standard input", sys.stdin.buffer.read(limit + 1)
+                continue
             try:
                 with path.open("rb") as f:
                     yield str(path), f.read(limit + 1)
