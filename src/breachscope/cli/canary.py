@@ -264,6 +264,7 @@ def listen_command(
             f"Listening on {host}:{ctl.port if hasattr(ctl, 'port') else port} for "
             f"{', '.join(sorted(served))} (Ctrl-C to stop)."
         )
+
         def show_hits() -> None:
             for hit in settings.hits[:]:
                 click.echo(terminal_text(hit.summary, 1000) + f" [incident {hit.incident_id}]")
