@@ -43,7 +43,9 @@ def print_mail_report(report: MailReport, console: Console) -> None:
     for m in report.messages:
         c = m.check
         seen = "" if m.new else " (checked before; not counted again)"
-        console.print(f"[{_STYLE[c.verdict]}]{c.verdict.upper()}[/] {_t(m.name, 100)}{seen}")
+        console.print(
+            f"[{_STYLE[c.verdict]}]{c.verdict.upper()}[/] {escape(terminal_text(m.name, 200))}{seen}"
+        )
         console.print(f"  from: {_t(c.from_header)}   subject: {_t(c.subject, 100)}")
         if c.reported_by:
             console.print(f"  reported by: {_t(c.reported_by)} (the reported message was attached)")
@@ -126,7 +128,7 @@ def emit(report: MailReport, json_out: str | None) -> None:
     if json_out is not None and to_stdout(json_out):
         write_json(json_out, report.to_dict())
         return
-    print_mail_report(report, Console(highlight=False))
+    print_mail_report(report, Console(highlight=False, soft_wrap=True))
     if json_out is not None:
         write_json(json_out, report.to_dict())
         click.echo(f"JSON written to {json_out}")
