@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench corpus fuzz eval clean
+.PHONY: demo test lint typecheck unit bench corpus fuzz eval clean screenshots
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -55,3 +55,7 @@ clean:
 ## eval: column-level precision/recall/F1 on the labelled public samples (tests/data/eval)
 eval: $(STAMP)
 	$(BIN)/python -m benchmarks.eval
+
+## screenshots: the console's main pages as PNG in docs/screenshots/ (Debian chromium via Playwright)
+screenshots: $(STAMP)
+	$(BIN)/python scripts/console_screenshots.py --out docs/screenshots
