@@ -85,6 +85,12 @@ def _to(msg: EmailMessage) -> str:
 def notified(
     engine: Engine, tmp_path: Path, config: NotifyConfig, smtp_server: SmtpServer, clock: FixedClock
 ) -> tuple[Engine, int, dict[str, str]]:
+    return _notified(engine, tmp_path, config, smtp_server, clock)
+
+
+def _notified(
+    engine: Engine, tmp_path: Path, config: NotifyConfig, smtp_server: SmtpServer, clock: FixedClock
+) -> tuple[Engine, int, dict[str, str]]:
     """Incident 1: dataset A attached, scoped, every user notified; then dataset B attached and
     scoped. Returns the engine, dataset B's id and each first notice's Message-ID by address."""
     directory = _directory(tmp_path / "directory.csv")
@@ -141,6 +147,22 @@ def test_a_new_dataset_reaches_exactly_the_people_in_it_once(
     with session_scope(engine) as s:
         rows = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "update")).all()
     assert len(rows) == 2 and {r.state for r in rows} == {"sent"}
+
+
+@pytest.mark.postgres
+def test_a_new_dataset_on_postgresql(
+    pg_engine: Engine, tmp_path: Path, config: NotifyConfig, smtp_server: SmtpServer, clock: FixedClock
+) -> None:
+    """The same on PostgreSQL (COPY staging path of attach, the outbox upsert with the new columns)."""
+    engine, dataset_b, firsts = _notified(pg_engine, tmp_path, config, smtp_server, clock)
+    with session_scope(engine) as s:
+        change = dataset_change(s, 1, dataset_b)
+    before = len(smtp_server.recorder.messages)
+    send_updates(engine, 1, config, change, clock=clock)
+    send_updates(engine, 1, config, change, clock=clock)
+    updates = _messages(smtp_server)[before:]
+    assert sorted(_to(m) for m in updates) == [_addr("u4"), _addr("u5")]
+    assert all(str(m["In-Reply-To"]) == firsts[_to(m)] for m in updates)
 
 
 @pytest.mark.parametrize(
