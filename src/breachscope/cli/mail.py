@@ -7,6 +7,7 @@ imported when the command runs.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +44,9 @@ def print_mail_report(report: MailReport, console: Console) -> None:
     for m in report.messages:
         c = m.check
         seen = "" if m.new else " (checked before; not counted again)"
-        console.print(f"[{_STYLE[c.verdict]}]{c.verdict.upper()}[/] {_t(m.name, 100)}{seen}")
+        console.print(
+            f"[{_STYLE[c.verdict]}]{c.verdict.upper()}[/] {escape(terminal_text(m.name, 200))}{seen}"
+        )
         console.print(f"  from: {_t(c.from_header)}   subject: {_t(c.subject, 100)}")
         if c.reported_by:
             console.print(f"  reported by: {_t(c.reported_by)} (the reported message was attached)")
@@ -126,14 +129,16 @@ def emit(report: MailReport, json_out: str | None) -> None:
     if json_out is not None and to_stdout(json_out):
         write_json(json_out, report.to_dict())
         return
-    print_mail_report(report, Console(highlight=False))
+    print_mail_report(report, Console(highlight=False, soft_wrap=True))
     if json_out is not None:
         write_json(json_out, report.to_dict())
         click.echo(f"JSON written to {json_out}")
 
 
 @click.command("check-mail")
-@click.argument("messages", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "messages", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+)
 @click.option(
     "--incident",
     "incident_id",
@@ -167,7 +172,8 @@ def command(
     """Check reported messages (.eml): genuine notice of this incident, suspicious or phishing,
     with the reasons. The reasons come from DKIM including ARC, SPF and DMARC, look-alike and
     confusable domains, every link and its real target, leaked data quoted, asks for passwords,
-    codes, keys or payment, and urgency. See docs/watch.md."""
+    codes, keys or payment, and urgency. MESSAGE '-' reads one message from standard input.
+    See docs/watch.md."""
 
     from breachscope.watch.mail.service import check_mail
 
@@ -176,6 +182,9 @@ def command(
 
     def read() -> Any:
         for path in messages:
+            if str(path) == "-":  # piped from the mail system (procmail, a .forward, a milter)
+                yield "standard input", sys.stdin.buffer.read(limit + 1)
+                continue
             try:
                 with path.open("rb") as f:
                     yield str(path), f.read(limit + 1)

@@ -64,6 +64,12 @@ class VendorAudit:
         return dict(self.__dict__)
 
 
+def class_label(class_id: str) -> str:
+    """A class's name inside a sentence: ``email addresses``; ``IP addresses`` stays."""
+    name = taxonomy.get(class_id).name
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]
+
+
 def _gaps(v: Vendor, p: Purposes) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
 
@@ -122,7 +128,7 @@ def audit_vendor(
             if cls in purpose.allowed:
                 continue
             as_id = sorted(f for f in entry["fields"] if _ID_FIELD.search(field_key(f)))
-            why = f"{purpose.label} does not need {taxonomy.get(cls).name.lower()}: {purpose.why}"
+            why = f"{purpose.label} does not need {class_label(cls)}: {purpose.why}"
             if as_id and cls in p.reidentifying:
                 why += f" It is used as an identifier ({', '.join(as_id[:3])}): every event names the person."
             over.append(
@@ -216,7 +222,7 @@ def audit(
     p = purposes or load_purposes()
     now = (clock or SystemClock()).now()
     people: int | None = None
-    basis = "unknown: no people count recorded for the vendor and no --incident directory"
+    basis = "unknown (no people count recorded for the vendor, and no --incident directory)"
     directory: dict[str, Any] = {"incident": incident_id, "accounts": None}
     if incident_id is not None:
         from breachscope.case.api import get_incident
@@ -227,7 +233,7 @@ def audit(
         if n:
             people, basis = n, f"up to the {n:,} accounts of incident {incident_id}'s directory"
         else:
-            basis = f"unknown: incident {incident_id} has no directory imported (breachscope scope)"
+            basis = f"unknown (incident {incident_id} has no directory imported: breachscope scope)"
     vendors = [v for v in list_vendors(s) if v.status != "removed"]
     return AuditReport(
         generated_at=now.isoformat(timespec="minutes"),
