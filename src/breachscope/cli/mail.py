@@ -93,16 +93,24 @@ def print_mail_report(report: MailReport, console: Console) -> None:
         )
 
 
-def mail_settings(resolver: str | None, timeout: float, wave: int) -> MailSettings:
+def mail_settings(resolver: str | None, timeout: float, wave: int, hops: int = 0) -> MailSettings:
     from breachscope.watch import ResolverSettings, parse_resolver
     from breachscope.watch.mail.service import MailSettings
 
     ip, port = parse_resolver(resolver) if resolver else (None, 53)
     settings = ResolverSettings(nameserver=ip, port=port, timeout=timeout, lifetime=timeout * 2.5)
-    return MailSettings(resolver=settings, wave_threshold=wave)
+    return MailSettings(resolver=settings, wave_threshold=wave, internal_hops=hops)
 
 
 def resolver_options(f: Any) -> Any:
+    f = click.option(
+        "--internal-hops",
+        "hops",
+        default=0,
+        show_default=True,
+        type=click.IntRange(0, 20),
+        help="Received headers your internal relays add above your receiving server's (SPF reads that one).",
+    )(f)
     f = click.option(
         "--wave",
         default=5,
@@ -165,6 +173,7 @@ def command(
     resolver: str | None,
     timeout: float,
     wave: int,
+    hops: int,
     json_out: str | None,
     author: str | None,
     db: str | None,
@@ -177,7 +186,7 @@ def command(
 
     from breachscope.watch.mail.service import check_mail
 
-    settings = mail_settings(resolver, timeout, wave)
+    settings = mail_settings(resolver, timeout, wave, hops)
     limit = settings.limits.max_message_bytes
 
     def read() -> Any:

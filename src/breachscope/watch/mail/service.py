@@ -67,6 +67,9 @@ class MailSettings:
     #: Phishing messages that use the leak, within ``wave_window``, that make a wave (a task).
     wave_threshold: int = 5
     wave_window: timedelta = timedelta(hours=24)
+    #: Received headers your own internal relays add above the one your receiving server wrote
+    #: (SPF reads the client IP from that one); an attached (forwarded) message uses its topmost.
+    internal_hops: int = 0
 
 
 @dataclass(slots=True)
@@ -284,7 +287,12 @@ def check_mail(
         bar.start("checking messages", total=total)
         for name, raw in messages:
             report.messages.append(
-                CheckedMessage(name, check_message(raw, judge=judge, lookups=lookups, limits=cfg.limits))
+                CheckedMessage(
+                    name,
+                    check_message(
+                        raw, judge=judge, lookups=lookups, limits=cfg.limits, internal_hops=cfg.internal_hops
+                    ),
+                )
             )
             bar.advance(1)
         bar.finish()
@@ -298,7 +306,13 @@ def check_mail(
         bar.start("checking messages", total=total)
         for name, raw in messages:
             check = check_message(
-                raw, judge=judge, lookups=lookups, incident=view, mentions=view.mentions, limits=cfg.limits
+                raw,
+                judge=judge,
+                lookups=lookups,
+                incident=view,
+                mentions=view.mentions,
+                limits=cfg.limits,
+                internal_hops=cfg.internal_hops,
             )
             new = check.sha256 not in view.seen
             if new:
