@@ -7,6 +7,7 @@ imported when the command runs.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,16 +93,24 @@ def print_mail_report(report: MailReport, console: Console) -> None:
         )
 
 
-def mail_settings(resolver: str | None, timeout: float, wave: int) -> MailSettings:
+def mail_settings(resolver: str | None, timeout: float, wave: int, hops: int = 0) -> MailSettings:
     from breachscope.watch import ResolverSettings, parse_resolver
     from breachscope.watch.mail.service import MailSettings
 
     ip, port = parse_resolver(resolver) if resolver else (None, 53)
     settings = ResolverSettings(nameserver=ip, port=port, timeout=timeout, lifetime=timeout * 2.5)
-    return MailSettings(resolver=settings, wave_threshold=wave)
+    return MailSettings(resolver=settings, wave_threshold=wave, internal_hops=hops)
 
 
 def resolver_options(f: Any) -> Any:
+    f = click.option(
+        "--internal-hops",
+        "hops",
+        default=0,
+        show_default=True,
+        type=click.IntRange(0, 20),
+        help="Received headers your internal relays add above your receiving server's (SPF reads that one).",
+    )(f)
     f = click.option(
         "--wave",
         default=5,
@@ -135,7 +144,9 @@ def emit(report: MailReport, json_out: str | None) -> None:
 
 
 @click.command("check-mail")
-@click.argument("messages", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "messages", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+)
 @click.option(
     "--incident",
     "incident_id",
@@ -162,6 +173,7 @@ def command(
     resolver: str | None,
     timeout: float,
     wave: int,
+    hops: int,
     json_out: str | None,
     author: str | None,
     db: str | None,
@@ -169,15 +181,19 @@ def command(
     """Check reported messages (.eml): genuine notice of this incident, suspicious or phishing,
     with the reasons. The reasons come from DKIM including ARC, SPF and DMARC, look-alike and
     confusable domains, every link and its real target, leaked data quoted, asks for passwords,
-    codes, keys or payment, and urgency. See docs/watch.md."""
+    codes, keys or payment, and urgency. MESSAGE '-' reads one message from standard input.
+    See docs/watch.md."""
 
     from breachscope.watch.mail.service import check_mail
 
-    settings = mail_settings(resolver, timeout, wave)
+    settings = mail_settings(resolver, timeout, wave, hops)
     limit = settings.limits.max_message_bytes
 
     def read() -> Any:
         for path in messages:
+            if str(path) == "-":  # piped from the mail system (procmail, a .forward, a milter)
+                yield "standard input", sys.stdin.buffer.read(limit + 1)
+                continue
             try:
                 with path.open("rb") as f:
                     yield str(path), f.read(limit + 1)

@@ -204,6 +204,7 @@ def mailbox_command(
     resolver: str | None,
     timeout: float,
     wave: int,
+    hops: int,
     json_out: str | None,
     author: str | None,
     db: str | None,
@@ -217,7 +218,7 @@ def mailbox_command(
 
     if (maildir is None) == (imap_url is None):
         raise click.UsageError("give exactly one of --maildir DIR or --imap URL")
-    settings = mail_settings(resolver, timeout, wave)
+    settings = mail_settings(resolver, timeout, wave, hops)
     with case_database(db) as engine, progress_bar() as bar:
         if maildir is not None:
             report = watch_maildir(

@@ -72,10 +72,11 @@ def _task_titles(row: Lookalike) -> dict[str, tuple[str, str]]:
 
 
 def _sync_tasks(
-    s: Session, incident_id: int, row: Lookalike, author: str, reopen: bool, clock: Clock | None
+    s: Session, incident_id: int, row: Lookalike, author: str, reopen: tuple[str, ...], clock: Clock | None
 ) -> None:
     """Each registered look-alike is two tasks (takedown request; block), created once, kept up to
-    date; ``reopen`` opens them again (the look-alike came back, or started receiving mail)."""
+    date; ``reopen`` ("takedown", "block") opens those again (the look-alike came back: both;
+    it started receiving mail: the block, now at the mail gateway)."""
     for ref, (title, detail) in _task_titles(row).items():
         change = tasks.add_task(
             s,
@@ -88,7 +89,7 @@ def _sync_tasks(
             detail=detail,
             clock=clock,
         )
-        if reopen and change.task.status not in tasks.ACTIVE:
+        if ref.split(":", 1)[0] in reopen and change.task.status not in tasks.ACTIVE:
             tasks.update_task(s, change.task.id, actor=author, status=tasks.OPEN, clock=clock)
 
 
@@ -277,7 +278,7 @@ def _record(
             row.gone_at = row.unknown_at = None
             row.action_state = "open"
             s.flush()
-            _sync_tasks(s, incident_id, row, author, back, FixedClock(now))
+            _sync_tasks(s, incident_id, row, author, ("takedown", "block") if back else (), FixedClock(now))
             report.new.append(_finding(row))
             events.append(
                 ("look-alike registered again: " if back else "look-alike registered: ") + _describe(row)
@@ -289,7 +290,7 @@ def _record(
             events.append(f"look-alike now receives mail (MX): {_describe(row)}")
         newly_mail = mail and not row.receives_mail
         row.receives_mail, row.records = mail, found.records
-        _sync_tasks(s, incident_id, row, author, newly_mail, FixedClock(now))
+        _sync_tasks(s, incident_id, row, author, ("block",) if newly_mail else (), FixedClock(now))
         row.last_seen = row.last_checked = now
         row.unknown_at = None
         report.still.append(_finding(row))
@@ -323,7 +324,7 @@ def _sync_or_none(
     s: Session, incident_id: int, row: Lookalike, ref: str, author: str, clock: Clock | None
 ) -> tasks.Task | None:
     """The task of a look-alike recorded before tasks existed: created now."""
-    _sync_tasks(s, incident_id, row, author, False, clock)
+    _sync_tasks(s, incident_id, row, author, (), clock)
     return tasks.tasks_by_ref(s, incident_id, "watch").get(ref)
 
 

@@ -107,3 +107,11 @@ def test_every_lookup_goes_to_the_configured_resolver(keys: Keys, settings: Mail
     res = run(raw, settings)
     assert res.dkim_pass("example.com") and res.spf == "pass" and res.dmarc == "pass"
     assert mail_zone.queries - before >= 3  # key, SPF record, DMARC record: all asked of the test server
+
+
+def test_internal_relays_above_the_receiving_server_are_skipped(settings: MailSettings) -> None:
+    raw = received(OUR_IP, "mail.example.com") + message(from_="security@example.com", subject="s", text="t")
+    internal = received("10.0.0.5", "mx1.corp.test") + raw  # our MX relayed it to the mailbox server
+    lookups = DnsLookups(settings.resolver)
+    assert authenticate(internal, parse_message(internal), lookups).spf == "fail"  # 10.0.0.5 is not in SPF
+    assert authenticate(internal, parse_message(internal), lookups, internal_hops=1).spf == "pass"

@@ -74,6 +74,12 @@ def test_without_incident_and_bad_input(settings: MailSettings, keys: Keys, tmp_
         "check-mail", str(tmp_path / "p.eml"), "--domain", "example.com", "--resolver", where, "--json", "-"
     )
     assert code == 0 and json.loads(out)["messages"][0]["verdict"] == "phishing"
+    result = CliRunner().invoke(
+        cli,
+        ["check-mail", "-", "--domain", "example.com", "--resolver", where, "--json", "-"],
+        input=phish(keys, 2),
+    )
+    assert result.exit_code == 0 and json.loads(result.output)["messages"][0]["name"] == "standard input"
     code, out = _run("check-mail", str(tmp_path / "missing.eml"))
     assert code == 2
     code, out = _run("check-mail", str(tmp_path / "p.eml"), "--domain", "exa\x07mple.com")

@@ -228,10 +228,11 @@ def _arc(raw: bytes, lookups: DnsLookups) -> tuple[str, str]:
     return result, terminal_text(reason, 160)
 
 
-def smtp_identity(mail: ParsedMail) -> tuple[str | None, str | None, str | None]:
-    """(client IP, HELO, MAIL FROM) as recorded by the receiving server (topmost Received)."""
+def smtp_identity(mail: ParsedMail, internal_hops: int = 0) -> tuple[str | None, str | None, str | None]:
+    """(client IP, HELO, MAIL FROM) as recorded by the receiving server: the topmost Received
+    header, or the one below ``internal_hops`` headers added by your own internal relays."""
     ip = helo = None
-    for received in mail.all_headers("Received")[:1]:
+    for received in mail.all_headers("Received")[internal_hops : internal_hops + 1]:
         m = _RECEIVED_FROM.search(received)
         if m:
             helo = m.group(1).strip("()[]")[:253]
@@ -248,10 +249,11 @@ def smtp_identity(mail: ParsedMail) -> tuple[str | None, str | None, str | None]
     return ip, helo, mail_from
 
 
-def _spf(mail: ParsedMail, lookups: DnsLookups, from_addr: str) -> tuple[str, str | None, str]:
-    ip, helo, mail_from = smtp_identity(mail)
+def _spf(mail: ParsedMail, lookups: DnsLookups, from_addr: str, hops: int) -> tuple[str, str | None, str]:
+    ip, helo, mail_from = smtp_identity(mail, hops)
     if ip is None:
-        return "not checked", None, "no client IP in the topmost Received header"
+        where = "the topmost Received header" if not hops else f"Received header {hops + 1} (from the top)"
+        return "not checked", None, f"no client IP in {where}"
     note = ""
     if mail_from is None:
         mail_from, note = from_addr, " (no Return-Path: the From address was used)"
@@ -312,8 +314,9 @@ def _dmarc(res: AuthResults, lookups: DnsLookups) -> None:
     res.dmarc_detail = "no passing DKIM signature or SPF result aligned with the From domain"
 
 
-def authenticate(raw: bytes, mail: ParsedMail, lookups: DnsLookups) -> AuthResults:
-    """Every check of one message (``raw`` exactly as received; ``mail`` its parsed form)."""
+def authenticate(raw: bytes, mail: ParsedMail, lookups: DnsLookups, internal_hops: int = 0) -> AuthResults:
+    """Every check of one message (``raw`` exactly as received; ``mail`` its parsed form);
+    ``internal_hops``: Received headers your own relays add above the receiving server's."""
     res = AuthResults()
     froms = mail.addresses("From")
     from_addr = froms[0][1] if len(froms) == 1 else ""
@@ -321,6 +324,6 @@ def authenticate(raw: bytes, mail: ParsedMail, lookups: DnsLookups) -> AuthResul
         res.from_domain = terminal_text(from_addr.rpartition("@")[2].lower().rstrip("."), 253)
     res.dkim = _dkim(raw, lookups)
     res.arc, res.arc_detail = _arc(raw, lookups)
-    res.spf, res.spf_domain, res.spf_detail = _spf(mail, lookups, from_addr)
+    res.spf, res.spf_domain, res.spf_detail = _spf(mail, lookups, from_addr, internal_hops)
     _dmarc(res, lookups)
     return res

@@ -155,6 +155,7 @@ def check_message(
     incident: Incident | None = None,
     mentions: Callable[[str], list[str]] | None = None,
     limits: MailLimits | None = None,
+    internal_hops: int = 0,
 ) -> MailCheck:
     """The verdict on one message (``raw`` as received or as saved to an .eml file)."""
     lim = limits or MailLimits()
@@ -168,7 +169,7 @@ def check_message(
     result.date = terminal_text(mail.header("Date"), 80) if mail.header("Date") else None
     mid = mail.header("Message-ID")
     result.message_id = mid.strip()[:300] if mid else None
-    result.auth = authenticate(raw, mail, lookups)
+    result.auth = authenticate(raw, mail, lookups, 0 if reporter else internal_hops)
     visible = _links(mail, lim, result)
     folded = fold(f"{result.subject}\n{visible}")
     result.signs = find_signs(folded)

@@ -40,7 +40,7 @@ from breachscope.case.models import Account, Exposure, Match
 from breachscope.case.tasks import ACTIVE, Task, add_task
 from breachscope.clock import Clock, SystemClock
 from breachscope.hashing import keyed_hash
-from breachscope.identity.emails import normalise_email
+from breachscope.identity.emails import loose_email, normalise_email
 from breachscope.notify.outbox import OutboxMessage
 from breachscope.progress import NullProgress, Progress
 from breachscope.watch.generate import ATTACK_WORDS
@@ -67,6 +67,9 @@ class MailSettings:
     #: Phishing messages that use the leak, within ``wave_window``, that make a wave (a task).
     wave_threshold: int = 5
     wave_window: timedelta = timedelta(hours=24)
+    #: Received headers your own internal relays add above the one your receiving server wrote
+    #: (SPF reads the client IP from that one); an attached (forwarded) message uses its topmost.
+    internal_hops: int = 0
 
 
 @dataclass(slots=True)
@@ -78,7 +81,7 @@ class CheckedMessage:
     new: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"message": self.name, "new": self.new, **self.check.to_dict()}
+        return {"name": self.name, "new": self.new, **self.check.to_dict()}
 
 
 @dataclass(slots=True)
@@ -152,16 +155,30 @@ class CaseView:
         return out
 
     def _exposure(self, address: str) -> Any:
-        """(id, org_id_hash, city, exposed_classes) of the leaked person with this address."""
+        """(id, org_id_hash, city, exposed_classes) of the leaked person with this address (exact
+        normal form first; then the loose form: ``name+tag@``, Gmail dots)."""
         norm = normalise_email(address)
         if norm is None or self._key is None:
             return None
-        h = keyed_hash(self._key, norm)
-        return self.s.execute(
-            select(Exposure.id, Exposure.org_id_hash, Exposure.city, Exposure.exposed_classes)
-            .where(Exposure.incident_id == self.incident_id, Exposure.email_hash == h)
+        cols = (Exposure.id, Exposure.org_id_hash, Exposure.city, Exposure.exposed_classes)
+        found = self.s.execute(
+            select(*cols)
+            .where(
+                Exposure.incident_id == self.incident_id, Exposure.email_hash == keyed_hash(self._key, norm)
+            )
             .limit(1)
         ).first()
+        loose = loose_email(norm)
+        if found is None and loose is not None and loose != norm:
+            found = self.s.execute(
+                select(*cols)
+                .where(
+                    Exposure.incident_id == self.incident_id,
+                    Exposure.email_loose_hash == keyed_hash(self._key, loose),
+                )
+                .limit(1)
+            ).first()
+        return found
 
     def leaked_fields(self, recipients: list[str], text: str) -> list[str]:
         """The leaked fields about a recipient that ``text`` quotes, compared by keyed hash."""
@@ -270,7 +287,12 @@ def check_mail(
         bar.start("checking messages", total=total)
         for name, raw in messages:
             report.messages.append(
-                CheckedMessage(name, check_message(raw, judge=judge, lookups=lookups, limits=cfg.limits))
+                CheckedMessage(
+                    name,
+                    check_message(
+                        raw, judge=judge, lookups=lookups, limits=cfg.limits, internal_hops=cfg.internal_hops
+                    ),
+                )
             )
             bar.advance(1)
         bar.finish()
@@ -284,7 +306,13 @@ def check_mail(
         bar.start("checking messages", total=total)
         for name, raw in messages:
             check = check_message(
-                raw, judge=judge, lookups=lookups, incident=view, mentions=view.mentions, limits=cfg.limits
+                raw,
+                judge=judge,
+                lookups=lookups,
+                incident=view,
+                mentions=view.mentions,
+                limits=cfg.limits,
+                internal_hops=cfg.internal_hops,
             )
             new = check.sha256 not in view.seen
             if new:
