@@ -9,6 +9,8 @@ document: ``log.pages`` and ``log.entries`` (each with ``request.url``, ``reques
   value once with the pages that sent it;
 - a script loaded from a known SDK host is recorded with the page that loaded it (where to
   remove it when offboarding), with the key in its URL if the service puts one there;
+- cookies sent with a collection request are fields too (``cookie.NAME``, decoded like any
+  value: a vendor's own cookie often holds the person's id);
 - payload fields that hold a project key or token are kept apart (masked on output:
   :mod:`.observe` never lets a whole key out of this process).
 
@@ -33,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from breachscope.errors import InputError
 from breachscope.inventory import endpoints
@@ -183,6 +185,18 @@ def _body(post: Any, cap: Capture, where: str) -> tuple[bytes | None, str]:
     return None, mime
 
 
+def _cookies(obj: Any) -> list[tuple[str, str]]:
+    """Cookies sent with a request, as ``cookie.NAME`` parameters (a vendor's own cookie often
+    holds its user id, e.g. Mixpanel's ``mp_<token>_mixpanel`` JSON with the distinct id)."""
+    if not isinstance(obj, list):
+        return []
+    return [
+        (f"cookie.{c['name']}", unquote(c["value"]))
+        for c in obj
+        if isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("value"), str)
+    ]
+
+
 def _entry_page(entry: dict[str, Any], pages: dict[str, str], headers: dict[str, str]) -> str | None:
     ref = entry.get("pageref")
     if isinstance(ref, str) and ref in pages:
@@ -305,7 +319,8 @@ def _entry(
     if page_i is not None:
         seen.pages.add(page_i)
     body, mime = _body(req.get("postData"), cap, where)
-    decoded = decode_request(parse_qsl(url.query, keep_blank_values=False), body, mime, limits.decode)
+    params = parse_qsl(url.query, keep_blank_values=False) + _cookies(req.get("cookies"))
+    decoded = decode_request(params, body, mime, limits.decode)
     for kind, message in decoded.issues:
         cap.issue(kind, f"{where} ({vendor}): {message}")
     key_fields = services[sid].keys if sid in services else frozenset()
