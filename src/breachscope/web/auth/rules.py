@@ -163,6 +163,7 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/incidents/{incident_id}/notices/drafts/{outbox_id}"): inc("read"),
     ("POST", "/incidents/{incident_id}/notices/drafts/{outbox_id}"): inc("decide"),
     ("GET", "/incidents/{incident_id}/notices/drafts/{outbox_id}/export"): inc("read"),
+    ("GET", "/incidents/{incident_id}/report"): inc("read"),
     # the public notice check: anyone, rate-limited by the page itself
     ("GET", "/check"): PUBLIC,
     ("POST", "/check"): PUBLIC,
