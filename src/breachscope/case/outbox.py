@@ -26,6 +26,12 @@ class OutboxMessage(Base):
         Index("ix_notify_outbox_incident_state", "incident_id", "state"),
         # The public notice check finds a notice by the reference a recipient types (migration 0053).
         Index("ix_notify_outbox_reference", "reference"),
+        # The console's outbox page on millions of notices (migration 0055): counts by state and
+        # kind and the unconfirmed list from the index alone; one seek per kind and language.
+        Index(
+            "ix_notify_outbox_incident_state_kind", "incident_id", "state", "confirmed", "kind", "language"
+        ),
+        Index("ix_notify_outbox_incident_kind_state", "incident_id", "kind", "state", "language"),
         {"info": PURGE_DELETE},
     )
 
