@@ -33,6 +33,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
@@ -125,6 +126,7 @@ def _path(path: str) -> str:
     )
 
 
+@lru_cache(maxsize=65536)
 def page_of(url: str) -> str | None:
     """``scheme://host/path`` of a page URL (no query, no fragment, no credentials, personal
     path segments replaced by ``:id``), or None."""
@@ -136,6 +138,11 @@ def page_of(url: str) -> str | None:
         return None
     port = f":{parts.port}" if _port(parts) else ""
     return f"{parts.scheme}://{parts.hostname}{port}{_path(parts.path)}"
+
+
+@lru_cache(maxsize=65536)
+def _host_of(page: str) -> str | None:
+    return urlsplit(page).hostname
 
 
 def _port(parts: SplitResult) -> int | None:
@@ -288,7 +295,7 @@ def _entry(
     cap.entries_read += 1
     headers = _headers(req.get("headers"))
     page = _entry_page(entry, pages, headers)
-    page_host = urlsplit(page).hostname if page else None
+    page_host = _host_of(page) if page else None
     script = endpoints.script(url)
     if script is not None:
         sid, key = script
