@@ -32,6 +32,8 @@ class OutboxMessage(Base):
             "ix_notify_outbox_incident_state_kind", "incident_id", "state", "confirmed", "kind", "language"
         ),
         Index("ix_notify_outbox_incident_kind_state", "incident_id", "kind", "state", "language"),
+        # The incident report counts the outbox from this index alone (report/model.py; 0057).
+        Index("ix_notify_outbox_report", "incident_id", "kind", "state", "confirmed", "sent_at"),
         {"info": PURGE_DELETE},
     )
 
