@@ -107,6 +107,8 @@ class NamedKey(Base):
 
 class TimelineEvent(Base):
     __tablename__ = "timeline_events"
+    # The timeline page by page (the server's API; migration 0045).
+    __table_args__ = (Index("ix_timeline_events_incident_at", "incident_id", "at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
@@ -249,6 +251,8 @@ class Account(Base):
         UniqueConstraint("incident_id", "user_id", name="uq_accounts_incident_user"),
         # An organization's admins and users, page by page (scope/browse.py; migration 0052).
         Index("ix_accounts_incident_org", "incident_id", "org_id", "id"),
+        # An incident's affected users, page by page (the server's API; migration 0045).
+        Index("ix_accounts_incident_affected", "incident_id", "affected", "id"),
         {"info": PURGE_DELETE},
     )
 

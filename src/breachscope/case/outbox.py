@@ -26,6 +26,8 @@ class OutboxMessage(Base):
         Index("ix_notify_outbox_incident_state", "incident_id", "state"),
         # The public notice check finds a notice by the reference a recipient types (migration 0053).
         Index("ix_notify_outbox_reference", "reference"),
+        # The incident report counts the outbox from this index alone (report/model.py; 0057).
+        Index("ix_notify_outbox_report", "incident_id", "kind", "state", "confirmed", "sent_at"),
         {"info": PURGE_DELETE},
     )
 
