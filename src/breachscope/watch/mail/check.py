@@ -2,9 +2,10 @@
 
 - **genuine**: a notice this incident sent: its Message-ID is in the outbox, a DKIM signature of
   an official domain aligned with From verifies, and its verification reference (header
-  ``X-Notice-Reference`` and the body) is the one the outbox holds for that notice.
+  ``X-Notice-Reference`` and the body) is the one the outbox holds for that notice (a verified ARC
+  chain whose first hop recorded our DKIM as passing stands in for a signature a relay broke).
 - **phishing**: at least one strong reason: a look-alike sender or link domain, an official From
-  that fails DMARC, a copied Message-ID of our notice without our signature or reference, an ask
+  that fails DMARC, a copied Message-ID of our notice without its reference, an ask
   for credentials or payment together with another sign (leaked data quoted, the incident or
   vendor named, urgency, a deceptive or hidden link, failed authentication), or leaked data about
   the recipient together with the incident named.
