@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import Engine
 
 from breachscope.case import api
@@ -151,7 +153,11 @@ def attach_file(
         )
         progress.start(f"Extracting people from {p.name}", total=size)
         api.require_open(s, incident_id)
-        with Extractor(key) as extractor:
+        # Extraction (DuckDB, which releases the GIL) of the next batch runs in a worker thread
+        # while this thread stores the previous one (SQLite releases it too): batches are
+        # still stored one after the other, in file order.
+        with Extractor(key) as extractor, ThreadPoolExecutor(1, "extract") as pool:
+            pending: Future[pa.Table] | None = None
             for src in sources:
                 stream = VendorBatches(src.name, src.chunks(progress.advance), vendor=vendor_arg)
                 plan: ExtractPlan | None = None
@@ -167,11 +173,19 @@ def attach_file(
                             match=stream.match,
                         )
                     records += chunk.batch.num_rows
-                    table = extractor.table(
-                        plan, chunk.batch, row_key_prefix=f"{sha}:{src.name}", offset=chunk.offset
+                    extracting = pool.submit(
+                        extractor.table,
+                        plan,
+                        chunk.batch,
+                        row_key_prefix=f"{sha}:{src.name}",
+                        offset=chunk.offset,
                     )
-                    store_exposure_table(s, incident_id, ds.id, table, merged, sealer)
+                    if pending is not None:
+                        store_exposure_table(s, incident_id, ds.id, pending.result(), merged, sealer)
+                    pending = extracting
                 src.issues.extend(stream.issues)
+            if pending is not None:
+                store_exposure_table(s, incident_id, ds.id, pending.result(), merged, sealer)
         new_people = count_dataset_exposures(s, ds.id)
         stored = count_people_of_file(s, incident_id, ds.id, new_people, merged)
         s.flush()
