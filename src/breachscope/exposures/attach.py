@@ -24,6 +24,7 @@ from breachscope.clock import Clock
 from breachscope.errors import InputError
 from breachscope.exposures.bulk import count_dataset_exposures, count_people_of_file, store_exposure_table
 from breachscope.exposures.extractor import Extractor
+from breachscope.exposures.person_key import KeyChain, key_chain
 from breachscope.exposures.plan import ExtractPlan, split_scan_classes
 from breachscope.progress import NullProgress, Progress
 from breachscope.readers import open_sources
@@ -161,17 +162,16 @@ def attach_file(
             for src in sources:
                 stream = VendorBatches(src.name, src.chunks(progress.advance), vendor=vendor_arg)
                 plan: ExtractPlan | None = None
+                chain = KeyChain()
                 for chunk in stream:
                     if plan is None:
                         if stream.match is not None and vendor is None:
                             vendor, layout = stream.match.vendor, stream.match.layout
+                        names = chunk.batch.schema.names
                         plan = ExtractPlan.for_source(
-                            src.name,
-                            chunk.batch.schema.names,
-                            scanned=scanned,
-                            row_checks=per_row,
-                            match=stream.match,
+                            src.name, names, scanned=scanned, row_checks=per_row, match=stream.match
                         )
+                        chain = key_chain(names, plan.roles, plan.column_classes, stream.match)
                     records += chunk.batch.num_rows
                     extracting = pool.submit(
                         extractor.table,
@@ -179,6 +179,7 @@ def attach_file(
                         chunk.batch,
                         row_key_prefix=f"{sha}:{src.name}",
                         offset=chunk.offset,
+                        chain=chain,
                     )
                     if pending is not None:
                         store_exposure_table(s, incident_id, ds.id, pending.result(), merged, sealer)
