@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -66,6 +67,16 @@ def test_first_party_calls_and_keys_are_not_flows(flows: dict[str, ServiceFlows]
     assert mp.requests == 2 and mp.messages == 4  # 2 payloads + 2 query strings (verbose, ip, _)
 
 
+def test_cookies_sent_to_a_vendor_are_fields(tmp_path: Path) -> None:
+    entry = _req("https://api-js.mixpanel.com/track/", "data=W10=")
+    cookie = json.dumps({"distinct_id": "rina@mail.example", "$device_id": "19a4f0c2b7e"})
+    entry["request"]["cookies"] = [{"name": "mp_3f6e_mixpanel", "value": quote(cookie)}, {"name": 3}]
+    path = tmp_path / "c.har"
+    path.write_text(json.dumps(_har([entry])))
+    [mp] = classify(read_har(path))
+    assert mp.classes()["email"] == ["cookie.mp_3f6e_mixpanel.distinct_id"]
+
+
 def test_where_each_sdk_loads(flows: dict[str, ServiceFlows]) -> None:
     assert flows["Mixpanel"].scripts == [
         {"url": "https://cdn.mxpnl.com/libs/mixpanel-2-latest.min.js", "pages": [SIGNUP]}
@@ -85,6 +96,15 @@ def test_no_value_is_stored_only_names_classes_and_pages(flows: dict[str, Servic
     [
         ("https://shop.example.com/a/b?email=x%40y#frag", "https://shop.example.com/a/b"),
         ("https://user:pw@shop.example.com:8443/", "https://shop.example.com:8443/"),
+        (
+            "https://shop.example.com/users/rina%40mail.example/orders/12345678",
+            "https://shop.example.com/users/:id/orders/:id",
+        ),
+        (
+            "https://shop.example.com/u/6f1d2c3b-4a59-4e8f-9d0c-1b2a3c4d5e6f/",
+            "https://shop.example.com/u/:id/",
+        ),
+        ("https://shop.example.com/checkout/step-2", "https://shop.example.com/checkout/step-2"),
         ("javascript:alert(1)", None),
         ("https://[::1", None),
     ],

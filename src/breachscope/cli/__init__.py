@@ -54,6 +54,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.notify",
         "Tell every affected person, org admin and regulator, once each, in their language.",
     ),
+    "canary": (
+        "breachscope.cli.canary",
+        "Canary records: synthetic people planted at each vendor, so a leak names its source.",
+    ),
     "report": (
         "breachscope.cli.report",
         "Write the incident report for management, the board and regulators (HTML and/or PDF).",
@@ -68,7 +72,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "watch": (
         "breachscope.cli.watch",
-        "Watch for what follows a leak: look-alike domains of the official ones.",
+        "Watch for what follows a leak: look-alike domains of the official ones, and the mailbox "
+        "where people report phishing.",
+    ),
+    "check-mail": (
+        "breachscope.cli.mail",
+        "Check reported messages (.eml): genuine notice of this incident, suspicious or phishing, "
+        "with the reasons.",
     ),
     "vendors": (
         "breachscope.cli.vendors",

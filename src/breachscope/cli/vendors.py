@@ -16,7 +16,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from breachscope.case.db import case_database, session_scope
-from breachscope.cli.options import author_option, db_option, json_option, to_stdout, who, write_json
+from breachscope.cli.options import (
+    author_option,
+    db_option,
+    incident_option,
+    json_option,
+    to_stdout,
+    who,
+    write_json,
+)
 from breachscope.clock import SystemClock
 from breachscope.inert import terminal_text
 
@@ -166,7 +174,11 @@ def print_vendor(doc: dict[str, Any], console: Console) -> None:
             + ")"
         )
     for link in doc["incidents"]:
-        say(f"  linked to incident {link['incident']} ({link['linked_at']})")
+        say(
+            f"  linked to incident {link['incident']} ({link['linked_at']}): "
+            f"in its leak but never sent: {_t(', '.join(link['leak_only']) or '-', 300)}; "
+            f"sent but not in its leak: {_t(', '.join(link['sent_only']) or '-', 300)}"
+        )
 
 
 @click.group("vendors")
@@ -304,7 +316,7 @@ def flow_command(
 
 
 def print_evidence(doc: dict[str, Any], console: Console) -> None:
-    from breachscope import taxonomy
+    from breachscope.inventory.audit import class_label
 
     def say(text: str) -> None:
         console.print(text, soft_wrap=True)
@@ -319,9 +331,7 @@ def print_evidence(doc: dict[str, Any], console: Console) -> None:
     if not doc["vendors"]:
         say("  no collection calls of a known service or pixel found")
     for v in doc["vendors"]:
-        classes = (
-            ", ".join(taxonomy.get(c).name.lower() for c in v["classes"]) or "no recognised personal data"
-        )
+        classes = ", ".join(class_label(c) for c in v["classes"]) or "no recognised personal data"
         added = " (NEW: added to the registry, confirm its purpose)" if v["added"] else ""
         say(f"[bold]{_t(v['vendor'])}[/bold]{added}: receives {classes}")
         for cls, fields in v["classes"].items():
@@ -487,3 +497,104 @@ def audit_command(
     print_audit(doc, Console())
     for t in doc.get("tasks", []):
         click.echo(f"task #{t['task']} ({t['change']}): audit vendor {terminal_text(t['vendor'])}")
+
+
+@command.command("link")
+@click.argument("name")
+@incident_option()
+@json_option()
+@author_option
+@db_option
+def link_command(
+    name: str, incident_id: int, json_out: str | None, author: str | None, db: str | None
+) -> None:
+    """Link vendor NAME to an incident and compare the fields we sent it with the fields in the
+    incident's leaked datasets (stored in the case; run again after attaching more files)."""
+    from breachscope.inventory.compare import link_incident, summary_sentence
+
+    with case_database(db) as engine, session_scope(engine) as s:
+        doc = link_incident(s, name, incident_id, author=who(author), clock=SystemClock())
+    if json_out:
+        write_json(json_out, doc)
+        if to_stdout(json_out):
+            return
+    console = Console()
+
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True)
+
+    say(f"incident {incident_id} <-> {_t(doc['vendor'])}: {_t(summary_sentence(doc), 1000)}")
+    for row in doc["in_both"]:
+        say(
+            f"  in both: {_t(row['key'])} (leak: {_t(', '.join(row['fields']))}; "
+            f"sent: {_t(', '.join(row['sent_fields']))})"
+        )
+    for row in doc["leak_only"]:
+        say(f"  leak only: {_t(row['key'])} ({', '.join(row['classes']) or 'no class'}): {_t(row['why'])}")
+    for row in doc["sent_only"]:
+        say(f"  sent only (held by the vendor): {_t(row['key'])} ({', '.join(row['classes']) or 'no class'})")
+    for caveat in doc["caveats"]:
+        say(f"  [yellow]{_t(caveat, 300)}[/yellow]")
+
+
+@command.command("remove")
+@click.argument("name")
+@incident_option(
+    required=False, help="Incident the tasks belong to (default: the vendor's last linked incident)."
+)
+@click.option(
+    "--company", required=True, metavar="NAME", help="Our company's name, for the deletion request letter."
+)
+@click.option(
+    "--requester", default=None, metavar="NAME", help="Who signs the letter (default: the company)."
+)
+@click.option(
+    "--letters",
+    "letters_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Write the deletion request letters (English, Indonesian) into DIR (files 0600).",
+)
+@json_option()
+@author_option
+@db_option
+def remove_command(
+    name: str,
+    incident_id: int | None,
+    company: str,
+    requester: str | None,
+    letters_dir: Path | None,
+    json_out: str | None,
+    author: str | None,
+    db: str | None,
+) -> None:
+    """Offboard vendor NAME: the checklist as tasks (SDK to remove, keys to revoke, deletion request,
+    evidence of deletion, verification), deletion request letters in English and Indonesian, and
+    status removed."""
+    from breachscope.inventory.offboard import offboard
+
+    with case_database(db) as engine, session_scope(engine) as s:
+        result = offboard(
+            s,
+            name,
+            incident_id=incident_id,
+            company=company,
+            requester=requester,
+            letters_dir=letters_dir,
+            author=who(author),
+            clock=SystemClock(),
+        )
+        doc = result.to_dict()
+    if json_out:
+        write_json(json_out, doc)
+        if to_stdout(json_out):
+            return
+    click.echo(f"{terminal_text(doc['vendor'])}: status removed; tasks on incident {doc['incident_id']}:")
+    for t in doc["tasks"]:
+        click.echo(f"  task #{t['task']} ({t['change']}): {terminal_text(t['title'])}")
+    for path in doc["written"]:
+        click.echo(f"  letter: {path}")
+    if not doc["written"]:
+        click.echo("  letters: not written (give --letters DIR); English:\n")
+        click.echo(doc["letters"]["en"])

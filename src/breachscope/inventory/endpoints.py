@@ -36,6 +36,7 @@ class Service:
     script_key: re.Pattern[str] | None
     keys: frozenset[str]
     sources: tuple[str, ...]
+    transport: frozenset[str] = frozenset()
 
     def has_host(self, host: str) -> bool:
         return any(_host_matches(h, host) for h in self.hosts)
@@ -90,6 +91,7 @@ def parse(doc: Any, source: str) -> Table:
             script_key=_rx(f"{where} script_key", key_rx) if key_rx else None,
             keys=frozenset(_list(f"{where} keys", body.get("keys", []))),
             sources=_list(f"{where} sources", body["sources"]),
+            transport=frozenset(_list(f"{where} transport", body.get("transport", []))),
         )
     pixel = doc.get("generic_pixel") or {}
     return Table(
@@ -107,6 +109,23 @@ def table() -> Table:
 
 def services() -> dict[str, Service]:
     return table().services
+
+
+@cache
+def _for_host(host: str) -> tuple[Service, ...]:
+    """The services collecting on ``host`` (cached: a capture repeats few hosts)."""
+    return tuple(sv for sv in table().services.values() if sv.has_host(host))
+
+
+@cache
+def _scripts_on(host: str) -> tuple[tuple[str, Service], ...]:
+    """(script prefix, service) pairs whose prefix is on ``host``."""
+    return tuple(
+        (prefix, sv)
+        for sv in table().services.values()
+        for prefix in sv.scripts
+        if prefix == host or prefix.startswith(host + "/")
+    )
 
 
 def _site(host: str) -> str:
@@ -128,8 +147,8 @@ def match(
         return None
     path = url.path or "/"
     t = table()
-    for service in t.services.values():
-        if service.has_host(host) and any(p.match(path) for p in service.paths):
+    for service in _for_host(host):
+        if any(p.match(path) for p in service.paths):
             return service.id, service.vendor
     if page_host is None or _site(host) == _site(page_host) or not url.query:
         return None
@@ -147,12 +166,11 @@ def script(url: SplitResult) -> tuple[str, str | None] | None:
     """``(service id, key in the script URL or None)`` if this URL loads a known service's SDK."""
     host = (url.hostname or "").lower()
     where = host + (url.path or "")
-    for service in table().services.values():
-        for prefix in service.scripts:
-            if where == prefix or where.startswith(prefix + "/") or (host == prefix):
-                key = None
-                if service.script_key is not None:
-                    m = service.script_key.search(url.path or "")
-                    key = m["key"] if m else None
-                return service.id, key
+    for prefix, service in _scripts_on(host):
+        if where == prefix or where.startswith(prefix + "/") or host == prefix:
+            key = None
+            if service.script_key is not None:
+                m = service.script_key.search(url.path or "")
+                key = m["key"] if m else None
+            return service.id, key
     return None

@@ -9,7 +9,10 @@ document: ``log.pages`` and ``log.entries`` (each with ``request.url``, ``reques
   value once with the pages that sent it;
 - a script loaded from a known SDK host is recorded with the page that loaded it (where to
   remove it when offboarding), with the key in its URL if the service puts one there;
-- payload fields that hold a project key or token are kept apart, masked.
+- cookies sent with a collection request are fields too (``cookie.NAME``, decoded like any
+  value: a vendor's own cookie often holds the person's id);
+- payload fields that hold a project key or token are kept apart (masked on output:
+  :mod:`.observe` never lets a whole key out of this process).
 
 The page of an entry is its HAR page's title when that is a URL, else the ``Referer`` or
 ``Origin`` header; pages are stored as ``scheme://host/path`` (the query can hold personal data).
@@ -27,14 +30,15 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from breachscope.errors import InputError
-from breachscope.hashing import mask
 from breachscope.inventory import endpoints
 from breachscope.inventory.decode import DecodeLimits, decode_request
 
@@ -64,7 +68,7 @@ class ServiceSeen:
     requests: int = 0
     messages: int = 0
     fields: dict[str, FieldSeen] = field(default_factory=dict)
-    keys: dict[str, set[str]] = field(default_factory=dict)  # field -> masked keys
+    keys: dict[str, set[str]] = field(default_factory=dict)  # field -> keys (masked on output)
     pages: set[int] = field(default_factory=set)
     scripts: dict[str, set[int]] = field(default_factory=dict)  # script URL (no query) -> pages
     hosts: set[str] = field(default_factory=set)
@@ -107,8 +111,25 @@ class Capture:
         return self._index[page]
 
 
+#: A path segment that can name a person (an email, a long number, a UUID or hex/base64 id).
+_PERSONAL_SEGMENT = re.compile(
+    r"@|%40|^\d{6,}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"|^[0-9a-fA-F]{16,}$|^[A-Za-z0-9_-]{24,}$"
+)
+
+
+def _path(path: str) -> str:
+    """The path with segments that can name a person replaced by ``:id`` (``/u/1234567`` ->
+    ``/u/:id``): a page is stored to say *where* data is sent from, never *whose*."""
+    return (
+        "/".join(":id" if _PERSONAL_SEGMENT.search(seg) else seg for seg in (path or "/").split("/")) or "/"
+    )
+
+
+@lru_cache(maxsize=65536)
 def page_of(url: str) -> str | None:
-    """``scheme://host/path`` of a page URL (no query, no fragment, no credentials), or None."""
+    """``scheme://host/path`` of a page URL (no query, no fragment, no credentials, personal
+    path segments replaced by ``:id``), or None."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -116,7 +137,12 @@ def page_of(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     port = f":{parts.port}" if _port(parts) else ""
-    return f"{parts.scheme}://{parts.hostname}{port}{parts.path or '/'}"
+    return f"{parts.scheme}://{parts.hostname}{port}{_path(parts.path)}"
+
+
+@lru_cache(maxsize=65536)
+def _host_of(page: str) -> str | None:
+    return urlsplit(page).hostname
 
 
 def _port(parts: SplitResult) -> int | None:
@@ -166,6 +192,18 @@ def _body(post: Any, cap: Capture, where: str) -> tuple[bytes | None, str]:
     return None, mime
 
 
+def _cookies(obj: Any) -> list[tuple[str, str]]:
+    """Cookies sent with a request, as ``cookie.NAME`` parameters (a vendor's own cookie often
+    holds its user id, e.g. Mixpanel's ``mp_<token>_mixpanel`` JSON with the distinct id)."""
+    if not isinstance(obj, list):
+        return []
+    return [
+        (f"cookie.{c['name']}", unquote(c["value"]))
+        for c in obj
+        if isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("value"), str)
+    ]
+
+
 def _entry_page(entry: dict[str, Any], pages: dict[str, str], headers: dict[str, str]) -> str | None:
     ref = entry.get("pageref")
     if isinstance(ref, str) and ref in pages:
@@ -187,7 +225,7 @@ def _record_keys(
     rest = []
     for path, value in pairs:
         if path in keys or path.rsplit(".", 1)[-1] in keys:
-            seen.keys.setdefault(path, set()).add(mask(value, keep=4))
+            seen.keys.setdefault(path, set()).add(value)
         else:
             rest.append((path, value))
     return rest
@@ -208,9 +246,13 @@ def read_entries(cap: Capture, doc: Any, limits: HarLimits) -> None:
             f"{cap.name}: not a HAR file (no log.entries)",
             "export it from the browser: Network > Save all as HAR",
         )
+    raw_pages = log.get("pages")
+    if raw_pages is not None and not isinstance(raw_pages, list):
+        cap.issue("bad_pages", "log.pages is not a list: pages taken from Referer headers")
+        raw_pages = []
     pages = {
         p["id"]: p.get("title") or ""
-        for p in log.get("pages") or []
+        for p in raw_pages or []
         if isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("title", ""), str)
     }
     entries = log["entries"]
@@ -253,7 +295,7 @@ def _entry(
     cap.entries_read += 1
     headers = _headers(req.get("headers"))
     page = _entry_page(entry, pages, headers)
-    page_host = urlsplit(page).hostname if page else None
+    page_host = _host_of(page) if page else None
     script = endpoints.script(url)
     if script is not None:
         sid, key = script
@@ -261,7 +303,7 @@ def _entry(
         src = page_of(raw_url) or raw_url[:200]
         seen.scripts.setdefault(src, set()).update([cap.page_index(page)] if page else [])
         if key:
-            seen.keys.setdefault("script URL", set()).add(mask(key, keep=4))
+            seen.keys.setdefault("script URL", set()).add(key)
         return
     resp_raw = entry.get("response")
     resp: dict[str, Any] = resp_raw if isinstance(resp_raw, dict) else {}
@@ -284,15 +326,19 @@ def _entry(
     if page_i is not None:
         seen.pages.add(page_i)
     body, mime = _body(req.get("postData"), cap, where)
-    decoded = decode_request(parse_qsl(url.query, keep_blank_values=False), body, mime, limits.decode)
+    params = parse_qsl(url.query, keep_blank_values=False) + _cookies(req.get("cookies"))
+    decoded = decode_request(params, body, mime, limits.decode)
     for kind, message in decoded.issues:
         cap.issue(kind, f"{where} ({vendor}): {message}")
     key_fields = services[sid].keys if sid in services else frozenset()
+    transport = services[sid].transport if sid in services else frozenset()
     for pairs in decoded.messages:
         if not pairs:
             continue
         seen.messages += 1
         for path, value in _record_keys(seen, pairs, key_fields):
+            if path in transport:
+                continue
             f = seen.fields.get(path)
             if f is None:
                 f = seen.fields[path] = FieldSeen()
