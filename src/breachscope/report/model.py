@@ -45,9 +45,9 @@ CLASS_STATUSES = ("present", "absent", "not_checked", "not_checked_incomplete")
 #: At most this many columns are listed as evidence per class (the count of the rest is given).
 MAX_COLUMNS = 6
 #: At most this many open tasks are listed (the summary gives the count of all).
-MAX_TASKS = 300
+MAX_TASKS = 200
 #: At most this many timeline events are shown (the newest; the report says how many exist).
-MAX_TIMELINE = 400
+MAX_TIMELINE = 200
 
 
 @dataclass(frozen=True)
