@@ -60,8 +60,8 @@ def print_report(report: WatchReport, console: Console) -> None:
     console.print(t)
     if report.registered:
         console.print(
-            "each is two tasks (breachscope tasks): a takedown request, and a block (at the mail gateway "
-            "for those with MX: sender, reply-to and link domains; else at the web proxy/DNS filter)."
+            "each is two tasks in the incident's task list: a takedown request, and a block (at the mail "
+            "gateway for those with MX: sender, reply-to and link domains; else at the web proxy/DNS filter)."
         )
     for f in report.gone:
         console.print(f"gone (NXDOMAIN now): {_t(f.domain)}")
