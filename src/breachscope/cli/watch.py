@@ -205,6 +205,7 @@ def mailbox_command(
     timeout: float,
     wave: int,
     hops: int,
+    workers: int,
     json_out: str | None,
     author: str | None,
     db: str | None,
@@ -218,7 +219,7 @@ def mailbox_command(
 
     if (maildir is None) == (imap_url is None):
         raise click.UsageError("give exactly one of --maildir DIR or --imap URL")
-    settings = mail_settings(resolver, timeout, wave, hops)
+    settings = mail_settings(resolver, timeout, wave, hops, workers)
     with case_database(db) as engine, progress_bar() as bar:
         if maildir is not None:
             report = watch_maildir(
