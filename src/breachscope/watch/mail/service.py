@@ -195,20 +195,22 @@ class CaseView:
             if exp is None:
                 continue
             wanted: dict[str, str] = {}
-            words = {1}  # org ids are single tokens; names and cities as many words as they have
+            starts: dict[int, set[str]] = {}  # word runs worth hashing: length -> first words
             if exp.org_id_hash:
                 wanted[exp.org_id_hash] = "org id"
+            values: list[tuple[str, str]] = []
             city = api.open_value(self._sealer, "city", exp.city)
             if city and fold(city):
-                wanted[keyed_hash(key, fold(city))] = "city"
-                words.add(len(fold(city).split()))
+                values.append((fold(city), "city"))
             if "person_name" in (exp.exposed_classes or []):
-                for name in self._names(exp.id):
-                    wanted[keyed_hash(key, fold(name))] = "name"
-                    words.add(len(fold(name).split()))
+                values.extend((fold(n), "name") for n in self._names(exp.id))
+            for value, what in values:
+                wanted[keyed_hash(key, value)] = what
+                parts = value.split()
+                starts.setdefault(len(parts), set()).add(parts[0])
             if not wanted:
                 continue
-            found = {wanted[h] for h in _text_hashes(key, text, words) if h in wanted}
+            found = {wanted[h] for h in _text_hashes(key, text, starts) if h in wanted}
             if found:
                 return sorted(found)
         return []
@@ -223,10 +225,10 @@ class CaseView:
         return [n for n in names if n and len(fold(n)) >= 3]
 
 
-def _text_hashes(key: bytes, text: str, sizes: set[int]) -> Iterator[str]:
+def _text_hashes(key: bytes, text: str, starts: dict[int, set[str]]) -> Iterator[str]:
     """Keyed hashes (:func:`breachscope.hashing.keyed_hash`, the same HMAC) of the raw tokens of
-    ``text`` (org ids are compared as written) and of its folded runs of ``sizes`` words (names,
-    cities); each distinct form hashed once."""
+    ``text`` (org ids are compared as written) and of its folded runs of words that could be a
+    sought name or city (``starts``: number of words -> first words); each form hashed once."""
     base = hmac.new(key, digestmod=hashlib.sha256)
 
     def h(value: str) -> str:
@@ -241,10 +243,14 @@ def _text_hashes(key: bytes, text: str, sizes: set[int]) -> Iterator[str]:
             seen.add(tok)
             yield h(tok)
     words = [w.strip("'-") for w in _WORD.findall(fold(text))][:MAX_NGRAM_WORDS]
-    for n in sorted(k for k in sizes if 0 < k <= 6):
+    for n, firsts in sorted(starts.items()):
+        if not 0 < n <= 6:
+            continue
         for i in range(len(words) - n + 1):
+            if words[i] not in firsts:
+                continue
             gram = " ".join(words[i : i + n])
-            if gram and gram not in seen:
+            if gram not in seen:
                 seen.add(gram)
                 yield h(gram)
 
