@@ -40,13 +40,15 @@ bench: $(STAMP)
 corpus: $(STAMP)
 	$(BIN)/python -m benchmarks.corpus --work bench-out/corpus
 
-## fuzz: the readers' hypothesis properties with 2,000 examples each, then atheris for FUZZ_SECONDS (crashes in fuzz-out/)
+## fuzz: the readers' hypothesis properties with 2,000 examples each, then atheris on the readers and on reported mail for FUZZ_SECONDS each (crashes in fuzz-out/)
 FUZZ_SECONDS ?= 600
 fuzz: $(STAMP)
 	BREACHSCOPE_FUZZ_EXAMPLES=2000 $(BIN)/pytest tests/readers/test_readers_fuzz.py -q
 	$(BIN)/pip install -q -e '.[fuzz]'
 	mkdir -p fuzz-out && cd fuzz-out && ../$(BIN)/python ../fuzz/readers_atheris.py \
 		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 corpus
+	cd fuzz-out && ../$(BIN)/python ../fuzz/mail_atheris.py \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 mail-corpus
 
 clean:
 	rm -rf $(VENV) demo-out bench-out fuzz-out .pytest_cache .mypy_cache .ruff_cache

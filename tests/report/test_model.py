@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from breachscope.case import api, tasks
@@ -90,3 +92,60 @@ def test_outbox_and_task_figures(engine: Engine) -> None:
     assert got == EXPECTED
     assert n.first_sent_at is not None and n.first_sent_at.tzinfo is not None
     assert [t.title for t in data.tasks] == ["late", "later"]  # open ones only, earliest due first
+
+
+@pytest.mark.parametrize(
+    ("accepted", "password_status", "sentence"),
+    [
+        (False, "not_checked_incomplete", "absent only from the records that could be read"),
+        (True, "absent", "accepted by rina: the 500 rows are test data"),
+    ],
+)
+def test_an_incomplete_read_says_nothing_absent_until_accepted(
+    tmp_path: Path, accepted: bool, password_status: str, sentence: str
+) -> None:
+    from breachscope import taxonomy
+    from breachscope.case.db import open_case_db
+    from breachscope.report import report_html
+
+    scan = {
+        "complete": False,
+        "rows_examined": 19_500,
+        "unread": {"records": 500, "bytes": 0, "notes": []},
+        "classes": {
+            dc.id: {"status": "present" if dc.id == "email" else "absent"} for dc in taxonomy.DATA_CLASSES
+        },
+    }
+    engine = open_case_db(f"sqlite:///{tmp_path / 'case.db'}", create=True)
+    with session_scope(engine) as s:
+        incident = api.create_incident(s, "x").id
+        ds = api.attach_dataset(
+            s, incident, file_name="p.csv", sha256="2" * 64, size_bytes=1, format="csv", scan=scan
+        )
+        if accepted:
+            api.accept_incomplete(s, incident, ds.id, why="the 500 rows are test data", author="rina")
+    data = gather(engine, incident, clock=FixedClock(T0))
+    status = {c.id: c.status for c in data.classes}
+    assert status["email"] == "present" and status["password"] == password_status
+    assert sentence in report_html(data, "en")
+    engine.dispose()
+
+
+def test_timeline_shows_the_newest_events_and_counts_all(tmp_path: Path) -> None:
+    from breachscope.case.db import open_case_db
+    from breachscope.report import report_html
+    from breachscope.report.model import MAX_TIMELINE
+
+    engine = open_case_db(f"sqlite:///{tmp_path / 'case.db'}", create=True)
+    with session_scope(engine) as s:
+        incident = api.create_incident(s, "x", clock=FixedClock(T0 - timedelta(days=1))).id
+        for i in range(MAX_TIMELINE + 5):
+            api.add_timeline_event(s, incident, f"event {i}", at=T0 + timedelta(minutes=i))
+    data = gather(engine, incident, clock=FixedClock(T0))
+    assert data.timeline_total == MAX_TIMELINE + 6  # with "Incident opened"
+    assert [e.message for e in data.timeline[:1] + data.timeline[-1:]] == [
+        "event 5",
+        f"event {MAX_TIMELINE + 4}",
+    ]
+    assert f"The newest {MAX_TIMELINE} of {MAX_TIMELINE + 6} events are shown." in report_html(data, "en")
+    engine.dispose()

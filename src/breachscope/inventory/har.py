@@ -33,6 +33,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
@@ -125,6 +126,7 @@ def _path(path: str) -> str:
     )
 
 
+@lru_cache(maxsize=65536)
 def page_of(url: str) -> str | None:
     """``scheme://host/path`` of a page URL (no query, no fragment, no credentials, personal
     path segments replaced by ``:id``), or None."""
@@ -136,6 +138,11 @@ def page_of(url: str) -> str | None:
         return None
     port = f":{parts.port}" if _port(parts) else ""
     return f"{parts.scheme}://{parts.hostname}{port}{_path(parts.path)}"
+
+
+@lru_cache(maxsize=65536)
+def _host_of(page: str) -> str | None:
+    return urlsplit(page).hostname
 
 
 def _port(parts: SplitResult) -> int | None:
@@ -154,13 +161,20 @@ def _headers(obj: Any) -> dict[str, str]:
     return out
 
 
-def _body(post: Any, cap: Capture, where: str) -> tuple[bytes | None, str]:
-    """The request body as bytes and its MIME type (HAR ``postData``)."""
+def _body(post: Any, cap: Capture, where: str, max_bytes: int) -> tuple[bytes | None, str]:
+    """The request body as bytes and its MIME type (HAR ``postData``); a body over ``max_bytes``
+    is reported and not copied or decoded at all."""
     if not isinstance(post, dict):
         return None, ""
     mime_raw = post.get("mimeType")
     mime: str = mime_raw if isinstance(mime_raw, str) else ""
     text = post.get("text")
+    if isinstance(text, str) and len(text) > max_bytes * 4 // 3 + 4:
+        cap.issue(
+            "body_budget",
+            f"{where}: a request body of {len(text):,} characters is over {max_bytes:,} bytes: not decoded",
+        )
+        return None, mime
     if isinstance(text, str) and text:
         if str(post.get("encoding") or post.get("_encoding") or "").lower() == "base64":
             try:
@@ -288,7 +302,7 @@ def _entry(
     cap.entries_read += 1
     headers = _headers(req.get("headers"))
     page = _entry_page(entry, pages, headers)
-    page_host = urlsplit(page).hostname if page else None
+    page_host = _host_of(page) if page else None
     script = endpoints.script(url)
     if script is not None:
         sid, key = script
@@ -318,7 +332,7 @@ def _entry(
     page_i = cap.page_index(page) if page else None
     if page_i is not None:
         seen.pages.add(page_i)
-    body, mime = _body(req.get("postData"), cap, where)
+    body, mime = _body(req.get("postData"), cap, where, limits.decode.max_body_bytes)
     params = parse_qsl(url.query, keep_blank_values=False) + _cookies(req.get("cookies"))
     decoded = decode_request(params, body, mime, limits.decode)
     for kind, message in decoded.issues:

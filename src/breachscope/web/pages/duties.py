@@ -15,16 +15,19 @@ from breachscope.errors import BreachscopeError
 from breachscope.rules.facts import Duty, RiskDecision
 from breachscope.rules.report import VERDICT_WORDS, verdict_text
 from breachscope.rules.store import decisions, latest_assessment, record_decision
+from breachscope.web.audit import record
+from breachscope.web.deps import client_address
 from breachscope.web.pages.base import incident_page
 from breachscope.web.pages.context import checked_form, incident_role, require, settings
+from breachscope.web.pages.snapshots import SnapshotCache
 
 router = APIRouter()
 
 
-def duties_document(engine: Engine, incident_id: int) -> dict[str, Any]:
+def duties_document(engine: Engine, incident_id: int, cache: SnapshotCache) -> dict[str, Any]:
     """The latest assessment's duties grouped by jurisdiction, each with its latest decision."""
     with session_scope(engine) as s:
-        stored = latest_assessment(s, incident_id)
+        stored = cache.latest(s, incident_id)
         latest: dict[str, RiskDecision] = {d.duty_id: d for d in decisions(s, incident_id)}
     if stored is None:
         return {"assessed": None, "groups": [], "decided": {}, "verdict_words": VERDICT_WORDS}
@@ -44,7 +47,8 @@ def duties_document(engine: Engine, incident_id: int) -> dict[str, Any]:
 @router.get("/incidents/{incident_id}/duties", response_class=HTMLResponse)
 def duties_page(request: Request, incident_id: int) -> HTMLResponse:
     incident_role(request, incident_id)
-    doc = duties_document(settings(request).engine, incident_id)
+    conf = settings(request)
+    doc = duties_document(conf.engine, incident_id, conf.assessments)
     return incident_page(request, incident_id, "duties", "duties.html.j2", **doc)
 
 
@@ -68,4 +72,9 @@ async def decide(request: Request, incident_id: int, duty_id: str) -> RedirectRe
             )
         except BreachscopeError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from exc
+        record(
+            s, actor=viewer.label, action="duty.decide", object_type="duty", object_id=duty_id,
+            incident_id=incident_id, details={"verdict": chosen}, source=client_address(request),
+            at=conf.clock.now(),
+        )  # fmt: skip
     return RedirectResponse(f"/incidents/{incident_id}/duties#duty-{duty_id}", status_code=303)

@@ -21,11 +21,12 @@ from breachscope.case.models import Dataset, Incident
 from breachscope.case.summary import class_states
 from breachscope.notify.outbox import NotifyRun
 from breachscope.rules.facts import Duty
-from breachscope.rules.store import decisions, latest_assessment
+from breachscope.rules.store import decisions
 from breachscope.web.pages.base import incident_page
 from breachscope.web.pages.charts import Chart, hbar
 from breachscope.web.pages.context import incident_role, settings, signed_in
 from breachscope.web.pages.render import render
+from breachscope.web.pages.snapshots import SnapshotCache
 
 router = APIRouter()
 
@@ -40,9 +41,9 @@ class NextDuty:
     overdue: bool
 
 
-def open_duties(s: Session, incident_id: int) -> list[Duty]:
+def open_duties(s: Session, incident_id: int, cache: SnapshotCache) -> list[Duty]:
     """Duties of the latest assessment still to perform (not settled "not required"), earliest first."""
-    stored = latest_assessment(s, incident_id)
+    stored = cache.latest(s, incident_id)
     if stored is None:
         return []
     settled = {d.duty_id: d.verdict for d in decisions(s, incident_id)}
@@ -101,13 +102,13 @@ def class_names(classes: dict[str, list[str]]) -> dict[str, str]:
     return out
 
 
-def overview(engine: Engine, incident_id: int, now: datetime) -> dict[str, Any]:
+def overview(engine: Engine, incident_id: int, now: datetime, cache: SnapshotCache) -> dict[str, Any]:
     with session_scope(engine) as s:
         incident = api.get_incident(s, incident_id)
         datasets = api.list_datasets(s, incident_id)
         scope = api.latest_scope(s, incident_id)
         summary = dict(scope.summary) if scope else {}
-        duties = open_duties(s, incident_id)
+        duties = open_duties(s, incident_id, cache)
         facts = case_facts.current(s, incident_id)
         dates = [(DATE_LABELS[k], getattr(incident, k)) for k in DATE_FIELDS]
         people = sum(d.exposures for d in datasets)
@@ -182,5 +183,5 @@ def incident_home(request: Request, incident_id: int) -> RedirectResponse:
 def overview_page(request: Request, incident_id: int) -> HTMLResponse:
     incident_role(request, incident_id)
     conf = settings(request)
-    data = overview(conf.engine, incident_id, conf.clock.now())
+    data = overview(conf.engine, incident_id, conf.clock.now(), conf.assessments)
     return incident_page(request, incident_id, "overview", "overview.html.j2", **data)
