@@ -12,6 +12,7 @@ checked in as ``docs/openapi.json``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -121,6 +122,7 @@ def create_app(
     app.state.engine = engine
     app.state.jobs = runner
     app.state.quiet = quiet
+    app.state.db_slots = asyncio.Semaphore(settings.db_slots)
     app.include_router(auth_router)
     app.include_router(sign_in_router)
     for router in api_routers():
