@@ -54,6 +54,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.notify",
         "Tell every affected person, org admin and regulator, once each, in their language.",
     ),
+    "audit": (
+        "breachscope.cli.audit",
+        "The tamper-evident audit log: verify the hash chain, print its head, export it.",
+    ),
+    "approvals": (
+        "breachscope.cli.approvals",
+        "Four eyes: requests for irreversible actions, and their approval by a second person.",
+    ),
     "watch": (
         "breachscope.cli.watch",
         "Watch for what follows a leak: look-alike domains of the official ones.",

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from breachscope.cli.options import db_option, incident_option, json_option, to_stdout, write_json
+from breachscope.cli.options import audit_cli, db_option, incident_option, json_option, to_stdout, write_json
 from breachscope.errors import BreachscopeError, InputError
 from breachscope.files import write_private
 from breachscope.rules import report
@@ -300,7 +300,11 @@ def command(ctx: click.Context, /, incident_id: int | None, db: str | None, json
                 store.record_decision(
                     session, incident_id, decide, cast(Any, verdict), by=by, why=why, at=now
                 )
+                audit_cli(session, "duty.decide", "duty", decide, incident_id,
+                          {"verdict": verdict, "why": why}, author=by)  # fmt: skip
             assessment_id, assessment = run_assessment(session, incident_id, rules, now=now)
+            audit_cli(session, "incident.assess", "assessment", assessment_id, incident_id,
+                      {"as_of": now.isoformat()})  # fmt: skip
     console = Console(stderr=to_stdout(json_out))
     if decide:
         print_decision_effect(console, assessment, decide)

@@ -20,6 +20,8 @@ from rich.table import Table
 
 from breachscope.case.db import case_database
 from breachscope.cli.options import (
+    actor,
+    cli_source,
     config_option,
     db_option,
     incident_option,
@@ -186,6 +188,8 @@ def command(
                 resend_unconfirmed=resend_unconfirmed,
                 selection=selection,
                 confirm=confirm,
+                actor=actor(),
+                source=cli_source(),
             )
         finally:
             progress.finish()

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from breachscope.case.db import case_database
 from breachscope.cli.options import (
+    audit_after,
     author_option,
     db_option,
     incident_option,
@@ -141,6 +142,10 @@ def domains_command(
             author=who(author),
             progress=bar,
         )
+        c = report.to_dict()["counts"]
+        audit_after(engine, "watch.domains", "incident", incident_id, incident_id,
+                    {"domains": list(report.domains), "registered": c["registered"], "new": c["new"],
+                     "gone": c["gone"]}, author=who(author))  # fmt: skip
     if json_out is not None and to_stdout(json_out):
         write_json(json_out, report.to_dict())
         return
@@ -168,4 +173,6 @@ def done_command(
         found = set_action_state(
             engine, incident_id, domain, done=not reopen, note=note, clock=SystemClock(), author=who(author)
         )
+        audit_after(engine, "watch.action", "lookalike", found.domain, incident_id,
+                    {"state": found.action_state, "note": note}, author=who(author))  # fmt: skip
     click.echo(f"{terminal_text(found.domain)}: action {found.action_state}")
