@@ -45,7 +45,14 @@ def data_classes_md() -> str:
     return "\n".join(lines) + "\n"
 
 
-GENERATED = {ROOT / "docs" / "data-classes.md": data_classes_md}
+def openapi_json() -> str:
+    """The team server's OpenAPI document (docs/openapi.json), from the app itself."""
+    from breachscope.web.openapi import document
+
+    return document()
+
+
+GENERATED = {ROOT / "docs" / "data-classes.md": data_classes_md, ROOT / "docs" / "openapi.json": openapi_json}
 
 if __name__ == "__main__":
     for path, make in GENERATED.items():

@@ -3,6 +3,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -47,6 +48,23 @@ def test_help_and_version_import_no_stage(args: list[str]) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
     assert "HEAVY []" in out.stdout, out.stdout
+
+
+def test_a_plain_scan_loads_no_case_storage(tmp_path: Path) -> None:
+    """``scan FILE`` (no --people) imports neither the case storage (SQLAlchemy, Alembic) nor
+    the exposures stage: start-up counts in the whole-process scan benchmark."""
+    leak = tmp_path / "leak.csv"
+    leak.write_text("email,city\nrina@example.co.id,Bandung\n")
+    code = (
+        "import sys; from breachscope.cli import main\n"
+        "sys.argv = ['breachscope', 'scan', sys.argv[1], '-q']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('duckdb', 'sqlalchemy', 'alembic', 'breachscope.case.db', "
+        "'breachscope.exposures.people', 'breachscope.exposures.attach') if m in sys.modules)\n"
+        "print('HEAVY', heavy, 'breachscope.cli.scan' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(leak)], capture_output=True, text=True, check=True)
+    assert "HEAVY [] True" in out.stdout, out.stdout + out.stderr
 
 
 def test_unknown_command_is_a_clean_error() -> None:

@@ -229,3 +229,25 @@ def test_purge_on_postgresql_refuses_while_a_transaction_reads_the_case(
 )
 def test_search(data: bytes, needles: list[bytes], found: set[int]) -> None:
     assert search(data, needles) == found
+
+
+def test_purge_knows_every_purged_table_without_importing_a_stage() -> None:
+    """The case is storage only: with nothing but ``case.purge`` imported, purge already lists
+    every purge-marked table that importing all the stages declares (a stage that declared
+    one in its own package would be missed by a ``case purge`` that never imported it)."""
+    code = (
+        "import sys\n"
+        "from breachscope.case.purge import purge_tables\n"
+        "alone = sorted(t.name for t in purge_tables())\n"
+        "stages = sorted(m for m in sys.modules if m.startswith('breachscope.') "
+        "and m.split('.')[1] not in ('case', 'clock', 'errors', 'files', 'hashing', 'taxonomy'))\n"
+        "import pkgutil, importlib, breachscope\n"
+        "for m in pkgutil.walk_packages(breachscope.__path__, 'breachscope.'):\n"
+        "    if '.migrations' not in m.name and not m.name.startswith('breachscope.__'):\n"
+        "        importlib.import_module(m.name)\n"
+        "every = sorted(t.name for t in purge_tables())\n"
+        "print(alone == every, 'notify_outbox' in alone, stages)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[:2] == ["True", "True"], out.stdout
+    assert out.stdout.strip().endswith("[]"), out.stdout  # purge imported no stage

@@ -1,8 +1,10 @@
 """The SQLAlchemy declarative base shared by every case table.
 
-Each stage keeps its tables in its own module (``case/models.py`` for incidents, datasets,
-exposures and directory matches; ``rules/store.py`` for assessments; ``notify/outbox.py`` for the
-outbox), all on this one ``Base`` so that Alembic sees one metadata. Constraint names follow a
+Tables are declared on this one ``Base`` so that Alembic sees one metadata:
+``case/models.py`` (incidents, datasets, exposures, directory matches), ``case/outbox.py`` (the
+notify outbox), ``rules/store.py`` (assessments), ``watch/store.py`` (look-alike domains). A table
+holding person-derived data that ``case purge`` deletes is declared in the case package, so
+purge knows it without importing a stage. Constraint names follow a
 fixed convention so that migrations are the same on SQLite and PostgreSQL.
 """
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import InputError
+
+if TYPE_CHECKING:  # the CLI's date options read the names above without loading SQLAlchemy
+    from sqlalchemy.orm import Session
 
 DATE_FIELDS = (
     "occurred_at",

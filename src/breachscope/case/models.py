@@ -215,6 +215,8 @@ class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
         UniqueConstraint("incident_id", "user_id", name="uq_accounts_incident_user"),
+        # An organization's admins and users, page by page (scope/browse.py; migration 0052).
+        Index("ix_accounts_incident_org", "incident_id", "org_id", "id"),
         {"info": PURGE_DELETE},
     )
 
@@ -243,6 +245,8 @@ class Match(Base):
         # Foreign-key lookups when accounts or exposures are deleted (migration 0004).
         Index("ix_matches_account_id", "account_id"),
         Index("ix_matches_exposure_id", "exposure_id"),
+        # The console's review list (scope/browse.py; migration 0052).
+        Index("ix_matches_incident_ambiguous", "incident_id", "ambiguous", "exposure_id"),
         {"info": PURGE_DELETE},
     )
 
@@ -263,6 +267,8 @@ class AffectedOrg(Base):
     __tablename__ = "affected_orgs"
     __table_args__ = (
         UniqueConstraint("incident_id", "org_id", name="uq_affected_orgs_incident_org"),
+        # Organization search by name prefix (scope/browse.py; migration 0052).
+        Index("ix_affected_orgs_incident_name", "incident_id", "org_name"),
         {"info": PURGE_DELETE},
     )
 

@@ -2,7 +2,10 @@
 
 Tables that hold person-derived data declare ``__table_args__ = {"info": {"purge": "delete"}}``
 (see :data:`breachscope.case.models.PURGE_DELETE`) and an ``incident_id`` column; purge deletes
-their rows for the incident, whichever stage owns them.
+their rows for the incident, whichever stage writes them. Such tables are declared in the case
+package (``case/models.py``, ``case/outbox.py`` ...): the case is storage and knows no stage, so
+purge never loads a stage's models by name (a test checks that importing every stage adds no
+purge-marked table).
 
 Purge takes the database exclusively first (SQLite: no other connection may have the file
 open; PostgreSQL: ``ACCESS EXCLUSIVE`` locks on the purged tables, with a lock timeout), so a
@@ -26,7 +29,7 @@ from sqlalchemy import Connection, Engine, LargeBinary, String, Text, delete, se
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from breachscope.case import approvals
+from breachscope.case import approvals, models, outbox
 from breachscope.case import audit as audit_chain
 from breachscope.case.api import add_timeline_event, get_incident, list_datasets
 from breachscope.case.base import Base
@@ -35,6 +38,10 @@ from breachscope.case.models import AuditRecord, Incident
 from breachscope.case.wipe import MIN_NEEDLE, case_files, compact, database_file, exclusive, find_in_files
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
+
+#: The case modules that declare purge-marked tables (all of them: a table of person-derived
+#: data is declared in the case, whichever stage writes it).
+DECLARING_MODULES = (models, outbox)
 
 #: Columns that hold vocabulary (kinds, codes, roles), not values about a person.
 _VOCABULARY_SUFFIXES = ("_hash", "_kind", "_code", "_source", "_state", "_status")
@@ -58,21 +65,12 @@ def _reduce_scan(scan: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def purge_tables() -> list[Any]:
-    """Tables whose rows for an incident are deleted by purge, children first."""
-    _load_stage_models()
+    """Tables whose rows for an incident are deleted by purge, children first.
+
+    Every table that holds person-derived data is declared in the case package (storage only),
+    so the case's own models are the whole list: no stage is imported to find one."""
     tables = [t for t in Base.metadata.sorted_tables if t.info.get("purge") == "delete"]
     return list(reversed(tables))
-
-
-def _load_stage_models() -> None:
-    """Import other stages' models (if present) so their purge-marked tables are known."""
-    import importlib
-
-    for name in ("breachscope.rules.store", "breachscope.notify.outbox"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
 
 
 @dataclass

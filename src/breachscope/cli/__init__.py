@@ -62,9 +62,25 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.approvals",
         "Four eyes: requests for irreversible actions, and their approval by a second person.",
     ),
+    "report": (
+        "breachscope.cli.report",
+        "Write the incident report for management, the board and regulators (HTML and/or PDF).",
+    ),
+    "serve": (
+        "breachscope.cli.serve",
+        "Serve the case to the team: JSON API under /api/v1, sign-in, the console.",
+    ),
+    "users": (
+        "breachscope.cli.users",
+        "Team accounts for breachscope serve: add users, grant them incidents, list them.",
+    ),
     "watch": (
         "breachscope.cli.watch",
         "Watch for what follows a leak: look-alike domains of the official ones.",
+    ),
+    "vendors": (
+        "breachscope.cli.vendors",
+        "The vendor registry: who receives which data, under which contract; audit, link, remove.",
     ),
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(module for module, _ in COMMANDS.values())

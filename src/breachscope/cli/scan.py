@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -12,7 +12,6 @@ from rich.table import Table
 
 from breachscope.cli.options import STDOUT, to_stdout, write_json
 from breachscope.errors import InputError
-from breachscope.exposures.people import PeopleSummary, check_export_path, people_for_scan
 from breachscope.files import write_private
 from breachscope.hashing import new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
@@ -22,6 +21,9 @@ from breachscope.scan import scan_files
 from breachscope.scan.markdown import safe_text
 from breachscope.scan.report import ABSENT, NOT_CHECKED, PRESENT, ScanReport
 from breachscope.taxonomy import DATA_CLASSES, Tier
+
+if TYPE_CHECKING:
+    from breachscope.exposures.people import PeopleSummary
 
 FORMATS = ("auto", *READER_FORMATS)  # from the reader registry
 FAIL_ON = tuple(t.value for t in Tier)
@@ -223,13 +225,17 @@ def command(
         if not f.exists():
             raise InputError(f"{f}: no such file", "check the path; pass the leaked file(s) to scan")
     progress: Progress = NullProgress() if quiet else RichProgress()
-    if people_path is not None:
+    if people_path is not None:  # the exposures stage is loaded only when --people asks for it
+        from breachscope.exposures.people import check_export_path
+
         check_export_path(people_path)
     key = new_key()
     limits = Limits(allow_special_files=allow_special_files)
     report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress, key=key, limits=limits)
     people = None
     if people_path is not None:
+        from breachscope.exposures.people import people_for_scan
+
         people = people_for_scan(
             list(files), report.to_dict(), key=key, format=fmt, vendor=vendor, out=people_path
         )

@@ -10,7 +10,27 @@ scope and every later stage read what it stored.
 
 from __future__ import annotations
 
-from breachscope.exposures.attach import AttachResult, attach_file
-from breachscope.exposures.people import PeopleSummary, people_for_scan
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from breachscope.exposures.attach import AttachResult, attach_file
+    from breachscope.exposures.people import PeopleSummary, people_for_scan
 
 __all__ = ["AttachResult", "PeopleSummary", "attach_file", "people_for_scan"]
+
+#: Public name -> its module, imported on first use: ``scan --people`` needs no case storage
+#: (SQLAlchemy, Alembic), and a plain ``scan`` needs neither half.
+_HOMES = {
+    "AttachResult": "breachscope.exposures.attach",
+    "attach_file": "breachscope.exposures.attach",
+    "PeopleSummary": "breachscope.exposures.people",
+    "people_for_scan": "breachscope.exposures.people",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(home), name)

@@ -216,6 +216,7 @@ class Utf8Stream(io.RawIOBase):
         self._on_bad = on_bad
         self._block = block
         self._out = b""
+        self._at = 0  # bytes of ``_out`` already handed out
         self._lines = 0  # newlines emitted so far
         self._eof = False
         self._first = True
@@ -228,9 +229,23 @@ class Utf8Stream(io.RawIOBase):
             self._first = False
             return data
         state = self._decoder.getstate()
+        text: str | None
         try:
             text = self._decoder.decode(data, final)
         except UnicodeDecodeError:
+            text = None
+        if text is not None and self._utf8:
+            # valid UTF-8: hand on the bytes the decoder consumed as they are (re-encoding the
+            # text would copy every byte again); a sequence cut at the block's end waits in
+            # the decoder for the next block
+            held = self._decoder.getstate()[0]
+            out = state[0] + data
+            out = out[: len(out) - len(held)] if held else out
+            if self._first and out:
+                self._first = False
+                out = out.removeprefix(b"\xef\xbb\xbf")
+            return out
+        if text is None:
             self._decoder.setstate(state)
             self._decoder.errors = "surrogateescape"
             text = self._replace_bad(self._decoder.decode(data, final))
@@ -239,8 +254,6 @@ class Utf8Stream(io.RawIOBase):
             self._first = False
             if text.startswith("\ufeff"):
                 text = text[1:]
-        if self._utf8 and len(text) == len(data):
-            return data  # pure ASCII after all
         return text.encode("utf-8")
 
     def _replace_bad(self, text: str) -> str:
@@ -258,8 +271,12 @@ class Utf8Stream(io.RawIOBase):
     def read(self, size: int | None = -1) -> bytes:
         unbounded = size is None or size < 0
         want = self._block if unbounded else int(size)  # type: ignore[arg-type]
-        pieces = [self._out] if self._out else []
-        have = len(self._out)
+        if not unbounded and len(self._out) - self._at >= want:  # served from the decoded block
+            start, self._at = self._at, self._at + want
+            return self._out[start : self._at]
+        rest = self._out[self._at :] if self._at else self._out
+        pieces = [rest] if rest else []
+        have = len(rest)
         while (unbounded or have < want) and not self._eof:
             data = self._inner.read(max(self._block, want - have))
             if not data:
@@ -273,9 +290,10 @@ class Utf8Stream(io.RawIOBase):
                 have += len(chunk)
         buf = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         if unbounded or len(buf) <= want:
-            self._out = b""
+            self._out, self._at = b"", 0
             return buf
-        self._out = buf[want:]
+        # the rest is kept whole and handed out from an offset (no copy of it per read)
+        self._out, self._at = buf, want
         return buf[:want]
 
     def readinto(self, buffer: Any) -> int:

@@ -1,0 +1,391 @@
+"""Team accounts: the people who run the response, their roles and the incidents they may see.
+
+Storage and the secrets' handling, shared by ``breachscope users`` and ``breachscope serve``:
+
+- a **user** has an email (lower-cased, unique), one **role** (:data:`ROLES`), an argon2id
+  password hash (argon2-cffi, RFC 9106 defaults; :func:`verify_password` rehashes old
+  parameters) and, for admin and legal always, a TOTP secret (RFC 6238, 30 s, 6 digits, SHA-1
+  for authenticator apps). The TOTP secret is stored encrypted (AES-256-GCM) under the case
+  database's key-encryption key (:mod:`breachscope.case.keys`), so a copy of the database alone
+  cannot mint codes. The last accepted TOTP step is kept, so a code is never accepted twice.
+- **membership**: a user sees an incident only when a row of ``incident_members`` says so
+  (deny by default).
+- **API tokens** for automation: ``bst_<id>_<secret>``, shown once, stored as SHA-256 of the
+  256-bit secret, capped to a role (never above the owner's) and optionally to one incident,
+  expiring, revocable.
+
+Sessions and sign-in throttling are in :mod:`breachscope.case.logins`. Nothing here logs or
+returns a password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from breachscope.case.base import Base
+from breachscope.case.keys import kek_for
+from breachscope.case.models import Incident, UTCDateTime
+from breachscope.errors import BreachscopeError
+
+#: The roles, least to most trusted (what each may do: web/auth/rules.py, docs/server.md).
+ROLES: tuple[str, ...] = ("viewer", "responder", "legal", "communications", "admin")
+#: Roles that cannot sign in without a second factor.
+TOTP_REQUIRED: frozenset[str] = frozenset({"admin", "legal"})
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024
+TOTP_STEP = 30
+TOTP_ISSUER = "breachscope"
+TOKEN_PREFIX = "bst"
+_NONCE = 12
+#: argon2id, t=3, m=64 MiB, p=4 (RFC 9106's second recommendation). Callers may pass another
+#: ``PasswordHasher`` (tests use cheap parameters); a stored hash carries its own parameters, and
+#: :func:`verify_password` rehashes one whose parameters differ from the hasher's.
+HASHER = PasswordHasher()
+#: Per hasher parameters: a hash verified when the email is unknown, so that an unknown user
+#: costs the same time as a wrong password.
+_DUMMY: dict[tuple[int, int, int], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+    if key not in _DUMMY:
+        _DUMMY[key] = hasher.hash(secrets.token_urlsafe(16))
+    return _DUMMY[key]
+
+
+class TeamUser(Base):
+    """One person of the response team (not a leaked person; not a directory account)."""
+
+    __tablename__ = "team_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    #: The TOTP secret encrypted under the KEK (nonce + ciphertext + tag); NULL: no second factor.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(320))
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IncidentMember(Base):
+    """A user may see (and, by role, change) one incident."""
+
+    __tablename__ = "incident_members"
+    __table_args__ = (UniqueConstraint("incident_id", "user_id", name="uq_incident_members_incident_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("team_users.id"), index=True)
+    added_by: Mapped[str] = mapped_column(String(320))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A token for automation: hashed, capped to a role and maybe one incident, expiring."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("team_users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A created user and, once, its TOTP provisioning secret and URI (None without TOTP)."""
+
+    user: TeamUser
+    totp_secret: str | None
+    totp_uri: str | None
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def role_rank(role: str) -> int:
+    return ROLES.index(role)
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise BreachscopeError(f"unknown role {role!r}", f"use one of: {', '.join(ROLES)}")
+    return role
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise BreachscopeError(
+            f"the password is shorter than {MIN_PASSWORD} characters", "choose a longer passphrase"
+        )
+    if len(password) > MAX_PASSWORD:
+        raise BreachscopeError(f"the password is longer than {MAX_PASSWORD} characters")
+
+
+def _totp_aad(email: str) -> bytes:
+    return f"breachscope totp v1 {email}".encode()
+
+
+def _seal_totp(session: Session, email: str, secret: str) -> bytes:
+    kek, _ = kek_for(session, create=True)
+    nonce = secrets.token_bytes(_NONCE)
+    return nonce + AESGCM(kek).encrypt(nonce, secret.encode(), _totp_aad(email))
+
+
+def _open_totp(session: Session, user: TeamUser) -> str | None:
+    if user.totp_secret is None:
+        return None
+    kek, source = kek_for(session)
+    blob = user.totp_secret
+    try:
+        return AESGCM(kek).decrypt(blob[:_NONCE], blob[_NONCE:], _totp_aad(user.email)).decode()
+    except InvalidTag as exc:
+        raise BreachscopeError(
+            f"the key in {source.describe()} does not open the second factor of {user.email}",
+            "use the key file that belongs to this database",
+        ) from exc
+
+
+def create_user(
+    session: Session,
+    email: str,
+    role: str,
+    password: str,
+    *,
+    now: datetime,
+    created_by: str,
+    totp: bool = True,
+    hasher: PasswordHasher = HASHER,
+) -> NewUser:
+    """Add a user; the TOTP secret (when ``totp``, always for admin and legal) is returned once."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 320:
+        raise BreachscopeError(f"not an email address: {email!r}")
+    check_role(role)
+    check_password(password)
+    if not totp and role in TOTP_REQUIRED:
+        raise BreachscopeError(f"the {role} role needs a second factor", "leave out --no-totp")
+    if session.scalar(select(TeamUser.id).where(TeamUser.email == email)) is not None:
+        raise BreachscopeError(f"a user {email} already exists")
+    user = TeamUser(
+        email=email,
+        role=role,
+        password_hash=hasher.hash(password),
+        created_at=now,
+        created_by=created_by,
+    )
+    secret = uri = None
+    if totp:
+        secret = pyotp.random_base32()
+        user.totp_secret = _seal_totp(session, email, secret)
+        uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+    session.add(user)
+    session.flush()
+    return NewUser(user, secret, uri)
+
+
+def get_user(session: Session, email: str) -> TeamUser | None:
+    return session.scalar(select(TeamUser).where(TeamUser.email == normalise_email(email)))
+
+
+def list_users(session: Session) -> list[TeamUser]:
+    return list(session.scalars(select(TeamUser).order_by(TeamUser.id)))
+
+
+def count_users(session: Session) -> int:
+    return len(session.scalars(select(TeamUser.id)).all())
+
+
+def verify_password(user: TeamUser | None, password: str, hasher: PasswordHasher = HASHER) -> bool:
+    """Check a password in constant work whether or not the user exists; rehash old parameters."""
+    if len(password) > MAX_PASSWORD:
+        password = password[:MAX_PASSWORD]
+    try:
+        hasher.verify(user.password_hash if user else _dummy_hash(hasher), password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if user is None:
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+def set_password(user: TeamUser, password: str, hasher: PasswordHasher = HASHER) -> None:
+    check_password(password)
+    user.password_hash = hasher.hash(password)
+
+
+def verify_totp(session: Session, user: TeamUser, code: str, now: datetime) -> bool:
+    """A code of the previous, current or next 30 s step, never one of an already used step."""
+    secret = _open_totp(session, user)
+    if secret is None:
+        return True  # no second factor enrolled (never for admin and legal: create_user refuses)
+    code = code.strip()
+    if len(code) != 6 or not code.isdigit():
+        return False
+    totp = pyotp.TOTP(secret)
+    current = int(now.timestamp()) // TOTP_STEP
+    for step in (current - 1, current, current + 1):
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            continue
+        if hmac.compare_digest(totp.at(step * TOTP_STEP), code):
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def totp_code(session: Session, user: TeamUser, at: datetime) -> str:
+    """The TOTP code of ``user`` at ``at`` (tests and the demo's printed sign-in)."""
+    secret = _open_totp(session, user)
+    if secret is None:
+        raise BreachscopeError(f"{user.email} has no second factor")
+    return pyotp.TOTP(secret).at(int(at.timestamp()) // TOTP_STEP * TOTP_STEP)
+
+
+def needs_totp(user: TeamUser) -> bool:
+    return user.totp_secret is not None or user.role in TOTP_REQUIRED
+
+
+# -- membership ----------------------------------------------------------------------------
+
+
+def add_member(session: Session, incident_id: int, user: TeamUser, *, by: str, now: datetime) -> bool:
+    """Make ``user`` a member of the incident; False when already one."""
+    if session.get(Incident, incident_id) is None:
+        raise BreachscopeError(f"no incident {incident_id}")
+    if is_member(session, incident_id, user.id):
+        return False
+    session.add(IncidentMember(incident_id=incident_id, user_id=user.id, added_by=by, added_at=now))
+    session.flush()
+    return True
+
+
+def remove_member(session: Session, incident_id: int, user_id: int) -> bool:
+    row = session.scalar(
+        select(IncidentMember).where(
+            IncidentMember.incident_id == incident_id, IncidentMember.user_id == user_id
+        )
+    )
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def is_member(session: Session, incident_id: int, user_id: int) -> bool:
+    found = session.scalar(
+        select(IncidentMember.id).where(
+            IncidentMember.incident_id == incident_id, IncidentMember.user_id == user_id
+        )
+    )
+    return found is not None
+
+
+def member_incident_ids(session: Session, user_id: int) -> list[int]:
+    rows = session.scalars(
+        select(IncidentMember.incident_id)
+        .where(IncidentMember.user_id == user_id)
+        .order_by(IncidentMember.incident_id)
+    )
+    return list(rows)
+
+
+def members(session: Session, incident_id: int) -> list[tuple[IncidentMember, TeamUser]]:
+    rows = session.execute(
+        select(IncidentMember, TeamUser)
+        .join(TeamUser, TeamUser.id == IncidentMember.user_id)
+        .where(IncidentMember.incident_id == incident_id)
+        .order_by(TeamUser.email)
+    )
+    return [(m, u) for m, u in rows.tuples()]
+
+
+# -- API tokens ----------------------------------------------------------------------------
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    session: Session,
+    user: TeamUser,
+    *,
+    name: str,
+    role: str,
+    incident_id: int | None,
+    lifetime: timedelta,
+    now: datetime,
+) -> tuple[ApiToken, str]:
+    """A new token and its text, shown once: ``bst_<id>_<secret>``. Its role is at most the owner's."""
+    check_role(role)
+    if role_rank(role) > role_rank(user.role):
+        raise BreachscopeError(f"a token cannot have more rights ({role}) than its owner ({user.role})")
+    if lifetime <= timedelta(0) or lifetime > timedelta(days=366):
+        raise BreachscopeError("a token lives between 1 second and 366 days")
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=name[:200],
+        secret_hash=_token_hash(secret),
+        role=role,
+        incident_id=incident_id,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(token)
+    session.flush()
+    return token, f"{TOKEN_PREFIX}_{token.id}_{secret}"
+
+
+def resolve_token(session: Session, text: str, now: datetime) -> tuple[ApiToken, TeamUser] | None:
+    """The live token (not expired, not revoked, owner enabled) that ``text`` is, else None."""
+    parts = text.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1].isdigit() or len(parts[1]) > 18:
+        return None
+    token = session.get(ApiToken, int(parts[1]))
+    if token is None or not hmac.compare_digest(token.secret_hash, _token_hash(parts[2])):
+        return None
+    if token.revoked_at is not None or token.expires_at <= now:
+        return None
+    user = session.get(TeamUser, token.user_id)
+    if user is None or user.disabled_at is not None:
+        return None
+    token.last_used_at = now
+    return token, user
+
+
+def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+
+
+def revoke_token(session: Session, user_id: int, token_id: int, now: datetime) -> bool:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id or token.revoked_at is not None:
+        return False
+    token.revoked_at = now
+    return True

@@ -1,0 +1,101 @@
+"""``breachscope users``: the team's accounts for ``breachscope serve`` (the first admin comes from here)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from breachscope.case import accounts
+from breachscope.case.db import case_database, session_scope
+from breachscope.cli.options import db_option, who
+from breachscope.clock import SystemClock
+from breachscope.errors import InputError
+
+
+@click.group("users")
+def command() -> None:
+    """Team accounts for breachscope serve: add users, grant them incidents, list them."""
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise InputError("no password on standard input", "pipe it in: printf '%s\\n' \"$PW\" | ...")
+        return line.rstrip("\r\n")
+    text: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return text
+
+
+@command.command("add")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(accounts.ROLES), help="What the user may do.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
+@click.option("--no-totp", is_flag=True, help="No second factor (not allowed for admin and legal).")
+@click.option(
+    "--incident",
+    "incidents",
+    type=int,
+    multiple=True,
+    metavar="N",
+    help="Also grant incident N (repeatable).",
+)
+@click.option("--create", is_flag=True, help="Create the case database if it does not exist (a new team).")
+@db_option
+def add(
+    email: str,
+    role: str,
+    password_stdin: bool,
+    no_totp: bool,
+    incidents: tuple[int, ...],
+    create: bool,
+    db: str | None,
+) -> None:
+    """Add a user (the first admin of a team comes from here).
+
+    The TOTP secret is printed once: enter it (or the otpauth:// URI) in an authenticator app.
+    Admin and legal always need it to sign in."""
+    password = _read_password(password_stdin)
+    now = SystemClock().now()
+    with case_database(db, create=create) as engine, session_scope(engine) as session:
+        new = accounts.create_user(
+            session, email, role, password, now=now, created_by=f"cli:{who(None)}", totp=not no_totp
+        )
+        for incident_id in incidents:
+            accounts.add_member(session, incident_id, new.user, by=f"cli:{who(None)}", now=now)
+        click.echo(f"Added {new.user.email} ({new.user.role}), user id {new.user.id}.")
+        if new.totp_secret:
+            click.echo("Second factor (shown once; keep it in an authenticator app):")
+            click.echo(f"  secret: {new.totp_secret}")
+            click.echo(f"  URI:    {new.totp_uri}")
+        for incident_id in incidents:
+            click.echo(f"Granted incident {incident_id}.")
+
+
+@command.command("grant")
+@click.argument("email")
+@click.option("--incident", "incident_id", type=int, required=True, metavar="N", help="Incident id.")
+@db_option
+def grant(email: str, incident_id: int, db: str | None) -> None:
+    """Make a user a member of an incident (access is per incident, denied by default)."""
+    with case_database(db) as engine, session_scope(engine) as session:
+        user = accounts.get_user(session, email)
+        if user is None:
+            raise InputError(f"no user {email}", "add one with: breachscope users add EMAIL --role ROLE")
+        added = accounts.add_member(
+            session, incident_id, user, by=f"cli:{who(None)}", now=SystemClock().now()
+        )
+    click.echo(f"{user.email} {'is now' if added else 'was already'} a member of incident {incident_id}.")
+
+
+@command.command("list")
+@db_option
+def list_(db: str | None) -> None:
+    """The team's accounts, their roles and incidents."""
+    with case_database(db) as engine, session_scope(engine) as session:
+        for user in accounts.list_users(session):
+            ids = accounts.member_incident_ids(session, user.id)
+            state = " (disabled)" if user.disabled_at else ""
+            totp = "TOTP" if user.totp_secret is not None else "no TOTP"
+            click.echo(f"{user.id}\t{user.email}\t{user.role}\t{totp}\tincidents: {ids or '-'}{state}")

@@ -1,0 +1,16 @@
+"""The versioned JSON API (``/api/v1``): one module per noun, each a thin shell over the library.
+
+Every route has an authorization rule in :mod:`breachscope.web.auth.rules`; routes under
+``/incidents/{incident_id}`` reach only objects of that incident (another incident's ids answer
+404, as a missing one does).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from breachscope.web.api import incidents, users
+
+
+def routers() -> list[APIRouter]:
+    return [incidents.router, users.router]

@@ -1,0 +1,144 @@
+"""``/api/v1/users``: the team's accounts (admin), and granting incidents to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from breachscope.case import accounts, logins
+from breachscope.errors import BreachscopeError
+from breachscope.web.audit import record
+from breachscope.web.auth.gate import Who
+from breachscope.web.deps import DB, Settings, client_address
+
+router = APIRouter(prefix="/api/v1", tags=["users"])
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    role: str
+    totp: bool
+    created_at: datetime
+    disabled: bool
+
+
+class UserIn(BaseModel):
+    email: str = Field(max_length=320)
+    role: str
+    password: str = Field(min_length=accounts.MIN_PASSWORD, max_length=accounts.MAX_PASSWORD)
+    totp: bool = True
+
+
+class NewUserOut(UserOut):
+    totp_secret: str | None = Field(description="shown once: enter it in an authenticator app")
+    totp_uri: str | None
+
+
+class UserPatch(BaseModel):
+    role: str | None = None
+    disabled: bool | None = None
+
+
+def user_out(u: accounts.TeamUser) -> UserOut:
+    return UserOut(
+        id=u.id,
+        email=u.email,
+        role=u.role,
+        totp=u.totp_secret is not None,
+        created_at=u.created_at,
+        disabled=u.disabled_at is not None,
+    )
+
+
+@router.get("/users", response_model=list[UserOut])
+def list_users(db: DB) -> list[UserOut]:
+    """Every account of the team."""
+    return [user_out(u) for u in accounts.list_users(db)]
+
+
+@router.post("/users", response_model=NewUserOut, status_code=201)
+def add_user(body: UserIn, request: Request, db: DB, settings: Settings, who: Who) -> NewUserOut:
+    """Add an account; its TOTP secret is in this answer only."""
+    try:
+        new = accounts.create_user(
+            db,
+            body.email,
+            body.role,
+            body.password,
+            now=settings.clock.now(),
+            created_by=who.actor,
+            totp=body.totp,
+            hasher=settings.hasher,
+        )
+    except BreachscopeError as exc:
+        raise HTTPException(400, exc.message) from exc
+    record(
+        db,
+        actor=who.actor,
+        action="user.create",
+        object_type="user",
+        object_id=new.user.id,
+        details={"role": new.user.role},
+        source=client_address(request),
+    )
+    return NewUserOut(**user_out(new.user).model_dump(), totp_secret=new.totp_secret, totp_uri=new.totp_uri)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+def change_user(
+    user_id: int, body: UserPatch, request: Request, db: DB, settings: Settings, who: Who
+) -> UserOut:
+    """Change a role or disable an account; either ends the account's sessions."""
+    user = db.get(accounts.TeamUser, user_id)
+    if user is None:
+        raise HTTPException(404, "no such user")
+    now = settings.clock.now()
+    if body.role is not None:
+        try:
+            accounts.check_role(body.role)
+        except BreachscopeError as exc:
+            raise HTTPException(400, exc.message) from exc
+        if body.role in accounts.TOTP_REQUIRED and user.totp_secret is None:
+            raise HTTPException(400, f"{user.email} has no second factor, which the {body.role} role needs")
+        user.role = body.role
+    if body.disabled is not None:
+        user.disabled_at = now if body.disabled else None
+    logins.end_user_sessions(db, user.id, now)  # privilege change: no session keeps the old rights
+    record(
+        db,
+        actor=who.actor,
+        action="user.change",
+        object_type="user",
+        object_id=user.id,
+        details=body.model_dump(exclude_none=True),
+        source=client_address(request),
+    )
+    return user_out(user)
+
+
+@router.put("/users/{user_id}/incidents/{incident_id}", status_code=204)
+def grant_incident(
+    user_id: int, incident_id: int, request: Request, db: DB, settings: Settings, who: Who
+) -> None:
+    """Make a user a member of any incident (admin; how a first member is added to an incident
+    opened from the command line)."""
+    user = db.get(accounts.TeamUser, user_id)
+    if user is None:
+        raise HTTPException(404, "no such user")
+    try:
+        added = accounts.add_member(db, incident_id, user, by=who.actor, now=settings.clock.now())
+    except BreachscopeError as exc:
+        raise HTTPException(404, "no such incident") from exc
+    if added:
+        record(
+            db,
+            actor=who.actor,
+            action="member.add",
+            object_type="user",
+            object_id=user_id,
+            incident_id=incident_id,
+            source=client_address(request),
+        )

@@ -1,0 +1,146 @@
+"""The app factory of the team server: ``create_app(settings)`` -> a FastAPI (ASGI) app.
+
+``breachscope serve`` builds one and runs it under uvicorn; tests build one per case database
+and talk to it through httpx (ASGI transport) or a real uvicorn on a loopback port.
+
+Every route goes through :func:`breachscope.web.auth.gate.authorize` (an app-wide dependency),
+and the factory refuses to build an app with a route that has no rule in
+:data:`breachscope.web.auth.rules.ROUTE_RULES`. The interactive docs pages (which would load
+scripts from a CDN) are off; the OpenAPI document is served at ``/api/v1/openapi.json`` and
+checked in as ``docs/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+
+from breachscope import __version__
+from breachscope.case.db import open_case_db
+from breachscope.errors import BreachscopeError
+from breachscope.notify.config import CONFIG_ENV, NotifyConfig, load_config
+from breachscope.web.api import routers as api_routers
+from breachscope.web.auth.console import SessionConsoleAuth
+from breachscope.web.auth.gate import AuthzProbe, NotSignedIn, authorize
+from breachscope.web.auth.pages import router as sign_in_router
+from breachscope.web.auth.routes import router as auth_router
+from breachscope.web.auth.rules import PUBLIC_UNGATED, ROUTE_RULES
+from breachscope.web.pages import ConsoleSettings, install_console
+from breachscope.web.settings import ServerSettings
+
+OPENAPI_URL = "/api/v1/openapi.json"
+#: Extra routers (the console's pages) that the factory includes: callables returning routers.
+RouterFactory = Callable[[], list[Any]]
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str, bool]]:
+    """Every route as (method, path, gated): ``gated`` for FastAPI endpoints, which pass the gate.
+
+    Walks included routers too (FastAPI >= 0.13x includes them lazily, as wrappers whose
+    ``effective_candidates()`` yield the routes with the app's dependencies applied).
+    """
+    out: list[tuple[str, str, bool]] = []
+
+    def walk(routes: Any) -> None:
+        for route in routes:
+            if hasattr(route, "effective_candidates"):
+                walk(route.effective_candidates())
+                walk(route.effective_low_priority_routes())
+                continue
+            original = getattr(route, "original_route", None)
+            gated = isinstance(route, APIRoute) or isinstance(original, APIRoute)
+            path = str(getattr(route, "path", route))
+            methods = sorted(getattr(route, "methods", None) or {"*"})
+            out.extend((m, path, gated) for m in methods if not (m == "HEAD" and "GET" in methods))
+
+    walk(app.routes)
+    return out
+
+
+def check_rules(app: FastAPI) -> None:
+    """Every gated route has an authorization rule (the gate would refuse it anyway), and every
+    other route (static files, the OpenAPI document) is listed in ``PUBLIC_UNGATED``."""
+    missing = [
+        f"{method} {path}"
+        for method, path, gated in route_table(app)
+        if (gated and (method, path) not in ROUTE_RULES) or (not gated and path not in PUBLIC_UNGATED)
+    ]
+    if missing:
+        raise RuntimeError(f"routes without an authorization rule (web/auth/rules.py): {', '.join(missing)}")
+
+
+def _notify_config(settings: ServerSettings) -> NotifyConfig | None:
+    """The notify settings when configured (``--config`` or ``$BREACHSCOPE_NOTIFY_CONFIG``)."""
+    if settings.notify_config is None and not os.environ.get(CONFIG_ENV):
+        return None
+    return load_config(settings.notify_config)
+
+
+def create_app(
+    settings: ServerSettings | None = None, *, extra_routers: RouterFactory | None = None
+) -> FastAPI:
+    """The team server over the case database ``settings.db_url`` (which must exist)."""
+    settings = settings or ServerSettings()
+    engine = open_case_db(settings.db_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="breachscope",
+        version=__version__,
+        summary="The team server: one incident, many people.",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(authorize)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.include_router(auth_router)
+    app.include_router(sign_in_router)
+    for router in api_routers():
+        app.include_router(router)
+    for router in extra_routers() if extra_routers else []:
+        app.include_router(router)
+    install_console(
+        app,
+        ConsoleSettings(
+            engine=engine,
+            auth=SessionConsoleAuth(engine),
+            notify_config=_notify_config(settings),
+            clock=settings.clock,
+        ),
+    )
+
+    @app.get("/api/v1/health", tags=["server"])
+    def health() -> dict[str, str]:
+        """Liveness: answers without signing in; says nothing about the cases."""
+        return {"status": "ok", "version": __version__}
+
+    @app.exception_handler(AuthzProbe)
+    async def _probe(request: Request, exc: AuthzProbe) -> Response:
+        return Response(status_code=204, headers={"X-Authz": "allowed"})
+
+    @app.exception_handler(BreachscopeError)
+    async def _user_error(request: Request, exc: BreachscopeError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, "hint": exc.hint}, status_code=400)
+
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=401, headers=exc.headers)
+        return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
+
+    check_rules(app)
+    return app

@@ -1,0 +1,30 @@
+"""Audit entries of the web layer: who did or saw what, from where.
+
+One function, :func:`record`, so that every route writes entries the same way (sign-ins,
+changes, views of unmasked personal data). It appends to the case's hash-chained audit log in
+the request's transaction, so the entry commits or rolls back with the change it records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+def record(
+    db: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | int | None = None,
+    incident_id: int | None = None,
+    details: Mapping[str, Any] | None = None,
+    source: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append one audit entry (a no-op until the audit chain lands: case/audit.py)."""
+    del db, actor, action, object_type, object_id, incident_id, details, source, at

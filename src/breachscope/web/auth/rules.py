@@ -1,0 +1,127 @@
+"""Who may do what: roles -> permissions, and one authorization rule for every route.
+
+Kept as data: :data:`PERMISSIONS` says which roles hold a permission, :data:`ROUTE_RULES` says
+what each route (method + path template) needs. The gatekeeper (:mod:`.gate`) looks the route's
+rule up on every request; a route without a rule is refused (500) and
+:func:`breachscope.web.app.create_app` refuses to start, so a new endpoint cannot ship without
+one (tests/web/test_authz_matrix.py walks the app's route table against this table).
+
+Rule kinds:
+
+- ``public``: anyone (sign-in, the OpenAPI document, health);
+- ``signed_in``: any signed-in user (their own profile, their incident list, sign-out);
+- ``global``: a signed-in user whose role holds the permission (create incidents, manage users);
+- ``incident``: a member of the incident in the path whose role holds the permission. A
+  non-member gets the same 404 as a missing incident (no existence leak); a member without the
+  permission gets 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from breachscope.case.accounts import ROLES
+
+ALL = frozenset(ROLES)
+
+#: permission -> the roles that hold it
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "read": ALL,
+    "incident.create": frozenset({"responder", "admin"}),
+    "facts": frozenset({"responder", "legal", "admin"}),
+    "datasets": frozenset({"responder", "admin"}),
+    "scope": frozenset({"responder", "admin"}),
+    "assess": frozenset({"responder", "legal", "admin"}),
+    "decide": frozenset({"legal", "admin"}),
+    "notify.preview": frozenset({"legal", "communications", "admin"}),
+    "notify.approve": frozenset({"communications", "admin"}),
+    "notify.send": frozenset({"communications", "admin"}),
+    "tasks": frozenset({"responder", "legal", "communications", "admin"}),
+    "unmask": frozenset({"responder", "legal", "communications", "admin"}),
+    "jobs": frozenset({"responder", "legal", "communications", "admin"}),
+    "members": frozenset({"admin"}),
+    "users": frozenset({"admin"}),
+    "purge": frozenset({"admin"}),
+    "audit": frozenset({"legal", "admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str  # public | signed_in | global | incident
+    permission: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("public", "signed_in", "global", "incident"):
+            raise ValueError(f"unknown rule kind {self.kind!r}")
+        if (self.kind in ("global", "incident")) != (self.permission is not None):
+            raise ValueError(
+                f"a {self.kind} rule {'needs' if self.permission is None else 'has no'} permission"
+            )
+        if self.permission is not None and self.permission not in PERMISSIONS:
+            raise ValueError(f"unknown permission {self.permission!r}")
+
+
+PUBLIC = Rule("public")
+SIGNED_IN = Rule("signed_in")
+
+
+def glob(permission: str) -> Rule:
+    return Rule("global", permission)
+
+
+def inc(permission: str) -> Rule:
+    return Rule("incident", permission)
+
+
+V1 = "/api/v1"
+I = V1 + "/incidents/{incident_id}"  # noqa: E741
+
+#: Routes the gate does not see (not FastAPI endpoints): each is public and serves no case data.
+PUBLIC_UNGATED: frozenset[str] = frozenset({V1 + "/openapi.json", "/static"})
+
+#: (method, path template) -> rule. Every route of the app is here (the console's pages too).
+ROUTE_RULES: dict[tuple[str, str], Rule] = {
+    # sign-in and the signed-in user
+    ("GET", V1 + "/health"): PUBLIC,
+    ("POST", V1 + "/auth/login"): PUBLIC,
+    ("POST", V1 + "/auth/logout"): SIGNED_IN,
+    ("GET", V1 + "/auth/me"): SIGNED_IN,
+    ("GET", V1 + "/tokens"): SIGNED_IN,
+    ("POST", V1 + "/tokens"): SIGNED_IN,
+    ("DELETE", V1 + "/tokens/{token_id}"): SIGNED_IN,
+    # users (admin)
+    ("GET", V1 + "/users"): glob("users"),
+    ("POST", V1 + "/users"): glob("users"),
+    ("PATCH", V1 + "/users/{user_id}"): glob("users"),
+    ("PUT", V1 + "/users/{user_id}/incidents/{incident_id}"): glob("users"),
+    # incidents
+    ("GET", V1 + "/incidents"): SIGNED_IN,
+    ("POST", V1 + "/incidents"): glob("incident.create"),
+    ("GET", I): inc("read"),
+    ("GET", I + "/members"): inc("read"),
+    ("PUT", I + "/members/{user_id}"): inc("members"),
+    ("DELETE", I + "/members/{user_id}"): inc("members"),
+    # console pages (web/pages/): the pages check the same again
+    ("GET", "/sign-in"): PUBLIC,
+    ("POST", "/sign-in"): PUBLIC,
+    ("POST", "/sign-out"): SIGNED_IN,
+    ("GET", "/"): SIGNED_IN,
+    ("GET", "/incidents/{incident_id}"): inc("read"),
+    ("GET", "/incidents/{incident_id}/overview"): inc("read"),
+    ("GET", "/incidents/{incident_id}/data"): inc("read"),
+    ("GET", "/incidents/{incident_id}/data/fields"): inc("read"),
+    ("GET", "/incidents/{incident_id}/scope"): inc("read"),
+    ("GET", "/incidents/{incident_id}/scope/org"): inc("read"),
+    ("POST", "/incidents/{incident_id}/scope/search"): inc("read"),
+    ("GET", "/incidents/{incident_id}/scope/unmatched"): inc("read"),
+    ("GET", "/incidents/{incident_id}/scope/review"): inc("read"),
+    ("GET", "/incidents/{incident_id}/duties"): inc("read"),
+    ("POST", "/incidents/{incident_id}/duties/{duty_id}/decision"): inc("decide"),
+    ("GET", "/incidents/{incident_id}/tasks"): inc("read"),
+    ("POST", "/incidents/{incident_id}/tasks/{task_id}/status"): inc("tasks"),
+    ("GET", "/incidents/{incident_id}/timeline"): inc("read"),
+    ("GET", "/incidents/{incident_id}/timeline.csv"): inc("read"),
+    ("GET", "/incidents/{incident_id}/audit"): inc("read"),
+    ("GET", "/incidents/{incident_id}/audit.csv"): inc("read"),
+}

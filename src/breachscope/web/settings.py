@@ -1,0 +1,47 @@
+"""The server's settings: one object passed to :func:`breachscope.web.app.create_app` (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from breachscope.case.accounts import HASHER
+from breachscope.case.logins import SessionPolicy
+from breachscope.clock import Clock, SystemClock
+
+SESSION_COOKIE = "bs_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FORM_FIELD = "csrf_token"
+
+
+@dataclass
+class ServerSettings:
+    """What ``breachscope serve`` passes to the app factory.
+
+    - ``secure_cookies``: ``"auto"`` sets ``Secure`` when the request came over TLS (directly, or
+      per ``X-Forwarded-Proto`` from a trusted proxy); ``"always"`` / ``"never"`` force it.
+    - ``trusted_proxies``: addresses whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are
+      believed (uvicorn's ``--forwarded-allow-ips``); nobody else's.
+    - ``public_origin``: the origin browsers use (``https://breach.example.com``); requests that
+      change state must come from it (Origin/Referer check). Empty: the Host the request names.
+    - ``upload_dir``: where uploads are streamed (0700 folder, 0600 files, deleted after attach).
+    """
+
+    db_url: str | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    sessions: SessionPolicy = field(default_factory=SessionPolicy)
+    secure_cookies: str = "auto"
+    trusted_proxies: tuple[str, ...] = ()
+    public_origin: str = ""
+    upload_dir: Path | None = None
+    max_upload_bytes: int = 2 * 1024**3
+    job_workers: int = 1
+    #: notify.toml (sender, SMTP, templates) for notice preview/send; None: $BREACHSCOPE_NOTIFY_CONFIG
+    notify_config: Path | None = None
+    #: argon2id parameters for new and rehashed passwords (RFC 9106 by default)
+    hasher: PasswordHasher = HASHER
+    #: Tests only (tests/web/test_authz_matrix.py): answer 204 once authorization has passed,
+    #: without running the endpoint, so every route x role can be probed without side effects.
+    authz_probe: bool = False

@@ -1,0 +1,126 @@
+"""The authorization matrix: every route of the app x every role x member / non-member.
+
+Built from the app's own route table, so a new route without a rule in ``ROUTE_RULES`` fails
+here (and the app factory refuses to start). The server runs with ``authz_probe``: once the
+gate has allowed a request it answers 204 + ``X-Authz: allowed`` instead of running the
+endpoint, so every combination is probed through the real gate without side effects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from breachscope.case.accounts import ROLES
+from breachscope.web.app import create_app, route_table
+from breachscope.web.auth.rules import PERMISSIONS, PUBLIC_UNGATED, ROUTE_RULES, Rule
+from breachscope.web.settings import ServerSettings
+from tests.web.server import Signed, TeamServer
+
+
+def _routes(team: TeamServer) -> list[tuple[str, str]]:
+    table = route_table(team.app)
+    ungated = [path for _, path, gated in table if not gated]
+    assert set(ungated) <= PUBLIC_UNGATED, "an ungated route is not listed as public"
+    return [(method, path) for method, path, gated in table if gated]
+
+
+def expected(rule: Rule, role: str | None, member: bool, path: str) -> int:
+    """The status the gate must give: 204 (allowed), 401 (303 to the sign-in page), 403 or 404."""
+    if rule.kind == "public":
+        return 204
+    if role is None:
+        return 401 if path.startswith("/api/") else 303
+    if rule.kind == "incident" and not member:
+        return 404
+    if rule.permission is not None and role not in PERMISSIONS[rule.permission]:
+        return 403
+    return 204
+
+
+def _fill(path: str, incident: int) -> str:
+    path = path.replace("{incident_id}", str(incident))
+    return re.sub(r"\{[a-z_]+\}", "1", path)
+
+
+@pytest.fixture
+def probing(team: TeamServer) -> Iterator[dict[str, Signed]]:
+    sessions = {role: team.session(role) for role in ROLES}
+    team.settings.authz_probe = True
+    try:
+        yield sessions
+    finally:
+        team.settings.authz_probe = False
+
+
+def test_every_route_has_a_rule(team: TeamServer) -> None:
+    missing = [r for r in _routes(team) if r not in ROUTE_RULES]
+    assert missing == []
+    stale = [r for r in ROUTE_RULES if r not in _routes(team)]
+    assert stale == [], "rules for routes that no longer exist"
+
+
+def test_matrix(team: TeamServer, probing: dict[str, Signed]) -> None:
+    wrong = []
+    checked = 0
+    anonymous = team.client()
+    for method, path in _routes(team):
+        rule = ROUTE_RULES[(method, path)]
+        for member in (True, False):
+            url = _fill(path, team.mine if member else team.theirs)
+            for role in (*ROLES, None):
+                if role is None:
+                    r = anonymous.request(method, url, json={}, follow_redirects=False)
+                else:
+                    r = probing[role].send(method, url, json={})
+                want = expected(rule, role, member, path)
+                got = r.status_code
+                if got != want or (want == 204 and r.headers.get("x-authz") != "allowed"):
+                    wrong.append(
+                        f"{method} {url} as {role or 'anonymous'} (member: {member}): {got}, want {want}"
+                    )
+                checked += 1
+    assert wrong == []
+    assert checked >= len(ROUTE_RULES) * 12
+
+
+def test_a_route_without_a_rule_stops_the_app(team: TeamServer) -> None:
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.get("/api/v1/unruled")
+    def unruled() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(RuntimeError, match="GET /api/v1/unruled"):
+        create_app(ServerSettings(db_url=team.db_url), extra_routers=lambda: [router])
+
+
+def test_tokens_are_capped_to_their_role_and_incident(team: TeamServer, probing: dict[str, Signed]) -> None:
+    """An admin's viewer-role token may read but not manage users; an incident-bound token
+    reaches only its incident (others: the same 404 as a missing one)."""
+    admin = probing["admin"]
+    team.settings.authz_probe = False
+    viewer_token = admin.send("POST", "/api/v1/tokens", json={"name": "ro", "role": "viewer"}).json()["token"]
+    bound = admin.send("POST", "/api/v1/tokens", json={"name": "one", "incident_id": team.mine}).json()[
+        "token"
+    ]
+    other = admin.send("POST", "/api/v1/incidents", json={"name": "another"}).json()["id"]
+    team.settings.authz_probe = True
+    assert admin.get(f"/api/v1/incidents/{other}").status_code == 204  # the admin is a member
+    c = httpx.Client(base_url=team.url)
+    try:
+        h = {"Authorization": f"Bearer {viewer_token}"}
+        assert c.get(f"/api/v1/incidents/{team.mine}", headers=h).status_code == 204
+        assert c.post("/api/v1/users", headers=h, json={}).status_code == 403
+        h = {"Authorization": f"Bearer {bound}"}
+        assert c.post("/api/v1/users", headers=h, json={}).status_code == 204  # admin's own role
+        assert c.get(f"/api/v1/incidents/{team.mine}", headers=h).status_code == 204
+        r = c.get(f"/api/v1/incidents/{other}", headers=h)
+        assert (r.status_code, r.json()) == (404, {"detail": "no such incident"})
+    finally:
+        c.close()
