@@ -42,7 +42,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Engine, ForeignKey, Index, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from breachscope.case import audit
+from breachscope.case import accounts, audit
 from breachscope.case.base import Base
 from breachscope.case.models import UTCDateTime
 from breachscope.case.session import session_scope
@@ -54,6 +54,7 @@ __all__ = [
     "ApprovalNeeded",
     "ApprovalPolicy",
     "Policy",
+    "account_role",
     "approve",
     "consume",
     "get_policy",
@@ -273,6 +274,18 @@ def consume(
     )  # fmt: skip
 
 
+def account_role(session: Session, person: str, incident_id: int | None) -> str | None:
+    """The role ``person`` may approve with: their team account's (``breachscope users add``),
+    when the account is enabled and, for an incident's request, a member of that incident
+    (access is per incident on the server too). ``None`` otherwise."""
+    user = accounts.get_user(session, person)
+    if user is None or user.disabled_at is not None:
+        return None
+    if incident_id is not None and not accounts.is_member(session, incident_id, user.id):
+        return None
+    return user.role
+
+
 def get_approval(session: Session, approval_id: int) -> Approval:
     a = session.get(Approval, approval_id)
     if a is None:
@@ -307,7 +320,7 @@ def _decide(
     allowed = APPROVER_ROLES[a.action]
     if role not in allowed:
         raise BreachscopeError(
-            f"{approver} ({role or 'no team role'}) may not decide {a.action}",
+            f"{approver} ({role or 'no team role: no enabled account that is a member here'}) may not decide {a.action}",
             f"it needs the {' or '.join(allowed)} role",
         )
     a.status = APPROVED if approve_it else REJECTED

@@ -1,7 +1,8 @@
 """``breachscope approvals``: four eyes from the command line (:mod:`breachscope.case.approvals`).
 
 The person is ``$BREACHSCOPE_ACTOR`` (else the login name); the role that lets them approve is
-the one of their team account in this case (``breachscope users add``), never an option. See
+the one of their team account in this case (``breachscope users add``; a member of the
+request's incident), never an option. See
 docs/audit.md for what four eyes does and does not protect against on a CLI.
 """
 
@@ -13,8 +14,6 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import inspect, text
-from sqlalchemy.orm import Session
 
 from breachscope.case import approvals
 from breachscope.case.db import case_database, session_scope
@@ -29,16 +28,6 @@ from breachscope.cli.options import (
 )
 from breachscope.clock import SystemClock
 from breachscope.inert import terminal_text
-
-
-def team_role(session: Session, person: str) -> str | None:
-    """The role of ``person``'s team account in this case (None: no account, or no accounts)."""
-    if not inspect(session.get_bind()).has_table("team_users"):
-        return None
-    row = session.execute(
-        text("SELECT role FROM team_users WHERE lower(email) = :e"), {"e": person.strip().lower()}
-    ).first()
-    return None if row is None else str(row[0])
 
 
 @click.group("approvals")
@@ -87,7 +76,7 @@ def _decide(approval_id: int, note: str, db: str | None, approve_it: bool) -> di
     person = actor()
     now = SystemClock().now()
     with case_database(db) as engine, session_scope(engine) as s:
-        role = team_role(s, person)
+        role = approvals.account_role(s, person, approvals.get_approval(s, approval_id).incident_id)
         fn = approvals.approve if approve_it else approvals.reject
         a = fn(s, approval_id, approver=person, role=role, now=now, note=note, source=cli_source())
         return approvals.approval_dict(a, now)

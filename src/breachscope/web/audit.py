@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from breachscope.case import audit
+
 
 def record(
     db: Session,
@@ -26,5 +28,15 @@ def record(
     source: str | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Append one audit entry (a no-op until the audit chain lands: case/audit.py)."""
-    del db, actor, action, object_type, object_id, incident_id, details, source, at
+    """Append one audit entry to the case's hash chain (:func:`breachscope.case.audit.append`)."""
+    audit.append(
+        db,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        incident_id=incident_id,
+        details=details,
+        source=source,
+        at=at,
+    )
