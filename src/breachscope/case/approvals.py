@@ -320,7 +320,8 @@ def _decide(
     allowed = APPROVER_ROLES[a.action]
     if role not in allowed:
         raise BreachscopeError(
-            f"{approver} ({role or 'no team role: no enabled account that is a member here'}) may not decide {a.action}",
+            f"{approver} ({role or 'no team role: no enabled account that is a member here'}) "
+            f"may not decide {a.action}",
             f"it needs the {' or '.join(allowed)} role",
         )
     a.status = APPROVED if approve_it else REJECTED
