@@ -10,6 +10,7 @@ from breachscope.errors import BreachscopeError
 
 CASE_TABLES = {
     "incident_facts",
+    "named_keys",
     "incidents",
     "timeline_events",
     "datasets",

@@ -21,7 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 
-from breachscope.case import api
+from breachscope.case import api, tasks
 from breachscope.case import facts as case_facts
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.clock import FixedClock
@@ -39,6 +39,7 @@ HOSTILE_NAME = '<script>alert("name")</script> Vendor leak http://evil.example/x
 HOSTILE_COLUMN = '<img src=x onerror=alert(1)>=HYPERLINK("https://evil.example/c")'
 HOSTILE_NOTE = "Vendor call: see https://evil.example/phish and mail ceo@evil.example {{7*7}} <b>bold</b>"
 HOSTILE_DESCRIPTION = "Statement at https://evil.example/status <iframe src=//evil.example></iframe>"
+HOSTILE_TASK = "Block <b>look-alike</b> exarnple.com =cmd|' /C calc'!A0"
 HOSTILE_WHY = '"><svg/onload=alert(1)> risk is low per www.evil.example'
 NOW = datetime(2025, 11, 28, 6, 0, tzinfo=UTC)
 SENT = 40  # notices delivered by the test run; the rest stay queued (pending)
@@ -119,6 +120,34 @@ def built_case(tmp_path_factory: pytest.TempPathFactory, dkim_key: DkimKey) -> I
         pending = next(d for d in first.duties if d.verdict == "assessment_required")
         record_decision(s, incident, pending.id, "not_required", by="legal-dewi", why=HOSTILE_WHY, at=NOW)
         run_assessment(s, incident, load_rules(), now=NOW)
+    with session_scope(engine) as s:
+        t = tasks.add_task
+        t(
+            s,
+            incident,
+            "Report the incident to CERT-In",
+            actor="rina",
+            kind="duty",
+            source="assess",
+            source_ref="in-certin",
+            due_at=datetime(2025, 11, 27, 8, 0, tzinfo=UTC),
+            clock=clock,
+        )
+        busy = t(
+            s,
+            incident,
+            "Notify the PDP agency",
+            actor="rina",
+            kind="duty",
+            source="assess",
+            source_ref="id-pdp",
+            due_at=datetime(2025, 11, 30, 2, 0, tzinfo=UTC),
+            clock=clock,
+        ).task
+        tasks.update_task(s, busy.id, actor="rina", status=tasks.IN_PROGRESS, owner="dewi", clock=clock)
+        done = t(s, incident, "Stop sending data to the vendor", actor="rina", clock=clock).task
+        tasks.update_task(s, done.id, actor="rina", status=tasks.DONE, clock=clock)
+        t(s, incident, HOSTILE_TASK, actor="rina", clock=clock)
     recorder = Recorder()
     port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)

@@ -20,7 +20,14 @@ from breachscope.report import gather, render_report, report_html
 from breachscope.report.build import class_names
 from breachscope.report.render import leak
 
-from .conftest import HOSTILE_COLUMN, HOSTILE_NAME, HOSTILE_NOTE, HOSTILE_WHY, SENT, BuiltCase
+from .conftest import (
+    HOSTILE_COLUMN,
+    HOSTILE_NAME,
+    HOSTILE_NOTE,
+    HOSTILE_WHY,
+    SENT,
+    BuiltCase,
+)
 
 
 def _text(html: str) -> str:
@@ -28,6 +35,7 @@ def _text(html: str) -> str:
     import html as htmllib
 
     body = re.sub(r"(?s)<(style|title)>.*?</\1>", " ", html)
+    body = re.sub(r"</?(span|strong|code)\b[^>]*>", "", body)  # inline: no word break
     return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
@@ -84,7 +92,7 @@ def _expected(built_case: BuiltCase, lang: str) -> list[str]:
             f"{num(a.counts.pending)} need a risk decision",
             f"{num(n.total('sent'))} sent ({num(n.confirmed)} accepted by the mail server, "
             f"{num(n.unconfirmed)} unconfirmed), {num(n.pending)} pending",
-            "This case does not store tasks.",
+            "3 open tasks (1 in progress), 1 overdue; 1 done, 0 not applicable.",
             "Nothing is claimed about these classes: they may or may not be in the data.",
             f"{num(s.leaked_people)} leaked people, of whom {num(s.matched_people)} "
             "were matched to our accounts",
@@ -98,7 +106,7 @@ def _expected(built_case: BuiltCase, lang: str) -> list[str]:
         f"{num(a.counts.pending)} perlu keputusan risiko",
         f"{num(n.total('sent'))} terkirim ({num(n.confirmed)} diterima server surel, "
         f"{num(n.unconfirmed)} belum dikonfirmasi), {num(n.pending)} menunggu",
-        "Kasus ini tidak menyimpan tugas.",
+        "3 tugas terbuka (1 sedang dikerjakan), 1 terlambat; 1 selesai, 0 tidak berlaku.",
         "Tidak ada klaim tentang kelas-kelas ini: mungkin ada atau tidak ada dalam data.",
         f"{num(s.leaked_people)} orang yang datanya bocor, {num(s.matched_people)} "
         "di antaranya cocok dengan akun kami",
@@ -208,6 +216,7 @@ def _empty_case(tmp_path: Path) -> tuple[object, int]:
                 "No dataset is attached yet: no data class has been checked.",
                 "No assessment has been run yet: no duty is determined.",
                 "No notice has been queued or sent yet.",
+                "No open task (0 done, 0 not applicable).",
                 "The cause of the breach is not recorded.",
                 "Whose systems were breached is not recorded.",
             ],

@@ -42,7 +42,7 @@ from sqlalchemy import URL, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from breachscope.case.models import Incident
+from breachscope.case.models import Incident, NamedKey
 from breachscope.errors import BreachscopeError
 from breachscope.files import private_dir, write_private
 
@@ -201,6 +201,44 @@ def unwrap(kek: bytes, incident_id: int, blob: bytes) -> bytes | None:
         return AESGCM(kek).decrypt(blob[:_NONCE], blob[_NONCE:], _aad(incident_id))
     except InvalidTag:
         return None
+
+
+def wrap_named(kek: bytes, label: str, key: bytes) -> bytes:
+    """A key that belongs to no incident (``named_keys``: the canary registry's) wrapped under the
+    KEK, bound to its label the way :func:`wrap` binds a case key to its incident."""
+    nonce = secrets.token_bytes(_NONCE)
+    return nonce + AESGCM(kek).encrypt(nonce, key, f"breachscope key v1 {label}".encode())
+
+
+def unwrap_named(kek: bytes, label: str, blob: bytes) -> bytes | None:
+    """The key :func:`wrap_named` wrapped, or ``None`` if this KEK did not wrap it."""
+    try:
+        return AESGCM(kek).decrypt(blob[:_NONCE], blob[_NONCE:], f"breachscope key v1 {label}".encode())
+    except InvalidTag:
+        return None
+
+
+def named_key(session: Session, label: str, *, create: bool = False) -> bytes | None:
+    """The database's key called ``label`` (random 32 bytes, stored only wrapped in ``named_keys``);
+    with ``create``, made on first use. ``None`` when it does not exist and ``create`` is false."""
+    row = session.scalar(select(NamedKey).where(NamedKey.label == label))
+    if row is None:
+        if not create:
+            return None
+        kek, _ = kek_for(session, create=True)
+        fresh = secrets.token_bytes(KEK_BYTES)
+        session.add(NamedKey(label=label, wrapped_key=wrap_named(kek, label, fresh), key_id=key_id(kek)))
+        session.flush()
+        return fresh
+    kek, source = kek_for(session)
+    key = unwrap_named(kek, label, row.wrapped_key)
+    if key is None:
+        raise BreachscopeError(
+            f"the key in {source.describe()} (id {key_id(kek)}) does not open the {label} key "
+            f"(wrapped by key id {row.key_id or 'unknown'})",
+            f"use the key file that belongs to this database (${KEY_FILE_ENV} / ${KEY_ENV})",
+        )
+    return key
 
 
 def case_key(session: Session, incident_id: int, wrapped: bytes, wrapped_by: str | None) -> bytes:

@@ -92,6 +92,19 @@ class Incident(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class NamedKey(Base):
+    """A key that belongs to the database, not to one incident (the canary registry's HMAC key):
+    stored only wrapped under the key-encryption key, like ``incidents.wrapped_key``, and re-wrapped
+    by key rotation (migration 0064)."""
+
+    __tablename__ = "named_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(60), unique=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str | None] = mapped_column(String(32))
+
+
 class TimelineEvent(Base):
     __tablename__ = "timeline_events"
 

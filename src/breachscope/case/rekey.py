@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 
 from breachscope.case import keys
 from breachscope.case.api import add_timeline_event
-from breachscope.case.models import Incident
+from breachscope.case.models import Incident, NamedKey
 from breachscope.case.session import session_scope
 from breachscope.case.wipe import compact, find_in_files
 from breachscope.errors import BreachscopeError
@@ -121,7 +121,17 @@ def rotate(engine: Engine, *, new_key_file: Path | None = None, author: str = "b
                 kind="key",
             )
             count += 1
+        for named in s.scalars(select(NamedKey)):
+            plain = keys.unwrap_named(old, named.label, named.wrapped_key)
+            if plain is None:
+                pending.unlink()
+                raise BreachscopeError(
+                    f"the {named.label} key is not wrapped by the current key; nothing was changed",
+                    "use the key file that belongs to this database",
+                )
+            named.wrapped_key = keys.wrap_named(new, named.label, plain)
+            named.key_id = keys.key_id(new)
     if new_key_file is None:
         os.replace(pending, target)
-    compact(engine, ["incidents"])
+    compact(engine, ["incidents", "named_keys"])
     return Rotation(count, keys.key_id(old), keys.key_id(new), str(target))

@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from breachscope.case import api
 from breachscope.case import facts as case_facts
 from breachscope.case.dates import DATE_FIELDS
+from breachscope.case.inventory import IncidentVendor, Vendor
 from breachscope.case.purge import audit_log
 
 
@@ -28,6 +30,33 @@ def class_states(scan: dict[str, Any] | None) -> dict[str, list[str]]:
     for cid, info in classes.items():
         status = info.get("status") if isinstance(info, dict) else None
         out.setdefault(str(status or "not_checked"), []).append(str(cid))
+    return out
+
+
+def vendor_links(s: Session, incident_id: int) -> list[dict[str, Any]]:
+    """The vendors linked to an incident with their stored field comparison (``vendors link``)."""
+    rows = s.execute(
+        select(IncidentVendor, Vendor)
+        .join(Vendor, Vendor.id == IncidentVendor.vendor_id)
+        .where(IncidentVendor.incident_id == incident_id)
+        .order_by(Vendor.key)
+    )
+    out = []
+    for link, vendor in rows:
+        c = link.comparison or {}
+        out.append(
+            {
+                "vendor": vendor.name,
+                "status": vendor.status,
+                "linked_at": fmt_time(link.linked_at),
+                "compared_at": fmt_time(link.compared_at),
+                "in_both": [r["key"] for r in c.get("in_both", [])],
+                "leak_only": [{"key": r["key"], "why": r.get("why", "")} for r in c.get("leak_only", [])],
+                "sent_only": [r["key"] for r in c.get("sent_only", [])],
+                "classes": c.get("classes"),
+                "caveats": c.get("caveats", []),
+            }
+        )
     return out
 
 
@@ -97,6 +126,7 @@ def incident_document(s: Session, incident_id: int) -> dict[str, Any]:
             for e in api.timeline(s, incident_id)
         ],
         "scope": dict(scope.summary) if scope else None,
+        "vendors": vendor_links(s, incident_id),
         "audit": [
             {"at": fmt_time(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
             for a in audit_log(s, incident_id)

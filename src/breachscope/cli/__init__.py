@@ -62,6 +62,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.approvals",
         "Four eyes: requests for irreversible actions, and their approval by a second person.",
     ),
+    "canary": (
+        "breachscope.cli.canary",
+        "Canary records: synthetic people planted at each vendor, so a leak names its source.",
+    ),
     "report": (
         "breachscope.cli.report",
         "Write the incident report for management, the board and regulators (HTML and/or PDF).",

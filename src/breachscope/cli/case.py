@@ -199,6 +199,22 @@ def show(incident_id: int, json_out: str | None, db: str | None) -> None:
                 f"{len(c['not_checked'])} not checked",
             )
         console.print(t)
+    for v in data.get("vendors") or []:
+        console.print(
+            f"vendor {_t(v['vendor'])} (linked {v['linked_at']}, compared {v['compared_at']}):",
+            soft_wrap=True,
+        )
+        console.print(
+            f"  in the leak and sent by us: {_t(', '.join(v['in_both']) or '-', 500)}", soft_wrap=True
+        )
+        for row in v["leak_only"]:
+            console.print(f"  in the leak, never sent: {_t(row['key'])}: {_t(row['why'])}", soft_wrap=True)
+        console.print(
+            f"  sent, not in this dataset (held by the vendor): {_t(', '.join(v['sent_only']) or '-', 500)}",
+            soft_wrap=True,
+        )
+        for caveat in v["caveats"]:
+            console.print(f"  [yellow]{_t(caveat, 300)}[/yellow]", soft_wrap=True)
     tl = Table(title="timeline")
     for col in ("at", "author", "kind", "message"):
         tl.add_column(col)
@@ -261,6 +277,7 @@ def attach(
     for col in ("dataset", "file", "records", "people", "new", "vendor/layout", "issues", "read"):
         table.add_column(col, overflow="fold")
     incomplete: list[int] = []
+    canaries: list[str] = []
     try:
         with case_database(db) as engine:
             for path in files:
@@ -289,11 +306,15 @@ def attach(
                 )
                 if not r.complete:
                     incomplete.append(r.dataset_id)
+                if r.canary:
+                    canaries.append(r.canary)
     finally:
         # files attached before a later one failed (already attached, unreadable) are attached:
         # show them, so the error does not read as if nothing was
         if table.row_count:
             Console().print(table)
+        for sentence in canaries:  # the canary check of each file (breachscope canary issue)
+            click.echo(terminal_text(sentence, 2000))
         for dataset_id in incomplete:
             click.echo(
                 f"Dataset {dataset_id} was not read whole: assess and notify will not say any class is "

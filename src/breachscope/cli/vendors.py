@@ -16,7 +16,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from breachscope.case.db import case_database, session_scope
-from breachscope.cli.options import author_option, db_option, json_option, to_stdout, who, write_json
+from breachscope.cli.options import (
+    author_option,
+    db_option,
+    incident_option,
+    json_option,
+    to_stdout,
+    who,
+    write_json,
+)
 from breachscope.clock import SystemClock
 from breachscope.inert import terminal_text
 
@@ -487,3 +495,41 @@ def audit_command(
     print_audit(doc, Console())
     for t in doc.get("tasks", []):
         click.echo(f"task #{t['task']} ({t['change']}): audit vendor {terminal_text(t['vendor'])}")
+
+
+@command.command("link")
+@click.argument("name")
+@incident_option()
+@json_option()
+@author_option
+@db_option
+def link_command(
+    name: str, incident_id: int, json_out: str | None, author: str | None, db: str | None
+) -> None:
+    """Link vendor NAME to an incident and compare the fields we sent it with the fields in the
+    incident's leaked datasets (stored in the case; run again after attaching more files)."""
+    from breachscope.inventory.compare import link_incident, summary_sentence
+
+    with case_database(db) as engine, session_scope(engine) as s:
+        doc = link_incident(s, name, incident_id, author=who(author), clock=SystemClock())
+    if json_out:
+        write_json(json_out, doc)
+        if to_stdout(json_out):
+            return
+    console = Console()
+
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True)
+
+    say(f"incident {incident_id} <-> {_t(doc['vendor'])}: {_t(summary_sentence(doc), 1000)}")
+    for row in doc["in_both"]:
+        say(
+            f"  in both: {_t(row['key'])} (leak: {_t(', '.join(row['fields']))}; "
+            f"sent: {_t(', '.join(row['sent_fields']))})"
+        )
+    for row in doc["leak_only"]:
+        say(f"  leak only: {_t(row['key'])} ({', '.join(row['classes']) or 'no class'}): {_t(row['why'])}")
+    for row in doc["sent_only"]:
+        say(f"  sent only (held by the vendor): {_t(row['key'])} ({', '.join(row['classes']) or 'no class'})")
+    for caveat in doc["caveats"]:
+        say(f"  [yellow]{_t(caveat, 300)}[/yellow]")

@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from breachscope.canary import check as canary_check
+from breachscope.canary import registry as canary_registry
 from breachscope.case import api
 from breachscope.case.db import session_scope
 from breachscope.clock import Clock
@@ -49,6 +51,8 @@ class AttachResult:
     complete: bool = True  # the scan read every record (else see unread_records / unread_bytes)
     unread_records: int = 0
     unread_bytes: int | None = 0
+    #: The canary check's sentence (as in the timeline); None when no canary was ever issued.
+    canary: str | None = None
 
 
 def file_digest(path: Path, progress: Progress | None = None) -> tuple[str, int]:
@@ -133,6 +137,10 @@ def attach_file(
     merged: set[str] = set()
     with session_scope(engine) as s:
         sealer = api.value_sealer(s, incident_id)
+        registry = canary_registry.load(s)  # None: no canary issued in this database, nothing to check
+    matcher = canary_check.new_matcher(engine, registry) if registry is not None else None
+    read_complete = True
+    unread: list[str] = []
     with session_scope(engine) as s:
         key = api.case_key(s, incident_id)
         fmt = sources[0].format if sources else ""
@@ -171,7 +179,13 @@ def attach_file(
                         plan, chunk.batch, row_key_prefix=f"{sha}:{src.name}", offset=chunk.offset
                     )
                     store_exposure_table(s, incident_id, ds.id, table, merged, sealer)
+                    if matcher is not None:  # every text value against the canary registry
+                        matcher.feed(chunk.batch, src.name if src.name != p.name else "")
                 src.issues.extend(stream.issues)
+                for issue in src.issues:
+                    if issue.unread:
+                        read_complete = False
+                        unread.append(f"{src.name}: {issue.kind}")
         new_people = count_dataset_exposures(s, ds.id)
         stored = count_people_of_file(s, incident_id, ds.id, new_people, merged)
         s.flush()
@@ -180,6 +194,25 @@ def attach_file(
         ds.vendor, ds.layout = vendor, layout
         s.flush()
         issues = sum(len(x.issues) for x in sources)
+        if matcher is not None:
+            with matcher:
+                resolved = canary_registry.lookup(s, (h for h, _ in matcher.candidates))
+                found = canary_check.result_of(
+                    matcher, resolved, [p.name], complete=read_complete, unread=sorted(set(unread))[:20]
+                )
+            canary_check.record(
+                s,
+                incident_id,
+                found,
+                source="dataset",
+                what=p.name,
+                dataset_id=ds.id,
+                author=author,
+                clock=clock,
+            )
+            canary_summary: str | None = found.summary(p.name)
+        else:
+            canary_summary = None
         result = AttachResult(
             ds.id,
             p.name,
@@ -194,6 +227,7 @@ def attach_file(
             complete=ds.is_complete,
             unread_records=ds.unread_records,
             unread_bytes=ds.unread_bytes,
+            canary=canary_summary,
         )
     progress.finish()
     return result

@@ -36,6 +36,7 @@ class Service:
     script_key: re.Pattern[str] | None
     keys: frozenset[str]
     sources: tuple[str, ...]
+    transport: frozenset[str] = frozenset()
 
     def has_host(self, host: str) -> bool:
         return any(_host_matches(h, host) for h in self.hosts)
@@ -90,6 +91,7 @@ def parse(doc: Any, source: str) -> Table:
             script_key=_rx(f"{where} script_key", key_rx) if key_rx else None,
             keys=frozenset(_list(f"{where} keys", body.get("keys", []))),
             sources=_list(f"{where} sources", body["sources"]),
+            transport=frozenset(_list(f"{where} transport", body.get("transport", []))),
         )
     pixel = doc.get("generic_pixel") or {}
     return Table(

@@ -288,11 +288,14 @@ def _entry(
     for kind, message in decoded.issues:
         cap.issue(kind, f"{where} ({vendor}): {message}")
     key_fields = services[sid].keys if sid in services else frozenset()
+    transport = services[sid].transport if sid in services else frozenset()
     for pairs in decoded.messages:
         if not pairs:
             continue
         seen.messages += 1
         for path, value in _record_keys(seen, pairs, key_fields):
+            if path in transport:
+                continue
             f = seen.fields.get(path)
             if f is None:
                 f = seen.fields[path] = FieldSeen()

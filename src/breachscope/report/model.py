@@ -26,6 +26,7 @@ from breachscope.case import api
 from breachscope.case import facts as case_facts
 from breachscope.case.db import session_scope
 from breachscope.case.models import Dataset
+from breachscope.case.tasks import ACTIVE, Task, list_tasks
 from breachscope.clock import Clock, SystemClock
 from breachscope.identity.jurisdiction import UNKNOWN_CODE, country_name
 from breachscope.notify.outbox import STATES, OutboxMessage
@@ -39,6 +40,8 @@ from breachscope.rules.report import summary as duty_summary
 CLASS_STATUSES = ("present", "absent", "not_checked", "not_checked_incomplete")
 #: At most this many columns are listed as evidence per class (the count of the rest is given).
 MAX_COLUMNS = 6
+#: At most this many open tasks are listed (the summary gives the count of all).
+MAX_TASKS = 300
 #: At most this many timeline events are shown (the newest; the report says how many exist).
 MAX_TIMELINE = 400
 
@@ -199,8 +202,9 @@ class ReportData:
     countries: tuple[Country, ...]
     assessment: AssessmentPart | None
     notices: NoticeCounts
-    #: ``None``: this case has no task storage (an older breachscope); ``()``: no open task.
-    tasks: tuple[TaskRow, ...] | None
+    #: Open and in-progress tasks (at most MAX_TASKS, earliest due first); counts per status.
+    tasks: tuple[TaskRow, ...]
+    task_counts: Mapping[str, int]
     timeline: tuple[TimelineRow, ...]
     timeline_total: int
     #: Actions for the people affected (rule data, by language) and those not needed, with why.
@@ -209,6 +213,10 @@ class ReportData:
 
     def classes_with(self, status: str) -> list[ClassRow]:
         return [c for c in self.classes if c.status == status]
+
+    @property
+    def open_tasks(self) -> int:
+        return sum(self.task_counts.get(s, 0) for s in ACTIVE)
 
     def fact(self, key: str) -> str:
         return next((f.value for f in self.facts if f.key == key), case_facts.UNKNOWN)
@@ -414,9 +422,28 @@ def _aware(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _tasks(session: Session, incident_id: int, now: datetime) -> tuple[TaskRow, ...] | None:
-    """Open tasks, when this version of the case stores tasks (``case/tasks.py``)."""
-    return None
+def _tasks(session: Session, incident_id: int, now: datetime) -> tuple[tuple[TaskRow, ...], dict[str, int]]:
+    """Open tasks (open or in progress), earliest due first, and the count of tasks per status
+    (plus ``overdue``: open or in progress with a due time before now)."""
+    counts = {
+        str(status): int(n)
+        for status, n in session.execute(
+            select(Task.status, func.count()).where(Task.incident_id == incident_id).group_by(Task.status)
+        )
+    }
+    counts["overdue"] = int(
+        session.scalar(
+            select(func.count()).where(
+                Task.incident_id == incident_id, Task.status.in_(ACTIVE), Task.due_at < now
+            )
+        )
+        or 0
+    )
+    rows = tuple(
+        TaskRow(t.title, t.status, t.owner, t.due_at, t.due_at is not None and t.due_at < now)
+        for t in list_tasks(session, incident_id, statuses=ACTIVE)[:MAX_TASKS]
+    )
+    return rows, counts
 
 
 def gather(engine: Engine, incident_id: int, *, clock: Clock | None = None) -> ReportData:
@@ -437,7 +464,7 @@ def gather(engine: Engine, incident_id: int, *, clock: Clock | None = None) -> R
         assessment = _assessment(session, incident_id)
         stored = store.latest_assessment(session, incident_id)
         events = api.timeline(session, incident_id)
-        tasks = _tasks(session, incident_id, now)
+        tasks, task_counts = _tasks(session, incident_id, now)
         data = ReportData(
             generated_at=now,
             tool_version=__version__,
@@ -459,6 +486,7 @@ def gather(engine: Engine, incident_id: int, *, clock: Clock | None = None) -> R
             assessment=assessment,
             notices=_notices(engine, incident_id),
             tasks=tasks,
+            task_counts=task_counts,
             timeline=tuple(TimelineRow(e.at, e.author, e.kind, e.message) for e in events[-MAX_TIMELINE:]),
             timeline_total=len(events),
             actions=tuple(
