@@ -78,6 +78,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.users",
         "Team accounts for breachscope serve: add users, grant them incidents, list them.",
     ),
+    "tasks": (
+        "breachscope.cli.tasks",
+        "Tasks of an incident: duties, actions and manual work, with due times, owners and status.",
+    ),
     "watch": (
         "breachscope.cli.watch",
         "Watch for what follows a leak: look-alike domains of the official ones.",
