@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -26,6 +27,19 @@ EMAIL = "rina.wijaya@mail.example"
 NAME = "Rina Wijaya"
 IP = "203.0.113.7"
 USER = "usr_8f2a61"
+
+
+@dataclass(frozen=True)
+class Person:
+    """The synthetic person a session is about (the benchmark varies it)."""
+
+    email: str = EMAIL
+    name: str = NAME
+    user: str = USER
+    ip: str = IP
+
+
+DEFAULT = Person()
 MP_TOKEN = "3f6e1c9d2b7a4e8f9a0b1c2d3e4f5a6b"
 SEGMENT_KEY = "kT9xQ2mZ7pL4vB8n"
 
@@ -66,7 +80,7 @@ def _entry(page: str, method: str, url: str, *, body: str | None = None, mime: s
     }
 
 
-def _mixpanel_track() -> str:
+def _mixpanel_track(p: Person = DEFAULT) -> str:
     events = [
         {
             "event": "Sign up completed",
@@ -81,10 +95,10 @@ def _mixpanel_track() -> str:
                 "$lib_version": "2.55.1",
                 "$insert_id": "n4k2v8q1z7x3c5b9",
                 "time": 1763626502.12,
-                "distinct_id": USER,
+                "distinct_id": p.user,
                 "$device_id": "19a4f0c2b7e-0d1c2e3f4a5b6c-7d8e9f",
                 "$initial_referrer": "$direct",
-                "$user_id": USER,
+                "$user_id": p.user,
                 "plan": "pro",
                 "token": MP_TOKEN,
             },
@@ -93,14 +107,14 @@ def _mixpanel_track() -> str:
     return "data=" + quote(base64.b64encode(json.dumps(events).encode()).decode())
 
 
-def _mixpanel_engage() -> str:
+def _mixpanel_engage(p: Person = DEFAULT) -> str:
     update = [
         {
             "$token": MP_TOKEN,
-            "$distinct_id": USER,
+            "$distinct_id": p.user,
             "$set": {
-                "$email": EMAIL,
-                "$name": NAME,
+                "$email": p.email,
+                "$name": p.name,
                 "$city": "Jakarta",
                 "$region": "Jakarta",
                 "company": "Toko Maju",
@@ -110,9 +124,9 @@ def _mixpanel_engage() -> str:
     return "data=" + quote(json.dumps(update))
 
 
-def _segment_batch() -> str:
+def _segment_batch(p: Person = DEFAULT) -> str:
     context = {
-        "ip": IP,
+        "ip": p.ip,
         "userAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
         "locale": "id-ID",
         "page": {"path": "/signup", "referrer": "", "title": "Sign up", "url": SIGNUP},
@@ -123,10 +137,10 @@ def _segment_batch() -> str:
             "batch": [
                 {
                     "type": "identify",
-                    "userId": USER,
+                    "userId": p.user,
                     "anonymousId": "6f1d2c3b-4a59-4e8f-9d0c-1b2a3c4d5e6f",
                     "traits": {
-                        "email": EMAIL,
+                        "email": p.email,
                         "firstName": "Rina",
                         "lastName": "Wijaya",
                         "phone": "+62 812-3456-7890",
@@ -138,7 +152,7 @@ def _segment_batch() -> str:
                 {
                     "type": "track",
                     "event": "Order Completed",
-                    "userId": USER,
+                    "userId": p.user,
                     "properties": {"order_id": "ord_5512", "total": 249000, "currency": "IDR"},
                     "context": context,
                     "messageId": "ajs-next-1763626502-2",
@@ -151,13 +165,13 @@ def _segment_batch() -> str:
     )
 
 
-def _amplitude() -> str:
+def _amplitude(p: Person = DEFAULT) -> str:
     return json.dumps(
         {
             "api_key": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
             "events": [
                 {
-                    "user_id": EMAIL,
+                    "user_id": p.email,
                     "device_id": "c0ffee12-3456-4789-abcd-ef0123456789",
                     "event_type": "dashboard viewed",
                     "time": 1763626530000,
@@ -165,7 +179,7 @@ def _amplitude() -> str:
                     "os_name": "Chrome",
                     "language": "id-ID",
                     "ip": "$remote",
-                    "user_properties": {"name": NAME, "plan": "pro"},
+                    "user_properties": {"name": p.name, "plan": "pro"},
                     "event_properties": {"page": DASHBOARD},
                     "insert_id": "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
                 }
@@ -175,7 +189,7 @@ def _amplitude() -> str:
     )
 
 
-def _posthog_gzip() -> bytes:
+def _posthog_gzip(p: Person = DEFAULT) -> bytes:
     events = [
         {
             "event": "$pageview",
@@ -185,8 +199,8 @@ def _posthog_gzip() -> bytes:
                 "$pathname": "/dashboard",
                 "$browser": "Chrome",
                 "$os": "Mac OS X",
-                "distinct_id": USER,
-                "$set": {"email": EMAIL},
+                "distinct_id": p.user,
+                "$set": {"email": p.email},
                 "token": "phc_Zk3mQ9x2Lp7Vb4Nc8Rt1Yw6Hs5Jd0Fg",
             },
             "timestamp": "2025-11-20T08:15:31.004Z",
@@ -195,7 +209,7 @@ def _posthog_gzip() -> bytes:
     return gzip.compress(json.dumps(events).encode(), mtime=0)
 
 
-def _ga4_url() -> str:
+def _ga4_url(p: Person = DEFAULT) -> str:
     params = {
         "v": "2",
         "tid": "G-7QX2M4K9PZ",
@@ -203,7 +217,7 @@ def _ga4_url() -> str:
         "cid": "1146540921.1763626501",
         "ul": "id-id",
         "sr": "1512x982",
-        "uid": USER,
+        "uid": p.user,
         "dl": SIGNUP,
         "dt": "Sign up",
         "en": "page_view",
@@ -211,16 +225,16 @@ def _ga4_url() -> str:
     return "https://region1.google-analytics.com/g/collect?" + urlencode(params)
 
 
-def _ga4_body() -> str:
+def _ga4_body(p: Person = DEFAULT) -> str:
     return "\n".join(
         [
-            urlencode({"en": "sign_up", "ep.method": "email", "ep.user_email": EMAIL, "_et": "1520"}),
+            urlencode({"en": "sign_up", "ep.method": "email", "ep.user_email": p.email, "_et": "1520"}),
             urlencode({"en": "scroll", "epn.percent_scrolled": "90"}),
         ]
     )
 
 
-def signup_session() -> dict[str, Any]:
+def signup_session(p: Person = DEFAULT) -> dict[str, Any]:
     """The capture as a HAR document."""
     signup, dash = "page_1", "page_2"
     intercom = urlencode(
@@ -233,7 +247,7 @@ def signup_session() -> dict[str, Any]:
             "platform": "web",
             "Idempotency-Key": "3a9c7e1f5b2d",
             "user_data": json.dumps(
-                {"email": EMAIL, "user_id": USER, "name": NAME, "user_hash": "d4c7" * 16}
+                {"email": p.email, "user_id": p.user, "name": p.name, "user_hash": "d4c7" * 16}
             ),
             "referer": DASHBOARD,
         }
@@ -241,9 +255,9 @@ def signup_session() -> dict[str, Any]:
     cio = json.dumps(
         {
             "type": "identify",
-            "userId": USER,
-            "traits": {"email": EMAIL, "first_name": "Rina", "created_at": 1763626502},
-            "context": {"ip": IP, "page": {"url": DASHBOARD}},
+            "userId": p.user,
+            "traits": {"email": p.email, "first_name": "Rina", "created_at": 1763626502},
+            "context": {"ip": p.ip, "page": {"url": DASHBOARD}},
             "writeKey": "cio_wk_9d8c7b6a5f4e3d2c",
         }
     )
@@ -252,18 +266,18 @@ def signup_session() -> dict[str, Any]:
         _entry(signup, "GET", "https://cdn.mxpnl.com/libs/mixpanel-2-latest.min.js", resp_mime="text/javascript", resp_size=41992),
         _entry(signup, "GET", f"https://cdn.segment.com/analytics.js/v1/{SEGMENT_KEY}/analytics.min.js", resp_mime="text/javascript", resp_size=30112),
         _entry(signup, "GET", "https://www.googletagmanager.com/gtag/js?id=G-7QX2M4K9PZ", resp_mime="application/javascript", resp_size=120334),
-        _entry(signup, "POST", "https://api-js.mixpanel.com/track/?verbose=1&ip=1&_=1763626502130", body=_mixpanel_track(), mime="application/x-www-form-urlencoded"),
-        _entry(signup, "POST", "https://api-js.mixpanel.com/engage/?verbose=1&ip=1&_=1763626502140", body=_mixpanel_engage(), mime="application/x-www-form-urlencoded"),
-        _entry(signup, "POST", "https://api.segment.io/v1/batch", body=_segment_batch(), mime="text/plain"),
-        _entry(signup, "POST", _ga4_url(), body=_ga4_body(), mime="text/plain;charset=UTF-8", resp_mime="text/plain", resp_size=0),
+        _entry(signup, "POST", "https://api-js.mixpanel.com/track/?verbose=1&ip=1&_=1763626502130", body=_mixpanel_track(p), mime="application/x-www-form-urlencoded"),
+        _entry(signup, "POST", "https://api-js.mixpanel.com/engage/?verbose=1&ip=1&_=1763626502140", body=_mixpanel_engage(p), mime="application/x-www-form-urlencoded"),
+        _entry(signup, "POST", "https://api.segment.io/v1/batch", body=_segment_batch(p), mime="text/plain"),
+        _entry(signup, "POST", _ga4_url(p), body=_ga4_body(p), mime="text/plain;charset=UTF-8", resp_mime="text/plain", resp_size=0),
         _entry(signup, "GET", "https://www.facebook.com/tr/?id=918273645501234&ev=CompleteRegistration&dl=" + quote(SIGNUP) + "&ud[em]=" + "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8", resp_mime="image/gif", resp_size=44),
-        _entry(signup, "GET", "https://px.tracker-net.example/p.gif?uid=" + quote(EMAIL) + "&pg=signup", resp_mime="image/gif", resp_size=43),
-        _entry(signup, "POST", "https://shop.example.com/api/signup", body=json.dumps({"email": EMAIL, "password": "not-sent-to-a-vendor"}), mime="application/json"),
+        _entry(signup, "GET", "https://px.tracker-net.example/p.gif?uid=" + quote(p.email) + "&pg=signup", resp_mime="image/gif", resp_size=43),
+        _entry(signup, "POST", "https://shop.example.com/api/signup", body=json.dumps({"email": p.email, "password": "not-sent-to-a-vendor"}), mime="application/json"),
         _entry(dash, "GET", DASHBOARD, resp_mime="text/html", resp_size=51002),
         _entry(dash, "GET", "https://widget.intercom.io/widget/q7w8e9r0", resp_mime="application/javascript", resp_size=9100),
-        _entry(dash, "POST", "https://api2.amplitude.com/2/httpapi", body=_amplitude(), mime="application/json"),
-        _entry(dash, "POST", "https://us.i.posthog.com/e/?compression=gzip-js&ip=1&_=1763626531004&ver=1.194.0", body=base64.b64encode(_posthog_gzip()).decode(), mime="text/plain", encoding="base64"),
-        _entry(dash, "GET", "https://heapanalytics.com/h?a=2084764307&u=" + USER + "&v=4829104&s=6112034&b=web&tv=4.0&z=0&h=%2Fdashboard&d=shop.example.com&t=Dashboard&k=email&k=" + quote(EMAIL), resp_mime="image/gif", resp_size=35),
+        _entry(dash, "POST", "https://api2.amplitude.com/2/httpapi", body=_amplitude(p), mime="application/json"),
+        _entry(dash, "POST", "https://us.i.posthog.com/e/?compression=gzip-js&ip=1&_=1763626531004&ver=1.194.0", body=base64.b64encode(_posthog_gzip(p)).decode(), mime="text/plain", encoding="base64"),
+        _entry(dash, "GET", "https://heapanalytics.com/h?a=2084764307&u=" + p.user + "&v=4829104&s=6112034&b=web&tv=4.0&z=0&h=%2Fdashboard&d=shop.example.com&t=Dashboard&k=email&k=" + quote(p.email), resp_mime="image/gif", resp_size=35),
         _entry(dash, "POST", "https://api-iam.intercom.io/messenger/web/ping", body=intercom, mime="application/x-www-form-urlencoded"),
         _entry(dash, "POST", "https://cdp.customer.io/v1/i", body=cio, mime="application/json"),
     ]  # fmt: skip

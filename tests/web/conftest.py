@@ -1,113 +1,97 @@
-"""The console on uvicorn on a free localhost port, over the case of ``case_builder``, and chromium.
+"""The team server (app factory, sign-in, console) on uvicorn on a free localhost port, over the
+case of ``case_builder``, with one team user per role, and Debian's chromium driven by Playwright.
 
-Until the server's sign-in lands, :class:`CookieAuth` stands in for it: a fixed set of users,
-their roles per incident, and a CSRF token per user (tests/web/test_sign_in.py will drive the real
-sign-in once it exists).
+Browsers sign in through the console's own sign-in page (password and, for admin and legal, the
+TOTP code of the moment); one browser context per role is kept for the session.
 """
 
 from __future__ import annotations
 
-import hmac
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import uvicorn
-from fastapi import FastAPI, Request
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from fastapi import FastAPI
+from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
-from breachscope.case.db import open_case_db
+from breachscope.case import accounts
+from breachscope.case.db import open_case_db, session_scope
 from breachscope.clock import FixedClock
-from breachscope.notify.config import load_config
-from breachscope.web.pages import ConsoleSettings, Viewer, install_console
+from breachscope.web.app import create_app
+from breachscope.web.settings import ServerSettings
 from tests.case_helpers import fresh_pg_database
 from tests.notify.conftest import free_port
-from tests.web.browser import ARGS, CHROMIUM, Watched
+from tests.web.browser import ARGS, CHROMIUM, Watched, with_axe
 from tests.web.case_builder import NOW, ConsoleCase, build
-from tests.web.server import TeamServer, team_server
+from tests.web.server import CHEAP, TeamServer, email_of, password_of, team_server
 
-COOKIE = "bs_test_viewer"
+ROLES = accounts.ROLES
 
 
 @dataclass
-class CookieAuth:
-    """Users by id, their role per incident; the signed-in user is named by a cookie."""
-
-    users: dict[int, Viewer]
-    roles: dict[tuple[int, int], str] = field(default_factory=dict)
-
-    def viewer(self, request: Request) -> Viewer | None:
-        raw = request.cookies.get(COOKIE, "")
-        return self.users.get(int(raw)) if raw.isdigit() else None
-
-    def role(self, viewer: Viewer, incident_id: int) -> str | None:
-        return self.roles.get((viewer.id, incident_id))
-
-    def incident_ids(self, viewer: Viewer) -> list[int]:
-        return sorted(i for (u, i) in self.roles if u == viewer.id)
-
-    def csrf_token(self, request: Request) -> str:
-        viewer = self.viewer(request)
-        return f"csrf-{viewer.id}" if viewer else ""
-
-    def check_csrf(self, request: Request, token: str) -> bool:
-        return bool(token) and hmac.compare_digest(token, self.csrf_token(request))
-
-
-USERS = {
-    1: Viewer(1, "lee@example.com", "Lee Legal"),
-    2: Viewer(2, "cory@example.com", "Cory Comms"),
-    3: Viewer(3, "val@example.com", "Val Viewer"),
-    4: Viewer(4, "ada@example.com", "Ada Admin"),
-}
-ROLE_OF = {1: "legal", 2: "communications", 3: "viewer", 4: "admin"}
-
-
-@dataclass(frozen=True)
 class Console:
     base: str
     case: ConsoleCase
     app: FastAPI
+    clock: FixedClock
+    engine: object
+    contexts: dict[str, BrowserContext] = field(default_factory=dict)
+
+    def code(self, role: str) -> str:
+        """The role user's TOTP code now, after moving the clock one step (codes are single-use)."""
+        self.clock.advance(timedelta(seconds=30))
+        with session_scope(self.engine) as s:  # type: ignore[arg-type]
+            user = accounts.get_user(s, email_of(role))
+            assert user is not None
+            return accounts.totp_code(s, user, self.clock.now()) if user.totp_secret else ""
 
 
 @pytest.fixture(scope="session")
 def console_case(tmp_path_factory: pytest.TempPathFactory) -> ConsoleCase:
-    return build(tmp_path_factory.mktemp("console"))
-
-
-def make_app(case: ConsoleCase) -> FastAPI:
-    roles = {(u, i): ROLE_OF[u] for u in USERS for i in (case.demo, case.hostile)}
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    install_console(
-        app,
-        ConsoleSettings(
-            engine=open_case_db(case.db_url),
-            auth=CookieAuth(USERS, roles),
-            notify_config=load_config(case.notify_toml),
-            clock=FixedClock(NOW),
-        ),
-    )
-    return app
+    case = build(tmp_path_factory.mktemp("console"))
+    engine = open_case_db(case.db_url)
+    try:
+        with session_scope(engine) as s:
+            for role in ROLES:
+                new = accounts.create_user(
+                    s, email_of(role), role, password_of(role), now=NOW, created_by="test",
+                    totp=role in accounts.TOTP_REQUIRED, hasher=CHEAP,
+                )  # fmt: skip
+                for incident in (case.demo, case.hostile):
+                    accounts.add_member(s, incident, new.user, by="test", now=NOW)
+    finally:
+        engine.dispose()
+    return case
 
 
 @pytest.fixture(scope="session")
 def console(console_case: ConsoleCase) -> Iterator[Console]:
-    app = make_app(console_case)
+    clock = FixedClock(NOW)
+    settings = ServerSettings(
+        db_url=console_case.db_url,
+        clock=clock,
+        hasher=CHEAP,
+        notify_config=console_case.notify_toml,
+    )
+    app = create_app(settings)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
         time.sleep(0.02)
-    yield Console(f"http://127.0.0.1:{port}", console_case, app)
+    engine = open_case_db(console_case.db_url)
+    yield Console(f"http://127.0.0.1:{port}", console_case, app, clock, engine)
+    engine.dispose()
     server.should_exit = True
     thread.join(10)
 
@@ -125,24 +109,35 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     b.close()
 
 
-def open_as(browser: Browser, console: Console, user: int | None) -> Watched:
-    """A fresh browser context signed in as ``user`` (None: nobody), its console watched."""
-    context = browser.new_context(java_script_enabled=True)
-    if user is not None:
-        context.add_cookies([{"name": COOKIE, "value": str(user), "url": console.base}])
+def sign_in(w: Watched, console: Console, role: str) -> None:
+    """Sign in through the console's sign-in page: email, password, and the code when required."""
+    w.goto("/sign-in")
+    w.page.fill("#email", email_of(role))
+    w.page.fill("#password", password_of(role))
+    code = console.code(role)
+    if code:
+        w.page.fill("#totp", code)
+    w.page.click("button[type=submit]")
+    w.page.wait_for_url(console.base + "/")
+
+
+def open_as(browser: Browser, console: Console, role: str | None, *, javascript: bool = True) -> Watched:
+    """A page signed in as the role's user (one context per role, kept), its console watched;
+    ``role=None``: a fresh context nobody signed in to."""
+    if role is None or not javascript:
+        context = with_axe(browser.new_context(java_script_enabled=javascript))
+        w = Watched(context.new_page(), console.base)
+        if role is not None:
+            sign_in(Watched(context.new_page(), console.base), console, role)
+        return w
+    context = console.contexts.get(role)
+    if context is None:
+        context = console.contexts[role] = with_axe(browser.new_context())
+        first = Watched(context.new_page(), console.base)
+        sign_in(first, console, role)
+        first.assert_clean()
+        first.page.close()
     return Watched(context.new_page(), console.base)
-
-
-@pytest.fixture
-def as_legal(browser: Browser, console: Console) -> Iterator[Watched]:
-    w = open_as(browser, console, 1)
-    yield w
-    w.page.context.close()
-
-
-@pytest.fixture
-def screenshots_dir() -> Path | None:
-    return None
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

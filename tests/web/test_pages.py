@@ -20,6 +20,9 @@ PAGES = (
     "/incidents/{demo}/tasks",
     "/incidents/{demo}/timeline",
     "/incidents/{demo}/audit",
+    "/incidents/{demo}/notices",
+    "/incidents/{demo}/notices/preview?kind=admin&lang=id",
+    "/incidents/{demo}/notices/drafts/1",
     "/incidents/{hostile}/overview",
     "/incidents/{hostile}/timeline",
 )
@@ -27,11 +30,11 @@ PAGES = (
 
 @pytest.mark.parametrize("path", PAGES)
 def test_page_renders_clean_and_accessible(browser: Browser, console: Console, path: str) -> None:
-    w = open_as(browser, console, 1)
+    w = open_as(browser, console, "legal")
     try:
         w.goto(path.format(demo=console.case.demo, hostile=console.case.hostile))
         assert w.page.locator("main h1").count() == 1
         assert axe_violations(w.page) == []
         w.assert_clean()
     finally:
-        w.page.context.close()
+        w.page.close()

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, LargeBinary, String, Text, delete, se
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from breachscope.case import approvals, models, outbox
+from breachscope.case import approvals, drafts, models, outbox
 from breachscope.case import audit as audit_chain
 from breachscope.case.api import add_timeline_event, get_incident, list_datasets
 from breachscope.case.base import Base
@@ -41,7 +41,7 @@ from breachscope.errors import BreachscopeError
 
 #: The case modules that declare purge-marked tables (all of them: a table of person-derived
 #: data is declared in the case, whichever stage writes it).
-DECLARING_MODULES = (models, outbox)
+DECLARING_MODULES = (models, outbox, drafts)
 
 #: Columns that hold vocabulary (kinds, codes, roles), not values about a person.
 _VOCABULARY_SUFFIXES = ("_hash", "_kind", "_code", "_source", "_state", "_status")

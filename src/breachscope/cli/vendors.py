@@ -533,3 +533,66 @@ def link_command(
         say(f"  sent only (held by the vendor): {_t(row['key'])} ({', '.join(row['classes']) or 'no class'})")
     for caveat in doc["caveats"]:
         say(f"  [yellow]{_t(caveat, 300)}[/yellow]")
+
+
+@command.command("remove")
+@click.argument("name")
+@incident_option(
+    required=False, help="Incident the tasks belong to (default: the vendor's last linked incident)."
+)
+@click.option(
+    "--company", required=True, metavar="NAME", help="Our company's name, for the deletion request letter."
+)
+@click.option(
+    "--requester", default=None, metavar="NAME", help="Who signs the letter (default: the company)."
+)
+@click.option(
+    "--letters",
+    "letters_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Write the deletion request letters (English, Indonesian) into DIR (files 0600).",
+)
+@json_option()
+@author_option
+@db_option
+def remove_command(
+    name: str,
+    incident_id: int | None,
+    company: str,
+    requester: str | None,
+    letters_dir: Path | None,
+    json_out: str | None,
+    author: str | None,
+    db: str | None,
+) -> None:
+    """Offboard vendor NAME: the checklist as tasks (SDK to remove, keys to revoke, deletion request,
+    evidence of deletion, verification), deletion request letters in English and Indonesian, and
+    status removed."""
+    from breachscope.inventory.offboard import offboard
+
+    with case_database(db) as engine, session_scope(engine) as s:
+        result = offboard(
+            s,
+            name,
+            incident_id=incident_id,
+            company=company,
+            requester=requester,
+            letters_dir=letters_dir,
+            author=who(author),
+            clock=SystemClock(),
+        )
+        doc = result.to_dict()
+    if json_out:
+        write_json(json_out, doc)
+        if to_stdout(json_out):
+            return
+    click.echo(f"{terminal_text(doc['vendor'])}: status removed; tasks on incident {doc['incident_id']}:")
+    for t in doc["tasks"]:
+        click.echo(f"  task #{t['task']} ({t['change']}): {terminal_text(t['title'])}")
+    for path in doc["written"]:
+        click.echo(f"  letter: {path}")
+    if not doc["written"]:
+        click.echo("  letters: not written (give --letters DIR); English:\n")
+        click.echo(doc["letters"]["en"])

@@ -111,6 +111,23 @@ def services() -> dict[str, Service]:
     return table().services
 
 
+@cache
+def _for_host(host: str) -> tuple[Service, ...]:
+    """The services collecting on ``host`` (cached: a capture repeats few hosts)."""
+    return tuple(sv for sv in table().services.values() if sv.has_host(host))
+
+
+@cache
+def _scripts_on(host: str) -> tuple[tuple[str, Service], ...]:
+    """(script prefix, service) pairs whose prefix is on ``host``."""
+    return tuple(
+        (prefix, sv)
+        for sv in table().services.values()
+        for prefix in sv.scripts
+        if prefix == host or prefix.startswith(host + "/")
+    )
+
+
 def _site(host: str) -> str:
     """The registrable-ish part of a host (last two labels; enough to tell first from third party)."""
     parts = host.rsplit(".", 2)
@@ -130,8 +147,8 @@ def match(
         return None
     path = url.path or "/"
     t = table()
-    for service in t.services.values():
-        if service.has_host(host) and any(p.match(path) for p in service.paths):
+    for service in _for_host(host):
+        if any(p.match(path) for p in service.paths):
             return service.id, service.vendor
     if page_host is None or _site(host) == _site(page_host) or not url.query:
         return None
@@ -149,12 +166,11 @@ def script(url: SplitResult) -> tuple[str, str | None] | None:
     """``(service id, key in the script URL or None)`` if this URL loads a known service's SDK."""
     host = (url.hostname or "").lower()
     where = host + (url.path or "")
-    for service in table().services.values():
-        for prefix in service.scripts:
-            if where == prefix or where.startswith(prefix + "/") or (host == prefix):
-                key = None
-                if service.script_key is not None:
-                    m = service.script_key.search(url.path or "")
-                    key = m["key"] if m else None
-                return service.id, key
+    for prefix, service in _scripts_on(host):
+        if where == prefix or where.startswith(prefix + "/") or host == prefix:
+            key = None
+            if service.script_key is not None:
+                m = service.script_key.search(url.path or "")
+                key = m["key"] if m else None
+            return service.id, key
     return None

@@ -9,7 +9,8 @@ document: ``log.pages`` and ``log.entries`` (each with ``request.url``, ``reques
   value once with the pages that sent it;
 - a script loaded from a known SDK host is recorded with the page that loaded it (where to
   remove it when offboarding), with the key in its URL if the service puts one there;
-- payload fields that hold a project key or token are kept apart, masked.
+- payload fields that hold a project key or token are kept apart (masked on output:
+  :mod:`.observe` never lets a whole key out of this process).
 
 The page of an entry is its HAR page's title when that is a URL, else the ``Referer`` or
 ``Origin`` header; pages are stored as ``scheme://host/path`` (the query can hold personal data).
@@ -34,7 +35,6 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from breachscope.errors import InputError
-from breachscope.hashing import mask
 from breachscope.inventory import endpoints
 from breachscope.inventory.decode import DecodeLimits, decode_request
 
@@ -64,7 +64,7 @@ class ServiceSeen:
     requests: int = 0
     messages: int = 0
     fields: dict[str, FieldSeen] = field(default_factory=dict)
-    keys: dict[str, set[str]] = field(default_factory=dict)  # field -> masked keys
+    keys: dict[str, set[str]] = field(default_factory=dict)  # field -> keys (masked on output)
     pages: set[int] = field(default_factory=set)
     scripts: dict[str, set[int]] = field(default_factory=dict)  # script URL (no query) -> pages
     hosts: set[str] = field(default_factory=set)
@@ -187,7 +187,7 @@ def _record_keys(
     rest = []
     for path, value in pairs:
         if path in keys or path.rsplit(".", 1)[-1] in keys:
-            seen.keys.setdefault(path, set()).add(mask(value, keep=4))
+            seen.keys.setdefault(path, set()).add(value)
         else:
             rest.append((path, value))
     return rest
@@ -261,7 +261,7 @@ def _entry(
         src = page_of(raw_url) or raw_url[:200]
         seen.scripts.setdefault(src, set()).update([cap.page_index(page)] if page else [])
         if key:
-            seen.keys.setdefault("script URL", set()).add(mask(key, keep=4))
+            seen.keys.setdefault("script URL", set()).add(key)
         return
     resp_raw = entry.get("response")
     resp: dict[str, Any] = resp_raw if isinstance(resp_raw, dict) else {}

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from breachscope import taxonomy
 from breachscope.detectors import BY_NAME
+from breachscope.hashing import mask
 from breachscope.inventory.har import MAX_PAGES_STORED, Capture, FieldSeen, ServiceSeen
 from breachscope.scan import ScanContext, scan_batch
 
@@ -125,7 +126,7 @@ def classify_service(cap: Capture, seen: ServiceSeen, key: bytes | None = None) 
         hosts=sorted(seen.hosts),
         pages=_pages(cap, seen.pages),
         scripts=[{"url": url, "pages": _pages(cap, p)} for url, p in sorted(seen.scripts.items())],
-        keys={k: sorted(v) for k, v in sorted(seen.keys.items())},
+        keys={k: sorted({mask(x, keep=4) for x in v}) for k, v in sorted(seen.keys.items())},
     )
     for group in _groups(seen.fields):
         values = {name: list(seen.fields[name].values) for name in group}

@@ -122,6 +122,14 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/incidents/{incident_id}/tasks/{task_id}/status"): inc("tasks"),
     ("GET", "/incidents/{incident_id}/timeline"): inc("read"),
     ("GET", "/incidents/{incident_id}/timeline.csv"): inc("read"),
-    ("GET", "/incidents/{incident_id}/audit"): inc("read"),
-    ("GET", "/incidents/{incident_id}/audit.csv"): inc("read"),
+    ("GET", "/incidents/{incident_id}/audit"): inc("audit"),
+    ("GET", "/incidents/{incident_id}/audit.csv"): inc("audit"),
+    ("GET", "/incidents/{incident_id}/notices"): inc("read"),
+    ("GET", "/incidents/{incident_id}/notices/preview"): inc("notify.preview"),
+    ("GET", "/incidents/{incident_id}/notices/drafts/{outbox_id}"): inc("read"),
+    ("POST", "/incidents/{incident_id}/notices/drafts/{outbox_id}"): inc("decide"),
+    ("GET", "/incidents/{incident_id}/notices/drafts/{outbox_id}/export"): inc("read"),
+    # the public notice check: anyone, rate-limited by the page itself
+    ("GET", "/check"): PUBLIC,
+    ("POST", "/check"): PUBLIC,
 }

@@ -39,6 +39,8 @@ def install_console(app: FastAPI, settings: ConsoleSettings) -> None:
         assert isinstance(exc, StarletteHTTPException)
         if request.url.path.startswith("/api/"):  # the API answers JSON, as FastAPI does
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        if exc.status_code == 401:  # a page without a session: to the sign-in page
+            return RedirectResponse(settings.sign_in_url, status_code=303)
         html = render("error.html.j2", {"status": exc.status_code, "detail": str(exc.detail)})
         return HTMLResponse(html, status_code=exc.status_code, headers=exc.headers)
 

@@ -18,19 +18,10 @@ from sqlalchemy import Engine
 
 from breachscope.clock import Clock, SystemClock
 from breachscope.notify.config import NotifyConfig
+from breachscope.web.auth.rules import PERMISSIONS as SERVER_PERMISSIONS
 
-ROLES = ("viewer", "responder", "legal", "communications", "admin")
-
-#: action -> roles allowed (on an incident they are a member of).
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "read": frozenset(ROLES),
-    "decide": frozenset({"legal", "admin"}),
-    "edit_draft": frozenset({"legal", "admin"}),
-    "approve": frozenset({"communications", "admin"}),
-    "send": frozenset({"communications", "admin"}),
-    "unmask": frozenset({"legal", "communications", "admin"}),
-    "tasks": frozenset({"responder", "legal", "communications", "admin"}),
-}
+#: permission -> roles holding it: the server's table (web/auth/rules.py), one truth for API and pages.
+PERMISSIONS = SERVER_PERMISSIONS
 
 
 @dataclass(frozen=True)
@@ -40,6 +31,10 @@ class Viewer:
     id: int
     email: str
     name: str = ""
+    #: The role of this request (the user's, or an API token's).
+    role: str = ""
+    #: An incident-bound API token reaches only this incident.
+    only_incident: int | None = None
 
     @property
     def label(self) -> str:

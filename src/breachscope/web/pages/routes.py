@@ -1,11 +1,15 @@
-"""Every console route, one router per page module (the app factory includes :data:`router`)."""
+"""Every console route, one router per page module (``install_console`` includes :data:`router`).
+
+Each route has its authorization rule in ``web/auth/rules.py`` (``CONSOLE_RULES``); the app
+factory refuses to start when one is missing.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from breachscope.web.pages import data, duties, overview, scope, tasks, timeline
+from breachscope.web.pages import data, duties, notices, overview, public, scope, tasks, timeline
 
 router = APIRouter(include_in_schema=False)
-for module in (overview, data, scope, duties, tasks, timeline):
+for module in (overview, data, scope, duties, tasks, notices, timeline, public):
     router.include_router(module.router)
