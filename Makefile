@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench corpus fuzz eval clean
+.PHONY: demo test lint typecheck unit bench corpus fuzz eval clean report-sample
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -55,3 +55,7 @@ clean:
 ## eval: column-level precision/recall/F1 on the labelled public samples (tests/data/eval)
 eval: $(STAMP)
 	$(BIN)/python -m benchmarks.eval
+
+## report-sample: regenerate docs/report-sample/ (report PDFs EN/ID, their pages as PNG, the public page) from a synthetic case
+report-sample: $(STAMP)
+	$(BIN)/python scripts/report_sample.py

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import dkim
@@ -213,4 +214,51 @@ def test_a_huge_message_is_refused_with_552(engine: Engine, issued: Issued, list
         _send(listener, [canary["email"]], _mail(canary["email"], body="x" * 300_000, sign=False))
     assert info.value.smtp_code == 552
     _send(listener, [canary["email"]], _mail(canary["email"]))
+    assert len(_checks(engine)) == 1
+
+
+def test_the_listen_command_serves_until_sigterm(engine: Engine, issued: Issued, tmp_path: Path) -> None:
+    """``breachscope canary listen`` as a real process: a hit is printed, SIGTERM stops it cleanly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    canary = issued("Mixpanel", 1)[0]
+    port = free_port()
+    env = {**os.environ, "BREACHSCOPE_DB": str(engine.url), "BREACHSCOPE_CANARY_WEBHOOK": ""}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "breachscope",
+            "canary",
+            "listen",
+            "--port",
+            str(port),
+            "--resolver",
+            "127.0.0.1:9",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                _send(port, [canary["email"]], _mail(canary["email"], sign=False))
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the listener did not start"
+                time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert "Listening on" in out and "planted only at Mixpanel" in out and "Stopped." in out
     assert len(_checks(engine)) == 1

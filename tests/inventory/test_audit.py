@@ -144,6 +144,12 @@ def test_blast_radius_and_tasks(engine: Engine, clock: FixedClock) -> None:
         assert "Over-sharing (re-identifying): email in $email." in mp.detail
 
 
+def test_an_email_used_as_an_identifier_is_named(shared: Engine, clock: FixedClock) -> None:
+    va = _one(shared, clock, FULL, [("user_id", ["email", "internal_id"]), ("properties.$email", ["email"])])
+    [o] = va.over_sharing
+    assert o["as_identifier"] == ["user_id"] and "used as an identifier (user_id)" in o["why"]
+
+
 def test_html_escapes_and_loads_nothing(engine: Engine, clock: FixedClock) -> None:
     with session_scope(engine) as s:
         v = add_vendor(s, "<script>alert(1)</script>", FULL, author="t", clock=clock)

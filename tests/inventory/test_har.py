@@ -85,6 +85,15 @@ def test_no_value_is_stored_only_names_classes_and_pages(flows: dict[str, Servic
     [
         ("https://shop.example.com/a/b?email=x%40y#frag", "https://shop.example.com/a/b"),
         ("https://user:pw@shop.example.com:8443/", "https://shop.example.com:8443/"),
+        (
+            "https://shop.example.com/users/rina%40mail.example/orders/12345678",
+            "https://shop.example.com/users/:id/orders/:id",
+        ),
+        (
+            "https://shop.example.com/u/6f1d2c3b-4a59-4e8f-9d0c-1b2a3c4d5e6f/",
+            "https://shop.example.com/u/:id/",
+        ),
+        ("https://shop.example.com/checkout/step-2", "https://shop.example.com/checkout/step-2"),
         ("javascript:alert(1)", None),
         ("https://[::1", None),
     ],

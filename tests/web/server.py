@@ -88,10 +88,13 @@ class TeamServer:
         """The role user's current TOTP code, after moving the clock one step (codes are single-use)."""
         self.clock.advance(timedelta(seconds=30))
         assert self.engine is not None
-        with session_scope(self.engine) as s:
-            user = accounts.get_user(s, email_of(role))
-            assert user is not None
-            return accounts.totp_code(s, user, self.clock.now()) if user.totp_secret else ""
+        try:
+            with session_scope(self.engine) as s:
+                user = accounts.get_user(s, email_of(role))
+                assert user is not None
+                return accounts.totp_code(s, user, self.clock.now()) if user.totp_secret else ""
+        finally:
+            self.engine.dispose()  # hold no connection: a purge needs the SQLite file alone
 
     def login(self, role: str, client: httpx.Client | None = None) -> Signed:
         c = client or self.client()
@@ -168,3 +171,25 @@ def team_server(db_url: str, clock: FixedClock, **settings: Any) -> Iterator[Tea
         team.engine.dispose()
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def wait_job(signed: Signed, incident: int, job_id: int, timeout: float = 120) -> dict[str, Any]:
+    """Poll a job until it ends; its final state."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = signed.get(f"/api/v1/incidents/{incident}/jobs/{job_id}")
+        if answer.status_code == 503:  # a purge holds the SQLite case alone: try again
+            time.sleep(0.2)
+            continue
+        job = answer.json()
+        if job["state"] not in ("queued", "running"):
+            return dict(job)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} still {job['state']}: {job}")
+        time.sleep(0.1)
+
+
+def upload(signed: Signed, path: str, data: bytes, **params: Any) -> httpx.Response:
+    return signed.send(
+        "POST", path, content=data, params=params, headers={"content-type": "application/octet-stream"}
+    )

@@ -107,6 +107,8 @@ class NamedKey(Base):
 
 class TimelineEvent(Base):
     __tablename__ = "timeline_events"
+    # The timeline page by page (the server's API; migration 0045).
+    __table_args__ = (Index("ix_timeline_events_incident_at", "incident_id", "at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
@@ -222,6 +224,25 @@ class Exposure(Base):
     country: Mapped[str | None] = mapped_column(String(200).with_variant(Text(), "postgresql"))
 
 
+class DatasetPerson(Base):
+    """A person an earlier dataset already held, found again in a later dataset of the incident
+    (people first seen in a dataset carry it in ``exposures.dataset_id``), with the data classes
+    this dataset added for them. Follow-up notices use it (migration 0065)."""
+
+    __tablename__ = "dataset_people"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "exposure_id", name="uq_dataset_people_dataset_exposure"),
+        Index("ix_dataset_people_exposure_id", "exposure_id"),
+        {"info": PURGE_DELETE},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    exposure_id: Mapped[int] = mapped_column(ForeignKey("exposures.id"))
+    new_classes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
 class Account(Base):
     """A directory account the scope touched: matched users and the admins of affected orgs."""
 
@@ -230,6 +251,8 @@ class Account(Base):
         UniqueConstraint("incident_id", "user_id", name="uq_accounts_incident_user"),
         # An organization's admins and users, page by page (scope/browse.py; migration 0052).
         Index("ix_accounts_incident_org", "incident_id", "org_id", "id"),
+        # An incident's affected users, page by page (the server's API; migration 0045).
+        Index("ix_accounts_incident_affected", "incident_id", "affected", "id"),
         {"info": PURGE_DELETE},
     )
 

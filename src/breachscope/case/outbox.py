@@ -44,6 +44,10 @@ class OutboxMessage(Base):
     #: The recipient's jurisdiction codes as ";US;US-CA;DE;" (leak and directory; migration 0023).
     jurisdictions: Mapped[str | None] = mapped_column(String(200))
     message_id: Mapped[str] = mapped_column(String(200))
+    #: A follow-up: the Message-ID of the first notice it answers (In-Reply-To/References; 0065).
+    in_reply_to: Mapped[str | None] = mapped_column(String(200))
+    #: The data classes this notice told the recipient about (user notices and follow-ups; 0065).
+    told_classes: Mapped[list[str] | None] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -84,7 +84,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "watch": (
         "breachscope.cli.watch",
-        "Watch for what follows a leak: look-alike domains of the official ones.",
+        "Watch for what follows a leak: look-alike domains of the official ones, and the mailbox "
+        "where people report phishing.",
+    ),
+    "check-mail": (
+        "breachscope.cli.mail",
+        "Check reported messages (.eml): genuine notice of this incident, suspicious or phishing, "
+        "with the reasons.",
     ),
     "vendors": (
         "breachscope.cli.vendors",

@@ -264,13 +264,18 @@ def listen_command(
             f"Listening on {host}:{ctl.port if hasattr(ctl, 'port') else port} for "
             f"{', '.join(sorted(served))} (Ctrl-C to stop)."
         )
+
+        def show_hits() -> None:
+            for hit in settings.hits[:]:
+                click.echo(terminal_text(hit.summary, 1000) + f" [incident {hit.incident_id}]")
+                settings.hits.remove(hit)
+
         try:
             while not stop.wait(1.0):
-                for hit in settings.hits[:]:
-                    click.echo(terminal_text(hit.summary, 1000) + f" [incident {hit.incident_id}]")
-                    settings.hits.remove(hit)
+                show_hits()
         except KeyboardInterrupt:
             pass
         finally:
             ctl.stop()
+        show_hits()
         click.echo("Stopped.")

@@ -21,14 +21,18 @@ from rich.table import Table
 from breachscope.case.db import case_database
 from breachscope.cli.options import (
     actor,
+    author_option,
     cli_source,
     config_option,
     db_option,
     incident_option,
     json_option,
+    parse_when,
     to_stdout,
+    who,
     write_json,
 )
+from breachscope.clock import SystemClock
 from breachscope.errors import BreachscopeError, InputError
 from breachscope.files import private_file, write_private
 from breachscope.inert import terminal_text
@@ -319,3 +323,94 @@ def dkim_key_command(out: Path, selector: str, bits: str) -> None:
     write_private(out / f"{selector}.txt", record + "\n")
     click.echo(f"private key: {private}")
     click.echo(f"publish TXT {selector}._domainkey.<your domain>:\n{record}")
+
+
+@command.command("update")
+@incident_option()
+@click.option(
+    "--dataset", "dataset_id", type=int, default=None, help="A dataset attached after the first notices."
+)
+@click.option(
+    "--class", "data_class", default=None, metavar="CLASS", help="A data class found present since."
+)
+@click.option(
+    "--vendor-confirmed", default=None, metavar="DATE", help="The date the vendor confirmed the scope."
+)
+@click.option(
+    "--phishing-since", default=None, metavar="DATE", help="Phishing using the leaked data seen since."
+)
+@click.option(
+    "--reported", type=click.IntRange(min=0), default=0, help="With --phishing-since: messages reported."
+)
+@click.option("--queue-only", is_flag=True, help="Queue the follow-ups in the outbox; send nothing now.")
+@db_option
+@config_option(f"Notify config (TOML; default: ${CONFIG_ENV}). See docs/notify.md.", envvar=CONFIG_ENV)
+@author_option
+@json_option()
+@click.pass_context
+def update_command(
+    ctx: click.Context,
+    incident_id: int,
+    dataset_id: int | None,
+    data_class: str | None,
+    vendor_confirmed: str | None,
+    phishing_since: str | None,
+    reported: int,
+    queue_only: bool,
+    db: str | None,
+    config_path: Path | None,
+    author: str | None,
+    json_out: str | None,
+) -> None:
+    """Follow-up notices after a recorded change (one of --dataset, --class, --vendor-confirmed,
+    --phishing-since): only what changed, only to the people it concerns, threaded under their
+    first notice, once each (a rerun sends nothing)."""
+    from breachscope.case.db import session_scope
+    from breachscope.notify import updates
+
+    given = [x is not None for x in (dataset_id, data_class, vendor_confirmed, phishing_since)]
+    if sum(given) != 1:
+        raise InputError(
+            "give exactly one change",
+            "--dataset N, --class CLASS, --vendor-confirmed DATE or --phishing-since DATE",
+        )
+    config = load_config(config_path)
+    with case_database(db or (ctx.obj or {}).get("db")) as engine:
+        if dataset_id is not None:
+            with session_scope(engine) as s:
+                change = updates.dataset_change(s, incident_id, dataset_id)
+        elif data_class is not None:
+            change = updates.class_change(data_class, SystemClock().now().date())
+        elif vendor_confirmed is not None:
+            when = parse_when(vendor_confirmed, "--vendor-confirmed")
+            assert when is not None
+            change = updates.vendor_scope_change(when.date())
+        else:
+            when = parse_when(phishing_since, "--phishing-since")
+            assert when is not None
+            change = updates.phishing_change(when.date(), reported)
+        report = updates.send_updates(
+            engine,
+            incident_id,
+            config,
+            change,
+            clock=SystemClock(),
+            author=who(author),
+            queue_only=queue_only,
+        )
+    doc = report.to_dict()
+    if json_out is not None:
+        write_json(json_out, doc)
+        if to_stdout(json_out):
+            return
+    plan = doc["plan"]
+    sent = report.sent.sent if report.sent is not None else 0
+    click.echo(
+        f"{plan['describe']}: {plan['recipients']:,} people concerned, {report.queued.rendered:,} queued, "
+        f"{sent:,} sent now (each follow-up goes once; a rerun sends nothing new)."
+    )
+    if plan["without_first_notice"]:
+        click.echo(
+            f"{plan['without_first_notice']:,} concerned people have no first notice yet: "
+            f"breachscope notify --incident {incident_id} sends it (it covers everything)."
+        )

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from breachscope.cli.options import db_option
+from breachscope.errors import InputError
+
+
+def _directories(items: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, url = item.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise InputError(
+                f"--directory {item!r}: expected NAME=URL", "e.g. --directory crm=postgresql://..."
+            )
+        out[name.strip()] = url.strip()
+    return out
 
 
 @click.command("serve")
@@ -32,6 +47,27 @@ from breachscope.cli.options import db_option
     help="The origin browsers use, e.g. https://breach.example.com.",
 )
 @click.option("--max-upload-mb", default=2048, show_default=True, type=int, help="Largest dataset upload.")
+@click.option(
+    "--directory",
+    "directories",
+    multiple=True,
+    metavar="NAME=URL",
+    help="A directory source the team may scope against by NAME (a database URL or a file; repeatable).",
+)
+@click.option(
+    "--config",
+    "notify_config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="notify.toml for notice preview and send (default: $BREACHSCOPE_NOTIFY_CONFIG).",
+)
+@click.option(
+    "--upload-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where uploads are streamed (default: a private folder in the system temp folder).",
+)
 def command(
     db: str | None,
     host: str,
@@ -40,6 +76,9 @@ def command(
     trusted_proxies: tuple[str, ...],
     public_origin: str,
     max_upload_mb: int,
+    directories: tuple[str, ...],
+    notify_config: Path | None,
+    upload_dir: Path | None,
 ) -> None:
     """Serve the case to the team: JSON API under /api/v1, sign-in, the console.
 
@@ -56,6 +95,9 @@ def command(
         trusted_proxies=trusted_proxies,
         public_origin=public_origin,
         max_upload_bytes=max_upload_mb * 1024 * 1024,
+        directories=_directories(directories),
+        notify_config=notify_config,
+        upload_dir=upload_dir,
     )
     app = create_app(settings)
     click.echo(f"breachscope serving on http://{host}:{port}/ (Ctrl+C stops)", err=True)

@@ -312,7 +312,7 @@ def flow_command(
 
 
 def print_evidence(doc: dict[str, Any], console: Console) -> None:
-    from breachscope import taxonomy
+    from breachscope.inventory.audit import class_label
 
     def say(text: str) -> None:
         console.print(text, soft_wrap=True)
@@ -327,9 +327,7 @@ def print_evidence(doc: dict[str, Any], console: Console) -> None:
     if not doc["vendors"]:
         say("  no collection calls of a known service or pixel found")
     for v in doc["vendors"]:
-        classes = (
-            ", ".join(taxonomy.get(c).name.lower() for c in v["classes"]) or "no recognised personal data"
-        )
+        classes = ", ".join(class_label(c) for c in v["classes"]) or "no recognised personal data"
         added = " (NEW: added to the registry, confirm its purpose)" if v["added"] else ""
         say(f"[bold]{_t(v['vendor'])}[/bold]{added}: receives {classes}")
         for cls, fields in v["classes"].items():

@@ -6,6 +6,7 @@ so ``breachscope --help`` does not load it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -14,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from breachscope.case.db import case_database
+from breachscope.cli.mail import emit, mail_settings, resolver_options
 from breachscope.cli.options import (
     audit_after,
     author_option,
@@ -26,7 +28,7 @@ from breachscope.cli.options import (
     write_json,
 )
 from breachscope.clock import SystemClock
-from breachscope.inert import terminal_text
+from breachscope.inert import defang_links, terminal_text
 
 if TYPE_CHECKING:
     from breachscope.watch import WatchReport
@@ -59,8 +61,8 @@ def print_report(report: WatchReport, console: Console) -> None:
     console.print(t)
     if report.registered:
         console.print(
-            "suggested action: a takedown request for each; block those with MX at the mail gateway "
-            "(sender, reply-to and link domains). Stored in the case with the timeline."
+            "each is two tasks (breachscope tasks): a takedown request, and a block (at the mail gateway "
+            "for those with MX: sender, reply-to and link domains; else at the web proxy/DNS filter)."
         )
     for f in report.gone:
         console.print(f"gone (NXDOMAIN now): {_t(f.domain)}")
@@ -73,7 +75,8 @@ def print_report(report: WatchReport, console: Console) -> None:
 
 @click.group("watch")
 def command() -> None:
-    """Watch for what follows a leak: look-alike domains of the official ones."""
+    """Watch for what follows a leak: look-alike domains of the official ones, and the mailbox
+    where people report phishing."""
 
 
 @command.command("domains")
@@ -176,3 +179,114 @@ def done_command(
         audit_after(engine, "watch.action", "lookalike", found.domain, incident_id,
                     {"state": found.action_state, "note": note}, author=who(author))  # fmt: skip
     click.echo(f"{terminal_text(found.domain)}: action {found.action_state}")
+
+
+@command.command("mailbox")
+@incident_option()
+@click.option(
+    "--maildir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="A Maildir folder (with cur/ and new/) where reported messages arrive.",
+)
+@click.option(
+    "--imap",
+    "imap_url",
+    default=None,
+    metavar="URL",
+    help="imaps://user@host[:port] (password: $BREACHSCOPE_IMAP_PASSWORD).",
+)
+@click.option("--folder", default=None, help="The IMAP folder (default: INBOX).")
+@click.option("--plain", is_flag=True, help="IMAP without TLS (only for a server on this machine).")
+@resolver_options
+@json_option("Write the verdicts as JSON to PATH ('-' = standard output, nothing else is printed).")
+@author_option
+@db_option
+def mailbox_command(
+    incident_id: int,
+    maildir: Path | None,
+    imap_url: str | None,
+    folder: str | None,
+    plain: bool,
+    resolver: str | None,
+    timeout: float,
+    wave: int,
+    hops: int,
+    json_out: str | None,
+    author: str | None,
+    db: str | None,
+) -> None:
+    """Check the messages that arrived in the "report phishing" mailbox since the last run
+    (a Maildir folder, or an IMAP folder read-only) and record the verdicts in the incident."""
+    import os
+
+    from breachscope.watch.mail.mailbox import PASSWORD_ENV, parse_imap_url
+    from breachscope.watch.mail.service import watch_imap, watch_maildir
+
+    if (maildir is None) == (imap_url is None):
+        raise click.UsageError("give exactly one of --maildir DIR or --imap URL")
+    settings = mail_settings(resolver, timeout, wave, hops)
+    with case_database(db) as engine, progress_bar() as bar:
+        if maildir is not None:
+            report = watch_maildir(
+                engine,
+                incident_id,
+                maildir,
+                settings=settings,
+                clock=SystemClock(),
+                author=who(author),
+                progress=bar,
+            )
+        else:
+            assert imap_url is not None
+            target = parse_imap_url(imap_url, folder, allow_plain=plain)
+            report = watch_imap(
+                engine,
+                incident_id,
+                target,
+                os.environ.get(PASSWORD_ENV),
+                settings=settings,
+                clock=SystemClock(),
+                author=who(author),
+                progress=bar,
+            )
+    emit(report, json_out)
+
+
+@command.command("reported")
+@incident_option()
+@json_option("Write the counts as JSON to PATH ('-' = standard output, nothing else is printed).")
+@db_option
+def reported_command(incident_id: int, json_out: str | None, db: str | None) -> None:
+    """Counts of reported mail over time: per day and verdict, and per look-alike domain."""
+    from breachscope.watch.mail.service import mail_counts
+
+    with case_database(db) as engine:
+        data = mail_counts(engine, incident_id)
+    if json_out is not None and to_stdout(json_out):
+        write_json(json_out, data)
+        return
+    console = Console(highlight=False)
+    t = Table(title=f"reported mail of incident {incident_id}, per day (UTC)")
+    for col in ("day", "phishing", "suspicious", "genuine", "using the leak"):
+        t.add_column(col)
+    for d in data["by_day"]:
+        t.add_row(
+            d["day"], str(d["phishing"]), str(d["suspicious"]), str(d["genuine"]), str(d["breach_specific"])
+        )
+    console.print(t)
+    if data["lookalike_domains"]:
+        t = Table(title="look-alike domains used by reported mail")
+        for col in ("domain", "messages", "first", "last"):
+            t.add_column(col)
+        for d in data["lookalike_domains"]:
+            t.add_row(_t(defang_links(d["domain"])), str(d["messages"]), d["first"][:16], d["last"][:16])
+        console.print(t)
+    tot = data["totals"]
+    console.print(
+        f"total: {tot['phishing']} phishing ({tot['breach_specific']} using the leak), "
+        f"{tot['suspicious']} suspicious, {tot['genuine']} genuine"
+    )
+    if json_out is not None:
+        write_json(json_out, data)
+        click.echo(f"JSON written to {json_out}")

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session
 
 from breachscope.case.api import merge_into
-from breachscope.case.models import Dataset, Exposure
+from breachscope.case.models import Dataset, DatasetPerson, Exposure
 from breachscope.case.sealed import SEALED_COLUMNS, Sealer
 
 STAGE = "bs_exposure_stage"
@@ -98,7 +98,7 @@ def store_exposure_table(
     else:
         known = _insert_staged(conn, incident_id, dataset_id, table)
     if known:
-        _merge_known(session, incident_id, table, known)
+        _merge_known(session, incident_id, table, known, dataset_id)
         if known_out is not None:
             known_out.update(known)
     return int(table.num_rows)
@@ -187,7 +187,9 @@ def _insert_staged(conn: Connection, incident_id: int, dataset_id: int, table: p
     return known
 
 
-def _merge_known(session: Session, incident_id: int, table: pa.Table, known: list[str]) -> None:
+def _merge_known(
+    session: Session, incident_id: int, table: pa.Table, known: list[str], dataset_id: int | None = None
+) -> None:
     new = {
         r["person_key_hash"]: {
             **{c: r[c] for c in COLUMNS},
@@ -200,11 +202,38 @@ def _merge_known(session: Session, incident_id: int, table: pa.Table, known: lis
         stmt = select(Exposure).where(Exposure.incident_id == incident_id, Exposure.person_key_hash.in_(part))
         for existing in session.scalars(stmt):
             merged = {name: getattr(existing, name) for name in COLUMNS}
+            before = set(existing.exposed_classes or [])
             merge_into(merged, new[existing.person_key_hash])
+            if dataset_id is not None and existing.dataset_id != dataset_id:
+                # an earlier dataset's person found again: follow-up notices reach them
+                _seen_again(
+                    session, incident_id, dataset_id, existing.id, set(merged["exposed_classes"]) - before
+                )
             for name, value in merged.items():
                 if getattr(existing, name) != value:
                     setattr(existing, name, value)
     session.flush()
+
+
+def _seen_again(
+    session: Session, incident_id: int, dataset_id: int, exposure_id: int, added: set[str]
+) -> None:
+    row = session.scalar(
+        select(DatasetPerson).where(
+            DatasetPerson.dataset_id == dataset_id, DatasetPerson.exposure_id == exposure_id
+        )
+    )
+    if row is None:
+        session.add(
+            DatasetPerson(
+                incident_id=incident_id,
+                dataset_id=dataset_id,
+                exposure_id=exposure_id,
+                new_classes=sorted(added),
+            )
+        )
+    elif added - set(row.new_classes):
+        row.new_classes = sorted(set(row.new_classes) | added)
 
 
 def count_dataset_exposures(session: Session, dataset_id: int) -> int:

@@ -98,8 +98,15 @@ def skeleton_email(norm: str | None) -> str | None:
     """The normal form with look-alikes folded to ASCII and format characters dropped."""
     if norm is None:
         return None
-    if norm.isascii():
-        return norm
-    decomposed = unicodedata.normalize("NFKD", norm.translate(_CONFUSABLE_TABLE))
+    return fold_confusables(norm)
+
+
+def fold_confusables(text: str) -> str:
+    """``text`` (already case folded) with look-alike letters folded to ASCII, accents and
+    invisible format characters dropped (``раураl`` -> ``paypal``). Also used for domain names
+    and phrases in reported mail (:mod:`breachscope.watch.mail`)."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text.translate(_CONFUSABLE_TABLE))
     kept = (ch for ch in decomposed if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
     return "".join(kept).translate(_CONFUSABLE_TABLE)

@@ -15,6 +15,10 @@ the vendors' export *layouts* used to read leaked files. See docs/inventory.md.
 
 from __future__ import annotations
 
+from breachscope.inventory.audit import AuditReport, audit, audit_tasks
+from breachscope.inventory.compare import compare, link_incident
+from breachscope.inventory.evidence import EvidenceResult, import_evidence
+from breachscope.inventory.offboard import Offboarding, offboard
 from breachscope.inventory.registry import (
     EDITABLE,
     add_flow,
@@ -29,12 +33,21 @@ from breachscope.inventory.registry import (
 )
 
 __all__ = [
+    "AuditReport",
     "EDITABLE",
+    "EvidenceResult",
+    "Offboarding",
     "add_flow",
     "add_vendor",
+    "audit",
+    "audit_tasks",
+    "compare",
     "edit_vendor",
     "get_vendor",
+    "import_evidence",
+    "link_incident",
     "list_vendors",
+    "offboard",
     "parse_contact",
     "remove_manual_flow",
     "vendor_document",

@@ -20,6 +20,7 @@ vendor X" task per vendor, with its findings (idempotent: a re-run updates the s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,11 +33,14 @@ from breachscope.case.inventory import Vendor
 from breachscope.case.models import Account
 from breachscope.case.tasks import add_task
 from breachscope.clock import Clock, SystemClock
+from breachscope.inventory.compare import field_key
 from breachscope.inventory.purposes import Purposes
 from breachscope.inventory.purposes import load as load_purposes
 from breachscope.inventory.registry import evidence, flows, list_vendors
 
 SCHEMA = "breachscope.vendor-audit/1"
+#: Field keys that identify the subject of every event (an email here re-identifies people).
+_ID_FIELD = re.compile(r"(^|_)(id|uid|identity|distinct_id|user|userid)$")
 GDPR = "https://eur-lex.europa.eu/eli/reg/2016/679/oj"
 
 
@@ -58,6 +62,12 @@ class VendorAudit:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def class_label(class_id: str) -> str:
+    """A class's name inside a sentence: ``email addresses``; ``IP addresses`` stays."""
+    name = taxonomy.get(class_id).name
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]
 
 
 def _gaps(v: Vendor, p: Purposes) -> list[dict[str, str]]:
@@ -117,14 +127,19 @@ def audit_vendor(
         for cls, entry in sent.items():
             if cls in purpose.allowed:
                 continue
+            as_id = sorted(f for f in entry["fields"] if _ID_FIELD.search(field_key(f)))
+            why = f"{purpose.label} does not need {class_label(cls)}: {purpose.why}"
+            if as_id and cls in p.reidentifying:
+                why += f" It is used as an identifier ({', '.join(as_id[:3])}): every event names the person."
             over.append(
                 {
                     "class": cls,
                     "fields": entry["fields"],
                     "observed": entry["observed"],
                     "reidentifying": cls in p.reidentifying,
+                    "as_identifier": as_id,
                     "free_text": cls in p.free_text,
-                    "why": f"{purpose.label} does not need {taxonomy.get(cls).name.lower()}: {purpose.why}",
+                    "why": why,
                 }
             )
     if not vf:
@@ -207,7 +222,7 @@ def audit(
     p = purposes or load_purposes()
     now = (clock or SystemClock()).now()
     people: int | None = None
-    basis = "unknown: no people count recorded for the vendor and no --incident directory"
+    basis = "unknown (no people count recorded for the vendor, and no --incident directory)"
     directory: dict[str, Any] = {"incident": incident_id, "accounts": None}
     if incident_id is not None:
         from breachscope.case.api import get_incident
@@ -218,7 +233,7 @@ def audit(
         if n:
             people, basis = n, f"up to the {n:,} accounts of incident {incident_id}'s directory"
         else:
-            basis = f"unknown: incident {incident_id} has no directory imported (breachscope scope)"
+            basis = f"unknown (incident {incident_id} has no directory imported: breachscope scope)"
     vendors = [v for v in list_vendors(s) if v.status != "removed"]
     return AuditReport(
         generated_at=now.isoformat(timespec="minutes"),

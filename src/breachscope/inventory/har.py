@@ -28,6 +28,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,8 +108,24 @@ class Capture:
         return self._index[page]
 
 
+#: A path segment that can name a person (an email, a long number, a UUID or hex/base64 id).
+_PERSONAL_SEGMENT = re.compile(
+    r"@|%40|^\d{6,}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"|^[0-9a-fA-F]{16,}$|^[A-Za-z0-9_-]{24,}$"
+)
+
+
+def _path(path: str) -> str:
+    """The path with segments that can name a person replaced by ``:id`` (``/u/1234567`` ->
+    ``/u/:id``): a page is stored to say *where* data is sent from, never *whose*."""
+    return (
+        "/".join(":id" if _PERSONAL_SEGMENT.search(seg) else seg for seg in (path or "/").split("/")) or "/"
+    )
+
+
 def page_of(url: str) -> str | None:
-    """``scheme://host/path`` of a page URL (no query, no fragment, no credentials), or None."""
+    """``scheme://host/path`` of a page URL (no query, no fragment, no credentials, personal
+    path segments replaced by ``:id``), or None."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -116,7 +133,7 @@ def page_of(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     port = f":{parts.port}" if _port(parts) else ""
-    return f"{parts.scheme}://{parts.hostname}{port}{parts.path or '/'}"
+    return f"{parts.scheme}://{parts.hostname}{port}{_path(parts.path)}"
 
 
 def _port(parts: SplitResult) -> int | None:
@@ -208,9 +225,13 @@ def read_entries(cap: Capture, doc: Any, limits: HarLimits) -> None:
             f"{cap.name}: not a HAR file (no log.entries)",
             "export it from the browser: Network > Save all as HAR",
         )
+    raw_pages = log.get("pages")
+    if raw_pages is not None and not isinstance(raw_pages, list):
+        cap.issue("bad_pages", "log.pages is not a list: pages taken from Referer headers")
+        raw_pages = []
     pages = {
         p["id"]: p.get("title") or ""
-        for p in log.get("pages") or []
+        for p in raw_pages or []
         if isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("title", ""), str)
     }
     entries = log["entries"]

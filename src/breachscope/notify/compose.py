@@ -23,7 +23,17 @@ from breachscope.notify.message import DkimSigner, build_message, serialise
 from breachscope.notify.outbox import unpack_body
 
 #: The row columns composing needs (plain values, so they can be sent to a worker process).
-FIELDS = ("idempotency_key", "message_id", "subject", "body", "to_addr", "to_name", "language", "reference")
+FIELDS = (
+    "idempotency_key",
+    "message_id",
+    "subject",
+    "body",
+    "to_addr",
+    "to_name",
+    "language",
+    "reference",
+    "in_reply_to",
+)
 
 
 def _address(raw: str) -> Address:
@@ -68,6 +78,7 @@ class Composer:
             date=date,
             language=row["language"],
             reference=row["reference"],
+            in_reply_to=row.get("in_reply_to"),
         )
         return Outgoing(
             key=row["idempotency_key"],

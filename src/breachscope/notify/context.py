@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["user", "admin", "regulator"]
+Kind = Literal["user", "admin", "regulator", "update"]
 KINDS: tuple[Kind, ...] = ("user", "admin", "regulator")
 #: CLI audience name -> notice kind.
 AUDIENCES: dict[str, Kind] = {"users": "user", "admins": "admin", "regulators": "regulator"}
@@ -89,6 +89,24 @@ class DutyInfo:
 
 
 @dataclass(frozen=True)
+class UpdateInfo:
+    """What a follow-up notice says changed (kind ``update``, see :mod:`breachscope.notify.updates`).
+
+    ``change`` is ``dataset`` (another leaked file holding the person's record), ``class`` (a data
+    class found present for them after the first notice), ``vendor_scope`` (the vendor confirmed the
+    scope) or ``phishing`` (phishing that uses the leaked data is being seen). ``new_classes`` are
+    the classes about this person not told before; ``None`` when what was told is not recorded
+    (the notice then says nothing about classes rather than something untrue).
+    """
+
+    change: str
+    on: str  # ISO date of the change
+    in_reply_to: str  # Message-ID of the first notice
+    new_classes: tuple[str, ...] | None = ()
+    reported: int = 0  # phishing: messages reported so far
+
+
+@dataclass(frozen=True)
 class NoticeContext:
     """Everything one notice to one recipient needs."""
 
@@ -114,6 +132,8 @@ class NoticeContext:
     duty: DutyInfo | None = None
     #: Where the recipient lives (leak and directory, ``("US-CA", "DE")``); a draft: its duty's.
     jurisdictions: tuple[str, ...] = ()
+    #: A follow-up notice (kind ``update``): what changed.
+    update: UpdateInfo | None = None
 
     @property
     def idempotency_key(self) -> str:

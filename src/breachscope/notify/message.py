@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import re
 from datetime import datetime
 from email.headerregistry import Address
 from email.policy import SMTP
@@ -34,6 +35,8 @@ SIGNED_HEADERS = (
     b"content-type",
     b"content-language",
     b"auto-submitted",
+    b"in-reply-to",
+    b"references",
 )
 
 
@@ -98,6 +101,7 @@ def build_message(
     date: datetime,
     language: str,
     reference: str,
+    in_reply_to: str | None = None,
 ) -> bytes:
     """The notice as multipart/alternative CRLF bytes; raises ``ValueError`` for a bad address.
 
@@ -122,6 +126,7 @@ def build_message(
             _header("Subject", one_line(subject, 200)),
             b"Date: " + format_datetime(date).encode("ascii") + b"\r\n",
             _header("Message-ID", one_line(message_id, 200)),
+            _thread(in_reply_to),
             b"Auto-Submitted: auto-generated\r\n",
             _header("X-Notice-Reference", one_line(reference, 40)),
             _header("Content-Language", one_line(language, 20)),
@@ -143,6 +148,18 @@ def build_message(
             b"\r\n--" + b + b"--\r\n",
         )
     )
+
+
+_MSGID = re.compile(r"<[!-;=?-~]{1,190}@[A-Za-z0-9.-]{1,120}>")
+
+
+def _thread(in_reply_to: str | None) -> bytes:
+    """In-Reply-To and References of a follow-up (RFC 5322 3.6.4): the first notice's Message-ID,
+    so mail clients show the update under it. Only a well-formed msg-id is written."""
+    if not in_reply_to or not _MSGID.fullmatch(in_reply_to):
+        return b""
+    value = in_reply_to.encode("ascii")
+    return b"In-Reply-To: " + value + b"\r\nReferences: " + value + b"\r\n"
 
 
 class DkimSigner:

@@ -44,6 +44,8 @@ _REFRESHED = (
     "body",
     "reference",
     "jurisdictions",
+    "told_classes",
+    "in_reply_to",
     "updated_at",
 )
 
@@ -109,11 +111,22 @@ def notice_row(
         "reference": reference,
         "jurisdictions": codes_field(ctx.jurisdictions),
         "message_id": message_id_for(idem, config.official_domain),
+        "in_reply_to": ctx.update.in_reply_to if ctx.update is not None else None,
+        "told_classes": told_classes(ctx),
         "state": "queued",
         "attempts": 0,
         "created_at": now,
         "updated_at": now,
     }
+
+
+def told_classes(ctx: NoticeContext) -> list[str] | None:
+    """The classes a user notice names (all of them) or a follow-up adds (the new ones)."""
+    if ctx.kind == "user":
+        return sorted(ctx.exposed_classes)
+    if ctx.kind == "update" and ctx.update is not None and ctx.update.new_classes is not None:
+        return sorted(ctx.update.new_classes)
+    return None
 
 
 def codes_field(codes: Iterable[str]) -> str:

@@ -198,7 +198,21 @@ class Renderer:
             "not_needed": [self._not_needed(a, language, cat) for a in ctx.not_needed],
             "org": org,
             "duty": duty,
+            "update": self._update(ctx, cat),
         }
+
+    @staticmethod
+    def _update(ctx: NoticeContext, cat: Catalogue) -> dict[str, Any] | None:
+        """A follow-up's change, classes named in the recipient's language."""
+        u = ctx.update
+        if u is None:
+            return None
+        new = (
+            None
+            if u.new_classes is None
+            else list(dict.fromkeys(cat.your_phrase(c) for c in cat.sort(u.new_classes)))
+        )
+        return {"change": u.change, "on": u.on, "new": new, "reported": u.reported}
 
     @staticmethod
     def _not_needed(item: ActionItem, language: str, cat: Catalogue) -> dict[str, str]:

@@ -179,6 +179,11 @@ def _gets_user_notice(r: Recipient) -> bool:
     return (r.role == "user" or r.own_record_leaked) and bool(r.exposed_classes)
 
 
+def gets_user_notice(r: Recipient) -> bool:
+    """Whether the recipient gets a personal notice (own record leaked, some class exposed)."""
+    return _gets_user_notice(r)
+
+
 def with_users_told(
     case: CaseNotices, chosen: Sequence[NoticeContext], outbox_keys: set[str]
 ) -> list[NoticeContext]:

@@ -100,7 +100,7 @@ class Lookup:
         return any(mx.rstrip(".").split(" ")[-1] not in ("", ".") for mx in self.records.get("MX", ()))
 
 
-def _make_resolver(settings: ResolverSettings) -> dns.resolver.Resolver:
+def make_resolver(settings: ResolverSettings) -> dns.resolver.Resolver:
     if settings.nameserver is None:
         try:
             res = dns.resolver.Resolver(configure=True)
@@ -163,13 +163,13 @@ def resolve_all(
     advance: Callable[[int], None] | None = None,
 ) -> dict[str, Lookup]:
     """:func:`lookup` of every name on ``settings.concurrency`` threads; one result per name."""
-    _make_resolver(settings)  # a missing system configuration is one error, before any thread
+    make_resolver(settings)  # a missing system configuration is one error, before any thread
     local = threading.local()
 
     def one(name: str) -> Lookup:
         res = getattr(local, "resolver", None)
         if res is None:  # one resolver per thread: nothing shared between concurrent queries
-            res = local.resolver = _make_resolver(settings)
+            res = local.resolver = make_resolver(settings)
         return lookup(res, name)
 
     todo = list(dict.fromkeys(names))

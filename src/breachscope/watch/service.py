@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from breachscope.case import api
+from breachscope.case import api, tasks
 from breachscope.case.db import session_scope
-from breachscope.clock import Clock, SystemClock
+from breachscope.clock import Clock, FixedClock, SystemClock
 from breachscope.errors import InputError
 from breachscope.progress import NullProgress, Progress
 from breachscope.watch.generate import ATTACK_WORDS, Candidate, generate_all
@@ -46,6 +46,51 @@ ACTION_WEB = "request a takedown from the registrar and block it at the web prox
 
 def suggested_action(receives_mail: bool) -> str:
     return ACTION_MAIL if receives_mail else ACTION_WEB
+
+
+def _task_titles(row: Lookalike) -> dict[str, tuple[str, str]]:
+    """source_ref -> (title, detail) of a look-alike's two tasks: takedown, and block."""
+    shown = (
+        row.domain if display_name(row.domain) == row.domain else f"{row.domain} ({display_name(row.domain)})"
+    )
+    records = "; ".join(f"{t} {', '.join(v[:3])}" for t, v in sorted((row.records or {}).items()))
+    detail = (
+        f"Registered look-alike of {row.official} ({row.kind}), first seen "
+        f"{row.first_seen.date().isoformat()} by breachscope watch domains. "
+        f"DNS: {records or 'exists, no records'}."
+    )
+    block = (
+        f"Block the look-alike {shown} at the mail gateway (sender, reply-to and link domain): "
+        "it receives mail (MX)"
+        if row.receives_mail
+        else f"Block the look-alike {shown} at the web proxy / DNS filter"
+    )
+    return {
+        f"takedown:{row.domain}": (f"Request a takedown of the look-alike {shown} of {row.official}", detail),
+        f"block:{row.domain}": (block, detail),
+    }
+
+
+def _sync_tasks(
+    s: Session, incident_id: int, row: Lookalike, author: str, reopen: tuple[str, ...], clock: Clock | None
+) -> None:
+    """Each registered look-alike is two tasks (takedown request; block), created once, kept up to
+    date; ``reopen`` ("takedown", "block") opens those again (the look-alike came back: both;
+    it started receiving mail: the block, now at the mail gateway)."""
+    for ref, (title, detail) in _task_titles(row).items():
+        change = tasks.add_task(
+            s,
+            incident_id,
+            title,
+            actor=author,
+            kind="lookalike",
+            source="watch",
+            source_ref=ref,
+            detail=detail,
+            clock=clock,
+        )
+        if ref.split(":", 1)[0] in reopen and change.task.status not in tasks.ACTIVE:
+            tasks.update_task(s, change.task.id, actor=author, status=tasks.OPEN, clock=clock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +277,8 @@ def _record(
             row.last_seen = row.last_checked = now
             row.gone_at = row.unknown_at = None
             row.action_state = "open"
+            s.flush()
+            _sync_tasks(s, incident_id, row, author, ("takedown", "block") if back else (), FixedClock(now))
             report.new.append(_finding(row))
             events.append(
                 ("look-alike registered again: " if back else "look-alike registered: ") + _describe(row)
@@ -241,7 +288,9 @@ def _record(
             row.action = suggested_action(True)
             row.action_state = "open"
             events.append(f"look-alike now receives mail (MX): {_describe(row)}")
+        newly_mail = mail and not row.receives_mail
         row.receives_mail, row.records = mail, found.records
+        _sync_tasks(s, incident_id, row, author, ("block",) if newly_mail else (), FixedClock(now))
         row.last_seen = row.last_checked = now
         row.unknown_at = None
         report.still.append(_finding(row))
@@ -271,6 +320,14 @@ def _record(
     return report
 
 
+def _sync_or_none(
+    s: Session, incident_id: int, row: Lookalike, ref: str, author: str, clock: Clock | None
+) -> tasks.Task | None:
+    """The task of a look-alike recorded before tasks existed: created now."""
+    _sync_tasks(s, incident_id, row, author, (), clock)
+    return tasks.tasks_by_ref(s, incident_id, "watch").get(ref)
+
+
 def set_action_state(
     engine: Engine,
     incident_id: int,
@@ -294,6 +351,15 @@ def set_action_state(
                 "see the registered ones with: breachscope watch domains --incident N",
             )
         row.action_state = "done" if done else "open"
+        for ref in _task_titles(row):
+            task = tasks.tasks_by_ref(s, incident_id, "watch").get(ref)
+            if task is None:
+                task = _sync_or_none(s, incident_id, row, ref, author, clock)
+            status = tasks.DONE if done else tasks.OPEN
+            if task is not None and task.status != status:
+                tasks.update_task(
+                    s, task.id, actor=author, status=status, reason=note.strip()[:500] or None, clock=clock
+                )
         what = "done" if done else "reopened"
         text = f"look-alike action {what}: {name}" + (f" ({note.strip()[:500]})" if note.strip() else "")
         api.add_timeline_event(s, incident_id, text, author=author, kind="watch", clock=clock)

@@ -32,8 +32,12 @@ from breachscope.web.auth.gate import AuthzProbe, NotSignedIn, authorize
 from breachscope.web.auth.pages import router as sign_in_router
 from breachscope.web.auth.routes import router as auth_router
 from breachscope.web.auth.rules import PUBLIC_UNGATED, ROUTE_RULES
+from breachscope.web.deps import Quiet
+from breachscope.web.jobs import JobRunner
 from breachscope.web.pages import ConsoleSettings, install_console
 from breachscope.web.settings import ServerSettings
+from breachscope.web.uploads import remove_stale
+from breachscope.web.work import HANDLERS
 
 OPENAPI_URL = "/api/v1/openapi.json"
 #: Extra routers (the console's pages) that the factory includes: callables returning routers.
@@ -90,9 +94,15 @@ def create_app(
     settings = settings or ServerSettings()
     engine = open_case_db(settings.db_url)
 
+    quiet = Quiet()
+    runner = JobRunner(engine, settings.clock, settings, HANDLERS, quiet, workers=settings.job_workers)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        remove_stale(settings)
+        runner.start()
         yield
+        runner.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -107,6 +117,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.jobs = runner
+    app.state.quiet = quiet
     app.include_router(auth_router)
     app.include_router(sign_in_router)
     for router in api_routers():

@@ -7,10 +7,12 @@ success that did not commit).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -28,8 +30,50 @@ def engine_of(request: Request) -> Engine:
     return engine
 
 
+class Quiet:
+    """Lets one job hold a SQLite case alone (purge rewrites and checks the file): while it does,
+    requests answer 503 with ``Retry-After`` instead of touching the database."""
+
+    RETRY_S = 5
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+        self._held = False
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        with self._cond:
+            if self._held:
+                raise HTTPException(
+                    503,
+                    "the case is being purged; try again shortly",
+                    headers={"Retry-After": str(self.RETRY_S)},
+                )
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def alone(self, wait_s: float = 30.0) -> Iterator[None]:
+        """Hold the database alone: new requests get 503, running ones are waited for."""
+        with self._cond:
+            self._held = True
+            self._cond.wait_for(lambda: self._active == 0, timeout=wait_s)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._held = False
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    with session_scope(engine_of(request)) as session:
+    quiet: Quiet = request.app.state.quiet
+    with quiet.request(), session_scope(engine_of(request)) as session:
         yield session
 
 

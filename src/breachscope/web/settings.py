@@ -38,6 +38,9 @@ class ServerSettings:
     upload_dir: Path | None = None
     max_upload_bytes: int = 2 * 1024**3
     job_workers: int = 1
+    #: Directory sources the server may scope against, by name: a database URL or a file path
+    #: (set by the operator with ``--directory NAME=URL``; a client names one, never gives a URL).
+    directories: dict[str, str] = field(default_factory=dict)
     #: notify.toml (sender, SMTP, templates) for notice preview/send; None: $BREACHSCOPE_NOTIFY_CONFIG
     notify_config: Path | None = None
     #: argon2id parameters for new and rehashed passwords (RFC 9106 by default)

@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from breachscope.web.api import incidents, users
+from breachscope.web.api import assess, case, datasets, incidents, jobs, notices, scope, users
 
 
 def routers() -> list[APIRouter]:
-    return [incidents.router, users.router]
+    return [
+        incidents.router,
+        users.router,
+        case.router,
+        jobs.router,
+        datasets.router,
+        scope.router,
+        assess.router,
+        notices.router,
+    ]

@@ -13,16 +13,16 @@ from breachscope.errors import BreachscopeError
 from breachscope.web.pages.context import PERMISSIONS, incident_role, settings
 from breachscope.web.pages.render import render
 
-#: (path under /incidents/N/, label): the incident navigation, in order.
-NAV: tuple[tuple[str, str], ...] = (
-    ("overview", "Overview"),
-    ("data", "Data"),
-    ("scope", "Scope"),
-    ("duties", "Duties"),
-    ("tasks", "Tasks"),
-    ("notices", "Notices"),
-    ("timeline", "Timeline"),
-    ("audit", "Audit log"),
+#: (path under /incidents/N/, label, permission needed): the incident navigation, in order.
+NAV: tuple[tuple[str, str, str], ...] = (
+    ("overview", "Overview", "read"),
+    ("data", "Data", "read"),
+    ("scope", "Scope", "read"),
+    ("duties", "Duties", "read"),
+    ("tasks", "Tasks", "read"),
+    ("notices", "Notices", "read"),
+    ("timeline", "Timeline", "read"),
+    ("audit", "Audit log", "audit"),
 )
 
 
@@ -46,7 +46,7 @@ def incident_page(
             "viewer": viewer,
             "role": role,
             "allowed": allowed,
-            "nav": NAV,
+            "nav": [(key, label) for key, label, needs in NAV if needs in allowed],
             "page": page,
             "csrf_token": conf.auth.csrf_token(request),
             "now": conf.clock.now(),
