@@ -397,6 +397,7 @@ def update_command(
             clock=SystemClock(),
             author=who(author),
             queue_only=queue_only,
+            actor=actor(),
         )
     doc = report.to_dict()
     if json_out is not None:

@@ -375,10 +375,6 @@ def _four_eyes(
 ) -> int | None:
     """The approval this send needs under the case's policy (None when it needs none)."""
     count = plan.total if limit is None else min(plan.total, limit)
-    with session_scope(engine) as session:
-        above = approvals.get_policy(session).notify_above
-    if above is None or count <= above:
-        return None
     params = {
         "audience": audience,
         "notices": count,
@@ -387,6 +383,19 @@ def _four_eyes(
         "required_only": plan.selection.required_only,
         "resend_unconfirmed": resend_unconfirmed,
     }
+    return four_eyes(engine, incident_id, count, params, actor, now)
+
+
+def four_eyes(
+    engine: Engine, incident_id: int, count: int, params: dict[str, Any], actor: str, now: Any
+) -> int | None:
+    """Under the case's policy, the id of ``actor``'s approved request to send ``count`` notices
+    with exactly ``params`` (None when the count needs none); else the request is recorded and
+    :class:`~breachscope.case.approvals.ApprovalNeeded` raised, before anything is sent."""
+    with session_scope(engine) as session:
+        above = approvals.get_policy(session).notify_above
+    if above is None or count <= above:
+        return None
     what = f"sending {count:,} notices (more than {above:,})"
     return approvals.require(
         engine, approvals.NOTIFY_SEND, incident_id, params, actor=actor, now=now, what=what
