@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench corpus fuzz eval clean report-sample
+.PHONY: demo test lint typecheck unit bench corpus fuzz eval clean report-sample screenshots
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,13 +40,15 @@ bench: $(STAMP)
 corpus: $(STAMP)
 	$(BIN)/python -m benchmarks.corpus --work bench-out/corpus
 
-## fuzz: the readers' hypothesis properties with 2,000 examples each, then atheris for FUZZ_SECONDS (crashes in fuzz-out/)
+## fuzz: the readers' hypothesis properties with 2,000 examples each, then atheris on the readers and on reported mail for FUZZ_SECONDS each (crashes in fuzz-out/)
 FUZZ_SECONDS ?= 600
 fuzz: $(STAMP)
 	BREACHSCOPE_FUZZ_EXAMPLES=2000 $(BIN)/pytest tests/readers/test_readers_fuzz.py -q
 	$(BIN)/pip install -q -e '.[fuzz]'
 	mkdir -p fuzz-out && cd fuzz-out && ../$(BIN)/python ../fuzz/readers_atheris.py \
 		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 corpus
+	cd fuzz-out && ../$(BIN)/python ../fuzz/mail_atheris.py \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 mail-corpus
 
 clean:
 	rm -rf $(VENV) demo-out bench-out fuzz-out .pytest_cache .mypy_cache .ruff_cache
@@ -59,3 +61,7 @@ eval: $(STAMP)
 ## report-sample: regenerate docs/report-sample/ (report PDFs EN/ID, their pages as PNG, the public page) from a synthetic case
 report-sample: $(STAMP)
 	$(BIN)/python scripts/report_sample.py
+
+## screenshots: the console's main pages as PNG in docs/screenshots/ (Debian chromium via Playwright)
+screenshots: $(STAMP)
+	$(BIN)/python scripts/console_screenshots.py --out docs/screenshots

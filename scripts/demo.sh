@@ -74,3 +74,36 @@ TOML
 "$BIN/breachscope" notify --incident 1 --config "$OUT/notify.toml" --audience admins --dry-run "$OUT/outbox" --limit 100
 "$BIN/breachscope" notify --incident 1 --config "$OUT/notify.toml" --audience users --dry-run "$OUT/outbox" --limit 300
 "$BIN/breachscope" notify status --incident 1
+
+echo "== 7. vendors: what each vendor really receives, the audit, the leak vs what we sent, offboarding =="
+# A browser session captured as HAR (a sample written for the tests): every collection call of
+# Mixpanel, Segment, Amplitude, PostHog, GA4, Heap, Intercom, Customer.io and pixels decoded, and
+# every value checked by the scan's detectors. Unregistered vendors are added for review.
+"$BIN/breachscope" vendors add Mixpanel --service mixpanel --purpose analytics --breach-hours 96 \
+  --breach-clause "DPA s. 7.2" --deletion-clause "DPA s. 11" --gdpr --subprocessor "Google Cloud" \
+  --contact "Privacy team <privacy@mixpanel.example> (DPO)" --last-review 2024-02-01 --author demo > /dev/null
+"$BIN/breachscope" vendors evidence tests/data/inventory/signup-session.har --author demo
+"$BIN/breachscope" vendors audit --incident 1 --tasks --html "$OUT/vendor-audit.html" --json "$OUT/vendor-audit.json" --author demo > /dev/null
+"$BIN/breachscope" vendors link Mixpanel --incident 1 --author demo
+"$BIN/breachscope" vendors remove Mixpanel --incident 1 --company "Example Corp" --letters "$OUT/letters" --author demo
+
+echo "== 8. the team server: a demo admin who may see the demo incident =="
+DEMO_PW="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$DEMO_PW" | "$BIN/breachscope" users add admin@demo.example --role admin --password-stdin \
+  --incident 1 | tee "$OUT/demo-admin.txt"
+SECRET="$(sed -n 's/^  secret: //p' "$OUT/demo-admin.txt")"
+printf 'password: %s\n' "$DEMO_PW" >> "$OUT/demo-admin.txt"
+chmod 600 "$OUT/demo-admin.txt"
+cat <<EOT
+
+Serve the demo case to your browser (http://127.0.0.1:8000/) with:
+
+  $BIN/breachscope serve --db sqlite:///$OUT/breachscope.db --config $OUT/notify.toml
+
+Sign in as admin@demo.example with the password $DEMO_PW and the 6-digit code of an
+authenticator app set up with the secret $SECRET, or print the current code with:
+
+  $BIN/python -c "import pyotp; print(pyotp.TOTP('$SECRET').now())"
+
+(all of it is kept in $OUT/demo-admin.txt, readable only by you)
+EOT

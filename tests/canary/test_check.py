@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -203,3 +203,34 @@ def test_key_rotation_rewraps_the_registry_key(engine: Engine, issued: Issued, t
         assert registry.registry_key(s) == before
     result = _check(engine, write_leak(tmp_path / "l.csv", planted[:1]))
     assert result.verdict == "vendor"  # type: ignore[attr-defined]
+
+
+def test_a_batch_duckdb_refuses_is_checked_value_by_value(
+    engine: Engine, issued: Issued, tmp_path: Path
+) -> None:
+    """If DuckDB cannot take a batch, every value is HMAC'd in Python: the same canaries are found."""
+    import duckdb
+
+    from breachscope.canary.matcher import Matcher
+    from breachscope.readers import open_sources
+
+    class Refusing(Matcher):
+        def _candidates(self, kinds: dict[str, tuple[str, str]]) -> Iterator[tuple[str, str, int]]:
+            raise duckdb.Error("refused")
+
+    planted = issued("Mixpanel", 3)[:2]
+    leak = write_leak(tmp_path / "leak.csv", planted, embed=True)
+    with session_scope(engine) as s:
+        reg = registry.load(s)
+    assert reg is not None
+    found = []
+    for cls in (Matcher, Refusing):
+        with cls(reg, list) as m:
+            for src in open_sources(leak):
+                for chunk in src.chunks():
+                    m.feed(chunk.batch)
+            with session_scope(engine) as s:
+                resolved = registry.lookup(s, (h for h, _ in m.candidates))
+            found.append(result_of(m, resolved, ["leak.csv"]).to_dict()["found"])
+            assert m.fallback_batches == (1 if cls is Refusing else 0)
+    assert found[0] == found[1] and len(found[0]) == 2 * 3 + 1

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine, select
 
-from breachscope.canary.listen import ListenerSettings, controller, resolver_dnsfunc
+from breachscope.canary.listen import ListenerSettings, controller, make_resolver, resolver_dnsfunc
 from breachscope.canary.store import CanaryCheck, CanaryHit
 from breachscope.case import api
 from breachscope.case.db import session_scope
@@ -69,13 +69,20 @@ def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 @pytest.fixture
 def listener(engine: Engine, webhook: tuple[str, list[dict[str, Any]]], clock: FixedClock) -> Iterator[int]:
-    zone = Zone(records={"sel._domainkey.sender.example": {"TXT": [f'"v=DKIM1; k=rsa; p={_PUB}"']}})
+    zone = Zone(
+        records={
+            "sel._domainkey.sender.example": {"TXT": [f'"v=DKIM1; k=rsa; p={_PUB}"']},
+            "sender.example": {"TXT": ['"v=spf1 ip4:127.0.0.1 -all"']},
+            "spoofed.example": {"TXT": ['"v=spf1 ip4:192.0.2.1 -all"']},
+        }
+    )
     with dns_server(zone) as dns_port:
         settings = ListenerSettings(
             domains={DOMAIN},
             webhook_url=webhook[0],
             max_bytes=200_000,
             dnsfunc=resolver_dnsfunc("127.0.0.1", dns_port, timeout=1.0),
+            resolver=make_resolver("127.0.0.1", dns_port, timeout=1.0),
         )
         port = free_port()
         ctl = controller(engine, settings, host="127.0.0.1", port=port, clock=clock)
@@ -105,9 +112,9 @@ def _mail(
     return raw
 
 
-def _send(port: int, to: list[str], data: bytes) -> None:
+def _send(port: int, to: list[str], data: bytes, sender: str = "bounce@sender.example") -> None:
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
-        smtp.sendmail("bounce@sender.example", to, data)
+        smtp.sendmail(sender, to, data)
 
 
 def _checks(engine: Engine) -> list[CanaryCheck]:
@@ -141,6 +148,7 @@ def test_a_canary_address_is_a_hit(
     assert detail["dkim"]["result"] == dkim_result and detail["dkim"]["domain"] == "sender.example"
     assert detail["headers"]["from"] == "Support <support@sender.example>"
     assert detail["envelope"]["mail_from"] == "bounce@sender.example"
+    assert detail["spf"]["result"] == "pass" and detail["spf"]["domain"] == "sender.example"
     urls = [link["url"] for link in detail["links"]]
     assert "https[:]//evil[.]example/login" in urls
     # the canary address is never stored, not even inside a link
@@ -165,6 +173,26 @@ def test_an_open_incident_of_the_vendor_is_updated(
         assert len(s.scalars(select(Incident)).all()) == 1
         assert len(list_tasks(s, incident_id=existing)) == 1  # idempotent task
     assert "DKIM none" in checks[0].summary
+
+
+#: (MAIL FROM, SPF result for the client 127.0.0.1)
+_SPF = [
+    ("bounce@sender.example", "pass"),  # 127.0.0.1 is allowed
+    ("x@spoofed.example", "fail"),  # only 192.0.2.1 may send
+    ("x@no-spf.example", "none"),  # NXDOMAIN: no record
+]
+
+
+def test_spf_of_the_smtp_client(engine: Engine, issued: Issued, listener: int) -> None:
+    canary = issued("Mixpanel", 1)[0]
+    for n, (sender, spf) in enumerate(_SPF, start=1):
+        _send(listener, [canary["email"]], _mail(canary["email"], sign=False), sender=sender)
+        checks = _checks(engine)
+        assert len(checks) == n
+        with session_scope(engine) as s:
+            hit = s.scalars(select(CanaryHit).where(CanaryHit.check_id == checks[-1].id)).one()
+        assert hit.detail["spf"]["result"] == spf, sender
+        assert f"SPF {spf}" in checks[-1].summary
 
 
 def test_other_recipients(engine: Engine, issued: Issued, listener: int) -> None:
@@ -197,15 +225,21 @@ _HOSTILE: dict[str, bytes] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(_HOSTILE))
-def test_hostile_mail_is_recorded_and_never_crashes(
-    engine: Engine, issued: Issued, listener: int, name: str
-) -> None:
+def test_hostile_mail_is_recorded_and_never_crashes(engine: Engine, issued: Issued, listener: int) -> None:
+    """Each hostile message is accepted and recorded as a hit (with its issues); the listener
+    keeps serving the next one."""
     canary = issued("Mixpanel", 1)[0]
-    _send(listener, [canary["email"]], _HOSTILE[name])
-    _send(listener, [canary["email"]], _mail(canary["email"]))  # and it still serves
-    checks = _checks(engine)
-    assert len(checks) == 2
+    for n, name in enumerate(sorted(_HOSTILE), start=1):
+        _send(listener, [canary["email"]], _HOSTILE[name])
+        assert len(_checks(engine)) == n, name
+    _send(listener, [canary["email"]], _mail(canary["email"]))
+    assert len(_checks(engine)) == len(_HOSTILE) + 1
+    with session_scope(engine) as s:
+        details = [h.detail for h in s.scalars(select(CanaryHit).order_by(CanaryHit.id))]
+    by_name = dict(zip(sorted(_HOSTILE), details, strict=False))
+    assert any("nesting" in i for i in by_name["deep nesting"]["issues"])
+    assert by_name["broken dkim"]["dkim"]["result"] in ("fail", "temperror")
+    assert "\x1b" not in json.dumps(details) and "\u001b" not in json.dumps(details)
 
 
 def test_a_huge_message_is_refused_with_552(engine: Engine, issued: Issued, listener: int) -> None:

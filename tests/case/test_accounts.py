@@ -132,3 +132,16 @@ def test_account_migration_matches_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert [d for d in diff if _table_of(d) in ACCOUNT_TABLES] == []
+
+
+def test_jobs_migration_matches_the_model(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from breachscope.case import jobs  # noqa: F401  (its table on Base.metadata)
+    from breachscope.case.base import Base
+    from tests.case.test_db import _table_of
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert [d for d in diff if _table_of(d) in {"jobs", "timeline_events", "accounts"}] == []

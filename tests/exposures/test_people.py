@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from breachscope.errors import InputError
-from breachscope.exposures.people import choose_person_key, person_fields
+from breachscope.exposures.people import person_fields
+from breachscope.exposures.person_key import choose_person_key
 from breachscope.hashing import keyed_hash
 from breachscope.readers import open_sources
 
@@ -41,8 +42,8 @@ def test_engage_profiles_per_person(tmp_path: Path) -> None:
         "url": 1,
     }
     rows = {r["person"]: r for r in csv.DictReader(out.open())}
-    assert set(rows) == {keyed_hash(KEY, "u-1001"), keyed_hash(KEY, "u-1002")}
-    first = rows[keyed_hash(KEY, "u-1001")]
+    assert set(rows) == {keyed_hash(KEY, "distinct_id:u-1001"), keyed_hash(KEY, "distinct_id:u-1002")}
+    first = rows[keyed_hash(KEY, "distinct_id:u-1001")]
     assert "$properties.$phone" in first["fields"].split(";")
     assert "phone" in first["classes"].split(";")
     assert "u-1001" not in out.read_text()  # never the raw key
@@ -66,7 +67,7 @@ def test_events_merge_rows_of_one_person(tmp_path: Path) -> None:
     assert len(people) == 3 and all(
         set(p) == {"person", "key_kind", "n_fields", "fields", "classes"} for p in people
     )
-    u1 = next(p for p in people if p["person"] == keyed_hash(KEY, "u-1001"))
+    u1 = next(p for p in people if p["person"] == keyed_hash(KEY, "distinct_id:u-1001"))
     assert "properties.utm_source" in u1["fields"]  # from the first event only
     # no class from the scan, but named as an org id: an identifier, exactly as case attach stores it
     assert "properties.org_id" in u1["fields"] and "internal_id" in u1["classes"]
@@ -81,8 +82,8 @@ def test_column_classes_and_chosen_key(tmp_path: Path) -> None:
     assert s.field_people == {"contact": 2, "full_name": 2, "city": 2}  # the key is exposed too
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert {x["person"] for x in lines} == {
-        keyed_hash(KEY, "alex@example.com"),
-        keyed_hash(KEY, "blake@example.com"),
+        keyed_hash(KEY, "email:alex@example.com"),
+        keyed_hash(KEY, "email:blake@example.com"),
     }
 
 

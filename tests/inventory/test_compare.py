@@ -96,5 +96,10 @@ def test_cli_link_and_case_show(run: CLI, tmp_path: Path) -> None:
     assert "in both: email" in out and "leak only: city (coarse_location)" in out
     code, out = run("case", "show", "1")
     assert "vendor Mixpanel (linked" in out and "in the leak, never sent: notes" in out
+    code, out = run("vendors", "show", "Mixpanel")
+    assert (
+        "linked to incident 1" in out
+        and "in its leak but never sent: city, country_code, distinct_id, name, notes" in out
+    )
     code, out = run("vendors", "link", "Nobody", "--incident", "1")
     assert code == 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -64,6 +65,16 @@ def test_first_party_calls_and_keys_are_not_flows(flows: dict[str, ServiceFlows]
     assert "properties.token" not in {x.field for x in mp.fields}
     assert mp.keys["properties.token"] == ["3f6e****************5a6b"]  # masked, never whole
     assert mp.requests == 2 and mp.messages == 4  # 2 payloads + 2 query strings (verbose, ip, _)
+
+
+def test_cookies_sent_to_a_vendor_are_fields(tmp_path: Path) -> None:
+    entry = _req("https://api-js.mixpanel.com/track/", "data=W10=")
+    cookie = json.dumps({"distinct_id": "rina@mail.example", "$device_id": "19a4f0c2b7e"})
+    entry["request"]["cookies"] = [{"name": "mp_3f6e_mixpanel", "value": quote(cookie)}, {"name": 3}]
+    path = tmp_path / "c.har"
+    path.write_text(json.dumps(_har([entry])))
+    [mp] = classify(read_har(path))
+    assert mp.classes()["email"] == ["cookie.mp_3f6e_mixpanel.distinct_id"]
 
 
 def test_where_each_sdk_loads(flows: dict[str, ServiceFlows]) -> None:

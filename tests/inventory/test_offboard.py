@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from breachscope.case.api import create_incident
+from breachscope.case.api import create_incident, timeline
 from breachscope.case.db import session_scope
 from breachscope.case.inventory import Vendor
 from breachscope.case.tasks import list_tasks
@@ -84,6 +84,7 @@ def test_offboarding_from_har_evidence(engine: Engine, clock: FixedClock, tmp_pa
         v = get_vendor(s, "mixpanel")
         assert v.status == "removed" and v.removed_at == clock.now()
         tasks = {t.source_ref: t for t in list_tasks(s, inc, source="inventory")}
+        assert any("vendor Mixpanel removed: 6 offboarding tasks" in e.message for e in timeline(s, inc))
     assert [t["step"] for t in res.tasks] == [
         "sdk",
         "keys",

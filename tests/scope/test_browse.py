@@ -105,3 +105,26 @@ def test_unmatched_pages(engine: Engine, scoped: int) -> None:
         )
         assert len(ids) == len(set(ids)) == 5
         assert browse.review(s, scoped).rows == []
+
+
+def test_review_lists_ambiguous_people_with_their_candidates(engine: Engine, scoped: int) -> None:
+    from sqlalchemy import select
+
+    from breachscope.case.models import Account, Exposure, Match
+
+    with session_scope(engine) as s:
+        ghost = s.scalars(
+            select(Exposure).where(Exposure.incident_id == scoped).order_by(Exposure.id.desc())
+        ).first()
+        accounts = list(
+            s.scalars(select(Account).where(Account.org_id == "org1").order_by(Account.id).limit(2))
+        )
+        assert ghost is not None and len(accounts) == 2
+        for a in accounts:
+            s.add(Match(incident_id=scoped, exposure_id=ghost.id, account_id=a.id, key="email_lookalike",
+                        strength=1, ambiguous=True))  # fmt: skip
+        s.flush()
+        rows = browse.review(s, scoped).rows
+    assert [r["exposure_id"] for r in rows] == [ghost.id]
+    assert rows[0]["reason"] == "look-alike" and rows[0]["match_keys"] == ["email_lookalike"]
+    assert sorted(c["user_id"] for c in rows[0]["candidates"]) == sorted(a.user_id for a in accounts)

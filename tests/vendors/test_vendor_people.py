@@ -135,12 +135,12 @@ def test_per_person_file_names_the_key_kind(tmp_path: Path) -> None:
     out = tmp_path / "people.csv"
     person_fields(open_sources(FIXTURES / "segment" / "anonymous_calls.jsonl"), key=KEY, out=out)
     rows = {(r["person"], r["key_kind"]): r for r in csv.DictReader(out.open())}
-    assert (keyed_hash(KEY, "anon-b"), "anonymous_id") in rows
-    assert (keyed_hash(KEY, "u-1"), "user_id") in rows
-    assert (keyed_hash(KEY, "anon-c"), "anonymous_id") not in rows  # merged into u-1
-    u1 = rows[(keyed_hash(KEY, "u-1"), "user_id")]
+    assert (keyed_hash(KEY, "anonymous_id:anon-b"), "anonymous_id") in rows
+    assert (keyed_hash(KEY, "user_id:u-1"), "user_id") in rows
+    assert (keyed_hash(KEY, "anonymous_id:anon-c"), "anonymous_id") not in rows  # merged into u-1
+    u1 = rows[(keyed_hash(KEY, "user_id:u-1"), "user_id")]
     assert "context.userAgent" in u1["fields"].split(";")  # from anon-c's page view before sign-in
-    anon_b = rows[(keyed_hash(KEY, "anon-b"), "anonymous_id")]
+    anon_b = rows[(keyed_hash(KEY, "anonymous_id:anon-b"), "anonymous_id")]
     assert "email" in anon_b["classes"].split(";")
     assert "anon-" not in out.read_text()  # never a raw key
 

@@ -17,10 +17,12 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from breachscope.case import api
 from breachscope.case.db import open_case_db, session_scope
+from breachscope.case.models import Account, Exposure, Match
 from breachscope.case.tasks import add_task, update_task
 from breachscope.cli import cli
 from breachscope.clock import FixedClock
@@ -92,6 +94,7 @@ def build(folder: Path) -> ConsoleCase:
                 api.add_timeline_event(s, hostile, f"note: {value}", author=value, clock=clock)
             other = api.create_incident(s, "Someone else's incident", vendor="Other", clock=clock).id
             _tasks(s, clock)
+            _review_item(s)
     finally:
         engine.dispose()
     return ConsoleCase(url, folder, toml, 1, hostile, other)
@@ -108,6 +111,19 @@ def _tasks(s: Session, clock: FixedClock) -> None:
         )
     done = add_task(s, 1, "Confirm the vendor stopped sending data", actor="builder", clock=clock).task
     update_task(s, done.id, actor="builder", status="done", clock=clock)
+
+
+def _review_item(s: Session) -> None:
+    """An unmatched leaked person of incident 1 who resembles two accounts (the review list)."""
+    matched = select(Match.exposure_id).where(Match.incident_id == 1, Match.ambiguous.is_(False))
+    ghost = s.scalars(
+        select(Exposure.id).where(Exposure.incident_id == 1, Exposure.id.not_in(matched))
+    ).first()
+    candidates = list(s.scalars(select(Account.id).where(Account.incident_id == 1).limit(2)))
+    assert ghost is not None and len(candidates) == 2
+    for account in candidates:
+        s.add(Match(incident_id=1, exposure_id=ghost, account_id=account, key="email_lookalike", strength=1,
+                    ambiguous=True))  # fmt: skip
 
 
 def _hostile_row(i: int, value: str) -> dict[str, str]:

@@ -106,3 +106,23 @@ def test_uploads_are_limited_and_another_incidents_jobs_are_not_found(team: Team
     jobs = r.get(f"/api/v1/incidents/{team.mine}/jobs").json()
     assert jobs
     assert r.get(f"/api/v1/incidents/{team.theirs}/jobs/{jobs[0]['id']}").status_code == 404
+
+
+def test_tasks(team: TeamServer) -> None:
+    r = team.session("responder")
+    base = f"/api/v1/incidents/{team.mine}/tasks"
+    made = r.send(
+        "POST", base, json={"title": "Call the vendor's DPO", "due_at": "2026-03-03T09:00:00+00:00"}
+    )
+    assert made.status_code == 201, made.text
+    task = made.json()
+    assert r.send("PATCH", f"{base}/{task['id']}", json={"status": "not_applicable"}).status_code == 400
+    done = r.send(
+        "PATCH", f"{base}/{task['id']}", json={"status": "not_applicable", "reason": "vendor has none"}
+    )
+    assert done.status_code == 200 and done.json()["status"] == "not_applicable"
+    listed = r.get(base, params={"status": "not_applicable"}).json()
+    assert [t["id"] for t in listed["tasks"]] == [task["id"]]
+    other = f"/api/v1/incidents/{team.theirs}/tasks/{task['id']}"
+    assert r.send("PATCH", other, json={"status": "done"}).status_code == 404  # not a member there
+    assert team.session("viewer").send("POST", base, json={"title": "x"}).status_code == 403

@@ -205,3 +205,14 @@ def test_public_check_answers_one_bit_and_is_rate_limited(browser: Browser, cons
             break
     assert r.status == 429
     w.page.context.close()
+
+
+def test_the_report_button_downloads_the_incident_report(browser: Browser, console: Console) -> None:
+    w = open_as(browser, console, "viewer")
+    w.goto("/incidents/1/overview")
+    with w.page.expect_download() as got:
+        w.page.get_by_role("link", name="HTML").click()
+    assert got.value.suggested_filename == "incident-1-report-en.html"
+    text = open(got.value.path(), encoding="utf-8").read()
+    assert "Mixpanel analytics leak" in text
+    _close(w)

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from breachscope import hashing
 from breachscope.canary import registry
 from breachscope.canary.mailhit import DnsFunc, analyse
+from breachscope.canary.spfcheck import check_spf
 from breachscope.canary.store import CanaryBatch, CanaryCheck, CanaryHit
 from breachscope.case import api
 from breachscope.case.db import session_scope
@@ -67,12 +68,14 @@ class ListenerSettings:
     webhook_url: str | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     dnsfunc: DnsFunc | None = None
+    #: DNS for SPF (the same server as ``dnsfunc``'s); None: SPF is "not checked"
+    resolver: Any = None
     author: str = "breachscope canary listen"
     hits: list[MailHit] = field(default_factory=list)
 
 
-def resolver_dnsfunc(nameserver: str | None = None, port: int = 53, timeout: float = 3.0) -> DnsFunc:
-    """A dkimpy ``dnsfunc``: TXT records through dnspython (the given server, else the system's)."""
+def make_resolver(nameserver: str | None = None, port: int = 53, timeout: float = 3.0) -> Any:
+    """A dnspython resolver: the given server, else the system's."""
     import dns.resolver
 
     res = dns.resolver.Resolver(configure=nameserver is None)
@@ -80,6 +83,12 @@ def resolver_dnsfunc(nameserver: str | None = None, port: int = 53, timeout: flo
         res.nameservers = [nameserver]
         res.port = port
     res.lifetime = timeout
+    return res
+
+
+def resolver_dnsfunc(nameserver: str | None = None, port: int = 53, timeout: float = 3.0) -> DnsFunc:
+    """A dkimpy ``dnsfunc``: TXT records through dnspython (the given server, else the system's)."""
+    res = make_resolver(nameserver, port, timeout)
 
     def txt(name: bytes | str, timeout: float = timeout) -> bytes | None:
         qname = name.decode("ascii", "replace") if isinstance(name, bytes) else name
@@ -165,7 +174,7 @@ def record_mail(
         "recipients": len(rcpt_tos),
         "size": len(data),
     }
-    facts["spf_inputs"] = "client IP, HELO and MAIL FROM above (SPF is not evaluated by the listener)"
+    facts["spf"] = check_spf(settings.resolver, client, mail_from, helo)
     by_vendor: dict[str, list[tuple[int, int, str]]] = {}
     for batch_id, no, fld in sorted(set(resolved.values())):
         by_vendor.setdefault(batches[batch_id].vendor, []).append((batch_id, no, fld))
@@ -179,7 +188,8 @@ def record_mail(
             named = ", ".join(f"canary {no} of batch {b} (issued {issued[b]})" for b, no, _ in canaries)
             summary = (
                 f"Mail to {len(canaries)} canary address(es) planted only at {vendor} ({named}) "
-                f"received from {terminal_text(sender, 200)}, DKIM {facts['dkim']['result']}: "
+                f"received from {terminal_text(sender, 200)}, DKIM {facts['dkim']['result']}, "
+                f"SPF {facts['spf']['result']}: "
                 f"someone holding {vendor}'s data is using it."
             )
             check = CanaryCheck(
@@ -239,6 +249,7 @@ def record_mail(
                     "from": sender,
                     "subject": facts["headers"].get("subject", ""),
                     "dkim": facts["dkim"]["result"],
+                    "spf": facts["spf"]["result"],
                     "links": [link["url"] for link in facts["links"][:10]],
                 },
             )

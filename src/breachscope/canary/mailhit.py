@@ -12,9 +12,10 @@ Canary addresses are never stored: any address at a catch-all domain in a kept s
 hit itself names the canary by batch and number.
 
 DKIM is verified with dkimpy against the configured resolver (``dnsfunc``); a key that cannot
-be fetched is ``temperror`` (not verifiable), never ``fail``. SPF needs the connecting client's
-IP, HELO and MAIL FROM: these are recorded (``spf_inputs``) with any ``Received-SPF`` /
-``Authentication-Results`` headers of earlier hops; the listener does not evaluate SPF itself.
+be fetched is ``temperror`` (not verifiable), never ``fail``. SPF needs the SMTP client's IP,
+HELO and MAIL FROM, which only the listener knows: it is evaluated there
+(:mod:`breachscope.canary.spfcheck`); earlier hops' ``Received-SPF`` / ``Authentication-Results``
+headers are kept as they are.
 """
 
 from __future__ import annotations

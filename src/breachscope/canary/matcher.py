@@ -78,6 +78,8 @@ class Matcher:
         self.con.execute("CREATE TEMP TABLE pf AS SELECT DISTINCT p FROM _pf_src")
         self.con.unregister("_pf_src")
         self.values_checked = 0
+        #: batches DuckDB refused, checked value by value in Python instead
+        self.fallback_batches = 0
         self.records = 0
         self.text_columns: set[str] = set()
         self.other_columns: set[str] = set()
@@ -116,10 +118,30 @@ class Matcher:
             return
         self.con.register("b", pa.table(arrays))
         try:
-            for alias, value, count in self._candidates(kinds):
-                self._keep(kinds[alias][1], value, count)
+            hits = list(self._candidates(kinds))
+        except duckdb.Error:  # DuckDB refused the batch: every value HMAC'd here instead (slow, complete)
+            self.fallback_batches += 1
+            hits = list(self._python_candidates(arrays, kinds))
         finally:
             self.con.unregister("b")
+        for alias, value, count in hits:
+            self._keep(kinds[alias][1], value, count)
+
+    def _python_candidates(
+        self, arrays: dict[str, pa.Array | pa.ChunkedArray], kinds: dict[str, tuple[str, str]]
+    ) -> Iterator[tuple[str, str, int]]:
+        """Every value (and every address at a catch-all domain inside one) as a candidate."""
+        embedded = re.compile(self._embedded)
+        for alias, arr in arrays.items():
+            values = arr.to_pylist()
+            if kinds[alias][0] == "list":
+                values = [v for item in values if item for v in item]
+            counts = Counter(v for v in values if v is not None)
+            for value, n in counts.items():
+                yield alias, value, n
+                for m in embedded.findall(value):
+                    if m != value:
+                        yield alias, m, n
 
     def _values_sql(self, alias: str, kind: str) -> str:
         if kind == "list":

@@ -26,6 +26,14 @@ class OutboxMessage(Base):
         Index("ix_notify_outbox_incident_state", "incident_id", "state"),
         # The public notice check finds a notice by the reference a recipient types (migration 0053).
         Index("ix_notify_outbox_reference", "reference"),
+        # The console's outbox page on millions of notices (migration 0055): counts by state and
+        # kind and the unconfirmed list from the index alone; one seek per kind and language.
+        Index(
+            "ix_notify_outbox_incident_state_kind", "incident_id", "state", "confirmed", "kind", "language"
+        ),
+        Index("ix_notify_outbox_incident_kind_state", "incident_id", "kind", "state", "language"),
+        # The incident report counts the outbox from this index alone (report/model.py; 0057).
+        Index("ix_notify_outbox_report", "incident_id", "kind", "state", "confirmed", "sent_at"),
         {"info": PURGE_DELETE},
     )
 

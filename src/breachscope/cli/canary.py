@@ -207,7 +207,7 @@ def check_command(
     "--resolver",
     default=None,
     metavar="IP[:PORT]",
-    help="DNS server for DKIM keys (default: the system's resolvers).",
+    help="DNS server for DKIM keys and SPF (default: the system's resolvers).",
 )
 @click.option(
     "--max-bytes",
@@ -233,7 +233,13 @@ def listen_command(
     and a webhook. Mail to other addresses is accepted and dropped; other domains are refused."""
     import threading
 
-    from breachscope.canary.listen import ListenerSettings, controller, registry_domains, resolver_dnsfunc
+    from breachscope.canary.listen import (
+        ListenerSettings,
+        controller,
+        make_resolver,
+        registry_domains,
+        resolver_dnsfunc,
+    )
     from breachscope.canary.mint import check_domain
     from breachscope.errors import InputError
 
@@ -252,6 +258,7 @@ def listen_command(
             webhook_url=webhook,
             max_bytes=max_bytes,
             dnsfunc=resolver_dnsfunc(ns, ns_port),
+            resolver=make_resolver(ns, ns_port),
             author=who(author) if author else "breachscope canary listen",
         )
         ctl = controller(engine, settings, host=host, port=port, clock=SystemClock())

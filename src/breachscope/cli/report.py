@@ -12,11 +12,13 @@ import click
 
 from breachscope.case.db import case_database
 from breachscope.cli.options import (
+    author_option,
     config_option,
     db_option,
     incident_option,
     json_option,
     to_stdout,
+    who,
     write_json,
 )
 from breachscope.errors import InputError
@@ -115,3 +117,25 @@ def public(
     if not to_stdout(json_out):
         for path in written.written:
             click.echo(f"Wrote {terminal_text(path, None)}")
+
+
+@command.command("update")
+@db_option
+@incident_option()
+@click.option("--en", "text_en", required=True, help="The update in English (one line, no links).")
+@click.option("--id", "text_id", required=True, help="The same update in Indonesian (one line, no links).")
+@author_option
+def update(db: str | None, incident_id: int, text_en: str, text_id: str, author: str | None) -> None:
+    """Add a dated update to the public incident page, in English and Indonesian.
+
+    \b
+    It appears under "Updates" the next time the page is written. Example:
+      breachscope report update --incident 1 --en "The vendor confirmed no other data was taken." \\
+        --id "Vendor memastikan tidak ada data lain yang diambil."
+    """
+    from breachscope.case.db import session_scope
+    from breachscope.report.store import add_update
+
+    with case_database(db) as engine, session_scope(engine) as session:
+        added = add_update(session, incident_id, en=text_en, id_=text_id, by=who(author))
+    click.echo(f"Recorded the update of {added.at.date().isoformat()}; write the page again to publish it.")

@@ -174,7 +174,11 @@ def print_vendor(doc: dict[str, Any], console: Console) -> None:
             + ")"
         )
     for link in doc["incidents"]:
-        say(f"  linked to incident {link['incident']} ({link['linked_at']})")
+        say(
+            f"  linked to incident {link['incident']} ({link['linked_at']}): "
+            f"in its leak but never sent: {_t(', '.join(link['leak_only']) or '-', 300)}; "
+            f"sent but not in its leak: {_t(', '.join(link['sent_only']) or '-', 300)}"
+        )
 
 
 @click.group("vendors")

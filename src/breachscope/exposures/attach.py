@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import Engine
 
 from breachscope.canary import check as canary_check
@@ -24,6 +26,7 @@ from breachscope.clock import Clock
 from breachscope.errors import InputError
 from breachscope.exposures.bulk import count_dataset_exposures, count_people_of_file, store_exposure_table
 from breachscope.exposures.extractor import Extractor
+from breachscope.exposures.person_key import KeyChain, key_chain
 from breachscope.exposures.plan import ExtractPlan, split_scan_classes
 from breachscope.progress import NullProgress, Progress
 from breachscope.readers import open_sources
@@ -159,26 +162,36 @@ def attach_file(
         )
         progress.start(f"Extracting people from {p.name}", total=size)
         api.require_open(s, incident_id)
-        with Extractor(key) as extractor:
+        # Extraction (DuckDB, which releases the GIL) of the next batch runs in a worker thread
+        # while this thread stores the previous one (SQLite releases it too): batches are
+        # still stored one after the other, in file order.
+        with Extractor(key) as extractor, ThreadPoolExecutor(1, "extract") as pool:
+            pending: Future[pa.Table] | None = None
             for src in sources:
                 stream = VendorBatches(src.name, src.chunks(progress.advance), vendor=vendor_arg)
                 plan: ExtractPlan | None = None
+                chain = KeyChain()
                 for chunk in stream:
                     if plan is None:
                         if stream.match is not None and vendor is None:
                             vendor, layout = stream.match.vendor, stream.match.layout
+                        names = chunk.batch.schema.names
                         plan = ExtractPlan.for_source(
-                            src.name,
-                            chunk.batch.schema.names,
-                            scanned=scanned,
-                            row_checks=per_row,
-                            match=stream.match,
+                            src.name, names, scanned=scanned, row_checks=per_row, match=stream.match
                         )
+                        chain = key_chain(names, plan.roles, plan.column_classes, stream.match)
                     records += chunk.batch.num_rows
-                    table = extractor.table(
-                        plan, chunk.batch, row_key_prefix=f"{sha}:{src.name}", offset=chunk.offset
+                    extracting = pool.submit(
+                        extractor.table,
+                        plan,
+                        chunk.batch,
+                        row_key_prefix=f"{sha}:{src.name}",
+                        offset=chunk.offset,
+                        chain=chain,
                     )
-                    store_exposure_table(s, incident_id, ds.id, table, merged, sealer)
+                    if pending is not None:
+                        store_exposure_table(s, incident_id, ds.id, pending.result(), merged, sealer)
+                    pending = extracting
                     if matcher is not None:  # every text value against the canary registry
                         matcher.feed(chunk.batch, src.name if src.name != p.name else "")
                 src.issues.extend(stream.issues)
@@ -186,6 +199,8 @@ def attach_file(
                     if issue.unread:
                         read_complete = False
                         unread.append(f"{src.name}: {issue.kind}")
+            if pending is not None:
+                store_exposure_table(s, incident_id, ds.id, pending.result(), merged, sealer)
         new_people = count_dataset_exposures(s, ds.id)
         stored = count_people_of_file(s, incident_id, ds.id, new_people, merged)
         s.flush()

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.case.api import ExposureRecord
+from breachscope.exposures.person_key import KeyChain, key_chain, row_keys
 from breachscope.exposures.plan import (
     LIMITS,
     ROLE_CLASSES,
@@ -89,10 +90,22 @@ class Extractor:
         self.close()
 
     def table(
-        self, plan: ExtractPlan, batch: pa.RecordBatch, *, row_key_prefix: str, offset: int = 0
+        self,
+        plan: ExtractPlan,
+        batch: pa.RecordBatch,
+        *,
+        row_key_prefix: str,
+        offset: int = 0,
+        chain: KeyChain | None = None,
     ) -> pa.Table:
         """One row per person in ``batch`` (rows with no data at all are skipped; a person's
-        rows are merged: classes and fields united, otherwise the first value wins)."""
+        rows are merged: classes and fields united, otherwise the first value wins).
+
+        ``chain`` is the source's person-key chain (:func:`~.person_key.key_chain`; default:
+        the one of a source without a vendor layout); a row without a key is a person of its
+        own (kind ``row``)."""
+        if chain is None:
+            chain = key_chain(batch.schema.names, plan.roles, plan.column_classes)
         groups = exposure_groups(plan, batch)
         n = batch.num_rows
         if not groups or n == 0:
@@ -118,8 +131,11 @@ class Extractor:
                 shown["first_name"], shown["last_name"], " ", null_handling="replace", null_replacement=""
             ),
         )
+        key_kinds, key_values = row_keys(batch, chain, plan.present)
         cols: dict[str, pa.Array] = {
             "row_no": pa.array(np.arange(offset, offset + n, dtype=np.int64)),
+            "key_kind": key_kinds,
+            "key_value": key_values,
             **{f"m{i}": word for i, word in enumerate(words)},
             "did": _trimmed(v["distinct_id"]),
             "uid": _trimmed(v["user_id"]),
@@ -163,14 +179,8 @@ class Extractor:
                     FROM bs_rows r LEFT JOIN email_map e ON r.email_raw = e.raw
                 )
                 SELECT *, {email_loose_sql("norm")} AS loose,
-                       CASE WHEN did IS NOT NULL THEN 'distinct_id'
-                            WHEN uid IS NOT NULL THEN 'user_id'
-                            WHEN norm IS NOT NULL THEN 'email'
-                            WHEN anon IS NOT NULL THEN 'anonymous_id' ELSE 'row' END AS person_key_kind,
-                       CASE WHEN did IS NOT NULL THEN 'distinct_id:' || did
-                            WHEN uid IS NOT NULL THEN 'user_id:' || uid
-                            WHEN norm IS NOT NULL THEN 'email:' || norm
-                            WHEN anon IS NOT NULL THEN 'anonymous_id:' || anon
+                       coalesce(key_kind, 'row') AS person_key_kind,
+                       CASE WHEN key_value IS NOT NULL THEN key_kind || ':' || key_value
                             ELSE 'row:' || $prefix || ':' || row_no END AS person_key
                 FROM forms
                 """,
@@ -376,10 +386,16 @@ def records(table: pa.Table) -> Iterator[ExposureRecord]:
 
 
 def extract_batch(
-    key: bytes, plan: ExtractPlan, batch: pa.RecordBatch, *, row_key_prefix: str, offset: int = 0
+    key: bytes,
+    plan: ExtractPlan,
+    batch: pa.RecordBatch,
+    *,
+    row_key_prefix: str,
+    offset: int = 0,
+    chain: KeyChain | None = None,
 ) -> Iterator[ExposureRecord]:
     """One :class:`ExposureRecord` per person in ``batch``; for small inputs and tests (a whole
     file goes through one :class:`Extractor` and :func:`~breachscope.case.api.store_exposure_table`)."""
     with Extractor(key) as ex:
-        table = ex.table(plan, batch, row_key_prefix=row_key_prefix, offset=offset)
+        table = ex.table(plan, batch, row_key_prefix=row_key_prefix, offset=offset, chain=chain)
     yield from records(table)

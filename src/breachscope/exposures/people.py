@@ -1,8 +1,10 @@
 """Per person: which people-level fields (and data classes) does this export expose?
 
-The first question an incident responder asks. For every distinct person key (the vendor
-layout's ``person_key``, else a column classified ``email`` or ``internal_id``), this finds which
-classified fields are non-null for that person anywhere in the export, then summarises:
+The first question an incident responder asks. For every distinct person key (chosen by
+:mod:`breachscope.exposures.person_key`, the one choice ``case attach`` makes too: the vendor
+layout's ``person_key`` and fallbacks, else the columns named for a person's ids and email, else
+a column classified ``email`` or ``internal_id``), this finds which classified fields are
+non-null for that person anywhere in the export, then summarises:
 
 - how many people expose each field,
 - the distribution of field *combinations* (how many people expose exactly which set),
@@ -13,7 +15,9 @@ Anonymous people count too: where a row's person key is empty, the layout's ``fa
 (Segment ``anonymousId``, Amplitude ``device_id`` ...) identify it, and each person carries the
 *kind* of key that identified it (``user_id``, ``anonymous_id``, ``device_id``). A fallback key
 seen in rows beside exactly one person key (an anonymous visitor who later signed in) is merged
-into that person; one seen beside several (a shared device) stays a person of its own.
+into that person; one seen beside several (a shared device) stays a person of its own. (``case
+attach`` does not merge such keys: there the visitor's rows without the person key stay a
+person of their own.)
 
 Everything is vectorised: each Arrow batch is reduced to one row per key with one boolean per
 field (Arrow ``group_by(...).aggregate(any)``) and appended to a DuckDB table; DuckDB then ORs
@@ -25,7 +29,6 @@ empty strings count as absent.
 from __future__ import annotations
 
 import csv
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,6 +41,7 @@ import pyarrow.compute as pc
 
 from breachscope.errors import InputError
 from breachscope.exposures.extractor import exposure_groups
+from breachscope.exposures.person_key import KeyChain, column_keys, key_chain
 from breachscope.exposures.plan import ExtractPlan, split_scan_classes
 from breachscope.files import open_private, private_file
 from breachscope.hashing import KEY_BYTES
@@ -46,13 +50,13 @@ from breachscope.inert import csv_cell
 from breachscope.readers import open_sources
 from breachscope.readers.base import BytesCallback, Source
 from breachscope.scan.vendor_stream import VendorBatches
-from breachscope.vendors.base import VendorMatch, key_kind
-from breachscope.vendors.presence import present
+from breachscope.vendors.base import VendorMatch
 
 ColumnClasses = Mapping[str, Iterable[str]]
 ScanClasses = Mapping[tuple[str, str], Iterable[str]]  # (source name, column) -> classes
 Placeholders = Callable[[str], frozenset[str]]  # column -> its placeholder values
-_PERSONISH = re.compile(r"(user|distinct|person|customer|member|account|contact|identity|cio)", re.I)
+#: The text a person is identified by (then HMAC-ed): ``kind:value``, as ``case attach`` stores it.
+PERSON = "kind || ':' || k"
 
 
 @dataclass(frozen=True)
@@ -112,45 +116,6 @@ def check_export_path(out: Path) -> None:
         raise InputError(f"{out}: not a writable file path", "give a file in an existing folder")
 
 
-def choose_person_key(classes: ColumnClasses, columns: Sequence[str]) -> str | None:
-    """An email column first, then an id column named like a person's, then any id column."""
-    present = [c for c in columns if c in classes]
-    emails = [c for c in present if "email" in set(classes[c])]
-    ids = [c for c in present if "internal_id" in set(classes[c])]
-    personish = [c for c in ids if _PERSONISH.search(c)]
-    for group in (emails, personish, ids):
-        if group:
-            return group[0]
-    return None
-
-
-@dataclass(frozen=True)
-class KeyChain:
-    """How one source identifies a person: the key column, then fallbacks tried row by row."""
-
-    columns: tuple[str, ...]  # person key first, then fallback keys
-    prefixes: tuple[tuple[str, str], ...] = ()  # (value prefix, kind), e.g. ("$device:", "device_id")
-
-
-def _key_values(
-    batch: pa.RecordBatch, column: str, prefixes: tuple[tuple[str, str], ...], placeholders: frozenset[str]
-) -> tuple[pa.Array, pa.Array, pa.Array] | None:
-    """(values, kinds, present) of one key column, prefixes applied; None if it is not text-like."""
-    try:
-        values = pc.cast(batch.column(column), pa.large_string())
-    except (pa.ArrowException, ValueError, TypeError):
-        return None
-    ok = present(values, placeholders)
-    kinds = pa.repeat(pa.scalar(key_kind(column), pa.large_string()), len(values))
-    for prefix, kind in prefixes:
-        has = pc.fill_null(pc.starts_with(values, prefix), False)
-        if pc.any(has).as_py():
-            values = pc.if_else(has, pc.utf8_slice_codeunits(values, len(prefix)), values)
-            kinds = pc.if_else(has, pa.scalar(kind, pa.large_string()), kinds)
-            ok = pc.and_(ok, present(values, placeholders))
-    return values, kinds, ok
-
-
 class _Collector:
     """The DuckDB side: a growing table of (key, f0, f1 ...) booleans, one row per key per batch."""
 
@@ -180,35 +145,29 @@ class _Collector:
         self.con.unregister("batch_in")
 
 
-def _reduce(
-    batch: pa.RecordBatch,
-    chain: KeyChain,
-    plan: ExtractPlan,
-    placeholders: Placeholders,
-    sink: _Collector,
-) -> int:
+def _reduce(batch: pa.RecordBatch, chain: KeyChain, plan: ExtractPlan, sink: _Collector) -> int:
     """Append one batch's per-key presence; returns the number of rows without a usable key.
 
-    A row's key is its first present chain column (kind and value); where the person key column
-    is present, every other present key of the row is recorded as a link to it.
+    A row's key is its first present chain column (kind and value,
+    :mod:`~breachscope.exposures.person_key`); where the person key column is present, every
+    other present key of the row is recorded as a link to it.
     """
     found = [
-        (col, kv)
-        for col in chain.columns
-        if col in batch.schema.names
-        and (kv := _key_values(batch, col, chain.prefixes, placeholders(col))) is not None
+        (chain.columns[i], kv)
+        for i in range(len(chain.columns))
+        if (kv := column_keys(batch, chain, i, plan.present)) is not None
     ]
     if not found:
         return int(batch.num_rows)
-    keys = pa.nulls(batch.num_rows, pa.large_string())
-    kinds = pa.nulls(batch.num_rows, pa.large_string())
+    keys = pa.nulls(batch.num_rows, pa.string())
+    kinds = pa.nulls(batch.num_rows, pa.string())
     ok = pa.repeat(pa.scalar(False), batch.num_rows)
     for _, (values, kind, has) in reversed(found):  # the first present column wins
         keys = pc.if_else(has, values, keys)
         kinds = pc.if_else(has, kind, kinds)
         ok = pc.or_(ok, has)
     if found[0][0] == chain.columns[0]:
-        _links(found, sink)
+        _links([f for f in found if f[0] in chain.columns[: 1 + chain.fallbacks]], sink)
     names = ["kind", "k"]
     arrays: list[pa.Array] = [kinds, keys]
     for name, classes, has in exposure_groups(plan, batch):  # the same groups case attach stores
@@ -293,15 +252,12 @@ def person_fields(
         stream = VendorBatches(
             src.name, src.chunks(on_bytes), vendor=vendor, match=given_match, recognise=given is None
         )
-        key_col: str | None = None
-        chain = KeyChain(())
-        placeholders: Placeholders = _no_placeholders
+        chain: KeyChain | None = None
         plan: ExtractPlan | None = None
         for chunk in stream:
             batch = chunk.batch
             match = stream.match
             if plan is None:
-                placeholders = match.placeholders_for if match else _no_placeholders
                 names = batch.schema.names
                 if given is not None:
                     plan = ExtractPlan.build(names, {c: frozenset(v) for c, v in given.items()})
@@ -309,19 +265,12 @@ def person_fields(
                     plan = ExtractPlan.for_source(
                         src.name, names, scanned=scanned, row_checks=per_row, match=match
                     )
-            if key_col is None:
-                key_col = person_key or (match.person_key if match else None)
-                if key_col is None:
-                    key_col = choose_person_key(plan.column_classes, batch.schema.names)
-                if key_col is None:
-                    break
-                vendor_keys = match is not None and not person_key and key_col == match.person_key
-                chain = KeyChain(
-                    (key_col, *(match.fallback_keys if match and vendor_keys else ())),
-                    match.key_prefixes if match and vendor_keys else (),
-                )
+                chain = key_chain(names, plan.roles, plan.column_classes, match, person_key)
+            assert chain is not None
+            if not chain.columns:
+                break
             rows += batch.num_rows
-            without_key += _reduce(batch, chain, plan, placeholders, sink)
+            without_key += _reduce(batch, chain, plan, sink)
             used = fallback_columns.get(src.name, ())
             new = [c for c in chain.columns[1:] if c in batch.schema.names and c not in used]
             if new:
@@ -333,15 +282,12 @@ def person_fields(
                 note = f"{src.name}: {issue.message}; later rows not counted"
             if note not in notes:
                 notes.append(note)
+        key_col = chain.columns[0] if chain is not None and chain.columns else None
         key_columns[src.name] = key_col
         if key_col is None:
             notes.append(f"{src.name}: no person key (no vendor person key, email or id column)")
     summary = _summarise(sink, key, rows, without_key, key_columns, out, max_combinations, tuple(notes))
     return replace(summary, fallback_columns=fallback_columns)
-
-
-def _no_placeholders(column: str) -> frozenset[str]:
-    return frozenset()
 
 
 def _summarise(
@@ -395,7 +341,7 @@ def _summarise(
     else:
         fields_sql = classes_sql = "[]::VARCHAR[]"
     con.execute(
-        f"CREATE TABLE per AS SELECT {hmac_sql(key, 'k')} AS person, kind AS key_kind, "
+        f"CREATE TABLE per AS SELECT {hmac_sql(key, PERSON)} AS person, kind AS key_kind, "
         f"{fields_sql} AS fields, {classes_sql} AS classes FROM people"
     )
     people = con.execute("SELECT count(*) FROM per").fetchone()[0]  # type: ignore[index]

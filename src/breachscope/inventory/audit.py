@@ -289,6 +289,18 @@ def audit_tasks(
             clock=clock,
         )
         out.append({"vendor": va.name, "task": change.task.id, "change": change.change})
+    created = sum(1 for t in out if t["change"] == "created")
+    if created:
+        from breachscope.case.api import add_timeline_event
+
+        add_timeline_event(
+            s,
+            incident_id,
+            f"vendor audit: {created} 'Audit vendor' task(s) created ({len(out)} vendors audited)",
+            author=actor,
+            kind="vendor",
+            clock=clock,
+        )
     return out
 
 

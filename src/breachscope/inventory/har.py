@@ -9,6 +9,8 @@ document: ``log.pages`` and ``log.entries`` (each with ``request.url``, ``reques
   value once with the pages that sent it;
 - a script loaded from a known SDK host is recorded with the page that loaded it (where to
   remove it when offboarding), with the key in its URL if the service puts one there;
+- cookies sent with a collection request are fields too (``cookie.NAME``, decoded like any
+  value: a vendor's own cookie often holds the person's id);
 - payload fields that hold a project key or token are kept apart (masked on output:
   :mod:`.observe` never lets a whole key out of this process).
 
@@ -31,9 +33,10 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from breachscope.errors import InputError
 from breachscope.inventory import endpoints
@@ -123,6 +126,7 @@ def _path(path: str) -> str:
     )
 
 
+@lru_cache(maxsize=65536)
 def page_of(url: str) -> str | None:
     """``scheme://host/path`` of a page URL (no query, no fragment, no credentials, personal
     path segments replaced by ``:id``), or None."""
@@ -134,6 +138,11 @@ def page_of(url: str) -> str | None:
         return None
     port = f":{parts.port}" if _port(parts) else ""
     return f"{parts.scheme}://{parts.hostname}{port}{_path(parts.path)}"
+
+
+@lru_cache(maxsize=65536)
+def _host_of(page: str) -> str | None:
+    return urlsplit(page).hostname
 
 
 def _port(parts: SplitResult) -> int | None:
@@ -152,13 +161,20 @@ def _headers(obj: Any) -> dict[str, str]:
     return out
 
 
-def _body(post: Any, cap: Capture, where: str) -> tuple[bytes | None, str]:
-    """The request body as bytes and its MIME type (HAR ``postData``)."""
+def _body(post: Any, cap: Capture, where: str, max_bytes: int) -> tuple[bytes | None, str]:
+    """The request body as bytes and its MIME type (HAR ``postData``); a body over ``max_bytes``
+    is reported and not copied or decoded at all."""
     if not isinstance(post, dict):
         return None, ""
     mime_raw = post.get("mimeType")
     mime: str = mime_raw if isinstance(mime_raw, str) else ""
     text = post.get("text")
+    if isinstance(text, str) and len(text) > max_bytes * 4 // 3 + 4:
+        cap.issue(
+            "body_budget",
+            f"{where}: a request body of {len(text):,} characters is over {max_bytes:,} bytes: not decoded",
+        )
+        return None, mime
     if isinstance(text, str) and text:
         if str(post.get("encoding") or post.get("_encoding") or "").lower() == "base64":
             try:
@@ -181,6 +197,18 @@ def _body(post: Any, cap: Capture, where: str) -> tuple[bytes | None, str]:
         ]
         return "&".join(pairs).encode("utf-8", "replace"), mime or "application/x-www-form-urlencoded"
     return None, mime
+
+
+def _cookies(obj: Any) -> list[tuple[str, str]]:
+    """Cookies sent with a request, as ``cookie.NAME`` parameters (a vendor's own cookie often
+    holds its user id, e.g. Mixpanel's ``mp_<token>_mixpanel`` JSON with the distinct id)."""
+    if not isinstance(obj, list):
+        return []
+    return [
+        (f"cookie.{c['name']}", unquote(c["value"]))
+        for c in obj
+        if isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("value"), str)
+    ]
 
 
 def _entry_page(entry: dict[str, Any], pages: dict[str, str], headers: dict[str, str]) -> str | None:
@@ -274,7 +302,7 @@ def _entry(
     cap.entries_read += 1
     headers = _headers(req.get("headers"))
     page = _entry_page(entry, pages, headers)
-    page_host = urlsplit(page).hostname if page else None
+    page_host = _host_of(page) if page else None
     script = endpoints.script(url)
     if script is not None:
         sid, key = script
@@ -304,8 +332,9 @@ def _entry(
     page_i = cap.page_index(page) if page else None
     if page_i is not None:
         seen.pages.add(page_i)
-    body, mime = _body(req.get("postData"), cap, where)
-    decoded = decode_request(parse_qsl(url.query, keep_blank_values=False), body, mime, limits.decode)
+    body, mime = _body(req.get("postData"), cap, where, limits.decode.max_body_bytes)
+    params = parse_qsl(url.query, keep_blank_values=False) + _cookies(req.get("cookies"))
+    decoded = decode_request(params, body, mime, limits.decode)
     for kind, message in decoded.issues:
         cap.issue(kind, f"{where} ({vendor}): {message}")
     key_fields = services[sid].keys if sid in services else frozenset()

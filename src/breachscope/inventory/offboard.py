@@ -29,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from breachscope.case import api
 from breachscope.case.inventory import IncidentVendor, Vendor
 from breachscope.case.tasks import add_task
 from breachscope.clock import Clock, SystemClock
@@ -246,6 +247,15 @@ def offboard(
         vendor.removed_at = now
         vendor.updated_at = now
         vendor.updated_by = author
+    api.add_timeline_event(
+        s,
+        inc,
+        f"vendor {vendor.name} removed: {len(tasks)} offboarding tasks (SDK, keys, deletion request, "
+        "evidence of deletion, verification, records)",
+        author=author,
+        kind="vendor",
+        clock=clock,
+    )
     written = []
     if letters_dir is not None:
         stem = vendor_key(vendor.name).replace(" ", "-").replace("/", "-")

@@ -370,7 +370,13 @@ def vendor_document(s: Session, v: Vendor) -> dict[str, Any]:
             for e in evidence(s, v.id)
         ],
         "incidents": [
-            {"incident": link.incident_id, "linked_at": link.linked_at.isoformat(timespec="minutes")}
+            {
+                "incident": link.incident_id,
+                "linked_at": link.linked_at.isoformat(timespec="minutes"),
+                "compared_at": link.compared_at.isoformat(timespec="minutes") if link.compared_at else None,
+                "leak_only": [r["key"] for r in (link.comparison or {}).get("leak_only", [])],
+                "sent_only": [r["key"] for r in (link.comparison or {}).get("sent_only", [])],
+            }
             for link in links
         ],
     }

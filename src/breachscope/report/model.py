@@ -30,6 +30,8 @@ from breachscope.case.tasks import ACTIVE, Task, list_tasks
 from breachscope.clock import Clock, SystemClock
 from breachscope.identity.jurisdiction import UNKNOWN_CODE, country_name
 from breachscope.notify.outbox import STATES, OutboxMessage
+from breachscope.report.store import PublicUpdate
+from breachscope.report.store import updates as recorded_updates
 from breachscope.rules import store
 from breachscope.rules.case_facts import classes_from_scans, records_checked
 from breachscope.rules.facts import Duty, NotNeeded
@@ -43,9 +45,9 @@ CLASS_STATUSES = ("present", "absent", "not_checked", "not_checked_incomplete")
 #: At most this many columns are listed as evidence per class (the count of the rest is given).
 MAX_COLUMNS = 6
 #: At most this many open tasks are listed (the summary gives the count of all).
-MAX_TASKS = 300
+MAX_TASKS = 200
 #: At most this many timeline events are shown (the newest; the report says how many exist).
-MAX_TIMELINE = 400
+MAX_TIMELINE = 200
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,8 @@ class ReportData:
     #: Actions for the people affected (rule data, by language) and those not needed, with why.
     actions: tuple[Mapping[str, Any], ...] = ()
     not_needed: tuple[NotNeeded, ...] = ()
+    #: Dated updates a person wrote for the public page (``breachscope report update``).
+    public_updates: tuple[PublicUpdate, ...] = ()
 
     def classes_with(self, status: str) -> list[ClassRow]:
         return [c for c in self.classes if c.status == status]
@@ -517,6 +521,7 @@ def gather(engine: Engine, incident_id: int, *, clock: Clock | None = None) -> R
             not_needed=tuple(
                 n for n in (stored.assessment.not_needed if stored else ()) if n.audience == "recipients"
             ),
+            public_updates=tuple(recorded_updates(session, incident_id)),
         )
     return data
 

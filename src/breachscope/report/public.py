@@ -15,6 +15,7 @@ The only link is to the same page in the other language, next to it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,8 +43,10 @@ class Update:
     """One dated line of the page's "Updates": a stored date and what it marks (a template key)."""
 
     at: datetime
-    what: str  # aware | dataset | notices
+    what: str  # aware | dataset | notices | recorded
     records: int = 0
+    #: for ``recorded``: the words a person wrote, by language
+    text: Mapping[str, str] = field(default_factory=dict)
 
 
 def updates(data: ReportData) -> list[Update]:
@@ -57,6 +60,8 @@ def updates(data: ReportData) -> list[Update]:
         out.append(Update(d.scanned_at, "dataset", d.records))
     if data.notices.first_sent_at is not None:
         out.append(Update(data.notices.first_sent_at, "notices"))
+    for u in data.public_updates:
+        out.append(Update(u.at, "recorded", text=u.text))
     return sorted(out, key=lambda u: u.at, reverse=True)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -101,6 +102,19 @@ def _unquote(value: str) -> str:
     return value
 
 
+def _may_hold(values: pa.Array, needle: bytes) -> bool:
+    """False only if no value holds ``needle``: one ``memchr``-speed search of the column's
+    character data (several times faster than a per-value substring kernel). Bytes under null
+    slots are searched too, so True may be a false alarm: callers then check per value."""
+    if not pa.types.is_string(values.type):
+        return bool(pc.any(pc.match_substring(values, needle.decode())).as_py())
+    _, offsets, data = values.buffers()
+    if data is None:
+        return False
+    first, last = np.frombuffer(offsets, np.int32, len(values) + 1, offset=4 * values.offset)[[0, -1]]
+    return needle in memoryview(data)[int(first) : int(last)].tobytes()
+
+
 def percent_decoded(values: pa.Array) -> pa.Array:
     """``values`` with percent-encoded ones decoded (``rina%40example.co.id`` -> ``rina@...``).
 
@@ -110,8 +124,8 @@ def percent_decoded(values: pa.Array) -> pa.Array:
     """
     if len(values) == 0:
         return values
-    # a plain substring test first (memchr-fast); the regex runs only where a "%" is
-    if not pc.any(pc.match_substring(values, "%")).as_py():
+    # a plain byte search over the whole column first; the regex runs only where a "%" is
+    if not _may_hold(values, b"%"):
         return values
     encoded = pc.fill_null(pc.match_substring_regex(values, _PERCENT), False)
     if not pc.any(encoded).as_py():

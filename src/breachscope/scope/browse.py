@@ -193,7 +193,7 @@ def review(session: Session, incident_id: int, *, after: str | None = None, limi
         for i in page_ids:
             row = _exposure(sealer, exposures[i])
             row["reason"] = "look-alike" if "email_lookalike" in keys[i] else "ambiguous"
-            row["keys"] = sorted(keys[i])
+            row["match_keys"] = sorted(keys[i])
             row["candidates"] = cands[i]
             rows.append(row)
     return Page(rows, str(ids[limit - 1]) if len(ids) > limit else None)

@@ -104,8 +104,10 @@ def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, p
         .where(Exposure.incident_id == incident_id, Exposure.jurisdiction_source == DIRECTORY_COUNTRY)
         .values(jurisdiction=None, jurisdiction_source=None)
     )
-    session.execute(
-        update(Exposure).where(Exposure.incident_id == incident_id).values(directory_jurisdiction=None)
+    session.execute(  # only rows that hold one: SQLite rewrites every row an UPDATE names
+        update(Exposure)
+        .where(Exposure.incident_id == incident_id, Exposure.directory_jurisdiction.is_not(None))
+        .values(directory_jurisdiction=None)
     )
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # SQLite already holds its write lock after the deletes above

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
 
 from breachscope import __version__
 from breachscope.case.db import open_case_db
@@ -147,6 +148,18 @@ def create_app(
     @app.exception_handler(BreachscopeError)
     async def _user_error(request: Request, exc: BreachscopeError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "hint": exc.hint}, status_code=400)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> Response:
+        # SQLite: a long job (an attach commits once, at its end) holds the file's write lock;
+        # a change that waited the busy timeout for it is answered "try again", not a crash.
+        if "locked" in str(exc.orig):
+            return JSONResponse(
+                {"detail": "the case is busy with a long write (a dataset being attached); try again"},
+                status_code=503,
+                headers={"Retry-After": "10"},
+            )
+        raise exc
 
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:

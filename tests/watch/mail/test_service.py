@@ -110,3 +110,44 @@ def test_a_maildir_is_read_without_changing_it_and_counted_once(
     assert [m.name for m in report.messages if m.new] == ["new/3.eml"]
     with session_scope(case.engine) as s:
         assert any("reported mail checked" in e.message for e in api.timeline(s, case.incident_id))
+
+
+def test_an_encrypted_case_and_phishing_that_does_not_use_the_leak(
+    engine: Engine, keys: Keys, settings: MailSettings, clock: FixedClock
+) -> None:
+    """Sealed values (case new --encrypt) are compared too; phishing without leaked data or the
+    incident does not count towards a wave."""
+    from breachscope.case.models import Exposure
+    from breachscope.hashing import keyed_hash
+    from breachscope.watch.mail.service import check_mail as check
+    from tests.watch.mail.conftest import LEAKED_EMAIL, _leaked_person
+
+    with session_scope(engine) as s:
+        inc = api.create_incident(s, "Sealed leak", vendor="Mixpanel", encrypt=True, clock=clock).id
+    _leaked_person(engine, inc)
+    with session_scope(engine) as s:
+        sealer = api.value_sealer(s, inc)
+        assert sealer is not None
+        exp = s.scalars(select(Exposure).where(Exposure.incident_id == inc)).one()
+        exp.city = sealer.seal("city", "Bandung")
+        exp.org_id_hash = keyed_hash(api.case_key(s, inc), "nothing-quoted")
+    text = "Hello, the weather in Bandung is fine. Confirm your password now: https://exarnple.com/x"
+    raw = message(from_="x@mail.test", to=LEAKED_EMAIL, subject="hi", text=text)
+    [m] = check([("m", raw)], engine=engine, incident_id=inc, settings=settings, clock=clock).messages
+    assert m.check.leaked == ["city"] and m.check.breach_specific
+    generic = [
+        message(
+            from_="x@mail.test", subject=f"hi {i}", text="Confirm your password at https://exarnple.com/x"
+        )
+        for i in range(4)
+    ]
+    report = check(
+        [(str(i), g) for i, g in enumerate(generic)],
+        engine=engine,
+        incident_id=inc,
+        settings=settings,
+        clock=clock,
+    )
+    assert [r.check.verdict for r in report.messages] == ["phishing"] * 4
+    assert not any(r.check.breach_specific for r in report.messages)
+    assert report.wave_task is None  # 1 message used the leak; the threshold is 3

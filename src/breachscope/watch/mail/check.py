@@ -2,9 +2,10 @@
 
 - **genuine**: a notice this incident sent: its Message-ID is in the outbox, a DKIM signature of
   an official domain aligned with From verifies, and its verification reference (header
-  ``X-Notice-Reference`` and the body) is the one the outbox holds for that notice.
+  ``X-Notice-Reference`` and the body) is the one the outbox holds for that notice (a verified ARC
+  chain whose first hop recorded our DKIM as passing stands in for a signature a relay broke).
 - **phishing**: at least one strong reason: a look-alike sender or link domain, an official From
-  that fails DMARC, a copied Message-ID of our notice without our signature or reference, an ask
+  that fails DMARC, a copied Message-ID of our notice without its reference, an ask
   for credentials or payment together with another sign (leaked data quoted, the incident or
   vendor named, urgency, a deceptive or hidden link, failed authentication), or leaked data about
   the recipient together with the incident named.
@@ -181,7 +182,8 @@ def check_message(
         if reporter:
             recipients.append(reporter)
         result.leaked = incident.leaked_fields(recipients, f"{result.subject}\n{visible}")
-    if mentions is not None and not any(r.code in ("genuine", "copied-reference") for r in result.reasons):
+    ours = {"genuine", "copied-reference", "altered-notice"}  # our own notice's text names the incident
+    if mentions is not None and not any(r.code in ours for r in result.reasons):
         for what in mentions(folded):
             result.add("mentions-vendor", "suspicious", f"names {what}")
     _signs(result)
@@ -347,12 +349,30 @@ def _outbox(
     )
     header_ref = (mail.header("X-Notice-Reference") or "").strip()
     ref_ok = header_ref == notice.reference and notice.reference in visible
-    if signed and ref_ok:
+    via_arc = (
+        not signed
+        and auth is not None
+        and auth.arc == "pass"
+        and from_domain is not None
+        and judge.judge(from_domain).kind == "official"
+        and any(judge.judge(d).kind == "official" for d in auth.arc_dkim_pass)
+    )
+    if (signed or via_arc) and ref_ok:
+        how = f"DKIM ({from_domain})" if signed else "DKIM as a relay recorded it in a verified ARC chain"
         result.add(
             "genuine",
             "genuine",
-            f"a {notice.kind} notice this incident sent: Message-ID, DKIM ({from_domain}) and reference "
+            f"a {notice.kind} notice this incident sent: Message-ID, {how} and reference "
             f"{notice.reference} match the outbox",
+        )
+        return
+    if ref_ok:
+        result.add(
+            "altered-notice",
+            "suspicious",
+            f"our {notice.kind} notice (Message-ID and reference {notice.reference} match the outbox) "
+            "but our DKIM signature no longer verifies: changed on the way (a gateway's banner or "
+            "subject tag) or edited; it cannot be verified, check the original",
         )
         return
     missing = [w for w, ok in (("our DKIM signature", signed), ("the notice's reference", ref_ok)) if not ok]
@@ -372,7 +392,7 @@ def _signs(result: MailCheck) -> None:
     if "genuine" in codes:
         return  # our notice names the incident and says what it never asks for: not signs
     cats = categories()
-    if "copied-reference" in codes:  # the text of our own notice: its phrases are not signs
+    if codes & {"copied-reference", "altered-notice"}:  # our own notice's text: its phrases are not signs
         for name, hits in result.signs.items():
             result.add(
                 f"notice-text-{name}", "info", f"{cats[name].label} (as in our notice): {', '.join(hits)}"

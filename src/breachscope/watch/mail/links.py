@@ -212,7 +212,7 @@ class _HtmlLinks(HTMLParser):
         index, texts = self.anchor
         self.anchor = None
         link = self.links[index]
-        shown = " ".join("".join(texts).split())
+        shown = " ".join("".join(texts).split())[:1000]  # a domain shown to people is near the start
         m = _DOMAIN_IN_TEXT.search(shown)
         if m is None or link.host is None:
             return

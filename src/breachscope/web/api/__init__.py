@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from breachscope.web.api import assess, case, datasets, incidents, jobs, notices, scope, users
+from breachscope.web.api import assess, case, datasets, incidents, jobs, notices, scope, tasks, users
 
 
 def routers() -> list[APIRouter]:
@@ -22,4 +22,5 @@ def routers() -> list[APIRouter]:
         scope.router,
         assess.router,
         notices.router,
+        tasks.router,
     ]

@@ -136,6 +136,10 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", I + "/notices/preview"): inc("notify.preview"),
     ("POST", I + "/notices/send"): inc("notify.send"),
     ("GET", I + "/notices/status"): inc("read"),
+    # tasks
+    ("GET", I + "/tasks"): inc("read"),
+    ("POST", I + "/tasks"): inc("tasks"),
+    ("PATCH", I + "/tasks/{task_id}"): inc("tasks"),
     # console pages (web/pages/): the pages check the same again
     ("GET", "/sign-in"): PUBLIC,
     ("POST", "/sign-in"): PUBLIC,
@@ -163,6 +167,7 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/incidents/{incident_id}/notices/drafts/{outbox_id}"): inc("read"),
     ("POST", "/incidents/{incident_id}/notices/drafts/{outbox_id}"): inc("decide"),
     ("GET", "/incidents/{incident_id}/notices/drafts/{outbox_id}/export"): inc("read"),
+    ("GET", "/incidents/{incident_id}/report"): inc("read"),
     # the public notice check: anyone, rate-limited by the page itself
     ("GET", "/check"): PUBLIC,
     ("POST", "/check"): PUBLIC,

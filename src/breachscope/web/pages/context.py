@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from breachscope.clock import Clock, SystemClock
 from breachscope.notify.config import NotifyConfig
 from breachscope.web.auth.rules import PERMISSIONS as SERVER_PERMISSIONS
+from breachscope.web.pages.snapshots import SnapshotCache
 
 #: permission -> roles holding it: the server's table (web/auth/rules.py), one truth for API and pages.
 PERMISSIONS = SERVER_PERMISSIONS
@@ -71,6 +72,8 @@ class ConsoleSettings:
     #: Public notice check: attempts per source address per window, and the window in seconds.
     check_limit: int = 10
     check_window_s: int = 600
+    #: Parsed assessment snapshots of this case database (web/pages/snapshots.py).
+    assessments: SnapshotCache = field(default_factory=SnapshotCache)
 
 
 class SignInRequired(Exception):

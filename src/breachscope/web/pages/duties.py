@@ -17,14 +17,15 @@ from breachscope.rules.report import VERDICT_WORDS, verdict_text
 from breachscope.rules.store import decisions, latest_assessment, record_decision
 from breachscope.web.pages.base import incident_page
 from breachscope.web.pages.context import checked_form, incident_role, require, settings
+from breachscope.web.pages.snapshots import SnapshotCache
 
 router = APIRouter()
 
 
-def duties_document(engine: Engine, incident_id: int) -> dict[str, Any]:
+def duties_document(engine: Engine, incident_id: int, cache: SnapshotCache) -> dict[str, Any]:
     """The latest assessment's duties grouped by jurisdiction, each with its latest decision."""
     with session_scope(engine) as s:
-        stored = latest_assessment(s, incident_id)
+        stored = cache.latest(s, incident_id)
         latest: dict[str, RiskDecision] = {d.duty_id: d for d in decisions(s, incident_id)}
     if stored is None:
         return {"assessed": None, "groups": [], "decided": {}, "verdict_words": VERDICT_WORDS}
@@ -44,7 +45,8 @@ def duties_document(engine: Engine, incident_id: int) -> dict[str, Any]:
 @router.get("/incidents/{incident_id}/duties", response_class=HTMLResponse)
 def duties_page(request: Request, incident_id: int) -> HTMLResponse:
     incident_role(request, incident_id)
-    doc = duties_document(settings(request).engine, incident_id)
+    conf = settings(request)
+    doc = duties_document(conf.engine, incident_id, conf.assessments)
     return incident_page(request, incident_id, "duties", "duties.html.j2", **doc)
 
 

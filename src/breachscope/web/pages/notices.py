@@ -4,12 +4,14 @@ drafts with their ``[TO COMPLETE]`` fields editable (legal) and exportable."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import cast
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine, Table, select
 
+from breachscope import notify as notify_package
 from breachscope.case.db import session_scope
 from breachscope.errors import BreachscopeError
 from breachscope.hashing import mask
@@ -21,19 +23,26 @@ from breachscope.web.pages.context import checked_form, incident_role, require, 
 
 router = APIRouter()
 KINDS = ("user", "admin", "regulator")
+#: The languages notices are written in (notify/templates/<language>/).
+LANGUAGES = tuple(
+    sorted(p.name for p in (Path(notify_package.__file__).parent / "templates").iterdir() if p.is_dir())
+)
 
 
-def templates_present(engine: Engine, incident_id: int) -> list[tuple[str, str, int]]:
-    """(kind, language, notices) of the outbox: one preview each."""
+def templates_present(engine: Engine, incident_id: int) -> list[tuple[str, str]]:
+    """(kind, language) pairs with at least one notice in the outbox: one index seek per pair
+    (``ix_notify_outbox_incident_kind_state``), never a scan of the outbox."""
     table = cast(Table, OutboxMessage.__table__)
-    stmt = (
-        select(table.c.kind, table.c.language, func.count())
-        .where(table.c.incident_id == incident_id)
-        .group_by(table.c.kind, table.c.language)
-        .order_by(table.c.kind, table.c.language)
-    )
+    out: list[tuple[str, str]] = []
     with engine.connect() as conn:
-        return [(str(k), str(lang), int(n)) for k, lang, n in conn.execute(stmt)]
+        for kind in KINDS:
+            for lang in LANGUAGES:
+                stmt = select(table.c.id).where(
+                    table.c.incident_id == incident_id, table.c.kind == kind, table.c.language == lang
+                )
+                if conn.execute(stmt.limit(1)).first() is not None:
+                    out.append((kind, lang))
+    return out
 
 
 def masked_text(text: str, addr: str, name: str) -> str:

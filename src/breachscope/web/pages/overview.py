@@ -9,8 +9,7 @@ from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import Engine, String, Table, func, select
-from sqlalchemy import cast as cast_
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.orm import Session
 
 from breachscope import taxonomy
@@ -20,17 +19,20 @@ from breachscope.case.dates import DATE_FIELDS, DATE_LABELS
 from breachscope.case.db import session_scope
 from breachscope.case.models import Dataset, Incident
 from breachscope.case.summary import class_states
-from breachscope.notify.outbox import OutboxMessage
+from breachscope.notify.outbox import NotifyRun
 from breachscope.rules.facts import Duty
-from breachscope.rules.store import decisions, latest_assessment
+from breachscope.rules.store import decisions
 from breachscope.web.pages.base import incident_page
 from breachscope.web.pages.charts import Chart, hbar
 from breachscope.web.pages.context import incident_role, settings, signed_in
 from breachscope.web.pages.render import render
+from breachscope.web.pages.snapshots import SnapshotCache
 
 router = APIRouter()
 
 CLASS_STATES = ("present", "absent", "not_checked")
+#: What a send run's summary counts (notify.service.NotifyReport), charted per day.
+OUTCOMES = ("sent", "unconfirmed", "deferred", "bounced", "failed")
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,9 @@ class NextDuty:
     overdue: bool
 
 
-def open_duties(s: Session, incident_id: int) -> list[Duty]:
+def open_duties(s: Session, incident_id: int, cache: SnapshotCache) -> list[Duty]:
     """Duties of the latest assessment still to perform (not settled "not required"), earliest first."""
-    stored = latest_assessment(s, incident_id)
+    stored = cache.latest(s, incident_id)
     if stored is None:
         return []
     settled = {d.duty_id: d.verdict for d in decisions(s, incident_id)}
@@ -71,19 +73,22 @@ def class_totals(datasets: list[Dataset]) -> dict[str, list[str]]:
 
 
 def notices_by_day(engine: Engine, incident_id: int) -> list[tuple[str, dict[str, int]]]:
-    """Outbox messages by the day of their last change and state (the "notices over time" chart)."""
-    table = cast(Table, OutboxMessage.__table__)
-    day = func.substr(cast_(table.c.updated_at, String()), 1, 10)
+    """Notices by outcome per day, from the send runs' own summaries (``notify_runs``: one row
+    per run, so the chart costs the same for ten notices or ten million)."""
+    table = cast(Table, NotifyRun.__table__)
     stmt = (
-        select(day, table.c.state, func.count())
-        .where(table.c.incident_id == incident_id)
-        .group_by(day, table.c.state)
-        .order_by(day)
+        select(table.c.started_at, table.c.summary)
+        .where(table.c.incident_id == incident_id, table.c.mode == "send")
+        .order_by(table.c.id)
     )
     out: dict[str, Counter[str]] = {}
     with engine.connect() as conn:
-        for d, state, n in conn.execute(stmt):
-            out.setdefault(str(d), Counter())[str(state)] += int(n)
+        for started, summary in conn.execute(stmt):
+            day = started.strftime("%Y-%m-%d") if started else "unknown"
+            for outcome in OUTCOMES:
+                n = (summary or {}).get(outcome)
+                if isinstance(n, int) and n:
+                    out.setdefault(day, Counter())[outcome] += n
     return [(d, dict(c)) for d, c in out.items()]
 
 
@@ -97,13 +102,13 @@ def class_names(classes: dict[str, list[str]]) -> dict[str, str]:
     return out
 
 
-def overview(engine: Engine, incident_id: int, now: datetime) -> dict[str, Any]:
+def overview(engine: Engine, incident_id: int, now: datetime, cache: SnapshotCache) -> dict[str, Any]:
     with session_scope(engine) as s:
         incident = api.get_incident(s, incident_id)
         datasets = api.list_datasets(s, incident_id)
         scope = api.latest_scope(s, incident_id)
         summary = dict(scope.summary) if scope else {}
-        duties = open_duties(s, incident_id)
+        duties = open_duties(s, incident_id, cache)
         facts = case_facts.current(s, incident_id)
         dates = [(DATE_LABELS[k], getattr(incident, k)) for k in DATE_FIELDS]
         people = sum(d.exposures for d in datasets)
@@ -135,7 +140,7 @@ def overview(engine: Engine, incident_id: int, now: datetime) -> dict[str, Any]:
     )
     if by_day:
         items = [(f"{d} {st}", c.get(st, 0), st) for d, c in by_day[-7:] for st in states if c.get(st)]
-        charts.append(hbar("Notices by state, per day of last change", items))
+        charts.append(hbar("Notices by outcome, per day of the send runs", items))
     next_duty = NextDuty(duties[0], bool(duties[0].due and duties[0].due < now)) if duties else None
     return {
         "dates": dates,
@@ -178,5 +183,5 @@ def incident_home(request: Request, incident_id: int) -> RedirectResponse:
 def overview_page(request: Request, incident_id: int) -> HTMLResponse:
     incident_role(request, incident_id)
     conf = settings(request)
-    data = overview(conf.engine, incident_id, conf.clock.now())
+    data = overview(conf.engine, incident_id, conf.clock.now(), conf.assessments)
     return incident_page(request, incident_id, "overview", "overview.html.j2", **data)
