@@ -1,8 +1,8 @@
 """The audit chain (issue 14; no target set): appends per second, one committed transaction
 each as the CLI and the server make them, and verify throughput over a long chain.
 
-SQLite file in the work folder; 2,000 committed appends and a 200,000-entry chain verified
-(--quick: 500 and 20,000). Measured on whatever else the machine is doing: say so with the figures.
+SQLite file in the work folder; 2,000 committed appends and a 50,000-entry chain verified
+(--quick: 500 and 5,000). Measured on whatever else the machine is doing: say so with the figures.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from breachscope.case.db import open_case_db, session_scope
 
 def main() -> None:
     args = parse_args(__doc__ or "")
-    committed, chain = (500, 20_000) if args.quick else (2_000, 200_000)
+    committed, chain = (500, 5_000) if args.quick else (2_000, 50_000)
     path = args.work / "audit.db"
     for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         part.unlink(missing_ok=True)
