@@ -270,3 +270,23 @@ def test_every_naughty_string_is_inert_in_report_and_public_page(tmp_path: Path)
         assert "https://" not in page and "javascript:alert" not in page
     assert len([e for e in data.timeline if e.kind == "note"]) == len(NAUGHTY)
     engine.dispose()
+
+
+@pytest.mark.parametrize("scheme", ["file", "http"])
+def test_pdf_rendering_fetches_no_file_and_no_url(tmp_path: Path, scheme: str) -> None:
+    """Even markup that slipped through could not make WeasyPrint read a file or the network."""
+    from breachscope.report.render import html_to_pdf
+
+    png = tmp_path / "secret.png"
+    png.write_bytes(base64.b64decode(_PNG))
+    src = png.as_uri() if scheme == "file" else "http://127.0.0.1:9/secret.png"
+    pdf = html_to_pdf(f'<p>x</p><img src="{src}"><img src="data:image/png;base64,{_PNG}">')
+    images = [
+        name
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for name in (page["/Resources"].get("/XObject") or {})  # type: ignore[union-attr]
+    ]
+    assert len(images) == 1  # the data: image only
+
+
+_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="

@@ -61,8 +61,8 @@ def print_report(report: WatchReport, console: Console) -> None:
     console.print(t)
     if report.registered:
         console.print(
-            "each is two tasks (breachscope tasks): a takedown request, and a block (at the mail gateway "
-            "for those with MX: sender, reply-to and link domains; else at the web proxy/DNS filter)."
+            "each is two tasks in the incident's task list: a takedown request, and a block (at the mail "
+            "gateway for those with MX: sender, reply-to and link domains; else at the web proxy/DNS filter)."
         )
     for f in report.gone:
         console.print(f"gone (NXDOMAIN now): {_t(f.domain)}")
@@ -212,6 +212,7 @@ def mailbox_command(
     timeout: float,
     wave: int,
     hops: int,
+    workers: int,
     json_out: str | None,
     author: str | None,
     db: str | None,
@@ -225,7 +226,7 @@ def mailbox_command(
 
     if (maildir is None) == (imap_url is None):
         raise click.UsageError("give exactly one of --maildir DIR or --imap URL")
-    settings = mail_settings(resolver, timeout, wave, hops)
+    settings = mail_settings(resolver, timeout, wave, hops, workers)
     with case_database(db) as engine, progress_bar() as bar:
         if maildir is not None:
             report = watch_maildir(

@@ -212,6 +212,8 @@ def plan_updates(session: Session, incident_id: int, change: Change) -> UpdatePl
             continue
         first = firsts[user_id]
         new = None if first.told is None else tuple(sorted(current - first.told))
+        if change.change == "phishing":
+            new = None  # a phishing warning is about phishing: classes are another change's news
         plan.contexts.append(
             NoticeContext(
                 kind="update",
