@@ -270,3 +270,17 @@ def test_without_an_incident_nothing_is_recorded_and_official_domains_come_from_
     assert c.domains["exarnple.com"].kind == "generated"  # dnstwist makes it from example.com
     assert any(r.code == "no-incident" for r in c.reasons)
     assert c.leaked == []
+
+
+def test_worker_processes_give_the_same_verdicts(case: Case, settings: MailSettings, keys: Keys) -> None:
+    from dataclasses import replace
+
+    msgs = [(c[0], c[1](keys)) for c in CORPUS] + [("n", case.notices[0])]
+    kw = {"engine": case.engine, "incident_id": case.incident_id, "clock": case.clock}
+    one = check_mail(msgs, settings=settings, **kw)  # type: ignore[arg-type]
+    two = check_mail(msgs, settings=replace(settings, workers=2), **kw)  # type: ignore[arg-type]
+    assert [m.check.verdict for m in two.messages] == [m.check.verdict for m in one.messages]
+    assert [sorted(r.code for r in m.check.reasons) for m in two.messages] == [
+        sorted(r.code for r in m.check.reasons) for m in one.messages
+    ]
+    assert [m.name for m in two.messages] == [c[0] for c in CORPUS] + ["n"]

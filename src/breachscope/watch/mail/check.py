@@ -148,17 +148,26 @@ def _mail_of(raw: bytes, limits: MailLimits) -> tuple[bytes, ParsedMail, ParsedM
     return raw, outer, outer, None
 
 
-def check_message(
+@dataclass(slots=True)
+class Analysed:
+    """A message after the checks that need no case (picklable: worker processes make these)."""
+
+    check: MailCheck
+    visible: str
+    folded: str
+    notice_reference: str
+    recipients: list[str]
+
+
+def analyse(
     raw: bytes,
     *,
     judge: DomainJudge,
     lookups: DnsLookups,
-    incident: Incident | None = None,
-    mentions: Callable[[str], list[str]] | None = None,
     limits: MailLimits | None = None,
     internal_hops: int = 0,
-) -> MailCheck:
-    """The verdict on one message (``raw`` as received or as saved to an .eml file)."""
+) -> Analysed:
+    """Parse, authenticate, list links, judge domains, find phrases: everything but the case."""
     lim = limits or MailLimits()
     result = MailCheck(hashlib.sha256(raw).hexdigest())
     raw, mail, outer, reporter = _mail_of(raw, lim)
@@ -176,20 +185,48 @@ def check_message(
     result.signs = find_signs(folded)
     _judge_domains(mail, result, judge)
     _authentication(result, judge)
-    _outbox(mail, visible, result, incident, judge)
+    recipients = [a for _n, a in mail.addresses("To") + mail.addresses("Cc")]
+    if reporter:
+        recipients.append(reporter)
+    ref = (mail.header("X-Notice-Reference") or "").strip()
+    return Analysed(result, visible, folded, ref, recipients)
+
+
+def conclude(
+    a: Analysed,
+    *,
+    judge: DomainJudge,
+    incident: Incident | None = None,
+    mentions: Callable[[str], list[str]] | None = None,
+) -> MailCheck:
+    """The case's part (outbox, leaked data, vendor named) and the verdict."""
+    result = a.check
+    _outbox(a.notice_reference, a.visible, result, incident, judge)
     if incident is not None:
-        recipients = [a for _n, a in mail.addresses("To") + mail.addresses("Cc")]
-        if reporter:
-            recipients.append(reporter)
-        result.leaked = incident.leaked_fields(recipients, f"{result.subject}\n{visible}")
+        result.leaked = incident.leaked_fields(a.recipients, f"{result.subject}\n{a.visible}")
     ours = {"genuine", "copied-reference", "altered-notice"}  # our own notice's text names the incident
     if mentions is not None and not any(r.code in ours for r in result.reasons):
-        for what in mentions(folded):
+        for what in mentions(a.folded):
             result.add("mentions-vendor", "suspicious", f"names {what}")
     _signs(result)
     _mime(result)
     result.verdict = _verdict(result)
     return result
+
+
+def check_message(
+    raw: bytes,
+    *,
+    judge: DomainJudge,
+    lookups: DnsLookups,
+    incident: Incident | None = None,
+    mentions: Callable[[str], list[str]] | None = None,
+    limits: MailLimits | None = None,
+    internal_hops: int = 0,
+) -> MailCheck:
+    """The verdict on one message (``raw`` as received or as saved to an .eml file)."""
+    a = analyse(raw, judge=judge, lookups=lookups, limits=limits, internal_hops=internal_hops)
+    return conclude(a, judge=judge, incident=incident, mentions=mentions)
 
 
 def _links(mail: ParsedMail, lim: MailLimits, result: MailCheck) -> str:
@@ -314,7 +351,7 @@ def _authentication(result: MailCheck, judge: DomainJudge) -> None:
 
 
 def _outbox(
-    mail: ParsedMail, visible: str, result: MailCheck, incident: Incident | None, judge: DomainJudge
+    header_ref: str, visible: str, result: MailCheck, incident: Incident | None, judge: DomainJudge
 ) -> None:
     if incident is None:
         result.add("no-incident", "info", "not compared with an incident's outbox (no --incident)")
@@ -347,7 +384,6 @@ def _outbox(
             for d in auth.dkim
         )
     )
-    header_ref = (mail.header("X-Notice-Reference") or "").strip()
     ref_ok = header_ref == notice.reference and notice.reference in visible
     via_arc = (
         not signed
