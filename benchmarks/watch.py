@@ -42,7 +42,9 @@ def mail_rows(args: Any) -> list[dict[str, Any]]:
     engine = open_case_db(f"sqlite:///{db}", create=True)
     zone, messages, incident = build_messages(engine, n, args.work)
     with dns_server(zone) as port:
-        settings = MailSettings(resolver=ResolverSettings("127.0.0.1", port, timeout=2.0, lifetime=5.0))
+        settings = MailSettings(
+            resolver=ResolverSettings("127.0.0.1", port, timeout=2.0, lifetime=5.0), workers=2
+        )
         started, cpu = time.perf_counter(), time.process_time()
         report = check_mail(messages, engine=engine, incident_id=incident, settings=settings)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -50,14 +52,16 @@ def mail_rows(args: Any) -> list[dict[str, Any]]:
     c = report.counts()
     return [
         row(
-            f"check-mail: {n:,} reported messages end to end",
+            f"check-mail: {n:,} reported messages end to end (2 worker processes)",
             round(wall, 2),
             "s",
             "< 30 s for 1,000",
             None if args.quick else wall < 30,
         ),
         row("messages per second", round(n / wall), "msg/s"),
-        row("CPU time of the check (this process; wall minus waiting under load)", round(cpu, 2), "s"),
+        row(
+            "CPU time of the main process (the case part; workers parse and authenticate)", round(cpu, 2), "s"
+        ),
         row(
             "verdicts genuine / suspicious / phishing",
             f"{c['genuine']} / {c['suspicious']} / {c['phishing']}",

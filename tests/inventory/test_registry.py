@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from breachscope.case.db import session_scope
+from breachscope.case.db import open_case_db, session_scope
 from breachscope.clock import FixedClock
 from breachscope.errors import InputError
 from breachscope.inventory import (
@@ -45,6 +45,14 @@ def test_parse_contact_rejects(text: str) -> None:
         parse_contact(text)
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One SQLite case for the validation table (nothing is stored: each case is refused)."""
+    engine = open_case_db(f"sqlite:///{tmp_path_factory.mktemp('reg') / 'case.db'}", create=True)
+    yield engine
+    engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("facts", "message"),
     [
@@ -58,9 +66,9 @@ def test_parse_contact_rejects(text: str) -> None:
     ],
 )
 def test_bad_facts_are_refused_naming_the_field(
-    engine: Engine, clock: FixedClock, facts: dict[str, Any], message: str
+    shared: Engine, clock: FixedClock, facts: dict[str, Any], message: str
 ) -> None:
-    with session_scope(engine) as s, pytest.raises(InputError, match=message):
+    with session_scope(shared) as s, pytest.raises(InputError, match=message):
         add_vendor(s, "Mixpanel", facts, author="t", clock=clock)
 
 

@@ -129,3 +129,23 @@ def test_an_incomplete_read_says_nothing_absent_until_accepted(
     assert status["email"] == "present" and status["password"] == password_status
     assert sentence in report_html(data, "en")
     engine.dispose()
+
+
+def test_timeline_shows_the_newest_events_and_counts_all(tmp_path: Path) -> None:
+    from breachscope.case.db import open_case_db
+    from breachscope.report import report_html
+    from breachscope.report.model import MAX_TIMELINE
+
+    engine = open_case_db(f"sqlite:///{tmp_path / 'case.db'}", create=True)
+    with session_scope(engine) as s:
+        incident = api.create_incident(s, "x", clock=FixedClock(T0 - timedelta(days=1))).id
+        for i in range(MAX_TIMELINE + 5):
+            api.add_timeline_event(s, incident, f"event {i}", at=T0 + timedelta(minutes=i))
+    data = gather(engine, incident, clock=FixedClock(T0))
+    assert data.timeline_total == MAX_TIMELINE + 6  # with "Incident opened"
+    assert [e.message for e in data.timeline[:1] + data.timeline[-1:]] == [
+        "event 5",
+        f"event {MAX_TIMELINE + 4}",
+    ]
+    assert f"The newest {MAX_TIMELINE} of {MAX_TIMELINE + 6} events are shown." in report_html(data, "en")
+    engine.dispose()

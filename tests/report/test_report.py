@@ -242,3 +242,51 @@ def test_unknown_reads_as_unknown(tmp_path: Path, lang: str, sentences: list[str
     for claim in ("Present:", "Not in the data", "Ada:", "Tidak ada dalam data"):
         assert f"{claim} " not in text.split("Data.")[1][:200]
     engine.dispose()  # type: ignore[attr-defined]
+
+
+def test_every_naughty_string_is_inert_in_report_and_public_page(tmp_path: Path) -> None:
+    """The whole naughty-strings table as timeline events and as the incident's description."""
+    from breachscope.notify.config import from_mapping
+    from breachscope.report.public import public_html
+    from tests.readers.naughty_strings import NAUGHTY
+
+    engine = open_case_db(f"sqlite:///{tmp_path / 'naughty.db'}", create=True)
+    with session_scope(engine) as s:
+        incident = api.create_incident(s, "naughty", description=" | ".join(NAUGHTY)).id
+        for value in NAUGHTY:
+            api.add_timeline_event(s, incident, value or "-", author=value[:50] or "-")
+    data = gather(engine, incident)
+    config = from_mapping(
+        {"notify": {"company": "Example Corp", "official_domain": "example.com", "from": "s@example.com"}},
+        check_key=False,
+    )
+    pages = [(report_html(data, "en"), 0), (report_html(data, "id"), 0), (public_html(data, config, "en"), 1)]
+    for page, links in pages:  # the public page's one link is to its other language
+        assert not re.search(r"<(script|img|svg|iframe|object|embed|link|base|form)\b", page)
+        assert len(re.findall(r"<a\b", page)) == links
+        assert not re.search(r"<[^>]+\son\w+=", page)  # no event-handler attribute on a real tag
+        assert "\u202e" not in page and "\u200b" not in page
+        assert "{{7*7}}" in page or "{{7*7}}".replace("{", "&#123;") in page  # never evaluated
+        assert "https://" not in page and "javascript:alert" not in page
+    assert len([e for e in data.timeline if e.kind == "note"]) == len(NAUGHTY)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("scheme", ["file", "http"])
+def test_pdf_rendering_fetches_no_file_and_no_url(tmp_path: Path, scheme: str) -> None:
+    """Even markup that slipped through could not make WeasyPrint read a file or the network."""
+    from breachscope.report.render import html_to_pdf
+
+    png = tmp_path / "secret.png"
+    png.write_bytes(base64.b64decode(_PNG))
+    src = png.as_uri() if scheme == "file" else "http://127.0.0.1:9/secret.png"
+    pdf = html_to_pdf(f'<p>x</p><img src="{src}"><img src="data:image/png;base64,{_PNG}">')
+    images = [
+        name
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for name in (page["/Resources"].get("/XObject") or {})  # type: ignore[union-attr]
+    ]
+    assert len(images) == 1  # the data: image only
+
+
+_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="

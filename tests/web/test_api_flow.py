@@ -126,3 +126,15 @@ def test_tasks(team: TeamServer) -> None:
     other = f"/api/v1/incidents/{team.theirs}/tasks/{task['id']}"
     assert r.send("PATCH", other, json={"status": "done"}).status_code == 404  # not a member there
     assert team.session("viewer").send("POST", base, json={"title": "x"}).status_code == 403
+
+
+def test_more_concurrent_requests_than_connections_wait_their_turn(team: TeamServer) -> None:
+    """40 requests at once (the pool has 15 connections): every one answers 200."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = team.session("viewer")
+    with ThreadPoolExecutor(40) as pool:
+        codes = list(
+            pool.map(lambda _: s.get(f"/api/v1/incidents/{team.mine}/timeline").status_code, range(80))
+        )
+    assert codes == [200] * 80

@@ -90,10 +90,9 @@ def test_legal_records_a_decision_in_place(browser: Browser, console: Console) -
     duty = action.split("/duties/")[1].split("/")[0]
     form.get_by_label("Not required").check()
     form.locator("textarea").fill("Only coarse location and device data; no harm likely <b>bold</b>")
-    form.get_by_role("button", name="Record decision").click()
-    w.page.wait_for_url(f"**/duties#duty-{duty}")
+    form.get_by_role("button", name="Record decision").click()  # htmx swaps the card in place
     card = w.page.locator(f"#duty-{duty}")
-    assert "Decision: not required by legal@team.example" in card.inner_text()
+    card.get_by_text("Decision: not required by legal@team.example").wait_for()
     assert card.locator("b").count() == 0  # the reason is text
     w.goto("/incidents/1/timeline?kind=decision")
     assert f"Decision on {duty}: not required" in w.page.locator("main table").inner_text()
@@ -162,6 +161,16 @@ def test_csp_is_sent_and_an_injected_inline_script_is_refused(browser: Browser, 
     assert w.page.evaluate("() => window.ran") is None
     assert any("Content Security Policy" in e for e in w.errors)  # chromium reported the refusal
     w.page.close()
+
+
+def test_email_search_in_place(browser: Browser, console: Console) -> None:
+    w = open_as(browser, console, "responder")
+    w.goto("/incidents/1/scope")
+    w.page.fill("#email", "nobody@nowhere.example")
+    w.page.get_by_role("button", name="Search").click()
+    w.page.locator("#search-result").get_by_text("Not in this leak").wait_for()
+    assert w.page.url.endswith("/incidents/1/scope")  # in place: the address is in no URL
+    _close(w)
 
 
 def test_pages_read_with_javascript_off(browser: Browser, console: Console) -> None:

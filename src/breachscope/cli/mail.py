@@ -93,16 +93,25 @@ def print_mail_report(report: MailReport, console: Console) -> None:
         )
 
 
-def mail_settings(resolver: str | None, timeout: float, wave: int, hops: int = 0) -> MailSettings:
+def mail_settings(
+    resolver: str | None, timeout: float, wave: int, hops: int = 0, workers: int = 1
+) -> MailSettings:
     from breachscope.watch import ResolverSettings, parse_resolver
     from breachscope.watch.mail.service import MailSettings
 
     ip, port = parse_resolver(resolver) if resolver else (None, 53)
     settings = ResolverSettings(nameserver=ip, port=port, timeout=timeout, lifetime=timeout * 2.5)
-    return MailSettings(resolver=settings, wave_threshold=wave, internal_hops=hops)
+    return MailSettings(resolver=settings, wave_threshold=wave, internal_hops=hops, workers=workers)
 
 
 def resolver_options(f: Any) -> Any:
+    f = click.option(
+        "--workers",
+        default=1,
+        show_default=True,
+        type=click.IntRange(1, 32),
+        help="Processes that parse and authenticate messages (for large mailboxes).",
+    )(f)
     f = click.option(
         "--internal-hops",
         "hops",
@@ -174,6 +183,7 @@ def command(
     timeout: float,
     wave: int,
     hops: int,
+    workers: int,
     json_out: str | None,
     author: str | None,
     db: str | None,
@@ -186,7 +196,7 @@ def command(
 
     from breachscope.watch.mail.service import check_mail
 
-    settings = mail_settings(resolver, timeout, wave, hops)
+    settings = mail_settings(resolver, timeout, wave, hops, workers)
     limit = settings.limits.max_message_bytes
 
     def read() -> Any:

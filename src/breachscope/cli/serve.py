@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from breachscope.cli.options import db_option
+from breachscope.cli.options import config_option, db_option
 from breachscope.errors import InputError
 
 
@@ -54,14 +54,7 @@ def _directories(items: tuple[str, ...]) -> dict[str, str]:
     metavar="NAME=URL",
     help="A directory source the team may scope against by NAME (a database URL or a file; repeatable).",
 )
-@click.option(
-    "--config",
-    "notify_config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar="FILE",
-    help="notify.toml for notice preview and send (default: $BREACHSCOPE_NOTIFY_CONFIG).",
-)
+@config_option("notify.toml for notice preview and send (default: $BREACHSCOPE_NOTIFY_CONFIG).")
 @click.option(
     "--upload-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -77,7 +70,7 @@ def command(
     public_origin: str,
     max_upload_mb: int,
     directories: tuple[str, ...],
-    notify_config: Path | None,
+    config_path: Path | None,
     upload_dir: Path | None,
 ) -> None:
     """Serve the case to the team: JSON API under /api/v1, sign-in, the console.
@@ -96,7 +89,7 @@ def command(
         public_origin=public_origin,
         max_upload_bytes=max_upload_mb * 1024 * 1024,
         directories=_directories(directories),
-        notify_config=notify_config,
+        notify_config=config_path,
         upload_dir=upload_dir,
     )
     app = create_app(settings)

@@ -161,13 +161,20 @@ def _headers(obj: Any) -> dict[str, str]:
     return out
 
 
-def _body(post: Any, cap: Capture, where: str) -> tuple[bytes | None, str]:
-    """The request body as bytes and its MIME type (HAR ``postData``)."""
+def _body(post: Any, cap: Capture, where: str, max_bytes: int) -> tuple[bytes | None, str]:
+    """The request body as bytes and its MIME type (HAR ``postData``); a body over ``max_bytes``
+    is reported and not copied or decoded at all."""
     if not isinstance(post, dict):
         return None, ""
     mime_raw = post.get("mimeType")
     mime: str = mime_raw if isinstance(mime_raw, str) else ""
     text = post.get("text")
+    if isinstance(text, str) and len(text) > max_bytes * 4 // 3 + 4:
+        cap.issue(
+            "body_budget",
+            f"{where}: a request body of {len(text):,} characters is over {max_bytes:,} bytes: not decoded",
+        )
+        return None, mime
     if isinstance(text, str) and text:
         if str(post.get("encoding") or post.get("_encoding") or "").lower() == "base64":
             try:
@@ -325,7 +332,7 @@ def _entry(
     page_i = cap.page_index(page) if page else None
     if page_i is not None:
         seen.pages.add(page_i)
-    body, mime = _body(req.get("postData"), cap, where)
+    body, mime = _body(req.get("postData"), cap, where, limits.decode.max_body_bytes)
     params = parse_qsl(url.query, keep_blank_values=False) + _cookies(req.get("cookies"))
     decoded = decode_request(params, body, mime, limits.decode)
     for kind, message in decoded.issues:

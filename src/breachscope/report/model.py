@@ -25,7 +25,7 @@ from breachscope import __version__
 from breachscope.case import api
 from breachscope.case import facts as case_facts
 from breachscope.case.db import session_scope
-from breachscope.case.models import Dataset
+from breachscope.case.models import Dataset, TimelineEvent
 from breachscope.case.tasks import ACTIVE, Task, list_tasks
 from breachscope.clock import Clock, SystemClock
 from breachscope.identity.jurisdiction import UNKNOWN_CODE, country_name
@@ -470,6 +470,20 @@ def _tasks(session: Session, incident_id: int, now: datetime) -> tuple[tuple[Tas
     return rows, counts
 
 
+def _timeline(session: Session, incident_id: int) -> tuple[tuple[TimelineRow, ...], int]:
+    """The newest MAX_TIMELINE events (oldest first) and how many there are: a case of 100,000
+    events is not loaded whole to show 200."""
+    total = session.scalar(select(func.count()).where(TimelineEvent.incident_id == incident_id)) or 0
+    newest = session.scalars(
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident_id)
+        .order_by(TimelineEvent.at.desc(), TimelineEvent.id.desc())
+        .limit(MAX_TIMELINE)
+    )
+    rows = [TimelineRow(e.at, e.author, e.kind, e.message) for e in newest]
+    return tuple(reversed(rows)), int(total)
+
+
 def gather(engine: Engine, incident_id: int, *, clock: Clock | None = None) -> ReportData:
     """Everything the report states about incident ``incident_id``, read from the case."""
     now = (clock or SystemClock()).now()
@@ -487,7 +501,7 @@ def gather(engine: Engine, incident_id: int, *, clock: Clock | None = None) -> R
         scope, juris = _scope(session, incident_id)
         assessment = _assessment(session, incident_id)
         stored = store.latest_assessment(session, incident_id)
-        events = api.timeline(session, incident_id)
+        events, events_total = _timeline(session, incident_id)
         tasks, task_counts = _tasks(session, incident_id, now)
         data = ReportData(
             generated_at=now,
@@ -511,8 +525,8 @@ def gather(engine: Engine, incident_id: int, *, clock: Clock | None = None) -> R
             notices=_notices(engine, incident_id),
             tasks=tasks,
             task_counts=task_counts,
-            timeline=tuple(TimelineRow(e.at, e.author, e.kind, e.message) for e in events[-MAX_TIMELINE:]),
-            timeline_total=len(events),
+            timeline=events,
+            timeline_total=events_total,
             actions=tuple(
                 {"id": a.id, "text": dict(a.text)}
                 for a in (stored.assessment.actions if stored else ())

@@ -12,6 +12,7 @@ checked in as ``docs/openapi.json``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -35,6 +36,7 @@ from breachscope.web.auth.routes import router as auth_router
 from breachscope.web.auth.rules import PUBLIC_UNGATED, ROUTE_RULES
 from breachscope.web.deps import Quiet
 from breachscope.web.jobs import JobRunner
+from breachscope.web.limits import BodyLimit
 from breachscope.web.pages import ConsoleSettings, install_console
 from breachscope.web.settings import ServerSettings
 from breachscope.web.uploads import remove_stale
@@ -120,6 +122,7 @@ def create_app(
     app.state.engine = engine
     app.state.jobs = runner
     app.state.quiet = quiet
+    app.state.db_slots = asyncio.Semaphore(settings.db_slots)
     app.include_router(auth_router)
     app.include_router(sign_in_router)
     for router in api_routers():
@@ -135,6 +138,7 @@ def create_app(
             clock=settings.clock,
         ),
     )
+    app.add_middleware(BodyLimit)  # JSON and form bodies are read whole: cap them (web/limits.py)
 
     @app.get("/api/v1/health", tags=["server"])
     def health() -> dict[str, str]:

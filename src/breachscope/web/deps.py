@@ -7,16 +7,17 @@ success that did not commit).
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from breachscope.case.session import session_scope
 from breachscope.web.settings import ServerSettings
 
 
@@ -71,10 +72,22 @@ class Quiet:
                 self._held = False
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request; at most ``settings.db_slots`` requests hold one at a time (the
+    rest wait here, in the event loop, instead of timing out in the connection pool)."""
     quiet: Quiet = request.app.state.quiet
-    with quiet.request(), session_scope(engine_of(request)) as session:
-        yield session
+    slots: asyncio.Semaphore = request.app.state.db_slots
+    async with slots:
+        with quiet.request():
+            session = sessionmaker(bind=engine_of(request), expire_on_commit=False)()
+            try:
+                yield session
+                await run_in_threadpool(session.commit)
+            except BaseException:
+                await run_in_threadpool(session.rollback)
+                raise
+            finally:
+                await run_in_threadpool(session.close)
 
 
 DB = Annotated[Session, Depends(get_db, scope="function")]

@@ -38,6 +38,9 @@ class ServerSettings:
     upload_dir: Path | None = None
     max_upload_bytes: int = 2 * 1024**3
     job_workers: int = 1
+    #: Requests holding a database session at a time (the rest wait their turn): the engine's
+    #: pool has 5 + 10 connections (SQLAlchemy's default); a page may use two, jobs their own.
+    db_slots: int = 6
     #: Directory sources the server may scope against, by name: a database URL or a file path
     #: (set by the operator with ``--directory NAME=URL``; a client names one, never gives a URL).
     directories: dict[str, str] = field(default_factory=dict)

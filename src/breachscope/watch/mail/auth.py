@@ -150,6 +150,9 @@ class AuthResults:
     dkim: list[DkimResult] = field(default_factory=list)
     arc: str = "none"  # pass | fail | none
     arc_detail: str = ""
+    #: DKIM domains that the first sealer of a passing ARC chain recorded as dkim=pass (what a
+    #: relay saw before it changed the message: a footer, a subject tag, rewritten links).
+    arc_dkim_pass: list[str] = field(default_factory=list)
     spf: str = "not checked"  # pass | fail | softfail | neutral | none | temperror | permerror | not checked
     spf_domain: str | None = None
     spf_detail: str = ""
@@ -164,7 +167,11 @@ class AuthResults:
         return {
             "from_domain": self.from_domain,
             "dkim": [d.to_dict() for d in self.dkim],
-            "arc": {"result": self.arc, "detail": self.arc_detail},
+            "arc": {
+                "result": self.arc,
+                "detail": self.arc_detail,
+                "dkim_pass_at_first_hop": self.arc_dkim_pass,
+            },
             "spf": {"result": self.spf, "domain": self.spf_domain, "detail": self.spf_detail},
             "dmarc": {"result": self.dmarc, "policy": self.dmarc_policy, "detail": self.dmarc_detail},
         }
@@ -226,6 +233,19 @@ def _arc(raw: bytes, lookups: DnsLookups) -> tuple[str, str]:
     if temp and result != "pass":
         return "temperror", f"key lookup not answered ({terminal_text(temp[0], 100)})"
     return result, terminal_text(reason, 160)
+
+
+_AAR_DKIM = re.compile(r"(?i)\bdkim\s*=\s*pass\b[^;]*?\bheader\.(?:d|i)\s*=\s*@?([A-Za-z0-9.-]{1,253})")
+_AAR_I = re.compile(r"(?i)^\s*i\s*=\s*(\d{1,2})\s*;")
+
+
+def arc_dkim_pass(mail: ParsedMail) -> list[str]:
+    """The DKIM domains the first ARC set's Authentication-Results (i=1) say passed."""
+    for value in mail.all_headers("ARC-Authentication-Results")[:50]:
+        m = _AAR_I.match(value)
+        if m and m.group(1) == "1":
+            return sorted({d.lower().rstrip(".") for d in _AAR_DKIM.findall(value)})[:10]
+    return []
 
 
 def smtp_identity(mail: ParsedMail, internal_hops: int = 0) -> tuple[str | None, str | None, str | None]:
@@ -324,6 +344,8 @@ def authenticate(raw: bytes, mail: ParsedMail, lookups: DnsLookups, internal_hop
         res.from_domain = terminal_text(from_addr.rpartition("@")[2].lower().rstrip("."), 253)
     res.dkim = _dkim(raw, lookups)
     res.arc, res.arc_detail = _arc(raw, lookups)
+    if res.arc == "pass":
+        res.arc_dkim_pass = arc_dkim_pass(mail)
     res.spf, res.spf_domain, res.spf_detail = _spf(mail, lookups, from_addr, internal_hops)
     _dmarc(res, lookups)
     return res

@@ -2,9 +2,10 @@
 
 - **genuine**: a notice this incident sent: its Message-ID is in the outbox, a DKIM signature of
   an official domain aligned with From verifies, and its verification reference (header
-  ``X-Notice-Reference`` and the body) is the one the outbox holds for that notice.
+  ``X-Notice-Reference`` and the body) is the one the outbox holds for that notice (a verified ARC
+  chain whose first hop recorded our DKIM as passing stands in for a signature a relay broke).
 - **phishing**: at least one strong reason: a look-alike sender or link domain, an official From
-  that fails DMARC, a copied Message-ID of our notice without our signature or reference, an ask
+  that fails DMARC, a copied Message-ID of our notice without its reference, an ask
   for credentials or payment together with another sign (leaked data quoted, the incident or
   vendor named, urgency, a deceptive or hidden link, failed authentication), or leaked data about
   the recipient together with the incident named.
@@ -147,17 +148,26 @@ def _mail_of(raw: bytes, limits: MailLimits) -> tuple[bytes, ParsedMail, ParsedM
     return raw, outer, outer, None
 
 
-def check_message(
+@dataclass(slots=True)
+class Analysed:
+    """A message after the checks that need no case (picklable: worker processes make these)."""
+
+    check: MailCheck
+    visible: str
+    folded: str
+    notice_reference: str
+    recipients: list[str]
+
+
+def analyse(
     raw: bytes,
     *,
     judge: DomainJudge,
     lookups: DnsLookups,
-    incident: Incident | None = None,
-    mentions: Callable[[str], list[str]] | None = None,
     limits: MailLimits | None = None,
     internal_hops: int = 0,
-) -> MailCheck:
-    """The verdict on one message (``raw`` as received or as saved to an .eml file)."""
+) -> Analysed:
+    """Parse, authenticate, list links, judge domains, find phrases: everything but the case."""
     lim = limits or MailLimits()
     result = MailCheck(hashlib.sha256(raw).hexdigest())
     raw, mail, outer, reporter = _mail_of(raw, lim)
@@ -175,19 +185,48 @@ def check_message(
     result.signs = find_signs(folded)
     _judge_domains(mail, result, judge)
     _authentication(result, judge)
-    _outbox(mail, visible, result, incident, judge)
+    recipients = [a for _n, a in mail.addresses("To") + mail.addresses("Cc")]
+    if reporter:
+        recipients.append(reporter)
+    ref = (mail.header("X-Notice-Reference") or "").strip()
+    return Analysed(result, visible, folded, ref, recipients)
+
+
+def conclude(
+    a: Analysed,
+    *,
+    judge: DomainJudge,
+    incident: Incident | None = None,
+    mentions: Callable[[str], list[str]] | None = None,
+) -> MailCheck:
+    """The case's part (outbox, leaked data, vendor named) and the verdict."""
+    result = a.check
+    _outbox(a.notice_reference, a.visible, result, incident, judge)
     if incident is not None:
-        recipients = [a for _n, a in mail.addresses("To") + mail.addresses("Cc")]
-        if reporter:
-            recipients.append(reporter)
-        result.leaked = incident.leaked_fields(recipients, f"{result.subject}\n{visible}")
-    if mentions is not None and not any(r.code in ("genuine", "copied-reference") for r in result.reasons):
-        for what in mentions(folded):
+        result.leaked = incident.leaked_fields(a.recipients, f"{result.subject}\n{a.visible}")
+    ours = {"genuine", "copied-reference", "altered-notice"}  # our own notice's text names the incident
+    if mentions is not None and not any(r.code in ours for r in result.reasons):
+        for what in mentions(a.folded):
             result.add("mentions-vendor", "suspicious", f"names {what}")
     _signs(result)
     _mime(result)
     result.verdict = _verdict(result)
     return result
+
+
+def check_message(
+    raw: bytes,
+    *,
+    judge: DomainJudge,
+    lookups: DnsLookups,
+    incident: Incident | None = None,
+    mentions: Callable[[str], list[str]] | None = None,
+    limits: MailLimits | None = None,
+    internal_hops: int = 0,
+) -> MailCheck:
+    """The verdict on one message (``raw`` as received or as saved to an .eml file)."""
+    a = analyse(raw, judge=judge, lookups=lookups, limits=limits, internal_hops=internal_hops)
+    return conclude(a, judge=judge, incident=incident, mentions=mentions)
 
 
 def _links(mail: ParsedMail, lim: MailLimits, result: MailCheck) -> str:
@@ -312,7 +351,7 @@ def _authentication(result: MailCheck, judge: DomainJudge) -> None:
 
 
 def _outbox(
-    mail: ParsedMail, visible: str, result: MailCheck, incident: Incident | None, judge: DomainJudge
+    header_ref: str, visible: str, result: MailCheck, incident: Incident | None, judge: DomainJudge
 ) -> None:
     if incident is None:
         result.add("no-incident", "info", "not compared with an incident's outbox (no --incident)")
@@ -345,14 +384,31 @@ def _outbox(
             for d in auth.dkim
         )
     )
-    header_ref = (mail.header("X-Notice-Reference") or "").strip()
     ref_ok = header_ref == notice.reference and notice.reference in visible
-    if signed and ref_ok:
+    via_arc = (
+        not signed
+        and auth is not None
+        and auth.arc == "pass"
+        and from_domain is not None
+        and judge.judge(from_domain).kind == "official"
+        and any(judge.judge(d).kind == "official" for d in auth.arc_dkim_pass)
+    )
+    if (signed or via_arc) and ref_ok:
+        how = f"DKIM ({from_domain})" if signed else "DKIM as a relay recorded it in a verified ARC chain"
         result.add(
             "genuine",
             "genuine",
-            f"a {notice.kind} notice this incident sent: Message-ID, DKIM ({from_domain}) and reference "
+            f"a {notice.kind} notice this incident sent: Message-ID, {how} and reference "
             f"{notice.reference} match the outbox",
+        )
+        return
+    if ref_ok:
+        result.add(
+            "altered-notice",
+            "suspicious",
+            f"our {notice.kind} notice (Message-ID and reference {notice.reference} match the outbox) "
+            "but our DKIM signature no longer verifies: changed on the way (a gateway's banner or "
+            "subject tag) or edited; it cannot be verified, check the original",
         )
         return
     missing = [w for w, ok in (("our DKIM signature", signed), ("the notice's reference", ref_ok)) if not ok]
@@ -372,7 +428,7 @@ def _signs(result: MailCheck) -> None:
     if "genuine" in codes:
         return  # our notice names the incident and says what it never asks for: not signs
     cats = categories()
-    if "copied-reference" in codes:  # the text of our own notice: its phrases are not signs
+    if codes & {"copied-reference", "altered-notice"}:  # our own notice's text: its phrases are not signs
         for name, hits in result.signs.items():
             result.add(
                 f"notice-text-{name}", "info", f"{cats[name].label} (as in our notice): {', '.join(hits)}"

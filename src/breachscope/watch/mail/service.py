@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import multiprocessing
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,7 +48,7 @@ from breachscope.notify.outbox import OutboxMessage
 from breachscope.progress import NullProgress, Progress
 from breachscope.watch.generate import ATTACK_WORDS
 from breachscope.watch.mail.auth import DnsLookups
-from breachscope.watch.mail.check import MailCheck, SentNotice, check_message
+from breachscope.watch.mail.check import Analysed, MailCheck, SentNotice, analyse, conclude
 from breachscope.watch.mail.domains import DomainJudge
 from breachscope.watch.mail.mailbox import ImapReader, ImapTarget, maildir_messages
 from breachscope.watch.mail.parse import MailLimits
@@ -70,6 +73,8 @@ class MailSettings:
     #: Received headers your own internal relays add above the one your receiving server wrote
     #: (SPF reads the client IP from that one); an attached (forwarded) message uses its topmost.
     internal_hops: int = 0
+    #: Processes that parse and authenticate messages (the case part stays in this process).
+    workers: int = 1
 
 
 @dataclass(slots=True)
@@ -190,20 +195,22 @@ class CaseView:
             if exp is None:
                 continue
             wanted: dict[str, str] = {}
-            words = {1}  # org ids are single tokens; names and cities as many words as they have
+            starts: dict[int, set[str]] = {}  # word runs worth hashing: length -> first words
             if exp.org_id_hash:
                 wanted[exp.org_id_hash] = "org id"
+            values: list[tuple[str, str]] = []
             city = api.open_value(self._sealer, "city", exp.city)
             if city and fold(city):
-                wanted[keyed_hash(key, fold(city))] = "city"
-                words.add(len(fold(city).split()))
+                values.append((fold(city), "city"))
             if "person_name" in (exp.exposed_classes or []):
-                for name in self._names(exp.id):
-                    wanted[keyed_hash(key, fold(name))] = "name"
-                    words.add(len(fold(name).split()))
+                values.extend((fold(n), "name") for n in self._names(exp.id))
+            for value, what in values:
+                wanted[keyed_hash(key, value)] = what
+                parts = value.split()
+                starts.setdefault(len(parts), set()).add(parts[0])
             if not wanted:
                 continue
-            found = {wanted[h] for h in _text_hashes(key, text, words) if h in wanted}
+            found = {wanted[h] for h in _text_hashes(key, text, starts) if h in wanted}
             if found:
                 return sorted(found)
         return []
@@ -218,10 +225,10 @@ class CaseView:
         return [n for n in names if n and len(fold(n)) >= 3]
 
 
-def _text_hashes(key: bytes, text: str, sizes: set[int]) -> Iterator[str]:
+def _text_hashes(key: bytes, text: str, starts: dict[int, set[str]]) -> Iterator[str]:
     """Keyed hashes (:func:`breachscope.hashing.keyed_hash`, the same HMAC) of the raw tokens of
-    ``text`` (org ids are compared as written) and of its folded runs of ``sizes`` words (names,
-    cities); each distinct form hashed once."""
+    ``text`` (org ids are compared as written) and of its folded runs of words that could be a
+    sought name or city (``starts``: number of words -> first words); each form hashed once."""
     base = hmac.new(key, digestmod=hashlib.sha256)
 
     def h(value: str) -> str:
@@ -236,10 +243,14 @@ def _text_hashes(key: bytes, text: str, sizes: set[int]) -> Iterator[str]:
             seen.add(tok)
             yield h(tok)
     words = [w.strip("'-") for w in _WORD.findall(fold(text))][:MAX_NGRAM_WORDS]
-    for n in sorted(k for k in sizes if 0 < k <= 6):
+    for n, firsts in sorted(starts.items()):
+        if not 0 < n <= 6:
+            continue
         for i in range(len(words) - n + 1):
+            if words[i] not in firsts:
+                continue
             gram = " ".join(words[i : i + n])
-            if gram and gram not in seen:
+            if gram not in seen:
                 seen.add(gram)
                 yield h(gram)
 
@@ -285,15 +296,8 @@ def check_mail(
         judge = DomainJudge(officials)
         report = MailReport(None, officials)
         bar.start("checking messages", total=total)
-        for name, raw in messages:
-            report.messages.append(
-                CheckedMessage(
-                    name,
-                    check_message(
-                        raw, judge=judge, lookups=lookups, limits=cfg.limits, internal_hops=cfg.internal_hops
-                    ),
-                )
-            )
+        for name, analysed in _analysed(messages, cfg, judge, lookups):
+            report.messages.append(CheckedMessage(name, conclude(analysed, judge=judge)))
             bar.advance(1)
         bar.finish()
         return report
@@ -304,16 +308,8 @@ def check_mail(
         judge = DomainJudge(officials, _watch_list(s, incident_id), words=_words(view.vendor))
         report = MailReport(incident_id, officials)
         bar.start("checking messages", total=total)
-        for name, raw in messages:
-            check = check_message(
-                raw,
-                judge=judge,
-                lookups=lookups,
-                incident=view,
-                mentions=view.mentions,
-                limits=cfg.limits,
-                internal_hops=cfg.internal_hops,
-            )
+        for name, analysed in _analysed(messages, cfg, judge, lookups):
+            check = conclude(analysed, judge=judge, incident=view, mentions=view.mentions)
             new = check.sha256 not in view.seen
             if new:
                 view.seen.add(check.sha256)
@@ -334,6 +330,54 @@ def check_mail(
                 at=now,
             )
     return report
+
+
+#: What a worker process checks with: set once by :func:`_worker_init` (one per process).
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(judge: DomainJudge, cfg: MailSettings) -> None:
+    _WORKER.update(judge=judge, cfg=cfg, lookups=DnsLookups(cfg.resolver))
+
+
+def _worker_analyse(raw: bytes) -> Analysed:
+    cfg: MailSettings = _WORKER["cfg"]
+    return analyse(
+        raw,
+        judge=_WORKER["judge"],
+        lookups=_WORKER["lookups"],
+        limits=cfg.limits,
+        internal_hops=cfg.internal_hops,
+    )
+
+
+def _analysed(
+    messages: Iterable[tuple[str, bytes]], cfg: MailSettings, judge: DomainJudge, lookups: DnsLookups
+) -> Iterator[tuple[str, Analysed]]:
+    """Each message analysed, in order: here, or on ``cfg.workers`` forked processes with at
+    most a few messages per worker in flight (a mailbox is never read into memory whole)."""
+    if cfg.workers <= 1:
+        for name, raw in messages:
+            yield (
+                name,
+                analyse(
+                    raw, judge=judge, lookups=lookups, limits=cfg.limits, internal_hops=cfg.internal_hops
+                ),
+            )
+        return
+    ctx = multiprocessing.get_context("fork")  # the judge (dnstwist's candidates) is inherited, not rebuilt
+    window: deque[tuple[str, Future[Analysed]]] = deque()
+    with ProcessPoolExecutor(
+        cfg.workers, mp_context=ctx, initializer=_worker_init, initargs=(judge, cfg)
+    ) as pool:
+        for name, raw in messages:
+            window.append((name, pool.submit(_worker_analyse, raw)))
+            if len(window) >= cfg.workers * 4:
+                done_name, fut = window.popleft()
+                yield done_name, fut.result()
+        while window:
+            done_name, fut = window.popleft()
+            yield done_name, fut.result()
 
 
 def _words(vendor: str) -> tuple[str, ...]:

@@ -15,6 +15,8 @@ from breachscope.errors import BreachscopeError
 from breachscope.rules.facts import Duty, RiskDecision
 from breachscope.rules.report import VERDICT_WORDS, verdict_text
 from breachscope.rules.store import decisions, latest_assessment, record_decision
+from breachscope.web.audit import record
+from breachscope.web.deps import client_address
 from breachscope.web.pages.base import incident_page
 from breachscope.web.pages.context import checked_form, incident_role, require, settings
 from breachscope.web.pages.snapshots import SnapshotCache
@@ -70,4 +72,9 @@ async def decide(request: Request, incident_id: int, duty_id: str) -> RedirectRe
             )
         except BreachscopeError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from exc
+        record(
+            s, actor=viewer.label, action="duty.decide", object_type="duty", object_id=duty_id,
+            incident_id=incident_id, details={"verdict": chosen}, source=client_address(request),
+            at=conf.clock.now(),
+        )  # fmt: skip
     return RedirectResponse(f"/incidents/{incident_id}/duties#duty-{duty_id}", status_code=303)

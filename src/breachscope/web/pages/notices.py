@@ -18,6 +18,8 @@ from breachscope.hashing import mask
 from breachscope.notify import drafts
 from breachscope.notify.outbox import STATES, OutboxMessage, unpack_body
 from breachscope.notify.service import status
+from breachscope.web.audit import record
+from breachscope.web.deps import client_address
 from breachscope.web.pages.base import incident_page
 from breachscope.web.pages.context import checked_form, incident_role, require, settings
 
@@ -115,6 +117,10 @@ async def save_draft(request: Request, incident_id: int, outbox_id: int) -> Redi
     conf = settings(request)
     with session_scope(conf.engine) as s:
         drafts.save_values(s, incident_id, outbox_id, values, by=viewer.label, at=conf.clock.now())
+        record(
+            s, actor=viewer.label, action="draft.complete", object_type="regulator_draft",
+            object_id=outbox_id, incident_id=incident_id, source=client_address(request), at=conf.clock.now(),
+        )  # fmt: skip
     return RedirectResponse(f"/incidents/{incident_id}/notices/drafts/{outbox_id}", status_code=303)
 
 

@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from breachscope.case import tasks as case_tasks
 from breachscope.case.db import session_scope
 from breachscope.errors import BreachscopeError
+from breachscope.web.audit import record
+from breachscope.web.deps import client_address
 from breachscope.web.pages.base import incident_page
 from breachscope.web.pages.context import checked_form, incident_role, require, settings
 
@@ -72,4 +74,9 @@ async def move(request: Request, incident_id: int, task_id: int) -> RedirectResp
             )  # fmt: skip
         except BreachscopeError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from exc
+        record(
+            s, actor=viewer.label, action="task.update", object_type="task", object_id=task_id,
+            incident_id=incident_id, details={"status": status}, source=client_address(request),
+            at=conf.clock.now(),
+        )  # fmt: skip
     return RedirectResponse(f"/incidents/{incident_id}/tasks#task-{task_id}", status_code=303)
