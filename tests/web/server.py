@@ -7,13 +7,16 @@ one user per role with known passwords, two incidents (``mine``: every role user
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -147,6 +150,9 @@ def _populate(db_url: str, clock: FixedClock) -> tuple[dict[str, int], int, int]
 def team_server(db_url: str, clock: FixedClock, **settings: Any) -> Iterator[TeamServer]:
     """Populate ``db_url`` and serve it with uvicorn on 127.0.0.1 until the block ends."""
     ids, mine, theirs = _populate(db_url, clock)
+    # each server its own upload folder: tests look into it (the default one is shared by every
+    # server of the machine)
+    settings.setdefault("upload_dir", Path(tempfile.mkdtemp(prefix="bs-uploads-")))
     conf = ServerSettings(db_url=db_url, clock=clock, hasher=CHEAP, **settings)
     app = create_app(conf)
     port = free_port()
@@ -171,6 +177,7 @@ def team_server(db_url: str, clock: FixedClock, **settings: Any) -> Iterator[Tea
         team.engine.dispose()
         server.should_exit = True
         thread.join(timeout=20)
+        shutil.rmtree(conf.upload_dir or "", ignore_errors=True)
 
 
 def wait_job(signed: Signed, incident: int, job_id: int, timeout: float = 120) -> dict[str, Any]:

@@ -29,7 +29,8 @@ from sqlalchemy import Connection, Engine, LargeBinary, String, Text, delete, se
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from breachscope.case import drafts, models, outbox
+from breachscope.case import approvals, drafts, models, outbox
+from breachscope.case import audit as audit_chain
 from breachscope.case.api import add_timeline_event, get_incident, list_datasets
 from breachscope.case.base import Base
 from breachscope.case.db import session_scope
@@ -158,7 +159,7 @@ def _needles(session: Session, incident_id: int) -> tuple[list[bytes], int]:
 
 
 def _delete(
-    session: Session, incident_id: int, *, actor: str, now: Any, reason: str
+    session: Session, incident_id: int, *, actor: str, now: Any, reason: str, approval_id: int | None = None
 ) -> tuple[dict[str, int], int]:
     deleted: dict[str, int] = {}
     incident = get_incident(session, incident_id)
@@ -181,6 +182,16 @@ def _delete(
         detail={"deleted": deleted, "reason": reason, "again": was_purged},
     )
     session.add(audit)
+    if approval_id is not None:
+        approvals.consume(session, approval_id, actor=actor, now=now)
+    # The chain keeps its entries; their free-text details go with the person data (case/audit.py).
+    redacted = audit_chain.redact_incident(session, incident_id, at=now)
+    audit_chain.append(
+        session, actor=actor, action=audit_chain.PURGE_ACTION, object_type="incident", object_id=incident_id,
+        incident_id=incident_id, at=now,
+        details={"deleted": deleted, "reason": reason, "again": was_purged, "audit_details_removed": redacted,
+                 "approval": approval_id},
+    )  # fmt: skip
     if not was_purged:
         add_timeline_event(
             session,
@@ -225,11 +236,14 @@ def purge(
     before anything changed), rewrites the storage and, on SQLite, checks the files' bytes.
     """
     now = (clock or SystemClock()).now()
+    approval_id = _four_eyes(engine, incident_id, actor=actor, now=now, reason=reason)
     tables = [t.name for t in purge_tables()]
     result = PurgeResult(incident_id)
     if engine.dialect.name == "sqlite" and database_file(engine) is not None:
         with exclusive(engine, wait_s) as conn:
-            audit_id, needles = _purge_rows(conn, result, incident_id, actor=actor, now=now, reason=reason)
+            audit_id, needles = _purge_rows(
+                conn, result, incident_id, actor=actor, now=now, reason=reason, approval_id=approval_id
+            )
             compact(engine, conn=conn)
         _verify_sqlite(engine, result, needles)  # after the lock is released and the journal deleted
     else:
@@ -237,8 +251,9 @@ def purge(
         with engine.connect() as conn:
             try:
                 audit_id, _ = _purge_rows(
-                    conn, result, incident_id, actor=actor, now=now, reason=reason, lock=(tables, wait_s)
-                )
+                    conn, result, incident_id, actor=actor, now=now, reason=reason, lock=(tables, wait_s),
+                    approval_id=approval_id,
+                )  # fmt: skip
             except OperationalError as exc:
                 raise _in_use(shown, wait_s, exc) from None
             if conn.dialect.name == "postgresql":
@@ -264,6 +279,7 @@ def _purge_rows(
     now: Any,
     reason: str,
     lock: tuple[list[str], float] | None = None,
+    approval_id: int | None = None,
 ) -> tuple[int, list[bytes]]:
     """Collect the values to check for, delete, commit; returns the audit record id and the values."""
     with Session(bind=conn, expire_on_commit=False) as session:
@@ -271,7 +287,9 @@ def _purge_rows(
             _lock_postgresql(session, [*lock[0], "incidents", "datasets"], lock[1])
         needles, short = _needles(session, incident_id)
         result.values_checked, result.values_short = len(needles), short
-        result.deleted, audit_id = _delete(session, incident_id, actor=actor, now=now, reason=reason)
+        result.deleted, audit_id = _delete(
+            session, incident_id, actor=actor, now=now, reason=reason, approval_id=approval_id
+        )
         session.commit()
     return audit_id, needles
 
@@ -314,6 +332,23 @@ def _record_verification(engine: Engine, audit_id: int, result: PurgeResult, *, 
         add_timeline_event(
             s, result.incident_id, f"Purge check: {result.summary()}", author=actor, kind="purge", at=now
         )
+        audit_chain.append(
+            s, actor=actor, action="incident.purge_check", object_type="incident",
+            object_id=result.incident_id, incident_id=result.incident_id, details=result.to_dict(), at=now,
+        )  # fmt: skip
+
+
+def _four_eyes(engine: Engine, incident_id: int, *, actor: str, now: Any, reason: str) -> int | None:
+    """With the case's policy asking for it, the id of an approved purge request (else a request
+    is recorded and :class:`approvals.ApprovalNeeded` raised, before anything changed)."""
+    with session_scope(engine) as s:
+        get_incident(s, incident_id)
+        if not approvals.get_policy(s).purge:
+            return None
+    return approvals.require(
+        engine, approvals.PURGE, incident_id, {"incident_id": incident_id},
+        actor=actor, now=now, what=f"purging incident {incident_id}", reason=reason,
+    )  # fmt: skip
 
 
 def audit_log(session: Session, incident_id: int | None = None) -> Sequence[AuditRecord]:

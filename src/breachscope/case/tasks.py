@@ -21,7 +21,7 @@ The API, all on an open :class:`~sqlalchemy.orm.Session` (the caller commits):
 Statuses: :data:`OPEN`, :data:`IN_PROGRESS`, :data:`DONE`, :data:`NOT_APPLICABLE` (with a
 reason). ``source`` names the creator (``assess``, ``watch``, ``mail``, ``inventory``,
 ``canary``, ``manual``); ``source_ref`` is the creator's stable key for the thing (a duty id, a
-domain).
+domain). Every change appends an audit entry (:mod:`breachscope.case.audit`).
 
 Tasks describe work, not people: a title names a duty, a domain or a vendor, never a leaked
 value, and purge keeps them (the record of what the response did). Migration ``0048_tasks``.
@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from breachscope.case import audit
 from breachscope.case.base import Base
 from breachscope.case.models import Incident, UTCDateTime
 from breachscope.clock import Clock, SystemClock
@@ -137,7 +138,16 @@ def _check_due(due_at: datetime | None) -> None:
 def _audit(
     session: Session, task: Task, action: str, actor: str, now: datetime, details: dict[str, Any]
 ) -> None:
-    """Every task change goes to the audit log (wired once case/audit.py lands)."""
+    audit.append(
+        session,
+        actor=actor,
+        action=action,
+        object_type="task",
+        object_id=task.id,
+        incident_id=task.incident_id,
+        details=details,
+        at=now,
+    )
 
 
 def add_task(

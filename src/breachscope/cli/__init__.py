@@ -54,6 +54,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "breachscope.cli.notify",
         "Tell every affected person, org admin and regulator, once each, in their language.",
     ),
+    "audit": (
+        "breachscope.cli.audit",
+        "The tamper-evident audit log: verify the hash chain, print its head, export it.",
+    ),
+    "approvals": (
+        "breachscope.cli.approvals",
+        "Four eyes: requests for irreversible actions, and their approval by a second person.",
+    ),
     "canary": (
         "breachscope.cli.canary",
         "Canary records: synthetic people planted at each vendor, so a leak names its source.",
@@ -69,6 +77,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": (
         "breachscope.cli.users",
         "Team accounts for breachscope serve: add users, grant them incidents, list them.",
+    ),
+    "tasks": (
+        "breachscope.cli.tasks",
+        "Tasks of an incident: duties, actions and manual work, with due times, owners and status.",
     ),
     "watch": (
         "breachscope.cli.watch",

@@ -15,7 +15,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from breachscope.cli.options import db_option, incident_option, json_option, to_stdout, write_json
+from breachscope.cli.options import (
+    actor,
+    audit_cli,
+    db_option,
+    incident_option,
+    json_option,
+    to_stdout,
+    write_json,
+)
 from breachscope.errors import BreachscopeError, InputError
 from breachscope.files import write_private
 from breachscope.rules import report
@@ -279,6 +287,7 @@ def command(ctx: click.Context, /, incident_id: int | None, db: str | None, json
     from breachscope.case.db import case_database, session_scope
     from breachscope.rules import store
     from breachscope.rules.case_facts import run_assessment
+    from breachscope.tasks import sync_assessment
 
     now = _now(now_text)
     rules = load_rules(rules_dir or DATA_DIR)
@@ -300,13 +309,19 @@ def command(ctx: click.Context, /, incident_id: int | None, db: str | None, json
                 store.record_decision(
                     session, incident_id, decide, cast(Any, verdict), by=by, why=why, at=now
                 )
+                audit_cli(session, "duty.decide", "duty", decide, incident_id,
+                          {"verdict": verdict, "why": why}, author=by)  # fmt: skip
             assessment_id, assessment = run_assessment(session, incident_id, rules, now=now)
+            synced = sync_assessment(session, incident_id, assessment_id, assessment, actor=actor(), now=now)
+            audit_cli(session, "incident.assess", "assessment", assessment_id, incident_id,
+                      {"as_of": now.isoformat(), "tasks": synced.to_dict()})  # fmt: skip
     console = Console(stderr=to_stdout(json_out))
     if decide:
         print_decision_effect(console, assessment, decide)
     print_summary(console, assessment, assessment_id)
     print_fact_gaps(console, assessment, incident_id)
     print_assessment(console, assessment, assessment_id, show_all=show_all, summary=False)
+    console.print(f"{synced.summary()} (breachscope tasks list --incident {incident_id})")
     if json_out:
         data = {"assessment_id": assessment_id, **assessment.to_dict()}
         if to_stdout(json_out):

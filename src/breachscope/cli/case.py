@@ -19,6 +19,9 @@ from breachscope.case.db import case_database, session_scope
 from breachscope.case.summary import incident_document, incident_rows
 from breachscope.cli.case_facts import edit, facts
 from breachscope.cli.options import (
+    actor,
+    audit_after,
+    audit_cli,
     author_option,
     date_options,
     db_option,
@@ -100,6 +103,9 @@ def new(
                 s, incident.id, f"Dates forced past: {'; '.join(forced)}. Reason: {reason.strip()}",
                 author=who(author), kind="dates", clock=clock,
             )  # fmt: skip
+        audit_cli(s, "incident.create", "incident", incident.id, incident.id,
+                  {"name": incident.name, "vendor": vendor, "encrypt": encrypt, "forced": forced},
+                  author=who(author))  # fmt: skip
         click.echo(f"Opened incident {incident.id}: {incident.name}")
 
 
@@ -247,6 +253,9 @@ def log(
             clock=SystemClock(),
             at=parse_when(at, "--at"),
         )
+        audit_cli(
+            s, "timeline.add", "timeline_event", event.id, incident_id, {"kind": kind}, author=who(author)
+        )
         click.echo(f"Logged at {fmt_when(event.at)} by {event.author}.")
 
 
@@ -282,6 +291,9 @@ def attach(
                         progress=progress,
                         vendor=vendor,
                     )
+                audit_after(engine, "dataset.attach", "dataset", r.dataset_id, incident_id,
+                            {"file_name": r.file_name, "records": r.records, "exposures": r.exposures,
+                             "complete": r.complete}, author=who(author))  # fmt: skip
                 table.add_row(
                     str(r.dataset_id),
                     _t(r.file_name),
@@ -329,6 +341,9 @@ def accept_incomplete(
         ds = api.accept_incomplete(
             s, incident_id, dataset_id, why=why, author=who(author), clock=SystemClock()
         )
+        audit_cli(
+            s, "dataset.accept_incomplete", "dataset", ds.id, incident_id, {"why": why}, author=who(author)
+        )
         click.echo(
             f"Dataset {ds.id} ({terminal_text(ds.file_name)}): unread part accepted by "
             f"{terminal_text(ds.incomplete_accepted_by)}. "
@@ -365,8 +380,11 @@ def purge(incident_id: int, yes: bool, reason: str, wait: float, author: str | N
             click.confirm(
                 f"Purge person data of incident {incident_id} ({name})? This cannot be undone", abort=True
             )
+        # the actor is who runs it ($BREACHSCOPE_ACTOR / login), as four eyes needs; --author is noted
+        named = who(author)
+        why = reason if named == actor() else f"{reason} (author: {named})".strip()
         result = purging.purge(
-            engine, incident_id, actor=who(author), clock=SystemClock(), reason=reason, wait_s=wait
+            engine, incident_id, actor=actor(), clock=SystemClock(), reason=why, wait_s=wait
         )
     total = sum(result.deleted.values())
     parts = ", ".join(f"{k} {v:,}" for k, v in result.deleted.items() if v) or "none"
@@ -396,6 +414,9 @@ def rotate_key(new_key_file: Path | None, author: str | None, db: str | None) ->
     """
     with case_database(db) as engine:
         r = rekey.rotate(engine, new_key_file=new_key_file, author=who(author))
+        audit_after(engine, "case.rotate_key", "case", None, None,
+                    {"incidents": r.incidents, "old_key_id": r.old_key_id, "new_key_id": r.new_key_id},
+                    author=who(author))  # fmt: skip
     click.echo(f"Rotated: {r.incidents:,} case key(s) re-wrapped, key id {r.old_key_id} -> {r.new_key_id}.")
     click.echo(f"New key: {r.key_file} (the old key no longer opens this case; update your backups).")
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from breachscope.case.dates import DATE_LABELS
 from breachscope.case.db import case_database, session_scope
 from breachscope.cli.options import (
+    audit_cli,
     date_options,
     db_option,
     fmt_when,
@@ -83,6 +84,10 @@ def facts(
             from breachscope.case import api
 
             api.get_incident(s, incident_id)
+            if changes:
+                audit_cli(s, "incident.facts", "incident", incident_id, incident_id,
+                          {"changed": [{"key": c.key, "old": c.old, "new": c.new} for c in changes]},
+                          author=who(by))  # fmt: skip
             current = case_facts.current(s, incident_id)
             past = case_facts.history(s, incident_id) if history else []
     if json_out is not None:
@@ -171,6 +176,11 @@ def edit(
     }
     with case_database(db) as engine, session_scope(engine) as s:
         done = edit_dates(s, incident_id, parsed, by=who(by), reason=reason, force=force, clock=SystemClock())
+        if done:
+            audit_cli(s, "incident.dates", "incident", incident_id, incident_id,
+                      {"changed": [{"field": c.field, "old": c.old and c.old.isoformat(),
+                                    "new": c.new and c.new.isoformat()} for c in done], "reason": reason},
+                      author=who(by))  # fmt: skip
     if not done:
         click.echo("Nothing changed: the dates already have these values.")
     for c in done:

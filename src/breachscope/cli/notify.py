@@ -20,7 +20,9 @@ from rich.table import Table
 
 from breachscope.case.db import case_database
 from breachscope.cli.options import (
+    actor,
     author_option,
+    cli_source,
     config_option,
     db_option,
     incident_option,
@@ -190,6 +192,8 @@ def command(
                 resend_unconfirmed=resend_unconfirmed,
                 selection=selection,
                 confirm=confirm,
+                actor=actor(),
+                source=cli_source(),
             )
         finally:
             progress.finish()
@@ -393,6 +397,7 @@ def update_command(
             clock=SystemClock(),
             author=who(author),
             queue_only=queue_only,
+            actor=actor(),
         )
     doc = report.to_dict()
     if json_out is not None:

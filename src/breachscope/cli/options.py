@@ -32,6 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DB_ENV = "BREACHSCOPE_DB"  # the same variable breachscope.case.db reads
 AUTHOR_ENV = "BREACHSCOPE_AUTHOR"
+#: Who runs the command, for the audit log and four eyes (``--author`` does not change it).
+ACTOR_ENV = "BREACHSCOPE_ACTOR"
 DEFAULT_AUTHOR = "breachscope"
 STDOUT = "-"
 
@@ -130,6 +132,64 @@ def who(author: str | None) -> str:
         return getpass.getuser()
     except Exception:  # no login name (containers): the tool's own name
         return DEFAULT_AUTHOR
+
+
+def actor() -> str:
+    """Who runs this command, for the audit log and approvals: ``$BREACHSCOPE_ACTOR``, else the
+    login name. Unlike ``--author`` (free text for the timeline) it is not an option: on a shared
+    machine each person sets it once in their own environment (see docs/audit.md)."""
+    env = os.environ.get(ACTOR_ENV, "").strip()
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers): the tool's own name
+        return DEFAULT_AUTHOR
+
+
+def cli_source() -> str:
+    """Where a CLI change comes from, for the audit log: ``cli@<host name>``."""
+    import socket
+
+    return f"cli@{socket.gethostname()[:180]}"
+
+
+def audit_cli(
+    session: Any,
+    action: str,
+    object_type: str,
+    object_id: str | int | None = None,
+    incident_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    *,
+    author: str | None = None,
+) -> None:
+    """Append this command's change to the audit log, in ``session`` (so with the change).
+
+    The actor is :func:`actor`; a different ``--author``/``--by`` is kept in the details."""
+    from breachscope.case import audit
+
+    body = dict(details or {})
+    if author and author != actor():
+        body["author"] = author
+    audit.append(
+        session,
+        actor=actor(),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        incident_id=incident_id,
+        details=body,
+        source=cli_source(),
+    )
+
+
+def audit_after(engine: Any, *args: Any, **kwargs: Any) -> None:
+    """:func:`audit_cli` in a transaction of its own, for library calls that commit themselves."""
+    from breachscope.case.session import session_scope
+
+    with session_scope(engine) as s:
+        audit_cli(s, *args, **kwargs)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from breachscope.case.db import case_database, session_scope
 from breachscope.cli.options import (
+    audit_after,
     author_option,
     db_option,
     incident_option,
@@ -146,6 +147,9 @@ def command(
                 clock=SystemClock(),
                 author=who(author),
             )
+        audit_after(engine, "incident.scope", "incident", incident_id, incident_id,
+                    {"directory": src.describe()},
+                    author=who(author))  # fmt: skip
         console = Console(stderr=to_stdout(json_out))
         print_summary(summary, console)
         if json_out or csv_dir:

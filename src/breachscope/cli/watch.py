@@ -17,6 +17,7 @@ from rich.table import Table
 from breachscope.case.db import case_database
 from breachscope.cli.mail import emit, mail_settings, resolver_options
 from breachscope.cli.options import (
+    audit_after,
     author_option,
     db_option,
     incident_option,
@@ -144,6 +145,10 @@ def domains_command(
             author=who(author),
             progress=bar,
         )
+        c = report.to_dict()["counts"]
+        audit_after(engine, "watch.domains", "incident", incident_id, incident_id,
+                    {"domains": list(report.domains), "registered": c["registered"], "new": c["new"],
+                     "gone": c["gone"]}, author=who(author))  # fmt: skip
     if json_out is not None and to_stdout(json_out):
         write_json(json_out, report.to_dict())
         return
@@ -171,6 +176,8 @@ def done_command(
         found = set_action_state(
             engine, incident_id, domain, done=not reopen, note=note, clock=SystemClock(), author=who(author)
         )
+        audit_after(engine, "watch.action", "lookalike", found.domain, incident_id,
+                    {"state": found.action_state, "note": note}, author=who(author))  # fmt: skip
     click.echo(f"{terminal_text(found.domain)}: action {found.action_state}")
 
 

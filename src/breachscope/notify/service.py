@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, Table, func, select
 
-from breachscope.case import api
+from breachscope.case import api, approvals, audit
 from breachscope.case.db import session_scope
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
@@ -274,12 +274,18 @@ def notify(
     resend_unconfirmed: bool = False,
     selection: Selection | None = None,
     confirm: Callable[[SendPlan], bool] | None = None,
+    actor: str = "breachscope",
+    source: str | None = None,
 ) -> NotifyReport:
     """Queue every notice for the audience, then send it; or, with ``dry_run``, preview it (write
     ``.eml`` files, store nothing).
 
     Before a real send, ``confirm`` (when given) is called with the plan - who will be notified,
-    per jurisdiction and duty - and nothing is sent unless it returns True.
+    per jurisdiction and duty - and nothing is sent unless it returns True. When the case's
+    four-eyes policy limits sends (``approvals policy --notify-above N``) and this one is bigger,
+    ``actor`` needs an approval by another person bound to this exact plan
+    (:mod:`breachscope.case.approvals`; else :class:`~breachscope.case.approvals.ApprovalNeeded`
+    records the request). The send is appended to the audit log as ``actor``.
     """
     kinds = kinds_for(audience)
     notes: list[str] = []
@@ -318,6 +324,13 @@ def notify(
         report.notes.append("not confirmed: nothing was sent (the notices stay queued)")
         report.counts = outbox_counts(engine, incident_id)
         return report
+    now = (clock or SystemClock()).now()
+    approval_id = _four_eyes(
+        engine, incident_id, report.plan, audience, limit, resend_unconfirmed, actor, now
+    )
+    if approval_id is not None:
+        with session_scope(engine) as session:
+            approvals.consume(session, approval_id, actor=actor, now=now, source=source)
     factory = None
     if mailer is None:
 
@@ -339,7 +352,54 @@ def notify(
     )
     report.sent = sender.run(limit=limit)
     report.counts = outbox_counts(engine, incident_id)
+    with session_scope(engine) as session:
+        sent = report.sent
+        audit.append(
+            session, actor=actor, action="notify.send", object_type="notify_run", object_id=sent.run_id,
+            incident_id=incident_id, source=source, clock=clock,
+            details={"audience": audience, "planned": report.plan.total, "sent": sent.sent,
+                     "failed": sent.failed, "bounced": sent.bounced, "approval": approval_id},
+        )  # fmt: skip
     return report
+
+
+def _four_eyes(
+    engine: Engine,
+    incident_id: int,
+    plan: SendPlan,
+    audience: str,
+    limit: int | None,
+    resend_unconfirmed: bool,
+    actor: str,
+    now: Any,
+) -> int | None:
+    """The approval this send needs under the case's policy (None when it needs none)."""
+    count = plan.total if limit is None else min(plan.total, limit)
+    params = {
+        "audience": audience,
+        "notices": count,
+        "by_kind": plan.by_kind,
+        "jurisdictions": sorted(plan.selection.jurisdictions),
+        "required_only": plan.selection.required_only,
+        "resend_unconfirmed": resend_unconfirmed,
+    }
+    return four_eyes(engine, incident_id, count, params, actor, now)
+
+
+def four_eyes(
+    engine: Engine, incident_id: int, count: int, params: dict[str, Any], actor: str, now: Any
+) -> int | None:
+    """Under the case's policy, the id of ``actor``'s approved request to send ``count`` notices
+    with exactly ``params`` (None when the count needs none); else the request is recorded and
+    :class:`~breachscope.case.approvals.ApprovalNeeded` raised, before anything is sent."""
+    with session_scope(engine) as session:
+        above = approvals.get_policy(session).notify_above
+    if above is None or count <= above:
+        return None
+    what = f"sending {count:,} notices (more than {above:,})"
+    return approvals.require(
+        engine, approvals.NOTIFY_SEND, incident_id, params, actor=actor, now=now, what=what
+    )
 
 
 def status(engine: Engine, incident_id: int) -> dict[str, Any]:

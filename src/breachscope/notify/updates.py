@@ -37,7 +37,7 @@ from sqlalchemy import Engine, Table, select
 from sqlalchemy.orm import Session
 
 from breachscope import taxonomy
-from breachscope.case import api
+from breachscope.case import api, approvals
 from breachscope.case.db import session_scope
 from breachscope.case.models import Account, DatasetPerson, Exposure, Match
 from breachscope.clock import Clock, SystemClock
@@ -212,6 +212,8 @@ def plan_updates(session: Session, incident_id: int, change: Change) -> UpdatePl
             continue
         first = firsts[user_id]
         new = None if first.told is None else tuple(sorted(current - first.told))
+        if change.change == "phishing":
+            new = None  # a phishing warning is about phishing: classes are another change's news
         plan.contexts.append(
             NoticeContext(
                 kind="update",
@@ -256,9 +258,13 @@ def send_updates(
     clock: Clock | None = None,
     author: str = api.DEFAULT_AUTHOR,
     queue_only: bool = False,
+    actor: str | None = None,
 ) -> UpdateReport:
-    """Queue the follow-ups of ``change`` in the outbox and deliver every queued follow-up once."""
-    from breachscope.notify.service import make_renderer, make_signer
+    """Queue the follow-ups of ``change`` in the outbox and deliver every queued follow-up once.
+
+    Sending more follow-ups than the case's four-eyes policy allows needs ``actor``'s approved
+    request, as :func:`breachscope.notify.service.notify` does (``actor`` defaults to ``author``)."""
+    from breachscope.notify.service import four_eyes, make_renderer, make_signer
 
     clock = clock or SystemClock()
     if config.dkim is None and not queue_only:
@@ -274,6 +280,12 @@ def send_updates(
     )
     report = UpdateReport(incident_id, plan, queued)
     if not queue_only:
+        to_send = outbox_counts(engine, incident_id).get("update", {}).get("queued", 0)
+        params = {"audience": "update", "notices": to_send, "change": change.describe()}
+        approval_id = four_eyes(engine, incident_id, to_send, params, actor or author, clock.now())
+        if approval_id is not None:
+            with session_scope(engine) as s:
+                approvals.consume(s, approval_id, actor=actor or author, now=clock.now())
         factory: Callable[[], Mailer] | None = None
         if mailer is None:
 

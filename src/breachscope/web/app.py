@@ -36,6 +36,7 @@ from breachscope.web.auth.routes import router as auth_router
 from breachscope.web.auth.rules import PUBLIC_UNGATED, ROUTE_RULES
 from breachscope.web.deps import Quiet
 from breachscope.web.jobs import JobRunner
+from breachscope.web.limits import BodyLimit
 from breachscope.web.pages import ConsoleSettings, install_console
 from breachscope.web.settings import ServerSettings
 from breachscope.web.uploads import remove_stale
@@ -137,6 +138,7 @@ def create_app(
             clock=settings.clock,
         ),
     )
+    app.add_middleware(BodyLimit)  # JSON and form bodies are read whole: cap them (web/limits.py)
 
     @app.get("/api/v1/health", tags=["server"])
     def health() -> dict[str, str]:

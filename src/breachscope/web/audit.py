@@ -9,24 +9,13 @@ a stated reason for unmasking is kept in the entry's details.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-
-def _chain() -> ModuleType | None:
-    """The audit chain module (case/audit.py), None while it is not part of this version."""
-    try:
-        return importlib.import_module("breachscope.case.audit")
-    except ImportError:
-        return None
-
-
-_CHAIN = _chain()
+from breachscope.case import audit
 
 
 def record(
@@ -41,10 +30,9 @@ def record(
     source: str | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Append one audit entry in ``db``'s transaction."""
-    if _CHAIN is None:
-        return
-    _CHAIN.append(
+    """Append one audit entry to the case's hash chain (:func:`breachscope.case.audit.append`),
+    in ``db``'s transaction."""
+    audit.append(
         db,
         actor=actor or "anonymous",
         action=action,

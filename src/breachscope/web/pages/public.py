@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from breachscope.notify.check import MAX_INPUT, is_genuine
+from breachscope.web.limits import BodyLimit
 from breachscope.web.pages.context import settings
 from breachscope.web.pages.headers import SecurityHeaders
 from breachscope.web.pages.render import render
@@ -96,4 +97,5 @@ def create_public_app(console_settings: object) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
     return app
