@@ -166,6 +166,8 @@ def test_check_records_in_the_incident(
         hits = s.scalars(select(CanaryHit)).all()
         events = [e.message for e in api.timeline(s, incident) if e.kind == "canary"]
     assert check.verdict == "vendor" and check.source == "file"
+    with session_scope(engine) as s:
+        assert [b["found_by_checks"] for b in registry.batches(s)] == [1]
     assert len(hits) == 6 and {h.vendor for h in hits} == {"Mixpanel"}
     assert events == [check.summary]
 

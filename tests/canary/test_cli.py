@@ -43,6 +43,12 @@ def test_issue_then_check(run: Run, tmp_path: Path) -> None:
     doc = json.loads(text)
     assert doc["verdict"] == "vendor"
     assert {f["field"] for f in doc["found"]} == {"distinct_id", "email", "honeytoken"}
+    code, text = run("canary", "list", "--json", "-")
+    assert code == 0
+    [batch] = json.loads(text)
+    assert (batch["vendor"], batch["count"], batch["honeytoken"]) == ("Mixpanel", 3, True)
+    assert batch["found_by_checks"] == 0  # checks without --incident are not recorded
+    assert rows[0]["$email"] not in text
 
 
 def test_json_export_per_layout(run: Run, tmp_path: Path) -> None:

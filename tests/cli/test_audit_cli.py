@@ -82,8 +82,9 @@ def test_verify_exits_1_naming_the_first_broken_entry(
 def test_anchor_catches_a_rewritten_tail(run: Run, tmp_path: Path) -> None:
     run("case", "new", "Vendor leak")
     _entries(tmp_path, 3)
-    anchor = run("audit", "head")[1].strip()
-    (tmp_path / "anchors.txt").write_text(anchor + "\n")
+    anchor = run("audit", "head", "--append", str(tmp_path / "anchors.txt"))[1].strip()
+    assert (tmp_path / "anchors.txt").read_text().startswith(anchor + " 20")  # SEQ:HASH and the time
+    assert (tmp_path / "anchors.txt").stat().st_mode & 0o777 == 0o600
     last = int(anchor.split(":")[0])
     with sqlite3.connect(tmp_path / "case.db") as con:
         prev = con.execute("SELECT hash FROM audit_entries WHERE seq = ?", (last - 1,)).fetchone()[0]

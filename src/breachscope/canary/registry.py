@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from breachscope import hashing
 from breachscope.canary import export
 from breachscope.canary.mint import Canary, check_domain, mint
-from breachscope.canary.store import CanaryBatch, CanaryValue
+from breachscope.canary.store import CanaryBatch, CanaryHit, CanaryValue
 from breachscope.case import keys
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import InputError
@@ -270,3 +270,29 @@ def lookup(session: Session, hashes: Iterable[str]) -> Resolved:
 def all_hashes(session: Session) -> list[str]:
     """Every registered hash (only for a check that cannot use the prefilter)."""
     return [str(r[0]) for r in session.connection().exec_driver_sql("SELECT value_hash FROM canary_values")]
+
+
+def batches(session: Session) -> list[dict[str, object]]:
+    """Every issue run: what was planted where, and how many checks found it (no canary value:
+    the registry holds none)."""
+    hits = dict(
+        session.execute(
+            select(CanaryHit.batch_id, func.count(func.distinct(CanaryHit.check_id))).group_by(
+                CanaryHit.batch_id
+            )
+        ).all()
+    )
+    return [
+        {
+            "batch": b.id,
+            "vendor": b.vendor,
+            "count": b.count,
+            "domain": b.domain,
+            "honeytoken": b.honeytoken,
+            "format": b.export_format,
+            "issued_at": b.issued_at.isoformat(),
+            "issued_by": b.issued_by,
+            "found_by_checks": int(hits.get(b.id, 0)),
+        }
+        for b in session.scalars(select(CanaryBatch).order_by(CanaryBatch.id))
+    ]

@@ -453,8 +453,9 @@ def verify(session: Session, anchors: Iterable[tuple[int, str]] = ()) -> VerifyR
 
 
 def parse_anchor(text: str) -> tuple[int, str]:
-    """``SEQ:HASH`` (as ``audit head`` prints it) -> (seq, hash)."""
-    seq, _, digest = text.strip().partition(":")
+    """``SEQ:HASH`` (as ``audit head`` prints it; anything after a space, such as the time
+    ``audit head --append`` adds, is a comment) -> (seq, hash)."""
+    seq, _, digest = (text.strip().split() or [""])[0].partition(":")
     if not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise InputError(
             f"not an audit anchor: {text.strip()[:80]!r}",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,12 +123,33 @@ def verify(
 
 
 @command.command("head")
+@click.option(
+    "--append",
+    "append_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also append the line (with the time) to FILE, an anchor file for 'verify --anchor-file'.",
+)
 @db_option
-def head_cmd(db: str | None) -> None:
-    """Print the last entry as SEQ:HASH; keep it outside the database to use as an --anchor."""
+def head_cmd(append_to: Path | None, db: str | None) -> None:
+    """Print the last entry as SEQ:HASH; keep it outside the database to use as an --anchor.
+
+    Run it from cron with --append to a file on another machine or share, so that a rewrite of
+    the log's tail is caught by 'audit verify --anchor-file FILE'."""
     with case_database(db) as engine, session_scope(engine) as s:
         seq, digest = audit.head(s)
-    click.echo(f"{seq}:{digest}")
+    line = f"{seq}:{digest}"
+    click.echo(line)
+    if append_to is not None:
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            with append_to.open("a", encoding="utf-8") as fh:
+                fh.write(f"{line} {stamp}\n")
+            append_to.chmod(0o600)
+        except OSError as exc:
+            raise InputError(
+                f"cannot append to {append_to}: {exc.strerror or exc}", "choose a writable file"
+            ) from exc
 
 
 def _csv_text(rows: list[dict[str, Any]]) -> str:

@@ -135,6 +135,42 @@ def issue_command(
         write_json(json_out, doc)
 
 
+@command.command("list")
+@json_option()
+@db_option
+def list_command(json_out: str | None, db: str | None) -> None:
+    """List the canary batches: vendor, how many, catch-all domain, when and by whom issued, and
+    how many checks found them (the registry holds keyed hashes only, never a canary's value)."""
+    from breachscope.canary.registry import batches
+    from breachscope.case.db import session_scope
+
+    with case_database(db) as engine, session_scope(engine) as s:
+        rows = batches(s)
+    if json_out is not None:
+        write_json(json_out, rows)
+        if to_stdout(json_out):
+            return
+    if not rows:
+        click.echo("No canaries issued yet: breachscope canary issue --vendor NAME --domain CATCHALL")
+        return
+    t = Table(title="canary batches")
+    for col in ("batch", "vendor", "count", "domain", "token", "format", "issued", "by", "found by checks"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(
+            str(r["batch"]),
+            _t(r["vendor"]),
+            f"{r['count']:,}",
+            _t(r["domain"]),
+            "yes" if r["honeytoken"] else "no",
+            _t(r["format"]),
+            str(r["issued_at"])[:19],
+            _t(r["issued_by"]),
+            str(r["found_by_checks"]),
+        )
+    Console().print(t)
+
+
 def print_result(result: CheckResult, console: Console) -> None:
     what = ", ".join(result.files)
     console.print(_t(result.summary(what), 2000))

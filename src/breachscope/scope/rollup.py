@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from typing import cast as cast_type
 
-from sqlalchemy import Text, cast, delete, func, select
+from sqlalchemy import Table, Text, cast, delete, func, select
 from sqlalchemy.orm import Session
 
+from breachscope.case.bulk import insert_rows
 from breachscope.case.models import Account, AffectedOrg, Exposure, Match
 
 
-def store_org_rollup(session: Session, incident_id: int) -> list[AffectedOrg]:
-    """Compute the roll-up from the stored matches (in SQL) and replace the stored one."""
+def store_org_rollup(session: Session, incident_id: int) -> int:
+    """Compute the roll-up from the stored matches (in SQL) and replace the stored one; returns
+    the number of affected organizations."""
     session.execute(delete(AffectedOrg).where(AffectedOrg.incident_id == incident_id))
     plain = (Match.incident_id == incident_id, Match.ambiguous.is_(False), Match.org_id.is_not(None))
     counts = session.execute(
@@ -60,22 +63,22 @@ def store_org_rollup(session: Session, incident_id: int) -> list[AffectedOrg]:
         ).all()
     )
     rows = [
-        AffectedOrg(
-            incident_id=incident_id,
-            org_id=org,
-            org_name=names.get(org),
-            leaked_people=int(people),
-            affected_users=int(users),
-            org_only_people=int(org_only),
-            admins=int(admins.get(org, 0)),
-            exposed_classes=sorted(classes.get(org, ())),
-        )
+        {
+            "incident_id": incident_id,
+            "org_id": org,
+            "org_name": names.get(org),
+            "leaked_people": int(people),
+            "affected_users": int(users),
+            "org_only_people": int(org_only),
+            "admins": int(admins.get(org, 0)),
+            "exposed_classes": sorted(classes.get(org, ())),
+        }
         for org, people, users, org_only in counts
         if org is not None
     ]
-    session.add_all(rows)
     session.flush()
-    return rows
+    insert_rows(session, cast_type(Table, AffectedOrg.__table__), rows)
+    return len(rows)
 
 
 def org_rollup(session: Session, incident_id: int) -> list[AffectedOrg]:
@@ -84,5 +87,6 @@ def org_rollup(session: Session, incident_id: int) -> list[AffectedOrg]:
     stmt = select(AffectedOrg).where(AffectedOrg.incident_id == incident_id)
     rows = list(session.scalars(stmt))
     if not rows and session.scalar(select(func.count()).where(Match.incident_id == incident_id)):
-        rows = store_org_rollup(session, incident_id)
+        store_org_rollup(session, incident_id)
+        rows = list(session.scalars(stmt))
     return sorted(rows, key=lambda o: (-o.leaked_people, o.org_id))

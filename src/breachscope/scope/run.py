@@ -17,10 +17,11 @@ from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from breachscope.case import api
+from breachscope.case.bulk import dbapi, insert_rows
 from breachscope.case.db import session_scope
 from breachscope.case.minimise import minimise
 from breachscope.case.models import Account, Exposure, Match, ScopeRun
@@ -68,18 +69,22 @@ def connect_duckdb(settings: ScopeSettings, tmp: Path) -> duckdb.DuckDBPyConnect
 def _load_leak(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, progress: Progress) -> int:
     matching.create_leak_table(con)
     names = [name for name, _ in matching.LEAK_COLUMNS]
-    cols = [Exposure.id] + [getattr(Exposure, n) for n in names[1:]]
-    stmt = select(*cols).where(Exposure.incident_id == incident_id).execution_options(yield_per=_BATCH)
+    cols = ", ".join(["id", *names[1:]])
     total = api.count_exposures(session, incident_id)
     progress.start("Loading leaked people", total=total)
-    result = session.execute(stmt)
-    for rows in result.partitions():
-        arrays = [pa.array([r[i] for r in rows]) for i in range(len(names))]
-        batch = pa.Table.from_arrays(arrays, names=names)
-        con.register("leak_batch", batch)
-        matching.insert_leak(con, "leak_batch")
-        con.unregister("leak_batch")
-        progress.advance(len(rows))
+    # the driver's cursor, not ORM rows: a million Row objects cost more than the matching
+    cur = dbapi(session).cursor()
+    try:
+        cur.execute(f"SELECT {cols} FROM exposures WHERE incident_id = {int(incident_id)}")
+        while rows := cur.fetchmany(_BATCH):
+            arrays = [pa.array(list(values)) for values in zip(*rows, strict=True)]
+            batch = pa.Table.from_arrays(arrays, names=names)
+            con.register("leak_batch", batch)
+            matching.insert_leak(con, "leak_batch")
+            con.unregister("leak_batch")
+            progress.advance(len(rows))
+    finally:
+        cur.close()
     progress.finish()
     return total
 
@@ -118,13 +123,14 @@ def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, p
         f"SELECT user_id, {base} + row_number() OVER () AS account_id FROM affected_accounts"
     )
     progress.start("Storing accounts")
+    accounts = cast(Table, Account.__table__)
     for rows in _fetch(
         con, "SELECT a.*, i.account_id AS id FROM affected_accounts a JOIN account_ids i USING (user_id)"
     ):
         for row in rows:
             row["incident_id"] = incident_id
             row["country_code"] = resolve_country(row["country"])
-        session.execute(insert(Account), rows)
+        insert_rows(session, accounts, rows)
         progress.advance(len(rows))
     if postgres:
         session.execute(
@@ -136,7 +142,7 @@ def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, p
         "r.ambiguous FROM result r LEFT JOIN account_ids i USING (user_id) ORDER BY r.exposure_id"
     )
     for rows in _fetch(con, sql):
-        session.execute(insert(Match), rows)
+        insert_rows(session, cast(Table, Match.__table__), rows)
         progress.advance(len(rows))
     # Every matched person also lives where the directory says (whatever the leak says), and
     # people whose leaked record had no usable location get it as their main jurisdiction.
@@ -151,7 +157,19 @@ def _store(con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, p
             for r in rows
             if (code := resolve_country(r["country"])) is not None
         ]
-        if updates:
+        if updates and session.get_bind().dialect.name == "sqlite":  # the driver's executemany
+            pairs = [(u["b_code"], u["b_id"]) for u in updates]
+            cur = dbapi(session).cursor()
+            try:
+                cur.executemany("UPDATE exposures SET directory_jurisdiction = ? WHERE id = ?", pairs)
+                cur.executemany(
+                    "UPDATE exposures SET jurisdiction = ?, jurisdiction_source = ? "
+                    "WHERE id = ? AND jurisdiction IS NULL",
+                    [(code, DIRECTORY_COUNTRY, i) for code, i in pairs],
+                )
+            finally:
+                cur.close()
+        elif updates:
             session.connection().execute(_SET_DIRECTORY, updates)
             session.connection().execute(_SET_JURISDICTION, updates)
         progress.advance(len(rows))
