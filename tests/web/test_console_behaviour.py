@@ -225,3 +225,16 @@ def test_the_report_button_downloads_the_incident_report(browser: Browser, conso
     text = open(got.value.path(), encoding="utf-8").read()
     assert "Mixpanel analytics leak" in text
     _close(w)
+
+
+def test_preview_job_shows_live_progress_then_the_plan_to_send(browser: Browser, console: Console) -> None:
+    w = open_as(browser, console, "communications")
+    w.goto("/incidents/1/notices")
+    w.page.select_option("#audience", "users")
+    w.page.get_by_role("button", name="Preview the plan").click()
+    w.page.wait_for_url("**/incidents/1/jobs/*")
+    w.page.get_by_role("heading", name="Plan:").wait_for(timeout=60_000)  # htmx refreshed the job
+    button = w.page.get_by_role("button", name="Send")
+    assert button.count() == 1 and "notices" in button.inner_text()
+    assert w.page.locator("input[name=expect_total]").get_attribute("value") not in (None, "")
+    _close(w)

@@ -168,6 +168,9 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/incidents/{incident_id}/notices/drafts/{outbox_id}"): inc("decide"),
     ("GET", "/incidents/{incident_id}/notices/drafts/{outbox_id}/export"): inc("read"),
     ("GET", "/incidents/{incident_id}/report"): inc("read"),
+    ("POST", "/incidents/{incident_id}/notices/preview"): inc("notify.preview"),
+    ("POST", "/incidents/{incident_id}/notices/send"): inc("notify.send"),
+    ("GET", "/incidents/{incident_id}/jobs/{job_id}"): inc("read"),
     # the public notice check: anyone, rate-limited by the page itself
     ("GET", "/check"): PUBLIC,
     ("POST", "/check"): PUBLIC,

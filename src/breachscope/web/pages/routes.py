@@ -8,8 +8,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from breachscope.web.pages import data, duties, notices, overview, public, report, scope, tasks, timeline
+from breachscope.web.pages import (
+    data,
+    duties,
+    notices,
+    overview,
+    public,
+    report,
+    scope,
+    send,
+    tasks,
+    timeline,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (overview, data, scope, duties, tasks, notices, timeline, report, public):
+for module in (overview, data, scope, duties, tasks, notices, send, timeline, report, public):
     router.include_router(module.router)
