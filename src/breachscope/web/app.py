@@ -13,6 +13,7 @@ checked in as ``docs/openapi.json``.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -22,7 +23,8 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from breachscope import __version__
 from breachscope.case.db import open_case_db
@@ -152,6 +154,22 @@ def create_app(
     @app.exception_handler(BreachscopeError)
     async def _user_error(request: Request, exc: BreachscopeError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "hint": exc.hint}, status_code=400)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: Exception) -> Response:
+        # An id past 64 bits (/tasks/99999999999999999999: SQLite's OverflowError, PostgreSQL's
+        # 22003) names nothing, so it is a missing object; another value the database cannot
+        # hold (PostgreSQL: a NUL character) is the client's error. Never a 500 and a traceback.
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", "")
+        out_of_range = isinstance(exc, OverflowError) or sqlstate == "22003"
+        error = (
+            StarletteHTTPException(404, "no such object")
+            if out_of_range
+            else StarletteHTTPException(422, "a value the database cannot store")
+        )
+        answer = app.exception_handlers[StarletteHTTPException](request, error)
+        return await answer if inspect.isawaitable(answer) else answer
 
     @app.exception_handler(OperationalError)
     async def _busy(request: Request, exc: OperationalError) -> Response:

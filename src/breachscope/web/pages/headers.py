@@ -49,8 +49,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 raw: list[tuple[bytes, bytes]] = list(message.get("headers", []))
                 present = {name.lower() for name, _ in raw}
                 for name, value in HEADERS:
@@ -61,4 +65,18 @@ class SecurityHeaders:
                 message["headers"] = raw
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # an unhandled error: Starlette's last-resort 500 is sent outside this middleware,
+            # without these headers; send it here (no detail) and let the error be logged.
+            if not started:
+                await send_with_headers(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                    }
+                )
+                await send_with_headers({"type": "http.response.body", "body": b"Internal Server Error"})
+            raise
