@@ -12,10 +12,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
+from breachscope.case.db import session_scope
 from breachscope.notify import verification
 from breachscope.notify.config import load_config
-from tests.web.browser import Watched
-from tests.web.case_builder import HOSTILE
+from breachscope.watch.mail.store import MailCheckRow
+from breachscope.watch.store import Lookalike
+from tests.web.browser import Watched, axe_violations
+from tests.web.case_builder import HOSTILE, NOW
 from tests.web.conftest import Console, open_as
 from tests.web.server import email_of, password_of
 
@@ -237,4 +240,33 @@ def test_preview_job_shows_live_progress_then_the_plan_to_send(browser: Browser,
     button = w.page.get_by_role("button", name="Send")
     assert button.count() == 1 and "notices" in button.inner_text()
     assert w.page.locator("input[name=expect_total]").get_attribute("value") not in (None, "")
+    _close(w)
+
+
+def test_the_phishing_watch_page_shows_what_the_watch_stored(browser: Browser, console: Console) -> None:
+    """Look-alikes and reported-mail verdicts as stored by the watch; a look-alike is never a link."""
+    incident = console.case.hostile
+    with session_scope(console.engine) as s:  # type: ignore[arg-type]
+        s.add(
+            Lookalike(
+                incident_id=incident, domain="xn--exmple-cua.com", official="example.com", kind="homoglyph",
+                state="registered", receives_mail=True, records={"MX": ["mx.evil.example"]},
+                first_seen=NOW, last_seen=NOW, last_checked=NOW, action="takedown",
+            )
+        )  # fmt: skip
+        for n, verdict in enumerate(("phishing", "phishing", "genuine")):
+            s.add(
+                MailCheckRow(
+                    incident_id=incident, sha256=f"{n:064d}", checked_at=NOW, source="file", verdict=verdict,
+                    reasons=[], breach_specific=verdict == "phishing", leaked_fields=[],
+                    sender_domain=None, incomplete=False, checked_by="test",
+                )
+            )  # fmt: skip
+    w = open_as(browser, console, "viewer")
+    w.goto(f"/incidents/{incident}/watch")
+    text = w.page.locator("main").inner_text()
+    assert "1 genuine · 0 suspicious · 2 phishing · 2 using data from the leak" in text
+    assert "xn--exmple-cua.com" in text and "yes (MX)" in text
+    assert all("exmple" not in (a.get_attribute("href") or "") for a in w.page.locator("a").all())
+    assert axe_violations(w.page) == []
     _close(w)

@@ -24,6 +24,7 @@ PAGES = (
     "/incidents/{demo}/notices/preview?kind=admin&lang=id",
     "/incidents/{demo}/notices/drafts/1",
     "/incidents/{demo}/approvals",
+    "/incidents/{demo}/watch",
     "/incidents/{hostile}/overview",
     "/incidents/{hostile}/timeline",
 )

@@ -157,6 +157,7 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/incidents/{incident_id}/duties"): inc("read"),
     ("POST", "/incidents/{incident_id}/duties/{duty_id}/decision"): inc("decide"),
     ("GET", "/incidents/{incident_id}/tasks"): inc("read"),
+    ("GET", "/incidents/{incident_id}/watch"): inc("read"),
     ("POST", "/incidents/{incident_id}/tasks/{task_id}/status"): inc("tasks"),
     ("GET", "/incidents/{incident_id}/timeline"): inc("read"),
     ("GET", "/incidents/{incident_id}/timeline.csv"): inc("read"),

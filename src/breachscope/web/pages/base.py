@@ -22,6 +22,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("tasks", "Tasks", "read"),
     ("notices", "Notices", "read"),
     ("approvals", "Approvals", "read"),
+    ("watch", "Phishing watch", "read"),
     ("timeline", "Timeline", "read"),
     ("audit", "Audit log", "audit"),
 )

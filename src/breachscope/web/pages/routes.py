@@ -20,8 +20,10 @@ from breachscope.web.pages import (
     send,
     tasks,
     timeline,
+    watch,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (overview, data, scope, duties, tasks, notices, send, approvals, timeline, report, public):
+PAGES = (overview, data, scope, duties, tasks, notices, send, approvals, timeline, report, public, watch)
+for module in PAGES:
     router.include_router(module.router)
