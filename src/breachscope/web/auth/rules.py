@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users": frozenset({"admin"}),
     "purge": frozenset({"admin"}),
     "audit": frozenset({"legal", "admin"}),
+    #: deciding a four-eyes request; case/approvals.py's APPROVER_ROLES then narrows it per action
+    "approvals": frozenset({"communications", "admin"}),
 }
 
 
@@ -136,6 +138,10 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", I + "/notices/preview"): inc("notify.preview"),
     ("POST", I + "/notices/send"): inc("notify.send"),
     ("GET", I + "/notices/status"): inc("read"),
+    # four eyes (case/approvals.py)
+    ("GET", I + "/approvals"): inc("read"),
+    ("POST", I + "/approvals/{approval_id}/approve"): inc("approvals"),
+    ("POST", I + "/approvals/{approval_id}/reject"): inc("approvals"),
     # tasks
     ("GET", I + "/tasks"): inc("read"),
     ("POST", I + "/tasks"): inc("tasks"),
