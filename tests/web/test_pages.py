@@ -23,6 +23,7 @@ PAGES = (
     "/incidents/{demo}/notices",
     "/incidents/{demo}/notices/preview?kind=admin&lang=id",
     "/incidents/{demo}/notices/drafts/1",
+    "/incidents/{demo}/approvals",
     "/incidents/{hostile}/overview",
     "/incidents/{hostile}/timeline",
 )

@@ -177,6 +177,8 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/incidents/{incident_id}/notices/preview"): inc("notify.preview"),
     ("POST", "/incidents/{incident_id}/notices/send"): inc("notify.send"),
     ("GET", "/incidents/{incident_id}/jobs/{job_id}"): inc("read"),
+    ("GET", "/incidents/{incident_id}/approvals"): inc("read"),
+    ("POST", "/incidents/{incident_id}/approvals/{approval_id}/{decision}"): inc("notify.approve"),
     # the public notice check: anyone, rate-limited by the page itself
     ("GET", "/check"): PUBLIC,
     ("POST", "/check"): PUBLIC,

@@ -21,6 +21,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("duties", "Duties", "read"),
     ("tasks", "Tasks", "read"),
     ("notices", "Notices", "read"),
+    ("approvals", "Approvals", "read"),
     ("timeline", "Timeline", "read"),
     ("audit", "Audit log", "audit"),
 )

@@ -1,6 +1,6 @@
 """Every console route, one router per page module (``install_console`` includes :data:`router`).
 
-Each route has its authorization rule in ``web/auth/rules.py`` (``CONSOLE_RULES``); the app
+Each route has its authorization rule in ``web/auth/rules.py`` (the console pages block); the app
 factory refuses to start when one is missing.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from breachscope.web.pages import (
+    approvals,
     data,
     duties,
     notices,
@@ -22,5 +23,5 @@ from breachscope.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (overview, data, scope, duties, tasks, notices, send, timeline, report, public):
+for module in (overview, data, scope, duties, tasks, notices, send, approvals, timeline, report, public):
     router.include_router(module.router)

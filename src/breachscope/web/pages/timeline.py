@@ -12,11 +12,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
-from breachscope.case import api
+from breachscope.case import api, audit
 from breachscope.case.db import session_scope
-from breachscope.case.models import AuditRecord
 from breachscope.inert import csv_cell
 from breachscope.web.pages.base import incident_page
 from breachscope.web.pages.context import incident_role, settings
@@ -48,17 +46,22 @@ def timeline_rows(
 def audit_rows(
     request: Request, incident_id: int, action: str, q: str
 ) -> tuple[list[dict[str, Any]], list[str]]:
+    """The incident's entries of the hash-chained audit log (``case.audit``), newest last."""
     with session_scope(settings(request).engine) as s:
-        records = list(
-            s.scalars(
-                select(AuditRecord).where(AuditRecord.incident_id == incident_id).order_by(AuditRecord.id)
-            )
-        )
-    actions = sorted({r.action for r in records})
+        entries = list(audit.entries(s, incident_id=incident_id))
+    actions = sorted({e.action for e in entries})
     rows = [
-        {"at": r.at, "actor": r.actor, "action": r.action, "detail": json.dumps(r.detail, sort_keys=True)}
-        for r in records
-        if (not action or r.action == action) and _matches(q, r.actor, r.detail)
+        {
+            "at": e.at,
+            "actor": e.actor,
+            "action": e.action,
+            "object": f"{e.object_type} {e.object_id or ''}".strip(),
+            "source": e.source or "",
+            "detail": json.dumps(e.details, sort_keys=True) if e.details is not None else "(redacted)",
+            "seq": e.seq,
+        }
+        for e in entries
+        if (not action or e.action == action) and _matches(q, e.actor, e.details, e.object_id)
     ]
     return rows[-LIMIT:], actions
 
@@ -127,6 +130,6 @@ def audit_csv(request: Request, incident_id: int, action: str = "", q: str = "")
     rows, _ = audit_rows(request, incident_id, action, q)
     return csv_download(
         f"incident-{incident_id}-audit.csv",
-        ("at", "actor", "action", "detail"),
-        ((r["at"], r["actor"], r["action"], r["detail"]) for r in rows),
+        ("seq", "at", "actor", "action", "object", "source", "detail"),
+        ((r["seq"], r["at"], r["actor"], r["action"], r["object"], r["source"], r["detail"]) for r in rows),
     )
