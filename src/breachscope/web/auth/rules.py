@@ -44,8 +44,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users": frozenset({"admin"}),
     "purge": frozenset({"admin"}),
     "audit": frozenset({"legal", "admin"}),
-    #: deciding a four-eyes request; case/approvals.py's APPROVER_ROLES then narrows it per action
-    "approvals": frozenset({"communications", "admin"}),
 }
 
 
@@ -140,8 +138,9 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", I + "/notices/status"): inc("read"),
     # four eyes (case/approvals.py)
     ("GET", I + "/approvals"): inc("read"),
-    ("POST", I + "/approvals/{approval_id}/approve"): inc("approvals"),
-    ("POST", I + "/approvals/{approval_id}/reject"): inc("approvals"),
+    # deciding a request; case/approvals.py's APPROVER_ROLES then narrows the role per action
+    ("POST", I + "/approvals/{approval_id}/approve"): inc("notify.approve"),
+    ("POST", I + "/approvals/{approval_id}/reject"): inc("notify.approve"),
     # tasks
     ("GET", I + "/tasks"): inc("read"),
     ("POST", I + "/tasks"): inc("tasks"),
