@@ -91,6 +91,18 @@ def org_accounts(
     return Page(rows, str(got[limit - 1].id) if len(got) > limit else None)
 
 
+def affected_accounts(
+    session: Session, incident_id: int, *, after: str | None = None, limit: int = PAGE
+) -> Page:
+    """Accounts whose own record leaked, across organizations, in account id order."""
+    stmt = select(Account).where(Account.incident_id == incident_id, Account.affected.is_(True))
+    if (last := _id(after)) is not None:
+        stmt = stmt.where(Account.id > last)
+    got = list(session.scalars(stmt.order_by(Account.id).limit(limit + 1)))
+    rows = [_account(a) for a in got[:limit]]
+    return Page(rows, str(got[limit - 1].id) if len(got) > limit else None)
+
+
 def _account(a: Account) -> dict[str, Any]:
     return {
         "id": a.id,

@@ -9,7 +9,7 @@ per-run cache, and a distinction the verdict needs: *nothing there* (NXDOMAIN, n
   keys read through :meth:`DnsLookups.txt` (dkimpy's ``dnsfunc`` hook).
 - **ARC**: dkimpy's ``arc_verify`` (``authres`` installed), the same hook.
 - **SPF**: pyspf (RFC 7208 evaluation, lookup and void limits) with its one DNS method,
-  :meth:`spf.query.dns`, answered by the same resolver (:class:`_SpfQuery`). An .eml file has no
+  :meth:`spf.query.dns`, answered by the same resolver (:class:`breachscope.spfquery.SpfQuery`). An
   SMTP session, so the client IP and HELO are read from the topmost ``Received`` header (the one
   the receiving server added) and MAIL FROM from ``Return-Path``; without an IP SPF is
   "not checked".
@@ -31,9 +31,9 @@ import dkim
 import dns.exception
 import dns.name
 import dns.resolver
-import spf
 
 from breachscope.inert import terminal_text
+from breachscope.spfquery import SpfQuery
 from breachscope.watch.mail.domains import registrable
 from breachscope.watch.mail.parse import ParsedMail
 from breachscope.watch.resolve import ResolverSettings, make_resolver
@@ -91,41 +91,6 @@ class DnsLookups:
             return found[0] if found else None
 
         return dnsfunc
-
-
-class _SpfQuery(spf.query):  # type: ignore[misc]  # pyspf is untyped
-    """pyspf's evaluation with its DNS method answered by :class:`DnsLookups`."""
-
-    def __init__(self, lookups: DnsLookups, i: str, s: str, h: str) -> None:
-        super().__init__(i=i, s=s, h=h, timeout=lookups.settings.lifetime)
-        self._lookups = lookups
-
-    def dns(self, name: Any, qtype: str, cnames: Any = None, ignore_void: bool = False) -> list[Any]:
-        host = str(name).rstrip(".").lower()
-        if not host or not all(0 < len(label) < 64 for label in host.split(".")):
-            return []
-        key = (host, qtype)
-        if key in self.cache:
-            return list(self.cache[key])
-        found = self._lookups.answers(host, "TXT" if qtype == "SPF" else qtype)
-        if found is None:
-            raise spf.TempError(f"DNS: no answer for {host} {qtype}")
-        result: list[Any] = []
-        for rd in found:
-            if qtype in ("A", "AAAA"):
-                result.append(rd.address)
-            elif qtype == "MX":
-                result.append((rd.preference, rd.exchange.to_text(omit_final_dot=True)))
-            elif qtype == "PTR":
-                result.append(rd.target.to_text(omit_final_dot=True))
-            elif qtype in ("TXT", "SPF"):
-                result.append(list(rd.strings))
-        self.cache[key] = result
-        if not result and not ignore_void:
-            self.void_lookups += 1
-            if self.void_lookups > spf.MAX_VOID_LOOKUPS:
-                raise spf.PermError(f"Void lookup limit of {spf.MAX_VOID_LOOKUPS} exceeded")
-        return result
 
 
 @dataclass(slots=True)
@@ -281,7 +246,7 @@ def _spf(mail: ParsedMail, lookups: DnsLookups, from_addr: str, hops: int) -> tu
         mail_from = f"postmaster@{helo}" if helo else ""
     domain = mail_from.rpartition("@")[2].lower() or None
     try:
-        query = _SpfQuery(lookups, ip, mail_from, helo or "unknown")
+        query = SpfQuery(lookups.answers, lookups.settings.lifetime, ip, mail_from, helo or "unknown")
         result, _code, explanation = query.check()
     except Exception as exc:  # pyspf on hostile records/input
         return "permerror", domain, terminal_text(exc, 160)

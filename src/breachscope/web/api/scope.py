@@ -13,10 +13,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from breachscope.case import api as case_api
-from breachscope.case.models import Account
 from breachscope.scope import browse
 from breachscope.web import uploads
 from breachscope.web.api.jobs import JobOut, queue_job
@@ -148,14 +146,9 @@ def users(
     reason: str | None = Reason,
 ) -> Page:
     """Accounts whose own record leaked, in account id order (masked by default)."""
-    stmt = select(Account).where(Account.incident_id == incident_id, Account.affected.is_(True))
-    if after is not None:
-        if not after.isdigit() or len(after) > 18:
-            raise HTTPException(422, "not a page key of this list")
-        stmt = stmt.where(Account.id > int(after))
-    got = list(db.scalars(stmt.order_by(Account.id).limit(limit + 1)))
-    rows = [browse._account(a) for a in got[:limit]]
-    page = browse.Page(rows, str(got[limit - 1].id) if len(got) > limit else None)
+    if after is not None and (not after.isdigit() or len(after) > 18):
+        raise HTTPException(422, "not a page key of this list")
+    page = browse.affected_accounts(db, incident_id, after=after, limit=limit)
     return _page(page, db, request, who, incident_id, unmask, reason, "accounts")
 
 
