@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from breachscope.case import audit
+from breachscope.case.db import session_scope
 from breachscope.synth import generate
 from breachscope.web.uploads import upload_root
 from tests.web.server import TeamServer, upload, wait_job
@@ -55,6 +58,21 @@ def test_upload_attach_scope_browse_assess_purge(team: TeamServer, leak: Path) -
     assert r.get(f"{base}/scope/users", params={"unmask": "true", "reason": "x"}).status_code == 422
     shown = r.get(f"{base}/scope/users", params={**why, "limit": 3}).json()
     assert all("@" in row["email"] for row in shown["rows"])
+    # the unmasked view is an entry of the hash chain, with the stated reason, and the chain verifies
+    assert team.engine is not None
+    try:
+        with session_scope(team.engine) as s:
+            view = s.scalars(
+                select(audit.AuditEntry)
+                .where(audit.AuditEntry.action == audit.VIEW_ACTION)
+                .order_by(audit.AuditEntry.seq.desc())
+            ).first()
+            assert view is not None and view.actor == "responder@team.example"
+            assert view.details["reason"] == why["reason"] and len(view.details["accounts"]) == 3
+            assert view.incident_id == team.mine
+            assert audit.verify(s).ok
+    finally:
+        team.engine.dispose()
     orgs = r.get(f"{base}/scope/orgs", params={"limit": 2}).json()
     assert len(orgs["rows"]) == 2
     assert r.get(f"{base}/scope/unmatched").status_code == 200
@@ -64,6 +82,12 @@ def test_upload_attach_scope_browse_assess_purge(team: TeamServer, leak: Path) -
     assessed = legal.send("POST", f"{base}/assessment")
     assert assessed.status_code == 201 and assessed.json()["assessment_id"]
     assert legal.get(f"{base}/assessment").json()["assessment_id"] == assessed.json()["assessment_id"]
+    # as `breachscope assess`: every duty and recommended action became a task with its due time
+    created = assessed.json()["tasks"]["created"]
+    listed = legal.get(f"{base}/tasks").json()["tasks"]
+    assert created and {t["id"] for t in listed if t["source"] == "assess"} == set(created)
+    again = legal.send("POST", f"{base}/assessment").json()["tasks"]
+    assert again["created"] == [] and sorted(again["unchanged"] + again["updated"]) == sorted(created)
     bad = legal.send(
         "POST", f"{base}/decisions", json={"duty_id": "no-such-rule", "verdict": "required", "why": "x"}
     )

@@ -98,11 +98,14 @@ def finish(session: Session, job_id: int, result: dict[str, Any], now: datetime)
     )
 
 
-def fail(session: Session, job_id: int, error: str, now: datetime) -> None:
+def fail(
+    session: Session, job_id: int, error: str, now: datetime, result: dict[str, Any] | None = None
+) -> None:
+    """The job failed with ``error`` (and, e.g. for an approval it waits for, a ``result``)."""
     session.execute(
         update(Job)
         .where(Job.id == job_id)
-        .values(state="failed", error=error[:4000], finished_at=now, stage="failed")
+        .values(state="failed", error=error[:4000], finished_at=now, stage="failed", result=result)
     )
 
 

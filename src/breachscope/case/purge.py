@@ -351,6 +351,13 @@ def _four_eyes(engine: Engine, incident_id: int, *, actor: str, now: Any, reason
     )  # fmt: skip
 
 
+def require_approval(engine: Engine, incident_id: int, *, actor: str, now: Any, reason: str) -> int | None:
+    """The four-eyes check :func:`purge` makes first, for a caller that answers before starting a
+    purge (the server, before it queues the job): ``None`` when the policy needs no approval, the
+    approved request's id, or :class:`approvals.ApprovalNeeded` (the request recorded)."""
+    return _four_eyes(engine, incident_id, actor=actor, now=now, reason=reason)
+
+
 def audit_log(session: Session, incident_id: int | None = None) -> Sequence[AuditRecord]:
     stmt = select(AuditRecord).order_by(AuditRecord.id)
     if incident_id is not None:

@@ -21,12 +21,14 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from breachscope import __version__
+from breachscope.case.approvals import ApprovalNeeded
 from breachscope.case.db import open_case_db
 from breachscope.errors import BreachscopeError
 from breachscope.notify.config import CONFIG_ENV, NotifyConfig, load_config
@@ -37,7 +39,7 @@ from breachscope.web.auth.pages import router as sign_in_router
 from breachscope.web.auth.routes import router as auth_router
 from breachscope.web.auth.rules import PUBLIC_UNGATED, ROUTE_RULES
 from breachscope.web.deps import Quiet
-from breachscope.web.jobs import JobRunner
+from breachscope.web.jobs import JobRunner, approval_needed
 from breachscope.web.limits import BodyLimit
 from breachscope.web.pages import ConsoleSettings, install_console
 from breachscope.web.settings import ServerSettings
@@ -90,6 +92,18 @@ def _notify_config(settings: ServerSettings) -> NotifyConfig | None:
     if settings.notify_config is None and not os.environ.get(CONFIG_ENV):
         return None
     return load_config(settings.notify_config)
+
+
+def redacted_errors(errors: Any) -> list[dict[str, Any]]:
+    """Validation errors without the submitted values: ``loc``, ``msg`` and ``type`` only
+    (``input`` dropped; ``ctx`` keeps its keys, its values are dropped)."""
+    out = []
+    for e in errors:
+        kept = {k: e[k] for k in ("type", "loc", "msg") if k in e}
+        if isinstance(e.get("ctx"), dict):
+            kept["ctx"] = dict.fromkeys(e["ctx"])
+        out.append(kept)
+    return out
 
 
 def create_app(
@@ -150,6 +164,17 @@ def create_app(
     @app.exception_handler(AuthzProbe)
     async def _probe(request: Request, exc: AuthzProbe) -> Response:
         return Response(status_code=204, headers={"X-Authz": "allowed"})
+
+    @app.exception_handler(ApprovalNeeded)
+    async def _approval_needed(request: Request, exc: ApprovalNeeded) -> JSONResponse:
+        # four eyes: the request is recorded; another person decides it under .../approvals
+        return JSONResponse(approval_needed(exc), status_code=409)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer echoes the submitted value ("input", and "ctx" may quote it):
+        # a password or a leaked value must not come back in an error (nor land in a log)
+        return JSONResponse({"detail": redacted_errors(exc.errors())}, status_code=422)
 
     @app.exception_handler(BreachscopeError)
     async def _user_error(request: Request, exc: BreachscopeError) -> JSONResponse:

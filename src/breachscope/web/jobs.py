@@ -23,12 +23,26 @@ from typing import Any
 from sqlalchemy import Engine
 
 from breachscope.case import jobs
+from breachscope.case.approvals import ApprovalNeeded
 from breachscope.case.session import session_scope
 from breachscope.clock import Clock
 from breachscope.errors import BreachscopeError
 
 log = logging.getLogger("breachscope.web.jobs")
 HEARTBEAT_S = 20.0
+
+
+def approval_needed(exc: ApprovalNeeded) -> dict[str, Any]:
+    """The answer to an action that waits for a second person (``409``, in a request or a job):
+    the recorded request's number and what to do."""
+    return {
+        "status": 409,
+        "detail": exc.message,
+        "hint": exc.hint,
+        "approval_id": exc.approval_id,
+    }
+
+
 WRITE_EVERY_S = 0.5
 
 
@@ -182,6 +196,8 @@ class JobRunner:
             result = handler(
                 Context(self.engine, self.clock, progress, self.settings, self.quiet), params, incident_id, by
             )
+        except ApprovalNeeded as exc:  # the job waits for a second person: say which request
+            self._end(job_id, error=exc.message, result={"approval": approval_needed(exc)})
         except BreachscopeError as exc:
             self._end(job_id, error=exc.message + (f" ({exc.hint})" if exc.hint else ""))
         except Exception as exc:  # reported on the job, never a traceback to the client
@@ -200,6 +216,6 @@ class JobRunner:
     def _end(self, job_id: int, *, result: dict[str, Any] | None = None, error: str | None = None) -> None:
         with session_scope(self.engine) as s:
             if error is not None:
-                jobs.fail(s, job_id, error, self.clock.now())
+                jobs.fail(s, job_id, error, self.clock.now(), result=result)
             else:
                 jobs.finish(s, job_id, result or {}, self.clock.now())

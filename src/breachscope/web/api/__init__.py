@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from breachscope.web.api import assess, case, datasets, incidents, jobs, notices, scope, tasks, users
+from breachscope.web.api import (
+    approvals,
+    assess,
+    case,
+    datasets,
+    incidents,
+    jobs,
+    notices,
+    scope,
+    tasks,
+    users,
+)
 
 
 def routers() -> list[APIRouter]:
@@ -23,4 +34,5 @@ def routers() -> list[APIRouter]:
         assess.router,
         notices.router,
         tasks.router,
+        approvals.router,
     ]

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from breachscope.rules import store
 from breachscope.rules.case_facts import run_assessment
 from breachscope.rules.loader import DATA_DIR, load_rules
+from breachscope.tasks import sync_assessment
 from breachscope.web.audit import record
 from breachscope.web.auth.gate import Who
 from breachscope.web.deps import DB, Settings, client_address
@@ -23,7 +24,10 @@ router = APIRouter(prefix="/api/v1/incidents/{incident_id}", tags=["assess"])
 def assess(incident_id: int, request: Request, db: DB, settings: Settings, who: Who) -> dict[str, Any]:
     """Evaluate every rule file on the stored scan, scope, dates and facts; store the assessment."""
     rules = load_rules(DATA_DIR)
-    assessment_id, assessment = run_assessment(db, incident_id, rules, now=settings.clock.now())
+    now = settings.clock.now()
+    assessment_id, assessment = run_assessment(db, incident_id, rules, now=now)
+    # every duty and recommended action becomes a task with its due time, as `breachscope assess`
+    synced = sync_assessment(db, incident_id, assessment_id, assessment, actor=who.actor, now=now)
     record(
         db,
         actor=who.actor,
@@ -31,9 +35,10 @@ def assess(incident_id: int, request: Request, db: DB, settings: Settings, who: 
         object_type="assessment",
         object_id=assessment_id,
         incident_id=incident_id,
+        details={"as_of": now.isoformat(), "tasks": synced.to_dict()},
         source=client_address(request),
     )
-    return {"assessment_id": assessment_id, **assessment.to_dict()}
+    return {"assessment_id": assessment_id, "tasks": synced.to_dict(), **assessment.to_dict()}
 
 
 @router.get("/assessment")
@@ -73,6 +78,7 @@ def decide(
     now = settings.clock.now()
     store.record_decision(db, incident_id, body.duty_id, body.verdict, by=who.actor, why=body.why, at=now)
     assessment_id, assessment = run_assessment(db, incident_id, rules, now=now)
+    synced = sync_assessment(db, incident_id, assessment_id, assessment, actor=who.actor, now=now)
     record(
         db,
         actor=who.actor,
@@ -80,7 +86,7 @@ def decide(
         object_type="duty",
         object_id=body.duty_id,
         incident_id=incident_id,
-        details={"verdict": body.verdict},
+        details={"verdict": body.verdict, "tasks": synced.to_dict()},
         source=client_address(request),
     )
-    return {"assessment_id": assessment_id, **assessment.to_dict()}
+    return {"assessment_id": assessment_id, "tasks": synced.to_dict(), **assessment.to_dict()}

@@ -18,12 +18,13 @@ from breachscope.case import api as case_api
 from breachscope.case import facts as case_facts
 from breachscope.case.dates import DATE_FIELDS, edit_dates
 from breachscope.case.models import TimelineEvent
+from breachscope.case.purge import require_approval
 from breachscope.case.summary import incident_document
 from breachscope.errors import BreachscopeError
 from breachscope.web.api.jobs import JobOut, queue_job
 from breachscope.web.audit import record
 from breachscope.web.auth.gate import Who
-from breachscope.web.deps import DB, Settings, client_address
+from breachscope.web.deps import DB, Settings, client_address, engine_of
 
 router = APIRouter(prefix="/api/v1/incidents/{incident_id}", tags=["case"])
 PAGE_MAX = 500
@@ -193,6 +194,12 @@ def purge(incident_id: int, body: PurgeIn, request: Request, db: DB, settings: S
     incident = case_api.get_incident(db, incident_id)
     if body.confirm_name.strip() != incident.name:
         raise HTTPException(400, "confirm_name is not the incident's name: nothing purged")
+    # four eyes (when the case's policy asks for it): without an approved request, one is
+    # recorded and the answer is 409 with its number, before a job is queued. The job's own
+    # purge then uses (consumes) the approval.
+    db.commit()  # hold no write lock while the request is recorded in its own transaction
+    require_approval(engine_of(request), incident_id, actor=who.actor,
+                    now=settings.clock.now(), reason=body.reason)  # fmt: skip
     try:
         return queue_job(request, db, settings, who, incident_id, "purge", {"reason": body.reason})
     except BreachscopeError as exc:

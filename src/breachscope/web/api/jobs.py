@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from breachscope.case import jobs
@@ -31,6 +31,10 @@ class JobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    approval: dict[str, Any] | None = Field(
+        default=None,
+        description="a failed job that waits for four eyes: status 409, approval_id, detail, hint",
+    )
 
 
 def job_out(j: jobs.Job, live: dict[int, dict[str, Any]] | None = None) -> JobOut:
@@ -50,6 +54,7 @@ def job_out(j: jobs.Job, live: dict[int, dict[str, Any]] | None = None) -> JobOu
         created_at=j.created_at,
         started_at=j.started_at,
         finished_at=j.finished_at,
+        approval=(j.result or {}).get("approval") if j.state == "failed" else None,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from breachscope.case import api as case_api
+from breachscope.case import audit
 from breachscope.case.models import Account, Exposure
 from breachscope.hashing import mask
 from breachscope.web.audit import record
@@ -88,7 +89,7 @@ def unmask_rows(
     record(
         db,
         actor=who.actor,
-        action="personal_data.view",
+        action=audit.VIEW_ACTION,  # the same entry as case/audit.record_view, with the ids seen
         object_type=what,
         incident_id=incident_id,
         details={"reason": reason.strip(), "accounts": account_ids, "exposures": exposure_ids},

@@ -136,6 +136,11 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", I + "/notices/preview"): inc("notify.preview"),
     ("POST", I + "/notices/send"): inc("notify.send"),
     ("GET", I + "/notices/status"): inc("read"),
+    # four eyes (case/approvals.py)
+    ("GET", I + "/approvals"): inc("read"),
+    # deciding a request; case/approvals.py's APPROVER_ROLES then narrows the role per action
+    ("POST", I + "/approvals/{approval_id}/approve"): inc("notify.approve"),
+    ("POST", I + "/approvals/{approval_id}/reject"): inc("notify.approve"),
     # tasks
     ("GET", I + "/tasks"): inc("read"),
     ("POST", I + "/tasks"): inc("tasks"),
