@@ -9,14 +9,13 @@ error still answers a bare 500 with the security headers.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from breachscope.web.pages.headers import SecurityHeaders
 from tests.web.server import TeamServer
@@ -63,12 +62,10 @@ def test_an_unhandled_error_answers_500_with_the_security_headers() -> None:
     app = Starlette(routes=[Route("/boom", _boom)])
     app.add_middleware(SecurityHeaders)
 
-    async def get() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            return await client.get("/boom")
-
-    answer = asyncio.run(get())
+    # TestClient runs the app on its own event loop thread: Playwright's sync API (the browser
+    # tests of this folder) keeps a loop running in the main thread, so asyncio.run would fail
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/boom")
     assert answer.status_code == 500
     assert answer.text == "Internal Server Error"
     for name in ("content-security-policy", "x-content-type-options", "x-frame-options", "cache-control"):
