@@ -29,4 +29,4 @@ def zone() -> Zone:
 @pytest.fixture
 def resolver(zone: Zone) -> Iterator[ResolverSettings]:
     with dns_server(zone) as port:
-        yield ResolverSettings(nameserver="127.0.0.1", port=port, timeout=0.5, lifetime=1.0, concurrency=32)
+        yield ResolverSettings(nameserver="127.0.0.1", port=port, timeout=1.0, lifetime=4.0, concurrency=32)
