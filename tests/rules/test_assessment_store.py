@@ -37,7 +37,8 @@ def engine(db_url: str) -> Engine:
     eng.dispose()
 
 
-def _incident(engine: Engine) -> int:
+def make_incident(engine: Engine) -> int:
+    """One incident, one scanned dataset and 12 people in ID, US-CA, DE and unknown (tests/tasks too)."""
     with session_scope(engine) as s:
         inc = api.create_incident(
             s, "Mixpanel leak", vendor="Mixpanel", vendor_detected_at=DETECTED, vendor_notified_us_at=TOLD
@@ -67,7 +68,7 @@ def test_migration_creates_the_tables(engine: Engine) -> None:
 
 
 def test_facts_from_case(engine: Engine) -> None:
-    incident_id = _incident(engine)
+    incident_id = make_incident(engine)
     with session_scope(engine) as s:
         f = facts_from_case(s, incident_id)
     assert f.present == frozenset(PRESENT) and f.absent == frozenset(ABSENT)
@@ -77,7 +78,7 @@ def test_facts_from_case(engine: Engine) -> None:
 
 
 def test_run_store_and_reload(engine: Engine, rules: RuleSet) -> None:
-    incident_id = _incident(engine)
+    incident_id = make_incident(engine)
     with session_scope(engine) as s:
         aid, a = run_assessment(s, incident_id, rules, now=NOW)
     with session_scope(engine) as s:
@@ -90,7 +91,7 @@ def test_run_store_and_reload(engine: Engine, rules: RuleSet) -> None:
 
 
 def test_a_decision_is_stored_and_settles_the_next_assessment(engine: Engine, rules: RuleSet) -> None:
-    incident_id = _incident(engine)
+    incident_id = make_incident(engine)
     with session_scope(engine) as s:
         store.record_decision(
             s, incident_id, "eu-sa", "not_required", by="Dana", why="contact data only", at=NOW
@@ -119,7 +120,7 @@ def test_a_decision_is_stored_and_settles_the_next_assessment(engine: Engine, ru
 def test_the_engine_reads_the_recorded_facts(
     engine: Engine, rules: RuleSet, recorded: dict[str, str], expected: dict[str, object]
 ) -> None:
-    incident_id = _incident(engine)
+    incident_id = make_incident(engine)
     with session_scope(engine) as s:
         case_facts.set_facts(s, incident_id, recorded, by="Dana")
         f = facts_from_case(s, incident_id)
@@ -129,7 +130,7 @@ def test_the_engine_reads_the_recorded_facts(
 def test_a_rule_change_never_rewrites_a_past_assessment(
     engine: Engine, rules: RuleSet, tmp_path: Path
 ) -> None:
-    incident_id = _incident(engine)
+    incident_id = make_incident(engine)
     with session_scope(engine) as s:
         first_id, first = run_assessment(s, incident_id, rules, now=NOW)
     changed = tmp_path / "rules"
@@ -172,7 +173,7 @@ def test_classes_from_scans(scans: list[object], present: set[str], absent: set[
 def test_record_decision_needs_who_and_why(engine: Engine) -> None:
     from breachscope.errors import BreachscopeError
 
-    incident_id = _incident(engine)
+    incident_id = make_incident(engine)
     with session_scope(engine) as s, pytest.raises(BreachscopeError, match="who decided"):
         store.record_decision(s, incident_id, "eu-sa", "required", by=" ", why="x", at=NOW)
 
