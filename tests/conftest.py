@@ -55,6 +55,9 @@ def pytest_configure(config: pytest.Config) -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         folder = tempfile.mkdtemp(prefix=f"breachscope-tests-{worker}-")
+        # traversable like /tmp: a test server running as another user (Dovecot's mail user
+        # "nobody" as root) reaches its own folder inside; nobody else can list this one
+        os.chmod(folder, 0o711)
         _WORKER_TMP.append(folder)
         os.environ["TMPDIR"] = folder
         tempfile.tempdir = None  # gettempdir() reads TMPDIR again
