@@ -25,7 +25,12 @@ from breachscope.case import api
 from breachscope.case.db import session_scope
 from breachscope.clock import Clock
 from breachscope.errors import InputError
-from breachscope.exposures.bulk import count_dataset_exposures, count_people_of_file, store_exposure_table
+from breachscope.exposures.bulk import (
+    count_dataset_exposures,
+    count_people_of_file,
+    deferred_indexes,
+    store_exposure_table,
+)
 from breachscope.exposures.extractor import Extractor
 from breachscope.exposures.person_key import KeyChain, key_chain
 from breachscope.exposures.plan import ExtractPlan, split_scan_classes
@@ -171,7 +176,14 @@ def attach_file(
         # Extraction (DuckDB, which releases the GIL) of the next batch runs in a worker thread
         # while this thread stores the previous one (SQLite releases it too): batches are
         # still stored one after the other, in file order.
-        with Extractor(key) as extractor, ThreadPoolExecutor(1, "extract") as pool:
+        expected = sum(
+            int(x.get("rows") or 0) for x in (report or {}).get("sources") or [] if isinstance(x, dict)
+        )
+        with (
+            deferred_indexes(s, expected),
+            Extractor(key) as extractor,
+            ThreadPoolExecutor(1, "extract") as pool,
+        ):
             pending: Future[pa.Table] | None = None
             for src in sources:
                 stream = VendorBatches(src.name, src.chunks(progress.advance), vendor=vendor_arg)
