@@ -1,0 +1,153 @@
+"""Moving scope's sets between the case database and DuckDB, in bulk.
+
+Scope reads every leaked person of an incident once and writes back accounts, matches, the org
+roll-up and one update per changed exposure. Row by row through the ORM that cost more than the
+matching itself, so the sets move whole:
+
+- **SQLite**: the driver's cursor; rows come out of DuckDB as plain tuples and go in through
+  ``executemany`` (no per-row SQLAlchemy work), in the scope's one transaction;
+- **PostgreSQL**: ``COPY``: DuckDB writes a CSV file into scope's private temporary folder and
+  psycopg streams it to the server (and the leak comes back the same way).
+
+Everything runs inside the caller's session, so a failed scope leaves the case as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy.orm import Session
+
+from breachscope.case.bulk import dbapi
+from breachscope.progress import Progress
+
+_BATCH = 50_000
+_BLOCK = 1 << 20
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def read_table(
+    con: duckdb.DuckDBPyConnection,
+    session: Session,
+    sql: str,
+    target: str,
+    columns: Sequence[tuple[str, str]],
+    tmp: Path,
+    progress: Progress,
+) -> None:
+    """Create DuckDB table ``target`` (``columns``: name and DuckDB type) from the rows of ``sql``
+    run on the case database."""
+    names = [name for name, _ in columns]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {target} ({', '.join(f'{n} {t}' for n, t in columns)})")
+    if is_postgres(session):
+        path = tmp / f"{target}.csv"
+        with (
+            path.open("wb") as out,
+            dbapi(session).cursor().copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy,
+        ):
+            for block in copy:
+                out.write(block)
+        types = "{" + ", ".join(f"'{n}': '{t}'" for n, t in columns) + "}"
+        con.execute(
+            f"INSERT INTO {target} SELECT * FROM read_csv('{path}', header = false, columns = {types}, "
+            "allow_quoted_nulls = false, auto_detect = false)"
+        )
+        path.unlink()
+        progress.advance(_count(con, target))
+        return
+    cur = dbapi(session).cursor()
+    try:
+        cur.execute(sql)
+        while rows := cur.fetchmany(_BATCH):
+            arrays = [pa.array(list(values)) for values in zip(*rows, strict=True)]
+            con.register("case_batch", pa.Table.from_arrays(arrays, names=names))
+            con.execute(f"INSERT INTO {target} SELECT * FROM case_batch")
+            con.unregister("case_batch")
+            progress.advance(len(rows))
+    finally:
+        cur.close()
+
+
+def write_table(
+    con: duckdb.DuckDBPyConnection,
+    session: Session,
+    table: str,
+    sql: str,
+    tmp: Path,
+    progress: Progress,
+) -> None:
+    """Insert the rows of the DuckDB query ``sql`` into the case table ``table`` (its output
+    column names are the table's column names)."""
+    result = con.execute(sql)
+    names = [d[0] for d in result.description]
+    if is_postgres(session):
+        path = tmp / f"{table}.csv"
+        copied = con.execute(f"COPY ({sql}) TO '{path}' (FORMAT csv, HEADER false)").fetchone()
+        with (
+            path.open("rb") as src,
+            dbapi(session)
+            .cursor()
+            .copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy,
+        ):
+            while block := src.read(_BLOCK):
+                copy.write(block)
+        path.unlink()
+        progress.advance(int(copied[0]) if copied else 0)
+        return
+    insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    cur = dbapi(session).cursor()
+    try:
+        while rows := result.fetchmany(_BATCH):
+            cur.executemany(insert, rows)
+            progress.advance(len(rows))
+    finally:
+        cur.close()
+
+
+def update_exposures(
+    con: duckdb.DuckDBPyConnection,
+    session: Session,
+    sql: str,
+    assignments: str,
+    tmp: Path,
+    progress: Progress,
+) -> None:
+    """Update exposures by id from the rows of the DuckDB query ``sql`` (its first column is
+    ``id``). ``assignments`` is the SQL ``SET`` list, naming the query's other columns in braces:
+    ``"email = CASE WHEN {drop_email} = 1 THEN NULL ELSE email END"``."""
+    names = [d[0] for d in con.execute(f"SELECT * FROM ({sql}) LIMIT 0").description]
+    if is_postgres(session):
+        kinds = {"BIGINT": "bigint", "INTEGER": "integer"}
+        types = [
+            kinds.get(str(d[1]), "text") for d in con.execute(f"SELECT * FROM ({sql}) LIMIT 0").description
+        ]
+        cur = dbapi(session).cursor()
+        columns = ", ".join(f"{n} {t}" for n, t in zip(names, types, strict=True))
+        cur.execute(f"CREATE TEMP TABLE scope_changes ({columns})")
+        write_table(con, session, "scope_changes", sql, tmp, progress)
+        pairs = assignments.format(**{n: f"c.{n}" for n in names})
+        cur.execute(f"UPDATE exposures SET {pairs} FROM scope_changes c WHERE exposures.id = c.id")
+        cur.execute("DROP TABLE scope_changes")
+        return
+    # SQLite's numbered parameters (?2) let one value serve several columns
+    numbered = assignments.format(**{n: f"?{i + 1}" for i, n in enumerate(names)})
+    update = f"UPDATE exposures SET {numbered} WHERE id = ?1"
+    result = con.execute(sql)
+    cur = dbapi(session).cursor()
+    try:
+        while rows := result.fetchmany(_BATCH):
+            cur.executemany(update, rows)
+            progress.advance(len(rows))
+    finally:
+        cur.close()
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
