@@ -86,15 +86,28 @@ def _load_leak(
     total = api.count_exposures(session, incident_id)
     progress.start("Loading leaked people", total=total)
     sql = (
-        f"SELECT {', '.join(expr for _, expr, _ in _CASE_LEAK)} FROM exposures "
+        f"SELECT {', '.join(f'{expr} AS {name}' for name, expr, _ in _CASE_LEAK)} FROM exposures "
         f"WHERE incident_id = {int(incident_id)}"
     )
-    store.read_table(con, session, sql, "leak_case", [(n, t) for n, _, t in _CASE_LEAK], tmp, progress)
     matching.create_leak_table(con)
-    matching.insert_leak(con, "leak_case")
-    info = ", ".join(n for n, _, _ in _CASE_LEAK[len(matching.LEAK_COLUMNS) :])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE leak_info AS SELECT exposure_id AS id, {info} FROM leak_case")
-    con.execute("DROP TABLE leak_case")
+    hashes = {n for n, _ in matching.LEAK_COLUMNS if n != "exposure_id"}
+    info = _CASE_LEAK[len(matching.LEAK_COLUMNS) :]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE leak_all AS SELECT *, "
+        + ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, _, t in info)
+        + " FROM leak LIMIT 0"
+    )
+    insert = (
+        "INSERT INTO leak_all SELECT "
+        + ", ".join(f"hex_k({n})" if n in hashes else n for n, _, _ in _CASE_LEAK)
+        + " FROM {rows}"
+    )
+    store.read_table(con, session, sql, [(n, t) for n, _, t in _CASE_LEAK], insert, tmp)
+    progress.advance(total)
+    con.execute(f"INSERT INTO leak SELECT {', '.join(n for n, _ in matching.LEAK_COLUMNS)} FROM leak_all")
+    names = ", ".join(n for n, _, _ in info)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE leak_info AS SELECT exposure_id AS id, {names} FROM leak_all")
+    con.execute("DROP TABLE leak_all")
     progress.finish()
     return total
 
@@ -307,6 +320,8 @@ def run_scope(
             keys = matching.key_counts(con)
             _country_codes(con)
             _exposure_final(con)
+            for done in ("leak", "dir", "dir_raw"):  # memory for the writes
+                con.execute(f"DROP TABLE {done}")
             minimised = _minimised(con)
             juris = count_jurisdictions(
                 _rows(

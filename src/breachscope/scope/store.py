@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import adbc_driver_sqlite.dbapi as adbc_sqlite
 import duckdb
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from breachscope.case.bulk import dbapi
+from breachscope.case.wipe import sqlite_file
 from breachscope.progress import Progress
 
 _BATCH = 50_000
@@ -36,40 +39,62 @@ def read_table(
     con: duckdb.DuckDBPyConnection,
     session: Session,
     sql: str,
-    target: str,
     columns: Sequence[tuple[str, str]],
+    insert: str,
     tmp: Path,
-    progress: Progress,
 ) -> None:
-    """Create DuckDB table ``target`` (``columns``: name and DuckDB type) from the rows of ``sql``
-    run on the case database."""
-    names = [name for name, _ in columns]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {target} ({', '.join(f'{n} {t}' for n, t in columns)})")
+    """Run ``sql`` on the case database and feed its rows to the DuckDB statement ``insert``,
+    whose ``{rows}`` names them as a relation with ``columns`` (name, DuckDB type; text columns
+    read ``''`` as NULL).
+
+    A SQLite file is read through the ADBC SQLite driver (Apache Arrow's): rows arrive as Arrow
+    batches, never as Python objects, about three times cheaper in CPU than the sqlite3 cursor
+    for a million people (the cursor stays for in-memory databases). It reads what is committed,
+    as the cursor would outside a write transaction."""
+    typed = ", ".join(
+        f"CAST(NULLIF({n}, '') AS {t}) AS {n}" if t == "VARCHAR" else f"CAST({n} AS {t}) AS {n}"
+        for n, t in columns
+    )
     if is_postgres(session):
-        path = tmp / f"{target}.csv"
+        path = tmp / "case_rows.csv"
         with (
             path.open("wb") as out,
             dbapi(session).cursor().copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy,
         ):
             for block in copy:
                 out.write(block)
-        types = "{" + ", ".join(f"'{n}': '{t}'" for n, t in columns) + "}"
-        con.execute(
-            f"INSERT INTO {target} SELECT * FROM read_csv('{path}', header = false, columns = {types}, "
-            "allow_quoted_nulls = false, auto_detect = false)"
+        types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n, _ in columns) + "}"
+        relation = (
+            f"(SELECT {typed} FROM read_csv('{path}', header = false, columns = {types}, "
+            "allow_quoted_nulls = false, auto_detect = false))"
         )
+        con.execute(insert.format(rows=relation))
         path.unlink()
-        progress.advance(_count(con, target))
+        return
+    # text columns as '' for NULL: the ADBC driver infers a column's type from its first rows
+    text_sql = (
+        "SELECT "
+        + ", ".join(f"coalesce(CAST({n} AS TEXT), '') AS {n}" if t == "VARCHAR" else n for n, t in columns)
+        + f" FROM ({sql})"
+    )
+    db = sqlite_file(session.get_bind().engine.url)
+    if db is not None:
+        with adbc_sqlite.connect(db.resolve().as_uri() + "?mode=ro") as adbc, adbc.cursor() as cur:
+            cur.execute(text_sql)
+            reader = cur.fetch_record_batch()
+            con.register("case_stream", reader)
+            con.execute(insert.format(rows=f"(SELECT {typed} FROM case_stream)"))
+            con.unregister("case_stream")
         return
     cur = dbapi(session).cursor()
     try:
-        cur.execute(sql)
+        cur.execute(text_sql)
+        names = [n for n, _ in columns]
         while rows := cur.fetchmany(_BATCH):
             arrays = [pa.array(list(values)) for values in zip(*rows, strict=True)]
             con.register("case_batch", pa.Table.from_arrays(arrays, names=names))
-            con.execute(f"INSERT INTO {target} SELECT * FROM case_batch")
+            con.execute(insert.format(rows=f"(SELECT {typed} FROM case_batch)"))
             con.unregister("case_batch")
-            progress.advance(len(rows))
     finally:
         cur.close()
 
@@ -103,11 +128,28 @@ def write_table(
     insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
     cur = dbapi(session).cursor()
     try:
+        # Into an empty table (one incident per case, the usual), secondary indexes are built
+        # after the load: one sort each instead of a million random inserts.
+        empty = cur.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None
+        indexes = _sqlite_indexes(cur, table) if empty else []
+        for name, _ in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
         while rows := result.fetchmany(_BATCH):
             cur.executemany(insert, rows)
             progress.advance(len(rows))
+        for _, create in indexes:
+            cur.execute(create)
     finally:
         cur.close()
+
+
+def _sqlite_indexes(cur: Any, table: str) -> list[tuple[str, str]]:
+    """The explicitly created indexes of a SQLite table: (name, CREATE statement)."""
+    rows = cur.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table,),
+    ).fetchall()
+    return [(str(name), str(sql)) for name, sql in rows]
 
 
 def update_exposures(
