@@ -232,9 +232,12 @@ def _clear(session: Session, incident_id: int) -> int:
 
 def _store(
     con: duckdb.DuckDBPyConnection, session: Session, incident_id: int, tmp: Path, progress: Progress
-) -> None:
+) -> tuple[Any, Path] | None:
     """Replace the incident's accounts, matches and org roll-up with this run's; update the
-    exposures whose jurisdictions change or whose values are dropped."""
+    exposures whose jurisdictions change or whose values are dropped. Returns the scratch
+    database to detach once the session is done (see :func:`store.attach_scratch`)."""
+    attached = store.attach_scratch(session, tmp)  # before the first write
+    scratch = attached[1] if attached else None
     first = _clear(session, incident_id)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE account_ids AS SELECT user_id, "
@@ -247,12 +250,13 @@ def _store(
         "accounts",
         f"""SELECT i.account_id AS id, {int(incident_id)} AS incident_id, a.user_id, a.email, a.name,
                   a.org_id, a.org_name, a.role, a.language, a.country, c.code AS country_code, a.created,
-                  a.is_admin, a.affected
+                  CAST(a.is_admin AS INTEGER) AS is_admin, CAST(a.affected AS INTEGER) AS affected
            FROM affected_accounts a JOIN account_ids i USING (user_id)
            LEFT JOIN country_codes c ON c.country = a.country
            ORDER BY i.account_id""",
         tmp,
         progress,
+        scratch,
     )
     if store.is_postgres(session):
         session.execute(
@@ -264,12 +268,13 @@ def _store(
         session,
         "matches",
         f"""SELECT {int(incident_id)} AS incident_id, r.exposure_id, i.account_id, r.org_id, r.key,
-                  r.strength, r.ambiguous
+                  r.strength, CAST(r.ambiguous AS INTEGER) AS ambiguous
            FROM result r LEFT JOIN account_ids i USING (user_id) ORDER BY r.exposure_id""",
         tmp,
         progress,
+        scratch,
     )
-    store.write_table(con, session, "affected_orgs", _org_rollup_sql(incident_id), tmp, progress)
+    store.write_table(con, session, "affected_orgs", _org_rollup_sql(incident_id), tmp, progress, scratch)
     progress.start("Resolving jurisdictions")
     store.update_exposures(
         con,
@@ -283,8 +288,10 @@ def _store(
         _EXPOSURE_UPDATE,
         tmp,
         progress,
+        scratch,
     )
     progress.finish()
+    return attached
 
 
 def run_scope(
@@ -301,61 +308,81 @@ def run_scope(
     settings = settings or ScopeSettings()
     progress = progress or NullProgress()
     clock = clock or SystemClock()
-    with tempfile.TemporaryDirectory(prefix="breachscope-scope-") as tmp, session_scope(engine) as session:
-        key = api.case_key(session, incident_id)
-        if api.count_exposures(session, incident_id) == 0:
-            raise BreachscopeError(
-                f"incident {incident_id} has no leaked people to scope yet",
-                f"attach the leaked file first: breachscope case attach {incident_id} FILE",
-            )
-        con = connect_duckdb(settings, Path(tmp))
+    attached: list[tuple[Any, Path] | None] = []  # the scratch database, detached after commit
+    with tempfile.TemporaryDirectory(prefix="breachscope-scope-") as tmp:
         try:
-            _load_leak(con, session, incident_id, Path(tmp), progress)
-            load_directory(con, directory, progress=progress)
-            progress.start("Matching")
-            matching.prepare_directory(con, key, settings.admin_roles)
-            matching.match(con)
-            matching.rollup(con)
-            counts = matching.summary_counts(con)
-            keys = matching.key_counts(con)
-            _country_codes(con)
-            _exposure_final(con)
-            for done in ("leak", "dir", "dir_raw"):  # memory for the writes
-                con.execute(f"DROP TABLE {done}")
-            minimised = _minimised(con)
-            juris = count_jurisdictions(
-                _rows(
-                    con, "SELECT new_jurisdiction, new_directory, count(*) FROM exposure_final GROUP BY ALL"
+            with session_scope(engine) as session:
+                return _run(
+                    session, incident_id, directory, settings, progress, clock, author, Path(tmp), attached
                 )
-            )
-            checks = check_jurisdictions(
-                _rows(con, "SELECT country_code, new_directory, count(*) FROM exposure_final GROUP BY ALL")
-            )
-            progress.finish()
-            _store(con, session, incident_id, Path(tmp), progress)
         finally:
-            con.close()
-        summary: dict[str, Any] = {
-            **counts,
-            "matched_by_key": keys,
-            "jurisdictions": juris,
-            "jurisdiction_checks": checks,
-            "directory": directory.describe(),
-            "admin_roles": list(settings.admin_roles),
-        }
-        described = directory.describe()
-        session.add(ScopeRun(incident_id=incident_id, at=clock.now(), directory=described, summary=summary))
-        api.add_timeline_event(
-            session,
-            incident_id,
-            f"Scope: {counts['affected_users']:,} affected users in {counts['affected_orgs']:,} orgs, "
-            f"{counts['admins']:,} admins, {counts['unmatched_people']:,} unmatched leaked people"
-            + checks_sentence(checks),
-            author=author,
-            kind="scope",
-            clock=clock,
+            for scratch in attached:
+                store.detach_scratch(scratch)
+
+
+def _run(
+    session: Session,
+    incident_id: int,
+    directory: DirectorySource,
+    settings: ScopeSettings,
+    progress: Progress,
+    clock: Clock,
+    author: str,
+    tmp: Path,
+    attached: list[tuple[Any, Path] | None],
+) -> dict[str, Any]:
+    key = api.case_key(session, incident_id)
+    if api.count_exposures(session, incident_id) == 0:
+        raise BreachscopeError(
+            f"incident {incident_id} has no leaked people to scope yet",
+            f"attach the leaked file first: breachscope case attach {incident_id} FILE",
         )
-        api.add_timeline_event(
-            session, incident_id, minimised.message(), author=author, kind="minimise", clock=clock
+    con = connect_duckdb(settings, tmp)
+    try:
+        _load_leak(con, session, incident_id, tmp, progress)
+        load_directory(con, directory, progress=progress)
+        progress.start("Matching")
+        matching.prepare_directory(con, key, settings.admin_roles)
+        matching.match(con)
+        matching.rollup(con)
+        counts = matching.summary_counts(con)
+        keys = matching.key_counts(con)
+        _country_codes(con)
+        _exposure_final(con)
+        for done in ("leak", "dir", "dir_raw"):  # memory for the writes
+            con.execute(f"DROP TABLE {done}")
+        minimised = _minimised(con)
+        juris = count_jurisdictions(
+            _rows(con, "SELECT new_jurisdiction, new_directory, count(*) FROM exposure_final GROUP BY ALL")
         )
+        checks = check_jurisdictions(
+            _rows(con, "SELECT country_code, new_directory, count(*) FROM exposure_final GROUP BY ALL")
+        )
+        progress.finish()
+        attached.append(_store(con, session, incident_id, tmp, progress))
+    finally:
+        con.close()
+    summary: dict[str, Any] = {
+        **counts,
+        "matched_by_key": keys,
+        "jurisdictions": juris,
+        "jurisdiction_checks": checks,
+        "directory": directory.describe(),
+        "admin_roles": list(settings.admin_roles),
+    }
+    described = directory.describe()
+    session.add(ScopeRun(incident_id=incident_id, at=clock.now(), directory=described, summary=summary))
+    api.add_timeline_event(
+        session,
+        incident_id,
+        f"Scope: {counts['affected_users']:,} affected users in {counts['affected_orgs']:,} orgs, "
+        f"{counts['admins']:,} admins, {counts['unmatched_people']:,} unmatched leaked people"
+        + checks_sentence(checks),
+        author=author,
+        kind="scope",
+        clock=clock,
+    )
+    api.add_timeline_event(
+        session, incident_id, minimised.message(), author=author, kind="minimise", clock=clock
+    )
     return summary

@@ -14,6 +14,7 @@ Everything runs inside the caller's session, so a failed scope leaves the case a
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -106,11 +107,12 @@ def write_table(
     sql: str,
     tmp: Path,
     progress: Progress,
+    scratch: Path | None = None,
 ) -> None:
     """Insert the rows of the DuckDB query ``sql`` into the case table ``table`` (its output
-    column names are the table's column names)."""
-    result = con.execute(sql)
-    names = [d[0] for d in result.description]
+    column names are the table's column names); through ``scratch`` when given (see
+    :func:`attach_scratch`)."""
+    names = [d[0] for d in con.execute(f"SELECT * FROM ({sql}) LIMIT 0").description]
     if is_postgres(session):
         path = tmp / f"{table}.csv"
         copied = con.execute(f"COPY ({sql}) TO '{path}' (FORMAT csv, HEADER false)").fetchone()
@@ -125,7 +127,7 @@ def write_table(
         path.unlink()
         progress.advance(int(copied[0]) if copied else 0)
         return
-    insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    columns = ", ".join(names)
     cur = dbapi(session).cursor()
     try:
         # Into an empty table (one incident per case, the usual), secondary indexes are built
@@ -134,9 +136,15 @@ def write_table(
         indexes = _sqlite_indexes(cur, table) if empty else []
         for name, _ in indexes:
             cur.execute(f'DROP INDEX "{name}"')
-        while rows := result.fetchmany(_BATCH):
-            cur.executemany(insert, rows)
-            progress.advance(len(rows))
+        if scratch is not None:
+            progress.advance(_ingest(con, sql, scratch, table))
+            cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM scratch_{table}.{table}")
+        else:
+            insert = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in names)})"
+            result = con.execute(sql)
+            while rows := result.fetchmany(_BATCH):
+                cur.executemany(insert, rows)
+                progress.advance(len(rows))
         for _, create in indexes:
             cur.execute(create)
     finally:
@@ -159,6 +167,7 @@ def update_exposures(
     assignments: str,
     tmp: Path,
     progress: Progress,
+    scratch: Path | None = None,
 ) -> None:
     """Update exposures by id from the rows of the DuckDB query ``sql`` (its first column is
     ``id``). ``assignments`` is the SQL ``SET`` list, naming the query's other columns in braces:
@@ -177,6 +186,13 @@ def update_exposures(
         cur.execute(f"UPDATE exposures SET {pairs} FROM scope_changes c WHERE exposures.id = c.id")
         cur.execute("DROP TABLE scope_changes")
         return
+    if scratch is not None:
+        progress.advance(_ingest(con, sql, scratch, "changes"))
+        pairs = assignments.format(**{n: f"c.{n}" for n in names})
+        dbapi(session).execute(
+            f"UPDATE exposures SET {pairs} FROM scratch_changes.changes AS c WHERE exposures.id = c.id"
+        )
+        return
     # SQLite's numbered parameters (?2) let one value serve several columns
     numbered = assignments.format(**{n: f"?{i + 1}" for i, n in enumerate(names)})
     update = f"UPDATE exposures SET {numbered} WHERE id = ?1"
@@ -193,3 +209,49 @@ def update_exposures(
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
+
+
+#: The scratch tables :func:`attach_scratch` attaches, one file each (SQLite reads a file's
+#: schema once per transaction, so each file is written whole before the scope reads it).
+SCRATCH_TABLES = ("accounts", "matches", "affected_orgs", "changes")
+
+
+def attach_scratch(session: Session, tmp: Path) -> tuple[Any, Path] | None:
+    """SQLite: attach new scratch database files in ``tmp`` to the session's connection, before
+    the session's first write; returns (the DBAPI connection, their folder), or ``None`` for
+    PostgreSQL or when a write transaction is already open (SQLite cannot attach inside one:
+    the rows then go through ``executemany``).
+
+    DuckDB's results are written into a scratch file by the ADBC SQLite driver straight from
+    Arrow, then copied into the case tables by one ``INSERT ... SELECT`` (or ``UPDATE ... FROM``)
+    inside the scope's transaction: no Python object per value. The files live in scope's
+    private temporary folder and are removed with it; call :func:`detach_scratch` after the
+    session has committed or rolled back."""
+    if is_postgres(session):
+        return None
+    raw = dbapi(session)
+    try:
+        for name in SCRATCH_TABLES:
+            raw.execute(f"ATTACH DATABASE ? AS scratch_{name}", (str(tmp / f"scratch-{name}.db"),))
+    except sqlite3.OperationalError:  # a transaction is open: the executemany path
+        detach_scratch((raw, tmp))
+        return None
+    return raw, tmp
+
+
+def detach_scratch(attached: tuple[Any, Path] | None) -> None:
+    if attached is None:
+        return
+    raw, _ = attached
+    names = {str(row[1]) for row in raw.execute("PRAGMA database_list").fetchall()}
+    for name in SCRATCH_TABLES:
+        if f"scratch_{name}" in names:
+            raw.execute(f"DETACH DATABASE scratch_{name}")
+
+
+def _ingest(con: duckdb.DuckDBPyConnection, sql: str, folder: Path, table: str) -> int:
+    """Write the rows of DuckDB's ``sql`` into the scratch file of ``table``; returns rows."""
+    with adbc_sqlite.connect(str(folder / f"scratch-{table}.db")) as adbc, adbc.cursor() as cur:
+        rows = cur.adbc_ingest(table, con.sql(sql).to_arrow_reader(_BATCH), mode="create")
+        adbc.commit()
+    return int(rows)
