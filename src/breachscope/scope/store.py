@@ -219,8 +219,7 @@ SCRATCH_TABLES = ("accounts", "matches", "affected_orgs", "changes")
 def attach_scratch(session: Session, tmp: Path) -> tuple[Any, Path] | None:
     """SQLite: attach new scratch database files in ``tmp`` to the session's connection, before
     the session's first write; returns (the DBAPI connection, their folder), or ``None`` for
-    PostgreSQL or when a write transaction is already open (SQLite cannot attach inside one:
-    the rows then go through ``executemany``).
+    PostgreSQL or when SQLite refuses to attach (the rows then go through ``executemany``).
 
     DuckDB's results are written into a scratch file by the ADBC SQLite driver straight from
     Arrow, then copied into the case tables by one ``INSERT ... SELECT`` (or ``UPDATE ... FROM``)
@@ -233,7 +232,7 @@ def attach_scratch(session: Session, tmp: Path) -> tuple[Any, Path] | None:
     try:
         for name in SCRATCH_TABLES:
             raw.execute(f"ATTACH DATABASE ? AS scratch_{name}", (str(tmp / f"scratch-{name}.db"),))
-    except sqlite3.OperationalError:  # a transaction is open: the executemany path
+    except sqlite3.OperationalError:  # e.g. too many attached databases: the executemany path
         detach_scratch((raw, tmp))
         return None
     return raw, tmp
