@@ -21,6 +21,7 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from breachscope.canary import check as canary_check
+from breachscope.canary import exclude as canary_exclude
 from breachscope.canary import registry as canary_registry
 from breachscope.case import api
 from breachscope.case.db import session_scope
@@ -59,6 +60,8 @@ class AttachResult:
     unread_bytes: int | None = 0
     #: The canary check's sentence (as in the timeline); None when no canary was ever issued.
     canary: str | None = None
+    #: Canary records found and left out of the people (of ``records``); None: no check ran.
+    canary_records: int | None = None
 
 
 def file_digest(path: Path, progress: Progress | None = None) -> tuple[str, int]:
@@ -184,6 +187,7 @@ def attach_file(
         sealer = api.value_sealer(s, incident_id)
         registry = canary_registry.load(s)  # None: no canary issued in this database, nothing to check
     matcher = canary_check.new_matcher(engine, registry) if registry is not None else None
+    canaries: canary_exclude.CanaryRows | None = None
     read_complete = True
     unread: list[str] = []
     with session_scope(engine) as s:
@@ -214,6 +218,8 @@ def attach_file(
             if commit_every_batch:
                 s.commit()  # the write lock is free between batches
 
+        if matcher is not None:  # canary records are blanked before extraction: never an exposure
+            canaries = canary_exclude.CanaryRows(matcher, lambda hashes: canary_registry.lookup(s, hashes))
         # Extraction (DuckDB, which releases the GIL) of the next batch runs in a worker thread
         # while this thread stores the previous one (SQLite releases it too): batches are
         # still stored one after the other, in file order.
@@ -238,19 +244,21 @@ def attach_file(
                         )
                         chain = key_chain(names, plan.roles, plan.column_classes, stream.match)
                     records += chunk.batch.num_rows
-                    extracting = pool.submit(
+                    batch = chunk.batch
+                    if canaries is not None:  # every text value against the canary registry
+                        # (runs while the worker still extracts the previous batch)
+                        batch = canaries.blank(batch, src.name if src.name != p.name else "")
+                    done = pending.result() if pending is not None else None
+                    pending = pool.submit(
                         extractor.table,
                         plan,
-                        chunk.batch,
+                        batch,
                         row_key_prefix=f"{sha}:{src.name}",
                         offset=chunk.offset,
                         chain=chain,
                     )
-                    if pending is not None:
-                        store(pending.result())
-                    pending = extracting
-                    if matcher is not None:  # every text value against the canary registry
-                        matcher.feed(chunk.batch, src.name if src.name != p.name else "")
+                    if done is not None:
+                        store(done)
                 src.issues.extend(stream.issues)
                 for issue in src.issues:
                     if issue.unread:
@@ -265,13 +273,21 @@ def attach_file(
         ds.complete = final_complete
         ds.records = records
         ds.vendor, ds.layout = vendor, layout
+        if canaries is not None:
+            ds.canary_records = canaries.records
+            ds.canary_vendors = dict(sorted(canaries.by_vendor.items()))
         s.flush()
         issues = sum(len(x.issues) for x in sources)
-        if matcher is not None:
+        if matcher is not None and canaries is not None:
             with matcher:
-                resolved = canary_registry.lookup(s, (h for h, _ in matcher.candidates))
                 found = canary_check.result_of(
-                    matcher, resolved, [p.name], complete=read_complete, unread=sorted(set(unread))[:20]
+                    matcher,
+                    canaries.resolved,
+                    [p.name],
+                    complete=read_complete,
+                    unread=sorted(set(unread))[:20],
+                    excluded=canaries.records,
+                    excluded_by_vendor=dict(canaries.by_vendor),
                 )
             canary_check.record(
                 s,
@@ -301,6 +317,7 @@ def attach_file(
             unread_records=ds.unread_records,
             unread_bytes=ds.unread_bytes,
             canary=canary_summary,
+            canary_records=ds.canary_records,
         )
     progress.finish()
     return result

@@ -169,8 +169,8 @@ def rebatch(
     def combined() -> pa.RecordBatch:
         if len(pending) == 1:
             return pending[0]
-        table = pa.Table.from_batches(pending).combine_chunks()
-        return table.to_batches()[0] if table.num_rows else pending[0]
+        whole = pa.concat_batches(pending)  # one copy per column (no Table round trip)
+        return whole if whole.num_rows else pending[0]
 
     try:
         for batch in batches:

@@ -70,6 +70,10 @@ class DatasetRow:
     accepted_why: str | None
     scanned_at: datetime
     vendor: str | None
+    #: Canary records (synthetic people planted at vendors) among ``records``, left out of the
+    #: people; None: no canary check ran at attach. ``canary_vendors``: per vendor, sorted.
+    canary_records: int | None = None
+    canary_vendors: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,8 @@ def _datasets(datasets: Sequence[Dataset]) -> tuple[DatasetRow, ...]:
             accepted_why=d.incomplete_accepted_why,
             scanned_at=d.scanned_at,
             vendor=d.vendor,
+            canary_records=d.canary_records,
+            canary_vendors=tuple(sorted((d.canary_vendors or {}).items(), key=lambda kv: kv[0].casefold())),
         )
         for d in datasets
     )

@@ -47,16 +47,10 @@ def mask_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def unmask_rows(
-    db: Session,
-    request: Request,
-    who: Principal,
-    incident_id: int,
-    rows: list[dict[str, Any]],
-    reason: str,
-    what: str,
-) -> list[dict[str, Any]]:
-    """Add the plain ``email`` (and ``name``) to the rows of a page; audited."""
+def reveal(db: Session, incident_id: int, rows: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
+    """Add the plain ``email`` (and ``name``) to rows of accounts (``id`` + ``user_id``) and of
+    leaked people (``exposure_id``); returns the (account ids, exposure ids) seen, for the audit
+    entry. Not audited here: the caller records the view (the API and the console pages)."""
     account_ids = [r["id"] for r in rows if "id" in r and "user_id" in r]
     exposure_ids = [r["exposure_id"] for r in rows if "exposure_id" in r]
     accounts = (
@@ -86,6 +80,20 @@ def unmask_rows(
             row["email"], row["name"] = a.email, a.name
         if row.get("exposure_id") in exposures:
             row["email"] = case_api.open_value(sealer, "email", exposures[row["exposure_id"]].email)
+    return account_ids, exposure_ids
+
+
+def unmask_rows(
+    db: Session,
+    request: Request,
+    who: Principal,
+    incident_id: int,
+    rows: list[dict[str, Any]],
+    reason: str,
+    what: str,
+) -> list[dict[str, Any]]:
+    """Add the plain ``email`` (and ``name``) to the rows of a page; audited."""
+    account_ids, exposure_ids = reveal(db, incident_id, rows)
     record(
         db,
         actor=who.actor,

@@ -170,6 +170,10 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/incidents/{incident_id}/scope/search"): inc("read"),
     ("GET", "/incidents/{incident_id}/scope/unmatched"): inc("read"),
     ("GET", "/incidents/{incident_id}/scope/review"): inc("read"),
+    # a people page unmasked once, with a stated reason, audited (web/pages/unmask.py)
+    ("POST", "/incidents/{incident_id}/scope/org/unmask"): inc("unmask"),
+    ("POST", "/incidents/{incident_id}/scope/unmatched/unmask"): inc("unmask"),
+    ("POST", "/incidents/{incident_id}/scope/review/unmask"): inc("unmask"),
     ("GET", "/incidents/{incident_id}/duties"): inc("read"),
     ("POST", "/incidents/{incident_id}/duties/{duty_id}/decision"): inc("decide"),
     ("GET", "/incidents/{incident_id}/tasks"): inc("read"),
@@ -181,6 +185,7 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/incidents/{incident_id}/audit.csv"): inc("audit"),
     ("GET", "/incidents/{incident_id}/notices"): inc("read"),
     ("GET", "/incidents/{incident_id}/notices/preview"): inc("notify.preview"),
+    ("POST", "/incidents/{incident_id}/notices/preview/unmask"): inc("unmask"),  # + notify.preview
     ("GET", "/incidents/{incident_id}/notices/drafts/{outbox_id}"): inc("read"),
     ("POST", "/incidents/{incident_id}/notices/drafts/{outbox_id}"): inc("decide"),
     ("GET", "/incidents/{incident_id}/notices/drafts/{outbox_id}/export"): inc("read"),

@@ -1,5 +1,6 @@
 """Notices: the outbox by state, unconfirmed sends and failures, a preview of each template in
-each language (a real queued notice, the recipient's address and name masked), and the regulator
+each language (a real queued notice, the recipient's address and name masked; a role that may
+unmask states a reason and sees it unmasked once, audited), and the regulator
 drafts with their ``[TO COMPLETE]`` fields editable (legal) and exportable."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from breachscope.web.audit import record
 from breachscope.web.deps import client_address
 from breachscope.web.pages.base import incident_page
 from breachscope.web.pages.context import checked_form, incident_role, require, settings
+from breachscope.web.pages.unmask import MASKED, Unmask, audit_view, unmask_request
 
 router = APIRouter()
 KINDS = ("user", "admin", "regulator")
@@ -69,8 +71,7 @@ def notices_page(request: Request, incident_id: int) -> HTMLResponse:
     )  # fmt: skip
 
 
-@router.get("/incidents/{incident_id}/notices/preview", response_class=HTMLResponse)
-def preview_page(request: Request, incident_id: int, kind: str, lang: str) -> HTMLResponse:
+def _preview(request: Request, incident_id: int, kind: str, lang: str, state: Unmask) -> HTMLResponse:
     incident_role(request, incident_id)
     table = cast(Table, OutboxMessage.__table__)
     stmt = (
@@ -84,12 +85,29 @@ def preview_page(request: Request, incident_id: int, kind: str, lang: str) -> HT
     if row is None:
         raise HTTPException(status_code=404, detail="no notice of this kind and language in the outbox")
     text, _ = unpack_body(row.body)
+    if state.reason is not None:
+        with session_scope(settings(request).engine) as s:
+            audit_view(s, request, incident_id, "notice", state.reason, notices=[row.id])
+        to, subject = row.to_addr, row.subject
+    else:
+        to, subject = mask(row.to_addr), masked_text(row.subject, row.to_addr, row.to_name)
+        text = masked_text(text, row.to_addr, row.to_name)
     return incident_page(
         request, incident_id, "notices", "notice_preview.html.j2",
-        kind=kind, lang=lang, state=row.state, to=mask(row.to_addr),
-        subject=masked_text(row.subject, row.to_addr, row.to_name),
-        text=masked_text(text, row.to_addr, row.to_name),
+        kind=kind, lang=lang, state=row.state, to=to, subject=subject, text=text, **state.context(),
     )  # fmt: skip
+
+
+@router.get("/incidents/{incident_id}/notices/preview", response_class=HTMLResponse)
+def preview_page(request: Request, incident_id: int, kind: str, lang: str) -> HTMLResponse:
+    return _preview(request, incident_id, kind, lang, MASKED)
+
+
+@router.post("/incidents/{incident_id}/notices/preview/unmask", response_class=HTMLResponse)
+async def preview_unmasked(request: Request, incident_id: int, kind: str, lang: str) -> HTMLResponse:
+    _, role = incident_role(request, incident_id)
+    require(role, "notify.preview")
+    return _preview(request, incident_id, kind, lang, await unmask_request(request, incident_id))
 
 
 def _draft(request: Request, incident_id: int, outbox_id: int) -> drafts.Draft:
