@@ -73,7 +73,10 @@ def vendor_links(s: Session, incident_id: int) -> list[dict[str, Any]]:
                 "linked_at": fmt_time(link.linked_at),
                 "compared_at": fmt_time(link.compared_at),
                 "in_both": [r["key"] for r in c.get("in_both", [])],
-                "leak_only": [{"key": r["key"], "why": r.get("why", "")} for r in c.get("leak_only", [])],
+                "leak_only": [
+                    {"key": r["key"], "why": r.get("why", ""), "classes": r.get("classes", [])}
+                    for r in c.get("leak_only", [])
+                ],
                 "sent_only": [r["key"] for r in c.get("sent_only", [])],
                 "classes": c.get("classes"),
                 "caveats": c.get("caveats", []),

@@ -28,7 +28,12 @@ from breachscope.case.db import session_scope
 from breachscope.case.models import Dataset, DatasetPerson, Exposure
 from breachscope.clock import Clock
 from breachscope.errors import InputError
-from breachscope.exposures.bulk import count_dataset_exposures, count_people_of_file, store_exposure_table
+from breachscope.exposures.bulk import (
+    count_dataset_exposures,
+    count_people_of_file,
+    deferred_indexes,
+    store_exposure_table,
+)
 from breachscope.exposures.extractor import Extractor
 from breachscope.exposures.person_key import KeyChain, key_chain
 from breachscope.exposures.plan import ExtractPlan, split_scan_classes
@@ -160,7 +165,9 @@ def attach_file(
     note, a decision, a sign-in) wait a batch's time, not the whole attach. Until the end the
     dataset reads as an incomplete read (``complete`` false); an attach that fails removes its
     dataset and the people first seen in it (people of earlier datasets it merged into keep the
-    united classes). Without it the whole attach is one transaction (all or nothing)."""
+    united classes); the exposures' indexes are kept up to date through the load instead of
+    being built after it (slower for a big file). Without it the whole attach is one
+    transaction (all or nothing)."""
     vendor_arg = vendor
     check_forced(vendor_arg)
     progress = progress or NullProgress()
@@ -223,12 +230,22 @@ def attach_file(
         # Extraction (DuckDB, which releases the GIL) of the next batch runs in a worker thread
         # while this thread stores the previous one (SQLite releases it too): batches are
         # still stored one after the other, in file order.
+        expected = sum(
+            int(x.get("rows") or 0) for x in (report or {}).get("sources") or [] if isinstance(x, dict)
+        )
+        # committing batch by batch, indexes cannot be dropped for the load (a commit would
+        # leave the case without them): only the one-transaction attach defers them
         undo = (
             _undo_partial(s, incident_id, ds.id, p.name, author, clock)
             if commit_every_batch
             else nullcontext()
         )
-        with undo, Extractor(key) as extractor, ThreadPoolExecutor(1, "extract") as pool:
+        with (
+            undo,
+            deferred_indexes(s, 0 if commit_every_batch else expected),
+            Extractor(key) as extractor,
+            ThreadPoolExecutor(1, "extract") as pool,
+        ):
             pending: Future[pa.Table] | None = None
             for src in sources:
                 stream = VendorBatches(src.name, src.chunks(progress.advance), vendor=vendor_arg)
