@@ -131,6 +131,9 @@ def test_pdf_has_the_same_sentences_and_a_one_page_summary(
     whole = " ".join(pages)
     for sentence in _expected(built_case, lang):
         assert sentence in whole, sentence
+    # duty titles in the report's language (rule data), citations as the statute names them
+    title = "Written notice to the data subjects" if lang == "en" else "Pemberitahuan tertulis kepada subjek"
+    assert title in whole and "Art. 46(1)(a)" in whole
     summary, timeline = ("Summary", "1. Timeline") if lang == "en" else ("Ringkasan", "1. Kronologi")
     assert summary in pages[0] and timeline not in pages[0]
     assert pages[1].startswith(timeline)  # the summary is exactly the first page

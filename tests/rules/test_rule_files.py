@@ -80,6 +80,7 @@ def test_weak_spots_are_unconfirmed(rules: RuleSet, rule_id: str) -> None:
 GOOD_RULE = """
   - id: xx-a
     title: T
+    titles: {id: J}
     recipient: authority
     recipient_name: R
     statute: S

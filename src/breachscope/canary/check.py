@@ -32,6 +32,7 @@ from breachscope.canary.registry import Registry, Resolved, all_hashes, lookup
 from breachscope.canary.store import CanaryCheck, CanaryHit
 from breachscope.case import api
 from breachscope.case.db import session_scope
+from breachscope.case.summary import canary_records_sentence
 from breachscope.case.tasks import add_task
 from breachscope.clock import Clock, SystemClock
 from breachscope.progress import NullProgress, Progress
@@ -75,6 +76,9 @@ class CheckResult:
     method: str
     found: list[Found] = field(default_factory=list)
     issued_per_vendor: dict[str, int] = field(default_factory=dict)
+    #: Canary records left out of the people (``case attach``, :mod:`.exclude`); None: a plain check.
+    excluded: int | None = None
+    excluded_by_vendor: dict[str, int] = field(default_factory=dict)
 
     @property
     def vendors(self) -> list[VendorFound]:
@@ -101,6 +105,18 @@ class CheckResult:
 
     def summary(self, what: str) -> str:
         """The sentence the case and the CLI show (every number measured by this check)."""
+        said = self._attribution(what)
+        if self.excluded is None or not self.found:
+            return said
+        left_out = canary_records_sentence(self.excluded, self.excluded_by_vendor, self.records)
+        if left_out is None:
+            left_out = (
+                "The canary values occur only inside longer values (no record is a canary itself): "
+                "no record was left out of the people."
+            )
+        return f"{said} {left_out}"
+
+    def _attribution(self, what: str) -> str:
         vendors = self.vendors
         if not vendors:
             read = "" if self.complete else " read"
@@ -154,6 +170,8 @@ class CheckResult:
                 for v in self.vendors
             ],
             "found": [f.__dict__ for f in self.found],
+            "excluded_records": self.excluded,
+            "excluded_by_vendor": dict(self.excluded_by_vendor),
         }
 
 
@@ -164,9 +182,12 @@ def result_of(
     *,
     complete: bool = True,
     unread: Sequence[str] = (),
+    excluded: int | None = None,
+    excluded_by_vendor: dict[str, int] | None = None,
 ) -> CheckResult:
     """A :class:`CheckResult` from what ``matcher`` was fed; ``resolved`` is
-    :func:`~breachscope.canary.registry.lookup` of its candidates."""
+    :func:`~breachscope.canary.registry.lookup` of its candidates (or more: only candidates
+    count). ``excluded``: the canary records ``case attach`` left out of the people."""
     reg = matcher.registry
     issued: dict[str, int] = {}
     for b in reg.batches.values():
@@ -189,6 +210,8 @@ def result_of(
         method=matcher.method,
         found=found,
         issued_per_vendor=issued,
+        excluded=excluded,
+        excluded_by_vendor=dict(excluded_by_vendor or {}),
     )
 
 

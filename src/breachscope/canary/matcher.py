@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -30,6 +31,14 @@ import pyarrow as pa
 from breachscope import hashing
 from breachscope.canary.registry import Registry, prefilter_sql, probe_of, salt_of
 from breachscope.identity.sql import create_hash_macro
+
+
+class Candidate(NamedTuple):
+    """A value of one batch that passed the prefilter (a canary only if its hash is registered)."""
+
+    column: int  # the index of its column in the batch
+    value: str  # the value itself, or an address found inside a longer value
+    hash: str  # its keyed hash under the registry key
 
 
 def _is_text(t: pa.DataType) -> bool:
@@ -97,8 +106,11 @@ class Matcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def feed(self, batch: pa.RecordBatch | pa.Table, source: str = "") -> None:
-        """Check every text value of ``batch``; ``source`` prefixes column names in hits."""
+    def feed(self, batch: pa.RecordBatch | pa.Table, source: str = "") -> list[Candidate]:
+        """Check every text value of ``batch``; ``source`` prefixes column names in hits.
+
+        Returns this batch's candidates (added to :attr:`candidates` too), which
+        :class:`breachscope.canary.exclude.CanaryRows` resolves at once to leave canary records out."""
         self.records += batch.num_rows
         arrays: dict[str, pa.Array | pa.ChunkedArray] = {}
         kinds: dict[str, tuple[str, str]] = {}
@@ -115,7 +127,7 @@ class Matcher:
             arrays[alias] = arr
             kinds[alias] = (kind, shown)
         if not arrays:
-            return
+            return []
         self.con.register("b", pa.table(arrays))
         try:
             hits = list(self._candidates(kinds))
@@ -124,8 +136,11 @@ class Matcher:
             hits = list(self._python_candidates(arrays, kinds))
         finally:
             self.con.unregister("b")
+        out = []
         for alias, value, count in hits:
-            self._keep(kinds[alias][1], value, count)
+            h = self._keep(kinds[alias][1], value, count)
+            out.append(Candidate(int(alias[1:]), value, h))
+        return out
 
     def _python_candidates(
         self, arrays: dict[str, pa.Array | pa.ChunkedArray], kinds: dict[str, tuple[str, str]]
@@ -170,5 +185,7 @@ class Matcher:
     def _contains(self, expr: str) -> str:
         return "(" + " OR ".join(f"contains({expr}, '@{d}')" for d in self.registry.domains) + ")"
 
-    def _keep(self, column: str, value: str, count: int) -> None:
-        self.candidates[(hashing.keyed_hash(self.registry.key, value), column)] += count
+    def _keep(self, column: str, value: str, count: int) -> str:
+        h = hashing.keyed_hash(self.registry.key, value)
+        self.candidates[(h, column)] += count
+        return h

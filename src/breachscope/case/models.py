@@ -164,6 +164,12 @@ class Dataset(Base):
     incomplete_accepted_by: Mapped[str | None] = mapped_column(String(200))
     incomplete_accepted_why: Mapped[str | None] = mapped_column(Text)
     incomplete_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Canary records (synthetic people planted at vendors, breachscope.canary) found among
+    #: ``records`` and left out of the people; NULL: no canary check ran at attach (none issued
+    #: then, or attached before breachscope left them out). Migration 0072.
+    canary_records: Mapped[int | None] = mapped_column(BigInteger)
+    #: Those records per vendor whose canaries they hold ({vendor: records}).
+    canary_vendors: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
     @property
     def is_complete(self) -> bool:

@@ -33,6 +33,28 @@ def class_states(scan: dict[str, Any] | None) -> dict[str, list[str]]:
     return out
 
 
+def canary_records_sentence(records: int | None, by_vendor: dict[str, int] | None, read: int) -> str | None:
+    """What a dataset's canary records say ("3 of the 53 records read are canary records ..."),
+    or ``None`` when none were found (or no canary check ran at attach)."""
+    if not records:
+        return None
+    vendors = sorted((by_vendor or {}).items(), key=lambda kv: kv[0].casefold())
+    if len(vendors) == 1:
+        where = f"planted at {vendors[0][0]}"
+    elif vendors:
+        where = "planted at " + ", ".join(f"{v}: {n:,}" for v, n in vendors)
+        if sum(n for _, n in vendors) != records:
+            where += "; a record holding canaries of several vendors counts for each"
+    else:
+        where = "vendor not recorded"
+    verb, noun = ("is", "a canary record") if records == 1 else ("are", "canary records")
+    whom = "a person" if records == 1 else "people"
+    return (
+        f"{records:,} of the {read:,} records read {verb} {noun} ({where}): found in this dataset "
+        f"and not counted as {whom}."
+    )
+
+
 def vendor_links(s: Session, incident_id: int) -> list[dict[str, Any]]:
     """The vendors linked to an incident with their stored field comparison (``vendors link``)."""
     rows = s.execute(
@@ -51,7 +73,10 @@ def vendor_links(s: Session, incident_id: int) -> list[dict[str, Any]]:
                 "linked_at": fmt_time(link.linked_at),
                 "compared_at": fmt_time(link.compared_at),
                 "in_both": [r["key"] for r in c.get("in_both", [])],
-                "leak_only": [{"key": r["key"], "why": r.get("why", "")} for r in c.get("leak_only", [])],
+                "leak_only": [
+                    {"key": r["key"], "why": r.get("why", ""), "classes": r.get("classes", [])}
+                    for r in c.get("leak_only", [])
+                ],
                 "sent_only": [r["key"] for r in c.get("sent_only", [])],
                 "classes": c.get("classes"),
                 "caveats": c.get("caveats", []),
@@ -118,6 +143,10 @@ def incident_document(s: Session, incident_id: int) -> dict[str, Any]:
                     else None
                 ),
                 "classes": class_states(d.scan_json),
+                # synthetic people planted at vendors: never exposures (breachscope.canary.exclude)
+                "canary_records": d.canary_records,
+                "canary_vendors": d.canary_vendors or {},
+                "canary_sentence": canary_records_sentence(d.canary_records, d.canary_vendors, d.records),
             }
             for d in api.list_datasets(s, incident_id)
         ],

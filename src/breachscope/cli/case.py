@@ -199,6 +199,9 @@ def show(incident_id: int, json_out: str | None, db: str | None) -> None:
                 f"{len(c['not_checked'])} not checked",
             )
         console.print(t)
+        for d in data["datasets"]:  # synthetic people planted at vendors are not people
+            if d.get("canary_sentence"):
+                console.print(f"dataset {d['id']}: {_t(d['canary_sentence'], 500)}", soft_wrap=True)
     for v in data.get("vendors") or []:
         console.print(
             f"vendor {_t(v['vendor'])} (linked {v['linked_at']}, compared {v['compared_at']}):",

@@ -9,22 +9,31 @@ file is not needed by any later stage.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session
 
 from breachscope.canary import check as canary_check
+from breachscope.canary import exclude as canary_exclude
 from breachscope.canary import registry as canary_registry
 from breachscope.case import api
 from breachscope.case.db import session_scope
+from breachscope.case.models import Dataset, DatasetPerson, Exposure
 from breachscope.clock import Clock
 from breachscope.errors import InputError
-from breachscope.exposures.bulk import count_dataset_exposures, count_people_of_file, store_exposure_table
+from breachscope.exposures.bulk import (
+    count_dataset_exposures,
+    count_people_of_file,
+    deferred_indexes,
+    store_exposure_table,
+)
 from breachscope.exposures.extractor import Extractor
 from breachscope.exposures.person_key import KeyChain, key_chain
 from breachscope.exposures.plan import ExtractPlan, split_scan_classes
@@ -56,6 +65,8 @@ class AttachResult:
     unread_bytes: int | None = 0
     #: The canary check's sentence (as in the timeline); None when no canary was ever issued.
     canary: str | None = None
+    #: Canary records found and left out of the people (of ``records``); None: no check ran.
+    canary_records: int | None = None
 
 
 def file_digest(path: Path, progress: Progress | None = None) -> tuple[str, int]:
@@ -100,6 +111,37 @@ def _str(value: object) -> str | None:
     return str(value)[:100] if value else None
 
 
+def forget_partial_dataset(
+    session: Session, incident_id: int, dataset_id: int, name: str, *, author: str, clock: Clock | None
+) -> None:
+    """Remove a dataset whose attach failed after committing some batches: the people first
+    seen in it, its follow-up rows, the dataset; a timeline event says so."""
+    session.execute(delete(DatasetPerson).where(DatasetPerson.dataset_id == dataset_id))
+    session.execute(delete(Exposure).where(Exposure.dataset_id == dataset_id))
+    session.execute(delete(Dataset).where(Dataset.id == dataset_id))
+    api.add_timeline_event(
+        session,
+        incident_id,
+        f"Attach of {name} failed; dataset {dataset_id} and the people first seen in it were removed",
+        author=author,
+        clock=clock,
+    )
+
+
+@contextmanager
+def _undo_partial(
+    session: Session, incident_id: int, dataset_id: int, name: str, author: str, clock: Clock | None
+) -> Iterator[None]:
+    """An attach committing batch by batch that fails takes its partial dataset out again."""
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        forget_partial_dataset(session, incident_id, dataset_id, name, author=author, clock=clock)
+        session.commit()
+        raise
+
+
 def attach_file(
     engine: Engine,
     incident_id: int,
@@ -111,11 +153,21 @@ def attach_file(
     scanner: Scanner | None = None,
     batch_rows: int = 65_536,
     vendor: str | None = None,
+    commit_every_batch: bool = False,
 ) -> AttachResult:
     """Attach one leaked file to the incident: digest, scan report, exposures.
 
     ``vendor`` forces an export layout (a vendor, ``vendor/layout`` or ``generic``), as
-    ``scan --vendor`` does, for the scan and the extraction alike."""
+    ``scan --vendor`` does, for the scan and the extraction alike.
+
+    ``commit_every_batch`` (the team server on SQLite): the people are committed batch by batch,
+    so the database's one write lock is held for a batch at a time and other writers (a
+    note, a decision, a sign-in) wait a batch's time, not the whole attach. Until the end the
+    dataset reads as an incomplete read (``complete`` false); an attach that fails removes its
+    dataset and the people first seen in it (people of earlier datasets it merged into keep the
+    united classes); the exposures' indexes are kept up to date through the load instead of
+    being built after it (slower for a big file). Without it the whole attach is one
+    transaction (all or nothing)."""
     vendor_arg = vendor
     check_forced(vendor_arg)
     progress = progress or NullProgress()
@@ -142,6 +194,7 @@ def attach_file(
         sealer = api.value_sealer(s, incident_id)
         registry = canary_registry.load(s)  # None: no canary issued in this database, nothing to check
     matcher = canary_check.new_matcher(engine, registry) if registry is not None else None
+    canaries: canary_exclude.CanaryRows | None = None
     read_complete = True
     unread: list[str] = []
     with session_scope(engine) as s:
@@ -160,12 +213,39 @@ def attach_file(
             author=author,
             clock=clock,
         )
+        final_complete = ds.complete
+        if commit_every_batch:
+            ds.complete = False  # until the last batch is stored: an attach cut short is incomplete
+            s.commit()
         progress.start(f"Extracting people from {p.name}", total=size)
         api.require_open(s, incident_id)
+
+        def store(table: pa.Table) -> None:
+            store_exposure_table(s, incident_id, ds.id, table, merged, sealer)
+            if commit_every_batch:
+                s.commit()  # the write lock is free between batches
+
+        if matcher is not None:  # canary records are blanked before extraction: never an exposure
+            canaries = canary_exclude.CanaryRows(matcher, lambda hashes: canary_registry.lookup(s, hashes))
         # Extraction (DuckDB, which releases the GIL) of the next batch runs in a worker thread
         # while this thread stores the previous one (SQLite releases it too): batches are
         # still stored one after the other, in file order.
-        with Extractor(key) as extractor, ThreadPoolExecutor(1, "extract") as pool:
+        expected = sum(
+            int(x.get("rows") or 0) for x in (report or {}).get("sources") or [] if isinstance(x, dict)
+        )
+        # committing batch by batch, indexes cannot be dropped for the load (a commit would
+        # leave the case without them): only the one-transaction attach defers them
+        undo = (
+            _undo_partial(s, incident_id, ds.id, p.name, author, clock)
+            if commit_every_batch
+            else nullcontext()
+        )
+        with (
+            undo,
+            deferred_indexes(s, 0 if commit_every_batch else expected),
+            Extractor(key) as extractor,
+            ThreadPoolExecutor(1, "extract") as pool,
+        ):
             pending: Future[pa.Table] | None = None
             for src in sources:
                 stream = VendorBatches(src.name, src.chunks(progress.advance), vendor=vendor_arg)
@@ -181,39 +261,50 @@ def attach_file(
                         )
                         chain = key_chain(names, plan.roles, plan.column_classes, stream.match)
                     records += chunk.batch.num_rows
-                    extracting = pool.submit(
+                    batch = chunk.batch
+                    if canaries is not None:  # every text value against the canary registry
+                        # (runs while the worker still extracts the previous batch)
+                        batch = canaries.blank(batch, src.name if src.name != p.name else "")
+                    done = pending.result() if pending is not None else None
+                    pending = pool.submit(
                         extractor.table,
                         plan,
-                        chunk.batch,
+                        batch,
                         row_key_prefix=f"{sha}:{src.name}",
                         offset=chunk.offset,
                         chain=chain,
                     )
-                    if pending is not None:
-                        store_exposure_table(s, incident_id, ds.id, pending.result(), merged, sealer)
-                    pending = extracting
-                    if matcher is not None:  # every text value against the canary registry
-                        matcher.feed(chunk.batch, src.name if src.name != p.name else "")
+                    if done is not None:
+                        store(done)
                 src.issues.extend(stream.issues)
                 for issue in src.issues:
                     if issue.unread:
                         read_complete = False
                         unread.append(f"{src.name}: {issue.kind}")
             if pending is not None:
-                store_exposure_table(s, incident_id, ds.id, pending.result(), merged, sealer)
+                store(pending.result())
         new_people = count_dataset_exposures(s, ds.id)
         stored = count_people_of_file(s, incident_id, ds.id, new_people, merged)
         s.flush()
         s.refresh(ds)
+        ds.complete = final_complete
         ds.records = records
         ds.vendor, ds.layout = vendor, layout
+        if canaries is not None:
+            ds.canary_records = canaries.records
+            ds.canary_vendors = dict(sorted(canaries.by_vendor.items()))
         s.flush()
         issues = sum(len(x.issues) for x in sources)
-        if matcher is not None:
+        if matcher is not None and canaries is not None:
             with matcher:
-                resolved = canary_registry.lookup(s, (h for h, _ in matcher.candidates))
                 found = canary_check.result_of(
-                    matcher, resolved, [p.name], complete=read_complete, unread=sorted(set(unread))[:20]
+                    matcher,
+                    canaries.resolved,
+                    [p.name],
+                    complete=read_complete,
+                    unread=sorted(set(unread))[:20],
+                    excluded=canaries.records,
+                    excluded_by_vendor=dict(canaries.by_vendor),
                 )
             canary_check.record(
                 s,
@@ -243,6 +334,7 @@ def attach_file(
             unread_records=ds.unread_records,
             unread_bytes=ds.unread_bytes,
             canary=canary_summary,
+            canary_records=ds.canary_records,
         )
     progress.finish()
     return result

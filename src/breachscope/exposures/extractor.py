@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.case.api import ExposureRecord
-from breachscope.exposures.person_key import KeyChain, key_chain, row_keys
+from breachscope.exposures.person_key import KeyChain, key_chain, normalised_emails, row_keys
 from breachscope.exposures.plan import (
     LIMITS,
     ROLE_CLASSES,
@@ -28,8 +28,9 @@ from breachscope.exposures.plan import (
     clean,
     detected,
 )
+from breachscope.identity.emails import normalise_email, skeleton_email
 from breachscope.identity.jurisdiction import country_name, resolve
-from breachscope.identity.sql import create_hash_macro, email_loose_sql, email_map, email_norm_sql
+from breachscope.identity.sql import create_hash_macro, email_loose_sql
 from breachscope.taxonomy import BY_ID, Tier
 
 
@@ -162,82 +163,98 @@ class Extractor:
         groups: list[tuple[str, frozenset[str], pa.Array]],
         prefix: str,
     ) -> pa.Table:
+        """Hashes, places and class sets of the kept rows; a person's rows merged."""
+        n = rows.num_rows
+        ws = [f"m{i}" for i in range(n_words)]
+        person_key = pc.if_else(
+            pc.is_valid(rows["key_value"]),
+            pc.binary_join_element_wise(rows["key_kind"], rows["key_value"], ":"),
+            pc.binary_join_element_wise(
+                pa.scalar(f"row:{prefix}"), pc.cast(rows["row_no"], pa.string()), ":"
+            ),
+        )
+        norm, skel = _email_forms(rows["email_raw"].combine_chunks())
+        forms = {"person_key": person_key, "did": rows["did"], "uid": rows["uid"], "norm": norm, "skel": skel}
+        hashed = self._hashes(pa.table(forms))
+        places = _places(rows["country_raw"].combine_chunks(), rows["region_raw"].combine_chunks())
+        country = pc.if_else(rows["country_hidden"], pa.scalar(None, pa.string()), places["country"])
+        cols: dict[str, Any] = {
+            "row_no": rows["row_no"],
+            **{w: rows[w] for w in ws},
+            "person_key_hash": hashed["person_key_hash"],
+            "person_key_kind": pc.fill_null(rows["key_kind"], "row"),
+            "distinct_id_hash": hashed["distinct_id_hash"],
+            "user_id_hash": hashed["user_id_hash"],
+            "email_hash": hashed["email_hash"],
+            "email_loose_hash": hashed["email_loose_hash"],
+            "email_skeleton_hash": hashed["email_skeleton_hash"],
+            "org_id_hash": self._org_hashes(rows["org"].combine_chunks()),
+            **{c: places[c] for c in ("country_code", "region_code", "jurisdiction", "jurisdiction_source")},
+            "email": rows["email"],
+            "display_name": rows["display_name"],
+            "city": rows["city"],
+            "region": rows["region"],
+            "country": country,
+        }
+        people = pa.table(cols)
+        if pc.count_distinct(person_key).as_py() < n:  # a person with several rows: merge them
+            people = self._merged(people, ws)
+        classes, fields = _class_sets(people, ws, groups)
+        out = {c: people[c] for c in TABLE_COLUMNS if c not in ("exposed_classes", "exposed_fields")}
+        out.update(exposed_classes=classes, exposed_fields=fields)
+        return pa.table({c: out[c] for c in TABLE_COLUMNS})
+
+    def _hashes(self, forms: pa.Table) -> pa.Table:
+        """Each keyed hash exactly once (HMAC is the cost), in the rows' order: the person key,
+        distinct id, user id and the email's normal form, plus its loose and skeleton forms
+        where they differ from it."""
         con = self.con
-        con.register("bs_rows", rows)
+        con.register("bs_forms", forms)
         try:
-            email_map(con, "bs_rows", "email_raw")
-            con.register("bs_places", _places(con))
-            ws = [f"m{i}" for i in range(n_words)]
-            # Text forms first (materialised), then each keyed hash exactly once: HMAC is the cost.
-            con.execute(
+            return con.sql(
                 f"""
-                CREATE OR REPLACE TEMP TABLE bs_keyed AS
-                WITH forms AS (
-                    SELECT r.*, {email_norm_sql("r.email_raw", "e.norm")} AS norm,
-                           CASE WHEN e.raw IS NULL THEN {email_norm_sql("r.email_raw", "NULL")}
-                                ELSE e.skel END AS skel
-                    FROM bs_rows r LEFT JOIN email_map e ON r.email_raw = e.raw
-                )
-                SELECT *, {email_loose_sql("norm")} AS loose,
-                       coalesce(key_kind, 'row') AS person_key_kind,
-                       CASE WHEN key_value IS NOT NULL THEN key_kind || ':' || key_value
-                            ELSE 'row:' || $prefix || ':' || row_no END AS person_key
-                FROM forms
-                """,
-                {"prefix": prefix},
-            )
-            con.execute(
-                f"""
-                CREATE OR REPLACE TEMP TABLE bs_people AS
-                WITH hashed AS (
-                    SELECT *, bs_h(norm) AS eh,
+                SELECT person_key_hash, distinct_id_hash, user_id_hash, eh AS email_hash,
+                       coalesce(lh, eh) AS email_loose_hash, coalesce(sh, eh) AS email_skeleton_hash
+                FROM (
+                    SELECT bs_h(person_key) AS person_key_hash, bs_h(did) AS distinct_id_hash,
+                           bs_h(uid) AS user_id_hash, bs_h(norm) AS eh,
                            CASE WHEN loose <> norm THEN bs_h(loose) END AS lh,
                            CASE WHEN skel <> norm THEN bs_h(skel) END AS sh
-                    FROM bs_keyed
-                ), orgs AS (
-                    SELECT org, bs_h(org) AS org_id_hash
-                    FROM (SELECT DISTINCT org FROM bs_keyed WHERE org IS NOT NULL)
+                    FROM (SELECT *, {email_loose_sql("norm")} AS loose FROM bs_forms)
                 )
-                SELECT k.row_no, {", ".join(f"k.{w}" for w in ws)},
-                       bs_h(k.person_key) AS person_key_hash, k.person_key_kind,
-                       bs_h(k.did) AS distinct_id_hash, bs_h(k.uid) AS user_id_hash,
-                       k.eh AS email_hash, coalesce(k.lh, k.eh) AS email_loose_hash,
-                       coalesce(k.sh, k.eh) AS email_skeleton_hash,
-                       o.org_id_hash,
-                       p.country_code, p.region_code, p.jurisdiction, p.jurisdiction_source,
-                       k.email, k.display_name, k.city, k.region,
-                       CASE WHEN k.country_hidden THEN NULL ELSE p.country END AS country
-                FROM hashed k
-                LEFT JOIN orgs o ON k.org = o.org
-                LEFT JOIN bs_places p
-                    ON k.country_raw IS NOT DISTINCT FROM p.country_raw
-                   AND k.region_raw IS NOT DISTINCT FROM p.region_raw
                 """
-            )
-            people = "bs_people"
-            dup = con.execute("SELECT count(*) - count(DISTINCT person_key_hash) FROM bs_people").fetchone()
-            if dup and dup[0]:
-                people = "bs_merged"
-                firsts = ", ".join(
-                    f"first({c} ORDER BY row_no) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in _MERGED_FIRST
-                )
-                masks = ", ".join(f"bit_or({w}) AS {w}" for w in ws)
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE bs_merged AS SELECT min(row_no) AS row_no, {masks}, "
-                    f"person_key_hash, {firsts} FROM bs_people GROUP BY person_key_hash"
-                )
-            con.register("bs_sets", _class_sets(con, people, ws, groups))
-            out = ", ".join(
-                f"s.{c}" if c in ("exposed_classes", "exposed_fields") else f"x.{c}" for c in TABLE_COLUMNS
-            )
-            on = " AND ".join(f"x.{w} = s.{w}" for w in ws)
-            query = f"SELECT {out} FROM {people} x JOIN bs_sets s ON {on} ORDER BY x.row_no"
-            return con.sql(query).to_arrow_table()
+            ).to_arrow_table()
         finally:
-            for view in ("bs_rows", "bs_places", "bs_sets"):
-                con.unregister(view)
-            for table in ("bs_keyed", "bs_people", "bs_merged"):
-                con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.unregister("bs_forms")
+
+    def _org_hashes(self, org: pa.Array) -> pa.Array:
+        """The keyed hash of each row's organisation id, once per distinct id."""
+        distinct = pc.drop_null(pc.unique(org))
+        if len(distinct) == 0:
+            return pa.nulls(len(org), pa.string())
+        self.con.register("bs_orgs", pa.table({"org": distinct}))
+        try:
+            hashes = self.con.sql("SELECT bs_h(org) AS h FROM bs_orgs").to_arrow_table()["h"]
+        finally:
+            self.con.unregister("bs_orgs")
+        return pc.take(hashes.combine_chunks(), pc.index_in(org, value_set=distinct))
+
+    def _merged(self, people: pa.Table, ws: list[str]) -> pa.Table:
+        """One row per person key hash: masks ORed, the first row's number, otherwise the first
+        non-null value (in file order) of each column."""
+        con = self.con
+        con.register("bs_people", people)
+        try:
+            firsts = ", ".join(
+                f"first({c} ORDER BY row_no) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in _MERGED_FIRST
+            )
+            masks = ", ".join(f"bit_or({w}) AS {w}" for w in ws)
+            return con.sql(
+                f"SELECT min(row_no) AS row_no, {masks}, person_key_hash, {firsts} "
+                "FROM bs_people GROUP BY person_key_hash ORDER BY row_no"
+            ).to_arrow_table()
+        finally:
+            con.unregister("bs_people")
 
 
 #: Columns merged "first non-null value wins" when one person has several rows.
@@ -310,22 +327,43 @@ def exposure_groups(plan: ExtractPlan, batch: pa.RecordBatch) -> list[tuple[str,
     return groups
 
 
-def _places(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Jurisdiction and display country of each distinct (country, region) in ``bs_rows``."""
-    pairs = con.execute("SELECT DISTINCT country_raw, region_raw FROM bs_rows").fetchall()
+_PRINTABLE_ASCII = r"^[ -~]*$"
+
+
+def _email_forms(raw: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The normal form of each email (:func:`~breachscope.identity.emails.normalise_email`) and
+    its skeleton (:func:`~breachscope.identity.emails.skeleton_email`: the normal form itself
+    for printable ASCII; else computed once per distinct value)."""
+    norm = normalised_emails(raw)
+    ascii_ = pc.fill_null(pc.match_substring_regex(raw, _PRINTABLE_ASCII), False)
+    others = pc.and_(pc.is_valid(raw), pc.invert(ascii_))
+    if not pc.any(others).as_py():
+        return norm, norm
+    distinct = pc.unique(pc.filter(raw, others))
+    skels = pa.array([skeleton_email(normalise_email(v)) for v in distinct.to_pylist()], pa.string())
+    mapped = pc.take(skels, pc.index_in(raw, value_set=distinct))
+    return norm, pc.if_else(others, mapped, norm)
+
+
+def _codes(arr: pa.Array) -> tuple[np.ndarray, list[Any]]:
+    """Dictionary codes of ``arr`` (null: the code after the last value) and the values."""
+    encoded = pc.dictionary_encode(arr)
+    values = encoded.dictionary.to_pylist()
+    codes = pc.fill_null(encoded.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, [*values, None]
+
+
+def _places(country_raw: pa.Array, region_raw: pa.Array) -> dict[str, pa.Array]:
+    """Jurisdiction and display country of each row, resolved once per distinct (country, region)."""
+    c_codes, c_values = _codes(country_raw)
+    r_codes, r_values = _codes(region_raw)
+    pair = c_codes * len(r_values) + r_codes
+    distinct, inverse = np.unique(pair, return_inverse=True)
     out: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "country_raw",
-            "region_raw",
-            "country_code",
-            "region_code",
-            "jurisdiction",
-            "jurisdiction_source",
-            "country",
-        )
+        k: [] for k in ("country_code", "region_code", "jurisdiction", "jurisdiction_source", "country")
     }
-    for country, region in pairs:
+    for code in distinct.tolist():
+        country, region = c_values[code // len(r_values)], r_values[code % len(r_values)]
         try:
             where = resolve(country, region)
             display = country
@@ -334,8 +372,6 @@ def _places(con: duckdb.DuckDBPyConnection) -> pa.Table:
         except Exception:  # a hostile place name is simply unresolved
             where, display = resolve(None, None), country
         for k, val in (
-            ("country_raw", country),
-            ("region_raw", region),
             ("country_code", where.country),
             ("region_code", where.region),
             ("jurisdiction", where.code),
@@ -343,33 +379,32 @@ def _places(con: duckdb.DuckDBPyConnection) -> pa.Table:
             ("country", clean(display, LIMITS["country"])),
         ):
             out[k].append(val)
-    return pa.table({k: pa.array(v, pa.string()) for k, v in out.items()})
+    index = pa.array(inverse.reshape(-1))
+    return {k: pc.take(pa.array(v, pa.string()), index) for k, v in out.items()}
 
 
 def _class_sets(
-    con: duckdb.DuckDBPyConnection,
-    people: str,
-    words: list[str],
-    groups: list[tuple[str, frozenset[str], pa.Array]],
-) -> pa.Table:
-    """Classes and fields (JSON, as stored) of each distinct mask in ``people``."""
-    masks = con.execute(f"SELECT DISTINCT {', '.join(words)} FROM {people}").fetchall()
-    cols: dict[str, list[Any]] = {w: [] for w in words}
+    people: pa.Table, words: list[str], groups: list[tuple[str, frozenset[str], pa.Array]]
+) -> tuple[pa.Array, pa.Array]:
+    """Classes and fields (JSON, as stored) of each person, computed once per distinct mask."""
+    if len(words) == 1:  # the usual case: one mask word, a plain (fast) unique
+        first, inverse = np.unique(people[words[0]].to_numpy(), return_inverse=True)
+        distinct = first.reshape(-1, 1)
+    else:
+        masks = np.column_stack([people[w].to_numpy() for w in words])
+        distinct, inverse = np.unique(masks, axis=0, return_inverse=True)
     classes, fields = [], []
-    for mask in masks:
+    for mask in distinct.tolist():
         chosen = [
             g
             for w, m in enumerate(mask)
             for b, g in enumerate(groups[w * _WORD_BITS : (w + 1) * _WORD_BITS])
             if m >> b & 1
         ]
-        for w, m in zip(words, mask, strict=True):
-            cols[w].append(m)
         classes.append(json.dumps(sorted({k for g in chosen for k in g[1]})))
         fields.append(json.dumps(sorted({g[0] for g in chosen})))
-    table = {w: pa.array(v, pa.int64()) for w, v in cols.items()}
-    table.update(exposed_classes=pa.array(classes, pa.string()), exposed_fields=pa.array(fields, pa.string()))
-    return pa.table(table)
+    index = pa.array(inverse.reshape(-1))
+    return pc.take(pa.array(classes, pa.string()), index), pc.take(pa.array(fields, pa.string()), index)
 
 
 def _empty() -> pa.Table:

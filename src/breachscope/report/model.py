@@ -26,6 +26,7 @@ from breachscope.case import api
 from breachscope.case import facts as case_facts
 from breachscope.case.db import session_scope
 from breachscope.case.models import Dataset, TimelineEvent
+from breachscope.case.summary import vendor_links
 from breachscope.case.tasks import ACTIVE, Task, list_tasks
 from breachscope.clock import Clock, SystemClock
 from breachscope.identity.jurisdiction import UNKNOWN_CODE, country_name
@@ -70,6 +71,32 @@ class DatasetRow:
     accepted_why: str | None
     scanned_at: datetime
     vendor: str | None
+    #: Canary records (synthetic people planted at vendors) among ``records``, left out of the
+    #: people; None: no canary check ran at attach. ``canary_vendors``: per vendor, sorted.
+    canary_records: int | None = None
+    canary_vendors: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class LeakOnlyField:
+    key: str
+    classes: tuple[str, ...]
+    why: str  # the reason stored with the comparison (English); the template words it per language
+
+
+@dataclass(frozen=True)
+class VendorComparison:
+    """The stored incident <-> vendor comparison (``breachscope vendors link NAME --incident N``)."""
+
+    vendor: str
+    status: str
+    compared_at: datetime | None  # None: never compared
+    in_both: tuple[str, ...]
+    leak_only: tuple[LeakOnlyField, ...]
+    sent_only: tuple[str, ...]
+    leak_only_classes: tuple[str, ...]
+    sent_only_classes: tuple[str, ...]
+    caveats: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -216,6 +243,8 @@ class ReportData:
     not_needed: tuple[NotNeeded, ...] = ()
     #: Dated updates a person wrote for the public page (``breachscope report update``).
     public_updates: tuple[PublicUpdate, ...] = ()
+    #: Vendors linked to the incident with their stored field comparison; () when none is linked.
+    vendors: tuple[VendorComparison, ...] = ()
 
     def classes_with(self, status: str) -> list[ClassRow]:
         return [c for c in self.classes if c.status == status]
@@ -248,6 +277,8 @@ def _datasets(datasets: Sequence[Dataset]) -> tuple[DatasetRow, ...]:
             accepted_why=d.incomplete_accepted_why,
             scanned_at=d.scanned_at,
             vendor=d.vendor,
+            canary_records=d.canary_records,
+            canary_vendors=tuple(sorted((d.canary_vendors or {}).items(), key=lambda kv: kv[0].casefold())),
         )
         for d in datasets
     )
@@ -484,6 +515,41 @@ def _timeline(session: Session, incident_id: int) -> tuple[tuple[TimelineRow, ..
     return tuple(reversed(rows)), int(total)
 
 
+def _parsed(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:  # "-": never compared
+        return None
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def _vendor_comparisons(session: Session, incident_id: int) -> tuple[VendorComparison, ...]:
+    out = []
+    for v in vendor_links(session, incident_id):
+        stored = v.get("classes")
+        classes: Mapping[str, Any] = stored if isinstance(stored, Mapping) else {}
+        out.append(
+            VendorComparison(
+                vendor=str(v["vendor"]),
+                status=str(v["status"]),
+                compared_at=_parsed(v["compared_at"]),
+                in_both=_strs(v["in_both"]),
+                leak_only=tuple(
+                    LeakOnlyField(str(r["key"]), _strs(r.get("classes")), str(r.get("why") or ""))
+                    for r in v["leak_only"]
+                ),
+                sent_only=_strs(v["sent_only"]),
+                leak_only_classes=_strs(classes.get("leak_only")),
+                sent_only_classes=_strs(classes.get("sent_only")),
+                caveats=_strs(v["caveats"]),
+            )
+        )
+    return tuple(out)
+
+
 def gather(engine: Engine, incident_id: int, *, clock: Clock | None = None) -> ReportData:
     """Everything the report states about incident ``incident_id``, read from the case."""
     now = (clock or SystemClock()).now()
@@ -536,6 +602,7 @@ def gather(engine: Engine, incident_id: int, *, clock: Clock | None = None) -> R
                 n for n in (stored.assessment.not_needed if stored else ()) if n.audience == "recipients"
             ),
             public_updates=tuple(recorded_updates(session, incident_id)),
+            vendors=_vendor_comparisons(session, incident_id),
         )
     return data
 

@@ -336,6 +336,7 @@ def _duty(
         recipient=r.recipient,
         recipient_name=r.recipient_name,
         title=r.title,
+        titles=dict(r.titles),
         verdict=verdict,
         due=due,
         due_kind="assessment" if due_kind == "assessment" else "notice",

@@ -268,6 +268,13 @@ class Duty:
     local: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: the jurisdiction's time zone (IANA), where ``due`` is shown as a date and hour.
     timezone: str = ""
+    #: the title in other languages (language -> title, from the rule file's ``titles``).
+    titles: Mapping[str, str] = field(default_factory=dict)
+
+    def title_in(self, language: str) -> str:
+        """The title in ``language`` (English, or the rule's own words for it; English when the
+        snapshot predates translated titles)."""
+        return self.titles.get(language) or self.title
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -301,6 +308,7 @@ class Duty:
             "overdue_at_awareness": self.overdue_at_awareness,
             "local": {k: dict(v) for k, v in self.local.items()},
             "timezone": self.timezone,
+            "titles": dict(self.titles),
         }
 
     @classmethod

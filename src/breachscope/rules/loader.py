@@ -7,6 +7,7 @@ path (``rules[2].deadline.unit``), so a wrong rule file fails loudly at load tim
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -262,7 +263,7 @@ def _content(ctx: _Ctx, value: Any) -> s.ContentItem:
 _RULE_KEYS = (
     "id", "title", "duty_of", "recipient", "recipient_name", "statute", "citation", "trigger", "deadline",
     "content", "effective_from", "until", "confidence", "confidence_reason", "sources", "exemptions",
-    "assessment_within", "notes", "retention", "local",
+    "assessment_within", "notes", "retention", "local", "titles",
 )  # fmt: skip
 LOCAL_KEYS = ("recipient_name", "citation", "deadline")
 
@@ -278,6 +279,19 @@ def _local(ctx: _Ctx, value: Any) -> dict[str, dict[str, str]]:
         lc = ctx.at(str(lang))
         wm = _mapping(lc, words, LOCAL_KEYS)
         out[str(lang)] = {k: _req(lc, wm, k, str) for k in LOCAL_KEYS}
+    return out
+
+
+def _titles(ctx: _Ctx, value: Any) -> dict[str, str]:
+    """``titles: {id: ...}``: the duty's title in every language of :data:`schema.TITLE_LANGUAGES`
+    (the report and console show it in their language; ``title`` is the English one)."""
+    if value is None:
+        raise ctx.fail(f"missing; give the title in {', '.join(s.TITLE_LANGUAGES)} too")
+    m = _mapping(ctx, value, s.TITLE_LANGUAGES)
+    out = {lang: _req(ctx, m, lang, str).strip() for lang in s.TITLE_LANGUAGES}
+    for lang, title in out.items():
+        if not title:
+            raise ctx.at(lang).fail("empty title")
     return out
 
 
@@ -313,6 +327,7 @@ def _rule(ctx: _Ctx, value: Any) -> s.Rule:
     return s.Rule(
         id=_req(ctx, m, "id", str),
         title=_req(ctx, m, "title", str),
+        titles=_titles(ctx.at("titles"), m.get("titles")),
         duty_of=cast(s.DutyOf, _choice(ctx, m, "duty_of", s.DUTY_OF, "controller")),
         recipient=cast(s.Recipient, _choice(ctx, m, "recipient", s.RECIPIENTS)),
         recipient_name=_req(ctx, m, "recipient_name", str),
@@ -471,3 +486,10 @@ def parse_actions(file: str, text: str) -> tuple[s.ActionSpec, ...]:
             )
         )
     return tuple(specs)
+
+
+@functools.lru_cache(maxsize=1)
+def rule_titles() -> dict[str, dict[str, str]]:
+    """rule id -> {language: title} of the bundled rule files (for snapshots stored before the
+    rule files carried translated titles)."""
+    return {r.id: dict(r.titles) for j in load_rules().jurisdictions for r in j.rules}

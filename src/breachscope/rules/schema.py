@@ -268,6 +268,11 @@ class Exemption:
     citation: str = ""
 
 
+#: Languages every rule's title is written in besides English (``titles:`` in a rule file):
+#: the languages of the incident report and the notices.
+TITLE_LANGUAGES: tuple[str, ...] = ("id",)
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -292,6 +297,9 @@ class Rule:
     retention: str = ""
     #: the regulator's own language: language -> {recipient_name, citation, deadline} for drafts.
     local: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: the title in the other languages of the reports and console (language -> title; the
+    #: loader requires every one of :data:`TITLE_LANGUAGES`); ``title`` is the English one.
+    titles: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

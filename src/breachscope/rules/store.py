@@ -8,7 +8,7 @@ responder's recorded answer to an "assessment required" duty; the next assessmen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -20,7 +20,8 @@ from breachscope.case import api
 from breachscope.case.base import Base
 from breachscope.case.models import UTCDateTime
 from breachscope.errors import BreachscopeError
-from breachscope.rules.facts import Assessment, RiskDecision
+from breachscope.rules.facts import Assessment, Duty, RiskDecision
+from breachscope.rules.loader import rule_titles
 
 
 class AssessmentRow(Base):
@@ -85,7 +86,20 @@ def _from_row(row: AssessmentRow) -> StoredAssessment:
         **row.duties_json,
         **row.actions_json,
     }
-    return StoredAssessment(row.id, row.incident_id, row.tool_version, Assessment.from_dict(d))
+    return StoredAssessment(row.id, row.incident_id, row.tool_version, _with_titles(Assessment.from_dict(d)))
+
+
+def _with_titles(a: Assessment) -> Assessment:
+    """A snapshot stored before duties carried their translated titles gets them from the
+    bundled rule files by rule id (a rule id never changes meaning; unknown ids stay English)."""
+    if all(d.titles for d in (*a.duties, *a.vendor_duties)):
+        return a
+    known = rule_titles()
+
+    def fill(duties: tuple[Duty, ...]) -> tuple[Duty, ...]:
+        return tuple(d if d.titles else replace(d, titles=known.get(d.id, {})) for d in duties)
+
+    return replace(a, duties=fill(a.duties), vendor_duties=fill(a.vendor_duties))
 
 
 def load_assessment(session: Session, assessment_id: int) -> StoredAssessment:
