@@ -191,7 +191,7 @@ def test_users_recovery_codes_and_set_password_commands(run, tmp_path) -> None: 
         assert accounts.verify_password(user, "another long passphrase")
         assert resolve_session(s, raw, now=NOW, policy=SessionPolicy()) is None
         actions = [e.action for e in s.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
-    assert actions[-2:] == ["user.recovery_codes", "user.password_reset"]
+    assert actions == ["user.create", "user.recovery_codes", "user.password_reset"]
     engine.dispose()
 
 

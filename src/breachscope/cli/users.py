@@ -64,8 +64,10 @@ def add(
         new = accounts.create_user(
             session, email, role, password, now=now, created_by=f"cli:{who(None)}", totp=not no_totp
         )
+        audit_cli(session, "user.create", "user", new.user.id, details={"role": new.user.role})
         for incident_id in incidents:
             accounts.add_member(session, incident_id, new.user, by=f"cli:{who(None)}", now=now)
+            audit_cli(session, "member.add", "user", new.user.id, incident_id=incident_id)
         click.echo(f"Added {new.user.email} ({new.user.role}), user id {new.user.id}.")
         if new.totp_secret:
             click.echo("Second factor (shown once; keep it in an authenticator app):")
@@ -134,6 +136,8 @@ def grant(email: str, incident_id: int, db: str | None) -> None:
         added = accounts.add_member(
             session, incident_id, user, by=f"cli:{who(None)}", now=SystemClock().now()
         )
+        if added:
+            audit_cli(session, "member.add", "user", user.id, incident_id=incident_id)
     click.echo(f"{user.email} {'is now' if added else 'was already'} a member of incident {incident_id}.")
 
 
