@@ -118,7 +118,86 @@ def test_users_add_prints_the_second_factor_once(run, tmp_path) -> None:  # type
     assert r.exit_code != 0 and "needs a second factor" in r.output
 
 
-ACCOUNT_TABLES = {"team_users", "incident_members", "api_tokens", "team_sessions", "login_throttle"}
+def test_recovery_codes_are_hashed_single_use_and_replaced(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        new = accounts.create_user(s, "rc@x.org", "legal", "a long passphrase", now=NOW, created_by="t",
+                                   hasher=CHEAP)  # fmt: skip
+        user, codes = new.user, new.recovery_codes
+        assert len(codes) == accounts.RECOVERY_CODES == len(set(codes))
+        stored = " ".join(s.scalars(select(accounts.RecoveryCode.code_hash)))
+        assert all(c not in stored and c.replace("-", "") not in stored for c in codes)
+        assert accounts.verify_second_factor(s, user, codes[0], NOW) == "recovery_code"
+        assert accounts.verify_second_factor(s, user, codes[0], NOW) is None  # used
+        # typed with spaces and capitals, it is the same code
+        assert (
+            accounts.verify_second_factor(s, user, codes[1].upper().replace("-", " "), NOW) == "recovery_code"
+        )
+        assert accounts.verify_second_factor(s, user, accounts.totp_code(s, user, NOW), NOW) == "totp"
+        for wrong in ("", "aaaa-aaaa-aaaa-aaaa", codes[2][:-1], "123456"):
+            assert accounts.verify_second_factor(s, user, wrong, NOW) is None
+        assert accounts.recovery_codes_left(s, user.id) == 8
+        fresh = accounts.new_recovery_codes(s, user, NOW)
+        assert accounts.recovery_codes_left(s, user.id) == 10
+        assert accounts.verify_second_factor(s, user, codes[3], NOW) is None  # the old ones are gone
+        assert accounts.verify_second_factor(s, user, fresh[0], NOW) == "recovery_code"
+        plain = accounts.create_user(s, "p@x.org", "viewer", "a long passphrase", now=NOW, created_by="t",
+                                     totp=False, hasher=CHEAP)  # fmt: skip
+        assert plain.recovery_codes == ()
+        assert accounts.verify_second_factor(s, plain.user, "", NOW) == "none"
+        with pytest.raises(BreachscopeError, match="no second factor"):
+            accounts.new_recovery_codes(s, plain.user, NOW)
+
+
+def test_users_recovery_codes_and_set_password_commands(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from breachscope.case.audit import AuditEntry
+    from breachscope.case.db import open_case_db
+    from breachscope.case.logins import SessionPolicy, resolve_session, start_session
+    from breachscope.cli import cli
+
+    db = f"sqlite:///{tmp_path / 'team.db'}"
+    r = CliRunner().invoke(
+        cli, ["users", "add", "boss@x.org", "--role", "admin", "--password-stdin", "--create", "--db", db],
+        input="a long passphrase\n",
+    )  # fmt: skip
+    first = [
+        line.strip() for line in r.output.splitlines() if line.count("-") == 3 and len(line.strip()) == 19
+    ]
+    assert r.exit_code == 0 and len(first) == 10, r.output
+    r = CliRunner().invoke(cli, ["users", "recovery-codes", "boss@x.org", "--db", db])
+    again = [
+        line.strip() for line in r.output.splitlines() if line.count("-") == 3 and len(line.strip()) == 19
+    ]
+    assert r.exit_code == 0 and len(again) == 10 and not set(again) & set(first), r.output
+    engine = open_case_db(db)
+    with session_scope(engine) as s:
+        user = accounts.get_user(s, "boss@x.org")
+        assert user is not None
+        assert accounts.verify_second_factor(s, user, first[0], NOW) is None
+        assert accounts.verify_second_factor(s, user, again[0], NOW) == "recovery_code"
+        raw = start_session(s, user, now=NOW, address="a", user_agent="u", policy=SessionPolicy())
+    r = CliRunner().invoke(
+        cli, ["users", "set-password", "boss@x.org", "--password-stdin", "--db", db], input="short\n"
+    )
+    assert r.exit_code != 0 and "shorter than 12" in r.output
+    r = CliRunner().invoke(
+        cli, ["users", "set-password", "boss@x.org", "--password-stdin", "--db", db],
+        input="another long passphrase\n",
+    )  # fmt: skip
+    assert r.exit_code == 0 and "1 session(s) ended" in r.output, r.output
+    with session_scope(engine) as s:
+        user = accounts.get_user(s, "boss@x.org")
+        assert accounts.verify_password(user, "another long passphrase")
+        assert resolve_session(s, raw, now=NOW, policy=SessionPolicy()) is None
+        actions = [e.action for e in s.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+    assert actions == ["user.create", "user.recovery_codes", "user.password_reset"]
+    engine.dispose()
+
+
+ACCOUNT_TABLES = {
+    "team_users", "incident_members", "api_tokens", "team_sessions", "login_throttle", "team_recovery_codes"
+}  # fmt: skip
 
 
 def test_account_migration_matches_the_models(engine: Engine) -> None:

@@ -20,6 +20,15 @@ from tests.inventory.har_samples import SAMPLE
 DATA = Path(__file__).resolve().parent.parent / "data" / "inventory"
 
 
+# The plan samples under tests/data/inventory were written for these tests. What is confirmed
+# against public material (docs/inventory.md, "How sure the plan layouts are"):
+# - amplitude-data.csv: the Action column follows Amplitude's ".CSV file schema reference"
+#   (https://amplitude.com/docs/data/csv-import-export/file-schema); its other column names and
+#   a real export are unconfirmed;
+# - mixpanel-lexicon.csv: NOT confirmed: no public Lexicon CSV export or its header was found;
+#   the columns are matched by name (Entity Type, Entity/Event Name, Property Name);
+# - avo-tracking-plan.json (flat events[].properties[] with sendAs): NOT confirmed;
+#   avo-export-api.json: the top follows Avo's public Export API example (test_avo_export_api_shape).
 @pytest.mark.parametrize(
     ("file", "kind", "field", "classes"),
     [
@@ -125,3 +134,22 @@ def test_cli_evidence(run: CLI, tmp_path: Path) -> None:
     code, out = run("vendors", "evidence", str(bad), "--json", "-")
     assert code == 4
     assert json.loads(out)["evidence"][0]["issues"] == {"bad_entry": 1}
+
+
+def test_avo_export_api_shape() -> None:
+    """The Export API's response: the top (name, events[] with id, name, description, rules as a
+    draft-06 JSON Schema) follows Avo's public example
+    (https://www.avo.app/docs/reference/public-api/export-tracking-plan); the nesting inside
+    ``rules`` is written for this test and is not confirmed (docs/inventory.md). It holds
+    "rules", as Segment plans do, yet reads as Avo; the event's own name is not a field."""
+    path = DATA / "avo-export-api.json"
+    plan = read_plan(path)  # sniffed as a Segment plan ("rules"), recognised as Avo's export
+    assert plan.kind == "avo" and plan.events == 1 and not plan.issues
+    fields = {f: sorted(p.classes) for f, p in plan.fields.items()}
+    assert fields == {
+        "properties.signup_method": [],
+        "properties.email": ["email"],
+        "properties.invitee_email": ["email"],
+        "traits.first_name": ["person_name"],
+        "traits.city": ["coarse_location"],
+    }

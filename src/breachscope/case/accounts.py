@@ -8,6 +8,10 @@ Storage and the secrets' handling, shared by ``breachscope users`` and ``breachs
   for authenticator apps). The TOTP secret is stored encrypted (AES-256-GCM) under the case
   database's key-encryption key (:mod:`breachscope.case.keys`), so a copy of the database alone
   cannot mint codes. The last accepted TOTP step is kept, so a code is never accepted twice.
+- **recovery codes**: with a second factor come :data:`RECOVERY_CODES` single-use codes (80
+  random bits each, ``xxxx-xxxx-xxxx-xxxx``), shown once and stored as SHA-256 (a random 80-bit
+  secret needs no slow hash). One is accepted once in place of a TOTP code
+  (:func:`verify_second_factor`); making new ones deletes the old ones.
 - **membership**: a user sees an incident only when a row of ``incident_members`` says so
   (deny by default).
 - **API tokens** for automation: ``bst_<id>_<secret>``, shown once, stored as SHA-256 of the
@@ -20,6 +24,7 @@ returns a password.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -31,7 +36,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from breachscope.case.base import Base
@@ -48,6 +64,8 @@ MAX_PASSWORD = 1024
 TOTP_STEP = 30
 TOTP_ISSUER = "breachscope"
 TOKEN_PREFIX = "bst"
+#: Recovery codes made at second-factor enrolment (and by each regeneration).
+RECOVERY_CODES = 10
 _NONCE = 12
 #: argon2id, t=3, m=64 MiB, p=4 (RFC 9106's second recommendation). Callers may pass another
 #: ``PasswordHasher`` (tests use cheap parameters); a stored hash carries its own parameters, and
@@ -112,13 +130,27 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RecoveryCode(Base):
+    """One single-use recovery code of a user's second factor (its SHA-256 only)."""
+
+    __tablename__ = "team_recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("team_users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 @dataclass(frozen=True)
 class NewUser:
-    """A created user and, once, its TOTP provisioning secret and URI (None without TOTP)."""
+    """A created user and, once, its TOTP provisioning secret and URI and its recovery codes
+    (None and empty without TOTP)."""
 
     user: TeamUser
     totp_secret: str | None
     totp_uri: str | None
+    recovery_codes: tuple[str, ...] = ()
 
 
 def normalise_email(email: str) -> str:
@@ -203,7 +235,8 @@ def create_user(
         uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
     session.add(user)
     session.flush()
-    return NewUser(user, secret, uri)
+    codes = new_recovery_codes(session, user, now) if totp else ()
+    return NewUser(user, secret, uri, codes)
 
 
 def get_user(session: Session, email: str) -> TeamUser | None:
@@ -267,6 +300,72 @@ def totp_code(session: Session, user: TeamUser, at: datetime) -> str:
 
 def needs_totp(user: TeamUser) -> bool:
     return user.totp_secret is not None or user.role in TOTP_REQUIRED
+
+
+# -- recovery codes ------------------------------------------------------------------------
+
+
+def _recovery_hash(normal: str) -> str:
+    return hashlib.sha256(f"breachscope recovery v1 {normal}".encode()).hexdigest()
+
+
+def _normal_recovery(code: str) -> str | None:
+    """The 16 base32 characters of a typed code (case, spaces and dashes ignored), else None."""
+    text = "".join(ch for ch in code.lower() if ch not in " -\t")
+    if len(text) != 16 or any(ch not in "abcdefghijklmnopqrstuvwxyz234567" for ch in text):
+        return None
+    return text
+
+
+def new_recovery_codes(session: Session, user: TeamUser, now: datetime) -> tuple[str, ...]:
+    """Make :data:`RECOVERY_CODES` new codes for ``user`` (their text is returned only now);
+    every earlier code of the user, used or not, is deleted."""
+    if user.totp_secret is None:
+        raise BreachscopeError(f"{user.email} has no second factor, so no recovery codes")
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        text = base64.b32encode(secrets.token_bytes(10)).decode().lower()
+        session.add(RecoveryCode(user_id=user.id, code_hash=_recovery_hash(text), created_at=now))
+        codes.append("-".join(text[i : i + 4] for i in range(0, 16, 4)))
+    session.flush()
+    return tuple(codes)
+
+
+def recovery_codes_left(session: Session, user_id: int) -> int:
+    stmt = select(func.count()).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+    return int(session.scalar(stmt) or 0)
+
+
+def use_recovery_code(session: Session, user: TeamUser, code: str, now: datetime) -> bool:
+    """Accept an unused recovery code of ``user`` once (two requests racing: one wins)."""
+    normal = _normal_recovery(code)
+    if normal is None:
+        return False
+    done = session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _recovery_hash(normal),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(done, "rowcount", 0) or 0) == 1
+
+
+def verify_second_factor(session: Session, user: TeamUser, code: str, now: datetime) -> str | None:
+    """How ``code`` proves the second factor: ``"totp"`` (a 6-digit code, :func:`verify_totp`),
+    ``"recovery_code"`` (an unused recovery code, now used), ``"none"`` (no factor enrolled),
+    or ``None`` (refused)."""
+    if user.totp_secret is None:
+        return "none"
+    if verify_totp(session, user, code, now):
+        return "totp"
+    if use_recovery_code(session, user, code, now):
+        return "recovery_code"
+    return None
 
 
 # -- membership ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,10 @@ def alembic_config(connection: Any | None = None) -> Config:
     return cfg
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     # The pysqlite driver opens implicit transactions; PRAGMAs must run outside them.
     cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.execute("PRAGMA foreign_keys = ON")
@@ -92,10 +93,13 @@ def _prepare_sqlite_file(path: Path, *, create: bool, shown: str) -> None:
             pass  # not the owner: leave it; the file is still usable
 
 
-def create_case_engine(url: str | None = None, *, create: bool = False) -> Engine:
+def create_case_engine(
+    url: str | None = None, *, create: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> Engine:
     """An engine for the case URL, with the SQLite settings above; does not migrate.
 
     A SQLite file that does not exist is an error naming the path, unless ``create``.
+    ``busy_timeout_ms``: how long a SQLite write waits for another writer's lock.
     """
     resolved = resolve_url(url)
     try:
@@ -110,8 +114,8 @@ def create_case_engine(url: str | None = None, *, create: bool = False) -> Engin
             path = sqlite_path(resolved)
             if path is not None:
                 _prepare_sqlite_file(path, create=create, shown=resolved)
-            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-            event.listen(engine, "connect", _sqlite_pragmas)
+            engine = create_engine(parsed, connect_args={"timeout": busy_timeout_ms / 1000})
+            event.listen(engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
             return engine
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
@@ -133,7 +137,9 @@ def _has_schema(engine: Engine) -> bool:
     return bool(inspect(engine).has_table("alembic_version"))
 
 
-def open_case_db(url: str | None = None, *, create: bool = False) -> Engine:
+def open_case_db(
+    url: str | None = None, *, create: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> Engine:
     """Open the case database and bring its schema up to date.
 
     Only with ``create`` is a missing database made: a new SQLite file (0600, in 0700 folders)
@@ -142,7 +148,7 @@ def open_case_db(url: str | None = None, *, create: bool = False) -> Engine:
     silently starts an empty case. A key kept in the database by an older version is moved out
     (see :mod:`breachscope.case.keys`).
     """
-    engine = create_case_engine(url, create=create)
+    engine = create_case_engine(url, create=create, busy_timeout_ms=busy_timeout_ms)
     try:
         in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
         # An in-memory database is always new and vanishes with the process: nothing to mistype.

@@ -10,6 +10,9 @@
   absolute timeout. A new id is made at every sign-in (a session id known before sign-in is
   never promoted: no fixation). The CSRF token of a session is an HMAC of its id, so it needs
   no storage and does not reveal the id.
+- **Re-authentication**: changing one's password or making new recovery codes asks for the
+  current password again (:func:`recheck_password`), under the same throttle as sign-in: a
+  wrong one counts as a failed sign-in. A changed password ends every other session.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from argon2 import PasswordHasher
 from sqlalchemy import ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from breachscope.case import accounts
 from breachscope.case.accounts import TeamUser
 from breachscope.case.base import Base
 from breachscope.case.models import UTCDateTime
+from breachscope.errors import BreachscopeError
 
 FREE_TRIES = 5
 FREE_TRIES_ADDRESS = 30
@@ -169,16 +175,75 @@ def end_session(session: Session, raw: str, now: datetime) -> None:
         row.revoked_at = now
 
 
-def end_user_sessions(session: Session, user_id: int, now: datetime) -> int:
-    """End every session of a user (disabled, role or password changed)."""
+def end_user_sessions(session: Session, user_id: int, now: datetime, *, keep: str | None = None) -> int:
+    """End every session of a user (disabled, role or password changed), but ``keep`` (the raw
+    id of the session that changed its own password)."""
     rows = session.scalars(
         select(TeamSession).where(TeamSession.user_id == user_id, TeamSession.revoked_at.is_(None))
     )
+    kept = _hash(keep) if keep else None
     n = 0
     for row in rows:
-        row.revoked_at = now
-        n += 1
+        if row.id_hash != kept:
+            row.revoked_at = now
+            n += 1
     return n
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """The current password typed again: right, or wrong, or refused while locked."""
+
+    ok: bool
+    retry_after: timedelta | None = None
+
+
+def recheck_password(
+    session: Session, user: TeamUser, password: str, *, address: str, now: datetime, hasher: PasswordHasher
+) -> Recheck:
+    """Check a signed-in user's password again under the sign-in throttle (the account and
+    the address): locked keys refuse it unchecked; a wrong password is a failed sign-in."""
+    keys = throttle_keys(user.email, address)
+    locked = locked_for(session, keys, now)
+    if locked is not None:
+        return Recheck(False, locked)
+    if not accounts.verify_password(user, password, hasher):
+        record_failure(session, keys, now)
+        return Recheck(False)
+    return Recheck(True)
+
+
+def change_password(
+    session: Session,
+    user: TeamUser,
+    current: str,
+    new: str,
+    *,
+    address: str,
+    now: datetime,
+    hasher: PasswordHasher,
+    keep_session: str | None = None,
+) -> Recheck:
+    """Self-service: the current password (rechecked, throttled), then the new one (same policy
+    as at creation, argon2id); every other session of the user ends."""
+    accounts.check_password(new)
+    checked = recheck_password(session, user, current, address=address, now=now, hasher=hasher)
+    if not checked.ok:
+        return checked
+    if accounts.verify_password(user, new, hasher):
+        raise BreachscopeError("the new password is the current one", "choose another passphrase")
+    accounts.set_password(user, new, hasher)
+    end_user_sessions(session, user.id, now, keep=keep_session)
+    return checked
+
+
+def reset_password(
+    session: Session, user: TeamUser, new: str, *, now: datetime, hasher: PasswordHasher
+) -> int:
+    """An administrator sets a user's password (forgotten): policy as at creation; every
+    session of the user ends. Returns the number of sessions ended."""
+    accounts.set_password(user, new, hasher)
+    return end_user_sessions(session, user.id, now)
 
 
 def csrf_token(raw_session_id: str) -> str:

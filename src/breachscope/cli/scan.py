@@ -6,9 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from breachscope.cli.options import STDOUT, to_stdout, write_json
 from breachscope.errors import InputError
@@ -23,7 +20,12 @@ from breachscope.scan.report import ABSENT, NOT_CHECKED, PRESENT, ScanReport
 from breachscope.taxonomy import DATA_CLASSES, Tier
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from breachscope.exposures.people import PeopleSummary
+
+# rich is imported where the terminal summary is printed: ``scan -q`` never loads it (issue 13)
 
 FORMATS = ("auto", *READER_FORMATS)  # from the reader registry
 FAIL_ON = tuple(t.value for t in Tier)
@@ -35,10 +37,15 @@ _TIER_STYLE = {Tier.CRITICAL: "bold red", Tier.HIGH: "yellow", Tier.MODERATE: "c
 
 def _s(value: object, limit: int = 80) -> str:
     """Leaked text made safe for the terminal: masked upstream, control chars and markup inert."""
+    from rich.markup import escape
+
     return escape(safe_text(value, limit))
 
 
 def print_summary(report: ScanReport, console: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     doc = report.to_dict()
     classes: dict[str, Any] = doc["classes"]
     if not doc["complete"]:
@@ -244,6 +251,8 @@ def command(
     if report_path is not None:
         _write(report_path, report.to_markdown())
     if not quiet:
+        from rich.console import Console
+
         console = Console(highlight=False, stderr=to_stdout(json_out))
         print_summary(report, console)
         if people is not None:
@@ -272,6 +281,8 @@ def command(
 
 def people_table(summary: PeopleSummary, limit: int = 10) -> Table:
     """The most common field sets as a rich table (field names are column paths, not values)."""
+    from rich.table import Table
+
     table = Table(
         title=f"Fields exposed per person: {summary.people:,} people, "
         f"{summary.distinct_combinations:,} distinct field sets",

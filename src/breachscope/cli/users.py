@@ -5,17 +5,19 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.orm import Session
 
-from breachscope.case import accounts
+from breachscope.case import accounts, logins
 from breachscope.case.db import case_database, session_scope
-from breachscope.cli.options import db_option, who
+from breachscope.cli.options import audit_cli, db_option, who
 from breachscope.clock import SystemClock
 from breachscope.errors import InputError
 
 
 @click.group("users")
 def command() -> None:
-    """Team accounts for breachscope serve: add users, grant them incidents, list them."""
+    """Team accounts for breachscope serve: add users, grant them incidents, list them, set a
+    forgotten password, make new recovery codes."""
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -62,15 +64,63 @@ def add(
         new = accounts.create_user(
             session, email, role, password, now=now, created_by=f"cli:{who(None)}", totp=not no_totp
         )
+        audit_cli(session, "user.create", "user", new.user.id, details={"role": new.user.role})
         for incident_id in incidents:
             accounts.add_member(session, incident_id, new.user, by=f"cli:{who(None)}", now=now)
+            audit_cli(session, "member.add", "user", new.user.id, incident_id=incident_id)
         click.echo(f"Added {new.user.email} ({new.user.role}), user id {new.user.id}.")
         if new.totp_secret:
             click.echo("Second factor (shown once; keep it in an authenticator app):")
             click.echo(f"  secret: {new.totp_secret}")
             click.echo(f"  URI:    {new.totp_uri}")
+            _echo_codes(new.recovery_codes)
         for incident_id in incidents:
             click.echo(f"Granted incident {incident_id}.")
+
+
+def _echo_codes(codes: tuple[str, ...]) -> None:
+    click.echo("Recovery codes (shown once; each works once in place of an authenticator code):")
+    for code in codes:
+        click.echo(f"  {code}")
+
+
+def _user(session: Session, email: str) -> accounts.TeamUser:
+    user = accounts.get_user(session, email)
+    if user is None:
+        raise InputError(f"no user {email}", "add one with: breachscope users add EMAIL --role ROLE")
+    return user
+
+
+@command.command("recovery-codes")
+@click.argument("email")
+@db_option
+def recovery_codes(email: str, db: str | None) -> None:
+    """New recovery codes for a user's second factor (the old ones stop working).
+
+    Printed once: hand them to the user, who keeps them apart from the authenticator app.
+    A signed-in user can also make their own (POST /api/v1/auth/recovery-codes)."""
+    with case_database(db) as engine, session_scope(engine) as session:
+        user = _user(session, email)
+        codes = accounts.new_recovery_codes(session, user, SystemClock().now())
+        audit_cli(session, "user.recovery_codes", "user", user.id, details={"codes": len(codes)})
+    _echo_codes(codes)
+
+
+@command.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
+@db_option
+def set_password(email: str, password_stdin: bool, db: str | None) -> None:
+    """Set a user's password (forgotten): every session of the user ends; the second factor
+    stays. Users change their own with POST /api/v1/auth/password."""
+    password = _read_password(password_stdin)
+    with case_database(db) as engine, session_scope(engine) as session:
+        user = _user(session, email)
+        ended = logins.reset_password(
+            session, user, password, now=SystemClock().now(), hasher=accounts.HASHER
+        )
+        audit_cli(session, "user.password_reset", "user", user.id, details={"sessions_ended": ended})
+    click.echo(f"Password of {user.email} set; {ended} session(s) ended.")
 
 
 @command.command("grant")
@@ -86,6 +136,8 @@ def grant(email: str, incident_id: int, db: str | None) -> None:
         added = accounts.add_member(
             session, incident_id, user, by=f"cli:{who(None)}", now=SystemClock().now()
         )
+        if added:
+            audit_cli(session, "member.add", "user", user.id, incident_id=incident_id)
     click.echo(f"{user.email} {'is now' if added else 'was already'} a member of incident {incident_id}.")
 
 

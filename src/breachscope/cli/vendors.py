@@ -354,7 +354,9 @@ def print_evidence(doc: dict[str, Any], console: Console) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["har", "segment-protocols", "mixpanel-lexicon", "amplitude-data", "avo"]),
+    type=click.Choice(
+        ["har", "squid-log", "access-log", "segment-protocols", "mixpanel-lexicon", "amplitude-data", "avo"]
+    ),
     default=None,
     help="The file's format (default: recognised from the content).",
 )
@@ -369,8 +371,9 @@ def evidence_command(
     author: str | None,
     db: str | None,
 ) -> None:
-    """Learn what is really sent from FILES: HAR captures (every collection call decoded, every value
-    checked by the detectors) and tracking plans (Segment Protocols, Mixpanel Lexicon, Amplitude Data, Avo).
+    """Learn what is really sent from FILES: HAR captures and proxy logs (Squid access.log, Common/Combined
+    Log Format; every collection call decoded, every value checked by the detectors) and tracking
+    plans (Segment Protocols, Mixpanel Lexicon, Amplitude Data, Avo).
 
     Exit code 4 when a file could not be read completely (its issues are listed; what was read
     is stored, marked incomplete)."""

@@ -5,15 +5,19 @@ Candidates found by RE2 are validated with ``phonenumbers`` (libphonenumber meta
 
 from __future__ import annotations
 
-import phonenumbers
-
 from breachscope.detectors._checks import digits
 from breachscope.detectors.base import Detector
 
 _HINTS = (r"phone", r"mobile", r"^tel", r"telp", r"msisdn", r"^hp$", r"_hp$", r"whatsapp", r"^wa$", r"cell")
 
 
+# ``phonenumbers`` is imported inside the validators: they run on regex candidates only, and
+# loading libphonenumber's metadata at every CLI start cost about 50 ms (issue 13).
+
+
 def _valid_international(value: str) -> bool:
+    import phonenumbers
+
     d = digits(value)
     if not 8 <= len(d) <= 15:
         return False
@@ -25,6 +29,8 @@ def _valid_international(value: str) -> bool:
 
 
 def _valid_indonesian(value: str) -> bool:
+    import phonenumbers
+
     d = digits(value)
     if d.startswith("62"):
         d = "0" + d[2:]
@@ -36,6 +42,8 @@ def _valid_indonesian(value: str) -> bool:
 
 
 def _valid_national(value: str) -> bool:
+    import phonenumbers
+
     d = digits(value)
     if not 7 <= len(d) <= 15 or len(set(d)) <= 2:
         return False

@@ -9,23 +9,31 @@ file is not needed by any later stage.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session
 
 from breachscope.canary import check as canary_check
 from breachscope.canary import exclude as canary_exclude
 from breachscope.canary import registry as canary_registry
 from breachscope.case import api
 from breachscope.case.db import session_scope
+from breachscope.case.models import Dataset, DatasetPerson, Exposure
 from breachscope.clock import Clock
 from breachscope.errors import InputError
-from breachscope.exposures.bulk import count_dataset_exposures, count_people_of_file, store_exposure_table
+from breachscope.exposures.bulk import (
+    count_dataset_exposures,
+    count_people_of_file,
+    deferred_indexes,
+    store_exposure_table,
+)
 from breachscope.exposures.extractor import Extractor
 from breachscope.exposures.person_key import KeyChain, key_chain
 from breachscope.exposures.plan import ExtractPlan, split_scan_classes
@@ -103,6 +111,37 @@ def _str(value: object) -> str | None:
     return str(value)[:100] if value else None
 
 
+def forget_partial_dataset(
+    session: Session, incident_id: int, dataset_id: int, name: str, *, author: str, clock: Clock | None
+) -> None:
+    """Remove a dataset whose attach failed after committing some batches: the people first
+    seen in it, its follow-up rows, the dataset; a timeline event says so."""
+    session.execute(delete(DatasetPerson).where(DatasetPerson.dataset_id == dataset_id))
+    session.execute(delete(Exposure).where(Exposure.dataset_id == dataset_id))
+    session.execute(delete(Dataset).where(Dataset.id == dataset_id))
+    api.add_timeline_event(
+        session,
+        incident_id,
+        f"Attach of {name} failed; dataset {dataset_id} and the people first seen in it were removed",
+        author=author,
+        clock=clock,
+    )
+
+
+@contextmanager
+def _undo_partial(
+    session: Session, incident_id: int, dataset_id: int, name: str, author: str, clock: Clock | None
+) -> Iterator[None]:
+    """An attach committing batch by batch that fails takes its partial dataset out again."""
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        forget_partial_dataset(session, incident_id, dataset_id, name, author=author, clock=clock)
+        session.commit()
+        raise
+
+
 def attach_file(
     engine: Engine,
     incident_id: int,
@@ -114,11 +153,21 @@ def attach_file(
     scanner: Scanner | None = None,
     batch_rows: int = 65_536,
     vendor: str | None = None,
+    commit_every_batch: bool = False,
 ) -> AttachResult:
     """Attach one leaked file to the incident: digest, scan report, exposures.
 
     ``vendor`` forces an export layout (a vendor, ``vendor/layout`` or ``generic``), as
-    ``scan --vendor`` does, for the scan and the extraction alike."""
+    ``scan --vendor`` does, for the scan and the extraction alike.
+
+    ``commit_every_batch`` (the team server on SQLite): the people are committed batch by batch,
+    so the database's one write lock is held for a batch at a time and other writers (a
+    note, a decision, a sign-in) wait a batch's time, not the whole attach. Until the end the
+    dataset reads as an incomplete read (``complete`` false); an attach that fails removes its
+    dataset and the people first seen in it (people of earlier datasets it merged into keep the
+    united classes); the exposures' indexes are kept up to date through the load instead of
+    being built after it (slower for a big file). Without it the whole attach is one
+    transaction (all or nothing)."""
     vendor_arg = vendor
     check_forced(vendor_arg)
     progress = progress or NullProgress()
@@ -164,14 +213,39 @@ def attach_file(
             author=author,
             clock=clock,
         )
+        final_complete = ds.complete
+        if commit_every_batch:
+            ds.complete = False  # until the last batch is stored: an attach cut short is incomplete
+            s.commit()
         progress.start(f"Extracting people from {p.name}", total=size)
         api.require_open(s, incident_id)
+
+        def store(table: pa.Table) -> None:
+            store_exposure_table(s, incident_id, ds.id, table, merged, sealer)
+            if commit_every_batch:
+                s.commit()  # the write lock is free between batches
+
         if matcher is not None:  # canary records are blanked before extraction: never an exposure
             canaries = canary_exclude.CanaryRows(matcher, lambda hashes: canary_registry.lookup(s, hashes))
         # Extraction (DuckDB, which releases the GIL) of the next batch runs in a worker thread
         # while this thread stores the previous one (SQLite releases it too): batches are
         # still stored one after the other, in file order.
-        with Extractor(key) as extractor, ThreadPoolExecutor(1, "extract") as pool:
+        expected = sum(
+            int(x.get("rows") or 0) for x in (report or {}).get("sources") or [] if isinstance(x, dict)
+        )
+        # committing batch by batch, indexes cannot be dropped for the load (a commit would
+        # leave the case without them): only the one-transaction attach defers them
+        undo = (
+            _undo_partial(s, incident_id, ds.id, p.name, author, clock)
+            if commit_every_batch
+            else nullcontext()
+        )
+        with (
+            undo,
+            deferred_indexes(s, 0 if commit_every_batch else expected),
+            Extractor(key) as extractor,
+            ThreadPoolExecutor(1, "extract") as pool,
+        ):
             pending: Future[pa.Table] | None = None
             for src in sources:
                 stream = VendorBatches(src.name, src.chunks(progress.advance), vendor=vendor_arg)
@@ -201,18 +275,19 @@ def attach_file(
                         chain=chain,
                     )
                     if done is not None:
-                        store_exposure_table(s, incident_id, ds.id, done, merged, sealer)
+                        store(done)
                 src.issues.extend(stream.issues)
                 for issue in src.issues:
                     if issue.unread:
                         read_complete = False
                         unread.append(f"{src.name}: {issue.kind}")
             if pending is not None:
-                store_exposure_table(s, incident_id, ds.id, pending.result(), merged, sealer)
+                store(pending.result())
         new_people = count_dataset_exposures(s, ds.id)
         stored = count_people_of_file(s, incident_id, ds.id, new_people, merged)
         s.flush()
         s.refresh(ds)
+        ds.complete = final_complete
         ds.records = records
         ds.vendor, ds.layout = vendor, layout
         if canaries is not None:

@@ -1,7 +1,9 @@
 """Bulk storage of exposure tables (from :class:`breachscope.exposures.plan.Extractor`).
 
-SQLite: one ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` per batch. PostgreSQL: ``COPY``
-into a per-connection staging table, then one ``INSERT ... SELECT`` of the new people. Either way
+SQLite: one ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` per batch (for a big load
+into a small case, the secondary indexes are built after it: :func:`deferred_indexes`).
+PostgreSQL: ``COPY`` (CSV written by Arrow) into a per-connection staging table, then one
+``INSERT ... SELECT`` of the new people. Either way
 the few people already known to the case (same person key) are then merged like
 :func:`api.store_exposures` does: classes and fields united, otherwise the value stored first wins.
 """
@@ -11,9 +13,11 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -47,6 +51,40 @@ COLUMNS: tuple[str, ...] = (
 _JSON = ("exposed_classes", "exposed_fields")
 #: SQLite page cache (KiB) of the connection that bulk-inserts exposures (see _insert_sqlite).
 SQLITE_CACHE_KIB = 256 * 1024
+#: SQLite: a load of at least this many records into a case holding no more exposures than that
+#: builds the table's secondary indexes after the load (see :func:`deferred_indexes`).
+DEFER_INDEXES_MIN = 100_000
+
+
+@contextmanager
+def deferred_indexes(
+    session: Session, expected_rows: int, minimum: int = DEFER_INDEXES_MIN
+) -> Iterator[None]:
+    """Around a big load on SQLite: drop the ``exposures`` table's secondary indexes (dataset,
+    email hash) and build them again after it, in the same transaction.
+
+    Building an index once over sorted keys is cheaper than keeping it up to date through a
+    million random inserts (the unique person-key index, which the load's own lookups use,
+    stays). Only for a load of at least ``minimum`` records into a case holding
+    no more exposures than that (rebuilding a big case's indexes for a small file costs more),
+    and only inside a transaction: on an error the rollback restores the indexes with
+    everything else. Readers of the case (WAL) keep seeing the last committed state."""
+    conn = session.connection()
+    raw: Any = conn.connection.driver_connection
+    if conn.dialect.name != "sqlite" or expected_rows < minimum or not raw.in_transaction:
+        yield
+        return
+    held = conn.execute(text("SELECT coalesce(max(id), 0) FROM exposures")).scalar_one()
+    if held > expected_rows:
+        yield
+        return
+    indexes = sorted(Exposure.metadata.tables[Exposure.__tablename__].indexes, key=lambda ix: str(ix.name))
+    for ix in indexes:
+        ix.drop(conn)
+    yield
+    session.flush()
+    for ix in indexes:
+        ix.create(conn)
 
 
 def _stage(conn: Connection) -> None:
@@ -57,12 +95,17 @@ def _stage(conn: Connection) -> None:
 
 
 def _load(conn: Connection, table: pa.Table) -> None:
+    """``COPY`` the table into the staging table as CSV written by Arrow (no Python object per
+    value). Every valid value is quoted, so only NULL is an unquoted empty field and no value
+    can read as the end-of-data marker."""
     names = ("row_no", *COLUMNS)
     raw: Any = conn.connection.driver_connection
-    with raw.cursor().copy(f"COPY {STAGE} ({', '.join(names)}) FROM STDIN") as copy:
-        for part in _slices(table):
-            for r in zip(*(part.column(c).to_pylist() for c in names), strict=True):
-                copy.write_row(r)
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    with raw.cursor().copy(f"COPY {STAGE} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy:
+        for part in _slices(table, 16_384):
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(part.select(names), sink, options)
+            copy.write(memoryview(sink.getvalue()))
 
 
 def _slices(table: pa.Table, rows: int = 8192) -> Iterator[pa.Table]:

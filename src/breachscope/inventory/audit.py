@@ -36,7 +36,7 @@ from breachscope.clock import Clock, SystemClock
 from breachscope.inventory.compare import field_key
 from breachscope.inventory.purposes import Purposes
 from breachscope.inventory.purposes import load as load_purposes
-from breachscope.inventory.registry import evidence, flows, list_vendors
+from breachscope.inventory.registry import OBSERVED, evidence, flows, list_vendors
 
 SCHEMA = "breachscope.vendor-audit/1"
 #: Field keys that identify the subject of every event (an email here re-identifies people).
@@ -108,7 +108,7 @@ def _sent(vendor_flows: list[Any]) -> dict[str, dict[str, Any]]:
             entry = out.setdefault(c, {"fields": set(), "sources": set(), "observed": False})
             entry["fields"].add(f.field)
             entry["sources"].add(f.source)
-            entry["observed"] = entry["observed"] or f.source == "har"
+            entry["observed"] = entry["observed"] or f.source in OBSERVED
     ordered = sorted(out.items(), key=lambda kv: (taxonomy.get(kv[0]).tier.rank, kv[0]))
     return {c: {**e, "fields": sorted(e["fields"]), "sources": sorted(e["sources"])} for c, e in ordered}
 
@@ -144,7 +144,7 @@ def audit_vendor(
             )
     if not vf:
         flags.append("no data flows recorded: what it receives is unknown (vendors evidence FILE)")
-    elif not any(f.source == "har" for f in vf):
+    elif not any(f.source in OBSERVED for f in vf):
         flags.append(
             "flows are declared only (tracking plan or manual): no capture shows what is really sent"
         )

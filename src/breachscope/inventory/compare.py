@@ -33,7 +33,7 @@ from breachscope import taxonomy
 from breachscope.case import api
 from breachscope.case.inventory import IncidentVendor, Vendor
 from breachscope.clock import Clock, SystemClock
-from breachscope.inventory.registry import flows, get_vendor
+from breachscope.inventory.registry import OBSERVED, flows, get_vendor
 
 SCHEMA = "breachscope.vendor-comparison/1"
 #: Path words that wrap a field rather than name it (wire envelopes and export flattening).
@@ -156,7 +156,7 @@ def compare(s: Session, vendor: Vendor, incident_id: int) -> dict[str, Any]:
         caveats.append(
             "no flows recorded for this vendor: every leaked field reads as 'leak only' (add evidence first)"
         )
-    elif not any(f.source == "har" for f in vf):
+    elif not any(f.source in OBSERVED for f in vf):
         caveats.append(
             "the vendor's flows are declared only (tracking plan or manual): "
             "no capture shows what was really sent"

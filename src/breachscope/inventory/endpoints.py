@@ -134,6 +134,11 @@ def _site(host: str) -> str:
     return ".".join(parts[-2:])
 
 
+def collects_on(host: str) -> bool:
+    """Whether a known service collects on ``host`` (a CONNECT tunnel's host, say)."""
+    return bool(_for_host(host.lower()))
+
+
 def match(
     url: SplitResult, *, page_host: str | None, response_mime: str = "", response_bytes: int | None = None
 ) -> tuple[str, str] | None:

@@ -1,11 +1,12 @@
-"""Flows learnt from evidence: a HAR capture or a tracking-plan export, stored in the registry.
+"""Flows learnt from evidence: a HAR capture, a proxy log or a tracking-plan export, stored in the registry.
 
-:func:`import_evidence` reads the file (:mod:`.har` + :mod:`.observe`, or :mod:`.plans`), and
+:func:`import_evidence` reads the file (:mod:`.har` or :mod:`.proxylog`, then :mod:`.observe`;
+or :mod:`.plans`), and
 for each vendor it concerns stores one ``inventory_evidence`` row (file name, SHA-256, complete
 or not, a summary) and one ``inventory_flows`` row per field, pointing at that evidence.
 Importing the same file again for the same vendor replaces its earlier rows (same SHA-256).
 
-A HAR capture names its vendors itself: a service with no vendor in the registry is added
+A capture (HAR or proxy log) names its vendors itself: a service with no vendor in the registry is added
 (status active, the endpoint table's usual purpose, and a note saying so, to confirm), because
 a vendor that receives data without being in the registry is exactly what a review must find.
 A tracking plan is for the vendor given with ``--vendor`` (Segment, Mixpanel and Amplitude plans
@@ -25,14 +26,17 @@ from breachscope.case.inventory import Vendor, VendorEvidence, VendorFlow
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import InputError
 from breachscope.inventory import endpoints
-from breachscope.inventory.har import HarLimits, read_har
+from breachscope.inventory.har import Capture, HarLimits, read_har
 from breachscope.inventory.observe import ServiceFlows, classify
 from breachscope.inventory.plans import FORMATS, Plan, read_plan
+from breachscope.inventory.proxylog import FORMATS as LOG_FORMATS
+from breachscope.inventory.proxylog import read_proxy_log
+from breachscope.inventory.proxylog import sniff as sniff_log
 from breachscope.inventory.registry import add_vendor, find_vendor, get_vendor, vendor_key
 
 #: The vendor (endpoint service id) a plan format belongs to when --vendor is not given.
 PLAN_SERVICE = {"segment-protocols": "segment", "mixpanel-lexicon": "mixpanel", "amplitude-data": "amplitude"}
-KINDS: tuple[str, ...] = ("har", *FORMATS)
+KINDS: tuple[str, ...] = ("har", *LOG_FORMATS, *FORMATS)
 
 
 @dataclass
@@ -84,6 +88,9 @@ def sniff_kind(path: Path) -> str | None:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if head.lstrip()[:1] == b"{" and b'"log"' in head and b'"entries"' in head:
         return "har"
+    log = sniff_log(head)
+    if log is not None:
+        return log
     from breachscope.inventory.plans import sniff
 
     return sniff(path.name, head)
@@ -127,13 +134,19 @@ def _replace(s: Session, vendor: Vendor, sha256: str) -> None:
 
 
 def _store_har_service(
-    s: Session, vendor: Vendor, flows: ServiceFlows, base: dict[str, Any], author: str, clock: Clock
+    s: Session,
+    vendor: Vendor,
+    flows: ServiceFlows,
+    base: dict[str, Any],
+    author: str,
+    clock: Clock,
+    kind: str = "har",
 ) -> VendorEvidence:
     now = clock.now()
     _replace(s, vendor, base["sha256"])
     ev = VendorEvidence(
         vendor_id=vendor.id,
-        kind="har",
+        kind=kind,
         file_name=base["file"][:500],
         sha256=base["sha256"],
         imported_at=now,
@@ -144,6 +157,7 @@ def _store_har_service(
             "issues": base["issues"],
             "issue_examples": base["issue_examples"],
             "entries": base["entries"],
+            **base.get("extra", {}),
         },
     )
     s.add(ev)
@@ -153,7 +167,7 @@ def _store_har_service(
             VendorFlow(
                 vendor_id=vendor.id,
                 evidence_id=ev.id,
-                source="har",
+                source=kind,
                 field=f.field[:500],
                 classes=f.classes,
                 origin="",
@@ -169,7 +183,34 @@ def _store_har_service(
 def _import_har(
     s: Session, path: Path, only: str | None, author: str, clock: Clock, limits: HarLimits | None
 ) -> EvidenceResult:
-    cap = read_har(path, limits)
+    return _import_capture(s, read_har(path, limits), "har", only, author, clock)
+
+
+def _import_log(
+    s: Session, path: Path, kind: str, only: str | None, author: str, clock: Clock
+) -> EvidenceResult:
+    cap, read = read_proxy_log(path, kind)
+    extra = {
+        "log": {
+            "lines": read.lines,
+            "requests": read.requests,
+            "without_host": read.relative,
+            "not_collection": read.not_collection,
+            "tunnelled": read.tunnelled,
+        }
+    }
+    return _import_capture(s, cap, kind, only, author, clock, extra)
+
+
+def _import_capture(
+    s: Session,
+    cap: Capture,
+    kind: str,
+    only: str | None,
+    author: str,
+    clock: Clock,
+    extra: dict[str, Any] | None = None,
+) -> EvidenceResult:
     services = classify(cap)
     base = {
         "file": cap.name,
@@ -178,11 +219,12 @@ def _import_har(
         "issues": dict(cap.issue_counts),
         "issue_examples": dict(cap.issues),
         "entries": cap.entries,
+        "extra": extra or {},
     }
     wanted = get_vendor(s, only) if only else None
     out = EvidenceResult(
         file=cap.name,
-        kind="har",
+        kind=kind,
         sha256=cap.sha256,
         complete=cap.complete,
         issues=dict(cap.issue_counts),
@@ -201,7 +243,7 @@ def _import_har(
             vendor, added = wanted, False
         else:
             vendor, added = _resolve(s, flows.service, flows.vendor, cap.name, author, clock)
-        ev = _store_har_service(s, vendor, flows, base, author, clock)
+        ev = _store_har_service(s, vendor, flows, base, author, clock, kind)
         out.vendors.append(
             VendorEvidenceResult(
                 vendor=vendor.name,
@@ -300,9 +342,11 @@ def import_evidence(
     kind = fmt or sniff_kind(path)
     if kind is None:
         raise InputError(
-            f"{path}: neither a HAR capture nor a tracking plan breachscope knows",
+            f"{path}: neither a HAR capture, a proxy log nor a tracking plan breachscope knows",
             f"formats: {', '.join(KINDS)}; force one with --format",
         )
     if kind == "har":
         return _import_har(s, path, vendor, author, clock, limits)
+    if kind in LOG_FORMATS:
+        return _import_log(s, path, kind, vendor, author, clock)
     return _import_plan(s, path, kind, vendor, author, clock)

@@ -273,32 +273,34 @@ def read_entries(cap: Capture, doc: Any, limits: HarLimits) -> None:
     for i, entry in enumerate(entries, 1):
         where = f"entry {i}"
         try:
-            _entry(cap, entry, pages, services, limits, where)
+            read_entry(cap, entry, pages, services, limits, where)
         except (TypeError, AttributeError, ValueError, KeyError) as exc:  # a malformed entry: reported, next
             cap.issue("bad_entry", f"{where}: {type(exc).__name__}: {exc}")
 
 
-def _entry(
+def read_entry(
     cap: Capture,
     entry: Any,
     pages: dict[str, str],
     services: dict[str, endpoints.Service],
     limits: HarLimits,
     where: str,
-) -> None:
+) -> str | None:
+    """One HAR entry (or a proxy log's line shaped like one, :mod:`.proxylog`) into ``cap``:
+    ``"request"`` for a collection call, ``"script"`` for an SDK load, else None."""
     if not isinstance(entry, dict) or not isinstance(entry.get("request"), dict):
         cap.issue("bad_entry", f"{where}: no request")
-        return
+        return None
     req = entry["request"]
     raw_url = req.get("url")
     if not isinstance(raw_url, str):
         cap.issue("bad_entry", f"{where}: no request URL")
-        return
+        return None
     try:
         url = urlsplit(raw_url)
     except ValueError as exc:
         cap.issue("bad_entry", f"{where}: bad URL: {exc}")
-        return
+        return None
     cap.entries_read += 1
     headers = _headers(req.get("headers"))
     page = _entry_page(entry, pages, headers)
@@ -311,7 +313,7 @@ def _entry(
         seen.scripts.setdefault(src, set()).update([cap.page_index(page)] if page else [])
         if key:
             seen.keys.setdefault("script URL", set()).add(key)
-        return
+        return "script"
     resp_raw = entry.get("response")
     resp: dict[str, Any] = resp_raw if isinstance(resp_raw, dict) else {}
     content_raw = resp.get("content")
@@ -324,7 +326,7 @@ def _entry(
         response_bytes=size if isinstance(size, int) else None,
     )
     if hit is None:
-        return
+        return None
     sid, vendor = hit
     seen = _service(cap, sid, vendor)
     seen.requests += 1
@@ -355,6 +357,7 @@ def _entry(
                 pages_of_value = f.values[value] = set()
             if page_i is not None:
                 pages_of_value.add(page_i)
+    return "request"
 
 
 def read_har(path: Path, limits: HarLimits | None = None) -> Capture:

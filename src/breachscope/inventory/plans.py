@@ -19,9 +19,13 @@ Formats (detected from the content; ``--format`` forces one):
   ``Object Name``, ``Event Property Name``, ``Property Type``, ...); event properties become
   ``event_properties.<name>``, user properties ``user_properties.<name>``.
   Source: https://amplitude.com/docs/data/csv-import-export/file-schema
-- ``avo``: an Avo tracking plan exported as JSON: ``events[]`` with ``name`` and
-  ``properties[]`` (``name``, ``type``, ``description``, optional ``sendAs``: event, user,
-  system). Source: https://www.avo.app/docs/data-design/avo-tracking-plan/properties
+- ``avo``: an Avo tracking plan as JSON: the Export API's shape (``name``, ``events[]`` with
+  ``id``, ``name``, ``description``, ``rules``: a JSON Schema per event; the top of that shape
+  is confirmed by the public response example at
+  https://www.avo.app/docs/reference/public-api/export-tracking-plan, the nesting inside
+  ``rules`` is not: it is read as a Segment rule is), and a flat ``events[].properties[]`` list
+  (``name``, ``type``, ``description``, optional ``sendAs``: event, user, system; unconfirmed,
+  after https://www.avo.app/docs/data-design/avo-tracking-plan/properties). See docs/inventory.md.
 
 A plan names fields, it does not carry values: classes come from the field *names*, through the
 same column hints the scan uses (a ``format: email`` JSON Schema also says email). They are
@@ -157,6 +161,9 @@ def _avo(plan: Plan, doc: Any) -> None:
             continue
         name = str(ev.get("name") or "?")
         plan.events += 1
+        rules = ev.get("rules")
+        if isinstance(rules, dict):  # the Export API: each event's rules as a JSON Schema
+            _avo_rules(plan, rules, name)
         for prop in ev.get("properties") or []:
             if not isinstance(prop, dict) or not isinstance(prop.get("name"), str):
                 plan.issue(f"{name}: a property without a name: skipped")
@@ -166,6 +173,32 @@ def _avo(plan: Plan, doc: Any) -> None:
             if send_as.startswith("system"):
                 prefix = "context"
             plan.add(f"{prefix}.{prop['name']}", name)
+
+
+#: Top-level keys of an Avo event's ``rules`` schema that name the call, not data sent.
+_AVO_CALL_KEYS = frozenset({"name", "event", "type"})
+
+
+def _avo_rules(plan: Plan, rules: dict[str, Any], event: str) -> None:
+    """An Export API event's ``rules`` (JSON Schema): the sub-schemas under its top-level
+    ``properties`` (``properties``, ``traits``, ``context`` ...) are walked as a Segment rule is;
+    the event's own name is not a field."""
+    top = rules.get("properties")
+    if not isinstance(top, dict):
+        plan.issue(f"{event}: rules without properties: skipped")
+        return
+    for key, sub in top.items():
+        if key in _AVO_CALL_KEYS:
+            continue
+        _schema_fields(plan, {"properties": {key: sub}}, event)
+
+
+def _avo_export(doc: Any) -> bool:
+    """An Avo Export API document: ``events[]`` whose items carry ``rules``, and no Segment rules."""
+    if not isinstance(doc, dict) or any(k in doc for k in ("rules", "tracking_plan", "data")):
+        return False
+    events = doc.get("events")
+    return isinstance(events, list) and any(isinstance(e, dict) and "rules" in e for e in events)
 
 
 _COLUMNS = {
@@ -266,6 +299,8 @@ def read_plan(path: Path, fmt: str | None = None) -> Plan:
             raise InputError(f"{path}: not JSON: {exc}") from None
         if value_depth(doc, _READER.max_depth * 4) > _READER.max_depth * 4:
             raise InputError(f"{path}: JSON nested deeper than {_READER.max_depth * 4} levels")
+        if kind == "segment-protocols" and _avo_export(doc):
+            plan.kind = kind = "avo"  # Avo's Export API also holds "rules" (per event)
         (_segment if kind == "segment-protocols" else _avo)(plan, doc)
     else:
         _csv(plan, text, kind)

@@ -23,6 +23,10 @@ from breachscope.inventory import endpoints
 from breachscope.inventory.purposes import Purposes
 from breachscope.inventory.purposes import load as load_purposes
 
+#: Evidence kinds that observed traffic (what was really sent), as against plans (declared):
+#: HAR captures and proxy logs (:mod:`.proxylog`).
+OBSERVED: frozenset[str] = frozenset({"har", "squid-log", "access-log"})
+
 #: Fields ``add``/``edit`` accept (the columns of :class:`Vendor` a person records).
 EDITABLE: tuple[str, ...] = (
     "name",

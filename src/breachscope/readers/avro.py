@@ -28,10 +28,7 @@ from decimal import Decimal
 from typing import IO, Any
 from uuid import UUID
 
-import cramjam
-import fastavro
 import pyarrow as pa
-from fastavro import _read_py  # the pure-Python decoder: raises RecursionError instead of crashing
 
 from breachscope.errors import InputError
 from breachscope.readers.archive import Input
@@ -172,6 +169,8 @@ def _snappy(data: bytes, limit: int) -> bytearray:
         raise _BadData(f"the snappy header declares {declared} bytes, more than {len(body)} bytes can hold")
     if declared > limit:
         raise _Declared(declared)
+    import cramjam  # imported when an Avro file needs it: not at every CLI start (issue 13)
+
     out = bytearray(declared)
     try:
         n = cramjam.snappy.decompress_raw_into(body, out)
@@ -292,6 +291,8 @@ class _File:
         tape.push_back(head)
         _check_schema_depth(tape, self.ctx.limits)
         tape.taken = []
+        import fastavro  # imported when an Avro file is read: not at every CLI start (issue 13)
+
         try:
             reader = fastavro.block_reader(tape)  # type: ignore[arg-type]
         except Exception as exc:
@@ -440,6 +441,9 @@ class _File:
         limit = self.ctx.limits.max_depth
         # A recursive or very deep schema is decoded by fastavro's pure-Python reader: the
         # compiled one recurses on the C stack and crashes (SIGSEGV) on data 200,000 levels deep.
+        import fastavro
+        from fastavro import _read_py  # the pure-Python decoder: RecursionError, not a crash
+
         block_reader = _read_py.block_reader if self.shape.deep else fastavro.block_reader
         while True:
             try:

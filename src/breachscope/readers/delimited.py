@@ -6,10 +6,17 @@ cells are nulls, quoted fields may span lines. Ragged rows are skipped and repor
 line number; invalid bytes are replaced and reported (see :class:`Utf8Stream`). A row larger
 than the parser's block makes the reader restart with a bigger block and skip what it already
 delivered.
+
+A plain UTF-8 file on disk is first read the fast way: pyarrow reads the file itself and checks
+every value's UTF-8 (no Python in the read loop, which held the GIL for a third of a scan's
+time). The bytes it parses are the same, so the batches are too. The first invalid byte or
+ragged row, which only the checked read above reports exactly (line numbers, U+FFFD), hands the
+rest of the file, from the first record not yet delivered, to that read.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv as pycsv
 import io
 from collections.abc import Iterator
@@ -19,7 +26,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from breachscope.readers.archive import HEAD_BYTES, Input
-from breachscope.readers.base import Source
+from breachscope.readers.base import BytesCallback, Source
 from breachscope.readers.sniff import detect_encoding, looks_binary, sniff_delimiter
 from breachscope.readers.stream import ArrowFeed, BudgetError, MiB, Utf8Stream
 from breachscope.readers.table import ReadContext, Reader, invalid_utf8, unique_names
@@ -60,6 +67,42 @@ def _header(text: str, delimiter: str) -> tuple[list[str], int]:
     return row, reader.line_num
 
 
+class _Checked(Exception):
+    """The fast read met what only the checked read reports exactly: invalid UTF-8 or a ragged
+    row. ``reported``: the file bytes it already gave to the progress callback."""
+
+    def __init__(self, reported: int) -> None:
+        super().__init__("hand over to the checked read")
+        self.reported = reported
+
+
+def _fast(inp: Input, encoding: str, head: bytes, names: list[str], keep: list[str]) -> bool:
+    """A plain file on disk, declared UTF-8 (or ASCII), every column kept, a valid UTF-8 head
+    (the header is in it): pyarrow may read it directly, checking UTF-8 itself."""
+    if inp.member is not None or inp.layers or encoding not in ("utf-8", "ascii") or keep != names:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(head, False)  # a cut last char waits
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _skipping(n: int, on_bytes: BytesCallback | None) -> BytesCallback | None:
+    """``on_bytes`` less the first ``n`` bytes (already reported by the fast read)."""
+    if on_bytes is None:
+        return None
+    left = [n]
+
+    def report(count: int) -> None:
+        taken = min(count, left[0])
+        left[0] -= taken
+        if count > taken:
+            on_bytes(count - taken)
+
+    return report
+
+
 def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
     stream = inp.open(None)
     head = _head(stream, ctx.limits.max_line_bytes)
@@ -97,10 +140,22 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
     block = max(MiB, 4 * longest)
     stream.close()
     delivered = 0
+    fast = _fast(inp, encoding, head, names, keep)
+    on_bytes = ctx.on_bytes
     while True:
         try:
-            yield from _read(inp, ctx, (names, keep), header_lines, delimiter, encoding, block, delivered)
+            if fast:
+                yield from _read_fast(inp, ctx, names, header_lines, delimiter, block, delivered, on_bytes)
+            else:
+                yield from _read(
+                    inp, ctx, (names, keep), header_lines, delimiter, encoding, block, delivered, on_bytes
+                )
             return
+        except _Checked as handover:
+            fast = False
+            delivered = ctx.delivered
+            on_bytes = _skipping(handover.reported, ctx.on_bytes)
+            continue
         except pa.ArrowInvalid as exc:
             if "straddling" not in str(exc):
                 raise
@@ -116,6 +171,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
                 "long_row", f"a row is larger than the read block; re-reading with {block // MiB} MiB"
             )
             delivered = ctx.delivered
+            on_bytes = ctx.on_bytes if delivered == 0 else None  # as the first read did
 
 
 def _read(
@@ -127,6 +183,7 @@ def _read(
     encoding: str,
     block: int,
     skip: int,
+    on_bytes: BytesCallback | None,
 ) -> Iterator[pa.RecordBatch]:
     on_bad = invalid_utf8(ctx.log)
     names, keep = columns
@@ -143,9 +200,7 @@ def _read(
         )
         return "skip"
 
-    raw = ArrowFeed(
-        Utf8Stream(inp.open(ctx.on_bytes if skip == 0 else None, ctx.stream_errors), encoding, on_bad)
-    )
+    raw = ArrowFeed(Utf8Stream(inp.open(on_bytes, ctx.stream_errors), encoding, on_bad))
     reader = pacsv.open_csv(
         pa.PythonFile(raw, mode="r"),
         read_options=pacsv.ReadOptions(
@@ -185,6 +240,71 @@ def _read(
         raise raw.error
     if not yielded and skip == 0:  # a header without rows still tells which columns exist
         yield pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in keep]))
+
+
+def _read_fast(
+    inp: Input,
+    ctx: ReadContext,
+    names: list[str],
+    header_lines: int,
+    delimiter: str,
+    block: int,
+    skip: int,
+    on_bytes: BytesCallback | None,
+) -> Iterator[pa.RecordBatch]:
+    """pyarrow reads the plain file itself and checks each value's UTF-8 (see the module
+    docstring). Anything it cannot read exactly (an invalid byte, a ragged row: there is no row
+    handler here, so pyarrow raises) raises :class:`_Checked` before the batch that holds it is
+    yielded; a row longer than the block raises as in :func:`_read`."""
+    source = pa.OSFile(str(inp.path))
+    reported = 0
+
+    def advance(to: int) -> None:
+        nonlocal reported
+        if on_bytes is not None and to > reported:
+            on_bytes(to - reported)
+            reported = to
+
+    reader: pacsv.CSVStreamingReader | None = None
+    yielded = False
+    try:
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(
+                use_threads=False, block_size=block, column_names=names, skip_rows=header_lines
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                null_values=[""],
+                check_utf8=True,
+            ),
+        )
+        for batch in reader:
+            yielded = True
+            advance(source.tell())  # pyarrow reads ahead: the bar may lead by a block
+            if skip:
+                if batch.num_rows <= skip:
+                    skip -= batch.num_rows
+                    continue
+                batch = batch.slice(skip)
+                skip = 0
+            ctx.delivered += batch.num_rows
+            yield batch
+    except Exception as exc:
+        if isinstance(exc, pa.ArrowInvalid) and "straddling" in str(exc):
+            raise  # a row longer than the block: the caller re-reads with a bigger one
+        # invalid UTF-8, a ragged row, anything else: the checked read reads on and reports it
+        raise _Checked(reported) from None
+    finally:
+        if reader is not None:
+            reader.close()
+        source.close()
+    advance(max(reported, inp.size_bytes))
+    if not yielded and skip == 0:  # a header without rows still tells which columns exist
+        yield pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in names]))
 
 
 def _stop(reader: pacsv.CSVStreamingReader, raw: ArrowFeed) -> None:

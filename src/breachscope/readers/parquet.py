@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
@@ -17,6 +16,8 @@ from breachscope.readers.table import ReadContext, Reader, rows_for
 
 
 def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    import pyarrow.parquet as pq  # with its filesystems (S3, Azure, TLS): only for Parquet files
+
     with inp.seekable(None) as where:
         pf = pq.ParquetFile(where)
         total = max(1, pf.metadata.num_rows)

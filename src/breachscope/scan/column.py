@@ -103,16 +103,30 @@ def _unquote(value: str) -> str:
 
 
 def _may_hold(values: pa.Array, needle: bytes) -> bool:
-    """False only if no value holds ``needle``: one ``memchr``-speed search of the column's
-    character data (several times faster than a per-value substring kernel). Bytes under null
-    slots are searched too, so True may be a false alarm: callers then check per value."""
+    """False only if no value holds ``needle``: one search of the column's character data
+    (several times faster than a per-value substring kernel). Bytes under null slots are
+    searched too, so True may be a false alarm: callers then check per value. A one-byte needle
+    is compared by numpy in place, which releases the GIL (a ``bytes`` copy and search held it
+    for a sixth of the scan threads' GIL time)."""
     if not pa.types.is_string(values.type):
         return bool(pc.any(pc.match_substring(values, needle.decode())).as_py())
     _, offsets, data = values.buffers()
     if data is None:
         return False
     first, last = np.frombuffer(offsets, np.int32, len(values) + 1, offset=4 * values.offset)[[0, -1]]
+    if len(needle) == 1:
+        chars = np.frombuffer(data, np.uint8, int(last) - int(first), offset=int(first))
+        return bool((chars == needle[0]).any())
     return needle in memoryview(data)[int(first) : int(last)].tobytes()
+
+
+def _may_equal(values: pa.Array, words: pa.Array) -> bool:
+    """False only if no value can equal one of ``words``: every value is longer (in bytes)
+    than the longest word. One length pass instead of hashing every value (emails, ids and
+    timestamps are never a vendor's placeholder)."""
+    shortest = pc.min(pc.binary_length(values)).as_py()
+    longest = pc.max(pc.binary_length(words)).as_py()
+    return shortest is None or longest is None or shortest <= longest
 
 
 def percent_decoded(values: pa.Array) -> pa.Array:
@@ -150,7 +164,7 @@ def scan_column(
 ) -> ColumnPartial:
     values = col.values
     placeholder_count = 0
-    if placeholders is not None and len(placeholders) and len(values):
+    if placeholders is not None and len(placeholders) and len(values) and _may_equal(values, placeholders):
         # ``placeholders`` holds each placeholder as written, in lower, UPPER and Title case
         # (``N/A``, ``NULL``, ``(Not Set)``): one exact ``is_in`` pass, no per-value lower-casing
         is_ph = pc.fill_null(pc.is_in(values, value_set=placeholders), False)

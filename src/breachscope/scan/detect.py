@@ -30,6 +30,7 @@ SMALL = 48  # at most this many candidates: route them with Python re instead of
 PY_ROUTE = 256  # at most this many distinct values: anchors checked with Python re (no RE2 compile)
 PROBE = 128  # values probed to pick a dominant family
 DOMINANT_SHARE = 0.5
+ROUTE_GROUP = 5  # families per routing group (see ``_grouped``)
 
 
 @cache
@@ -167,16 +168,33 @@ def _route_candidates(
         found = _python_hits(cand, families)
     else:
         found = {}
-        for fam, members in families:
-            fsel = _match(cand, fam.anchor)
-            if not pc.any(fsel).as_py():
-                continue
-            for det in members:
-                m = _run_subset(det, cand, fsel)
-                if pc.any(m).as_py():
-                    found[det.name] = m
+        for group in _grouped(families):
+            sub, gsel = cand, None
+            if len(group) > 1:  # one pass for the group first: most groups have no candidate
+                gsel = _match(cand, "|".join(f"(?:{f.anchor})" for f, _ in group))
+                if not pc.any(gsel).as_py():
+                    continue
+                sub = pc.filter(cand, gsel)
+            for fam, members in group:
+                fsel = _match(sub, fam.anchor)
+                if not pc.any(fsel).as_py():
+                    continue
+                for det in members:
+                    m = _run_subset(det, sub, fsel)
+                    if pc.any(m).as_py():
+                        found[det.name] = m if gsel is None else _scatter(gsel, m)
     for name, m in found.items():
         out[name] = _scatter(selector, m)
+
+
+def _grouped(
+    families: Sequence[tuple[Family, list[Detector]]],
+) -> list[Sequence[tuple[Family, list[Detector]]]]:
+    """Families in groups of ``ROUTE_GROUP``: a value matches a family's anchor only if it
+    matches its group's alternation, so candidates are routed with a pass per group and then a
+    pass per family over the group's candidates only. On random ids, where one loose anchor
+    (an IBAN's two capitals and two digits) picks 10% of the values, this halves the passes."""
+    return [families[i : i + ROUTE_GROUP] for i in range(0, len(families), ROUTE_GROUP)]
 
 
 def _dominant(probe: list[str], families: Sequence[tuple[Family, list[Detector]]]) -> str | None:

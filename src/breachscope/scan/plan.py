@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 from breachscope import taxonomy
 from breachscope.detectors.base import Detector
@@ -63,7 +63,7 @@ class ColumnPlan:
     hinted: frozenset[str]  # names of detectors whose column hints match
     schema_classes: frozenset[str] = frozenset()
 
-    @property
+    @cached_property  # read for every column of every batch
     def detectors(self) -> tuple[Detector, ...]:
         return self.routed + self.direct + self.long
 

@@ -100,11 +100,21 @@ def sketch(values: pa.Array) -> tuple[int, ...]:
         return ()
     hashes = hash64(values)
     if len(hashes) > 2 * K:
-        smallest = np.unique(np.partition(hashes, 2 * K - 1)[: 2 * K])
+        smallest = _distinct(np.partition(hashes, 2 * K - 1)[: 2 * K])
         if len(smallest) < K:  # many repeats among the smallest
-            smallest = np.unique(hashes)
+            smallest = _distinct(hashes)
         return tuple(smallest[:K].tolist())
-    return tuple(np.unique(hashes)[:K].tolist())
+    return tuple(_distinct(hashes)[:K].tolist())
+
+
+def _distinct(hashes: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (``np.unique`` without its first-call import of ``numpy.ma``)."""
+    ordered = np.sort(hashes)
+    keep = np.empty(len(ordered), bool)
+    keep[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    out: np.ndarray = ordered[keep]
+    return out
 
 
 def merge(a: Iterable[int], b: Iterable[int]) -> tuple[int, ...]:

@@ -7,6 +7,7 @@ These read only the case database (accounts, matches, exposures written by ``sco
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +78,13 @@ def jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
         .where(Exposure.incident_id == incident_id)
         .group_by(Exposure.jurisdiction, Exposure.directory_jurisdiction)
     )
+    return count_jurisdictions((a, b, n) for a, b, n in session.execute(stmt))
+
+
+def count_jurisdictions(rows: Iterable[tuple[str | None, str | None, int]]) -> dict[str, int]:
+    """:func:`jurisdiction_counts` from ``(jurisdiction, directory_jurisdiction, people)`` rows."""
     out: Counter[str] = Counter()
-    for code, directory, n in session.execute(stmt):
+    for code, directory, n in rows:
         for key in count_keys(code, directory):
             out[key] += n
     return dict(sorted(out.items()))
@@ -97,9 +103,14 @@ def jurisdiction_checks(session: Session, incident_id: int) -> dict[str, Any]:
         .where(Exposure.incident_id == incident_id)
         .group_by(Exposure.country_code, Exposure.directory_jurisdiction)
     )
+    return check_jurisdictions((a, b, n) for a, b, n in session.execute(stmt))
+
+
+def check_jurisdictions(rows: Iterable[tuple[str | None, str | None, int]]) -> dict[str, Any]:
+    """:func:`jurisdiction_checks` from ``(leaked country_code, directory_jurisdiction, people)`` rows."""
     counts: Counter[str] = Counter()
     pairs: Counter[str] = Counter()
-    for leak, directory, n in session.execute(stmt):
+    for leak, directory, n in rows:
         check = compare(leak, directory)
         counts[check] += n
         if check in (DIFFER, IMPLAUSIBLE):

@@ -38,7 +38,7 @@ from breachscope.web.auth.gate import AuthzProbe, NotSignedIn, authorize
 from breachscope.web.auth.pages import router as sign_in_router
 from breachscope.web.auth.routes import router as auth_router
 from breachscope.web.auth.rules import PUBLIC_UNGATED, ROUTE_RULES
-from breachscope.web.deps import Quiet
+from breachscope.web.deps import Quiet, session_factory
 from breachscope.web.jobs import JobRunner, approval_needed
 from breachscope.web.limits import BodyLimit
 from breachscope.web.pages import ConsoleSettings, install_console
@@ -111,7 +111,7 @@ def create_app(
 ) -> FastAPI:
     """The team server over the case database ``settings.db_url`` (which must exist)."""
     settings = settings or ServerSettings()
-    engine = open_case_db(settings.db_url)
+    engine = open_case_db(settings.db_url, busy_timeout_ms=int(settings.busy_timeout_s * 1000))
 
     quiet = Quiet()
     runner = JobRunner(engine, settings.clock, settings, HANDLERS, quiet, workers=settings.job_workers)
@@ -136,6 +136,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.sessions = session_factory(engine)
     app.state.jobs = runner
     app.state.quiet = quiet
     app.state.db_slots = asyncio.Semaphore(settings.db_slots)

@@ -46,6 +46,12 @@ class ServerSettings:
     directories: dict[str, str] = field(default_factory=dict)
     #: notify.toml (sender, SMTP, templates) for notice preview/send; None: $BREACHSCOPE_NOTIFY_CONFIG
     notify_config: Path | None = None
+    #: SQLite: how long a change waits for the write lock (another writer: a job's batch, the
+    #: CLI) before answering 503 "busy, try again"
+    busy_timeout_s: float = 30.0
+    #: Rows per attach batch; on SQLite an attach commits each batch, so this bounds how long it
+    #: holds the write lock
+    attach_batch_rows: int = 65_536
     #: argon2id parameters for new and rehashed passwords (RFC 9106 by default)
     hasher: PasswordHasher = HASHER
     #: Tests only (tests/web/test_authz_matrix.py): answer 204 once authorization has passed,

@@ -28,6 +28,10 @@ def attach(ctx: Context, params: dict[str, Any], incident_id: int, by: str) -> d
         clock=ctx.clock,
         progress=ctx.progress,
         vendor=params.get("vendor"),
+        batch_rows=ctx.settings.attach_batch_rows,
+        # SQLite has one write lock: held for the whole attach, every other change of the team
+        # would wait for it (and give up after the busy timeout); batch by batch it waits a batch
+        commit_every_batch=ctx.engine.dialect.name == "sqlite",
     )
     return dataclasses.asdict(result)
 

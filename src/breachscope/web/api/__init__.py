@@ -35,4 +35,5 @@ def routers() -> list[APIRouter]:
         notices.router,
         tasks.router,
         approvals.router,
+        approvals.policy_router,
     ]

@@ -35,6 +35,13 @@ class UserIn(BaseModel):
 class NewUserOut(UserOut):
     totp_secret: str | None = Field(description="shown once: enter it in an authenticator app")
     totp_uri: str | None
+    recovery_codes: list[str] = Field(
+        default_factory=list, description="shown once: each works once in place of a TOTP code"
+    )
+
+
+class PasswordReset(BaseModel):
+    password: str = Field(min_length=accounts.MIN_PASSWORD, max_length=accounts.MAX_PASSWORD)
 
 
 class UserPatch(BaseModel):
@@ -84,7 +91,12 @@ def add_user(body: UserIn, request: Request, db: DB, settings: Settings, who: Wh
         details={"role": new.user.role},
         source=client_address(request),
     )
-    return NewUserOut(**user_out(new.user).model_dump(), totp_secret=new.totp_secret, totp_uri=new.totp_uri)
+    return NewUserOut(
+        **user_out(new.user).model_dump(),
+        totp_secret=new.totp_secret,
+        totp_uri=new.totp_uri,
+        recovery_codes=list(new.recovery_codes),
+    )
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
@@ -117,6 +129,34 @@ def change_user(
         source=client_address(request),
     )
     return user_out(user)
+
+
+@router.post("/users/{user_id}/password", status_code=204)
+def reset_password(
+    user_id: int, body: PasswordReset, request: Request, db: DB, settings: Settings, who: Who
+) -> None:
+    """Set a user's password (they forgot it): every session of theirs ends; their second
+    factor stays as it is. Audited. Your own password: ``POST /api/v1/auth/password``."""
+    user = db.get(accounts.TeamUser, user_id)
+    if user is None:
+        raise HTTPException(404, "no such user")
+    if user.id == who.user_id:
+        raise HTTPException(400, "change your own password with POST /api/v1/auth/password")
+    try:
+        ended = logins.reset_password(
+            db, user, body.password, now=settings.clock.now(), hasher=settings.hasher
+        )
+    except BreachscopeError as exc:
+        raise HTTPException(400, exc.message) from exc
+    record(
+        db,
+        actor=who.actor,
+        action="user.password_reset",
+        object_type="user",
+        object_id=user.id,
+        details={"sessions_ended": ended},
+        source=client_address(request),
+    )
 
 
 @router.put("/users/{user_id}/incidents/{incident_id}", status_code=204)

@@ -47,7 +47,7 @@ def sign_in_form(
     settings: Settings,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1024)],
-    totp: Annotated[str, Form(max_length=12)] = "",
+    totp: Annotated[str, Form(max_length=40)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
     bs_session: Annotated[str | None, Cookie()] = None,
 ) -> Response:

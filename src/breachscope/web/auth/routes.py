@@ -1,7 +1,15 @@
-"""``/api/v1/auth``: sign in and out, who am I; ``/api/v1/tokens``: the caller's API tokens."""
+"""``/api/v1/auth``: sign in and out, who am I, change one's password, recovery codes;
+``/api/v1/tokens``: the caller's API tokens.
+
+Changing the password and making new recovery codes need a signed-in browser session (not an
+API token) and the current password typed again, under the sign-in throttle
+(:func:`breachscope.case.logins.recheck_password`): a wrong one answers 401 and counts as a
+failed sign-in; a locked account or address answers 429 with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -23,7 +31,11 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 class Login(BaseModel):
     email: str = Field(max_length=320)
     password: str = Field(max_length=accounts.MAX_PASSWORD)
-    totp: str = Field(default="", max_length=12, description="the 6-digit code (admin and legal always)")
+    totp: str = Field(
+        default="",
+        max_length=40,
+        description="the 6-digit code (admin and legal always), or one unused recovery code",
+    )
 
 
 class Me(BaseModel):
@@ -197,6 +209,116 @@ def revoke_token(token_id: int, request: Request, db: DB, settings: Settings, wh
         source=client_address(request),
     )
     return Response(status_code=204)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=accounts.MAX_PASSWORD)
+    new_password: str = Field(max_length=accounts.MAX_PASSWORD)
+
+
+class PasswordAgain(BaseModel):
+    password: str = Field(max_length=accounts.MAX_PASSWORD, description="your current password")
+
+
+class RecoveryState(BaseModel):
+    second_factor: bool
+    recovery_codes_left: int
+
+
+class RecoveryCodes(BaseModel):
+    codes: list[str] = Field(description="shown once: each works once in place of a TOTP code")
+
+
+def _session_only(who: Who) -> None:
+    if who.via != "session" or not who.session_id:
+        raise HTTPException(403, "sign in with a browser session for this (an API token cannot)")
+
+
+def _refused(check: logins.Recheck) -> JSONResponse:
+    if check.retry_after is not None:
+        after = max(1, math.ceil(check.retry_after.total_seconds()))
+        return JSONResponse(
+            {"detail": f"too many failed attempts: try again in {after} s"},
+            status_code=429,
+            headers={"Retry-After": str(after)},
+        )
+    return JSONResponse({"detail": "the current password is wrong"}, status_code=401)
+
+
+def _me_user(db: DB, who: Who) -> accounts.TeamUser:
+    user = db.get(accounts.TeamUser, who.user_id)
+    assert user is not None  # the gate resolved the session to this enabled user
+    return user
+
+
+@router.post("/auth/password", status_code=204, responses={401: {}, 429: {}})
+def change_password(body: PasswordChange, request: Request, db: DB, settings: Settings, who: Who) -> Response:
+    """Change your password: the current one, then the new one (at least 12 characters).
+
+    Every other session of yours ends; this one stays signed in. Audited."""
+    _session_only(who)
+    user = _me_user(db, who)
+    now = settings.clock.now()
+    try:
+        check = logins.change_password(
+            db, user, body.current_password, body.new_password, address=client_address(request), now=now,
+            hasher=settings.hasher, keep_session=who.session_id,
+        )  # fmt: skip
+    except BreachscopeError as exc:
+        raise HTTPException(400, exc.message) from exc
+    record(
+        db,
+        actor=who.actor,
+        action="auth.password_change",
+        object_type="user",
+        object_id=user.id,
+        details={"result": "ok" if check.ok else ("locked" if check.retry_after else "failed")},
+        source=client_address(request),
+        at=now,
+    )
+    if not check.ok:
+        db.commit()  # the failure counts (throttle) and its audit entry stay
+        return _refused(check)
+    return Response(status_code=204)
+
+
+@router.get("/auth/recovery-codes", response_model=RecoveryState)
+def recovery_state(db: DB, who: Who) -> RecoveryState:
+    """Whether you have a second factor and how many unused recovery codes are left."""
+    user = _me_user(db, who)
+    return RecoveryState(
+        second_factor=user.totp_secret is not None,
+        recovery_codes_left=accounts.recovery_codes_left(db, user.id),
+    )
+
+
+@router.post("/auth/recovery-codes", response_model=RecoveryCodes, responses={401: {}, 429: {}})
+def new_recovery_codes(body: PasswordAgain, request: Request, db: DB, settings: Settings, who: Who) -> Any:
+    """New recovery codes for your second factor (the old ones stop working); shown only now."""
+    _session_only(who)
+    user = _me_user(db, who)
+    if user.totp_secret is None:
+        raise HTTPException(400, "you have no second factor, so no recovery codes")
+    now = settings.clock.now()
+    check = logins.recheck_password(
+        db, user, body.password, address=client_address(request), now=now, hasher=settings.hasher
+    )
+    codes = accounts.new_recovery_codes(db, user, now) if check.ok else ()
+    record(
+        db,
+        actor=who.actor,
+        action="auth.recovery_codes",
+        object_type="user",
+        object_id=user.id,
+        details={"result": "ok" if check.ok else ("locked" if check.retry_after else "failed"),
+                 "codes": len(codes)},
+        source=client_address(request),
+        at=now,
+    )  # fmt: skip
+    if not check.ok:
+        db.commit()
+        return _refused(check)
+    return RecoveryCodes(codes=list(codes))
 
 
 __all__ = ["SESSION_COOKIE", "router"]

@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "members": frozenset({"admin"}),
     "users": frozenset({"admin"}),
     "purge": frozenset({"admin"}),
+    "approvals.policy": frozenset({"admin"}),
     "audit": frozenset({"legal", "admin"}),
 }
 
@@ -91,10 +92,14 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", V1 + "/tokens"): SIGNED_IN,
     ("POST", V1 + "/tokens"): SIGNED_IN,
     ("DELETE", V1 + "/tokens/{token_id}"): SIGNED_IN,
+    ("POST", V1 + "/auth/password"): SIGNED_IN,
+    ("GET", V1 + "/auth/recovery-codes"): SIGNED_IN,
+    ("POST", V1 + "/auth/recovery-codes"): SIGNED_IN,
     # users (admin)
     ("GET", V1 + "/users"): glob("users"),
     ("POST", V1 + "/users"): glob("users"),
     ("PATCH", V1 + "/users/{user_id}"): glob("users"),
+    ("POST", V1 + "/users/{user_id}/password"): glob("users"),
     ("PUT", V1 + "/users/{user_id}/incidents/{incident_id}"): glob("users"),
     # incidents
     ("GET", V1 + "/incidents"): SIGNED_IN,
@@ -141,6 +146,12 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     # deciding a request; case/approvals.py's APPROVER_ROLES then narrows the role per action
     ("POST", I + "/approvals/{approval_id}/approve"): inc("notify.approve"),
     ("POST", I + "/approvals/{approval_id}/reject"): inc("notify.approve"),
+    # the four-eyes policy and its (incident-less) loosening requests
+    ("GET", V1 + "/approvals/policy"): SIGNED_IN,
+    ("PUT", V1 + "/approvals/policy"): glob("approvals.policy"),
+    ("GET", V1 + "/approvals"): glob("approvals.policy"),
+    ("POST", V1 + "/approvals/{approval_id}/approve"): glob("approvals.policy"),
+    ("POST", V1 + "/approvals/{approval_id}/reject"): glob("approvals.policy"),
     # tasks
     ("GET", I + "/tasks"): inc("read"),
     ("POST", I + "/tasks"): inc("tasks"),

@@ -2,8 +2,9 @@
 
 :func:`sign_in` checks throttling first (a locked account or address is refused before any
 password is looked at), then the password (argon2id; the same work for an unknown email) and
-the TOTP code, counts a failure against the account and the address, and on success starts a
-new session (the browser's previous session id, if any, is ended: no fixation). Every outcome
+the second factor (a TOTP code, or one of the user's single-use recovery codes; the audit
+entry says which), counts a failure against the account and the address, and on success starts
+a new session (the browser's previous session id, if any, is ended: no fixation). Every outcome
 gives the caller one of three answers: signed in, "email, password or code wrong" (the same
 for an unknown user, a wrong password and a wrong code) or "locked, retry after N s".
 """
@@ -67,11 +68,10 @@ def sign_in(
         return SignIn(False, retry_after=max(1, math.ceil(locked.total_seconds())))
     user = accounts.get_user(db, email)
     good = accounts.verify_password(user, password, settings.hasher)
-    if good and user is not None:
-        good = user.disabled_at is None and (
-            accounts.verify_totp(db, user, code, now) if accounts.needs_totp(user) else True
-        )
-    if not good or user is None:
+    factor: str | None = None
+    if good and user is not None and user.disabled_at is None:
+        factor = accounts.verify_second_factor(db, user, code, now)
+    if factor is None or user is None:
         logins.record_failure(db, keys, now)
         record(
             db,
@@ -93,13 +93,16 @@ def sign_in(
         policy=settings.sessions,
         replaces=previous_session,
     )
+    details: dict[str, object] = {"result": "ok", "second_factor": factor}
+    if factor == "recovery_code":
+        details["recovery_codes_left"] = accounts.recovery_codes_left(db, user.id)
     record(
         db,
         actor=user.email,
         action="auth.login",
         object_type="user",
         object_id=user.id,
-        details={"result": "ok"},
+        details=details,
         source=address,
         at=now,
     )
