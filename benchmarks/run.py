@@ -25,7 +25,7 @@ from typing import Any
 #: Benchmark modules, in run order. Adding a benchmark = one module + one line here.
 MODULES: tuple[str, ...] = (
     "startup", "scan", "vendors", "notify", "scope", "avro", "corpus", "atrest", "watch", "inventory",
-    "report", "canary", "server", "console", "audit", "attach",
+    "report", "canary", "canary_attach", "server", "console", "audit", "attach",
 )  # fmt: skip
 
 

@@ -247,9 +247,17 @@ def load(session: Session) -> Registry | None:
         b.id: BatchInfo(b.id, b.vendor, b.issued_at, b.count, b.domain, b.probe)
         for b in session.scalars(select(CanaryBatch).order_by(CanaryBatch.id))
     }
-    # One plain driver column: 400,000 buckets load in a fraction of the ORM's time.
-    rows = session.connection().exec_driver_sql("SELECT DISTINCT prefilter FROM canary_values")
-    buckets = [int(r[0]) for r in rows]
+    # One column through the driver's own cursor, fetched at once and not deduplicated here
+    # (the matcher's DuckDB does): SQLAlchemy's row-by-row fetch of SELECT DISTINCT took 3.3 s
+    # for 400,000 buckets under load, this 0.8 s (a fixed cost of every case attach).
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    cur = raw.cursor()
+    try:
+        cur.execute("SELECT prefilter FROM canary_values")  # deduplicated by the matcher (DuckDB)
+        buckets = [int(r[0]) for r in cur.fetchall()]
+    finally:
+        cur.close()
     domains = sorted({b.domain for b in batches.values()})
     return Registry(key, batches, buckets, domains)
 

@@ -120,6 +120,15 @@ def _may_hold(values: pa.Array, needle: bytes) -> bool:
     return needle in memoryview(data)[int(first) : int(last)].tobytes()
 
 
+def _may_equal(values: pa.Array, words: pa.Array) -> bool:
+    """False only if no value can equal one of ``words``: every value is longer (in bytes)
+    than the longest word. One length pass instead of hashing every value (emails, ids and
+    timestamps are never a vendor's placeholder)."""
+    shortest = pc.min(pc.binary_length(values)).as_py()
+    longest = pc.max(pc.binary_length(words)).as_py()
+    return shortest is None or longest is None or shortest <= longest
+
+
 def percent_decoded(values: pa.Array) -> pa.Array:
     """``values`` with percent-encoded ones decoded (``rina%40example.co.id`` -> ``rina@...``).
 
@@ -155,7 +164,7 @@ def scan_column(
 ) -> ColumnPartial:
     values = col.values
     placeholder_count = 0
-    if placeholders is not None and len(placeholders) and len(values):
+    if placeholders is not None and len(placeholders) and len(values) and _may_equal(values, placeholders):
         # ``placeholders`` holds each placeholder as written, in lower, UPPER and Title case
         # (``N/A``, ``NULL``, ``(Not Set)``): one exact ``is_in`` pass, no per-value lower-casing
         is_ph = pc.fill_null(pc.is_in(values, value_set=placeholders), False)
@@ -190,21 +199,12 @@ def scan_column(
     indices: pa.Array | None = None
     distinct = values
     hints = {} if hints is None else hints
-    encoded: pa.DictionaryArray | None = None
     if "low_cardinality" not in hints:
         card_probe = values.slice(0, CARD_PROBE)
         distinct_share = (pc.count_distinct(card_probe).as_py() or 0) / max(1, len(card_probe))
-        if distinct_share > CARD_SHARE and len(values) > CARD_PROBE:
-            # values repeated far apart (an org id per user, 2 rows per org): the probe sees
-            # none, the whole first batch does; examining each distinct value once halves
-            # the detector passes of such a column
-            encoded = pc.dictionary_encode(values)
-            distinct_share = len(encoded.dictionary) / len(values)
-            if distinct_share > CARD_SHARE:
-                encoded = None
         hints["low_cardinality"] = distinct_share <= CARD_SHARE
     if len(values) > SMALL and hints["low_cardinality"]:
-        encoded = encoded if encoded is not None else pc.dictionary_encode(values)
+        encoded = pc.dictionary_encode(values)
         distinct, indices = encoded.dictionary, encoded.indices
     if indices is not None:
         masks = _detect_cached(distinct, plan, routing, hints)
