@@ -18,6 +18,7 @@ from breachscope.case import api
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.notify.config import NotifyConfig, from_mapping
 from breachscope.notify.context import ActionItem, IncidentInfo, NoticeContext
+from tests.case_helpers import CaseTemplates
 
 
 def free_port() -> int:
@@ -183,24 +184,24 @@ def _case_engine(url: str) -> Engine:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+def engine(tmp_path: Path, case_templates: CaseTemplates) -> Iterator[Engine]:
     """A SQLite case with incident 1 (most tests)."""
-    eng = _case_engine(f"sqlite:///{tmp_path / 'case.db'}")
+    eng = _case_engine(case_templates.sqlite(tmp_path / "case.db"))
     yield eng
     eng.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def any_engine(
+    request: pytest.FixtureRequest, tmp_path: Path, case_templates: CaseTemplates
+) -> Iterator[Engine]:
     """The same case on SQLite and, when a server is available, on a fresh PostgreSQL database."""
     if request.param == "sqlite":
-        eng = _case_engine(f"sqlite:///{tmp_path / 'case.db'}")
+        eng = _case_engine(case_templates.sqlite(tmp_path / "case.db"))
         yield eng
         eng.dispose()
         return
-    from tests.case_helpers import fresh_pg_database
-
-    with fresh_pg_database(request.getfixturevalue("pg_url")) as url:
+    with case_templates.postgresql(request.getfixturevalue("pg_url")) as url:
         eng = _case_engine(url)
         yield eng
         eng.dispose()
@@ -251,11 +252,9 @@ def user_ctx(
 
 
 @pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
+def pg_engine(pg_url: str, case_templates: CaseTemplates) -> Iterator[Engine]:
     """A case on a fresh PostgreSQL database (skipped without a server)."""
-    from tests.case_helpers import fresh_pg_database
-
-    with fresh_pg_database(pg_url) as url:
+    with case_templates.postgresql(pg_url) as url:
         eng = _case_engine(url)
         yield eng
         eng.dispose()
