@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 ## unit: the pytest suite on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process)
 TEST_WORKERS ?= auto
 unit: $(STAMP)
-	BREACHSCOPE_TEST_PG_URL="$$(bash scripts/pg-test-server start)" $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	BREACHSCOPE_TEST_PG_URL="$$(bash scripts/pg-test-server start)" $(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 ## bench: throughput and memory benchmarks; results in bench-out/results.json and .md
 bench: $(STAMP)

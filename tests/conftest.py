@@ -2,8 +2,9 @@
 
 Every test that takes ``db_url`` (or ``engine``) runs on SQLite and on PostgreSQL.
 
-The suite runs in parallel with pytest-xdist (``make unit``: ``pytest -n auto``, with
-``--dist loadgroup`` from pyproject's addopts). What keeps it safe and cheap there:
+The suite runs in parallel with pytest-xdist (``make unit``: ``pytest -n auto --dist loadscope``;
+the xdist groups below take effect with ``--dist loadgroup``, which pytest-xdist 3.8 under
+pytest 9.2 does not honour: see docs/development.md). What keeps it safe and cheap there:
 
 - every PostgreSQL test gets its own database (:func:`tests.case_helpers.fresh_pg_database`,
   a random name on the one server that ``scripts/pg-test-server`` starts); servers listen on
@@ -86,6 +87,7 @@ def _group(item: pytest.Item) -> str | None:
     return None
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups off the markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Group tests sharing an expensive fixture on one worker (see the module docstring)."""
     for item in items:
