@@ -29,8 +29,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/breachscope
 
+## unit: the pytest suite on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process)
+TEST_WORKERS ?= auto
 unit: $(STAMP)
-	BREACHSCOPE_TEST_PG_URL="$$(bash scripts/pg-test-server start)" $(BIN)/pytest
+	BREACHSCOPE_TEST_PG_URL="$$(bash scripts/pg-test-server start)" $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## bench: throughput and memory benchmarks; results in bench-out/results.json and .md
 bench: $(STAMP)

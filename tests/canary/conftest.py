@@ -15,16 +15,17 @@ from sqlalchemy import Engine
 from breachscope.canary.service import issue_canaries
 from breachscope.case.db import open_case_db
 from breachscope.clock import FixedClock
+from tests.case_helpers import CaseTemplates
 
 DOMAIN = "canary.example.com"
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+def engine(tmp_path: Path, case_templates: CaseTemplates) -> Iterator[Engine]:
     """SQLite for most canary tests (the logic is the same on both databases; migrating a fresh
     PostgreSQL database costs ~2 s a test). ``test_postgres.py`` runs the registry and the
     recorded check on both, through ``db_url``."""
-    eng = open_case_db(f"sqlite:///{tmp_path / 'case.db'}", create=True)
+    eng = open_case_db(case_templates.sqlite(tmp_path / "case.db"), create=True)
     yield eng
     eng.dispose()
 

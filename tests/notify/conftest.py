@@ -18,6 +18,8 @@ from breachscope.case import api
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.notify.config import NotifyConfig, from_mapping
 from breachscope.notify.context import ActionItem, IncidentInfo, NoticeContext
+from tests.case_helpers import CaseTemplates, copy_sqlite_case
+from tests.scope.test_jurisdiction_sources import _leak, _run
 
 
 def free_port() -> int:
@@ -182,25 +184,43 @@ def _case_engine(url: str) -> Engine:
     return eng
 
 
+@pytest.fixture(scope="session")
+def scoped_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The case of tests/scope/test_jurisdiction_sources.py (20 leaked people in ten directory
+    countries; case new, attach, scope and assess through the CLI), built once per session."""
+    folder = tmp_path_factory.mktemp("scoped")
+    leak = _leak(folder, None)
+    _run(folder, leak)
+    return folder / (leak.stem + ".db")
+
+
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+def scoped(scoped_case: Path, tmp_path: Path) -> Iterator[Engine]:
+    """A copy of :func:`scoped_case` for one test to change (its file in ``tmp_path``)."""
+    engine = open_case_db(copy_sqlite_case(scoped_case, tmp_path / scoped_case.name))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(tmp_path: Path, case_templates: CaseTemplates) -> Iterator[Engine]:
     """A SQLite case with incident 1 (most tests)."""
-    eng = _case_engine(f"sqlite:///{tmp_path / 'case.db'}")
+    eng = _case_engine(case_templates.sqlite(tmp_path / "case.db"))
     yield eng
     eng.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def any_engine(
+    request: pytest.FixtureRequest, tmp_path: Path, case_templates: CaseTemplates
+) -> Iterator[Engine]:
     """The same case on SQLite and, when a server is available, on a fresh PostgreSQL database."""
     if request.param == "sqlite":
-        eng = _case_engine(f"sqlite:///{tmp_path / 'case.db'}")
+        eng = _case_engine(case_templates.sqlite(tmp_path / "case.db"))
         yield eng
         eng.dispose()
         return
-    from tests.case_helpers import fresh_pg_database
-
-    with fresh_pg_database(request.getfixturevalue("pg_url")) as url:
+    with case_templates.postgresql(request.getfixturevalue("pg_url")) as url:
         eng = _case_engine(url)
         yield eng
         eng.dispose()
@@ -251,11 +271,9 @@ def user_ctx(
 
 
 @pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
+def pg_engine(pg_url: str, case_templates: CaseTemplates) -> Iterator[Engine]:
     """A case on a fresh PostgreSQL database (skipped without a server)."""
-    from tests.case_helpers import fresh_pg_database
-
-    with fresh_pg_database(pg_url) as url:
+    with case_templates.postgresql(pg_url) as url:
         eng = _case_engine(url)
         yield eng
         eng.dispose()

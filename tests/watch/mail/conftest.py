@@ -29,6 +29,7 @@ from breachscope.notify.service import make_renderer, make_signer
 from breachscope.watch import ResolverSettings
 from breachscope.watch.mail.service import MailSettings
 from breachscope.watch.store import Lookalike
+from tests.case_helpers import CaseTemplates
 from tests.notify.conftest import user_ctx
 from tests.watch.dnszone import Zone, dns_server
 from tests.watch.mail.corpus import received
@@ -205,9 +206,9 @@ def _leaked_person(engine: Engine, incident_id: int) -> None:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+def engine(tmp_path: Path, case_templates: CaseTemplates) -> Iterator[Engine]:
     """SQLite: the verdicts do not depend on the database (test_service.py runs both)."""
-    eng = open_case_db(f"sqlite:///{tmp_path / 'case.db'}", create=True)
+    eng = open_case_db(case_templates.sqlite(tmp_path / "case.db"), create=True)
     yield eng
     eng.dispose()
 

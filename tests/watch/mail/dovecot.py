@@ -40,7 +40,7 @@ class Imap:
     log: Path
 
 
-def _config(d: Path, port: int, store: Path) -> str:
+def _config(d: Path, run: Path, port: int, store: Path) -> str:
     me = pwd.getpwuid(os.getuid())
     root = os.getuid() == 0
     owner = pwd.getpwnam("nobody") if root else me  # Dovecot never serves mail as uid 0
@@ -51,7 +51,7 @@ def _config(d: Path, port: int, store: Path) -> str:
         else f"default_internal_user = {me.pw_name}\ndefault_login_user = {me.pw_name}\n"
     )
     return f"""
-base_dir = {d}/run
+base_dir = {run}
 state_dir = {d}/state
 log_path = {d}/dovecot.log
 protocols = imap
@@ -99,8 +99,10 @@ def dovecot(tmp: Path) -> Iterator[Imap]:
     if not os.path.exists(DOVECOT):
         raise RuntimeError("Dovecot is not installed: apt-get install dovecot-imapd (.ci/run does)")
     d = tmp / "dovecot"
-    for sub in ("run", "state"):
-        (d / sub).mkdir(parents=True, exist_ok=True)
+    (d / "state").mkdir(parents=True, exist_ok=True)
+    # Dovecot's sockets live in base_dir, and a socket path has at most 107 bytes: a short
+    # temporary folder of its own, not the (long, per xdist worker) test folder
+    run = Path(tempfile.mkdtemp(prefix="bs-dovecot-"))
     # the mail store must be reachable by the mail user: as root (CI) that is "nobody", and the
     # test folder is 0700, so the store is a temporary folder of its own, removed at the end
     store = Path(tempfile.mkdtemp(prefix="breachscope-imap-")) if os.getuid() == 0 else d / "store"
@@ -114,7 +116,7 @@ def dovecot(tmp: Path) -> Iterator[Imap]:
     port = _free_port()
     (d / "users").write_text("report:{PLAIN}s3cret-imap::::\n")
     conf = d / "dovecot.conf"
-    conf.write_text(_config(d, port, store))
+    conf.write_text(_config(d, run, port, store))
     proc = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -142,5 +144,6 @@ def dovecot(tmp: Path) -> Iterator[Imap]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        shutil.rmtree(run, ignore_errors=True)
         if os.getuid() == 0:
             shutil.rmtree(store, ignore_errors=True)
