@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.case.api import ExposureRecord
-from breachscope.exposures.person_key import KeyChain, key_chain, normalised_emails, row_keys
+from breachscope.exposures.person_key import KeyChain, Presence, key_chain, normalised_emails, row_keys
 from breachscope.exposures.plan import (
     LIMITS,
     ROLE_CLASSES,
@@ -34,7 +34,33 @@ from breachscope.identity.sql import create_hash_macro, email_loose_sql
 from breachscope.taxonomy import BY_ID, Tier
 
 
-def _string_array(plan: ExtractPlan, batch: pa.RecordBatch, column: str | None) -> pa.Array:
+class _Presence:
+    """:meth:`ExtractPlan.present` remembered for one batch: a column's presence is asked for by
+    its groups, its part and the person key; the same data (same buffers) is computed once.
+    The arrays asked about are kept, so their buffers cannot be reused by another array."""
+
+    def __init__(self, plan: ExtractPlan) -> None:
+        self.plan = plan
+        self._seen: dict[tuple[object, ...], tuple[pa.Array, pa.Array]] = {}
+
+    def __call__(self, column: str, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        key = (
+            column,
+            str(values.type),
+            values.offset,
+            len(values),
+            *(b.address if b else 0 for b in values.buffers()),
+        )
+        if key not in self._seen:
+            self._seen[key] = (values, self.plan.present(column, values))
+        return self._seen[key][1]
+
+
+def _string_array(
+    plan: ExtractPlan, batch: pa.RecordBatch, column: str | None, present: Presence | None = None
+) -> pa.Array:
     """The column as text, null where no value is present (:func:`breachscope.exposures.plan.present`)."""
     n = batch.num_rows
     if column is None or column not in batch.schema.names:
@@ -45,7 +71,7 @@ def _string_array(plan: ExtractPlan, batch: pa.RecordBatch, column: str | None) 
             arr = pc.cast(arr, pa.string())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested values: their text form
             return pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
-    return pc.if_else(plan.present(column, arr), arr, pa.scalar(None, pa.string()))
+    return pc.if_else((present or plan.present)(column, arr), arr, pa.scalar(None, pa.string()))
 
 
 _CONTROL_RE2 = r"[\x00-\x1f\x7f-\x9f\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}\x{feff}]"
@@ -107,7 +133,8 @@ class Extractor:
         own (kind ``row``)."""
         if chain is None:
             chain = key_chain(batch.schema.names, plan.roles, plan.column_classes)
-        groups = exposure_groups(plan, batch)
+        present = _Presence(plan)
+        groups = exposure_groups(plan, batch, present)
         n = batch.num_rows
         if not groups or n == 0:
             return _empty()
@@ -121,7 +148,7 @@ class Extractor:
         keep = pc.not_equal(words[0], 0)
         for word in words[1:]:
             keep = pc.or_(keep, pc.not_equal(word, 0))
-        v = {role: _string_array(plan, batch, plan.roles.get(role)) for role in ROLE_PATTERNS}
+        v = {role: _string_array(plan, batch, plan.roles.get(role), present) for role in ROLE_PATTERNS}
         hidden = _hidden_notice_values(plan, groups, n)
         shown = {role: _hide(v[role], hidden.get(role)) for role in NOTICE_ROLES}
         name = pc.if_else(
@@ -132,7 +159,7 @@ class Extractor:
                 shown["first_name"], shown["last_name"], " ", null_handling="replace", null_replacement=""
             ),
         )
-        key_kinds, key_values = row_keys(batch, chain, plan.present)
+        key_kinds, key_values = row_keys(batch, chain, present)
         cols: dict[str, pa.Array] = {
             "row_no": pa.array(np.arange(offset, offset + n, dtype=np.int64)),
             "key_kind": key_kinds,
@@ -308,7 +335,9 @@ def _hide(arr: pa.Array, hidden: pa.Array | None) -> pa.Array:
     return pc.if_else(hidden, pa.scalar(None, pa.string()), arr)
 
 
-def exposure_groups(plan: ExtractPlan, batch: pa.RecordBatch) -> list[tuple[str, frozenset[str], pa.Array]]:
+def exposure_groups(
+    plan: ExtractPlan, batch: pa.RecordBatch, present: Presence | None = None
+) -> list[tuple[str, frozenset[str], pa.Array]]:
     """(column, classes, where a person exposes them): whole-column classes where a value is
     present, then each minority class where the row's value holds it. ``case attach`` and
     ``scan --people`` both decide a person's fields and classes from these."""
@@ -316,7 +345,7 @@ def exposure_groups(plan: ExtractPlan, batch: pa.RecordBatch) -> list[tuple[str,
     groups: list[tuple[str, frozenset[str], pa.Array]] = []
     for col, whole in plan.column_classes.items():
         if col in names:
-            groups.append((col, whole, plan.present(col, batch.column(col))))
+            groups.append((col, whole, (present or plan.present)(col, batch.column(col))))
     for col, some in plan.row_checks.items():
         if col in names:
             arr = batch.column(col)
