@@ -13,7 +13,16 @@ only an email (a third of them plus-tagged), 5% only an org id, 10% nobody we kn
 A second measures the whole command (``run_scope``: exposures read from the case, the
 directory loaded and hashed, matched, rolled up, matches, accounts and the roll-up written
 back, the case minimised) on a case of 1M leaked people against 500k accounts (issue 13: under
-15 s, peak RSS under 1 GiB; quick: 100k vs 50k), in a child process for its own peak RSS.
+15 s, peak RSS under 1 GiB; quick: 100k vs 50k), in a child process for its own wall time, CPU
+seconds and peak RSS. The case is filled in bulk by another process (the exposures as ``case
+attach`` stores them, hashed in DuckDB); on SQLite it is built once in the work folder and
+copied for each run. Only this measurement, 1M vs 500k, SQLite and (with
+``BREACHSCOPE_TEST_PG_URL``) PostgreSQL::
+
+    BREACHSCOPE_BENCH_SKIP_MATCH=1 BREACHSCOPE_BENCH_SKIP_ATTACH=1 \
+        python -m benchmarks.scope --work bench-out/work
+
+(``BREACHSCOPE_BENCH_SCOPE_PEOPLE=N`` sets another size.)
 
 A third measures ``case attach`` (hash, scan, extract and store the people of a ``synth`` leak
 CSV into a fresh case; quick: 200k rows, full: 1M; issue 13: 150,000 rows/s or more, peak RSS

@@ -1,6 +1,7 @@
 """Helpers for tests of code that uses a case database (ours and other stages').
 
 - :func:`fresh_pg_database`: an empty PostgreSQL database per test (or a copy of a template).
+- :func:`copy_sqlite_case`: a copy of a case built once per session, for a test to change.
 - :class:`CaseTemplates`: a migrated, empty case made once per session (per xdist worker) and
   copied for each test that opens a new case, instead of running every migration again.
 - :func:`make_case`: an incident whose exposures come from hand-written Mixpanel-style rows.
@@ -51,6 +52,16 @@ def fresh_pg_database(
         admin.dispose()
 
 
+def copy_sqlite_case(src: Path, dst: Path) -> str:
+    """Copy the closed SQLite case ``src`` (with its key file, if any) to ``dst``, 0600 like a
+    case the case API creates; the copy's URL."""
+    for suffix in ("", "-wal", "-shm", ".key"):
+        if suffix == "" or Path(f"{src}{suffix}").exists():  # a closed case has no -wal/-shm
+            private_file(Path(f"{dst}{suffix}"))  # the copy keeps this file's mode
+            shutil.copyfile(f"{src}{suffix}", f"{dst}{suffix}")
+    return f"sqlite:///{dst}"
+
+
 class CaseTemplates:
     """An empty case with every migration applied, made on first use and copied per test.
 
@@ -75,14 +86,7 @@ class CaseTemplates:
 
     def sqlite(self, path: Path) -> str:
         """The URL of a new migrated SQLite case at ``path`` (0600, like one the case API creates)."""
-        template = self.sqlite_file()
-        private_file(path)  # the copy keeps this file's mode
-        shutil.copyfile(template, path)
-        for suffix in ("-wal", "-shm"):
-            if Path(f"{template}{suffix}").exists():  # a closed case has none; copy them if it has
-                private_file(Path(f"{path}{suffix}"))
-                shutil.copyfile(f"{template}{suffix}", f"{path}{suffix}")
-        return f"sqlite:///{path}"
+        return copy_sqlite_case(self.sqlite_file(), path)
 
     def pg_template(self, server_url: str) -> str:
         """The name of a migrated template database on the server (no connection left open to it)."""

@@ -36,8 +36,8 @@ from breachscope.clock import FixedClock
 from tests.case_helpers import CaseTemplates, fresh_pg_database
 
 #: Session fixtures that take seconds to build (a browser, a served console case, the report's
-#: pipeline-built case, the mail tests' template case): every test that uses one runs on the
-#: same xdist worker (the group named here), so the fixture is built once per run.
+#: pipeline-built case, the mail tests' template case, notify's scoped case): every test that
+#: uses one runs on the same xdist worker (the group named here), so it is built once per run.
 SHARED_FIXTURES = {
     "browser": "browser",
     "console": "browser",
@@ -45,6 +45,7 @@ SHARED_FIXTURES = {
     "built_case": "report-case",
     "template_case": "mail-case",
     "mail_dns": "mail-case",
+    "scoped_case": "notify-scoped-case",
 }
 
 _WORKER_TMP: list[str] = []

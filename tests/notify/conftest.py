@@ -18,7 +18,8 @@ from breachscope.case import api
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.notify.config import NotifyConfig, from_mapping
 from breachscope.notify.context import ActionItem, IncidentInfo, NoticeContext
-from tests.case_helpers import CaseTemplates
+from tests.case_helpers import CaseTemplates, copy_sqlite_case
+from tests.scope.test_jurisdiction_sources import _leak, _run
 
 
 def free_port() -> int:
@@ -181,6 +182,24 @@ def _case_engine(url: str) -> Engine:
     with session_scope(eng) as session:
         api.create_incident(session, "Mixpanel leak", vendor="Mixpanel")
     return eng
+
+
+@pytest.fixture(scope="session")
+def scoped_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The case of tests/scope/test_jurisdiction_sources.py (20 leaked people in ten directory
+    countries; case new, attach, scope and assess through the CLI), built once per session."""
+    folder = tmp_path_factory.mktemp("scoped")
+    leak = _leak(folder, None)
+    _run(folder, leak)
+    return folder / (leak.stem + ".db")
+
+
+@pytest.fixture
+def scoped(scoped_case: Path, tmp_path: Path) -> Iterator[Engine]:
+    """A copy of :func:`scoped_case` for one test to change (its file in ``tmp_path``)."""
+    engine = open_case_db(copy_sqlite_case(scoped_case, tmp_path / scoped_case.name))
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

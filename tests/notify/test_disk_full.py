@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from breachscope.errors import no_room
+from tests.case_helpers import copy_sqlite_case
 from tests.notify.test_crash_resume import _write_config
-from tests.scope.test_jurisdiction_sources import _leak, _run
 
 from .conftest import DkimKey
 
@@ -77,10 +77,9 @@ def test_case_attach_on_a_full_disk(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("dry_run", [False, True])
-def test_notify_on_a_full_disk(tmp_path: Path, dkim_key: DkimKey, dry_run: bool) -> None:
-    leak = _leak(tmp_path, None)
-    _run(tmp_path, leak)  # attach, scope, assess: 20 people in ten countries
-    db = tmp_path / (leak.stem + ".db")
+def test_notify_on_a_full_disk(tmp_path: Path, dkim_key: DkimKey, dry_run: bool, scoped_case: Path) -> None:
+    db = tmp_path / scoped_case.name  # attached, scoped, assessed: 20 people in ten countries
+    copy_sqlite_case(scoped_case, db)
     cfg = tmp_path / "notify.toml"
     _write_config(cfg, dkim_key, 9, "presume-sent")
     args = ["notify", "--incident", "1", "--config", str(cfg), "--yes"]

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from breachscope.case import approvals, audit
-from breachscope.case.db import open_case_db, session_scope
+from breachscope.case.db import session_scope
 from breachscope.notify.config import NotifyConfig, from_mapping
 from breachscope.notify.mailer import MemoryMailer
 from breachscope.notify.service import notify
-from tests.scope.test_jurisdiction_sources import PEOPLE, _leak, _run
+from tests.scope.test_jurisdiction_sources import PEOPLE
 
 from .conftest import DkimKey, config_mapping
 
 NOW = datetime(2025, 11, 27, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def scoped(tmp_path: Path) -> Iterator[Engine]:
-    leak = _leak(tmp_path, None)
-    _run(tmp_path, leak)
-    engine = open_case_db(f"sqlite:///{tmp_path / (leak.stem + '.db')}")
-    yield engine
-    engine.dispose()
 
 
 def test_a_large_send_waits_for_an_approval_bound_to_its_requester_and_plan(

@@ -13,28 +13,19 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
 from breachscope.case import api
-from breachscope.case.db import open_case_db, session_scope
+from breachscope.case.db import session_scope
 from breachscope.cli import cli
 from breachscope.notify.config import NotifyConfig, from_mapping
 from breachscope.notify.mailer import MemoryMailer
 from breachscope.notify.outbox import OutboxMessage
 from breachscope.notify.plan import Selection, SendPlan
 from breachscope.notify.service import notify
-from tests.scope.test_jurisdiction_sources import COUNTRIES, PEOPLE, _leak, _run
+from tests.scope.test_jurisdiction_sources import COUNTRIES, PEOPLE
 
 from .conftest import DkimKey, SmtpServer, config_mapping
 
 #: The directory countries where a duty to notify individuals is required for this leak.
 REQUIRED = {"ID", "KR", "ZA"}
-
-
-@pytest.fixture
-def scoped(tmp_path: Path) -> Engine:
-    leak = _leak(tmp_path, None)
-    _run(tmp_path, leak)
-    engine = open_case_db(f"sqlite:///{tmp_path / (leak.stem + '.db')}")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

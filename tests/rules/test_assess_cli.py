@@ -13,6 +13,7 @@ from breachscope import taxonomy
 from breachscope.case import api
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.cli import cli
+from tests.case_helpers import CaseTemplates
 
 NOW = "2025-11-26T09:00:00+00:00"
 PRESENT = ["person_name", "email", "coarse_location", "device", "internal_id"]
@@ -26,8 +27,8 @@ SCAN = {
 
 
 @pytest.fixture
-def case_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'case.db'}"
+def case_url(tmp_path: Path, case_templates: CaseTemplates) -> str:
+    url = case_templates.sqlite(tmp_path / "case.db")
     engine = open_case_db(url, create=True)
     with session_scope(engine) as s:
         told = datetime(2025, 11, 25, tzinfo=UTC)

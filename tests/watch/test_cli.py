@@ -12,11 +12,12 @@ from breachscope.case import api
 from breachscope.case.db import open_case_db, session_scope
 from breachscope.cli import cli
 from breachscope.watch import ResolverSettings
+from tests.case_helpers import CaseTemplates
 
 
 @pytest.fixture
-def case_db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'case.db'}"
+def case_db(tmp_path: Path, case_templates: CaseTemplates) -> str:
+    url = case_templates.sqlite(tmp_path / "case.db")
     engine = open_case_db(url, create=True)
     with session_scope(engine) as s:
         api.create_incident(s, "Vendor leak", vendor="Mixpanel")

@@ -208,33 +208,40 @@ def rollup(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def summary_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Headline numbers of a match, from the tables above."""
-
-    def one(sql: str) -> int:
-        row = con.execute(sql).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
-
+    """Headline numbers of a match, from the tables above (one pass over ``result``)."""
+    row = con.execute(
+        """
+        WITH per AS (
+            SELECT bool_or(NOT ambiguous AND user_id IS NOT NULL) AS matched,
+                   bool_or(key = 'org_id') AS org_only,
+                   bool_or(ambiguous AND key <> 'email_lookalike') AS ambiguous,
+                   bool_or(key = 'email_lookalike') AS lookalike
+            FROM result GROUP BY exposure_id
+        )
+        SELECT (SELECT count(*) FROM leak), (SELECT count(*) FROM dir),
+               count(*) FILTER (WHERE matched), count(*) FILTER (WHERE org_only),
+               count(*) FILTER (WHERE ambiguous), count(*) FILTER (WHERE lookalike),
+               (SELECT count(*) FROM affected_orgs),
+               (SELECT count(*) FILTER (WHERE affected) FROM affected_accounts),
+               (SELECT count(*) FILTER (WHERE is_admin) FROM affected_accounts)
+        FROM per
+        """
+    ).fetchone()
+    assert row is not None
+    leaked, accounts, matched, org_only, ambiguous, lookalike, orgs, users, admins = (
+        int(v or 0) for v in row
+    )
     return {
-        "leaked_people": one("SELECT count(*) FROM leak"),
-        "directory_accounts": one("SELECT count(*) FROM dir"),
-        "matched_people": one(
-            "SELECT count(DISTINCT exposure_id) FROM result WHERE NOT ambiguous AND user_id IS NOT NULL"
-        ),
-        "org_only_people": one("SELECT count(DISTINCT exposure_id) FROM result WHERE key = 'org_id'"),
-        "ambiguous_people": one(
-            "SELECT count(DISTINCT exposure_id) FROM result WHERE ambiguous AND key <> 'email_lookalike'"
-        ),
-        "lookalike_people": one(
-            "SELECT count(DISTINCT exposure_id) FROM result WHERE key = 'email_lookalike'"
-        ),
-        "unmatched_people": one(
-            "SELECT count(*) FROM leak l ANTI JOIN "
-            "(SELECT DISTINCT exposure_id FROM result WHERE NOT ambiguous AND user_id IS NOT NULL) r "
-            "USING (exposure_id)"
-        ),
-        "affected_orgs": one("SELECT count(*) FROM affected_orgs"),
-        "affected_users": one("SELECT count(*) FROM affected_accounts WHERE affected"),
-        "admins": one("SELECT count(*) FROM affected_accounts WHERE is_admin"),
+        "leaked_people": leaked,
+        "directory_accounts": accounts,
+        "matched_people": matched,
+        "org_only_people": org_only,
+        "ambiguous_people": ambiguous,
+        "lookalike_people": lookalike,
+        "unmatched_people": leaked - matched,  # every exposure in ``result`` is in ``leak``
+        "affected_orgs": orgs,
+        "affected_users": users,
+        "admins": admins,
     }
 
 

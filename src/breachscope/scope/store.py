@@ -242,10 +242,13 @@ def detach_scratch(attached: tuple[Any, Path] | None) -> None:
     if attached is None:
         return
     raw, _ = attached
-    names = {str(row[1]) for row in raw.execute("PRAGMA database_list").fetchall()}
-    for name in SCRATCH_TABLES:
-        if f"scratch_{name}" in names:
-            raw.execute(f"DETACH DATABASE scratch_{name}")
+    try:
+        names = {str(row[1]) for row in raw.execute("PRAGMA database_list").fetchall()}
+        for name in SCRATCH_TABLES:
+            if f"scratch_{name}" in names:
+                raw.execute(f"DETACH DATABASE scratch_{name}")
+    except sqlite3.Error:  # the connection was closed after a failure: nothing left attached
+        pass
 
 
 def _ingest(con: duckdb.DuckDBPyConnection, sql: str, folder: Path, table: str) -> int:
