@@ -26,6 +26,7 @@ PAGES = (
     ("overview", "/incidents/1/overview", "legal"),
     ("data", "/incidents/1/data", "legal"),
     ("scope", "/incidents/1/scope", "legal"),
+    ("scope-review", "/incidents/1/scope/review", "legal"),
     ("duties", "/incidents/1/duties", "legal"),
     ("tasks", "/incidents/1/tasks", "legal"),
     ("notices", "/incidents/1/notices", "legal"),
