@@ -1,9 +1,8 @@
 """The Account page in chromium against the real server: change one's password and sign in with
 the new one; a wrong current password is refused (and the throttle's answer shown as text);
 new recovery codes are shown once, not cached, and one of them signs in once only; the page reads
-and changes with JavaScript off. Every page
-axe-clean, no console error. Each test has its own user (the shared role users keep their
-passwords for the other browser tests)."""
+and changes with JavaScript off. Every page axe-clean, no console error. Each test has its own
+user (the shared role users keep their passwords for the other browser tests)."""
 
 from __future__ import annotations
 
