@@ -1,6 +1,7 @@
 """The Account page in chromium against the real server: change one's password and sign in with
 the new one; a wrong current password is refused (and the throttle's answer shown as text);
-new recovery codes are shown once, not cached, and one of them signs in once only. Every page
+new recovery codes are shown once, not cached, and one of them signs in once only; the page reads
+and changes with JavaScript off. Every page
 axe-clean, no console error. Each test has its own user (the shared role users keep their
 passwords for the other browser tests)."""
 
@@ -165,3 +166,19 @@ def test_new_recovery_codes_are_shown_once_and_each_signs_in_once(browser: Brows
     assert _sign_in(third, email, OLD, codes[3]) == 401  # the same code, the second time
     third.assert_clean()
     third.page.context.close()
+
+
+def test_the_page_reads_and_changes_with_javascript_off(browser: Browser, console: Console) -> None:
+    email = "account-nojs@team.example"
+    _user(console, email, totp=True)
+    w = Watched(with_axe(browser.new_context(java_script_enabled=False)).new_page(), console.base)
+    assert _sign_in(w, email, OLD, _totp(console, email)) == 200
+    w.goto("/account")
+    assert "10 unused recovery codes left" in w.page.locator("#codes-left").inner_text()
+    w.page.fill("#pw-current", OLD)
+    w.page.fill("#pw-new", NEW)
+    w.page.fill("#pw-again", NEW)
+    assert _post(w, "Change password") == 200
+    assert "Your password was changed" in w.page.locator("[role=status]").inner_text()
+    w.assert_clean()
+    w.page.context.close()
