@@ -22,9 +22,11 @@ sys.path.insert(0, str(ROOT))
 PAGES = (
     ("sign-in", "/sign-in", None),
     ("incidents", "/", "legal"),
+    ("account", "/account", "legal"),
     ("overview", "/incidents/1/overview", "legal"),
     ("data", "/incidents/1/data", "legal"),
     ("scope", "/incidents/1/scope", "legal"),
+    ("scope-review", "/incidents/1/scope/review", "legal"),
     ("duties", "/incidents/1/duties", "legal"),
     ("tasks", "/incidents/1/tasks", "legal"),
     ("notices", "/incidents/1/notices", "legal"),
@@ -100,6 +102,15 @@ def shoot(tmp: Path, out: Path) -> int:
                 tab.screenshot(path=str(out / f"{name}.png"))
                 tab.close()
                 print(f"{out / name}.png")
+            # the Account page's answer with new recovery codes (shown once, then never again)
+            tab = signed.new_page()
+            tab.goto(base + "/account")
+            tab.fill("#codes-password", password_of("legal"))
+            with tab.expect_navigation():
+                tab.get_by_role("button", name="Make new recovery codes").click()
+            tab.screenshot(path=str(out / "account-new-codes.png"), full_page=True)
+            tab.close()
+            print(f"{out / 'account-new-codes'}.png")
             browser.close()
     finally:
         server.should_exit = True

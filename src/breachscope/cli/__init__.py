@@ -76,7 +76,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "users": (
         "breachscope.cli.users",
-        "Team accounts for breachscope serve: add users, grant them incidents, list them.",
+        "Team accounts for breachscope serve: add users, grant them incidents, list them, set a "
+        "forgotten password, make new recovery codes.",
     ),
     "tasks": (
         "breachscope.cli.tasks",

@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Engine, delete
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from breachscope.canary import check as canary_check
@@ -128,17 +129,33 @@ def forget_partial_dataset(
     )
 
 
+#: How many times a failed batch-by-batch attach tries to remove its partial dataset (each try
+#: waits up to the database's busy timeout for the write lock).
+CLEANUP_TRIES = 20
+
+
 @contextmanager
 def _undo_partial(
     session: Session, incident_id: int, dataset_id: int, name: str, author: str, clock: Clock | None
 ) -> Iterator[None]:
-    """An attach committing batch by batch that fails takes its partial dataset out again."""
+    """An attach committing batch by batch that fails takes its partial dataset out again.
+
+    The usual failure is another writer keeping SQLite's write lock past the busy timeout; it
+    may still hold it when the cleanup starts, so the cleanup waits the busy timeout again, up
+    to :data:`CLEANUP_TRIES` times, rather than leave committed batches behind."""
     try:
         yield
     except BaseException:
-        session.rollback()
-        forget_partial_dataset(session, incident_id, dataset_id, name, author=author, clock=clock)
-        session.commit()
+        for attempt in range(CLEANUP_TRIES):
+            session.rollback()
+            try:
+                forget_partial_dataset(session, incident_id, dataset_id, name, author=author, clock=clock)
+                session.commit()
+                break
+            except OperationalError:  # the lock is still held: wait for it once more
+                if attempt == CLEANUP_TRIES - 1:
+                    session.rollback()
+                    raise
         raise
 
 

@@ -4,12 +4,12 @@
 Changing the password and making new recovery codes need a signed-in browser session (not an
 API token) and the current password typed again, under the sign-in throttle
 (:func:`breachscope.case.logins.recheck_password`): a wrong one answers 401 and counts as a
-failed sign-in; a locked account or address answers 429 with ``Retry-After``.
+failed sign-in; a locked account or address answers 429 with ``Retry-After``. The console's
+Account page does the same through the same functions (:mod:`.selfservice`).
 """
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from breachscope.case import accounts, logins
 from breachscope.errors import BreachscopeError
 from breachscope.web.audit import record
+from breachscope.web.auth import selfservice
 from breachscope.web.auth.gate import Who
 from breachscope.web.auth.signin import clear_session_cookie, set_session_cookie, sign_in
 from breachscope.web.deps import DB, Settings, client_address, user_agent
@@ -229,95 +230,43 @@ class RecoveryCodes(BaseModel):
     codes: list[str] = Field(description="shown once: each works once in place of a TOTP code")
 
 
-def _session_only(who: Who) -> None:
-    if who.via != "session" or not who.session_id:
-        raise HTTPException(403, "sign in with a browser session for this (an API token cannot)")
+REFUSALS: dict[int | str, dict[str, Any]] = {401: {}, 429: {}}
 
 
-def _refused(check: logins.Recheck) -> JSONResponse:
-    if check.retry_after is not None:
-        after = max(1, math.ceil(check.retry_after.total_seconds()))
-        return JSONResponse(
-            {"detail": f"too many failed attempts: try again in {after} s"},
-            status_code=429,
-            headers={"Retry-After": str(after)},
-        )
-    return JSONResponse({"detail": "the current password is wrong"}, status_code=401)
+def _refused(refusal: selfservice.Refusal) -> JSONResponse:
+    return JSONResponse({"detail": refusal.message}, status_code=refusal.status, headers=refusal.headers)
 
 
-def _me_user(db: DB, who: Who) -> accounts.TeamUser:
-    user = db.get(accounts.TeamUser, who.user_id)
-    assert user is not None  # the gate resolved the session to this enabled user
-    return user
-
-
-@router.post("/auth/password", status_code=204, responses={401: {}, 429: {}})
+@router.post("/auth/password", status_code=204, responses=REFUSALS)
 def change_password(body: PasswordChange, request: Request, db: DB, settings: Settings, who: Who) -> Response:
     """Change your password: the current one, then the new one (at least 12 characters).
 
     Every other session of yours ends; this one stays signed in. Audited."""
-    _session_only(who)
-    user = _me_user(db, who)
-    now = settings.clock.now()
-    try:
-        check = logins.change_password(
-            db, user, body.current_password, body.new_password, address=client_address(request), now=now,
-            hasher=settings.hasher, keep_session=who.session_id,
-        )  # fmt: skip
-    except BreachscopeError as exc:
-        raise HTTPException(400, exc.message) from exc
-    record(
-        db,
-        actor=who.actor,
-        action="auth.password_change",
-        object_type="user",
-        object_id=user.id,
-        details={"result": "ok" if check.ok else ("locked" if check.retry_after else "failed")},
-        source=client_address(request),
-        at=now,
+    refusal = selfservice.change_password(
+        db, settings, who, body.current_password, body.new_password, address=client_address(request)
     )
-    if not check.ok:
+    if refusal is not None:
         db.commit()  # the failure counts (throttle) and its audit entry stay
-        return _refused(check)
+        return _refused(refusal)
     return Response(status_code=204)
 
 
 @router.get("/auth/recovery-codes", response_model=RecoveryState)
 def recovery_state(db: DB, who: Who) -> RecoveryState:
     """Whether you have a second factor and how many unused recovery codes are left."""
-    user = _me_user(db, who)
-    return RecoveryState(
-        second_factor=user.totp_secret is not None,
-        recovery_codes_left=accounts.recovery_codes_left(db, user.id),
-    )
+    state = selfservice.recovery_state(db, who)
+    return RecoveryState(second_factor=state.second_factor, recovery_codes_left=state.codes_left)
 
 
-@router.post("/auth/recovery-codes", response_model=RecoveryCodes, responses={401: {}, 429: {}})
+@router.post("/auth/recovery-codes", response_model=RecoveryCodes, responses=REFUSALS)
 def new_recovery_codes(body: PasswordAgain, request: Request, db: DB, settings: Settings, who: Who) -> Any:
     """New recovery codes for your second factor (the old ones stop working); shown only now."""
-    _session_only(who)
-    user = _me_user(db, who)
-    if user.totp_secret is None:
-        raise HTTPException(400, "you have no second factor, so no recovery codes")
-    now = settings.clock.now()
-    check = logins.recheck_password(
-        db, user, body.password, address=client_address(request), now=now, hasher=settings.hasher
+    codes, refusal = selfservice.new_recovery_codes(
+        db, settings, who, body.password, address=client_address(request)
     )
-    codes = accounts.new_recovery_codes(db, user, now) if check.ok else ()
-    record(
-        db,
-        actor=who.actor,
-        action="auth.recovery_codes",
-        object_type="user",
-        object_id=user.id,
-        details={"result": "ok" if check.ok else ("locked" if check.retry_after else "failed"),
-                 "codes": len(codes)},
-        source=client_address(request),
-        at=now,
-    )  # fmt: skip
-    if not check.ok:
+    if refusal is not None:
         db.commit()
-        return _refused(check)
+        return _refused(refusal)
     return RecoveryCodes(codes=list(codes))
 
 

@@ -160,6 +160,10 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/sign-in"): PUBLIC,
     ("POST", "/sign-in"): PUBLIC,
     ("POST", "/sign-out"): SIGNED_IN,
+    # the signed-in user's own password and recovery codes (web/pages/account.py)
+    ("GET", "/account"): SIGNED_IN,
+    ("POST", "/account/password"): SIGNED_IN,
+    ("POST", "/account/recovery-codes"): SIGNED_IN,
     ("GET", "/"): SIGNED_IN,
     ("GET", "/incidents/{incident_id}"): inc("read"),
     ("GET", "/incidents/{incident_id}/overview"): inc("read"),

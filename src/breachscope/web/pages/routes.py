@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from breachscope.web.pages import (
+    account,
     approvals,
     data,
     duties,
@@ -24,6 +25,8 @@ from breachscope.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-PAGES = (overview, data, scope, duties, tasks, notices, send, approvals, timeline, report, public, watch)
+PAGES = (
+    account, overview, data, scope, duties, tasks, notices, send, approvals, timeline, report, public, watch,
+)  # fmt: skip
 for module in PAGES:
     router.include_router(module.router)

@@ -32,21 +32,22 @@ def _matches(text: str, *values: object) -> bool:
     return not needle or any(needle in str(v).casefold() for v in values if v is not None)
 
 
-def _newest(stmt: Select[Any], s: Session, keep: Callable[[Any], bool]) -> list[Any]:
-    """The newest :data:`LIMIT` rows of ``stmt`` (ordered newest first) that ``keep`` accepts,
+def _newest(stmt: Select[Any], s: Session, keep: Callable[[Any], bool], limit: int | None) -> list[Any]:
+    """The newest ``limit`` rows of ``stmt`` (ordered newest first) that ``keep`` accepts,
     oldest first: read newest first in batches and stopped at the limit, so a page costs the
-    rows it shows, not the incident's whole history (100,000 events in the server's 10M case)."""
+    rows it shows, not the incident's whole history (100,000 events in the server's 10M case).
+    ``limit=None``: every row (the CSV exports, which must never stop short silently)."""
     out = []
     for row in s.scalars(stmt.execution_options(yield_per=500)):
         if keep(row):
             out.append(row)
-            if len(out) >= LIMIT:
+            if limit is not None and len(out) >= limit:
                 break
     return out[::-1]
 
 
 def timeline_rows(
-    request: Request, incident_id: int, kind: str, q: str
+    request: Request, incident_id: int, kind: str, q: str, limit: int | None = LIMIT
 ) -> tuple[list[dict[str, Any]], list[str]]:
     mine = TimelineEvent.incident_id == incident_id
     stmt = select(TimelineEvent).where(mine).order_by(TimelineEvent.at.desc(), TimelineEvent.id.desc())
@@ -56,13 +57,13 @@ def timeline_rows(
         kinds = list(
             s.scalars(select(TimelineEvent.kind).where(mine).distinct().order_by(TimelineEvent.kind))
         )
-        events = _newest(stmt, s, lambda e: _matches(q, e.message, e.author))
+        events = _newest(stmt, s, lambda e: _matches(q, e.message, e.author), limit)
         rows = [{"at": e.at, "kind": e.kind, "author": e.author, "message": e.message} for e in events]
     return rows, kinds
 
 
 def audit_rows(
-    request: Request, incident_id: int, action: str, q: str
+    request: Request, incident_id: int, action: str, q: str, limit: int | None = LIMIT
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The incident's entries of the hash-chained audit log (``case.audit``), newest last."""
     mine = audit.AuditEntry.incident_id == incident_id
@@ -75,7 +76,7 @@ def audit_rows(
                 select(audit.AuditEntry.action).where(mine).distinct().order_by(audit.AuditEntry.action)
             )
         )
-        entries = _newest(stmt, s, lambda e: _matches(q, e.actor, e.details, e.object_id))
+        entries = _newest(stmt, s, lambda e: _matches(q, e.actor, e.details, e.object_id), limit)
         rows = [
             {
                 "at": e.at,
@@ -124,7 +125,7 @@ def timeline_page(request: Request, incident_id: int, kind: str = "", q: str = "
 @router.get("/incidents/{incident_id}/timeline.csv")
 def timeline_csv(request: Request, incident_id: int, kind: str = "", q: str = "") -> Response:
     incident_role(request, incident_id)
-    rows, _ = timeline_rows(request, incident_id, kind, q)
+    rows, _ = timeline_rows(request, incident_id, kind, q, limit=None)
     return csv_download(
         f"incident-{incident_id}-timeline.csv",
         ("at", "kind", "author", "message"),
@@ -152,7 +153,7 @@ def audit_page(request: Request, incident_id: int, action: str = "", q: str = ""
 @router.get("/incidents/{incident_id}/audit.csv")
 def audit_csv(request: Request, incident_id: int, action: str = "", q: str = "") -> Response:
     incident_role(request, incident_id)
-    rows, _ = audit_rows(request, incident_id, action, q)
+    rows, _ = audit_rows(request, incident_id, action, q, limit=None)
     return csv_download(
         f"incident-{incident_id}-audit.csv",
         ("seq", "at", "actor", "action", "object", "source", "detail"),

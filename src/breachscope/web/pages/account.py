@@ -1,0 +1,92 @@
+"""Account: the signed-in user's own password and recovery codes (``/account``).
+
+A thin shell over :mod:`breachscope.web.auth.selfservice`, the functions the API's
+``/api/v1/auth/password`` and ``/api/v1/auth/recovery-codes`` call: the page only reads the form
+(the gate has checked its CSRF token and Origin) and renders the answer. A refusal is shown as
+the sentence the API gives (the password policy's, "the current password is wrong", the
+throttle's "try again in N s") with the API's status. New recovery codes appear on the response
+to the form only, never cached (``Cache-Control: no-store``), and never again.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from breachscope.case.accounts import MAX_PASSWORD, MIN_PASSWORD
+from breachscope.web.auth import selfservice
+from breachscope.web.auth.gate import Who
+from breachscope.web.deps import DB, Settings, client_address
+from breachscope.web.pages.context import settings as console_settings
+from breachscope.web.pages.context import signed_in
+from breachscope.web.pages.render import render
+
+router = APIRouter()
+
+Password = Annotated[str, Form(max_length=MAX_PASSWORD)]
+
+#: ?done= -> the sentence shown after a change that redirected back here
+DONE = {"password": "Your password was changed. Your other sessions were signed out."}
+NOT_THE_SAME = "the two new passwords are not the same"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _page(request: Request, db: DB, who: Who, status: int = 200, **context: Any) -> HTMLResponse:
+    state = selfservice.recovery_state(db, who)
+    values: dict[str, Any] = {
+        "viewer": signed_in(request),
+        "incident": None,
+        "csrf_token": console_settings(request).auth.csrf_token(request),
+        "session": who.via == "session",
+        "second_factor": state.second_factor,
+        "codes_left": state.codes_left,
+        "min_password": MIN_PASSWORD,
+        "done": "",
+        "password_error": "",
+        "codes_error": "",
+        "codes": (),
+    }
+    values.update(context)
+    return HTMLResponse(render("account.html.j2", values), status_code=status, headers=NO_STORE)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, db: DB, who: Who, done: str = "") -> HTMLResponse:
+    return _page(request, db, who, done=DONE.get(done, ""))
+
+
+@router.post("/account/password", response_model=None)
+def change_password(
+    request: Request,
+    db: DB,
+    settings: Settings,
+    who: Who,
+    current_password: Password,
+    new_password: Password,
+    new_password_again: Password,
+) -> Response:
+    if new_password != new_password_again:
+        return _page(request, db, who, 400, password_error=NOT_THE_SAME)
+    refusal = selfservice.change_password(
+        db, settings, who, current_password, new_password, address=client_address(request)
+    )
+    if refusal is not None:
+        db.commit()  # the failure counts (throttle) and its audit entry stay
+        return _page(request, db, who, refusal.status, password_error=refusal.message)
+    return RedirectResponse("/account?done=password", status_code=303)
+
+
+@router.post("/account/recovery-codes", response_class=HTMLResponse)
+def new_recovery_codes(
+    request: Request, db: DB, settings: Settings, who: Who, current_password: Password
+) -> HTMLResponse:
+    codes, refusal = selfservice.new_recovery_codes(
+        db, settings, who, current_password, address=client_address(request)
+    )
+    if refusal is not None:
+        db.commit()
+        return _page(request, db, who, refusal.status, codes_error=refusal.message)
+    db.flush()
+    return _page(request, db, who, codes=codes)
