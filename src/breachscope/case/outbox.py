@@ -34,6 +34,14 @@ class OutboxMessage(Base):
         Index("ix_notify_outbox_incident_kind_state", "incident_id", "kind", "state", "language"),
         # The incident report counts the outbox from this index alone (report/model.py; 0057).
         Index("ix_notify_outbox_report", "incident_id", "kind", "state", "confirmed", "sent_at"),
+        # The notices queued for a retry, by last error, without reading the other queued rows (0089).
+        Index(
+            "ix_notify_outbox_retrying",
+            "incident_id",
+            "last_error",
+            sqlite_where=text("state = 'queued' AND attempts > 0"),
+            postgresql_where=text("state = 'queued' AND attempts > 0"),
+        ),
         {"info": PURGE_DELETE},
     )
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine, Table, func, select, text
 
 from breachscope.case import api, approvals, audit
 from breachscope.case.db import session_scope
@@ -428,15 +428,27 @@ def status(engine: Engine, incident_id: int) -> dict[str, Any]:
         ).all()
         retrying = conn.execute(
             select(table.c.last_error, func.count())
-            .where(table.c.incident_id == incident_id, table.c.state == "queued", table.c.attempts > 0)
+            # literally the partial index's condition (ix_notify_outbox_retrying): SQLite uses a
+            # partial index only for the very terms, not for bound parameters
+            .where(table.c.incident_id == incident_id, text("state = 'queued' AND attempts > 0"))
             .group_by(table.c.last_error)
         ).all()
-        failures = conn.execute(
-            select(table.c.id, table.c.kind, table.c.state, table.c.last_code, table.c.last_error)
-            .where(table.c.incident_id == incident_id, table.c.state.in_(("failed", "bounced")))
-            .order_by(table.c.id.desc())
-            .limit(20)
-        ).all()
+        # the newest 20 of each state through the (incident_id, state) index, then merged: with
+        # state IN (...) the planner walked the whole outbox by id looking for them (81 s on a
+        # million notices none of which had failed)
+        failures = sorted(
+            (
+                row
+                for state in ("failed", "bounced")
+                for row in conn.execute(
+                    select(table.c.id, table.c.kind, table.c.state, table.c.last_code, table.c.last_error)
+                    .where(table.c.incident_id == incident_id, table.c.state == state)
+                    .order_by(table.c.id.desc())
+                    .limit(20)
+                )
+            ),
+            key=lambda r: -r.id,
+        )[:20]
     return {
         "incident_id": incident_id,
         "outbox": outbox_counts(engine, incident_id),
