@@ -20,13 +20,10 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import emit, parse_args, row
+from benchmarks.common import case_url, emit, parse_args, row
 
 TARGET_ROWS_S = 150_000
 TARGET_RSS_MIB = 1024
@@ -60,32 +57,6 @@ def leak(work: Path, rows: int) -> Path:
 
         generate(rows=rows, out=out, formats=("csv",))
     return path
-
-
-@contextmanager
-def case_url(work: Path, name: str, pg_server: str | None) -> Iterator[str]:
-    """A fresh case database: a new SQLite file, or a new database on ``pg_server`` (dropped after)."""
-    if pg_server is None:
-        db = work / f"{name}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        yield f"sqlite:///{db}"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    database = f"bench_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
-        try:
-            yield make_url(pg_server).set(database=database).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def measure(path: Path, url: str) -> dict[str, Any]:

@@ -7,6 +7,9 @@ import json
 import resource
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +58,29 @@ def measure_in_child(module: str, kind: str, path: Path) -> dict[str, Any]:
         raise RuntimeError(f"{kind} of {path.name} failed:\n{proc.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
+
+
+@contextmanager
+def case_url(work: Path, name: str, pg_server: str | None) -> Iterator[str]:
+    """A fresh case database: a new SQLite file in ``work`` (an older one and its WAL, shared
+    memory and key files removed first), or a new database on ``pg_server`` (dropped after)."""
+    if pg_server is None:
+        db = work / f"{name}.db"
+        for p in work.glob(db.name + "*"):
+            p.unlink()
+        yield f"sqlite:///{db}"
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    database = f"bs_bench_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+        try:
+            yield make_url(pg_server).set(database=database).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -42,16 +42,13 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from sqlalchemy import text
 
-from benchmarks.common import emit, parse_args, peak_rss_mb, row
+from benchmarks.common import case_url, emit, parse_args, peak_rss_mb, row
 from breachscope.identity.sql import create_hash_macro
 from breachscope.scope import matching
 from breachscope.scope.directory import DEFAULT_ADMIN_ROLES, DirectorySource, load_directory
@@ -267,31 +264,6 @@ def _child(code: str, *args: str) -> dict[str, float]:
         raise RuntimeError(done.stderr[-3000:])
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
-
-
-@contextmanager
-def case_url(work: Path, name: str, pg_server: str | None) -> Iterator[str]:
-    """A fresh case database: a SQLite file in ``work``, or a new database on ``pg_server``."""
-    if pg_server is None:
-        db = work / f"{name}.db"
-        for p in work.glob(db.name + "*"):
-            p.unlink()
-        yield f"sqlite:///{db}"
-        return
-    from sqlalchemy import create_engine, make_url, text
-
-    database = f"bs_bench_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
-        try:
-            yield make_url(pg_server).set(database=database).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def _python(code: str, *args: str) -> Any:

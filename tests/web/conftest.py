@@ -7,15 +7,12 @@ TOTP code of the moment); one browser context per role is kept for the session.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
@@ -25,10 +22,9 @@ from breachscope.clock import FixedClock
 from breachscope.web.app import create_app
 from breachscope.web.settings import ServerSettings
 from tests.case_helpers import fresh_pg_database
-from tests.notify.conftest import free_port
 from tests.web.browser import ARGS, CHROMIUM, Watched, with_axe
 from tests.web.case_builder import NOW, ConsoleCase, build
-from tests.web.server import CHEAP, TeamServer, email_of, password_of, team_server
+from tests.web.server import CHEAP, TeamServer, email_of, password_of, serve_app, team_server
 
 ROLES = accounts.ROLES
 
@@ -79,21 +75,10 @@ def console(console_case: ConsoleCase) -> Iterator[Console]:
         notify_config=console_case.notify_toml,
     )
     app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    engine = open_case_db(console_case.db_url)
-    yield Console(f"http://127.0.0.1:{port}", console_case, app, clock, engine)
-    engine.dispose()
-    server.should_exit = True
-    thread.join(10)
+    with serve_app(app) as url:
+        engine = open_case_db(console_case.db_url)
+        yield Console(url, console_case, app, clock, engine)
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

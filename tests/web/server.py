@@ -147,17 +147,10 @@ def _populate(db_url: str, clock: FixedClock) -> tuple[dict[str, int], int, int]
 
 
 @contextmanager
-def team_server(db_url: str, clock: FixedClock, **settings: Any) -> Iterator[TeamServer]:
-    """Populate ``db_url`` and serve it with uvicorn on 127.0.0.1 until the block ends."""
-    ids, mine, theirs = _populate(db_url, clock)
-    # each server its own upload folder: tests look into it (the default one is shared by every
-    # server of the machine)
-    settings.setdefault("upload_dir", Path(tempfile.mkdtemp(prefix="bs-uploads-")))
-    conf = ServerSettings(db_url=db_url, clock=clock, hasher=CHEAP, **settings)
-    app = create_app(conf)
-    port = free_port()
+def serve_app(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free port of 127.0.0.1 in a thread; yields its base URL."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -166,18 +159,31 @@ def team_server(db_url: str, clock: FixedClock, **settings: Any) -> Iterator[Tea
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
-    team = TeamServer(
-        f"http://127.0.0.1:{port}", db_url, conf, clock, mine, theirs, ids, open_case_db(db_url), app
-    )
     try:
-        yield team
+        yield f"http://127.0.0.1:{server.config.port}"
     finally:
-        team.close()
-        assert team.engine is not None
-        team.engine.dispose()
         server.should_exit = True
         thread.join(timeout=20)
-        shutil.rmtree(conf.upload_dir or "", ignore_errors=True)
+
+
+@contextmanager
+def team_server(db_url: str, clock: FixedClock, **settings: Any) -> Iterator[TeamServer]:
+    """Populate ``db_url`` and serve it with uvicorn on 127.0.0.1 until the block ends."""
+    ids, mine, theirs = _populate(db_url, clock)
+    # each server its own upload folder: tests look into it (the default one is shared by every
+    # server of the machine)
+    settings.setdefault("upload_dir", Path(tempfile.mkdtemp(prefix="bs-uploads-")))
+    conf = ServerSettings(db_url=db_url, clock=clock, hasher=CHEAP, **settings)
+    app = create_app(conf)
+    with serve_app(app) as url:
+        team = TeamServer(url, db_url, conf, clock, mine, theirs, ids, open_case_db(db_url), app)
+        try:
+            yield team
+        finally:
+            team.close()
+            assert team.engine is not None
+            team.engine.dispose()
+            shutil.rmtree(conf.upload_dir or "", ignore_errors=True)
 
 
 def wait_job(signed: Signed, incident: int, job_id: int, timeout: float = 120) -> dict[str, Any]:

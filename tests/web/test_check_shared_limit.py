@@ -5,37 +5,22 @@ PostgreSQL too is tests/case/test_ratelimit.py."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from breachscope.case.db import open_case_db
 from breachscope.web.app import create_app
 from breachscope.web.settings import ServerSettings
-from tests.notify.conftest import free_port
-from tests.web.server import CHEAP
+from tests.web.server import CHEAP, serve_app
 
 
 @contextmanager
 def _served(db_url: str) -> Iterator[str]:
-    app = create_app(ServerSettings(db_url=db_url, hasher=CHEAP))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_app(create_app(ServerSettings(db_url=db_url, hasher=CHEAP))) as url:
+        yield url
 
 
 def test_two_app_instances_share_one_limit(tmp_path: Path) -> None:
