@@ -246,7 +246,10 @@ def detach_scratch(attached: tuple[Any, Path] | None) -> None:
 
 def _ingest(con: duckdb.DuckDBPyConnection, sql: str, folder: Path, table: str) -> int:
     """Write the rows of DuckDB's ``sql`` into the scratch file of ``table``; returns rows."""
-    with adbc_sqlite.connect(str(folder / f"scratch-{table}.db")) as adbc, adbc.cursor() as cur:
+    path = str(folder / f"scratch-{table}.db")
+    with adbc_sqlite.connect(path, autocommit=True) as adbc, adbc.cursor() as cur:
+        # a private scratch file, removed with the folder: no journal, no fsync
+        cur.execute("PRAGMA journal_mode = OFF")
+        cur.execute("PRAGMA synchronous = OFF")
         rows = cur.adbc_ingest(table, con.sql(sql).to_arrow_reader(_BATCH), mode="create")
-        adbc.commit()
     return int(rows)
