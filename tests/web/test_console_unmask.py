@@ -93,6 +93,9 @@ def test_review_candidates_and_a_notice_preview_unmask_for_communications(
     w.goto(f"/incidents/{console.case.demo}/scope/review")
     candidates = w.page.locator("main tbody td:nth-child(6)").all_inner_texts()
     assert candidates and all("@" not in c or "*" in c for c in candidates)
+    # a leaked person's address is masked, or the cell says the case does not hold it: never blank
+    emails = w.page.locator("main tbody td:nth-child(2)").all_inner_texts()
+    assert emails and all(("@" in e and "*" in e) or e.strip() == "not stored" for e in emails), emails
     w.page.fill("#unmask-reason", "checking which account the look-alike is")
     _submit(w)
     unmasked = w.page.locator("main tbody td:nth-child(6)").all_inner_texts()
