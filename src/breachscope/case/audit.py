@@ -282,21 +282,10 @@ def entries(
 
 def entry_dict(entry: AuditEntry) -> dict[str, Any]:
     """The export shape: every column, times as ISO 8601 UTC strings."""
-    return {
-        "seq": entry.seq,
-        "at": _stamp(entry.at),
-        "actor": entry.actor,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "incident_id": entry.incident_id,
-        "source": entry.source,
-        "details": entry.details,
-        "details_sha256": entry.details_sha256,
-        "redacted_at": None if entry.redacted_at is None else _stamp(entry.redacted_at),
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-    }
+    row = _row_mapping(entry)
+    row["at"] = _stamp(entry.at)
+    row["redacted_at"] = None if entry.redacted_at is None else _stamp(entry.redacted_at)
+    return row
 
 
 # -- verify ----------------------------------------------------------------------------------
