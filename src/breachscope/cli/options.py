@@ -98,6 +98,15 @@ def to_stdout(json_out: str | None) -> bool:
     return json_out == STDOUT
 
 
+def emit_json(json_out: str | None, doc: Any) -> bool:
+    """Write ``doc`` to the ``--json`` target when one was given; True when it went to standard
+    output, so the command leaves its human output out."""
+    if not json_out:
+        return False
+    write_json(json_out, doc)
+    return to_stdout(json_out)
+
+
 def write_json(json_out: str | Path, doc: Any) -> None:
     """Write ``doc`` as indented JSON to the ``--json`` target (a file, or ``-``: stdout)."""
     text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
@@ -125,22 +134,17 @@ def who(author: str | None) -> str:
     """The author of a change: ``--author``, else ``$BREACHSCOPE_AUTHOR``, else the login name."""
     if author:
         return author
-    env = os.environ.get(AUTHOR_ENV)
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (containers): the tool's own name
-        return DEFAULT_AUTHOR
+    return os.environ.get(AUTHOR_ENV) or _login_name()
 
 
 def actor() -> str:
     """Who runs this command, for the audit log and approvals: ``$BREACHSCOPE_ACTOR``, else the
     login name. Unlike ``--author`` (free text for the timeline) it is not an option: on a shared
     machine each person sets it once in their own environment (see docs/audit.md)."""
-    env = os.environ.get(ACTOR_ENV, "").strip()
-    if env:
-        return env
+    return os.environ.get(ACTOR_ENV, "").strip() or _login_name()
+
+
+def _login_name() -> str:
     try:
         return getpass.getuser()
     except Exception:  # no login name (containers): the tool's own name
