@@ -21,10 +21,9 @@ from breachscope.cli.options import (
     actor,
     cli_source,
     db_option,
+    emit_json,
     incident_option,
     json_option,
-    to_stdout,
-    write_json,
 )
 from breachscope.clock import SystemClock
 from breachscope.inert import terminal_text
@@ -48,10 +47,8 @@ def list_cmd(incident_id: int | None, status: str | None, json_out: str | None, 
             approvals.approval_dict(a, now) for a in approvals.list_approvals(s, incident_id, status=status)
         ]
         policy = approvals.get_policy(s).to_dict()
-    if json_out:
-        write_json(json_out, {"policy": policy, "approvals": rows})
-        if to_stdout(json_out):
-            return
+    if emit_json(json_out, {"policy": policy, "approvals": rows}):
+        return
     t = Table(title="approval requests")
     for col in ("id", "incident", "what", "requested by", "status", "decided by", "expires"):
         t.add_column(col, overflow="fold")

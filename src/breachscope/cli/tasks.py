@@ -20,6 +20,7 @@ from breachscope.case.db import case_database, session_scope
 from breachscope.cli.options import (
     actor,
     db_option,
+    emit_json,
     incident_option,
     json_option,
     parse_when,
@@ -92,10 +93,8 @@ def list_cmd(
         wanted = statuses or store.ACTIVE
     with case_database(db) as engine, session_scope(engine) as s:
         rows = store.list_tasks(s, incident_id, statuses=wanted, due_before=before)
-    if json_out:
-        write_json(json_out, {"now": now.isoformat(), "tasks": [store.task_dict(t) for t in rows]})
-        if to_stdout(json_out):
-            return
+    if emit_json(json_out, {"now": now.isoformat(), "tasks": [store.task_dict(t) for t in rows]}):
+        return
     table = Table(title="tasks" + (f" of incident {incident_id}" if incident_id else ""))
     for col in ("id", "incident", "status", "due", "kind", "title", "owner"):
         table.add_column(col, overflow="fold")
@@ -137,10 +136,8 @@ def add(
             detail=detail, clock=SystemClock(),
         )  # fmt: skip
         doc = store.task_dict(change.task)
-    if json_out:
-        write_json(json_out, doc)
-        if to_stdout(json_out):
-            return
+    if emit_json(json_out, doc):
+        return
     click.echo(f"Task {doc['id']} added to incident {incident_id}.")
 
 
@@ -177,10 +174,8 @@ def update(
             clock=SystemClock(), **kwargs,  # type: ignore[arg-type]
         )  # fmt: skip
         doc = store.task_dict(change.task)
-    if json_out:
-        write_json(json_out, doc)
-        if to_stdout(json_out):
-            return
+    if emit_json(json_out, doc):
+        return
     click.echo(
         f"Task {task_id}: " + (", ".join(change.fields) + " changed" if change.fields else "nothing changed")
     )

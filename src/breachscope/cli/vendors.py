@@ -19,6 +19,7 @@ from breachscope.case.db import case_database, session_scope
 from breachscope.cli.options import (
     author_option,
     db_option,
+    emit_json,
     incident_option,
     json_option,
     to_stdout,
@@ -236,10 +237,8 @@ def list_command(status: str | None, json_out: str | None, db: str | None) -> No
 
     with case_database(db) as engine, session_scope(engine) as s:
         rows = [vendor_row(s, v) for v in list_vendors(s, status)]
-    if json_out:
-        write_json(json_out, {"vendors": rows})
-        if to_stdout(json_out):
-            return
+    if emit_json(json_out, {"vendors": rows}):
+        return
     if not rows:
         click.echo(
             'no vendors registered (add one: breachscope vendors add "Vendor name" --purpose analytics)'
@@ -271,10 +270,8 @@ def show_command(name: str, json_out: str | None, db: str | None) -> None:
 
     with case_database(db) as engine, session_scope(engine) as s:
         doc = vendor_document(s, get_vendor(s, name))
-    if json_out:
-        write_json(json_out, doc)
-        if to_stdout(json_out):
-            return
+    if emit_json(json_out, doc):
+        return
     print_vendor(doc, Console())
 
 
@@ -493,10 +490,8 @@ def audit_command(
             doc["tasks"] = audit_tasks(s, report, incident_id, actor=who(author), clock=SystemClock())
     if html_out is not None:
         write_private(html_out, audit_html(doc), parents=False)
-    if json_out:
-        write_json(json_out, doc)
-        if to_stdout(json_out):
-            return
+    if emit_json(json_out, doc):
+        return
     print_audit(doc, Console())
     for t in doc.get("tasks", []):
         click.echo(f"task #{t['task']} ({t['change']}): audit vendor {terminal_text(t['vendor'])}")
@@ -517,10 +512,8 @@ def link_command(
 
     with case_database(db) as engine, session_scope(engine) as s:
         doc = link_incident(s, name, incident_id, author=who(author), clock=SystemClock())
-    if json_out:
-        write_json(json_out, doc)
-        if to_stdout(json_out):
-            return
+    if emit_json(json_out, doc):
+        return
     console = Console()
 
     def say(text: str) -> None:
@@ -589,10 +582,8 @@ def remove_command(
             clock=SystemClock(),
         )
         doc = result.to_dict()
-    if json_out:
-        write_json(json_out, doc)
-        if to_stdout(json_out):
-            return
+    if emit_json(json_out, doc):
+        return
     click.echo(f"{terminal_text(doc['vendor'])}: status removed; tasks on incident {doc['incident_id']}:")
     for t in doc["tasks"]:
         click.echo(f"  task #{t['task']} ({t['change']}): {terminal_text(t['title'])}")
