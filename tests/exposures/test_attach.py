@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -141,9 +142,13 @@ def test_attaching_to_a_purged_case_is_refused(engine: Engine, clock: FixedClock
         attach_file(engine, iid, path, clock=clock)
 
 
-def test_bulk_storage_equals_the_per_record_path(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+@pytest.mark.parametrize("commit_every_batch", [False, True])
+def test_bulk_storage_equals_the_per_record_path(
+    engine: Engine, clock: FixedClock, tmp_path: Path, commit_every_batch: bool
+) -> None:
     """Small batches force people repeated across batches and an earlier dataset: the bulk path
-    (vectorised extraction, executemany/COPY) stores what the per-record path stores."""
+    (vectorised extraction; on SQLite scratch files copied by INSERT ... SELECT, or executemany
+    batch by batch; COPY on PostgreSQL) stores what the per-record path stores."""
     from breachscope.exposures.plan import ExtractPlan, split_scan_classes
     from breachscope.readers import open_sources
     from tests.exposures.reference_extract import extract_batch as reference
@@ -160,7 +165,7 @@ def test_bulk_storage_equals_the_per_record_path(engine: Engine, clock: FixedClo
     path.write_text("\n".join(lines) + "\n")
     bulk, per_record = _incident(engine, clock), _incident(engine, clock)
     for p in (first, path):
-        r = attach_file(engine, bulk, p, clock=clock, batch_rows=4)
+        r = attach_file(engine, bulk, p, clock=clock, batch_rows=4, commit_every_batch=commit_every_batch)
     with session_scope(engine) as s:
         key = api.case_key(s, bulk)
         other = api.get_incident(s, per_record)
@@ -202,6 +207,7 @@ def test_bulk_storage_equals_the_per_record_path(engine: Engine, clock: FixedClo
         (300, 30, 32, 10, (300, 30, 20)),  # 10 of the 30 came with an earlier file: merged, not new
     ],
 )
+@pytest.mark.parametrize("commit_every_batch", [False, True])
 def test_attach_reports_the_people_it_stored(
     engine: Engine,
     clock: FixedClock,
@@ -211,6 +217,7 @@ def test_attach_reports_the_people_it_stored(
     batch_rows: int,
     earlier: int,
     expected: tuple[int, int, int],
+    commit_every_batch: bool,
 ) -> None:
     iid = _incident(engine, clock)
     if earlier:
@@ -222,7 +229,9 @@ def test_attach_reports_the_people_it_stored(
     path = tmp_path / "events.csv"
     lines = [f'"d{i % people}","p{i % people}@example.com","e{i}"\n' for i in range(rows)]
     path.write_text('"$distinct_id","$email","event"\n' + "".join(lines))
-    result = attach_file(engine, iid, path, clock=clock, batch_rows=batch_rows)
+    result = attach_file(
+        engine, iid, path, clock=clock, batch_rows=batch_rows, commit_every_batch=commit_every_batch
+    )
     assert (result.records, result.exposures, result.new_people) == expected
     with session_scope(engine) as s:
         assert api.count_exposures(s, iid) == people
@@ -247,3 +256,28 @@ def test_unknown_vendor_is_a_clean_error(engine: Engine, clock: FixedClock) -> N
         attach_file(
             engine, iid, FIXTURES / "mixpanel" / "engage_page.json", clock=clock, vendor="nosuchvendor"
         )
+
+
+def test_scratch_files_are_detached_and_removed(
+    engine: Engine, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The people of a one-transaction SQLite attach pass through private scratch files: none is
+    left attached to the case's connections, and none is left on disk, after success or failure."""
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_root))
+    iid = _incident(engine, clock)
+    path = tmp_path / "people.csv"
+    path.write_text('"$distinct_id","$email"\n' + "".join(f'"d{i}","p{i}@example.com"\n' for i in range(50)))
+    result = attach_file(engine, iid, path, clock=clock, batch_rows=8)
+    assert result.new_people == 50
+    with pytest.raises(BreachscopeError):  # the same file again: refused before any people
+        attach_file(engine, iid, path, clock=clock, batch_rows=8)
+    assert list(scratch_root.iterdir()) == []
+    with engine.connect() as conn:
+        names = (
+            {row[1] for row in conn.exec_driver_sql("PRAGMA database_list")}
+            if engine.dialect.name == "sqlite"
+            else set()
+        )
+    assert not any(str(n).startswith("bs_people_") for n in names)

@@ -236,7 +236,7 @@ class Extractor:
         distinct id, user id and the email's normal form, plus its loose and skeleton forms
         where they differ from it."""
         con = self.con
-        con.register("bs_forms", forms)
+        con.register("bs_forms", _parallel(forms))
         try:
             return con.sql(
                 f"""
@@ -259,7 +259,7 @@ class Extractor:
         distinct = pc.drop_null(pc.unique(org))
         if len(distinct) == 0:
             return pa.nulls(len(org), pa.string())
-        self.con.register("bs_orgs", pa.table({"org": distinct}))
+        self.con.register("bs_orgs", _parallel(pa.table({"org": distinct})))
         try:
             hashes = self.con.sql("SELECT bs_h(org) AS h FROM bs_orgs").to_arrow_table()["h"]
         finally:
@@ -282,6 +282,17 @@ class Extractor:
             ).to_arrow_table()
         finally:
             con.unregister("bs_people")
+
+
+#: Rows per Arrow chunk handed to DuckDB: it scans one chunk with one thread, so a batch in one
+#: chunk is hashed by one core (HMAC is most of the extraction's cost).
+_DUCKDB_CHUNK = 8192
+
+
+def _parallel(table: pa.Table) -> pa.Table:
+    """``table`` in chunks of :data:`_DUCKDB_CHUNK` rows, for DuckDB to scan with all its threads
+    (its results keep the rows' order: insertion order is preserved)."""
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_DUCKDB_CHUNK), table.schema)
 
 
 #: Columns merged "first non-null value wins" when one person has several rows.
