@@ -129,3 +129,16 @@ def test_a_value_budget_follows_a_table_that_widens(first: dict[str, list[str]],
     out = list(rebatch(iter([head] + [wide] * 8), 1_000, cells=6_000))
     assert [b.num_rows for b in out] == expected
     assert all(b.num_rows * b.num_columns <= 20_000 for b in out)  # 1,000 rows x 20 columns
+
+
+def test_with_a_value_budget_the_first_batch_is_not_grown() -> None:
+    """A scan starts on the first batch while the rest is read: small reader batches give a
+    first batch of ``rows`` rows, then batches grown to the value budget; a reader whose own
+    batches are already bigger (Parquet's row groups) is not cut."""
+    from breachscope.readers.table import rebatch
+
+    small = pa.RecordBatch.from_pydict({"a": ["x"] * 250, "b": ["y"] * 250})
+    assert [b.num_rows for b in rebatch(iter([small] * 40), 1_000, cells=6_000)] == [1_000] + [3_000] * 3
+    assert [b.num_rows for b in rebatch(iter([small] * 40), 1_000)] == [1_000] * 10
+    big = pa.RecordBatch.from_pydict({"a": ["x"] * 3_000, "b": ["y"] * 3_000})
+    assert [b.num_rows for b in rebatch(iter([big] * 3), 1_000, cells=6_000)] == [3_000] * 3

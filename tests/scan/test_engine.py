@@ -315,3 +315,17 @@ def test_default_scan_batches_keep_the_value_budget_when_a_source_widens(first: 
     out = [c.batch for c in _rechunk(iter(chunks), None)]
     assert sum(b.num_rows for b in out) == head.num_rows + 4 * 65_536
     assert all(b.num_rows * b.num_columns <= SCAN_CELLS for b in out)
+
+
+def test_the_first_batch_of_a_source_is_scanned_as_read() -> None:
+    """The engine does not hold the reader's (smaller) first batch back to fill a scan batch:
+    the workers start on it while the rest is read."""
+    from breachscope.readers.base import Chunk
+    from breachscope.scan.engine import _rechunk
+
+    def batch(rows: int) -> pa.RecordBatch:
+        return pa.RecordBatch.from_pydict({f"c{i}": pa.nulls(rows, pa.string()) for i in range(16)})
+
+    chunks = [Chunk(0, batch(65_536)), Chunk(65_536, batch(262_144)), Chunk(327_680, batch(1_000))]
+    assert [c.batch.num_rows for c in _rechunk(iter(chunks), None)] == [65_536, 262_144, 1_000]
+    assert [c.offset for c in _rechunk(iter(chunks), None)] == [0, 65_536, 327_680]

@@ -66,8 +66,9 @@ def open_sources(
 ) -> list[Source]:
     """Every table in ``path`` as a :class:`Source`; ``format`` forces the table format.
 
-    Batches have ``batch_rows`` rows; with ``batch_cells`` a narrow table's batches grow to
-    about that many values (at most 4x ``batch_rows`` rows; see ``table.rows_for``).
+    Batches have ``batch_rows`` rows; with ``batch_cells`` a narrow table's batches after the
+    first grow to about that many values (at most 4x ``batch_rows`` rows; see
+    ``table.rows_for`` and ``table.rebatch``).
     """
     limits = limits or Limits()
     if format != "auto" and format not in FORMATS:

@@ -109,9 +109,11 @@ def scan_rows(columns: int) -> int:
 def _rechunk(chunks: Iterator[Chunk], batch_rows: int | None) -> Iterator[Chunk]:
     """Group small reader batches into batches of about ``batch_rows`` rows (same schema only);
     ``None``: :func:`scan_rows` of each batch's own column count (a source whose first batch
-    is narrow or empty keeps to the value budget when it widens)."""
+    is narrow or empty keeps to the value budget when it widens), and the reader's first batch,
+    which it keeps small, is scanned as it comes."""
     pending: list[Chunk] = []
     rows = 0
+    first = True
     for chunk in chunks:
         target = scan_rows(chunk.batch.num_columns) if batch_rows is None else batch_rows
         if pending and (
@@ -121,9 +123,10 @@ def _rechunk(chunks: Iterator[Chunk], batch_rows: int | None) -> Iterator[Chunk]
             pending, rows = [], 0
         pending.append(chunk)
         rows += chunk.batch.num_rows
-        if rows >= target:
+        if rows >= target or (first and batch_rows is None):  # the reader's first batch at once
             yield _combine(pending)
             pending, rows = [], 0
+        first = False
     if pending:
         yield _combine(pending)
 
