@@ -75,7 +75,7 @@ def jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
     """
     stmt = (
         select(Exposure.jurisdiction, Exposure.directory_jurisdiction, func.count())
-        .where(Exposure.incident_id == incident_id)
+        .where(api.settled(session, incident_id))
         .group_by(Exposure.jurisdiction, Exposure.directory_jurisdiction)
     )
     return count_jurisdictions((a, b, n) for a, b, n in session.execute(stmt))
