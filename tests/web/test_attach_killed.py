@@ -42,6 +42,7 @@ from breachscope.web.settings import ServerSettings
 from breachscope.web.work import HANDLERS, RECOVER
 from tests.case_helpers import CaseTemplates
 from tests.web.job_process import STARTED
+from tests.web.server import team_server
 
 CHILD = Path(__file__).with_name("job_process.py")
 ROWS, EARLY, BATCH = 12_000, 150, 120  # 100 batches: the kill comes long before the last
@@ -236,3 +237,43 @@ def test_a_one_transaction_attach_killed_mid_way_stored_nothing(
             assert not upload.exists()
         finally:
             engine.dispose()
+
+
+def test_a_dataset_whose_job_ended_mid_attach_reads_attach_interrupted(tmp_path: Path) -> None:
+    """Where datasets are listed, a dataset whose attach job ended before its last batch (here
+    a failed job whose cleanup could not run) reads "attach interrupted", not "incomplete read",
+    even when its scan reported unread records."""
+    with team_server(f"sqlite:///{tmp_path / 'case.db'}", FixedClock(STARTED)) as server:
+        assert server.engine is not None
+        with session_scope(server.engine) as s:
+            job = jobs.Job(
+                incident_id=server.mine,
+                kind="attach",
+                state="failed",
+                params={"file_name": "people.csv"},
+                created_by=BY,
+                created_at=STARTED,
+                done=0,
+                stage="failed",
+            )
+            s.add(job)
+            s.flush()
+            cut = {"complete": False, "unread": {"records": 3}}
+            ds = api.attach_dataset(
+                s, server.mine, file_name="people.csv", sha256="ab" * 32, size_bytes=9, format="csv", scan=cut
+            )
+            ds.attaching, ds.attach_job_id = True, job.id
+            job_id, dataset_id = job.id, ds.id
+        server.engine.dispose()
+        viewer = server.session("viewer")
+        listed = viewer.get(f"/api/v1/incidents/{server.mine}/datasets").json()
+        assert [(d["id"], d["state"], d["attach_job_id"]) for d in listed] == [
+            (dataset_id, "attach interrupted", job_id)
+        ]
+        page = viewer.get(f"/incidents/{server.mine}/data")
+        assert page.status_code == 200
+        assert f"Attach interrupted</strong> (job {job_id})" in page.text
+        assert "Incomplete read" not in page.text
+        summary = viewer.get(f"/api/v1/incidents/{server.mine}/summary").json()
+        assert summary["counts"]["datasets"] == 0  # not counted as an attached dataset
+        assert [d["state"] for d in summary["datasets"]] == ["attach interrupted"]
