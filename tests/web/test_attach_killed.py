@@ -277,3 +277,24 @@ def test_a_dataset_whose_job_ended_mid_attach_reads_attach_interrupted(tmp_path:
         summary = viewer.get(f"/api/v1/incidents/{server.mine}/summary").json()
         assert summary["counts"]["datasets"] == 0  # not counted as an attached dataset
         assert [d["state"] for d in summary["datasets"]] == ["attach interrupted"]
+
+
+def test_a_server_dying_after_the_attach_ended_leaves_the_dataset(
+    engine: Engine, tmp_path: Path, leak: tuple[Path, Path]
+) -> None:
+    """Killed between the attach's last commit and the job's end: the dataset stays attached, and
+    the interrupted job says so (not "nothing stored")."""
+    case = Case(engine, tmp_path)
+    job_id, _ = case.queue(leak[0])
+    with session_scope(engine) as s:
+        claimed = jobs.claim(s, STARTED)
+        assert claimed is not None and claimed.id == job_id
+    dataset = attach_file(engine, case.incident, leak[0], author=BY, job_id=job_id).dataset_id
+    assert case.recover() == 1
+    with session_scope(engine) as s:
+        job = s.get(jobs.Job, job_id)
+        assert job is not None and job.state == "interrupted"
+        stopped = "the server stopped while this job ran"
+        assert job.error == f"{stopped}, after its attach had ended: dataset {dataset} is attached"
+        assert [d.id for d in api.list_datasets(s, case.incident)] == [dataset]
+    assert case.timeline() == []

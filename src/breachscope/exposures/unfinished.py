@@ -102,12 +102,17 @@ def _forget(engine: Engine, dataset_id: int, job_id: int, state: str | None, clo
 
 def _nothing_stored(engine: Engine, job_id: int, clock: Clock) -> Recovered:
     """An attach job interrupted before its dataset was committed (the one-transaction attach
-    on PostgreSQL, or one still hashing or scanning): nothing to remove; the timeline says so."""
+    on PostgreSQL, or one still hashing or scanning): nothing to remove; the timeline says so.
+    (Or after its last commit, before the job was marked done: then the dataset is attached.)"""
     with session_scope(engine) as s:
         job = s.get(Job, job_id)
         if job is None:
             return Recovered(job_id, "")
         name = str(job.params.get("file_name") or "the file")
+        done = s.scalar(select(Dataset.id).where(Dataset.attach_job_id == job_id).limit(1))
+        if done is not None:  # not attaching (else it was removed above): the attach had ended
+            job.error = f"{STOPPED}, after its attach had ended: dataset {done} is attached"
+            return Recovered(job_id, name)
         api.add_timeline_event(
             s,
             job.incident_id,
