@@ -127,9 +127,7 @@ def find_email(session: Session, incident_id: int, email: str) -> dict[str, Any]
     digest = keyed_hash(api.case_key(session, incident_id), norm)
     found = list(
         session.scalars(
-            select(Exposure)
-            .where(Exposure.email_hash == digest, api.settled(session, incident_id))
-            .limit(20)
+            select(Exposure).where(Exposure.email_hash == digest, api.settled(session, incident_id)).limit(20)
         )
     )
     ids = [e.id for e in found]
