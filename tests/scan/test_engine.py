@@ -249,6 +249,27 @@ def test_low_cardinality_cache_sees_values_first_met_in_later_batches() -> None:
     assert split["classes"]["coarse_location"]["matches"] == 2_999
 
 
+def test_a_low_cardinality_column_after_its_first_batch_counts_as_the_first() -> None:
+    """Later batches of a low-cardinality column are dictionary-encoded before placeholders,
+    nulls and percent-decoding: the same counts, findings, example and distinct count as one
+    batch (placeholders and nulls first met late, two encodings of one email)."""
+    cities = ["Jakarta", "Bandung", "London", None] * 750
+    cities[1_500] = "N/A"  # a placeholder, first seen in the 2nd batch of 1,000
+    cities[1_501] = "(not set)"
+    cities[2_200] = "rina%40example.co.id"  # percent-encoded, then written plainly
+    cities[2_201] = "rina@example.co.id"
+    cities[2_202] = "Jakarta%20Barat"
+    cities[2_999] = "NULL"
+    table = pa.table({"$city": pa.array(cities, pa.string())})
+    split = scan_sources([source(table.to_batches(max_chunksize=1000))], key=KEY, batch_rows=1000).to_dict()
+    whole = scan_sources([source(table.combine_chunks())], key=KEY, batch_rows=10_000).to_dict()
+    assert _strip_times(split) == _strip_times(whole)
+    [column] = split["sources"][0]["columns"]
+    assert column["placeholders"] == 3
+    assert split["classes"]["email"]["matches"] == 2
+    assert [f["record"] for f in split["classes"]["email"]["findings"]] == [2_201, 2_202]
+
+
 @pytest.mark.parametrize(
     ("columns", "rows"),
     [(1, 262_144), (16, 262_144), (20, 209_715), (40, 104_857), (64, 65_536), (500, 65_536)],

@@ -149,6 +149,115 @@ def percent_decoded(values: pa.Array) -> pa.Array:
     return pc.replace_with_mask(values, encoded, decoded)
 
 
+def _first_true(mask: pa.Array, count: int) -> list[int]:
+    """The first ``count`` positions where ``mask`` is true (nulls are not), looked for in
+    growing windows: a column matched everywhere needs one small window, not an index array
+    of every row."""
+    found: list[int] = []
+    start, width = 0, 4096
+    while start < len(mask) and len(found) < count:
+        window = pc.indices_nonzero(mask.slice(start, width)).slice(0, count - len(found))
+        found.extend(start + p for p in window.to_pylist())
+        start += width
+        width *= 16
+    return found
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A column's values that are neither null nor a placeholder, percent-decoded: value ``i``
+    is ``distinct[indices[i]]`` (``indices`` None: ``distinct`` holds the values themselves)
+    and belongs to the batch's record ``rows[i]`` (``rows`` None: record ``i``)."""
+
+    placeholders: int
+    count: int
+    distinct: pa.Array
+    indices: pa.Array | None
+    rows: pa.Array | None
+
+
+def _without_placeholders(values: pa.Array, placeholders: pa.Array | None) -> tuple[pa.Array, int]:
+    """``values`` with the placeholders made null, and how many there were."""
+    if placeholders is None or not len(placeholders) or not len(values):
+        return values, 0
+    if not _may_equal(values, placeholders):
+        return values, 0
+    # ``placeholders`` holds each placeholder as written, in lower, UPPER and Title case
+    # (``N/A``, ``NULL``, ``(Not Set)``): one exact ``is_in`` pass, no per-value lower-casing
+    is_ph = pc.fill_null(pc.is_in(values, value_set=placeholders), False)
+    count = pc.sum(is_ph).as_py() or 0
+    if count:
+        values = pc.if_else(is_ph, pa.scalar(None, pa.string()), values)
+    return values, count
+
+
+def _kept_plain(col: ColumnInput, placeholders: pa.Array | None, hints: dict[str, object]) -> _Kept:
+    """The first batch of a column, and every batch of a high-cardinality one: placeholders,
+    nulls and percent-decoding over the values; a low-cardinality column's decoded values
+    are then dictionary-encoded (the probe of the first batch decides which it is)."""
+    values, placeholder_count = _without_placeholders(col.values, placeholders)
+    non_null = len(values) - values.null_count
+    if non_null == 0:
+        return _Kept(placeholder_count, 0, values, None, None)
+    rows = col.rows
+    if values.null_count:
+        valid = pc.is_valid(values)
+        values = pc.filter(values, valid)
+        rows = pc.filter(rows, valid) if rows is not None else pc.indices_nonzero(valid)
+    values = percent_decoded(values)
+    if "low_cardinality" not in hints:
+        card_probe = values.slice(0, CARD_PROBE)
+        distinct_share = (pc.count_distinct(card_probe).as_py() or 0) / max(1, len(card_probe))
+        hints["low_cardinality"] = distinct_share <= CARD_SHARE
+    if len(values) > SMALL and hints["low_cardinality"]:
+        encoded = pc.dictionary_encode(values)
+        return _Kept(placeholder_count, non_null, encoded.dictionary, encoded.indices, rows)
+    return _Kept(placeholder_count, non_null, values, None, rows)
+
+
+def _kept_encoded(col: ColumnInput, placeholders: pa.Array | None) -> _Kept:
+    """A low-cardinality column after its first batch: dictionary-encoded first, so the
+    placeholder look-up and percent-decoding touch each distinct value once instead of every
+    value. The same values, records and distinct set as :func:`_kept_plain` (the dictionary's
+    order may differ, which nothing reads)."""
+    encoded = pc.dictionary_encode(col.values)
+    words, indices = encoded.dictionary, encoded.indices
+    nulls = indices.null_count
+    words, is_ph = _placeholder_words(words, placeholders)
+    if is_ph is not None:  # a placeholder's records become nulls; the others are renumbered
+        kept_before = pc.cumulative_sum(pc.cast(pc.invert(is_ph), pa.int32()))
+        renumber = pc.if_else(is_ph, pa.scalar(None, pa.int32()), pc.subtract(kept_before, 1))
+        indices = pc.take(renumber, indices)
+    placeholder_count = indices.null_count - nulls
+    count = len(indices) - indices.null_count
+    if count == 0:
+        return _Kept(placeholder_count, 0, words, None, None)
+    rows = col.rows
+    if indices.null_count:
+        valid = pc.is_valid(indices)
+        indices = pc.filter(indices, valid)
+        rows = pc.filter(rows, valid) if rows is not None else pc.indices_nonzero(valid)
+    decoded = percent_decoded(words)
+    if decoded is not words:  # two encodings of one value become one distinct value
+        again = pc.dictionary_encode(decoded)
+        words, indices = again.dictionary, pc.take(again.indices, indices)
+    if count <= SMALL:
+        return _Kept(placeholder_count, count, pc.take(words, indices), None, rows)
+    return _Kept(placeholder_count, count, words, indices, rows)
+
+
+def _placeholder_words(words: pa.Array, placeholders: pa.Array | None) -> tuple[pa.Array, pa.Array | None]:
+    """The dictionary less its placeholders, and which words were placeholders (None: none)."""
+    if placeholders is None or not len(placeholders) or not len(words):
+        return words, None
+    if not _may_equal(words, placeholders):
+        return words, None
+    is_ph = pc.fill_null(pc.is_in(words, value_set=placeholders), False)
+    if not pc.any(is_ph).as_py():
+        return words, None
+    return pc.filter(words, pc.invert(is_ph)), is_ph
+
+
 def scan_column(
     col: ColumnInput,
     plan: ColumnPlan,
@@ -162,57 +271,37 @@ def scan_column(
     hints: dict[str, object] | None = None,
     max_findings: int = MAX_FINDINGS,
 ) -> ColumnPartial:
-    values = col.values
-    placeholder_count = 0
-    if placeholders is not None and len(placeholders) and len(values) and _may_equal(values, placeholders):
-        # ``placeholders`` holds each placeholder as written, in lower, UPPER and Title case
-        # (``N/A``, ``NULL``, ``(Not Set)``): one exact ``is_in`` pass, no per-value lower-casing
-        is_ph = pc.fill_null(pc.is_in(values, value_set=placeholders), False)
-        placeholder_count = pc.sum(is_ph).as_py() or 0
-        if placeholder_count:
-            values = pc.if_else(is_ph, pa.scalar(None, pa.string()), values)
-    non_null = len(values) - values.null_count
+    hints = {} if hints is None else hints
+    if hints.get("low_cardinality") is True and len(col.values) > SMALL:
+        kept = _kept_encoded(col, placeholders)
+    else:
+        kept = _kept_plain(col, placeholders, hints)
     part = ColumnPartial(
         name=col.name,
         order=order,
         rows=col.batch_rows,
         nulls=col.null_records,
-        values=non_null,
-        placeholders=placeholder_count,
+        values=kept.count,
+        placeholders=kept.placeholders,
         is_list=col.is_list,
         detectors_run=frozenset(d.name for d in plan.detectors),
         limit=max_findings,
     )
-    if non_null == 0:
+    if kept.count == 0:
         if not col.is_list:
             part.nulls = col.batch_rows
         return part
-    if not col.is_list and placeholder_count:
-        part.nulls = col.null_records + placeholder_count
-    rows = col.rows
-    if values.null_count:
-        valid = pc.is_valid(values)
-        values = pc.filter(values, valid)
-        rows = pc.filter(rows, valid) if rows is not None else pc.indices_nonzero(valid)
-
-    values = percent_decoded(values)
-    indices: pa.Array | None = None
-    distinct = values
-    hints = {} if hints is None else hints
-    if "low_cardinality" not in hints:
-        card_probe = values.slice(0, CARD_PROBE)
-        distinct_share = (pc.count_distinct(card_probe).as_py() or 0) / max(1, len(card_probe))
-        hints["low_cardinality"] = distinct_share <= CARD_SHARE
-    if len(values) > SMALL and hints["low_cardinality"]:
-        encoded = pc.dictionary_encode(values)
-        distinct, indices = encoded.dictionary, encoded.indices
+    if not col.is_list and kept.placeholders:
+        part.nulls = col.null_records + kept.placeholders
+    distinct, indices, rows = kept.distinct, kept.indices, kept.rows
     if indices is not None:
         masks = _detect_cached(distinct, plan, routing, hints)
     else:
         masks = detect(distinct, plan, routing, hints)
     part.sketch = sketch.sketch(distinct)
     first_record = (rows[0].as_py() if rows is not None else 0) + offset + 1
-    part.example = (first_record, _preview(str(values[0].as_py())))
+    first = indices[0].as_py() if indices is not None else 0
+    part.example = (first_record, _preview(str(distinct[first].as_py())))
     by_name = {d.name: d for d in plan.detectors}
     class_masks: dict[str, pa.Array] = {}
     for name, m in masks.items():
@@ -224,14 +313,14 @@ def scan_column(
         class_masks[cls] = row_mask if cls not in class_masks else pc.or_(class_masks[cls], row_mask)
     for cls, row_mask in class_masks.items():
         part.class_matches[cls] = pc.sum(row_mask).as_py() or 0
-        positions = pc.indices_nonzero(row_mask).slice(0, max_findings).to_pylist()
+        positions = _first_true(row_mask, max_findings)
         found = []
         dets = [by_name[n] for n in masks if n in part.detector_matches and by_name[n].data_class == cls]
         dets.sort(key=lambda d: "generic" in d.tags)  # a vendor-specific match names the finding
         for pos in positions:
-            value = str(values[pos].as_py())
             record = (rows[pos].as_py() if rows is not None else pos) + offset + 1
             at = indices[pos].as_py() if indices is not None else pos
+            value = str(distinct[at].as_py())
             for det in dets:
                 if not masks[det.name][at].as_py():  # this detector did not count this value
                     continue

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -92,10 +93,45 @@ def matched_text(det: Detector, value: str, *, token: bool = False) -> str | Non
     return None
 
 
+def _byte_lengths(values: pa.Array) -> np.ndarray | None:
+    """Each value's length in bytes, read from the offsets in place (None: not a string array)."""
+    if not pa.types.is_string(values.type):
+        return None
+    offsets = np.frombuffer(values.buffers()[1], np.int32, len(values) + 1, offset=4 * values.offset)
+    return np.diff(offsets)
+
+
+def _ascii(values: pa.Array) -> bool:
+    """True if the character data (under null slots too) is plain ASCII: one byte per character."""
+    _, offsets, data = values.buffers()
+    if data is None:
+        return True
+    first, last = np.frombuffer(offsets, np.int32, len(values) + 1, offset=4 * values.offset)[[0, -1]]
+    chars = np.frombuffer(data, np.uint8, int(last) - int(first), offset=int(first))
+    return len(chars) == 0 or int(chars.max()) < 0x80
+
+
 def _short(values: pa.Array) -> bool:
     """True if no value is longer than LONG_VALUE characters (so Python ``re`` is safe)."""
+    lengths = _byte_lengths(values)
+    if lengths is not None and (len(lengths) == 0 or int(lengths.max()) <= LONG_VALUE):
+        return True  # never more characters than bytes
     longest = pc.max(pc.utf8_length(values)).as_py()
     return longest is None or longest <= LONG_VALUE
+
+
+def _at_least(values: pa.Array, chars: int) -> pa.Array | None:
+    """Mask of the values at least ``chars`` characters long; None where none is. A value has
+    at most as many characters as bytes, and plain ASCII exactly as many, so the byte lengths
+    from the offsets usually decide without a per-value kernel."""
+    lengths = _byte_lengths(values)
+    if lengths is not None:
+        if len(lengths) == 0 or int(lengths.max()) < chars:
+            return None
+        if _ascii(values):
+            return pc.greater_equal(pc.binary_length(values), chars)
+    mask = pc.greater_equal(pc.utf8_length(values), chars)
+    return mask if pc.any(mask).as_py() else None
 
 
 def _validated(det: Detector, values: pa.Array, hits: pa.Array) -> pa.Array:
@@ -262,8 +298,8 @@ def detect(
             m = run_detector(det, values)
             if pc.any(m).as_py():
                 masks[det.name] = m
-    if plan.long:
-        longest = pc.greater_equal(pc.utf8_length(values), min(d.min_length for d in plan.long))
+    longest = _at_least(values, min(d.min_length for d in plan.long)) if plan.long else None
+    if longest is not None:
         for det in plan.long:
             m = _run_subset(det, values, longest)
             if pc.any(m).as_py():
