@@ -78,3 +78,25 @@ def test_a_pending_secret_is_sealed_and_replaced_only_by_its_code(engine: Engine
         # the confirming code's step is used: the same code does not sign in again
         assert not accounts.verify_totp(s, user, pyotp.TOTP(enrolment.secret).at(NOW), NOW)
         assert accounts.totp_code(s, user, NOW) == pyotp.TOTP(enrolment.secret).at(NOW)
+
+
+def test_guessing_the_new_code_locks_like_sign_in(engine: Engine) -> None:
+    from breachscope.case.logins import FREE_TRIES
+
+    with session_scope(engine) as s:
+        user = accounts.create_user(s, "g@x.org", "legal", "a long passphrase", now=NOW, created_by="t",
+                                    hasher=CHEAP).user  # fmt: skip
+        _, enrolment = reenrol.begin(s, user, "a long passphrase", address="a", now=NOW, hasher=CHEAP)
+        assert enrolment is not None
+        right = pyotp.TOTP(enrolment.secret).at(NOW)
+        wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+        results = [
+            reenrol.confirm(s, user, wrong, address="a", now=NOW, keep_session=None)
+            for _ in range(FREE_TRIES)
+        ]
+        assert [r.result for r in results] == ["failed"] * FREE_TRIES
+        locked = reenrol.confirm(s, user, right, address="a", now=NOW, keep_session=None)
+        assert locked.result == "locked" and locked.retry_after is not None  # even the right code
+        assert user.totp_pending is not None  # still waiting: once the lock ends, the right code works
+        done = reenrol.confirm(s, user, right, address="a", now=NOW + locked.retry_after, keep_session=None)
+        assert done.result == "ok"
