@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+from pathlib import Path
 
 KEY_BYTES = 32
 
@@ -43,3 +45,31 @@ def mask(value: str, keep: int = 2) -> str:
     k = min(keep, max(0, (n - 2) // 4))
     middle = min(n - 2 * k, 24 - 2 * k)
     return v[:k] + "*" * max(middle, 1) + (v[n - k :] if k else "")
+
+
+class FileDigest:
+    """The SHA-256 of a regular file on disk, computed in a background thread from creation on
+    (``hashlib`` releases the GIL while it hashes); ``result()`` waits for it. None for anything
+    that is not a regular file (a FIFO is never read twice) or cannot be read.
+
+    The scan report carries each input file's digest; the CLI starts it before it imports the
+    scan stage, so a large file is hashed on the second core during start-up."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.value: str | None = None
+        self._thread: threading.Thread | None = None
+        if path is not None and path.is_file():
+            self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+            self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            with path.open("rb") as fh:
+                self.value = hashlib.file_digest(fh, "sha256").hexdigest()
+        except OSError:
+            self.value = None
+
+    def result(self) -> str | None:
+        if self._thread is not None:
+            self._thread.join()
+        return self.value

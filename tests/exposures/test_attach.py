@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from breachscope.case import api, keys
+from breachscope.case import api
 from breachscope.case.db import session_scope
 from breachscope.case.purge import purge
 from breachscope.clock import FixedClock
 from breachscope.errors import BreachscopeError
 from breachscope.exposures.attach import attach_file
+from breachscope.hashing import keyed_hash
 
 
 def _incident(engine: Engine, clock: FixedClock) -> int:
@@ -142,17 +143,37 @@ def test_attaching_to_a_purged_case_is_refused(engine: Engine, clock: FixedClock
         attach_file(engine, iid, path, clock=clock)
 
 
+#: The people of test_people_repeated_across_batches_and_files_are_merged: (key, email, city,
+#: country). A distinct id's first row gives its values (d3's came with the earlier file, whose
+#: country was empty: the first later one fills it); the rows without a distinct id are people
+#: by their address.
+MERGED_PEOPLE = [
+    ("distinct_id:d0", "p7@Example.com", "Oslo", "Norway"),
+    ("distinct_id:d1", "p1@Example.com", "Oslo", "Norway"),
+    ("distinct_id:d2", "p2@Example.com", "Oslo", "Norway"),
+    ("distinct_id:d3", "c@example.com", "Paris", "Norway"),
+    ("distinct_id:d4", "p4@Example.com", "Oslo", "Norway"),
+    ("distinct_id:d5", "p3@Example.com", "Oslo", "Norway"),
+    ("distinct_id:d6", "p6@Example.com", "Oslo", "Norway"),
+    ("email:p0@example.com", "p0@Example.com", None, None),
+    ("email:p1@example.com", "p1@Example.com", None, "Norway"),
+    ("email:p2@example.com", "p2@Example.com", None, "Norway"),
+    ("email:p3@example.com", "p3@Example.com", None, None),
+    ("email:p5@example.com", "p5@Example.com", "Oslo", "Norway"),
+    ("email:p6@example.com", "p6@Example.com", "Oslo", None),
+    ("email:p7@example.com", "p7@Example.com", "Oslo", "Norway"),
+    ("email:p8@example.com", "p8@Example.com", "Oslo", "Norway"),
+]
+
+
 @pytest.mark.parametrize("commit_every_batch", [False, True])
-def test_bulk_storage_equals_the_per_record_path(
+def test_people_repeated_across_batches_and_files_are_merged(
     engine: Engine, clock: FixedClock, tmp_path: Path, commit_every_batch: bool
 ) -> None:
-    """Small batches force people repeated across batches and an earlier dataset: the bulk path
-    (vectorised extraction; on SQLite scratch files copied by INSERT ... SELECT, or executemany
-    batch by batch; COPY on PostgreSQL) stores what the per-record path stores."""
-    from breachscope.exposures.plan import ExtractPlan, split_scan_classes
-    from breachscope.readers import open_sources
-    from tests.exposures.reference_extract import extract_batch as reference
-
+    """Batches of 4 rows spread people over many batches, and one came with an earlier file:
+    each is stored once, with the first value of each field and the classes and fields of all
+    its rows (SQLite: scratch files copied by INSERT ... SELECT, or executemany batch by batch
+    as the server's attach does; PostgreSQL: COPY)."""
     first = tmp_path / "first.csv"
     first.write_text('"$distinct_id","$email","$city"\n"d3","c@example.com","Paris"\n')
     path = tmp_path / "people.csv"
@@ -163,40 +184,22 @@ def test_bulk_storage_equals_the_per_record_path(
             f'"{d}","p{i % 9}@Example.com","N{i}","{["", "Oslo"][i % 2]}","{["NO", ""][i % 3 == 0]}","n"'
         )
     path.write_text("\n".join(lines) + "\n")
-    bulk, per_record = _incident(engine, clock), _incident(engine, clock)
+    iid = _incident(engine, clock)
     for p in (first, path):
-        r = attach_file(engine, bulk, p, clock=clock, batch_rows=4, commit_every_batch=commit_every_batch)
-    with session_scope(engine) as s:
-        key = api.case_key(s, bulk)
-        other = api.get_incident(s, per_record)
-        other.wrapped_key, other.key_id = keys.new_case_key(s, per_record, key)
-    for p in (first, path):
-        with session_scope(engine) as s:
-            [ds] = [d for d in api.list_datasets(s, bulk) if d.file_name == p.name]
-            whole, rows = split_scan_classes(ds.scan_json)
-            new = api.attach_dataset(
-                s, per_record, file_name=p.name, sha256=ds.sha256, size_bytes=1, format="csv", scan=None
-            )
-            for src in open_sources(p, batch_rows=4):
-                for chunk in src.chunks(lambda _: None):
-                    b = chunk.batch
-                    plan = ExtractPlan.build(
-                        b.schema.names,
-                        {c: v for (n, c), v in whole.items() if n == src.name},
-                        {c: v for (n, c), v in rows.items() if n == src.name},
-                    )
-                    recs = reference(
-                        key, plan, b, row_key_prefix=f"{ds.sha256}:{src.name}", offset=chunk.offset
-                    )
-                    api.store_exposures(s, per_record, new.id, recs)
-
-    def stored(iid: int) -> list[dict[str, object]]:
-        with session_scope(engine) as s:
-            return [{c: getattr(e, c) for c in api._RECORD_FIELDS} for e in api.get_exposures(s, iid)]
-
+        r = attach_file(engine, iid, p, clock=clock, batch_rows=4, commit_every_batch=commit_every_batch)
     assert (r.records, r.exposures, r.new_people) == (40, 15, 14)  # people stored, not rows
-    assert stored(bulk) == stored(per_record)
-    assert len(stored(bulk)) == 15  # d0-d6 (d3 also in first.csv) and 8 email-only people
+    with session_scope(engine) as s:
+        key = api.case_key(s, iid)
+        stored = {e.person_key_hash: e for e in api.get_exposures(s, iid)}
+    assert len(stored) == 15
+    by_key = {keyed_hash(key, k): (k, email, city, country) for k, email, city, country in MERGED_PEOPLE}
+    assert sorted((*by_key[h][:1], e.email, e.city, e.country) for h, e in stored.items()) == MERGED_PEOPLE
+    d3 = stored[keyed_hash(key, "distinct_id:d3")]
+    assert d3.email_hash == keyed_hash(key, "c@example.com")
+    assert d3.exposed_classes == ["coarse_location", "email", "internal_id", "person_name"]
+    assert d3.exposed_fields == ["$city", "$distinct_id", "$email", "$name", "mp_country_code"]
+    p0 = stored[keyed_hash(key, "email:p0@example.com")]  # one row: no place, no distinct id
+    assert (p0.distinct_id_hash, p0.exposed_classes) == (None, ["email", "person_name"])
 
 
 @pytest.mark.parametrize(

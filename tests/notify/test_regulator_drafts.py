@@ -168,7 +168,7 @@ def test_deadline_is_a_date_and_hour_in_the_regulators_time_zone() -> None:
 def test_a_draft_names_the_classes_of_its_own_jurisdictions_people() -> None:
     """The AU draft must not name passwords or cards when only Indonesians' records hold them:
     each draft lists the classes assess measured for that jurisdiction's people."""
-    from breachscope.notify.sources import _duty_classes
+    from breachscope.notify.sources import duty_classes
     from breachscope.rules.facts import Assessment
 
     present = frozenset({"email", "person_name", "password", "payment_card"})
@@ -183,7 +183,7 @@ def test_a_draft_names_the_classes_of_its_own_jurisdictions_people() -> None:
     )
     a = Assessment.from_dict(assess(facts, RULES, now=NOW).to_dict())  # as stored in the case
     duties = tuple(d for d in a.duties if d.recipient in REGULATOR_RECIPIENTS)
-    notices = replace(case(duties), absent=(), duty_classes=_duty_classes(a.facts, duties))
+    notices = replace(case(duties), absent=(), duty_classes=duty_classes(a.facts, duties))
     shown = {c.duty.id: c.exposed_classes for c in contexts(notices, ["regulator"]) if c.duty}
     drafts = render_all(notices)
     au = [k for k in shown if k.startswith("au")]

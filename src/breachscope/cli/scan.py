@@ -10,13 +10,10 @@ import click
 from breachscope.cli.options import STDOUT, to_stdout, write_json
 from breachscope.errors import InputError
 from breachscope.files import write_private
-from breachscope.hashing import new_key
+from breachscope.hashing import FileDigest, new_key
 from breachscope.progress import NullProgress, Progress, RichProgress
 from breachscope.readers import FORMATS as READER_FORMATS
 from breachscope.readers import Limits
-from breachscope.scan import scan_files
-from breachscope.scan.markdown import safe_text
-from breachscope.scan.report import ABSENT, NOT_CHECKED, PRESENT, ScanReport
 from breachscope.taxonomy import DATA_CLASSES, Tier
 
 if TYPE_CHECKING:
@@ -24,8 +21,11 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from breachscope.exposures.people import PeopleSummary
+    from breachscope.scan.report import ScanReport
 
-# rich is imported where the terminal summary is printed: ``scan -q`` never loads it (issue 13)
+# rich is imported where the terminal summary is printed: ``scan -q`` never loads it (issue 13).
+# The scan stage is imported when the command runs, after it has started hashing the files:
+# the SHA-256 of a large leak then runs on the second core while the stage loads.
 
 FORMATS = ("auto", *READER_FORMATS)  # from the reader registry
 FAIL_ON = tuple(t.value for t in Tier)
@@ -39,12 +39,16 @@ def _s(value: object, limit: int = 80) -> str:
     """Leaked text made safe for the terminal: masked upstream, control chars and markup inert."""
     from rich.markup import escape
 
+    from breachscope.scan.markdown import safe_text
+
     return escape(safe_text(value, limit))
 
 
 def print_summary(report: ScanReport, console: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
+
+    from breachscope.scan.report import ABSENT, NOT_CHECKED, PRESENT
 
     doc = report.to_dict()
     classes: dict[str, Any] = doc["classes"]
@@ -236,9 +240,14 @@ def command(
         from breachscope.exposures.people import check_export_path
 
         check_export_path(people_path)
+    digests = {f: FileDigest(f) for f in files}  # before the scan stage loads (see the top)
+    from breachscope.scan import scan_files
+
     key = new_key()
     limits = Limits(allow_special_files=allow_special_files)
-    report = scan_files(list(files), format=fmt, vendor=vendor, progress=progress, key=key, limits=limits)
+    report = scan_files(
+        list(files), format=fmt, vendor=vendor, progress=progress, key=key, limits=limits, digests=digests
+    )
     people = None
     if people_path is not None:
         from breachscope.exposures.people import people_for_scan

@@ -278,18 +278,16 @@ def attach_file(
         if scratch is not None:
             attached.append(dbapi(s))
 
-        def extract(plan: ExtractPlan, batch: pa.RecordBatch, **kw: Any) -> pa.Table | Path | None:
-            """The worker thread: one batch's people, or (scratch files) a full scratch file."""
+        def extract(plan: ExtractPlan, batch: pa.RecordBatch, **kw: Any) -> pa.Table:
+            """The worker thread: one batch's people (sealed for the scratch files)."""
             table = extractor.table(plan, batch, **kw)
-            if scratch is None:
-                return table
-            return scratch.write(sealed_table(table, sealer))
+            return sealed_table(table, sealer) if scratch is not None else table
 
-        def store(done: pa.Table | Path | None) -> None:
-            if isinstance(done, Path):
-                store_scratch(s, incident_id, ds.id, done, merged)
-            elif done is not None:
-                store_exposure_table(s, incident_id, ds.id, done, merged, sealer)
+        def store(table: pa.Table) -> None:
+            if scratch is None:
+                store_exposure_table(s, incident_id, ds.id, table, merged, sealer)
+            elif (full := scratch.write(table)) is not None:
+                store_scratch(s, incident_id, ds.id, full, merged)
             if commit_every_batch:
                 s.commit()  # the write lock is free between batches
 
@@ -310,10 +308,11 @@ def attach_file(
             ThreadPoolExecutor(1, "extract") as pool,
         ):
             # Extraction (DuckDB, which releases the GIL) of the next batch runs in the worker
-            # thread (which also writes the scratch files) while this thread stores the
-            # previous one: batches are still stored one after the other, in file order. (Two
-            # extraction threads were measured: no faster on two cores, and over 1 GiB.)
-            pending: Future[pa.Table | Path | None] | None = None
+            # thread while this thread stores the previous one (writes it to a scratch file,
+            # copies a full file into the case): batches are still stored one after the other,
+            # in file order. (Two extraction threads were measured: no faster on two cores,
+            # and over 1 GiB.)
+            pending: Future[pa.Table] | None = None
             for src in sources:
                 stream = VendorBatches(src.name, src.chunks(progress.advance), vendor=vendor_arg)
                 plan: ExtractPlan | None = None
@@ -350,8 +349,8 @@ def attach_file(
                         unread.append(f"{src.name}: {issue.kind}")
             if pending is not None:
                 store(pending.result())
-            if scratch is not None:
-                store(scratch.close())
+            if scratch is not None and (last := scratch.close()) is not None:
+                store_scratch(s, incident_id, ds.id, last, merged)
         new_people = count_dataset_exposures(s, ds.id)
         stored = count_people_of_file(s, incident_id, ds.id, new_people, merged)
         s.flush()

@@ -14,15 +14,20 @@ the few people already known to the case (same person key) are then merged like
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import math
+import os
+import resource
+import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import adbc_driver_manager as adbc_errors
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -204,6 +209,12 @@ class ScratchFiles:
         file when it is now full (the last allowed file takes every remaining batch)."""
         if table.num_rows == 0:
             return None
+        try:
+            return self._write(table)
+        except adbc_errors.Error as exc:
+            raise _write_error(exc, self._path or self.folder) from exc
+
+    def _write(self, table: pa.Table) -> Path | None:
         if self._conn is None:
             self._path = self.folder / f"scratch-{len(self.written)}.db"
             self._conn = adbc_sqlite.connect(str(self._path), autocommit=True)
@@ -238,6 +249,26 @@ class ScratchFiles:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _write_error(exc: Exception, path: Path) -> OSError:
+    """An error of the ADBC driver writing a scratch file as an ``OSError``. SQLite's driver says
+    only "disk I/O error" when there was no room, so the file's size is compared with the
+    process's file size limit and the folder's free space: no room reads as EFBIG or ENOSPC
+    (``breachscope.errors.no_room``), anything else as EIO with the driver's words."""
+    size = path.stat().st_size if path.is_file() else 0
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit != resource.RLIM_INFINITY and size + _ROOM_MARGIN >= limit:
+        return OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(path))
+    if shutil.disk_usage(path.parent if path.is_file() else path).free < _ROOM_MARGIN:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    return OSError(
+        errno.EIO, f"could not write a scratch file: {' '.join(str(exc).split())[:200]}", str(path)
+    )
+
+
+#: Closer than this to the file size limit, or with less free space, a failed write had no room.
+_ROOM_MARGIN = 1 << 20
 
 
 def store_scratch(

@@ -109,7 +109,7 @@ def load_case(session: Session, incident_id: int) -> CaseNotices:
         checked = (f.records_checked, f.files_checked, f.absence_complete)
     rows = [d.records for d in api.list_datasets(session, incident_id)]
     records = sum(rows) if rows and all(n > 0 for n in rows) else None
-    duty_classes = _duty_classes(stored.assessment.facts, duties) if stored is not None else {}
+    classes = duty_classes(stored.assessment.facts, duties) if stored is not None else {}
     return CaseNotices(
         info,
         tuple(recipients(session, incident_id)),
@@ -120,11 +120,11 @@ def load_case(session: Session, incident_id: int) -> CaseNotices:
         stored is not None,
         *checked,
         records,
-        duty_classes,
+        classes,
     )
 
 
-def _duty_classes(facts: Facts, duties: Sequence[Duty]) -> dict[str, frozenset[str]]:
+def duty_classes(facts: Facts, duties: Sequence[Duty]) -> dict[str, frozenset[str]]:
     """Each duty's jurisdiction sees the classes of its own people (the measurement assess used)."""
     if not duties or not facts.classes_by_code:
         return {}

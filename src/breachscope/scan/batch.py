@@ -6,8 +6,9 @@ by element (each element mapped back to its record), and every other type is cas
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -74,6 +75,8 @@ def _input(name: str, arr: pa.Array) -> ColumnInput:
 def _scan_one(
     name: str, arr: pa.Array, offset: int, position: int, ctx: ScanContext
 ) -> ColumnPartial | tuple[str, str]:
+    hints = ctx.hints.setdefault(name, {})
+    started = time.thread_time()
     try:
         return scan_column(
             _input(name, arr),
@@ -83,11 +86,19 @@ def _scan_one(
             order=(offset, position),
             key=ctx.key,
             placeholders=ctx.placeholder_array_for(name),
-            hints=ctx.hints.setdefault(name, {}),
+            hints=hints,
             max_findings=ctx.max_findings,
         )
     except Exception as exc:  # hostile data: one column never stops the scan
         return ("column_not_scanned", f"column {name!r} could not be scanned: {type(exc).__name__}: {exc}")
+    finally:
+        hints["cost"] = time.thread_time() - started
+
+
+def _cost(ctx: ScanContext, name: str) -> float:
+    """CPU seconds the column took in the previous batch (0.0 before its first)."""
+    cost = ctx.hints.get(name, {}).get("cost", 0.0)
+    return cost if isinstance(cost, float) else 0.0
 
 
 def scan_batch(
@@ -132,7 +143,13 @@ def submit_batch(
         return Partial(rows=rows, columns=columns, issues=tuple(issues))
 
     if pool is not None and len(work) > 1:
-        futures = [pool.submit(_scan_one, name, arr, offset, pos, ctx) for name, arr, pos in work]
-        return lambda: finish(f.result() for f in futures)
+        # the costliest columns of the previous batch first, so that no worker is left alone
+        # with a long column at the end of the last batch; results are taken in column order
+        by_cost = sorted(range(len(work)), key=lambda i: -_cost(ctx, work[i][0]))
+        futures: list[Future[ColumnPartial | tuple[str, str]] | None] = [None] * len(work)
+        for i in by_cost:
+            name, arr, pos = work[i]
+            futures[i] = pool.submit(_scan_one, name, arr, offset, pos, ctx)
+        return lambda: finish(f.result() for f in futures if f is not None)
     done = finish([_scan_one(name, arr, offset, pos, ctx) for name, arr, pos in work])
     return lambda: done

@@ -225,9 +225,9 @@ def _kept_encoded(col: ColumnInput, placeholders: pa.Array | None) -> _Kept:
     nulls = indices.null_count
     words, is_ph = _placeholder_words(words, placeholders)
     if is_ph is not None:  # a placeholder's records become nulls; the others are renumbered
-        keep = ~is_ph
-        renumber = np.cumsum(keep, dtype=np.int32) - 1
-        indices = pc.take(pa.array(renumber, pa.int32(), mask=is_ph), indices)
+        kept_before = pc.cumulative_sum(pc.cast(pc.invert(is_ph), pa.int32()))
+        renumber = pc.if_else(is_ph, pa.scalar(None, pa.int32()), pc.subtract(kept_before, 1))
+        indices = pc.take(renumber, indices)
     placeholder_count = indices.null_count - nulls
     count = len(indices) - indices.null_count
     if count == 0:
@@ -246,7 +246,7 @@ def _kept_encoded(col: ColumnInput, placeholders: pa.Array | None) -> _Kept:
     return _Kept(placeholder_count, count, words, indices, rows)
 
 
-def _placeholder_words(words: pa.Array, placeholders: pa.Array | None) -> tuple[pa.Array, np.ndarray | None]:
+def _placeholder_words(words: pa.Array, placeholders: pa.Array | None) -> tuple[pa.Array, pa.Array | None]:
     """The dictionary less its placeholders, and which words were placeholders (None: none)."""
     if placeholders is None or not len(placeholders) or not len(words):
         return words, None
@@ -255,7 +255,7 @@ def _placeholder_words(words: pa.Array, placeholders: pa.Array | None) -> tuple[
     is_ph = pc.fill_null(pc.is_in(words, value_set=placeholders), False)
     if not pc.any(is_ph).as_py():
         return words, None
-    return pc.filter(words, pc.invert(is_ph)), is_ph.to_numpy(zero_copy_only=False)
+    return pc.filter(words, pc.invert(is_ph)), is_ph
 
 
 def scan_column(

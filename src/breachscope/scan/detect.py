@@ -129,7 +129,7 @@ def _at_least(values: pa.Array, chars: int) -> pa.Array | None:
         if len(lengths) == 0 or int(lengths.max()) < chars:
             return None
         if _ascii(values):
-            return pa.array(lengths >= chars, pa.bool_())
+            return pc.greater_equal(pc.binary_length(values), chars)
     mask = pc.greater_equal(pc.utf8_length(values), chars)
     return mask if pc.any(mask).as_py() else None
 

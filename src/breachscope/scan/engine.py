@@ -6,7 +6,6 @@ progress reporter, the vendor hook, and hashing each input file for the report.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import queue
 import threading
@@ -22,7 +21,7 @@ from breachscope import vendors
 from breachscope.detectors import DETECTORS
 from breachscope.detectors.base import Detector
 from breachscope.errors import InputError
-from breachscope.hashing import new_key
+from breachscope.hashing import FileDigest, new_key
 from breachscope.progress import NullProgress, Progress
 from breachscope.readers import open_sources
 from breachscope.readers.base import Chunk, ReadIssue, Source
@@ -48,29 +47,6 @@ IN_FLIGHT = 2
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class _FileHash:
-    """SHA-256 of a file on disk, computed in a background thread while the scan runs."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.value: str | None = None
-        self._thread: threading.Thread | None = None
-        if path is not None and path.is_file():
-            self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
-            self._thread.start()
-
-    def _run(self, path: Path) -> None:
-        try:
-            with path.open("rb") as fh:
-                self.value = hashlib.file_digest(fh, "sha256").hexdigest()
-        except OSError:
-            self.value = None
-
-    def result(self) -> str | None:
-        if self._thread is not None:
-            self._thread.join()
-        return self.value
 
 
 def _disk_path(source: Source) -> Path | None:
@@ -178,11 +154,11 @@ def scan_source(
     vendor_match: VendorMatch | None = None,
     pool: Executor | None = None,
     max_findings: int = 5,
-    file_hash: _FileHash | None = None,
+    file_hash: FileDigest | None = None,
 ) -> SourceResult:
     """Scan one source; read problems become issues, never exceptions."""
     progress = progress or NullProgress()
-    file_hash = file_hash or _FileHash(_disk_path(source))
+    file_hash = file_hash or FileDigest(_disk_path(source))
     partial = Partial()
     ctx: ScanContext | None = None
     match = vendor_match
@@ -257,12 +233,14 @@ def scan_sources(
     vendor_match: VendorMatch | None = None,
     max_findings: int = 5,
     disk_paths: Mapping[str, Path] | None = None,
+    digests: Mapping[Path, FileDigest] | None = None,
 ) -> ScanReport:
     """Scan already-opened sources (``format`` is accepted for symmetry and ignored).
 
     ``vendor_match`` skips recognition and applies this layout to every source;
     ``max_findings`` is how many first findings are kept per column and data class;
-    ``disk_paths`` maps a source name to the file it came from (for its SHA-256).
+    ``disk_paths`` maps a source name to the file it came from (for its SHA-256);
+    ``digests`` are SHA-256 computations of those files the caller already started.
     """
     del format
     vendors.check_forced(vendor)  # a vendor, "vendor/layout" or "generic"; else InputError
@@ -274,12 +252,12 @@ def scan_sources(
     progress.start("scanning", total=total)
     workers = max(1, min(4, os.cpu_count() or 1))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan") if workers > 1 else None
-    hashes: dict[Path, _FileHash] = {}
+    hashes: dict[Path, FileDigest] = dict(digests or {})
     try:
         for source in sources:
             path = (disk_paths or {}).get(source.name) or _disk_path(source)
             if path is not None and path not in hashes:
-                hashes[path] = _FileHash(path)
+                hashes[path] = FileDigest(path)
             results.append(
                 scan_source(
                     source,
@@ -291,7 +269,7 @@ def scan_sources(
                     vendor_match=vendor_match,
                     pool=pool,
                     max_findings=max_findings,
-                    file_hash=hashes.get(path) if path is not None else _FileHash(None),
+                    file_hash=hashes.get(path) if path is not None else FileDigest(None),
                 )
             )
     finally:
@@ -313,10 +291,13 @@ def scan_files(
     batch_rows: int | None = None,
     max_findings: int = 5,
     limits: Limits | None = None,
+    digests: Mapping[Path, FileDigest] | None = None,
 ) -> ScanReport:
     """Open every path with the readers and scan all of their sources.
 
-    ``limits`` are the reader budgets of the whole run (docs/readers.md, "Budgets").
+    ``limits`` are the reader budgets of the whole run (docs/readers.md, "Budgets");
+    ``digests``: :class:`~breachscope.hashing.FileDigest` of paths, already started (the CLI
+    starts them before it imports this stage, so hashing overlaps the start-up).
     """
     limits = limits or Limits()
     if not paths:
@@ -340,6 +321,7 @@ def scan_files(
             batch_rows=batch_rows,
             max_findings=max_findings,
             disk_paths=disk_paths,
+            digests={Path(p): d for p, d in (digests or {}).items()},
         )
     finally:
         for src in sources:
