@@ -111,6 +111,15 @@ def shoot(tmp: Path, out: Path) -> int:
             tab.screenshot(path=str(out / "account-new-codes.png"), full_page=True)
             tab.close()
             print(f"{out / 'account-new-codes'}.png")
+            # a new authenticator: the key and setup link shown once, waiting for a code
+            tab = signed.new_page()
+            tab.goto(base + "/account")
+            tab.fill("#totp-password", password_of("legal"))
+            with tab.expect_navigation():
+                tab.get_by_role("button", name="Set up a new authenticator").click()
+            tab.screenshot(path=str(out / "account-new-authenticator.png"), full_page=True)
+            tab.close()
+            print(f"{out / 'account-new-authenticator'}.png")
             browser.close()
     finally:
         server.should_exit = True

@@ -95,6 +95,10 @@ class TeamUser(Base):
     #: The TOTP secret encrypted under the KEK (nonce + ciphertext + tag); NULL: no second factor.
     totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    #: A new secret waiting for its first code (:mod:`breachscope.case.reenrol`), sealed like
+    #: ``totp_secret`` (another AAD); the active one works until it is confirmed.
+    totp_pending: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(320))
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -176,28 +180,38 @@ def check_password(password: str) -> None:
         raise BreachscopeError(f"the password is longer than {MAX_PASSWORD} characters")
 
 
-def _totp_aad(email: str) -> bytes:
-    return f"breachscope totp v1 {email}".encode()
+def _totp_aad(email: str, purpose: str) -> bytes:
+    return f"breachscope {purpose} v1 {email}".encode()
 
 
-def _seal_totp(session: Session, email: str, secret: str) -> bytes:
+def seal_totp(session: Session, email: str, secret: str, purpose: str = "totp") -> bytes:
+    """``secret`` encrypted under the KEK (nonce + ciphertext + tag), bound to the email and
+    to ``purpose`` (``totp``: the active secret; ``totp pending``: one waiting for its first code)."""
     kek, _ = kek_for(session, create=True)
     nonce = secrets.token_bytes(_NONCE)
-    return nonce + AESGCM(kek).encrypt(nonce, secret.encode(), _totp_aad(email))
+    return nonce + AESGCM(kek).encrypt(nonce, secret.encode(), _totp_aad(email, purpose))
 
 
-def _open_totp(session: Session, user: TeamUser) -> str | None:
-    if user.totp_secret is None:
-        return None
+def open_totp(session: Session, email: str, blob: bytes, purpose: str = "totp") -> str:
+    """The secret :func:`seal_totp` sealed; a wrong key is a :class:`BreachscopeError`."""
     kek, source = kek_for(session)
-    blob = user.totp_secret
     try:
-        return AESGCM(kek).decrypt(blob[:_NONCE], blob[_NONCE:], _totp_aad(user.email)).decode()
+        return AESGCM(kek).decrypt(blob[:_NONCE], blob[_NONCE:], _totp_aad(email, purpose)).decode()
     except InvalidTag as exc:
         raise BreachscopeError(
-            f"the key in {source.describe()} does not open the second factor of {user.email}",
+            f"the key in {source.describe()} does not open the second factor of {email}",
             "use the key file that belongs to this database",
         ) from exc
+
+
+def new_totp_secret(email: str) -> tuple[str, str]:
+    """A new random TOTP secret (160 bits, base32) and its ``otpauth://`` provisioning URI."""
+    secret = pyotp.random_base32()
+    return secret, pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+
+
+def _open_active(session: Session, user: TeamUser) -> str | None:
+    return None if user.totp_secret is None else open_totp(session, user.email, user.totp_secret)
 
 
 def create_user(
@@ -230,9 +244,8 @@ def create_user(
     )
     secret = uri = None
     if totp:
-        secret = pyotp.random_base32()
-        user.totp_secret = _seal_totp(session, email, secret)
-        uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+        secret, uri = new_totp_secret(email)
+        user.totp_secret = seal_totp(session, email, secret)
     session.add(user)
     session.flush()
     codes = new_recovery_codes(session, user, now) if totp else ()
@@ -271,28 +284,37 @@ def set_password(user: TeamUser, password: str, hasher: PasswordHasher = HASHER)
     user.password_hash = hasher.hash(password)
 
 
-def verify_totp(session: Session, user: TeamUser, code: str, now: datetime) -> bool:
-    """A code of the previous, current or next 30 s step, never one of an already used step."""
-    secret = _open_totp(session, user)
-    if secret is None:
-        return True  # no second factor enrolled (never for admin and legal: create_user refuses)
+def matching_step(secret: str, code: str, now: datetime, last_step: int | None) -> int | None:
+    """The step (previous, current or next 30 s) whose code of ``secret`` is ``code``, never
+    one at or before ``last_step`` (no replay); None when none is."""
     code = code.strip()
     if len(code) != 6 or not code.isdigit():
-        return False
+        return None
     totp = pyotp.TOTP(secret)
     current = int(now.timestamp()) // TOTP_STEP
     for step in (current - 1, current, current + 1):
-        if user.totp_last_step is not None and step <= user.totp_last_step:
+        if last_step is not None and step <= last_step:
             continue
         if hmac.compare_digest(totp.at(step * TOTP_STEP), code):
-            user.totp_last_step = step
-            return True
-    return False
+            return step
+    return None
+
+
+def verify_totp(session: Session, user: TeamUser, code: str, now: datetime) -> bool:
+    """A code of the previous, current or next 30 s step, never one of an already used step."""
+    secret = _open_active(session, user)
+    if secret is None:
+        return True  # no second factor enrolled (never for admin and legal: create_user refuses)
+    step = matching_step(secret, code, now, user.totp_last_step)
+    if step is None:
+        return False
+    user.totp_last_step = step
+    return True
 
 
 def totp_code(session: Session, user: TeamUser, at: datetime) -> str:
     """The TOTP code of ``user`` at ``at`` (tests and the demo's printed sign-in)."""
-    secret = _open_totp(session, user)
+    secret = _open_active(session, user)
     if secret is None:
         raise BreachscopeError(f"{user.email} has no second factor")
     return pyotp.TOTP(secret).at(int(at.timestamp()) // TOTP_STEP * TOTP_STEP)

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from breachscope import hashing
 from breachscope.case import keys
+from breachscope.case.jobs import Job
 from breachscope.case.models import (
     Account,
     Dataset,
@@ -264,6 +265,13 @@ def find_dataset(session: Session, incident_id: int, sha256: str) -> Dataset | N
 def refuse_duplicate(session: Session, incident_id: int, sha256: str) -> None:
     """Raise :class:`DuplicateDataset` if this file is already attached to the incident."""
     existing = find_dataset(session, incident_id, sha256)
+    if existing is not None and existing.attaching:
+        job = f" (server job {existing.attach_job_id})" if existing.attach_job_id else ""
+        raise DuplicateDataset(
+            f"{existing.file_name} (sha256 {sha256[:12]}...) is being attached to incident "
+            f"{incident_id} as dataset {existing.id}{job}, or that attach was cut short; not attached again",
+            "wait for it to end; a server that stopped removes the partial dataset when it starts again",
+        )
     if existing is not None:
         raise DuplicateDataset(
             f"{existing.file_name} (sha256 {sha256[:12]}...) is already attached to incident "
@@ -323,6 +331,10 @@ def accept_incomplete(
             f"incident {incident_id} has no dataset {dataset_id}",
             f"list them with: breachscope case show {incident_id}",
         )
+    if ds.attaching:
+        raise BreachscopeError(
+            f"dataset {dataset_id} ({ds.file_name}) is not attached yet: its attach has not ended"
+        )
     if ds.is_complete:
         raise BreachscopeError(
             f"dataset {dataset_id} ({ds.file_name}) was read whole: there is no unread part to accept"
@@ -343,9 +355,35 @@ def accept_incomplete(
     return ds
 
 
-def list_datasets(session: Session, incident_id: int) -> list[Dataset]:
-    stmt = select(Dataset).where(Dataset.incident_id == incident_id).order_by(Dataset.id)
-    return list(session.scalars(stmt))
+def list_datasets(session: Session, incident_id: int, *, attaching: bool = False) -> list[Dataset]:
+    """The incident's attached datasets. A dataset whose attach has not finished
+    (:attr:`Dataset.attaching`: still storing its people, or cut short) is read by no stage;
+    the lists of datasets pass ``attaching=True`` and say its :func:`dataset_state`."""
+    stmt = select(Dataset).where(Dataset.incident_id == incident_id)
+    if not attaching:
+        stmt = stmt.where(Dataset.attaching.is_(False))
+    return list(session.scalars(stmt.order_by(Dataset.id)))
+
+
+#: How a dataset reads where datasets are listed (:func:`dataset_state`).
+ATTACHED, ATTACHING, ATTACH_INTERRUPTED = "attached", "attaching", "attach interrupted"
+
+
+def dataset_state(session: Session, ds: Dataset) -> str:
+    """``attached``; ``attaching`` while its attach (its server job, if any) still runs;
+    ``attach interrupted`` when its job ended without finishing it (the job runner removes it)."""
+    if not ds.attaching:
+        return ATTACHED
+    if ds.attach_job_id is None:
+        return ATTACHING
+    state = session.scalar(select(Job.state).where(Job.id == ds.attach_job_id))
+    return ATTACHING if state in ("queued", "running") else ATTACH_INTERRUPTED
+
+
+def unfinished_datasets(session: Session | Connection, incident_id: int) -> list[int]:
+    """Ids of the incident's datasets whose attach has not finished."""
+    stmt = select(Dataset.id).where(Dataset.incident_id == incident_id, Dataset.attaching.is_(True))
+    return list(session.scalars(stmt.order_by(Dataset.id)))
 
 
 # -- exposures ---------------------------------------------------------------------------------
@@ -447,13 +485,29 @@ def get_exposures(session: Session, incident_id: int) -> list[Exposure]:
     return list(iter_exposures(session, incident_id))
 
 
+def settled(session: Session | Connection, incident_id: int) -> ColumnElement[bool]:
+    """The exposures the stages read: the incident's, less the people first seen in a dataset
+    whose attach has not finished (people of earlier datasets it merged into stay). Without
+    such a dataset (nearly always) just ``incident_id = ?``, which the incident's index serves."""
+    mine = Exposure.incident_id == incident_id
+    unfinished = unfinished_datasets(session, incident_id)
+    return and_(mine, Exposure.dataset_id.not_in(unfinished)) if unfinished else mine
+
+
+def settled_sql(session: Session, incident_id: int) -> str:
+    """:func:`settled` as SQL text over the ``exposures`` table (integers only)."""
+    unfinished = unfinished_datasets(session, incident_id)
+    not_in = f" AND dataset_id NOT IN ({', '.join(str(int(i)) for i in unfinished)})" if unfinished else ""
+    return f"incident_id = {int(incident_id)}{not_in}"
+
+
 def iter_exposures(session: Session, incident_id: int, batch: int = 5000) -> Iterator[Exposure]:
-    stmt = select(Exposure).where(Exposure.incident_id == incident_id).order_by(Exposure.id)
+    stmt = select(Exposure).where(settled(session, incident_id)).order_by(Exposure.id)
     yield from session.scalars(stmt.execution_options(yield_per=batch))
 
 
 def count_exposures(session: Session, incident_id: int) -> int:
-    return session.scalar(select(func.count()).where(Exposure.incident_id == incident_id)) or 0
+    return session.scalar(select(func.count()).where(settled(session, incident_id))) or 0
 
 
 def latest_scope(session: Session, incident_id: int) -> ScopeRun | None:
@@ -472,11 +526,18 @@ def counts(session: Session, incident_id: int) -> dict[str, int]:
         ("timeline_events", TimelineEvent),
     ):
         stmt = select(func.count()).select_from(model).where(model.incident_id == incident_id)
+        if model is Dataset:  # a dataset whose attach has not finished is not counted, nor its people
+            stmt = stmt.where(Dataset.attaching.is_(False))
+        elif model is Exposure:
+            stmt = select(func.count()).where(settled(session, incident_id))
         out[label] = session.scalar(stmt) or 0
     return out
 
 
 __all__ = [
+    "ATTACHED",
+    "ATTACHING",
+    "ATTACH_INTERRUPTED",
     "DEFAULT_AUTHOR",
     "DuplicateDataset",
     "ExposureRecord",
@@ -487,6 +548,7 @@ __all__ = [
     "count_exposures",
     "counts",
     "create_incident",
+    "dataset_state",
     "find_dataset",
     "get_exposures",
     "get_incident",
@@ -499,7 +561,10 @@ __all__ = [
     "refuse_duplicate",
     "require_open",
     "set_dates",
+    "settled",
+    "settled_sql",
     "store_exposures",
     "timeline",
+    "unfinished_datasets",
     "value_sealer",
 ]

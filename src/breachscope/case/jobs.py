@@ -109,18 +109,36 @@ def fail(
     )
 
 
+STOPPED = "the server stopped while this job ran"
+INTERRUPTED = f"{STOPPED}; start it again"
+
+
 def recover(session: Session, now: datetime, stale: timedelta = STALE) -> int:
     """Mark jobs whose worker died (running, no heartbeat for ``stale``) ``interrupted``."""
-    res = session.execute(
-        update(Job)
-        .where(Job.state == "running", Job.heartbeat_at < now - stale)
-        .values(
-            state="interrupted",
-            finished_at=now,
-            error="the server stopped while this job ran; start it again",
+    return len(recover_jobs(session, now, stale))
+
+
+def recover_jobs(session: Session, now: datetime, stale: timedelta = STALE) -> list[Job]:
+    """:func:`recover`, returning the jobs this caller marked (of two recovering at once, each
+    job goes to one: the update is conditional, as :func:`claim`'s)."""
+    cutoff = now - stale
+    ids = list(
+        session.scalars(
+            select(Job.id).where(Job.state == "running", Job.heartbeat_at < cutoff).order_by(Job.id)
         )
     )
-    return int(getattr(res, "rowcount", 0) or 0)
+    out = []
+    for job_id in ids:
+        won = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == "running", Job.heartbeat_at < cutoff)
+            .values(state="interrupted", finished_at=now, error=INTERRUPTED)
+        )
+        if getattr(won, "rowcount", 0) == 1:
+            job = session.get(Job, job_id, populate_existing=True)
+            if job is not None:
+                out.append(job)
+    return out
 
 
 def get(session: Session, incident_id: int, job_id: int) -> Job | None:

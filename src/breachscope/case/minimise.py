@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from breachscope.case.api import settled
 from breachscope.case.models import Exposure, Match
 
 
@@ -54,7 +55,7 @@ def minimise(session: Session, incident_id: int) -> Minimised:
     match = select(Match.id).where(Match.exposure_id == Exposure.id)
     notifiable = exists(match.where(Match.account_id.is_not(None), Match.ambiguous.is_(False)))
     review = exists(match.where(or_(Match.ambiguous.is_(True), Match.key == "email_lookalike")))
-    mine = Exposure.incident_id == incident_id
+    mine = settled(session, incident_id)  # not the people of an unfinished attach
     location = or_(Exposure.city.is_not(None), Exposure.region.is_not(None), Exposure.country.is_not(None))
 
     def drop(where: ColumnElement[bool], **values: None) -> int:

@@ -170,6 +170,13 @@ class Dataset(Base):
     canary_records: Mapped[int | None] = mapped_column(BigInteger)
     #: Those records per vendor whose canaries they hold ({vendor: records}).
     canary_vendors: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    #: An attach storing its people batch by batch (the server on SQLite) has not finished: its
+    #: people are still coming, or its process died mid-way. No stage reads such a dataset or
+    #: the people first seen in it (``case.api.list_datasets``, ``settled``); the server's job
+    #: runner removes it when it finds its job no longer running. Migration 0093.
+    attaching: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: The server job that attached (or is attaching) it; NULL for the CLI and the library.
+    attach_job_id: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def is_complete(self) -> bool:

@@ -167,7 +167,7 @@ def _delete(
         if "incident_id" in table.c:
             result = session.execute(delete(table).where(table.c.incident_id == incident_id))
             deleted[table.name] = int(getattr(result, "rowcount", 0) or 0)
-    for ds in list_datasets(session, incident_id):
+    for ds in list_datasets(session, incident_id, attaching=True):
         ds.scan_json = _reduce_scan(ds.scan_json)
     was_purged = incident.status == "purged"
     incident.hash_key = None

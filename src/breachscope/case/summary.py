@@ -131,6 +131,9 @@ def incident_document(s: Session, incident_id: int) -> dict[str, Any]:
                 "new_people": d.exposures,
                 "scanned_at": fmt_time(d.scanned_at),
                 "complete": d.is_complete,
+                # attached | attaching | attach interrupted (then no stage reads it: not counted)
+                "state": api.dataset_state(s, d),
+                "attach_job_id": d.attach_job_id,
                 "unread_records": d.unread_records,
                 "unread_bytes": d.unread_bytes,
                 "incomplete_accepted": (
@@ -148,7 +151,7 @@ def incident_document(s: Session, incident_id: int) -> dict[str, Any]:
                 "canary_vendors": d.canary_vendors or {},
                 "canary_sentence": canary_records_sentence(d.canary_records, d.canary_vendors, d.records),
             }
-            for d in api.list_datasets(s, incident_id)
+            for d in api.list_datasets(s, incident_id, attaching=True)
         ],
         "timeline": [
             {"at": fmt_time(e.at), "author": e.author, "kind": e.kind, "message": e.message}

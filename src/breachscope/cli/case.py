@@ -134,6 +134,11 @@ def list_(json_out: str | None, db: str | None) -> None:
 
 
 def _read_state(d: dict[str, Any]) -> str:
+    job = f" (server job {d['attach_job_id']})" if d.get("attach_job_id") else ""
+    if d.get("state") == "attach interrupted":
+        return f"ATTACH INTERRUPTED{job}: not counted, not read; the server removes it"
+    if d.get("state") == "attaching":
+        return f"ATTACHING{job}: not counted or read until it ends (a stopped server removes it at start)"
     if d["complete"]:
         return "complete"
     parts = [f"{d['unread_records']:,} records"] if d["unread_records"] else []

@@ -7,7 +7,7 @@ import sys
 import click
 from sqlalchemy.orm import Session
 
-from breachscope.case import accounts, logins
+from breachscope.case import accounts, logins, reenrol
 from breachscope.case.db import case_database, session_scope
 from breachscope.cli.options import audit_cli, db_option, who
 from breachscope.clock import SystemClock
@@ -17,7 +17,7 @@ from breachscope.errors import InputError
 @click.group("users")
 def command() -> None:
     """Team accounts for breachscope serve: add users, grant them incidents, list them, set a
-    forgotten password, make new recovery codes."""
+    forgotten password, make new recovery codes, give a new authenticator."""
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -104,6 +104,32 @@ def recovery_codes(email: str, db: str | None) -> None:
         codes = accounts.new_recovery_codes(session, user, SystemClock().now())
         audit_cli(session, "user.recovery_codes", "user", user.id, details={"codes": len(codes)})
     _echo_codes(codes)
+
+
+@command.command("totp")
+@click.argument("email")
+@db_option
+def totp(email: str, db: str | None) -> None:
+    """A new second factor for a user who cannot sign in (lost authenticator and recovery codes).
+
+    Prints a new TOTP secret, its otpauth:// URI and new recovery codes once: the old secret and
+    codes stop working at once and every session of the user ends. A signed-in user sets up a
+    new authenticator themselves on the console's Account page (or POST /api/v1/auth/totp)."""
+    with case_database(db) as engine, session_scope(engine) as session:
+        user = _user(session, email)
+        done = reenrol.reset(session, user, now=SystemClock().now())
+        audit_cli(
+            session,
+            "user.totp_reset",
+            "user",
+            user.id,
+            details={"sessions_ended": done.sessions_ended, "recovery_codes": len(done.recovery_codes)},
+        )
+    click.echo(f"New second factor for {user.email}; {done.sessions_ended} session(s) ended.")
+    click.echo("Second factor (shown once; the old authenticator no longer works):")
+    click.echo(f"  secret: {reenrol.grouped(done.secret)}")
+    click.echo(f"  URI:    {done.uri}")
+    _echo_codes(done.recovery_codes)
 
 
 @command.command("set-password")

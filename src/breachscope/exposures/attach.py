@@ -130,17 +130,24 @@ def _str(value: object) -> str | None:
 
 
 def forget_partial_dataset(
-    session: Session, incident_id: int, dataset_id: int, name: str, *, author: str, clock: Clock | None
+    session: Session,
+    incident_id: int,
+    dataset_id: int,
+    name: str,
+    *,
+    author: str,
+    clock: Clock | None,
+    why: str = "failed",
 ) -> None:
-    """Remove a dataset whose attach failed after committing some batches: the people first
-    seen in it, its follow-up rows, the dataset; a timeline event says so."""
+    """Remove a dataset whose attach failed (or, ``why``, was cut short) after committing some
+    batches: the people first seen in it, its follow-up rows, the dataset; a timeline event says so."""
     session.execute(delete(DatasetPerson).where(DatasetPerson.dataset_id == dataset_id))
     session.execute(delete(Exposure).where(Exposure.dataset_id == dataset_id))
     session.execute(delete(Dataset).where(Dataset.id == dataset_id))
     api.add_timeline_event(
         session,
         incident_id,
-        f"Attach of {name} failed; dataset {dataset_id} and the people first seen in it were removed",
+        f"Attach of {name} {why}; dataset {dataset_id} and the people first seen in it were removed",
         author=author,
         clock=clock,
     )
@@ -188,6 +195,7 @@ def attach_file(
     batch_rows: int = 65_536,
     vendor: str | None = None,
     commit_every_batch: bool = False,
+    job_id: int | None = None,
 ) -> AttachResult:
     """Attach one leaked file to the incident: digest, scan report, exposures.
 
@@ -197,7 +205,9 @@ def attach_file(
     ``commit_every_batch`` (the team server on SQLite): the people are committed batch by batch,
     so the database's one write lock is held for a batch at a time and other writers (a
     note, a decision, a sign-in) wait a batch's time, not the whole attach. Until the end the
-    dataset reads as an incomplete read (``complete`` false); an attach that fails removes its
+    dataset is ``attaching`` (no stage reads it or the people first seen in it; ``job_id``, the
+    server job running the attach, is recorded on it so that the job runner removes it if the
+    process dies mid-way: ``breachscope.exposures.unfinished``); an attach that fails removes its
     dataset and the people first seen in it (people of earlier datasets it merged into keep the
     united classes); the exposures' indexes are kept up to date through the load instead of
     being built after it (slower for a big file). Without it the whole attach is one
@@ -254,9 +264,9 @@ def attach_file(
             author=author,
             clock=clock,
         )
-        final_complete = ds.complete
+        ds.attach_job_id = job_id
         if commit_every_batch:
-            ds.complete = False  # until the last batch is stored: an attach cut short is incomplete
+            ds.attaching = True  # until the last batch is stored: no stage reads it, nor its people
             s.commit()
         progress.start(f"Extracting people from {p.name}", total=size)
         api.require_open(s, incident_id)
@@ -268,18 +278,16 @@ def attach_file(
         if scratch is not None:
             attached.append(dbapi(s))
 
-        def extract(plan: ExtractPlan, batch: pa.RecordBatch, **kw: Any) -> pa.Table | Path | None:
-            """The worker thread: one batch's people, or (scratch files) a full scratch file."""
+        def extract(plan: ExtractPlan, batch: pa.RecordBatch, **kw: Any) -> pa.Table:
+            """The worker thread: one batch's people (sealed for the scratch files)."""
             table = extractor.table(plan, batch, **kw)
-            if scratch is None:
-                return table
-            return scratch.write(sealed_table(table, sealer))
+            return sealed_table(table, sealer) if scratch is not None else table
 
-        def store(done: pa.Table | Path | None) -> None:
-            if isinstance(done, Path):
-                store_scratch(s, incident_id, ds.id, done, merged)
-            elif done is not None:
-                store_exposure_table(s, incident_id, ds.id, done, merged, sealer)
+        def store(table: pa.Table) -> None:
+            if scratch is None:
+                store_exposure_table(s, incident_id, ds.id, table, merged, sealer)
+            elif (full := scratch.write(table)) is not None:
+                store_scratch(s, incident_id, ds.id, full, merged)
             if commit_every_batch:
                 s.commit()  # the write lock is free between batches
 
@@ -300,10 +308,11 @@ def attach_file(
             ThreadPoolExecutor(1, "extract") as pool,
         ):
             # Extraction (DuckDB, which releases the GIL) of the next batch runs in the worker
-            # thread (which also writes the scratch files) while this thread stores the
-            # previous one: batches are still stored one after the other, in file order. (Two
-            # extraction threads were measured: no faster on two cores, and over 1 GiB.)
-            pending: Future[pa.Table | Path | None] | None = None
+            # thread while this thread stores the previous one (writes it to a scratch file,
+            # copies a full file into the case): batches are still stored one after the other,
+            # in file order. (Two extraction threads were measured: no faster on two cores,
+            # and over 1 GiB.)
+            pending: Future[pa.Table] | None = None
             for src in sources:
                 stream = VendorBatches(src.name, src.chunks(progress.advance), vendor=vendor_arg)
                 plan: ExtractPlan | None = None
@@ -340,13 +349,13 @@ def attach_file(
                         unread.append(f"{src.name}: {issue.kind}")
             if pending is not None:
                 store(pending.result())
-            if scratch is not None:
-                store(scratch.close())
+            if scratch is not None and (last := scratch.close()) is not None:
+                store_scratch(s, incident_id, ds.id, last, merged)
         new_people = count_dataset_exposures(s, ds.id)
         stored = count_people_of_file(s, incident_id, ds.id, new_people, merged)
         s.flush()
         s.refresh(ds)
-        ds.complete = final_complete
+        ds.attaching = False
         ds.records = records
         ds.vendor, ds.layout = vendor, layout
         if canaries is not None:

@@ -120,7 +120,7 @@ def records_checked(datasets: Iterable[Any]) -> tuple[int, int, bool]:
 
 def _exposed_classes(session: Session, incident_id: int) -> set[str]:
     out: set[str] = set()
-    stmt = select(Exposure.exposed_classes).where(Exposure.incident_id == incident_id)
+    stmt = select(Exposure.exposed_classes).where(api.settled(session, incident_id))
     for (classes,) in session.execute(stmt):
         out.update(classes or ())
     return out
@@ -131,7 +131,7 @@ def classes_by_code(session: Session, incident_id: int) -> dict[str, frozenset[s
     scope counts them; unlocated people under ``"ZZ"``). Reads distinct (code, classes) pairs."""
     stmt = (
         select(Exposure.jurisdiction, Exposure.directory_jurisdiction, cast(Exposure.exposed_classes, String))
-        .where(Exposure.incident_id == incident_id)
+        .where(api.settled(session, incident_id))
         .distinct()
     )
     out: dict[str, set[str]] = {}

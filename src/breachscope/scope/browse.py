@@ -127,9 +127,7 @@ def find_email(session: Session, incident_id: int, email: str) -> dict[str, Any]
     digest = keyed_hash(api.case_key(session, incident_id), norm)
     found = list(
         session.scalars(
-            select(Exposure)
-            .where(Exposure.email_hash == digest, Exposure.incident_id == incident_id)
-            .limit(20)
+            select(Exposure).where(Exposure.email_hash == digest, api.settled(session, incident_id)).limit(20)
         )
     )
     ids = [e.id for e in found]
@@ -169,7 +167,7 @@ def unmatched(session: Session, incident_id: int, *, after: str | None = None, l
         Match.ambiguous.is_(False),
         Match.account_id.is_not(None),
     )
-    stmt = select(Exposure).where(Exposure.incident_id == incident_id, ~matched)
+    stmt = select(Exposure).where(api.settled(session, incident_id), ~matched)
     if (last := _id(after)) is not None:
         stmt = stmt.where(Exposure.id > last)
     got = list(session.scalars(stmt.order_by(Exposure.id).limit(limit + 1)))

@@ -75,7 +75,7 @@ def jurisdiction_counts(session: Session, incident_id: int) -> dict[str, int]:
     """
     stmt = (
         select(Exposure.jurisdiction, Exposure.directory_jurisdiction, func.count())
-        .where(Exposure.incident_id == incident_id)
+        .where(api.settled(session, incident_id))
         .group_by(Exposure.jurisdiction, Exposure.directory_jurisdiction)
     )
     return count_jurisdictions((a, b, n) for a, b, n in session.execute(stmt))
@@ -100,7 +100,7 @@ def jurisdiction_checks(session: Session, incident_id: int) -> dict[str, Any]:
     plus the most common differences as ``"leak AQ / directory DE": n``."""
     stmt = (
         select(Exposure.country_code, Exposure.directory_jurisdiction, func.count())
-        .where(Exposure.incident_id == incident_id)
+        .where(api.settled(session, incident_id))
         .group_by(Exposure.country_code, Exposure.directory_jurisdiction)
     )
     return check_jurisdictions((a, b, n) for a, b, n in session.execute(stmt))

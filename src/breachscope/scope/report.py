@@ -67,9 +67,7 @@ def scope_report(session: Session, incident_id: int) -> ScopeReport:
         )
     accounts = {a.id: a for a in session.scalars(select(Account).where(Account.incident_id == incident_id))}
     sealer = api.value_sealer(session, incident_id)
-    exposures = {
-        e.id: e for e in session.scalars(select(Exposure).where(Exposure.incident_id == incident_id))
-    }
+    exposures = {e.id: e for e in session.scalars(select(Exposure).where(api.settled(session, incident_id)))}
     matches = list(session.scalars(select(Match).where(Match.incident_id == incident_id)))
     report = ScopeReport(incident_id, dict(run.summary))
 

@@ -87,7 +87,7 @@ def _load_leak(
     progress.start("Loading leaked people", total=total)
     sql = (
         f"SELECT {', '.join(f'{expr} AS {name}' for name, expr, _ in _CASE_LEAK)} FROM exposures "
-        f"WHERE incident_id = {int(incident_id)}"
+        f"WHERE {api.settled_sql(session, incident_id)}"
     )
     matching.create_leak_table(con)
     hashes = {n for n, _ in matching.LEAK_COLUMNS if n != "exposure_id"}

@@ -44,7 +44,7 @@ from breachscope.web.limits import BodyLimit
 from breachscope.web.pages import ConsoleSettings, install_console
 from breachscope.web.settings import ServerSettings
 from breachscope.web.uploads import remove_stale
-from breachscope.web.work import HANDLERS
+from breachscope.web.work import HANDLERS, RECOVER
 
 OPENAPI_URL = "/api/v1/openapi.json"
 #: Extra routers (the console's pages) that the factory includes: callables returning routers.
@@ -114,7 +114,9 @@ def create_app(
     engine = open_case_db(settings.db_url, busy_timeout_ms=int(settings.busy_timeout_s * 1000))
 
     quiet = Quiet()
-    runner = JobRunner(engine, settings.clock, settings, HANDLERS, quiet, workers=settings.job_workers)
+    runner = JobRunner(
+        engine, settings.clock, settings, HANDLERS, quiet, workers=settings.job_workers, recover=RECOVER
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

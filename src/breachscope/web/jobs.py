@@ -4,8 +4,10 @@ A request queues a job and answers ``202`` with its id at once; a worker claims 
 library entry point (``attach_file``, ``run_scope``, ``notify``, ``purge``) with a
 :class:`JobProgress` that writes progress into the job row (at most twice a second) and a
 heartbeat, and stores the result or the error. At start the runner marks jobs left ``running``
-by a dead process ``interrupted`` (``jobs.recover``). Uploaded files a job used are deleted when
-it ends, whatever the outcome.
+by a dead process ``interrupted`` (``jobs.recover``; on PostgreSQL also every minute, for jobs
+whose heartbeat is two minutes old), runs each kind's recoverer (an interrupted attach's partial
+dataset is removed: ``exposures.unfinished``) and deletes their uploads. Uploaded files a job
+used are deleted when it ends, whatever the outcome.
 """
 
 from __future__ import annotations
@@ -96,9 +98,13 @@ class Context:
     progress: JobProgress
     settings: Any  # ServerSettings (not imported: web.settings imports nothing from here)
     quiet: Any  # web.deps.Quiet: a job that must hold a SQLite case alone uses quiet.alone()
+    job_id: int = 0
 
 
 Handler = Callable[[Context, dict[str, Any], int, str], dict[str, Any]]
+#: (engine, clock, ids of the jobs of its kind a recovery just marked interrupted): run after
+#: every recovery, also when it marked none (it may finish what an earlier one left)
+Recover = Callable[[Engine, Clock, list[int]], None]
 
 
 class JobRunner:
@@ -112,8 +118,10 @@ class JobRunner:
         handlers: dict[str, Handler],
         quiet: Any,
         workers: int = 1,
+        recover: dict[str, Recover] | None = None,
     ):
         self.engine, self.clock, self.settings, self.handlers = engine, clock, settings, handlers
+        self.recoverers = dict(recover or {})
         self.quiet = quiet
         self.workers = workers
         self._stop = threading.Event()
@@ -136,17 +144,41 @@ class JobRunner:
             t.join(timeout)
 
     def recover(self) -> int:
-        """Jobs whose worker stopped beating (a server that died) become ``interrupted``."""
+        """Jobs whose worker stopped beating (a server that died) become ``interrupted``; then
+        each kind's recoverer cleans up after them (an attach's partial dataset) and their
+        uploads are deleted."""
         sqlite = self.engine.dialect.name == "sqlite"
         with session_scope(self.engine) as s:
             # SQLite: one serving process; before its workers start, a running job is a dead one's
             stale = timedelta(0) if sqlite and not self._threads else jobs.STALE
             if sqlite and self._threads:
                 return 0
-            n = jobs.recover(s, self.clock.now(), stale=stale)
-        if n:
-            log.warning("%d job(s) were interrupted: their server stopped while they ran", n)
-        return n
+            marked = jobs.recover_jobs(s, self.clock.now(), stale=stale)
+            dead = [(j.id, j.kind, dict(j.params)) for j in marked]
+        if dead:
+            log.warning("%d job(s) were interrupted: their server stopped while they ran", len(dead))
+        for kind, recover in self.recoverers.items():
+            try:
+                recover(self.engine, self.clock, [job_id for job_id, k, _ in dead if k == kind])
+            except Exception:  # logged; what is left is tried again at the next recovery
+                log.exception("cleaning up after interrupted %s jobs", kind)
+        for _, _, params in dead:
+            self._remove_upload(params)
+        return len(dead)
+
+    def _remove_upload(self, params: dict[str, Any]) -> None:
+        """Delete the upload folder of an ended job (only one under this server's upload folder)."""
+        upload = params.get("upload_dir")
+        if not isinstance(upload, str) or not upload:
+            return
+        from breachscope.web.uploads import upload_root
+
+        folder = Path(upload)
+        try:
+            if folder.parent.resolve() == upload_root(self.settings).resolve():
+                shutil.rmtree(folder, ignore_errors=True)
+        except (OSError, AttributeError):  # no upload folder here (another host's, or no settings)
+            return
 
     def wake(self) -> None:
         self._wake.set()
@@ -194,7 +226,10 @@ class JobRunner:
         try:
             handler = self.handlers[kind]
             result = handler(
-                Context(self.engine, self.clock, progress, self.settings, self.quiet), params, incident_id, by
+                Context(self.engine, self.clock, progress, self.settings, self.quiet, job_id),
+                params,
+                incident_id,
+                by,
             )
         except ApprovalNeeded as exc:  # the job waits for a second person: say which request
             self._end(job_id, error=exc.message, result={"approval": approval_needed(exc)})

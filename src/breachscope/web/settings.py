@@ -52,6 +52,11 @@ class ServerSettings:
     #: Rows per attach batch; on SQLite an attach commits each batch, so this bounds how long it
     #: holds the write lock
     attach_batch_rows: int = 65_536
+    #: Commit an attach batch by batch (its dataset reads "attaching" until the last one; one cut
+    #: short by a dead server is removed when its job is recovered). None: on SQLite only, whose
+    #: one write lock every other change would otherwise wait for; on PostgreSQL an attach is one
+    #: transaction unless this is True.
+    attach_commit_every_batch: bool | None = None
     #: argon2id parameters for new and rehashed passwords (RFC 9106 by default)
     hasher: PasswordHasher = HASHER
     #: Tests only (tests/web/test_authz_matrix.py): answer 204 once authorization has passed,

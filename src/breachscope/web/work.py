@@ -9,12 +9,18 @@ Job results hold counts and ids only, never a leaked value.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
+from breachscope.clock import Clock
 from breachscope.errors import BreachscopeError
-from breachscope.web.jobs import Context, Handler
+from breachscope.web.jobs import Context, Handler, Recover
+
+log = logging.getLogger("breachscope.web.work")
 
 
 def attach(ctx: Context, params: dict[str, Any], incident_id: int, by: str) -> dict[str, Any]:
@@ -29,11 +35,34 @@ def attach(ctx: Context, params: dict[str, Any], incident_id: int, by: str) -> d
         progress=ctx.progress,
         vendor=params.get("vendor"),
         batch_rows=ctx.settings.attach_batch_rows,
-        # SQLite has one write lock: held for the whole attach, every other change of the team
-        # would wait for it (and give up after the busy timeout); batch by batch it waits a batch
-        commit_every_batch=ctx.engine.dialect.name == "sqlite",
+        commit_every_batch=batch_by_batch(ctx.engine, ctx.settings),
+        job_id=ctx.job_id,  # on the dataset until it is attached: a dead server's partial one is found
     )
     return dataclasses.asdict(result)
+
+
+def batch_by_batch(engine: Engine, settings: Any) -> bool:
+    """Does an attach job commit batch by batch? SQLite has one write lock: held for the whole
+    attach, every other change of the team would wait for it (and give up after the busy
+    timeout); batch by batch it waits a batch. PostgreSQL: when the settings ask for it."""
+    chosen = settings.attach_commit_every_batch
+    return engine.dialect.name == "sqlite" if chosen is None else bool(chosen)
+
+
+def recover_attach(engine: Engine, clock: Clock, interrupted: list[int]) -> None:
+    """After a recovery: remove the partial datasets of attach jobs that no longer run
+    (:func:`breachscope.exposures.unfinished.recover_attaches`)."""
+    from breachscope.exposures.unfinished import recover_attaches
+
+    for r in recover_attaches(engine, clock=clock, interrupted=interrupted):
+        if r.left:
+            log.warning(
+                "job %d: its partial dataset %s could not be removed yet (the database was busy)",
+                r.job_id,
+                r.dataset_id,
+            )
+        elif r.dataset_id is not None:
+            log.warning("job %d: its partial dataset %d was removed", r.job_id, r.dataset_id)
 
 
 def scope(ctx: Context, params: dict[str, Any], incident_id: int, by: str) -> dict[str, Any]:
@@ -128,3 +157,6 @@ HANDLERS: dict[str, Handler] = {
     "notify.send": notify_send,
     "purge": purge,
 }
+
+#: What a recovery (``JobRunner.recover``) does after marking dead jobs ``interrupted``, by kind.
+RECOVER: dict[str, Recover] = {"attach": recover_attach}

@@ -166,22 +166,14 @@ class CaseView:
         if norm is None or self._key is None:
             return None
         cols = (Exposure.id, Exposure.org_id_hash, Exposure.city, Exposure.exposed_classes)
+        mine = api.settled(self.s, self.incident_id)  # not the people of an unfinished attach
         found = self.s.execute(
-            select(*cols)
-            .where(
-                Exposure.incident_id == self.incident_id, Exposure.email_hash == keyed_hash(self._key, norm)
-            )
-            .limit(1)
+            select(*cols).where(mine, Exposure.email_hash == keyed_hash(self._key, norm)).limit(1)
         ).first()
         loose = loose_email(norm)
         if found is None and loose is not None and loose != norm:
             found = self.s.execute(
-                select(*cols)
-                .where(
-                    Exposure.incident_id == self.incident_id,
-                    Exposure.email_loose_hash == keyed_hash(self._key, loose),
-                )
-                .limit(1)
+                select(*cols).where(mine, Exposure.email_loose_hash == keyed_hash(self._key, loose)).limit(1)
             ).first()
         return found
 

@@ -42,9 +42,15 @@ class DatasetOut(BaseModel):
     incomplete_accepted_by: str | None
     scanned_at: datetime
     classes: dict[str, list[str]]
+    state: str = Field(
+        description="attached; attaching (its job still stores its people: no stage reads it yet); "
+        "attach interrupted (its job ended before the last batch: not an incomplete read of the file; "
+        "the server removes it and the people first seen in it)"
+    )
+    attach_job_id: int | None = Field(description="the job that attached it (or is attaching it)")
 
 
-def dataset_out(d: Any) -> DatasetOut:
+def dataset_out(d: Any, state: str) -> DatasetOut:
     return DatasetOut(
         id=d.id,
         file_name=d.file_name,
@@ -61,13 +67,19 @@ def dataset_out(d: Any) -> DatasetOut:
         incomplete_accepted_by=d.incomplete_accepted_by,
         scanned_at=d.scanned_at,
         classes=class_states(d.scan_json),
+        state=state,
+        attach_job_id=d.attach_job_id,
     )
 
 
 @router.get("/datasets", response_model=list[DatasetOut])
 def list_datasets(incident_id: int, db: DB) -> list[DatasetOut]:
-    """The attached datasets: hash, size, format, vendor, complete or incomplete read, classes."""
-    return [dataset_out(d) for d in case_api.list_datasets(db, incident_id)]
+    """The datasets: hash, size, format, vendor, complete or incomplete read, classes, and whether
+    the attach has finished (``state``)."""
+    return [
+        dataset_out(d, case_api.dataset_state(db, d))
+        for d in case_api.list_datasets(db, incident_id, attaching=True)
+    ]
 
 
 @router.post(
@@ -124,4 +136,4 @@ def accept_incomplete(
         incident_id=incident_id,
         source=client_address(request),
     )
-    return dataset_out(ds)
+    return dataset_out(ds, case_api.ATTACHED)

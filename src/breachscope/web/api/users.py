@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from breachscope.case import accounts, logins
+from breachscope.case import accounts, logins, reenrol
 from breachscope.errors import BreachscopeError
 from breachscope.web.audit import record
 from breachscope.web.auth.gate import Who
+from breachscope.web.auth.routes import NO_STORE
 from breachscope.web.deps import DB, Settings, client_address
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
@@ -157,6 +159,43 @@ def reset_password(
         details={"sessions_ended": ended},
         source=client_address(request),
     )
+
+
+class TotpReset(BaseModel):
+    totp_secret: str = Field(description="shown once: the user enters it in their new authenticator app")
+    totp_uri: str
+    recovery_codes: list[str] = Field(description="shown once: the old ones stopped working")
+    sessions_ended: int
+
+
+@router.post("/users/{user_id}/totp", response_model=TotpReset)
+def reset_totp(user_id: int, request: Request, db: DB, settings: Settings, who: Who) -> JSONResponse:
+    """A new second factor for a user who cannot sign in (lost authenticator and recovery
+    codes): a new TOTP secret, active at once, and new recovery codes, all in this answer only;
+    the old secret and codes stop working and every session of theirs ends. Audited (never the
+    secret). Your own: ``POST /api/v1/auth/totp``."""
+    user = db.get(accounts.TeamUser, user_id)
+    if user is None:
+        raise HTTPException(404, "no such user")
+    if user.id == who.user_id:
+        raise HTTPException(400, "set up your own new authenticator with POST /api/v1/auth/totp")
+    done = reenrol.reset(db, user, now=settings.clock.now())
+    record(
+        db,
+        actor=who.actor,
+        action="user.totp_reset",
+        object_type="user",
+        object_id=user.id,
+        details={"sessions_ended": done.sessions_ended, "recovery_codes": len(done.recovery_codes)},
+        source=client_address(request),
+    )
+    out = TotpReset(
+        totp_secret=done.secret,
+        totp_uri=done.uri,
+        recovery_codes=list(done.recovery_codes),
+        sessions_ended=done.sessions_ended,
+    )
+    return JSONResponse(out.model_dump(), headers=NO_STORE)
 
 
 @router.put("/users/{user_id}/incidents/{incident_id}", status_code=204)

@@ -1,11 +1,13 @@
-"""``/api/v1/auth``: sign in and out, who am I, change one's password, recovery codes;
-``/api/v1/tokens``: the caller's API tokens.
+"""``/api/v1/auth``: sign in and out, who am I, change one's password, recovery codes, a new
+authenticator; ``/api/v1/tokens``: the caller's API tokens.
 
-Changing the password and making new recovery codes need a signed-in browser session (not an
-API token) and the current password typed again, under the sign-in throttle
-(:func:`breachscope.case.logins.recheck_password`): a wrong one answers 401 and counts as a
-failed sign-in; a locked account or address answers 429 with ``Retry-After``. The console's
-Account page does the same through the same functions (:mod:`.selfservice`).
+Changing the password, making new recovery codes and starting a new authenticator need a signed-in
+browser session (not an API token) and the current password typed again, under the sign-in
+throttle (:func:`breachscope.case.logins.recheck_password`): a wrong one answers 401 and counts as
+a failed sign-in; a locked account or address answers 429 with ``Retry-After``. The console's
+Account page does the same through the same functions (:mod:`.selfservice`). A new authenticator's
+secret is answered once (``Cache-Control: no-store``) and takes effect only when a code of it is
+sent to ``/api/v1/auth/totp/confirm``.
 """
 
 from __future__ import annotations
@@ -252,9 +254,9 @@ def change_password(body: PasswordChange, request: Request, db: DB, settings: Se
 
 
 @router.get("/auth/recovery-codes", response_model=RecoveryState)
-def recovery_state(db: DB, who: Who) -> RecoveryState:
+def recovery_state(db: DB, settings: Settings, who: Who) -> RecoveryState:
     """Whether you have a second factor and how many unused recovery codes are left."""
-    state = selfservice.recovery_state(db, who)
+    state = selfservice.recovery_state(db, settings, who)
     return RecoveryState(second_factor=state.second_factor, recovery_codes_left=state.codes_left)
 
 
@@ -268,6 +270,45 @@ def new_recovery_codes(body: PasswordAgain, request: Request, db: DB, settings: 
         db.commit()
         return _refused(refusal)
     return RecoveryCodes(codes=list(codes))
+
+
+class NewAuthenticator(BaseModel):
+    secret: str = Field(description="shown once: type it (or scan the URI) into the new authenticator app")
+    uri: str = Field(description="the otpauth:// URI of the same secret")
+    expires_at: datetime = Field(description="confirm a code of it before this, else start again")
+
+
+class TotpCode(BaseModel):
+    code: str = Field(max_length=40, description="the new authenticator's current 6-digit code")
+
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post("/auth/totp", response_model=NewAuthenticator, responses={400: {}, **REFUSALS})
+def begin_totp(body: PasswordAgain, request: Request, db: DB, settings: Settings, who: Who) -> Any:
+    """Start a new authenticator (lost or replaced phone): a new TOTP secret, shown only now.
+
+    It takes effect when a code of it is sent to ``POST /auth/totp/confirm`` (within 15
+    minutes); until then your current authenticator (or a recovery code) still signs you in."""
+    enrolment = selfservice.begin_totp(db, settings, who, body.password, address=client_address(request))
+    if isinstance(enrolment, selfservice.Refusal):
+        db.commit()  # the failure counts (throttle) and its audit entry stay
+        return _refused(enrolment)
+    out = NewAuthenticator(secret=enrolment.secret, uri=enrolment.uri, expires_at=enrolment.expires_at)
+    return JSONResponse(out.model_dump(mode="json"), headers=NO_STORE)
+
+
+@router.post("/auth/totp/confirm", status_code=204, responses={400: {}, **REFUSALS})
+def confirm_totp(body: TotpCode, request: Request, db: DB, settings: Settings, who: Who) -> Response:
+    """Confirm the new authenticator with its current code: from now on only it signs you in
+    (the old one stops working) and every other session of yours ends. A wrong code counts as a
+    failed sign-in and changes nothing."""
+    refusal = selfservice.confirm_totp(db, settings, who, body.code, address=client_address(request))
+    if refusal is not None:
+        db.commit()
+        return _refused(refusal)
+    return Response(status_code=204)
 
 
 __all__ = ["SESSION_COOKIE", "router"]

@@ -95,11 +95,14 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", V1 + "/auth/password"): SIGNED_IN,
     ("GET", V1 + "/auth/recovery-codes"): SIGNED_IN,
     ("POST", V1 + "/auth/recovery-codes"): SIGNED_IN,
+    ("POST", V1 + "/auth/totp"): SIGNED_IN,
+    ("POST", V1 + "/auth/totp/confirm"): SIGNED_IN,
     # users (admin)
     ("GET", V1 + "/users"): glob("users"),
     ("POST", V1 + "/users"): glob("users"),
     ("PATCH", V1 + "/users/{user_id}"): glob("users"),
     ("POST", V1 + "/users/{user_id}/password"): glob("users"),
+    ("POST", V1 + "/users/{user_id}/totp"): glob("users"),
     ("PUT", V1 + "/users/{user_id}/incidents/{incident_id}"): glob("users"),
     # incidents
     ("GET", V1 + "/incidents"): SIGNED_IN,
@@ -160,10 +163,12 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/sign-in"): PUBLIC,
     ("POST", "/sign-in"): PUBLIC,
     ("POST", "/sign-out"): SIGNED_IN,
-    # the signed-in user's own password and recovery codes (web/pages/account.py)
+    # the signed-in user's own password, recovery codes and authenticator (web/pages/account.py)
     ("GET", "/account"): SIGNED_IN,
     ("POST", "/account/password"): SIGNED_IN,
     ("POST", "/account/recovery-codes"): SIGNED_IN,
+    ("POST", "/account/totp"): SIGNED_IN,
+    ("POST", "/account/totp/confirm"): SIGNED_IN,
     ("GET", "/"): SIGNED_IN,
     ("GET", "/incidents/{incident_id}"): inc("read"),
     ("GET", "/incidents/{incident_id}/overview"): inc("read"),

@@ -1,24 +1,29 @@
-"""A signed-in user's own account: change the password, make new recovery codes, count them.
+"""A signed-in user's own account: change the password, make new recovery codes, count them,
+set up a new authenticator (second factor).
 
 One implementation for the API (``/api/v1/auth/password``, ``/api/v1/auth/recovery-codes``,
-:mod:`.routes`) and the console's Account page (``/account``, :mod:`breachscope.web.pages.account`):
-each shell turns a :class:`Refusal` into its own answer (JSON or a page), nothing more.
+``/api/v1/auth/totp``, :mod:`.routes`) and the console's Account page (``/account``,
+:mod:`breachscope.web.pages.account`): each shell turns a :class:`Refusal` into its own answer
+(JSON or a page), nothing more.
 
-Both changes need a signed-in browser session (not an API token) and the current password
+Every change needs a signed-in browser session (not an API token) and the current password
 typed again, under the sign-in throttle (:func:`breachscope.case.logins.recheck_password`): a
 wrong one is a failed sign-in (401); a locked account or address is refused unchecked (429,
 with the seconds to wait). Every attempt, refused or not, is written to the audit chain; the
-caller commits a refusal too, so the failure count and its audit entry stay.
+caller commits a refusal too, so the failure count and its audit entry stay. A new
+authenticator (:mod:`breachscope.case.reenrol`) needs the password to start and then a code of
+the new app to take effect; a wrong code is a failed sign-in too. The secret is never audited.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from breachscope.case import accounts, logins
+from breachscope.case import accounts, logins, reenrol
 from breachscope.errors import BreachscopeError
 from breachscope.web.audit import record
 from breachscope.web.auth.principal import Principal
@@ -27,6 +32,12 @@ from breachscope.web.settings import ServerSettings
 SESSION_ONLY = "sign in with a browser session for this (an API token cannot)"
 WRONG_PASSWORD = "the current password is wrong"
 NO_SECOND_FACTOR = "you have no second factor, so no recovery codes"
+NO_FACTOR_TO_REPLACE = "you have no second factor to replace (an admin adds one: breachscope users totp)"
+WRONG_CODE = "that is not the new authenticator's current code"
+NOTHING_PENDING = (
+    f"no new authenticator is waiting for its code (it waits {reenrol.PENDING_FOR.seconds // 60} minutes):"
+    " start again"
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ class Refusal:
 class RecoveryState:
     second_factor: bool
     codes_left: int
+    #: until when a new authenticator waits for its first code (None: none waits)
+    totp_pending_until: datetime | None = None
 
 
 def _session_only(who: Principal) -> Refusal | None:
@@ -60,11 +73,13 @@ def _user(db: Session, who: Principal) -> accounts.TeamUser:
     return user
 
 
+def _locked(retry_after: timedelta) -> Refusal:
+    after = max(1, math.ceil(retry_after.total_seconds()))
+    return Refusal(429, f"too many failed attempts: try again in {after} s", after)
+
+
 def _refused(check: logins.Recheck) -> Refusal:
-    if check.retry_after is not None:
-        after = max(1, math.ceil(check.retry_after.total_seconds()))
-        return Refusal(429, f"too many failed attempts: try again in {after} s", after)
-    return Refusal(401, WRONG_PASSWORD)
+    return _locked(check.retry_after) if check.retry_after is not None else Refusal(401, WRONG_PASSWORD)
 
 
 def _result(check: logins.Recheck) -> str:
@@ -100,10 +115,12 @@ def change_password(
     return None if check.ok else _refused(check)
 
 
-def recovery_state(db: Session, who: Principal) -> RecoveryState:
-    """Whether the user has a second factor and how many unused recovery codes are left."""
+def recovery_state(db: Session, settings: ServerSettings, who: Principal) -> RecoveryState:
+    """Whether the user has a second factor, how many unused recovery codes are left, and until
+    when a new authenticator waits for its first code."""
     user = _user(db, who)
-    return RecoveryState(user.totp_secret is not None, accounts.recovery_codes_left(db, user.id))
+    pending = reenrol.pending_until(user, settings.clock.now())
+    return RecoveryState(user.totp_secret is not None, accounts.recovery_codes_left(db, user.id), pending)
 
 
 def new_recovery_codes(
@@ -129,3 +146,58 @@ def new_recovery_codes(
         at=now,
     )
     return codes, (None if check.ok else _refused(check))
+
+
+def begin_totp(
+    db: Session, settings: ServerSettings, who: Principal, password: str, *, address: str
+) -> reenrol.Enrolment | Refusal:
+    """A new authenticator secret, pending until :func:`confirm_totp` (the current one keeps
+    working meanwhile), to be shown once; or why not."""
+    if (refused := _session_only(who)) is not None:
+        return refused
+    user = _user(db, who)
+    if user.totp_secret is None:
+        return Refusal(400, NO_FACTOR_TO_REPLACE)
+    now = settings.clock.now()
+    check, enrolment = reenrol.begin(db, user, password, address=address, now=now, hasher=settings.hasher)
+    record(
+        db,
+        actor=who.actor,
+        action="auth.totp_enrol",
+        object_type="user",
+        object_id=user.id,
+        details={"result": _result(check)},
+        source=address,
+        at=now,
+    )
+    return enrolment if enrolment is not None else _refused(check)
+
+
+def confirm_totp(
+    db: Session, settings: ServerSettings, who: Principal, code: str, *, address: str
+) -> Refusal | None:
+    """A code of the new authenticator makes it the active one: the old one stops working and
+    every other session of the user ends. ``None`` when done."""
+    if (refused := _session_only(who)) is not None:
+        return refused
+    user = _user(db, who)
+    now = settings.clock.now()
+    done = reenrol.confirm(db, user, code, address=address, now=now, keep_session=who.session_id)
+    details: dict[str, object] = {"result": done.result}
+    if done.result == "ok":
+        details["sessions_ended"] = done.sessions_ended
+    record(
+        db,
+        actor=who.actor,
+        action="auth.totp_confirm",
+        object_type="user",
+        object_id=user.id,
+        details=details,
+        source=address,
+        at=now,
+    )
+    if done.result == "ok":
+        return None
+    if done.retry_after is not None:
+        return _locked(done.retry_after)
+    return Refusal(401, WRONG_CODE) if done.result == "failed" else Refusal(400, NOTHING_PENDING)

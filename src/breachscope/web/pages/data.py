@@ -24,7 +24,7 @@ STATUS_ORDER = {"present": 0, "not_checked": 1, "absent": 2}
 def datasets_document(engine: Engine, incident_id: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     with session_scope(engine) as s:
-        for ds in api.list_datasets(s, incident_id):
+        for ds in api.list_datasets(s, incident_id, attaching=True):
             scan = ds.scan_json or {}
             classes = [
                 {"id": cid, **info}
@@ -45,6 +45,8 @@ def datasets_document(engine: Engine, incident_id: int) -> list[dict[str, Any]]:
                     "new_people": ds.exposures,
                     "scanned_at": ds.scanned_at,
                     "complete": ds.is_complete,
+                    "state": api.dataset_state(s, ds),
+                    "attach_job_id": ds.attach_job_id,
                     "unread_records": ds.unread_records,
                     "unread_bytes": ds.unread_bytes,
                     "accepted_by": ds.incomplete_accepted_by,
@@ -62,14 +64,14 @@ def datasets_document(engine: Engine, incident_id: int) -> list[dict[str, Any]]:
 
 def field_sets(engine: Engine, incident_id: int, limit: int = 50) -> list[tuple[list[str], int]]:
     """The distinct sets of exposed fields over the incident's people, most common first (all people)."""
-    stmt = (
-        select(Exposure.exposed_fields, func.count())
-        .where(Exposure.incident_id == incident_id)
-        .group_by(Exposure.exposed_fields)
-        .order_by(func.count().desc())
-        .limit(limit)
-    )
     with engine.connect() as conn:
+        stmt = (
+            select(Exposure.exposed_fields, func.count())
+            .where(api.settled(conn, incident_id))
+            .group_by(Exposure.exposed_fields)
+            .order_by(func.count().desc())
+            .limit(limit)
+        )
         return [(list(fields or []), int(n)) for fields, n in conn.execute(stmt)]
 
 

@@ -1,0 +1,102 @@
+"""A new second factor: ``breachscope users totp EMAIL`` (an admin's reset for someone who cannot
+sign in) and the pending secret of a self-service re-enrolment as stored."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyotp
+from click.testing import CliRunner
+from sqlalchemy import Engine, select, text
+
+from breachscope.case import accounts, reenrol
+from breachscope.case.audit import AuditEntry
+from breachscope.case.db import open_case_db, session_scope
+from breachscope.case.logins import SessionPolicy, resolve_session, start_session
+from breachscope.cli import cli
+from tests.case.test_accounts import CHEAP, NOW
+
+
+def test_the_users_totp_command_prints_a_new_factor_once(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'team.db'}"
+    r = CliRunner().invoke(
+        cli, ["users", "add", "lost@x.org", "--role", "legal", "--password-stdin", "--create", "--db", db],
+        input="a long passphrase\n",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    [old] = re.findall(r"secret: (\S+)", r.output)
+    engine = open_case_db(db)
+    with session_scope(engine) as s:
+        user = accounts.get_user(s, "lost@x.org")
+        assert user is not None
+        raw = start_session(s, user, now=NOW, address="a", user_agent="u", policy=SessionPolicy())
+    assert CliRunner().invoke(cli, ["users", "totp", "nobody@x.org", "--db", db]).exit_code != 0
+    r = CliRunner().invoke(cli, ["users", "totp", "lost@x.org", "--db", db])
+    assert r.exit_code == 0 and "1 session(s) ended" in r.output, r.output
+    [grouped] = re.findall(r"secret: ([A-Z2-7 ]+)\n", r.output)
+    secret = grouped.replace(" ", "")
+    assert len(secret) == 32 and grouped.count(" ") == 7
+    [uri] = re.findall(r"URI: +(\S+)", r.output)
+    assert uri.startswith("otpauth://totp/breachscope:lost%40x.org?secret=" + secret)
+    codes = [line.strip() for line in r.output.splitlines() if re.fullmatch(r" +(\w{4}-){3}\w{4}", line)]
+    assert len(codes) == 10
+    with session_scope(engine) as s:
+        user = accounts.get_user(s, "lost@x.org")
+        assert user is not None
+        assert resolve_session(s, raw, now=NOW, policy=SessionPolicy()) is None
+        assert not accounts.verify_totp(s, user, pyotp.TOTP(old).at(NOW), NOW)
+        assert accounts.verify_totp(s, user, pyotp.TOTP(secret).at(NOW), NOW)
+        assert accounts.verify_second_factor(s, user, codes[0], NOW) == "recovery_code"
+        entries = list(s.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+        assert [e.action for e in entries] == ["user.create", "user.totp_reset"]
+        assert entries[-1].details == {"sessions_ended": 1, "recovery_codes": 10}
+    engine.dispose()
+
+
+def test_a_pending_secret_is_sealed_and_replaced_only_by_its_code(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        new = accounts.create_user(s, "p@x.org", "admin", "a long passphrase", now=NOW, created_by="t",
+                                   hasher=CHEAP)  # fmt: skip
+        user, old = new.user, new.totp_secret
+        assert old is not None
+        check, enrolment = reenrol.begin(s, user, "a long passphrase", address="a", now=NOW, hasher=CHEAP)
+        assert check.ok and enrolment is not None
+        s.flush()
+        raw = s.execute(
+            text("SELECT totp_pending FROM team_users WHERE id = :i"), {"i": user.id}
+        ).scalar_one()
+        assert enrolment.secret.encode() not in bytes(raw)  # sealed under the KEK
+        assert reenrol.pending_until(user, NOW) == NOW + reenrol.PENDING_FOR
+        wrong = reenrol.confirm(s, user, pyotp.TOTP(old).at(NOW), address="a", now=NOW, keep_session=None)
+        assert wrong.result == "failed" and user.totp_pending is not None
+        assert accounts.verify_totp(s, user, pyotp.TOTP(old).at(NOW), NOW)  # the old one still works
+        done = reenrol.confirm(
+            s, user, pyotp.TOTP(enrolment.secret).at(NOW), address="a", now=NOW, keep_session=None
+        )
+        assert done.result == "ok" and user.totp_pending is None and user.totp_pending_at is None
+        # the confirming code's step is used: the same code does not sign in again
+        assert not accounts.verify_totp(s, user, pyotp.TOTP(enrolment.secret).at(NOW), NOW)
+        assert accounts.totp_code(s, user, NOW) == pyotp.TOTP(enrolment.secret).at(NOW)
+
+
+def test_guessing_the_new_code_locks_like_sign_in(engine: Engine) -> None:
+    from breachscope.case.logins import FREE_TRIES
+
+    with session_scope(engine) as s:
+        user = accounts.create_user(s, "g@x.org", "legal", "a long passphrase", now=NOW, created_by="t",
+                                    hasher=CHEAP).user  # fmt: skip
+        _, enrolment = reenrol.begin(s, user, "a long passphrase", address="a", now=NOW, hasher=CHEAP)
+        assert enrolment is not None
+        right = pyotp.TOTP(enrolment.secret).at(NOW)
+        wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+        results = [
+            reenrol.confirm(s, user, wrong, address="a", now=NOW, keep_session=None)
+            for _ in range(FREE_TRIES)
+        ]
+        assert [r.result for r in results] == ["failed"] * FREE_TRIES
+        locked = reenrol.confirm(s, user, right, address="a", now=NOW, keep_session=None)
+        assert locked.result == "locked" and locked.retry_after is not None  # even the right code
+        assert user.totp_pending is not None  # still waiting: once the lock ends, the right code works
+        done = reenrol.confirm(s, user, right, address="a", now=NOW + locked.retry_after, keep_session=None)
+        assert done.result == "ok"

@@ -1,0 +1,124 @@
+"""Through a real uvicorn, with real pyotp codes: a person sets up a new authenticator (the
+current password, then a code of the new app; until then the old one works), and an admin gives
+one to someone who cannot sign in. Neither is open to an API token; both are audited, never
+with the secret."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pyotp
+from sqlalchemy import select
+
+from breachscope.case.audit import AuditEntry
+from breachscope.case.db import session_scope
+from breachscope.case.reenrol import PENDING_FOR
+from tests.web.server import Signed, TeamServer, email_of
+from tests.web.test_account_api import PW, _audit, _login, _signed, _user
+
+
+def _code(team: TeamServer, secret: str) -> str:
+    """The code of ``secret`` one step later than the last (each step is accepted once)."""
+    team.clock.advance(timedelta(seconds=30))
+    return pyotp.TOTP(secret).at(team.clock.now())
+
+
+def _begin(me: Signed, password: str = PW) -> tuple[int, dict[str, str]]:
+    r = me.send("POST", "/api/v1/auth/totp", json={"password": password})
+    if r.status_code == 200:
+        assert r.headers["cache-control"] == "no-store"
+    return r.status_code, r.json()
+
+
+def _confirm(me: Signed, code: str) -> int:
+    return me.send("POST", "/api/v1/auth/totp/confirm", json={"code": code}).status_code
+
+
+def _audit_text(team: TeamServer) -> str:
+    assert team.engine is not None
+    with session_scope(team.engine) as s:
+        text = json.dumps([e.details for e in s.scalars(select(AuditEntry))], default=str)
+    team.engine.dispose()
+    return text
+
+
+def test_a_new_authenticator_takes_effect_only_when_confirmed(team: TeamServer) -> None:
+    new = _user(team, "new-phone@team.example", "legal", totp=True)
+    email, old = new.user.email, new.totp_secret
+    assert old is not None
+    me = _signed(team, email, PW, new.recovery_codes[0])  # the phone is lost: a recovery code
+    elsewhere = _signed(team, email, PW, _code(team, old))
+
+    # an API token can do neither step
+    token = me.send("POST", "/api/v1/tokens", json={"name": "bot"}).json()["token"]
+    bot = team.client()
+    bot.headers["authorization"] = f"Bearer {token}"
+    assert bot.post("/api/v1/auth/totp", json={"password": PW}).status_code == 403
+    assert bot.post("/api/v1/auth/totp/confirm", json={"code": "123456"}).status_code == 403
+
+    assert _confirm(me, "123456") == 400  # nothing started
+    assert _begin(me, "not my password at all")[0] == 401
+    status, body = _begin(me)
+    assert status == 200
+    secret = body["secret"]
+    assert secret != old and secret in body["uri"] and body["uri"].startswith("otpauth://totp/")
+
+    # a mistyped enrolment (here: the old app's code) changes nothing; the old app still signs in
+    assert _confirm(me, _code(team, old)) == 401
+    assert _login(team, email, PW, _code(team, old)).status_code == 200
+    assert elsewhere.get("/api/v1/auth/me").status_code == 200
+
+    assert _confirm(me, _code(team, secret)) == 204
+    assert me.get("/api/v1/auth/me").status_code == 200  # this session stays
+    assert elsewhere.get("/api/v1/auth/me").status_code == 401  # the others end
+    assert _login(team, email, PW, _code(team, old)).status_code == 401  # the old app stopped working
+    assert _login(team, email, PW, _code(team, secret)).status_code == 200
+    assert _confirm(me, _code(team, secret)) == 400  # used up: nothing pending any more
+    assert me.get("/api/v1/auth/recovery-codes").json()["recovery_codes_left"] == 9  # codes untouched
+
+    mine = [e for e in _audit(team, "auth.totp_enrol") if e["actor"] == email]
+    assert [e["result"] for e in mine] == ["failed", "ok"]
+    confirmed = [e for e in _audit(team, "auth.totp_confirm") if e["actor"] == email]
+    assert [e["result"] for e in confirmed] == ["none", "failed", "ok", "none"]
+    assert confirmed[2]["sessions_ended"] == 2  # `elsewhere` and the sign-in with the old code
+    assert secret not in _audit_text(team) and old not in _audit_text(team)
+
+
+def test_a_new_secret_waits_a_quarter_hour_and_needs_a_factor_to_replace(team: TeamServer) -> None:
+    new = _user(team, "slow@team.example", "admin", totp=True)
+    assert new.totp_secret is not None
+    me = _signed(team, new.user.email, PW, _code(team, new.totp_secret))
+    first = _begin(me)[1]["secret"]
+    second = _begin(me)[1]["secret"]  # starting again replaces the first
+    assert _confirm(me, _code(team, first)) == 401
+    team.clock.advance(PENDING_FOR)
+    assert _confirm(me, _code(team, second)) == 400  # too late: start again
+    assert _login(team, new.user.email, PW, _code(team, new.totp_secret)).status_code == 200
+    plain = _user(team, "plain@team.example", "viewer", totp=False)
+    assert _begin(_signed(team, plain.user.email, PW))[0] == 400  # nothing to replace: an admin adds one
+
+
+def test_an_admin_gives_a_new_second_factor(team: TeamServer) -> None:
+    new = _user(team, "locked-out@team.example", "communications", totp=True)
+    assert new.totp_secret is not None
+    theirs = _signed(team, new.user.email, PW, _code(team, new.totp_secret))
+    admin = team.session("admin")
+    r = admin.send("POST", f"/api/v1/users/{new.user.id}/totp")
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    body = r.json()
+    assert body["sessions_ended"] == 1 and len(body["recovery_codes"]) == 10
+    assert body["totp_uri"].startswith("otpauth://totp/") and body["totp_secret"] in body["totp_uri"]
+    assert theirs.get("/api/v1/auth/me").status_code == 401
+    email = new.user.email
+    assert _login(team, email, PW, _code(team, new.totp_secret)).status_code == 401
+    assert _login(team, email, PW, new.recovery_codes[1]).status_code == 401  # old codes gone too
+    assert _login(team, email, PW, _code(team, body["totp_secret"])).status_code == 200
+    assert _login(team, email, PW, body["recovery_codes"][0]).status_code == 200
+    own = f"/api/v1/users/{team.user_ids['admin']}/totp"
+    assert admin.send("POST", own).status_code == 400
+    assert admin.send("POST", "/api/v1/users/999999/totp").status_code == 404
+    assert team.session("responder").send("POST", f"/api/v1/users/{new.user.id}/totp").status_code == 403
+    entry = _audit(team, "user.totp_reset")[-1]
+    assert entry == {"actor": email_of("admin"), "sessions_ended": 1, "recovery_codes": 10}
+    assert body["totp_secret"] not in _audit_text(team)
