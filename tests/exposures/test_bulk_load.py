@@ -4,13 +4,17 @@ PostgreSQL) nothing changes. The indexes are always there once the block ends, e
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 from sqlalchemy import Engine, inspect
 
 from breachscope.case import api
 from breachscope.case.db import session_scope
-from breachscope.exposures.bulk import COLUMNS, deferred_indexes, store_exposure_table
+from breachscope.exposures.bulk import COLUMNS, ScratchFiles, deferred_indexes, store_exposure_table
 
 INDEXES = {"ix_exposures_dataset_id", "ix_exposures_email_hash"}
 
@@ -98,3 +102,22 @@ def test_values_are_stored_exactly_as_given(engine: Engine) -> None:
         got = [(e.person_key_hash, e.city, e.region) for e in api.get_exposures(s, iid)]
     keys = table.column("person_key_hash").to_pylist()
     assert sorted(got) == sorted(zip(keys, [*HOSTILE, None], [*HOSTILE, None], strict=True))
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o000])
+def test_scratch_files_are_private_whatever_the_umask(tmp_path: Path, umask: int) -> None:
+    """The leaked people a one-transaction SQLite attach writes into scratch files are 0600,
+    as every file breachscope writes (breachscope.files), not the SQLite driver's 0644 less the
+    caller's umask (the library does not rely on the command line's umask 077)."""
+    folder = tmp_path / "scratch"
+    folder.mkdir(mode=0o700)
+    previous = os.umask(umask)
+    try:
+        with ScratchFiles(folder, expected_rows=20, batch_rows=10, files=2) as scratch:
+            written = [scratch.write(_people("a", 10)), scratch.write(_people("b", 10)), scratch.close()]
+    finally:
+        os.umask(previous)
+    files = [p for p in written if p is not None]
+    assert len(files) == 2
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in files)  # no journal
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {p.name: 0o600 for p in files}

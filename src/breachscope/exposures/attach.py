@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -140,7 +140,10 @@ def forget_partial_dataset(
     why: str = "failed",
 ) -> None:
     """Remove a dataset whose attach failed (or, ``why``, was cut short) after committing some
-    batches: the people first seen in it, its follow-up rows, the dataset; a timeline event says so."""
+    batches: the people first seen in it, its follow-up rows, the dataset; a timeline event says so.
+    A person first seen in it whom another attach found again meanwhile (merged into its row) is
+    kept, first seen in that other dataset (the earliest, if several)."""
+    _hand_over(session, dataset_id)
     session.execute(delete(DatasetPerson).where(DatasetPerson.dataset_id == dataset_id))
     session.execute(delete(Exposure).where(Exposure.dataset_id == dataset_id))
     session.execute(delete(Dataset).where(Dataset.id == dataset_id))
@@ -151,6 +154,31 @@ def forget_partial_dataset(
         author=author,
         clock=clock,
     )
+
+
+def _hand_over(session: Session, dataset_id: int) -> None:
+    """People first seen in ``dataset_id`` that other datasets found again: first seen in the
+    earliest of those now (their follow-up row there goes, the datasets' counts follow)."""
+    again = (
+        select(func.min(DatasetPerson.dataset_id))
+        .where(DatasetPerson.exposure_id == Exposure.id, DatasetPerson.dataset_id != dataset_id)
+        .scalar_subquery()
+    )
+    mine = (Exposure.dataset_id == dataset_id, again.is_not(None))
+    others = sorted(int(d) for d in session.scalars(select(again).where(*mine).distinct()))
+    if not others:
+        return
+    session.execute(
+        update(Exposure).where(*mine).values(dataset_id=again).execution_options(synchronize_session=False)
+    )
+    first_seen = (
+        select(Exposure.id)
+        .where(Exposure.id == DatasetPerson.exposure_id, Exposure.dataset_id == DatasetPerson.dataset_id)
+        .exists()
+    )
+    session.execute(delete(DatasetPerson).where(DatasetPerson.dataset_id.in_(others), first_seen))
+    count = select(func.count()).where(Exposure.dataset_id == Dataset.id).scalar_subquery()
+    session.execute(update(Dataset).where(Dataset.id.in_(others)).values(exposures=count))
 
 
 #: How many times a failed batch-by-batch attach tries to remove its partial dataset (each try

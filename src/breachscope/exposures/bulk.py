@@ -38,6 +38,7 @@ from breachscope.case.api import merge_into
 from breachscope.case.bulk import dbapi
 from breachscope.case.models import Dataset, DatasetPerson, Exposure
 from breachscope.case.sealed import SEALED_COLUMNS, Sealer
+from breachscope.files import private_file
 
 STAGE = "bs_exposure_stage"
 #: Stored columns of an exposure table, in :class:`api.ExposureRecord` order. The display name
@@ -217,6 +218,7 @@ class ScratchFiles:
     def _write(self, table: pa.Table) -> Path | None:
         if self._conn is None:
             self._path = self.folder / f"scratch-{len(self.written)}.db"
+            private_file(self._path)  # 0600 before the driver fills it (it would make it 0644)
             self._conn = adbc_sqlite.connect(str(self._path), autocommit=True)
             with self._conn.cursor() as cur:  # private and short-lived: no journal, no fsync
                 cur.execute("PRAGMA journal_mode = OFF")

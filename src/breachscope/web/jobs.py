@@ -175,7 +175,8 @@ class JobRunner:
 
         folder = Path(upload)
         try:
-            if folder.parent.resolve() == upload_root(self.settings).resolve():
+            # the folder itself resolved (a ".." or a link in it leads elsewhere), not its parent
+            if folder.resolve().parent == upload_root(self.settings).resolve():
                 shutil.rmtree(folder, ignore_errors=True)
         except (OSError, AttributeError):  # no upload folder here (another host's, or no settings)
             return
