@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from breachscope.case import api
 from breachscope.case.db import session_scope
@@ -284,3 +285,29 @@ def test_scratch_files_are_detached_and_removed(
             else set()
         )
     assert not any(str(n).startswith("bs_people_") for n in names)
+
+
+def test_scratch_files_are_detached_before_the_connection_goes_back_to_the_pool(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Once back in the pool a connection is another thread's (the team server's requests): the
+    scratch files are detached while the attach still holds it, never after."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("only a SQLite attach in one transaction writes scratch files")
+    seen: list[str] = []
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            names = [str(row[1]) for row in dbapi_connection.execute("PRAGMA database_list")]
+            seen.extend(n for n in names if n.startswith("bs_people_"))
+
+    iid = _incident(engine, clock)
+    path = tmp_path / "people.csv"
+    path.write_text('"$distinct_id","$email"\n' + "".join(f'"d{i}","p{i}@example.com"\n' for i in range(50)))
+    event.listen(engine, "checkin", checkin)
+    try:
+        result = attach_file(engine, iid, path, clock=clock, batch_rows=8)
+    finally:
+        event.remove(engine, "checkin", checkin)
+    assert result.new_people == 50
+    assert seen == []

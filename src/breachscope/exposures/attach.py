@@ -102,7 +102,8 @@ def _engine(vendor: str | None) -> Scanner:
 @contextmanager
 def _detached(attached: list[Any]) -> Iterator[None]:
     """Detach the scratch files of the connections in ``attached`` when the block ends (after
-    the session inside it has committed or rolled back)."""
+    the session inside it has committed or rolled back, before its connection goes back to the
+    pool, where another thread may take it)."""
     try:
         yield
     finally:
@@ -274,8 +275,9 @@ def attach_file(
     attached: list[Any] = []  # the DBAPI connection whose scratch files are detached at the end
     with (
         tempfile.TemporaryDirectory(prefix="breachscope-attach-") as tmp,
+        engine.connect() as held,  # the scratch files are detached before it is back in the pool
         _detached(attached),
-        session_scope(engine) as s,
+        session_scope(held) as s,
     ):
         key = api.case_key(s, incident_id)
         fmt = sources[0].format if sources else ""
