@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from breachscope.case import api
-from breachscope.case.db import session_scope
+from breachscope.case.db import open_case_db, session_scope
 from breachscope.case.purge import purge
 from breachscope.clock import FixedClock
 from breachscope.errors import BreachscopeError
@@ -288,12 +288,12 @@ def test_scratch_files_are_detached_and_removed(
 
 
 def test_scratch_files_are_detached_before_the_connection_goes_back_to_the_pool(
-    engine: Engine, clock: FixedClock, tmp_path: Path
+    clock: FixedClock, tmp_path: Path
 ) -> None:
     """Once back in the pool a connection is another thread's (the team server's requests): the
-    scratch files are detached while the attach still holds it, never after."""
-    if engine.dialect.name != "sqlite":
-        pytest.skip("only a SQLite attach in one transaction writes scratch files")
+    scratch files are detached while the attach still holds it, never after (SQLite only: only
+    its one-transaction attach writes scratch files)."""
+    engine = open_case_db(f"sqlite:///{tmp_path / 'case.db'}", create=True)
     seen: list[str] = []
 
     def checkin(dbapi_connection: Any, record: Any) -> None:
@@ -309,5 +309,6 @@ def test_scratch_files_are_detached_before_the_connection_goes_back_to_the_pool(
         result = attach_file(engine, iid, path, clock=clock, batch_rows=8)
     finally:
         event.remove(engine, "checkin", checkin)
+    engine.dispose()
     assert result.new_people == 50
     assert seen == []
