@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +21,14 @@ from sqlalchemy import text
 
 from breachscope.case.db import open_case_db
 from breachscope.cli import cli
-from breachscope.files import open_private, private_dir, private_file, restrict_umask, write_private
+from breachscope.files import (
+    open_private,
+    private_dir,
+    private_file,
+    restrict_umask,
+    scratch_dir,
+    write_private,
+)
 from breachscope.notify.mailer import EmlDirectoryMailer, Outgoing
 from breachscope.scope.report import ScopeReport, write_csv_dir, write_json
 
@@ -160,3 +170,30 @@ def test_every_cli_writer_creates_private_files(
     expected |= {"a/a.json", "a.md"}
     assert expected <= {str(p.relative_to(work)) for p in work.rglob("*")}
     assert wide(work) == []
+
+
+def test_scratch_folders_of_dead_processes_are_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A killed attach or scope (no ``finally`` ran) leaves its scratch folder of leaked people:
+    the next one with the same prefix removes it, and nothing that belongs to a live process,
+    to another prefix or is not such a folder."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead = int(gone.stdout)
+    left = {
+        "dead": tmp_path / f"breachscope-attach-{dead}-abc",
+        "alive": tmp_path / f"breachscope-attach-{os.getppid()}-def",
+        "other prefix": tmp_path / f"breachscope-scope-{dead}-ghi",
+        "no pid": tmp_path / "breachscope-attach-x-jkl",
+    }
+    for folder in left.values():
+        folder.mkdir()
+        (folder / "scratch-0.db").write_text("people")
+    (tmp_path / f"breachscope-attach-{dead}-file").write_text("not a folder")
+    with scratch_dir("breachscope-attach-") as mine:
+        assert mine.name.startswith(f"breachscope-attach-{os.getpid()}-")
+        assert stat.S_IMODE(mine.stat().st_mode) == 0o700
+        assert {k for k, f in left.items() if f.exists()} == {"alive", "other prefix", "no pid"}
+        assert (tmp_path / f"breachscope-attach-{dead}-file").exists()
+    assert not mine.exists()

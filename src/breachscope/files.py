@@ -16,6 +16,10 @@ nothing breachscope writes may be readable by other users of the machine. Two la
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -112,3 +116,47 @@ def write_private(
         with open_private(p, "w", encoding=encoding, parents=parents) as fh:
             fh.write(data)
     return p
+
+
+@contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A private (0700) folder in the system's temporary folder for a stage's scratch files
+    (leaked people, on their way into the case), removed when the block ends, whatever happens.
+
+    Its name carries the owner's process id (``{prefix}{pid}-{random}``), so that a folder left
+    by a process that was killed (``kill -9``, a power cut: no ``finally`` ran) is removed by the
+    next one of the same prefix (:func:`sweep_scratch`)."""
+    sweep_scratch(prefix)
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-") as tmp:
+        yield Path(tmp)
+
+
+def sweep_scratch(prefix: str) -> list[Path]:
+    """Remove the folders of :func:`scratch_dir` whose owner process is gone; returns them.
+
+    Only folders of this user, named ``{prefix}{pid}-...``, whose process id no process has
+    (a process id reused since then keeps its folder until that process ends too)."""
+    removed: list[Path] = []
+    root = Path(tempfile.gettempdir())
+    for folder in root.glob(f"{prefix}*-*"):
+        pid = folder.name[len(prefix) :].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        try:
+            if folder.is_symlink() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from breachscope.case import api
-from breachscope.case.db import session_scope
+from breachscope.case.db import open_case_db, session_scope
 from breachscope.case.purge import purge
 from breachscope.clock import FixedClock
 from breachscope.errors import BreachscopeError
@@ -284,3 +285,30 @@ def test_scratch_files_are_detached_and_removed(
             else set()
         )
     assert not any(str(n).startswith("bs_people_") for n in names)
+
+
+def test_scratch_files_are_detached_before_the_connection_goes_back_to_the_pool(
+    clock: FixedClock, tmp_path: Path
+) -> None:
+    """Once back in the pool a connection is another thread's (the team server's requests): the
+    scratch files are detached while the attach still holds it, never after (SQLite only: only
+    its one-transaction attach writes scratch files)."""
+    engine = open_case_db(f"sqlite:///{tmp_path / 'case.db'}", create=True)
+    seen: list[str] = []
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            names = [str(row[1]) for row in dbapi_connection.execute("PRAGMA database_list")]
+            seen.extend(n for n in names if n.startswith("bs_people_"))
+
+    iid = _incident(engine, clock)
+    path = tmp_path / "people.csv"
+    path.write_text('"$distinct_id","$email"\n' + "".join(f'"d{i}","p{i}@example.com"\n' for i in range(50)))
+    event.listen(engine, "checkin", checkin)
+    try:
+        result = attach_file(engine, iid, path, clock=clock, batch_rows=8)
+    finally:
+        event.remove(engine, "checkin", checkin)
+    engine.dispose()
+    assert result.new_people == 50
+    assert seen == []

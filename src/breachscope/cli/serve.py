@@ -79,7 +79,7 @@ def command(
     reverse proxy to reach it from other machines (docs/server.md)."""
     import uvicorn
 
-    from breachscope.web.app import create_app
+    from breachscope.web.app import create_app, single_server
     from breachscope.web.settings import ServerSettings
 
     settings = ServerSettings(
@@ -92,14 +92,15 @@ def command(
         notify_config=config_path,
         upload_dir=upload_dir,
     )
-    app = create_app(settings)
-    click.echo(f"breachscope serving on http://{host}:{port}/ (Ctrl+C stops)", err=True)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        proxy_headers=bool(trusted_proxies),
-        forwarded_allow_ips=list(trusted_proxies) or None,
-        server_header=False,
-        log_level="info",
-    )
+    with single_server(db):  # SQLite: a second server on the same case file is refused
+        app = create_app(settings)
+        click.echo(f"breachscope serving on http://{host}:{port}/ (Ctrl+C stops)", err=True)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            proxy_headers=bool(trusted_proxies),
+            forwarded_allow_ips=list(trusted_proxies) or None,
+            server_header=False,
+            log_level="info",
+        )

@@ -9,7 +9,6 @@ file is not needed by any later stage.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -44,6 +43,7 @@ from breachscope.exposures.bulk import (
 from breachscope.exposures.extractor import Extractor
 from breachscope.exposures.person_key import KeyChain, key_chain
 from breachscope.exposures.plan import ExtractPlan, split_scan_classes
+from breachscope.files import scratch_dir
 from breachscope.progress import NullProgress, Progress
 from breachscope.readers import open_sources
 from breachscope.scan.engine import scan_files
@@ -102,7 +102,8 @@ def _engine(vendor: str | None) -> Scanner:
 @contextmanager
 def _detached(attached: list[Any]) -> Iterator[None]:
     """Detach the scratch files of the connections in ``attached`` when the block ends (after
-    the session inside it has committed or rolled back)."""
+    the session inside it has committed or rolled back, before its connection goes back to the
+    pool, where another thread may take it)."""
     try:
         yield
     finally:
@@ -273,9 +274,10 @@ def attach_file(
     one_pass = engine.dialect.name == "sqlite" and not commit_every_batch
     attached: list[Any] = []  # the DBAPI connection whose scratch files are detached at the end
     with (
-        tempfile.TemporaryDirectory(prefix="breachscope-attach-") as tmp,
+        scratch_dir("breachscope-attach-") as tmp,
+        engine.connect() as held,  # the scratch files are detached before it is back in the pool
         _detached(attached),
-        session_scope(engine) as s,
+        session_scope(held) as s,
     ):
         key = api.case_key(s, incident_id)
         fmt = sources[0].format if sources else ""

@@ -9,7 +9,6 @@ previous scope of the incident.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from breachscope.case.minimise import Minimised
 from breachscope.case.models import Account, AffectedOrg, Match, ScopeRun
 from breachscope.clock import Clock, SystemClock
 from breachscope.errors import BreachscopeError
+from breachscope.files import scratch_dir
 from breachscope.identity.jurisdiction import DIRECTORY_COUNTRY, resolve_country
 from breachscope.progress import NullProgress, Progress
 from breachscope.scope import matching, store
@@ -309,7 +309,7 @@ def run_scope(
     progress = progress or NullProgress()
     clock = clock or SystemClock()
     attached: list[tuple[Any, Path] | None] = []  # the scratch database, detached after commit
-    with tempfile.TemporaryDirectory(prefix="breachscope-scope-") as tmp:
+    with scratch_dir("breachscope-scope-") as tmp:
         try:
             with session_scope(engine) as session:
                 return _run(

@@ -13,10 +13,11 @@ checked in as ``docs/openapi.json``.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import inspect
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -29,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from breachscope import __version__
 from breachscope.case.approvals import ApprovalNeeded
-from breachscope.case.db import open_case_db
+from breachscope.case.db import open_case_db, sqlite_path
 from breachscope.errors import BreachscopeError
 from breachscope.notify.config import CONFIG_ENV, NotifyConfig, load_config
 from breachscope.web.api import routers as api_routers
@@ -104,6 +105,42 @@ def redacted_errors(errors: Any) -> list[dict[str, Any]]:
             kept["ctx"] = dict.fromkeys(e["ctx"])
         out.append(kept)
     return out
+
+
+@contextmanager
+def single_server(db_url: str | None) -> Iterator[None]:
+    """SQLite: only one ``breachscope serve`` per case file, for as long as the block runs.
+
+    A SQLite server's jobs write no heartbeat, so a starting server takes every job left
+    ``running`` for a dead server's (``interrupted``; a cut-short attach's partial dataset is
+    removed). A second server on the same file would do that to the first one's live jobs, so
+    it is refused before it opens the case: this holds an exclusive lock (``flock``) on
+    ``<case file>.serve-lock`` (0600, holding the server's process id), which the system
+    releases when the process ends, however it ends. PostgreSQL: nothing to hold (jobs beat)."""
+    path = sqlite_path(db_url)
+    if path is None:
+        yield
+        return
+    lock = path.with_name(f"{path.name}.serve-lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:  # no such folder: opening the case says so in its own words
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            raise BreachscopeError(
+                f"another breachscope serve (process {holder or 'unknown'}) is serving {path}",
+                "stop it first; several servers can share a PostgreSQL case, not a SQLite file",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 def create_app(
