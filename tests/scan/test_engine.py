@@ -307,12 +307,12 @@ def test_default_scan_batches_keep_the_value_budget_when_a_source_widens(first: 
     """The default batch size follows each batch's column count, not the first batch's: an
     empty or narrow first batch used to size every later 64-column batch at 262,144 rows."""
     from breachscope.readers.base import Chunk
-    from breachscope.scan.engine import SCAN_CELLS, _rechunk
+    from breachscope.scan.engine import SCAN_CELLS, rechunk
 
     head = pa.RecordBatch.from_pydict(first) if first else pa.RecordBatch.from_pylist([])
     wide = pa.RecordBatch.from_pydict({f"c{i}": pa.nulls(65_536, pa.string()) for i in range(64)})
     chunks = [Chunk(0, head)] + [Chunk(head.num_rows + i * 65_536, wide) for i in range(4)]
-    out = [c.batch for c in _rechunk(iter(chunks), None)]
+    out = [c.batch for c in rechunk(iter(chunks), None)]
     assert sum(b.num_rows for b in out) == head.num_rows + 4 * 65_536
     assert all(b.num_rows * b.num_columns <= SCAN_CELLS for b in out)
 
@@ -321,11 +321,11 @@ def test_the_first_batch_of_a_source_is_scanned_as_read() -> None:
     """The engine does not hold the reader's (smaller) first batch back to fill a scan batch:
     the workers start on it while the rest is read."""
     from breachscope.readers.base import Chunk
-    from breachscope.scan.engine import _rechunk
+    from breachscope.scan.engine import rechunk
 
     def batch(rows: int) -> pa.RecordBatch:
         return pa.RecordBatch.from_pydict({f"c{i}": pa.nulls(rows, pa.string()) for i in range(16)})
 
     chunks = [Chunk(0, batch(65_536)), Chunk(65_536, batch(262_144)), Chunk(327_680, batch(1_000))]
-    assert [c.batch.num_rows for c in _rechunk(iter(chunks), None)] == [65_536, 262_144, 1_000]
-    assert [c.offset for c in _rechunk(iter(chunks), None)] == [0, 65_536, 327_680]
+    assert [c.batch.num_rows for c in rechunk(iter(chunks), None)] == [65_536, 262_144, 1_000]
+    assert [c.offset for c in rechunk(iter(chunks), None)] == [0, 65_536, 327_680]

@@ -106,7 +106,7 @@ def scan_rows(columns: int) -> int:
     return rows_for(columns, READ_ROWS, SCAN_CELLS)
 
 
-def _rechunk(chunks: Iterator[Chunk], batch_rows: int | None) -> Iterator[Chunk]:
+def rechunk(chunks: Iterator[Chunk], batch_rows: int | None) -> Iterator[Chunk]:
     """Group small reader batches into batches of about ``batch_rows`` rows (same schema only);
     ``None``: :func:`scan_rows` of each batch's own column count (a source whose first batch
     is narrow or empty keeps to the value budget when it widens), and the reader's first batch,
@@ -175,7 +175,7 @@ def scan_source(
 
     stream = VendorBatches(
         source.name,
-        _rechunk(iter(_Prefetch(source.chunks(on_bytes))), batch_rows),
+        rechunk(iter(_Prefetch(source.chunks(on_bytes))), batch_rows),
         vendor=vendor,
         match=vendor_match,
     )
