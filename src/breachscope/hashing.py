@@ -69,6 +69,14 @@ class FileDigest:
         except OSError:
             self.value = None
 
+    @classmethod
+    def known(cls, value: str) -> FileDigest:
+        """A digest the caller has already computed (``case attach`` hashes the file first, to
+        refuse one attached before): nothing is hashed again."""
+        done = cls(None)
+        done.value = value
+        return done
+
     def result(self) -> str | None:
         if self._thread is not None:
             self._thread.join()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from pathlib import Path
@@ -275,6 +276,9 @@ def test_scratch_files_are_detached_and_removed(
     path.write_text('"$distinct_id","$email"\n' + "".join(f'"d{i}","p{i}@example.com"\n' for i in range(50)))
     result = attach_file(engine, iid, path, clock=clock, batch_rows=8)
     assert result.new_people == 50
+    with session_scope(engine) as s:  # hashed once, before the scan: the report has the digest
+        [ds] = api.list_datasets(s, iid)
+        assert ds.scan_json["sources"][0]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     with pytest.raises(BreachscopeError):  # the same file again: refused before any people
         attach_file(engine, iid, path, clock=clock, batch_rows=8)
     assert list(scratch_root.iterdir()) == []

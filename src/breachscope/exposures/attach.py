@@ -44,6 +44,7 @@ from breachscope.exposures.extractor import Extractor
 from breachscope.exposures.person_key import KeyChain, key_chain
 from breachscope.exposures.plan import ExtractPlan, split_scan_classes
 from breachscope.files import scratch_dir
+from breachscope.hashing import FileDigest
 from breachscope.progress import NullProgress, Progress
 from breachscope.readers import open_sources
 from breachscope.scan.engine import scan_files
@@ -89,14 +90,18 @@ def file_digest(path: Path, progress: Progress | None = None) -> tuple[str, int]
     return h.hexdigest(), size
 
 
-def scan_with_engine(path: Path, key: bytes, progress: Progress, vendor: str | None = None) -> ScanResult:
-    """Run the scan engine; its findings are keyed-hashed under the case key (purge unlinks them)."""
-    report = scan_files([path], key=key, progress=progress, vendor=vendor)
+def scan_with_engine(
+    path: Path, key: bytes, progress: Progress, vendor: str | None = None, sha256: str | None = None
+) -> ScanResult:
+    """Run the scan engine; its findings are keyed-hashed under the case key (purge unlinks them).
+    ``sha256``: the file's digest, already computed (the scan does not hash it again)."""
+    digests = {path: FileDigest.known(sha256)} if sha256 else None
+    report = scan_files([path], key=key, progress=progress, vendor=vendor, digests=digests)
     return report.to_dict(), report.column_classes()
 
 
-def _engine(vendor: str | None) -> Scanner:
-    return lambda path, key, progress: scan_with_engine(path, key, progress, vendor)
+def _engine(vendor: str | None, sha256: str) -> Scanner:
+    return lambda path, key, progress: scan_with_engine(path, key, progress, vendor, sha256)
 
 
 @contextmanager
@@ -254,7 +259,7 @@ def attach_file(
     with session_scope(engine) as s:  # the same file twice would count its people twice
         api.refuse_duplicate(s, incident_id, sha)
     progress.start(f"Scanning {p.name}")
-    report, scanned = (scanner or _engine(vendor_arg))(p, case_key, progress)
+    report, scanned = (scanner or _engine(vendor_arg, sha))(p, case_key, progress)
     sources = open_sources(p, batch_rows=batch_rows)
     vendor, layout = _vendor_of(report)
     if report is not None:
