@@ -91,3 +91,9 @@ def test_people_another_attach_found_in_a_cut_short_one_are_kept(
     assert {e.dataset_id for e in people.values()} == {meanwhile.result.dataset_id}
     assert datasets[0].exposures == 2  # now both first seen in the second file
     assert again == []  # no follow-up row points at a removed or self-first-seen person
+    with session_scope(engine) as s:
+        said = [e.message for e in api.timeline(s, iid) if e.message.startswith("Attach of first")]
+    assert len(said) == 1 and said[0].endswith(
+        "and the people first seen in it were removed, but for 1 whom another file found again "
+        "meanwhile (now first seen there)"
+    ), said

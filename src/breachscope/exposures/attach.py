@@ -144,27 +144,29 @@ def forget_partial_dataset(
     author: str,
     clock: Clock | None,
     why: str = "failed",
-) -> None:
+) -> tuple[int, int]:
     """Remove a dataset whose attach failed (or, ``why``, was cut short) after committing some
     batches: the people first seen in it, its follow-up rows, the dataset; a timeline event says so.
     A person first seen in it whom another attach found again meanwhile (merged into its row) is
-    kept, first seen in that other dataset (the earliest, if several)."""
-    _hand_over(session, dataset_id)
+    kept, first seen in that other dataset (the earliest, if several). Returns (people removed,
+    people kept that way)."""
+    kept = _hand_over(session, dataset_id)
     session.execute(delete(DatasetPerson).where(DatasetPerson.dataset_id == dataset_id))
-    session.execute(delete(Exposure).where(Exposure.dataset_id == dataset_id))
-    session.execute(delete(Dataset).where(Dataset.id == dataset_id))
-    api.add_timeline_event(
-        session,
-        incident_id,
-        f"Attach of {name} {why}; dataset {dataset_id} and the people first seen in it were removed",
-        author=author,
-        clock=clock,
+    removed = getattr(
+        session.execute(delete(Exposure).where(Exposure.dataset_id == dataset_id)), "rowcount", 0
     )
+    session.execute(delete(Dataset).where(Dataset.id == dataset_id))
+    said = f"Attach of {name} {why}; dataset {dataset_id} and the people first seen in it were removed"
+    if kept:
+        said += f", but for {kept:,} whom another file found again meanwhile (now first seen there)"
+    api.add_timeline_event(session, incident_id, said, author=author, clock=clock)
+    return int(removed or 0), kept
 
 
-def _hand_over(session: Session, dataset_id: int) -> None:
+def _hand_over(session: Session, dataset_id: int) -> int:
     """People first seen in ``dataset_id`` that other datasets found again: first seen in the
-    earliest of those now (their follow-up row there goes, the datasets' counts follow)."""
+    earliest of those now (their follow-up row there goes, the datasets' counts follow).
+    Returns how many."""
     again = (
         select(func.min(DatasetPerson.dataset_id))
         .where(DatasetPerson.exposure_id == Exposure.id, DatasetPerson.dataset_id != dataset_id)
@@ -173,9 +175,16 @@ def _hand_over(session: Session, dataset_id: int) -> None:
     mine = (Exposure.dataset_id == dataset_id, again.is_not(None))
     others = sorted(int(d) for d in session.scalars(select(again).where(*mine).distinct()))
     if not others:
-        return
-    session.execute(
-        update(Exposure).where(*mine).values(dataset_id=again).execution_options(synchronize_session=False)
+        return 0
+    kept = getattr(
+        session.execute(
+            update(Exposure)
+            .where(*mine)
+            .values(dataset_id=again)
+            .execution_options(synchronize_session=False)
+        ),
+        "rowcount",
+        0,
     )
     first_seen = (
         select(Exposure.id)
@@ -185,6 +194,7 @@ def _hand_over(session: Session, dataset_id: int) -> None:
     session.execute(delete(DatasetPerson).where(DatasetPerson.dataset_id.in_(others), first_seen))
     count = select(func.count()).where(Exposure.dataset_id == Dataset.id).scalar_subquery()
     session.execute(update(Dataset).where(Dataset.id.in_(others)).values(exposures=count))
+    return int(kept or 0)
 
 
 #: How many times a failed batch-by-batch attach tries to remove its partial dataset (each try

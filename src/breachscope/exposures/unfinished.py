@@ -72,14 +72,13 @@ def _forget(engine: Engine, dataset_id: int, job_id: int, state: str | None, clo
         if ds is None or not ds.attaching:  # finished or removed meanwhile
             return Recovered(job_id, "", None)
         name, incident_id = ds.file_name, ds.incident_id
-        people = s.scalar(select(func.count()).where(Exposure.dataset_id == dataset_id)) or 0
         why = (
             f"was interrupted (the server stopped while job {job_id} ran)"
             if state == "interrupted"
             else f"did not finish (job {job_id} {state or 'is gone'})"
         )
         try:
-            forget_partial_dataset(
+            people, _ = forget_partial_dataset(
                 s,
                 incident_id,
                 dataset_id,
@@ -96,6 +95,7 @@ def _forget(engine: Engine, dataset_id: int, job_id: int, state: str | None, clo
             s.commit()
         except OperationalError:  # the write lock stayed taken past the busy timeout
             s.rollback()
+            people = s.scalar(select(func.count()).where(Exposure.dataset_id == dataset_id)) or 0
             return Recovered(job_id, name, dataset_id, people, left=True)
     return Recovered(job_id, name, dataset_id, int(people))
 
