@@ -143,3 +143,25 @@ def test_attach_refuses_the_same_file_and_records_an_incomplete_read(run, tmp_pa
     assert shown["timeline"][-1]["kind"] == "accept_incomplete"
     code, out = run("case", "show", "1")
     assert code == 0 and "datasets" in out
+
+
+def test_case_show_does_not_count_an_unfinished_attach(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A dataset whose batch-by-batch attach has not finished has no record or people count
+    yet (both are set when it ends): case show says so instead of printing 0."""
+    from breachscope.case import api
+    from breachscope.case.db import open_case_db, session_scope
+
+    run("case", "new", "x")
+    engine = open_case_db(f"sqlite:///{tmp_path / 'case.db'}")
+    with session_scope(engine) as s:
+        ds = api.attach_dataset(
+            s, 1, file_name="big.csv", sha256="d" * 64, size_bytes=10, format="csv", scan={}
+        )
+        ds.attaching = True
+    engine.dispose()
+    code, out = run("case", "show", "1")
+    assert code == 0, out
+    assert "ATTACH" in out
+    row = next(line for line in out.splitlines() if "big.c" in line)
+    cells = [c.strip() for c in row.split("│")]
+    assert cells[6:8] == ["not", "not"], row  # records, new people: "not counted", not 0

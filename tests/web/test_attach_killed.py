@@ -274,6 +274,8 @@ def test_a_dataset_whose_job_ended_mid_attach_reads_attach_interrupted(tmp_path:
         assert page.status_code == 200
         assert f"Attach interrupted</strong> (job {job_id})" in page.text
         assert "Incomplete read" not in page.text
+        assert "0 records" not in page.text  # counted only when an attach ends: not known
+        assert "records and people not counted (the attach has not finished)" in page.text
         summary = viewer.get(f"/api/v1/incidents/{server.mine}/summary").json()
         assert summary["counts"]["datasets"] == 0  # not counted as an attached dataset
         assert [d["state"] for d in summary["datasets"]] == ["attach interrupted"]

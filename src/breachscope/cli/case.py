@@ -197,8 +197,11 @@ def show(incident_id: int, json_out: str | None, db: str | None) -> None:
                 d["sha256"][:16] + "...",
                 f"{d['size_bytes']:,}",
                 _t(f"{d['vendor'] or '-'}/{d['layout'] or '-'}"),
-                f"{d['records']:,}",
-                f"{d['new_people']:,}",
+                *(
+                    (f"{d['records']:,}", f"{d['new_people']:,}")
+                    if d.get("state", "attached") == "attached"
+                    else ("not counted", "not counted")  # set when the attach ends
+                ),
                 _read_state(d),
                 f"{len(c['present'])} present, {len(c['absent'])} absent, "
                 f"{len(c['not_checked'])} not checked",
