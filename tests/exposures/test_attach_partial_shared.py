@@ -92,7 +92,12 @@ def test_people_another_attach_found_in_a_cut_short_one_are_kept(
     assert datasets[0].exposures == 2  # now both first seen in the second file
     assert again == []  # no follow-up row points at a removed or self-first-seen person
     with session_scope(engine) as s:
-        said = [e.message for e in api.timeline(s, iid) if e.message.startswith("Attach of first")]
+        events = [e.message for e in api.timeline(s, iid)]
+        said = [m for m in events if m.startswith("Attach of first")]
+    # a batch-by-batch attach is "attached" once its last batch is in: the cut-short one never was
+    assert [m.split(" (")[0] for m in events if m.startswith("Dataset attached")] == [
+        "Dataset attached: second.csv"
+    ]
     assert len(said) == 1 and said[0].endswith(
         "and the people first seen in it were removed, but for 1 whom another file found again "
         "meanwhile (now first seen there)"

@@ -212,6 +212,7 @@ def attach_dataset(
     records: int = 0,
     author: str = DEFAULT_AUTHOR,
     clock: Clock | None = None,
+    announce: bool = True,
 ) -> Dataset:
     """Record a leaked file and its stored scan report (``ScanReport.to_dict()``).
 
@@ -240,16 +241,25 @@ def attach_dataset(
     )
     session.add(dataset)
     session.flush()
+    if announce:
+        announce_dataset(session, dataset, author=author, clock=clock)
+    return dataset
+
+
+def announce_dataset(session: Session, dataset: Dataset, *, author: str, clock: Clock | None = None) -> None:
+    """The timeline's "Dataset attached" event. :func:`attach_dataset` writes it unless told not
+    to: an attach that commits batch by batch writes it when its last batch is stored."""
+    complete = dataset.complete
     read = "read whole" if complete is not False else "INCOMPLETE read: " + _unread_words(dataset)
     add_timeline_event(
         session,
-        incident_id,
-        f"Dataset attached: {file_name} ({size_bytes:,} bytes, sha256 {sha256[:12]}...; {read})",
+        dataset.incident_id,
+        f"Dataset attached: {dataset.file_name} ({dataset.size_bytes:,} bytes, "
+        f"sha256 {dataset.sha256[:12]}...; {read})",
         author=author,
         kind="attach",
         clock=clock,
     )
-    return dataset
 
 
 class DuplicateDataset(BreachscopeError):
@@ -543,6 +553,7 @@ __all__ = [
     "ExposureRecord",
     "accept_incomplete",
     "add_timeline_event",
+    "announce_dataset",
     "attach_dataset",
     "case_key",
     "count_exposures",

@@ -308,6 +308,7 @@ def attach_file(
             layout=layout,
             author=author,
             clock=clock,
+            announce=not commit_every_batch,  # batch by batch: "attached" once its last batch is in
         )
         ds.attach_job_id = job_id
         if commit_every_batch:
@@ -407,6 +408,8 @@ def attach_file(
             ds.canary_records = canaries.records
             ds.canary_vendors = dict(sorted(canaries.by_vendor.items()))
         s.flush()
+        if commit_every_batch:
+            api.announce_dataset(s, ds, author=author, clock=clock)
         issues = sum(len(x.issues) for x in sources)
         if matcher is not None and canaries is not None:
             with matcher:
