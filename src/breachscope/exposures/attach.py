@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,6 @@ from breachscope.canary import check as canary_check
 from breachscope.canary import exclude as canary_exclude
 from breachscope.canary import registry as canary_registry
 from breachscope.case import api
-from breachscope.case.bulk import dbapi
 from breachscope.case.db import session_scope
 from breachscope.case.models import Dataset, DatasetPerson, Exposure
 from breachscope.clock import Clock
@@ -105,15 +104,15 @@ def _engine(vendor: str | None, sha256: str) -> Scanner:
 
 
 @contextmanager
-def _detached(attached: list[Any]) -> Iterator[None]:
-    """Detach the scratch files of the connections in ``attached`` when the block ends (after
-    the session inside it has committed or rolled back, before its connection goes back to the
-    pool, where another thread may take it)."""
+def _scratch_detached(conn: Connection) -> Iterator[None]:
+    """Detach the scratch files an attach copied through ``conn`` when the block ends: after the
+    session on it has committed or rolled back, before the connection goes back to the pool,
+    where another thread may take it."""
     try:
         yield
     finally:
-        for raw in attached:
-            detach_scratch(raw)
+        if conn.dialect.name == "sqlite":
+            detach_scratch(conn.connection.driver_connection)
 
 
 def _vendor_of(report: dict[str, Any] | None) -> tuple[str | None, str | None]:
@@ -287,11 +286,10 @@ def attach_file(
     unread: list[str] = []
     # SQLite, one transaction: the people go through private scratch files (ScratchFiles)
     one_pass = engine.dialect.name == "sqlite" and not commit_every_batch
-    attached: list[Any] = []  # the DBAPI connection whose scratch files are detached at the end
     with (
         scratch_dir("breachscope-attach-") as tmp,
         engine.connect() as held,  # the scratch files are detached before it is back in the pool
-        _detached(attached),
+        _scratch_detached(held),
         session_scope(held) as s,
     ):
         key = api.case_key(s, incident_id)
@@ -321,8 +319,6 @@ def attach_file(
             int(x.get("rows") or 0) for x in (report or {}).get("sources") or [] if isinstance(x, dict)
         )
         scratch = ScratchFiles(Path(tmp), expected, batch_rows) if one_pass else None
-        if scratch is not None:
-            attached.append(dbapi(s))
 
         def extract(plan: ExtractPlan, batch: pa.RecordBatch, **kw: Any) -> pa.Table:
             """The worker thread: one batch's people (sealed for the scratch files)."""

@@ -21,24 +21,21 @@ import math
 import os
 import resource
 import shutil
-import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import adbc_driver_manager as adbc_errors
-import adbc_driver_sqlite.dbapi as adbc_sqlite
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session
 
 from breachscope.case.api import merge_into
-from breachscope.case.bulk import dbapi
+from breachscope.case.bulk import dbapi, detach_databases, scratch_writer
 from breachscope.case.models import Dataset, DatasetPerson, Exposure
 from breachscope.case.sealed import SEALED_COLUMNS, Sealer
-from breachscope.files import private_file
 
 STAGE = "bs_exposure_stage"
 #: Stored columns of an exposure table, in :class:`api.ExposureRecord` order. The display name
@@ -189,6 +186,7 @@ def sealed_table(table: pa.Table, sealer: Sealer | None) -> pa.Table:
 #: connection (its default limit), and a file read in a transaction stays attached to its end.
 SCRATCH_FILES = 8
 _SCRATCH_TABLE = "people"
+_ALIAS = "bs_people_"  # the attached name of each scratch file starts with it
 _SCRATCH_SCHEMA = pa.schema([(c, pa.string()) for c in COLUMNS])
 
 
@@ -227,11 +225,7 @@ class ScratchFiles:
     def _write(self, table: pa.Table) -> Path | None:
         if self._conn is None:
             self._path = self.folder / f"scratch-{len(self.written)}.db"
-            private_file(self._path)  # 0600 before the driver fills it (it would make it 0644)
-            self._conn = adbc_sqlite.connect(str(self._path), autocommit=True)
-            with self._conn.cursor() as cur:  # private and short-lived: no journal, no fsync
-                cur.execute("PRAGMA journal_mode = OFF")
-                cur.execute("PRAGMA synchronous = OFF")
+            self._conn = scratch_writer(self._path)
         with self._conn.cursor() as cur:
             mode = "append" if self._batches else "create"
             cur.adbc_ingest(_SCRATCH_TABLE, table.select(COLUMNS).cast(_SCRATCH_SCHEMA), mode=mode)
@@ -294,7 +288,7 @@ def store_scratch(
     or batch) are merged as :func:`store_exposure_table` does. Returns the rows processed."""
     session.flush()
     raw = dbapi(session)
-    alias = f"bs_people_{path.stem.replace('-', '_')}"
+    alias = f"{_ALIAS}{path.stem.replace('-', '_')}"
     raw.execute(f"PRAGMA cache_size = -{SCRATCH_CACHE_KIB}")
     raw.execute("ATTACH DATABASE ? AS " + alias, (str(path),))
     before = raw.execute("SELECT coalesce(max(id), 0) FROM exposures").fetchone()[0]
@@ -339,13 +333,7 @@ def store_scratch(
 def detach_scratch(raw: Any) -> None:
     """Detach every scratch file :func:`store_scratch` attached to a DBAPI connection (after its
     transaction ended)."""
-    try:
-        names = [str(row[1]) for row in raw.execute("PRAGMA database_list").fetchall()]
-        for name in names:
-            if name.startswith("bs_people_"):
-                raw.execute(f"DETACH DATABASE {name}")
-    except sqlite3.Error:  # the connection was closed after a failure: nothing left attached
-        pass
+    detach_databases(raw, _ALIAS)
 
 
 def count_people_of_file(

@@ -19,12 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import adbc_driver_sqlite.dbapi as adbc_sqlite
 import duckdb
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from breachscope.case.bulk import dbapi
+from breachscope.case.bulk import dbapi, detach_databases, scratch_writer
 from breachscope.progress import Progress
 
 _BATCH = 50_000
@@ -232,24 +231,12 @@ def attach_scratch(session: Session, tmp: Path) -> tuple[Any, Path] | None:
 
 
 def detach_scratch(attached: tuple[Any, Path] | None) -> None:
-    if attached is None:
-        return
-    raw, _ = attached
-    try:
-        names = {str(row[1]) for row in raw.execute("PRAGMA database_list").fetchall()}
-        for name in SCRATCH_TABLES:
-            if f"scratch_{name}" in names:
-                raw.execute(f"DETACH DATABASE scratch_{name}")
-    except sqlite3.Error:  # the connection was closed after a failure: nothing left attached
-        pass
+    if attached is not None:
+        detach_databases(attached[0], "scratch_")
 
 
 def _ingest(con: duckdb.DuckDBPyConnection, sql: str, folder: Path, table: str) -> int:
     """Write the rows of DuckDB's ``sql`` into the scratch file of ``table``; returns rows."""
-    path = str(folder / f"scratch-{table}.db")
-    with adbc_sqlite.connect(path, autocommit=True) as adbc, adbc.cursor() as cur:
-        # a private scratch file, removed with the folder: no journal, no fsync
-        cur.execute("PRAGMA journal_mode = OFF")
-        cur.execute("PRAGMA synchronous = OFF")
+    with scratch_writer(folder / f"scratch-{table}.db") as adbc, adbc.cursor() as cur:
         rows = cur.adbc_ingest(table, con.sql(sql).to_arrow_reader(_BATCH), mode="create")
     return int(rows)
