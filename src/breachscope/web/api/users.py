@@ -7,11 +7,13 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from breachscope.case import accounts, logins, reenrol
 from breachscope.errors import BreachscopeError
 from breachscope.web.audit import record
 from breachscope.web.auth.gate import Who
+from breachscope.web.auth.principal import Principal
 from breachscope.web.auth.routes import NO_STORE
 from breachscope.web.deps import DB, Settings, client_address
 
@@ -62,6 +64,17 @@ def user_out(u: accounts.TeamUser) -> UserOut:
     )
 
 
+def _user(db: Session, user_id: int, not_you: tuple[Principal, str] | None = None) -> accounts.TeamUser:
+    """The user ``user_id`` (404 if none); with ``not_you``, 400 with its sentence when it is
+    the caller (who changes their own password or authenticator through /auth)."""
+    user = db.get(accounts.TeamUser, user_id)
+    if user is None:
+        raise HTTPException(404, "no such user")
+    if not_you is not None and user.id == not_you[0].user_id:
+        raise HTTPException(400, not_you[1])
+    return user
+
+
 @router.get("/users", response_model=list[UserOut])
 def list_users(db: DB) -> list[UserOut]:
     """Every account of the team."""
@@ -106,9 +119,7 @@ def change_user(
     user_id: int, body: UserPatch, request: Request, db: DB, settings: Settings, who: Who
 ) -> UserOut:
     """Change a role or disable an account; either ends the account's sessions."""
-    user = db.get(accounts.TeamUser, user_id)
-    if user is None:
-        raise HTTPException(404, "no such user")
+    user = _user(db, user_id)
     now = settings.clock.now()
     if body.role is not None:
         try:
@@ -139,11 +150,7 @@ def reset_password(
 ) -> None:
     """Set a user's password (they forgot it): every session of theirs ends; their second
     factor stays as it is. Audited. Your own password: ``POST /api/v1/auth/password``."""
-    user = db.get(accounts.TeamUser, user_id)
-    if user is None:
-        raise HTTPException(404, "no such user")
-    if user.id == who.user_id:
-        raise HTTPException(400, "change your own password with POST /api/v1/auth/password")
+    user = _user(db, user_id, not_you=(who, "change your own password with POST /api/v1/auth/password"))
     try:
         ended = logins.reset_password(
             db, user, body.password, now=settings.clock.now(), hasher=settings.hasher
@@ -174,11 +181,7 @@ def reset_totp(user_id: int, request: Request, db: DB, settings: Settings, who: 
     codes): a new TOTP secret, active at once, and new recovery codes, all in this answer only;
     the old secret and codes stop working and every session of theirs ends. Audited (never the
     secret). Your own: ``POST /api/v1/auth/totp``."""
-    user = db.get(accounts.TeamUser, user_id)
-    if user is None:
-        raise HTTPException(404, "no such user")
-    if user.id == who.user_id:
-        raise HTTPException(400, "set up your own new authenticator with POST /api/v1/auth/totp")
+    user = _user(db, user_id, not_you=(who, "set up your own new authenticator with POST /api/v1/auth/totp"))
     done = reenrol.reset(db, user, now=settings.clock.now())
     record(
         db,
@@ -204,9 +207,7 @@ def grant_incident(
 ) -> None:
     """Make a user a member of any incident (admin; how a first member is added to an incident
     opened from the command line)."""
-    user = db.get(accounts.TeamUser, user_id)
-    if user is None:
-        raise HTTPException(404, "no such user")
+    user = _user(db, user_id)
     try:
         added = accounts.add_member(db, incident_id, user, by=who.actor, now=settings.clock.now())
     except BreachscopeError as exc:
