@@ -246,18 +246,8 @@ def test_a_dataset_whose_job_ended_mid_attach_reads_attach_interrupted(tmp_path:
     with team_server(f"sqlite:///{tmp_path / 'case.db'}", FixedClock(STARTED)) as server:
         assert server.engine is not None
         with session_scope(server.engine) as s:
-            job = jobs.Job(
-                incident_id=server.mine,
-                kind="attach",
-                state="failed",
-                params={"file_name": "people.csv"},
-                created_by=BY,
-                created_at=STARTED,
-                done=0,
-                stage="failed",
-            )
-            s.add(job)
-            s.flush()
+            job = jobs.enqueue(s, server.mine, "attach", {"file_name": "people.csv"}, by=BY, now=STARTED)
+            job.state = job.stage = "failed"  # committed failed: the runner never sees it queued
             cut = {"complete": False, "unread": {"records": 3}}
             ds = api.attach_dataset(
                 s, server.mine, file_name="people.csv", sha256="ab" * 32, size_bytes=9, format="csv", scan=cut
