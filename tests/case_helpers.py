@@ -93,12 +93,7 @@ class CaseTemplates:
         name = self._pg.get(server_url)
         if name is None:
             name = f"bs_template_{uuid.uuid4().hex[:12]}"
-            admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-            try:
-                with admin.connect() as conn:
-                    conn.execute(text(f'CREATE DATABASE "{name}"'))
-            finally:
-                admin.dispose()
+            _on_server(server_url, f'CREATE DATABASE "{name}"')
             url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
             open_case_db(url, create=True).dispose()
             self._pg[server_url] = name
@@ -112,12 +107,7 @@ class CaseTemplates:
 
     def close(self) -> None:
         for server_url, name in self._pg.items():
-            admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-            try:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            finally:
-                admin.dispose()
+            _on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self._pg.clear()
 
 
@@ -160,3 +150,13 @@ def make_case(engine: Engine, clock: Clock, leaked: Sequence[dict[str, Any]]) ->
         plan = ExtractPlan.build(batch.schema.names)
         api.store_exposures(s, iid, ds.id, extract_batch(key, plan, batch, row_key_prefix="t"))
     return iid
+
+
+def _on_server(server_url: str, sql: str) -> None:
+    """Run one statement (CREATE or DROP DATABASE) outside a transaction on a PostgreSQL server."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        admin.dispose()
