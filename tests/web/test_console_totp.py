@@ -1,6 +1,7 @@
 """The Account page's new authenticator in chromium against the real server, with real pyotp
 codes: signed in with a recovery code (the phone is lost), the person types their password, is
-shown the new key once (no-store), mistypes the code (nothing changes: the old app still signs
+shown the new key once (no-store) with its QR code (read back by zbarimg from chromium's
+screenshot), mistypes the code (nothing changes: the old app still signs
 in), then confirms; from then on only the new app's codes sign in. Axe-clean, no console error.
 A screenshot of the page with the key is written to the test's folder for a look."""
 
@@ -14,6 +15,7 @@ from playwright.sync_api import Browser
 
 from tests.web.browser import Watched, with_axe
 from tests.web.conftest import Console
+from tests.web.qr_decode import decode
 from tests.web.test_console_account import OLD, _clean, _post, _sign_in, _user
 
 
@@ -54,6 +56,8 @@ def test_set_up_a_new_authenticator_from_the_account_page(
     assert len(secret) == 32 and shown.count(" ") == 7 and secret != old
     uri = w.page.locator("#totp-uri").inner_text()
     assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri
+    # the QR code a phone scans, read back from what chromium drew (zbarimg on a screenshot)
+    assert decode(w.page.locator("#totp-qr svg").screenshot(), ".png") == [uri]
     _clean(w)
     w.page.screenshot(path=str(tmp_path / "account-new-authenticator.png"), full_page=True)
 

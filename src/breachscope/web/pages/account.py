@@ -6,7 +6,8 @@ page only reads the form (the gate has checked its CSRF token and Origin) and re
 A refusal is shown as the sentence the API gives (the password policy's, "the current password is
 wrong", the throttle's "try again in N s") with the API's status. New recovery codes appear on the
 response to the form only, never cached (``Cache-Control: no-store``), and never again; so does a
-new authenticator's secret (in groups of four) and its ``otpauth://`` URI, with the form that
+new authenticator's secret (in groups of four), its ``otpauth://`` URI and that URI as a QR code
+(:mod:`breachscope.web.qr`, inline SVG: no ``data:`` URL, no inline style), with the form that
 confirms it by a code (until then the old authenticator still signs in; the form stays while the
 new one waits, the secret is not shown again).
 """
@@ -20,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from breachscope.case.accounts import MAX_PASSWORD, MIN_PASSWORD
 from breachscope.case.reenrol import Enrolment, grouped
+from breachscope.web import qr
 from breachscope.web.auth import selfservice
 from breachscope.web.auth.gate import Who
 from breachscope.web.deps import DB, Settings, client_address
@@ -114,7 +116,12 @@ def begin_totp(
         db.commit()
         return _page(request, db, settings, who, enrolment.status, totp_error=enrolment.message)
     db.flush()
-    shown = {"secret": grouped(enrolment.secret), "uri": enrolment.uri, "expires_at": enrolment.expires_at}
+    shown = {
+        "secret": grouped(enrolment.secret),
+        "uri": enrolment.uri,
+        "qr": qr.picture(enrolment.uri),
+        "expires_at": enrolment.expires_at,
+    }
     return _page(request, db, settings, who, enrolment=shown)
 
 
