@@ -4,6 +4,7 @@ sign in) and the pending secret of a self-service re-enrolment as stored."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
@@ -100,3 +101,28 @@ def test_guessing_the_new_code_locks_like_sign_in(engine: Engine) -> None:
         assert user.totp_pending is not None  # still waiting: once the lock ends, the right code works
         done = reenrol.confirm(s, user, right, address="a", now=NOW + locked.retry_after, keep_session=None)
         assert done.result == "ok"
+
+
+def test_a_first_second_factor_is_active_and_has_recovery_codes_only_once_confirmed(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        user = accounts.create_user(s, "f@x.org", "viewer", "a long passphrase", now=NOW, created_by="t",
+                                    totp=False, hasher=CHEAP).user  # fmt: skip
+        _, enrolment = reenrol.begin(s, user, "a long passphrase", address="a", now=NOW, hasher=CHEAP)
+        assert enrolment is not None and user.totp_secret is None
+        assert accounts.verify_second_factor(s, user, "", NOW) == "none"  # the password alone, meanwhile
+        right = pyotp.TOTP(enrolment.secret).at(NOW)
+        wrong = reenrol.confirm(s, user, f"{(int(right) + 1) % 1_000_000:06d}", address="a", now=NOW,
+                                keep_session=None)  # fmt: skip
+        assert (wrong.result, wrong.first, wrong.recovery_codes) == ("failed", False, ())
+        assert user.totp_secret is None and accounts.recovery_codes_left(s, user.id) == 0
+        done = reenrol.confirm(s, user, right, address="a", now=NOW, keep_session=None)
+        assert done.result == "ok" and done.first and len(done.recovery_codes) == accounts.RECOVERY_CODES
+        assert accounts.needs_totp(user) and accounts.verify_second_factor(s, user, "", NOW) is None
+        assert accounts.verify_second_factor(s, user, done.recovery_codes[0], NOW) == "recovery_code"
+        _, again = reenrol.begin(s, user, "a long passphrase", address="a", now=NOW, hasher=CHEAP)
+        assert again is not None
+        later = NOW + timedelta(seconds=60)
+        replaced = reenrol.confirm(s, user, pyotp.TOTP(again.secret).at(later), address="a", now=later,
+                                   keep_session=None)  # fmt: skip
+        assert replaced.result == "ok" and not replaced.first and replaced.recovery_codes == ()
+        assert accounts.recovery_codes_left(s, user.id) == accounts.RECOVERY_CODES - 1  # kept

@@ -1,6 +1,7 @@
 """The Account page's new authenticator in chromium against the real server, with real pyotp
 codes: signed in with a recovery code (the phone is lost), the person types their password, is
-shown the new key once (no-store), mistypes the code (nothing changes: the old app still signs
+shown the new key once (no-store) with its QR code (read back by zbarimg from chromium's
+screenshot), mistypes the code (nothing changes: the old app still signs
 in), then confirms; from then on only the new app's codes sign in. Axe-clean, no console error.
 A screenshot of the page with the key is written to the test's folder for a look."""
 
@@ -14,6 +15,7 @@ from playwright.sync_api import Browser
 
 from tests.web.browser import Watched, with_axe
 from tests.web.conftest import Console
+from tests.web.qr_decode import decode
 from tests.web.test_console_account import OLD, _clean, _post, _sign_in, _user
 
 
@@ -54,6 +56,8 @@ def test_set_up_a_new_authenticator_from_the_account_page(
     assert len(secret) == 32 and shown.count(" ") == 7 and secret != old
     uri = w.page.locator("#totp-uri").inner_text()
     assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri
+    # the QR code a phone scans, read back from what chromium drew (zbarimg on a screenshot)
+    assert decode(w.page.locator("#totp-qr svg").screenshot(), ".png") == [uri]
     _clean(w)
     w.page.screenshot(path=str(tmp_path / "account-new-authenticator.png"), full_page=True)
 
@@ -82,3 +86,54 @@ def test_set_up_a_new_authenticator_from_the_account_page(
     assert _sign_in(after, email, OLD, _code(console, secret)) == 200
     after.assert_clean()
     after.page.context.close()
+
+
+def test_add_a_first_authenticator_from_the_account_page(
+    browser: Browser, console: Console, tmp_path: Path
+) -> None:
+    email = "account-first-totp@team.example"
+    _user(console, email, totp=False)
+    w = _fresh(browser, console)
+    assert _sign_in(w, email, OLD) == 200  # the password alone
+    w.goto("/account")
+    assert "You have no authenticator" in w.page.locator("#no-totp").inner_text()
+    _clean(w)
+
+    w.page.fill("#totp-password", OLD)
+    with w.page.expect_navigation() as nav:
+        w.page.get_by_role("button", name="Add an authenticator app").click()
+    response = nav.value
+    assert response is not None and response.status == 200
+    assert response.headers["cache-control"] == "no-store"
+    uri = w.page.locator("#totp-uri").inner_text()
+    secret = w.page.locator("#totp-secret").inner_text().replace(" ", "")
+    assert f"secret={secret}" in uri
+    assert decode(w.page.locator("#totp-qr svg").screenshot(), ".png") == [uri]
+    _clean(w)
+    w.page.screenshot(path=str(tmp_path / "account-first-authenticator.png"), full_page=True)
+
+    w.page.fill("#totp-code", _code(console, secret))
+    with w.page.expect_navigation() as nav:
+        w.page.get_by_role("button", name="Confirm the authenticator").click()
+    response = nav.value
+    assert response is not None and response.status == 200
+    assert response.headers["cache-control"] == "no-store"  # the recovery codes are on this answer only
+    assert "Your authenticator is set up" in w.page.locator("[role=status]").first.inner_text()
+    codes = w.page.locator("#new-codes code").all_inner_texts()
+    assert len(codes) == 10
+    assert "unused recovery codes left" in w.page.locator("#codes-left").inner_text()
+    assert w.page.locator("#no-totp").count() == 0 and w.page.locator("#totp-secret").count() == 0
+    _clean(w)
+    w.page.screenshot(path=str(tmp_path / "account-first-authenticator-codes.png"), full_page=True)
+    w.goto("/account")
+    assert w.page.locator("#new-codes").count() == 0  # shown once
+    w.page.context.close()
+
+    after = _fresh(browser, console)
+    assert _sign_in(after, email, OLD) == 401  # the password alone no longer signs in
+    assert _sign_in(after, email, OLD, codes[0]) == 200
+    after.page.context.close()
+    again = _fresh(browser, console)
+    assert _sign_in(again, email, OLD, _code(console, secret)) == 200
+    again.assert_clean()
+    again.page.context.close()

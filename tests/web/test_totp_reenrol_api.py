@@ -1,6 +1,7 @@
 """Through a real uvicorn, with real pyotp codes: a person sets up a new authenticator (the
-current password, then a code of the new app; until then the old one works), and an admin gives
-one to someone who cannot sign in. Neither is open to an API token; both are audited, never
+current password, then a code of the new app; until then the old one works), someone created
+without a second factor adds a first one the same way (and gets recovery codes), and an admin
+gives one to someone who cannot sign in. Neither is open to an API token; both are audited, never
 with the secret."""
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def test_a_new_authenticator_takes_effect_only_when_confirmed(team: TeamServer) 
     assert secret not in _audit_text(team) and old not in _audit_text(team)
 
 
-def test_a_new_secret_waits_a_quarter_hour_and_needs_a_factor_to_replace(team: TeamServer) -> None:
+def test_a_new_secret_waits_a_quarter_hour(team: TeamServer) -> None:
     new = _user(team, "slow@team.example", "admin", totp=True)
     assert new.totp_secret is not None
     me = _signed(team, new.user.email, PW, _code(team, new.totp_secret))
@@ -95,8 +96,47 @@ def test_a_new_secret_waits_a_quarter_hour_and_needs_a_factor_to_replace(team: T
     team.clock.advance(PENDING_FOR)
     assert _confirm(me, _code(team, second)) == 400  # too late: start again
     assert _login(team, new.user.email, PW, _code(team, new.totp_secret)).status_code == 200
+
+
+def test_someone_without_a_second_factor_adds_a_first_one(team: TeamServer) -> None:
     plain = _user(team, "plain@team.example", "viewer", totp=False)
-    assert _begin(_signed(team, plain.user.email, PW))[0] == 400  # nothing to replace: an admin adds one
+    email = plain.user.email
+    me = _signed(team, email, PW)  # the password alone signs in
+    elsewhere = _signed(team, email, PW)
+    assert me.get("/api/v1/auth/recovery-codes").json() == {"second_factor": False, "recovery_codes_left": 0}
+    status, body = _begin(me)
+    assert status == 200 and body["secret"] in body["uri"]
+    secret = body["secret"]
+
+    # until a code confirms it nothing changes: still the password alone, a wrong code is refused
+    assert _confirm(me, f"{(int(_code(team, secret)) + 1) % 1_000_000:06d}") == 401
+    assert _login(team, email, PW).status_code == 200
+
+    r = me.send("POST", "/api/v1/auth/totp/confirm", json={"code": _code(team, secret)})
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    codes = r.json()["codes"]
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert me.get("/api/v1/auth/me").status_code == 200  # this session stays
+    assert elsewhere.get("/api/v1/auth/me").status_code == 401  # the others (password only) end
+    assert _login(team, email, PW).status_code == 401  # from now on the password alone does not do
+    assert _login(team, email, PW, _code(team, secret)).status_code == 200
+    assert _login(team, email, PW, codes[0]).status_code == 200
+    assert me.get("/api/v1/auth/recovery-codes").json() == {"second_factor": True, "recovery_codes_left": 9}
+
+    # replacing it later is the ordinary re-enrolment: 204, the recovery codes stay
+    again = _begin(me)[1]["secret"]
+    assert _confirm(me, _code(team, again)) == 204
+    assert me.get("/api/v1/auth/recovery-codes").json()["recovery_codes_left"] == 9
+
+    enrols = [e for e in _audit(team, "auth.totp_enrol") if e["actor"] == email]
+    assert enrols == [{"actor": email, "result": "ok", "first": True}, {"actor": email, "result": "ok"}]
+    confirms = [e for e in _audit(team, "auth.totp_confirm") if e["actor"] == email]
+    assert [e["result"] for e in confirms] == ["failed", "ok", "ok"]
+    assert confirms[1] == {"actor": email, "result": "ok", "sessions_ended": 2, "first": True,
+                           "recovery_codes": 10}  # fmt: skip
+    assert "first" not in confirms[2]
+    logged = _audit_text(team)
+    assert secret not in logged and again not in logged and not any(c in logged for c in codes)
 
 
 def test_an_admin_gives_a_new_second_factor(team: TeamServer) -> None:

@@ -1,5 +1,5 @@
-"""Re-enrolling a second factor: a new TOTP secret for someone who lost or replaced their
-authenticator app.
+"""Enrolling a second factor: a new TOTP secret for someone who lost or replaced their
+authenticator app, or a first one for someone created without (``--no-totp``).
 
 - **Self-service** (a signed-in person, for instance signed in with a recovery code):
   :func:`begin` checks the current password again under the sign-in throttle
@@ -10,6 +10,11 @@ authenticator app.
   counts as used) and ends every other session of the person; a wrong one counts as a failed
   sign-in and changes nothing. A pending secret lives :data:`PENDING_FOR`; a new :func:`begin`
   replaces it. So a mistyped enrolment never locks anyone out. Recovery codes are not touched.
+- **A first second factor** (a user created without one): the same two steps; nothing is
+  active meanwhile, so the password alone still signs in until the code is confirmed. The
+  confirmation also makes the user's first :data:`~breachscope.case.accounts.RECOVERY_CODES`
+  recovery codes (returned once, in :class:`Confirmation`), as ``create_user`` does for a user
+  created with a second factor.
 - **Reset by an administrator** (:func:`reset`), for someone who cannot sign in at all: a new
   active secret at once, new recovery codes (the old ones stop working), every session ended.
 
@@ -27,7 +32,6 @@ from sqlalchemy.orm import Session
 
 from breachscope.case import accounts, logins
 from breachscope.case.accounts import TeamUser
-from breachscope.errors import BreachscopeError
 
 #: How long a new secret waits for its first code.
 PENDING_FOR = timedelta(minutes=15)
@@ -46,11 +50,14 @@ class Enrolment:
 @dataclass(frozen=True)
 class Confirmation:
     """``ok`` (the new secret is active), ``failed`` (a wrong code), ``locked`` (the throttle
-    refused it unchecked, ``retry_after``), ``none`` (nothing pending, or it expired)."""
+    refused it unchecked, ``retry_after``), ``none`` (nothing pending, or it expired). A first
+    second factor (``first``) comes with its recovery codes, shown once."""
 
     result: str
     retry_after: timedelta | None = None
     sessions_ended: int = 0
+    first: bool = False
+    recovery_codes: tuple[str, ...] = ()
 
 
 def pending_until(user: TeamUser, now: datetime) -> datetime | None:
@@ -69,12 +76,8 @@ def _clear_pending(user: TeamUser) -> None:
 def begin(
     session: Session, user: TeamUser, password: str, *, address: str, now: datetime, hasher: PasswordHasher
 ) -> tuple[logins.Recheck, Enrolment | None]:
-    """The current password again (throttled), then a new pending secret; the active one still
-    works. The enrolment is None when the password was refused."""
-    if user.totp_secret is None:
-        raise BreachscopeError(
-            "you have no second factor to replace", "an admin adds one with: breachscope users totp EMAIL"
-        )
+    """The current password again (throttled), then a new pending secret; the active one (if
+    any) still works. The enrolment is None when the password was refused."""
     check = logins.recheck_password(session, user, password, address=address, now=now, hasher=hasher)
     if not check.ok:
         return check, None
@@ -87,8 +90,9 @@ def begin(
 def confirm(
     session: Session, user: TeamUser, code: str, *, address: str, now: datetime, keep_session: str | None
 ) -> Confirmation:
-    """A code of the pending secret makes it the active one (the old one stops working) and
-    ends every session of the user but ``keep_session``; a wrong code is a failed sign-in."""
+    """A code of the pending secret makes it the active one (the old one, if any, stops working)
+    and ends every session of the user but ``keep_session``; a wrong code is a failed sign-in.
+    A first second factor also gets its recovery codes."""
     keys = logins.throttle_keys(user.email, address)
     locked = logins.locked_for(session, keys, now)
     if locked is not None:
@@ -101,11 +105,14 @@ def confirm(
     if step is None:
         logins.record_failure(session, keys, now)
         return Confirmation("failed")
+    first = user.totp_secret is None
     user.totp_secret = accounts.seal_totp(session, user.email, secret)
     user.totp_last_step = step
     _clear_pending(user)
+    session.flush()
+    codes = accounts.new_recovery_codes(session, user, now) if first else ()
     ended = logins.end_user_sessions(session, user.id, now, keep=keep_session)
-    return Confirmation("ok", sessions_ended=ended)
+    return Confirmation("ok", sessions_ended=ended, first=first, recovery_codes=codes)
 
 
 @dataclass(frozen=True)

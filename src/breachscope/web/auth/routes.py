@@ -287,10 +287,12 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 @router.post("/auth/totp", response_model=NewAuthenticator, responses={400: {}, **REFUSALS})
 def begin_totp(body: PasswordAgain, request: Request, db: DB, settings: Settings, who: Who) -> Any:
-    """Start a new authenticator (lost or replaced phone): a new TOTP secret, shown only now.
+    """Start a new authenticator (lost or replaced phone), or your first one (an account made
+    without a second factor): a new TOTP secret, shown only now.
 
     It takes effect when a code of it is sent to ``POST /auth/totp/confirm`` (within 15
-    minutes); until then your current authenticator (or a recovery code) still signs you in."""
+    minutes); until then your current authenticator (or a recovery code; without one, the
+    password alone) still signs you in."""
     enrolment = selfservice.begin_totp(db, settings, who, body.password, address=client_address(request))
     if isinstance(enrolment, selfservice.Refusal):
         db.commit()  # the failure counts (throttle) and its audit entry stay
@@ -299,15 +301,27 @@ def begin_totp(body: PasswordAgain, request: Request, db: DB, settings: Settings
     return JSONResponse(out.model_dump(mode="json"), headers=NO_STORE)
 
 
-@router.post("/auth/totp/confirm", status_code=204, responses={400: {}, **REFUSALS})
+FIRST_CONFIRMED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": RecoveryCodes,
+        "description": "your first authenticator is set up: its recovery codes, shown only now",
+    },
+    204: {"description": "your new authenticator replaced the old one (your recovery codes stay)"},
+}
+
+
+@router.post("/auth/totp/confirm", status_code=204, responses={400: {}, **REFUSALS, **FIRST_CONFIRMED})
 def confirm_totp(body: TotpCode, request: Request, db: DB, settings: Settings, who: Who) -> Response:
     """Confirm the new authenticator with its current code: from now on only it signs you in
     (the old one stops working) and every other session of yours ends. A wrong code counts as a
-    failed sign-in and changes nothing."""
-    refusal = selfservice.confirm_totp(db, settings, who, body.code, address=client_address(request))
+    failed sign-in and changes nothing. Your first authenticator answers 200 with your first
+    recovery codes (``no-store``); a replaced one answers 204."""
+    codes, refusal = selfservice.confirm_totp(db, settings, who, body.code, address=client_address(request))
     if refusal is not None:
         db.commit()
         return _refused(refusal)
+    if codes:
+        return JSONResponse(RecoveryCodes(codes=list(codes)).model_dump(), headers=NO_STORE)
     return Response(status_code=204)
 
 

@@ -1,5 +1,5 @@
 """A signed-in user's own account: change the password, make new recovery codes, count them,
-set up a new authenticator (second factor).
+set up a new authenticator (second factor), or a first one for a user created without.
 
 One implementation for the API (``/api/v1/auth/password``, ``/api/v1/auth/recovery-codes``,
 ``/api/v1/auth/totp``, :mod:`.routes`) and the console's Account page (``/account``,
@@ -12,7 +12,9 @@ wrong one is a failed sign-in (401); a locked account or address is refused unch
 with the seconds to wait). Every attempt, refused or not, is written to the audit chain; the
 caller commits a refusal too, so the failure count and its audit entry stay. A new
 authenticator (:mod:`breachscope.case.reenrol`) needs the password to start and then a code of
-the new app to take effect; a wrong code is a failed sign-in too. The secret is never audited.
+the new app to take effect; a wrong code is a failed sign-in too. A first authenticator takes the
+same two steps and its confirmation makes the first recovery codes (shown once). The secret and
+the codes are never audited (the entries say ``"first": true`` and how many codes).
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from breachscope.web.settings import ServerSettings
 SESSION_ONLY = "sign in with a browser session for this (an API token cannot)"
 WRONG_PASSWORD = "the current password is wrong"
 NO_SECOND_FACTOR = "you have no second factor, so no recovery codes"
-NO_FACTOR_TO_REPLACE = "you have no second factor to replace (an admin adds one: breachscope users totp)"
 WRONG_CODE = "that is not the new authenticator's current code"
 NOTHING_PENDING = (
     f"no new authenticator is waiting for its code (it waits {reenrol.PENDING_FOR.seconds // 60} minutes):"
@@ -151,22 +152,24 @@ def new_recovery_codes(
 def begin_totp(
     db: Session, settings: ServerSettings, who: Principal, password: str, *, address: str
 ) -> reenrol.Enrolment | Refusal:
-    """A new authenticator secret, pending until :func:`confirm_totp` (the current one keeps
-    working meanwhile), to be shown once; or why not."""
+    """A new authenticator secret (or a first one), pending until :func:`confirm_totp` (the
+    current one, if any, keeps working meanwhile), to be shown once; or why not."""
     if (refused := _session_only(who)) is not None:
         return refused
     user = _user(db, who)
-    if user.totp_secret is None:
-        return Refusal(400, NO_FACTOR_TO_REPLACE)
     now = settings.clock.now()
+    first = user.totp_secret is None
     check, enrolment = reenrol.begin(db, user, password, address=address, now=now, hasher=settings.hasher)
+    details: dict[str, object] = {"result": _result(check)}
+    if first:
+        details["first"] = True
     record(
         db,
         actor=who.actor,
         action="auth.totp_enrol",
         object_type="user",
         object_id=user.id,
-        details={"result": _result(check)},
+        details=details,
         source=address,
         at=now,
     )
@@ -175,17 +178,20 @@ def begin_totp(
 
 def confirm_totp(
     db: Session, settings: ServerSettings, who: Principal, code: str, *, address: str
-) -> Refusal | None:
+) -> tuple[tuple[str, ...], Refusal | None]:
     """A code of the new authenticator makes it the active one: the old one stops working and
-    every other session of the user ends. ``None`` when done."""
+    every other session of the user ends. When done: the recovery codes of a first
+    authenticator (shown once; none when one was replaced) and no refusal."""
     if (refused := _session_only(who)) is not None:
-        return refused
+        return (), refused
     user = _user(db, who)
     now = settings.clock.now()
     done = reenrol.confirm(db, user, code, address=address, now=now, keep_session=who.session_id)
     details: dict[str, object] = {"result": done.result}
     if done.result == "ok":
         details["sessions_ended"] = done.sessions_ended
+    if done.first:
+        details.update(first=True, recovery_codes=len(done.recovery_codes))
     record(
         db,
         actor=who.actor,
@@ -197,7 +203,7 @@ def confirm_totp(
         at=now,
     )
     if done.result == "ok":
-        return None
+        return done.recovery_codes, None
     if done.retry_after is not None:
-        return _locked(done.retry_after)
-    return Refusal(401, WRONG_CODE) if done.result == "failed" else Refusal(400, NOTHING_PENDING)
+        return (), _locked(done.retry_after)
+    return (), Refusal(401, WRONG_CODE) if done.result == "failed" else Refusal(400, NOTHING_PENDING)

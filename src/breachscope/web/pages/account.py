@@ -6,9 +6,11 @@ page only reads the form (the gate has checked its CSRF token and Origin) and re
 A refusal is shown as the sentence the API gives (the password policy's, "the current password is
 wrong", the throttle's "try again in N s") with the API's status. New recovery codes appear on the
 response to the form only, never cached (``Cache-Control: no-store``), and never again; so does a
-new authenticator's secret (in groups of four) and its ``otpauth://`` URI, with the form that
+new authenticator's secret (in groups of four), its ``otpauth://`` URI and that URI as a QR code
+(:mod:`breachscope.web.qr`, inline SVG: no ``data:`` URL, no inline style), with the form that
 confirms it by a code (until then the old authenticator still signs in; the form stays while the
-new one waits, the secret is not shown again).
+new one waits, the secret is not shown again). Someone without a second factor adds a first one
+the same way; its confirmation answers with the first recovery codes, shown on that answer only.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from breachscope.case.accounts import MAX_PASSWORD, MIN_PASSWORD
 from breachscope.case.reenrol import Enrolment, grouped
+from breachscope.web import qr
 from breachscope.web.auth import selfservice
 from breachscope.web.auth.gate import Who
 from breachscope.web.deps import DB, Settings, client_address
@@ -37,6 +40,11 @@ DONE = {
     "totp": "Your new authenticator is set up: only its codes sign you in now, the old one no longer"
     " works. Your other sessions were signed out.",
 }
+#: shown on the answer that confirms a first authenticator (with its recovery codes)
+FIRST_TOTP = (
+    "Your authenticator is set up: from now on every sign-in asks for one of its codes after your"
+    " password. Your other sessions were signed out. Store your recovery codes below now."
+)
 NOT_THE_SAME = "the two new passwords are not the same"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -57,6 +65,7 @@ def _page(
         "password_error": "",
         "codes_error": "",
         "codes": (),
+        "codes_first": False,
         "totp_pending": state.totp_pending_until is not None,
         "enrolment": None,
         "totp_error": "",
@@ -114,7 +123,12 @@ def begin_totp(
         db.commit()
         return _page(request, db, settings, who, enrolment.status, totp_error=enrolment.message)
     db.flush()
-    shown = {"secret": grouped(enrolment.secret), "uri": enrolment.uri, "expires_at": enrolment.expires_at}
+    shown = {
+        "secret": grouped(enrolment.secret),
+        "uri": enrolment.uri,
+        "qr": qr.picture(enrolment.uri),
+        "expires_at": enrolment.expires_at,
+    }
     return _page(request, db, settings, who, enrolment=shown)
 
 
@@ -122,8 +136,11 @@ def begin_totp(
 def confirm_totp(
     request: Request, db: DB, settings: Settings, who: Who, code: Annotated[str, Form(max_length=40)]
 ) -> Response:
-    refusal = selfservice.confirm_totp(db, settings, who, code, address=client_address(request))
+    codes, refusal = selfservice.confirm_totp(db, settings, who, code, address=client_address(request))
     if refusal is not None:
         db.commit()  # the failure counts (throttle) and its audit entry stay
         return _page(request, db, settings, who, refusal.status, totp_error=refusal.message)
+    if codes:  # a first authenticator: its recovery codes on this answer only
+        db.flush()
+        return _page(request, db, settings, who, done=FIRST_TOTP, codes=codes, codes_first=True)
     return RedirectResponse("/account?done=totp", status_code=303)
