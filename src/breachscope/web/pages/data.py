@@ -65,8 +65,11 @@ def datasets_document(engine: Engine, incident_id: int) -> list[dict[str, Any]]:
 
 def field_sets(engine: Engine, incident_id: int, limit: int = 50) -> list[tuple[list[str], int]]:
     """The distinct sets of exposed fields over the incident's people, most common first (all people)."""
-    fields = cast(Exposure.exposed_fields, Text)  # PostgreSQL has no equality for json, so no GROUP BY
     with engine.connect() as conn:
+        # PostgreSQL has no equality operator for json: its sets are grouped by their text.
+        # SQLite groups the stored text as it is (a CAST cost 0.5 of 5.5 CPU-s for 10M people).
+        as_text = conn.dialect.name == "postgresql"
+        fields = cast(Exposure.exposed_fields, Text) if as_text else Exposure.exposed_fields
         stmt = (
             select(fields, func.count())
             .where(api.settled(conn, incident_id))
@@ -74,7 +77,11 @@ def field_sets(engine: Engine, incident_id: int, limit: int = 50) -> list[tuple[
             .order_by(func.count().desc())
             .limit(limit)
         )
-        return [(list(json.loads(text) if text else []), int(n)) for text, n in conn.execute(stmt)]
+        return [(_fields(value, as_text), int(n)) for value, n in conn.execute(stmt)]
+
+
+def _fields(value: Any, as_text: bool) -> list[str]:
+    return list((json.loads(value) if as_text else value) or [])
 
 
 @router.get("/incidents/{incident_id}/data", response_class=HTMLResponse)
