@@ -17,7 +17,7 @@ from breachscope.errors import InputError
 @click.group("users")
 def command() -> None:
     """Team accounts for breachscope serve: add users, grant them incidents, list them, set a
-    forgotten password, make new recovery codes, give a new authenticator."""
+    forgotten password, make new recovery codes, give a new authenticator, require one."""
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -132,6 +132,31 @@ def totp(email: str, db: str | None) -> None:
     _echo_codes(done.recovery_codes)
 
 
+@command.command("require-totp")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="No longer require it (a second factor already added stays).")
+@db_option
+def require_totp(email: str, off: bool, db: str | None) -> None:
+    """Require a second factor of a user who may have none (roles other than admin and legal).
+
+    Until they add an authenticator app (the console's Account page, or POST /api/v1/auth/totp),
+    their sign-in opens nothing but that page. Audited as user.change."""
+    with case_database(db) as engine, session_scope(engine) as session:
+        user = _user(session, email)
+        user.totp_required = not off
+        audit_cli(session, "user.change", "user", user.id, details={"totp_required": not off})
+        has = user.totp_secret is not None
+    if off:
+        click.echo(f"A second factor is no longer required of {user.email}.")
+    elif has:
+        click.echo(f"A second factor is required of {user.email}, who has one already.")
+    else:
+        click.echo(
+            f"A second factor is required of {user.email}: at their next request they are sent to the"
+            " Account page to add an authenticator app, and can open nothing else until they have."
+        )
+
+
 @command.command("set-password")
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
@@ -176,4 +201,6 @@ def list_(db: str | None) -> None:
             ids = accounts.member_incident_ids(session, user.id)
             state = " (disabled)" if user.disabled_at else ""
             totp = "TOTP" if user.totp_secret is not None else "no TOTP"
+            if accounts.must_enrol(user):
+                totp = "no TOTP (required: must add one)"
             click.echo(f"{user.id}\t{user.email}\t{user.role}\t{totp}\tincidents: {ids or '-'}{state}")
