@@ -39,8 +39,10 @@ _VALUES = ["".join(_rnd.choice("ab9@.-é漢😀\0") for _ in range(n % 41)) for 
         pa.array(["x" * 40, "y" * 16, "z" * 17] * 3),  # every value 16 bytes or longer
         pa.array(["", "a", None, "bb" * 30]).drop_null(),
         pa.array(_VALUES, pa.large_string()),
+        pa.array([f"user-{i:024x}" for i in range(300)]).slice(7, 250),  # all of one length
+        pa.array([f"{i:014d}é" for i in range(50)] + ["x" * 16]),  # 16 bytes each, some multi-byte
     ],
-    ids=["mixed", "sliced", "long-only", "empty-and-short", "large-string"],
+    ids=["mixed", "sliced", "long-only", "empty-and-short", "large-string", "fixed-width", "fixed-16"],
 )
 def test_hash_is_the_documented_function(values: pa.Array) -> None:
     assert sketch.hash64(values).tolist() == [_reference(v) for v in values.to_pylist()]

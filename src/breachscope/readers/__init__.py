@@ -63,12 +63,15 @@ def open_sources(
     batch_rows: int = 65_536,
     limits: Limits | None = None,
     batch_cells: int | None = None,
+    dictionaries: bool = False,
 ) -> list[Source]:
     """Every table in ``path`` as a :class:`Source`; ``format`` forces the table format.
 
     Batches have ``batch_rows`` rows; with ``batch_cells`` a narrow table's batches after the
     first grow to about that many values (at most 4x ``batch_rows`` rows; see
-    ``table.rows_for`` and ``table.rebatch``).
+    ``table.rows_for`` and ``table.rebatch``). With ``dictionaries``, a reader may give a
+    low-cardinality string column as a dictionary array (Parquet's dictionary pages, not
+    decoded value by value; see ``ReadContext.dictionaries``).
     """
     limits = limits or Limits()
     if format != "auto" and format not in FORMATS:
@@ -83,13 +86,27 @@ def open_sources(
     sources: list[Source] = []
     for inp in list_inputs(p, limits):
         sources.extend(
-            _sources_for(inp, format, batch_rows, limits, top_level=inp.member is None, cells=batch_cells)
+            _sources_for(
+                inp,
+                format,
+                batch_rows,
+                limits,
+                top_level=inp.member is None,
+                cells=batch_cells,
+                dictionaries=dictionaries,
+            )
         )
     return sources
 
 
 def _sources_for(
-    inp: Input, forced: str, batch_rows: int, limits: Limits, top_level: bool, cells: int | None = None
+    inp: Input,
+    forced: str,
+    batch_rows: int,
+    limits: Limits,
+    top_level: bool,
+    cells: int | None = None,
+    dictionaries: bool = False,
 ) -> list[Source]:
     fmt = _detect(inp, forced, top_level)
     names = [inp.name]
@@ -121,7 +138,7 @@ def _sources_for(
     share = inp.size_bytes // max(1, len(names))
     for name in names:
         src = Source(name, fmt, share, lambda cb: iter(()), list(inp.issues), inp.compression)
-        src.open_chunks = _opener(inp, src, batch_rows, limits, cells)
+        src.open_chunks = _opener(inp, src, batch_rows, limits, cells, dictionaries)
         if inp.spool is not None:
             src.on_close = inp.spool.delete
         if fmt == "json" and not inp.skip:
@@ -185,9 +202,9 @@ def _detect(inp: Input, forced: str, top_level: bool) -> str:
     return fmt
 
 
-def _opener(inp: Input, src: Source, batch_rows: int, limits: Limits, cells: int | None):  # type: ignore[no-untyped-def]
+def _opener(inp: Input, src: Source, batch_rows: int, limits: Limits, cells: int | None, dictionaries: bool):  # type: ignore[no-untyped-def]
     def open_chunks(on_bytes: BytesCallback | None) -> Iterator[Chunk]:
-        return _chunks(inp, src, batch_rows, limits, on_bytes, cells)
+        return _chunks(inp, src, batch_rows, limits, on_bytes, cells, dictionaries)
 
     return open_chunks
 
@@ -199,6 +216,7 @@ def _chunks(
     limits: Limits,
     on_bytes: BytesCallback | None,
     cells: int | None = None,
+    dictionaries: bool = False,
 ) -> Iterator[Chunk]:
     if inp.skip or src.format not in _BY_FORMAT:
         if on_bytes is not None and src.size_bytes:
@@ -207,7 +225,12 @@ def _chunks(
     reader = _BY_FORMAT[src.format]
     src.issues[:] = [i for i in src.issues if i.kind in _STATIC_KINDS]  # re-reads start clean
     ctx = ReadContext(
-        batch_rows=batch_rows, limits=limits, on_bytes=on_bytes, log=IssueLog(src), batch_cells=cells
+        batch_rows=batch_rows,
+        limits=limits,
+        on_bytes=on_bytes,
+        log=IssueLog(src),
+        batch_cells=cells,
+        dictionaries=dictionaries,
     )
     offset = 0
     try:

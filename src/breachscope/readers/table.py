@@ -37,6 +37,10 @@ class ReadContext:
     log: IssueLog
     #: With a value budget, narrow tables get bigger batches (see :func:`rows_for`).
     batch_cells: int | None = None
+    #: A reader may give a low-cardinality string column as a dictionary array (the scan
+    #: examines each distinct value once and counts through the indices); off by default,
+    #: since most consumers want plain strings.
+    dictionaries: bool = False
     stream_errors: list[str] = field(default_factory=list)  # a compressed stream ended early
     delivered: int = 0  # records delivered so far (a reader restarting after a retry skips them)
 
@@ -135,6 +139,14 @@ def flatten(batch: pa.RecordBatch) -> pa.RecordBatch:
     if not batches:
         return pa.RecordBatch.from_pylist([], schema=table.schema)
     return batches[0]
+
+
+def decode_dictionaries(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with its dictionary columns (``ReadContext.dictionaries``) as plain arrays."""
+    if not any(pa.types.is_dictionary(f.type) for f in batch.schema):
+        return batch
+    columns = [c.dictionary_decode() if isinstance(c, pa.DictionaryArray) else c for c in batch.columns]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
 def split(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:

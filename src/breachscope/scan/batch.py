@@ -68,6 +68,12 @@ def _input(name: str, arr: pa.Array) -> ColumnInput:
     if pa.types.is_map(t):
         values = pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
         return ColumnInput(name, values, None, n, values.null_count)
+    if (
+        isinstance(arr, pa.DictionaryArray)
+        and pa.types.is_string(arr.type.value_type)
+        and arr.dictionary.null_count == 0
+    ):
+        return ColumnInput(name, arr, None, n, arr.null_count)  # decoded only where needed
     values = _as_strings(arr)
     return ColumnInput(name, values, None, n, values.null_count)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import unquote
 
 import numpy as np
@@ -34,14 +35,26 @@ __all__ = ["ColumnInput", "run_detector", "scan_column"]  # run_detector: also u
 
 @dataclass(frozen=True)
 class ColumnInput:
-    """A column's values in one batch; ``rows`` maps each value to its record (list columns)."""
+    """A column's values in one batch; ``rows`` maps each value to its record (list columns).
+
+    ``given`` is a string array, or a dictionary array of strings (a Parquet column read as
+    one): a low-cardinality column then uses its dictionary and indices as they are, and only
+    the first batch (which decides whether the column is low-cardinality) decodes it.
+    """
 
     name: str
-    values: pa.Array  # string
+    given: pa.Array  # string, or dictionary<string>
     rows: pa.Array | None  # int64 record index within the batch, per value; None = identity
     batch_rows: int
     null_records: int
     is_list: bool = False
+
+    @cached_property
+    def values(self) -> pa.Array:
+        """The values as a string array."""
+        if isinstance(self.given, pa.DictionaryArray):
+            return self.given.dictionary_decode()
+        return self.given
 
 
 def _preview(text: str) -> str:
@@ -220,8 +233,7 @@ def _kept_encoded(col: ColumnInput, placeholders: pa.Array | None) -> _Kept:
     placeholder look-up and percent-decoding touch each distinct value once instead of every
     value. The same values, records and distinct set as :func:`_kept_plain` (the dictionary's
     order may differ, which nothing reads)."""
-    encoded = pc.dictionary_encode(col.values)
-    words, indices = encoded.dictionary, encoded.indices
+    words, indices = _encoded(col)
     nulls = indices.null_count
     words, is_ph = _placeholder_words(words, placeholders)
     if is_ph is not None:  # a placeholder's records become nulls; the others are renumbered
@@ -244,6 +256,25 @@ def _kept_encoded(col: ColumnInput, placeholders: pa.Array | None) -> _Kept:
     if count <= SMALL:
         return _Kept(placeholder_count, count, pc.take(words, indices), None, rows)
     return _Kept(placeholder_count, count, words, indices, rows)
+
+
+def _encoded(col: ColumnInput) -> tuple[pa.Array, pa.Array]:
+    """The column's distinct values and each value's index into them (null for a null):
+    a dictionary array as given when its words are distinct and all used in this batch (a
+    Parquet row group's dictionary may hold words of other batches), else encoded here."""
+    given = col.given
+    if isinstance(given, pa.DictionaryArray) and given.dictionary.null_count == 0:
+        words, indices = given.dictionary, given.indices
+        used = np.bincount(indices.drop_null().to_numpy(), minlength=len(words)) > 0
+        if len(used) == len(words):  # every index within the dictionary
+            if not used.all():  # drop the unused words, renumber the others
+                words = words.filter(pa.array(used))
+                renumber = pa.array(np.cumsum(used, dtype=np.int32) - 1)
+                indices = pc.take(renumber, indices)
+            if pc.count_distinct(words).as_py() == len(words):
+                return words, indices
+    encoded = pc.dictionary_encode(col.values)
+    return encoded.dictionary, encoded.indices
 
 
 def _placeholder_words(words: pa.Array, placeholders: pa.Array | None) -> tuple[pa.Array, pa.Array | None]:
@@ -272,7 +303,7 @@ def scan_column(
     max_findings: int = MAX_FINDINGS,
 ) -> ColumnPartial:
     hints = {} if hints is None else hints
-    if hints.get("low_cardinality") is True and len(col.values) > SMALL:
+    if hints.get("low_cardinality") is True and len(col.given) > SMALL:
         kept = _kept_encoded(col, placeholders)
     else:
         kept = _kept_plain(col, placeholders, hints)

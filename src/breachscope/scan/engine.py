@@ -308,10 +308,13 @@ def scan_files(
     sources: list[Source] = []
     disk_paths: dict[str, Path] = {}
     for path in paths:
+        # dictionaries: low-cardinality Parquet columns are scanned from their dictionary pages
         opened = (
-            open_sources(path, format, batch_rows=batch_rows, limits=limits)
+            open_sources(path, format, batch_rows=batch_rows, limits=limits, dictionaries=True)
             if batch_rows
-            else open_sources(path, format, batch_rows=READ_ROWS, batch_cells=SCAN_CELLS, limits=limits)
+            else open_sources(
+                path, format, batch_rows=READ_ROWS, batch_cells=SCAN_CELLS, limits=limits, dictionaries=True
+            )
         )
         sources.extend(opened)
         disk_paths.update({s.name: Path(path) for s in opened})

@@ -60,6 +60,18 @@ def _words(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return words, starts, lengths
 
 
+def _fixed_words(values: pa.Array, width: int) -> tuple[np.ndarray, ...]:
+    """The four words of values all ``width`` (>= 16) bytes long: their character data is an
+    ``n x width`` matrix, whose first and last 16 columns are copied out in two strided copies
+    (about twice as fast as four gathers of unaligned words)."""
+    _, offsets_buf, data_buf = values.buffers()
+    first = int(np.frombuffer(offsets_buf, np.int32, 1, offset=4 * values.offset)[0])
+    rows = np.frombuffer(data_buf, np.uint8, width * len(values), offset=first).reshape(len(values), width)
+    head = np.ascontiguousarray(rows[:, :16]).view("<u8")
+    tail = np.ascontiguousarray(rows[:, width - 16 :]).view("<u8")
+    return head[:, 0], head[:, 1], tail[:, 0], tail[:, 1]
+
+
 def hash64(values: pa.Array) -> np.ndarray:
     """A 64-bit hash of each string value: its byte length and its first and last 16 bytes.
 
@@ -73,7 +85,9 @@ def hash64(values: pa.Array) -> np.ndarray:
         return np.zeros(0, np.uint64)
     words, starts, n = _words(s)
     ends = starts + n
-    if n.min() >= 16:  # the usual case (emails, ids, timestamps): four plain reads
+    if n.min() >= 16 and n.min() == n.max():  # ids, UUIDs, timestamps: all of one length
+        w0, w1, w2, w3 = _fixed_words(s, int(n[0]))
+    elif n.min() >= 16:  # the usual case (emails, names): four plain reads
         w0, w1, w2, w3 = words[starts], words[starts + 8], words[ends - 16], words[ends - 8]
     else:
         head = words[starts]

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from breachscope import vendors
 from breachscope.errors import InputError
 from breachscope.readers.base import Chunk, ReadIssue
+from breachscope.readers.table import decode_dictionaries
 from breachscope.vendors.base import VendorMatch
 
 
@@ -50,8 +51,8 @@ class VendorBatches:
                             batch.schema.names, source_name=self.source_name, forced=self._vendor
                         )
                 if self.match is not None and self.match.transform is not None:
-                    try:
-                        batch = self.match.transform(batch)
+                    try:  # a transform is written for plain columns
+                        batch = self.match.transform(decode_dictionaries(batch))
                     except Exception as exc:  # a vendor transform must not stop the read
                         self._issue("vendor_transform", f"transform failed: {exc}")
                 yield chunk if batch is chunk.batch else Chunk(chunk.offset, batch)

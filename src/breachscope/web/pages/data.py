@@ -4,11 +4,12 @@ report stored at attach (``datasets.scan_json``)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Text, cast, func, select
 
 from breachscope.case import api
 from breachscope.case.db import session_scope
@@ -64,15 +65,16 @@ def datasets_document(engine: Engine, incident_id: int) -> list[dict[str, Any]]:
 
 def field_sets(engine: Engine, incident_id: int, limit: int = 50) -> list[tuple[list[str], int]]:
     """The distinct sets of exposed fields over the incident's people, most common first (all people)."""
+    fields = cast(Exposure.exposed_fields, Text)  # PostgreSQL has no equality for json, so no GROUP BY
     with engine.connect() as conn:
         stmt = (
-            select(Exposure.exposed_fields, func.count())
+            select(fields, func.count())
             .where(api.settled(conn, incident_id))
-            .group_by(Exposure.exposed_fields)
+            .group_by(fields)
             .order_by(func.count().desc())
             .limit(limit)
         )
-        return [(list(fields or []), int(n)) for fields, n in conn.execute(stmt)]
+        return [(list(json.loads(text) if text else []), int(n)) for text, n in conn.execute(stmt)]
 
 
 @router.get("/incidents/{incident_id}/data", response_class=HTMLResponse)

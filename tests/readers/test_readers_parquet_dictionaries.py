@@ -1,0 +1,64 @@
+"""Parquet with ``dictionaries``: low-cardinality string columns come as dictionary arrays,
+with the same values, batches and offsets as the plain read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from breachscope.readers import open_sources
+
+N = 5_000
+
+
+def _leak(tmp_path: Path, row_group_size: int = 700) -> Path:
+    """Row groups of 700 rows, so every batch of 1,000 spans two dictionaries."""
+    path = tmp_path / "people.parquet"
+    table = pa.table(
+        {
+            "user_id": [f"user-{i:08d}x" for i in range(N)],
+            "city": [None if i % 97 == 0 else ["Jakarta", "Bandung", "London"][i % 3] for i in range(N)],
+            "n": list(range(N)),
+            "os": ["Windows" if i < 3_000 else "Linux" for i in range(N)],  # a word per row group half
+        }
+    )
+    pq.write_table(table, path, row_group_size=row_group_size)
+    return path
+
+
+def _chunks(path: Path, dictionaries: bool) -> list[tuple[int, pa.RecordBatch]]:
+    (src,) = open_sources(path, batch_rows=1_000, dictionaries=dictionaries)
+    return [(c.offset, c.batch) for c in src.chunks()]
+
+
+def test_low_cardinality_columns_come_as_dictionaries_with_the_same_values(tmp_path: Path) -> None:
+    path = _leak(tmp_path)
+    plain = _chunks(path, dictionaries=False)
+    encoded = _chunks(path, dictionaries=True)
+    assert [(o, b.num_rows) for o, b in encoded] == [(o, b.num_rows) for o, b in plain]
+    assert len(plain) == 5
+    for (_, p), (_, e) in zip(plain, encoded, strict=True):
+        assert e.schema.names == p.schema.names
+        assert pa.types.is_dictionary(e.schema.field("city").type)
+        assert pa.types.is_dictionary(e.schema.field("os").type)
+        assert e.schema.field("user_id").type == pa.string()  # an id per row: read plainly
+        assert e.schema.field("n").type == p.schema.field("n").type
+        for name in p.schema.names:
+            column = e.column(name)
+            decoded = column.dictionary_decode() if isinstance(column, pa.DictionaryArray) else column
+            assert decoded.equals(p.column(name)), name
+
+
+def test_without_dictionaries_every_column_is_plain(tmp_path: Path) -> None:
+    for _, batch in _chunks(_leak(tmp_path), dictionaries=False):
+        assert not any(pa.types.is_dictionary(t) for t in batch.schema.types)
+
+
+def test_a_nested_schema_is_read_plainly(tmp_path: Path) -> None:
+    path = tmp_path / "nested.parquet"
+    table = pa.table({"city": ["Jakarta", "London"] * 500, "props": [{"os": "Linux"}] * 1_000})
+    pq.write_table(table, path, row_group_size=300)
+    for _, batch in _chunks(path, dictionaries=True):
+        assert not any(pa.types.is_dictionary(t) for t in batch.schema.types)
