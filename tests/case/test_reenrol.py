@@ -17,6 +17,7 @@ from breachscope.case.db import open_case_db, session_scope
 from breachscope.case.logins import SessionPolicy, resolve_session, start_session
 from breachscope.cli import cli
 from tests.case.test_accounts import CHEAP, NOW
+from tests.web.qr_decode import decode, terminal_to_pbm
 
 
 def test_the_users_totp_command_prints_a_new_factor_once(tmp_path: Path) -> None:
@@ -164,3 +165,27 @@ def test_the_users_require_totp_command(tmp_path: Path) -> None:
         "plain@x.org\tviewer\tno TOTP (required: must add one)" in listed
         and "has@x.org\tviewer\tTOTP\t" in listed
     )
+
+
+def _qr_lines(output: str) -> list[str]:
+    lines = output.splitlines()
+    start = lines.index("  QR code of the URI (scan it with the app):") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("Recovery codes"))
+    return lines[start:end]
+
+
+def test_the_cli_prints_the_qr_code_only_when_asked_and_it_reads_back(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'team.db'}"
+    add = ["users", "add", "qr@x.org", "--role", "admin", "--password-stdin", "--create", "--db", db]
+    runner = CliRunner()
+    for args, show in ((add, False), (["users", "totp", "qr@x.org", "--db", db], False),
+                       (["users", "totp", "qr@x.org", "--qr", "--db", db], True),
+                       ([*add[:2], "qr2@x.org", *add[3:], "--qr"], True)):  # fmt: skip
+        r = runner.invoke(cli, args, input="a long passphrase\n")
+        assert r.exit_code == 0, r.output
+        [uri] = re.findall(r"URI: +(\S+)", r.output)
+        assert ("QR code" in r.output) is show and ("█" in r.output) is show
+        if show:
+            lines = _qr_lines(r.output)
+            assert len(lines[0]) <= 80 and len(lines) <= 40  # fits an ordinary terminal
+            assert decode(terminal_to_pbm(lines), ".pbm") == [uri]

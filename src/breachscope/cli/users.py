@@ -12,12 +12,30 @@ from breachscope.case.db import case_database, session_scope
 from breachscope.cli.options import audit_cli, db_option, who
 from breachscope.clock import SystemClock
 from breachscope.errors import InputError
+from breachscope.web import qr
 
 
 @click.group("users")
 def command() -> None:
     """Team accounts for breachscope serve: add users, grant them incidents, list them, set a
     forgotten password, make new recovery codes, give a new authenticator, require one."""
+
+
+qr_option = click.option(
+    "--qr",
+    "show_qr",
+    is_flag=True,
+    help="Also print the otpauth:// URI as a QR code to scan (Unicode blocks drawn light on dark:"
+    " for a terminal with a dark background).",
+)
+
+
+def _echo_factor(secret: str, uri: str, show_qr: bool) -> None:
+    click.echo(f"  secret: {secret}")
+    click.echo(f"  URI:    {uri}")
+    if show_qr:
+        click.echo("  QR code of the URI (scan it with the app):")
+        click.echo(qr.terminal(uri), nl=False)
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -44,6 +62,7 @@ def _read_password(password_stdin: bool) -> str:
     help="Also grant incident N (repeatable).",
 )
 @click.option("--create", is_flag=True, help="Create the case database if it does not exist (a new team).")
+@qr_option
 @db_option
 def add(
     email: str,
@@ -52,6 +71,7 @@ def add(
     no_totp: bool,
     incidents: tuple[int, ...],
     create: bool,
+    show_qr: bool,
     db: str | None,
 ) -> None:
     """Add a user (the first admin of a team comes from here).
@@ -69,10 +89,9 @@ def add(
             accounts.add_member(session, incident_id, new.user, by=f"cli:{who(None)}", now=now)
             audit_cli(session, "member.add", "user", new.user.id, incident_id=incident_id)
         click.echo(f"Added {new.user.email} ({new.user.role}), user id {new.user.id}.")
-        if new.totp_secret:
+        if new.totp_secret and new.totp_uri:
             click.echo("Second factor (shown once; keep it in an authenticator app):")
-            click.echo(f"  secret: {new.totp_secret}")
-            click.echo(f"  URI:    {new.totp_uri}")
+            _echo_factor(new.totp_secret, new.totp_uri, show_qr)
             _echo_codes(new.recovery_codes)
         for incident_id in incidents:
             click.echo(f"Granted incident {incident_id}.")
@@ -108,8 +127,9 @@ def recovery_codes(email: str, db: str | None) -> None:
 
 @command.command("totp")
 @click.argument("email")
+@qr_option
 @db_option
-def totp(email: str, db: str | None) -> None:
+def totp(email: str, show_qr: bool, db: str | None) -> None:
     """A new second factor for a user who cannot sign in (lost authenticator and recovery codes).
 
     Prints a new TOTP secret, its otpauth:// URI and new recovery codes once: the old secret and
@@ -127,8 +147,7 @@ def totp(email: str, db: str | None) -> None:
         )
     click.echo(f"New second factor for {user.email}; {done.sessions_ended} session(s) ended.")
     click.echo("Second factor (shown once; the old authenticator no longer works):")
-    click.echo(f"  secret: {reenrol.grouped(done.secret)}")
-    click.echo(f"  URI:    {done.uri}")
+    _echo_factor(reenrol.grouped(done.secret), done.uri, show_qr)
     _echo_codes(done.recovery_codes)
 
 
