@@ -12,12 +12,30 @@ from breachscope.case.db import case_database, session_scope
 from breachscope.cli.options import audit_cli, db_option, who
 from breachscope.clock import SystemClock
 from breachscope.errors import InputError
+from breachscope.web import qr
 
 
 @click.group("users")
 def command() -> None:
     """Team accounts for breachscope serve: add users, grant them incidents, list them, set a
-    forgotten password, make new recovery codes, give a new authenticator."""
+    forgotten password, make new recovery codes, give a new authenticator, require one."""
+
+
+qr_option = click.option(
+    "--qr",
+    "show_qr",
+    is_flag=True,
+    help="Also print the otpauth:// URI as a QR code to scan (Unicode blocks drawn light on dark:"
+    " for a terminal with a dark background).",
+)
+
+
+def _echo_factor(secret: str, uri: str, show_qr: bool) -> None:
+    click.echo(f"  secret: {secret}")
+    click.echo(f"  URI:    {uri}")
+    if show_qr:
+        click.echo("  QR code of the URI (scan it with the app):")
+        click.echo(qr.terminal(uri), nl=False)
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -44,6 +62,7 @@ def _read_password(password_stdin: bool) -> str:
     help="Also grant incident N (repeatable).",
 )
 @click.option("--create", is_flag=True, help="Create the case database if it does not exist (a new team).")
+@qr_option
 @db_option
 def add(
     email: str,
@@ -52,6 +71,7 @@ def add(
     no_totp: bool,
     incidents: tuple[int, ...],
     create: bool,
+    show_qr: bool,
     db: str | None,
 ) -> None:
     """Add a user (the first admin of a team comes from here).
@@ -69,10 +89,9 @@ def add(
             accounts.add_member(session, incident_id, new.user, by=f"cli:{who(None)}", now=now)
             audit_cli(session, "member.add", "user", new.user.id, incident_id=incident_id)
         click.echo(f"Added {new.user.email} ({new.user.role}), user id {new.user.id}.")
-        if new.totp_secret:
+        if new.totp_secret and new.totp_uri:
             click.echo("Second factor (shown once; keep it in an authenticator app):")
-            click.echo(f"  secret: {new.totp_secret}")
-            click.echo(f"  URI:    {new.totp_uri}")
+            _echo_factor(new.totp_secret, new.totp_uri, show_qr)
             _echo_codes(new.recovery_codes)
         for incident_id in incidents:
             click.echo(f"Granted incident {incident_id}.")
@@ -108,8 +127,9 @@ def recovery_codes(email: str, db: str | None) -> None:
 
 @command.command("totp")
 @click.argument("email")
+@qr_option
 @db_option
-def totp(email: str, db: str | None) -> None:
+def totp(email: str, show_qr: bool, db: str | None) -> None:
     """A new second factor for a user who cannot sign in (lost authenticator and recovery codes).
 
     Prints a new TOTP secret, its otpauth:// URI and new recovery codes once: the old secret and
@@ -127,9 +147,33 @@ def totp(email: str, db: str | None) -> None:
         )
     click.echo(f"New second factor for {user.email}; {done.sessions_ended} session(s) ended.")
     click.echo("Second factor (shown once; the old authenticator no longer works):")
-    click.echo(f"  secret: {reenrol.grouped(done.secret)}")
-    click.echo(f"  URI:    {done.uri}")
+    _echo_factor(reenrol.grouped(done.secret), done.uri, show_qr)
     _echo_codes(done.recovery_codes)
+
+
+@command.command("require-totp")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="No longer require it (a second factor already added stays).")
+@db_option
+def require_totp(email: str, off: bool, db: str | None) -> None:
+    """Require a second factor of a user who may have none (roles other than admin and legal).
+
+    Until they add an authenticator app (the console's Account page, or POST /api/v1/auth/totp),
+    their sign-in opens nothing but that page. Audited as user.change."""
+    with case_database(db) as engine, session_scope(engine) as session:
+        user = _user(session, email)
+        user.totp_required = not off
+        audit_cli(session, "user.change", "user", user.id, details={"totp_required": not off})
+        has = user.totp_secret is not None
+    if off:
+        click.echo(f"A second factor is no longer required of {user.email}.")
+    elif has:
+        click.echo(f"A second factor is required of {user.email}, who has one already.")
+    else:
+        click.echo(
+            f"A second factor is required of {user.email}: at their next request they are sent to the"
+            " Account page to add an authenticator app, and can open nothing else until they have."
+        )
 
 
 @command.command("set-password")
@@ -176,4 +220,6 @@ def list_(db: str | None) -> None:
             ids = accounts.member_incident_ids(session, user.id)
             state = " (disabled)" if user.disabled_at else ""
             totp = "TOTP" if user.totp_secret is not None else "no TOTP"
+            if accounts.must_enrol(user):
+                totp = "no TOTP (required: must add one)"
             click.echo(f"{user.id}\t{user.email}\t{user.role}\t{totp}\tincidents: {ids or '-'}{state}")
