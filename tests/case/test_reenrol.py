@@ -132,13 +132,19 @@ def test_a_first_second_factor_is_active_and_has_recovery_codes_only_once_confir
 def test_the_users_require_totp_command(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'team.db'}"
     runner = CliRunner()
-    for email, extra in (("plain@x.org", ["--no-totp"]), ("has@x.org", [])):
+    for email, extra in (
+        ("plain@x.org", ["--no-totp"]),
+        ("has@x.org", []),
+        ("own@x.org", ["--totp-at-sign-in"]),
+    ):
         r = runner.invoke(
             cli,
             ["users", "add", email, "--role", "viewer", "--password-stdin", "--create", "--db", db, *extra],
             input="a long passphrase\n",
         )
         assert r.exit_code == 0, r.output
+        said = ("at their first sign-in" in r.output, "secret:" in r.output)
+        assert said == (email == "own@x.org", email == "has@x.org"), r.output
     cases = [
         (["plain@x.org"], 0, "required of plain@x.org: at their next request", True),
         (["has@x.org"], 0, "required of has@x.org, who has one already", True),
@@ -159,11 +165,19 @@ def test_the_users_require_totp_command(tmp_path: Path) -> None:
                     {"totp_required": required},
                 )
             engine.dispose()
+    engine = open_case_db(db)
+    with session_scope(engine) as s:
+        made = accounts.get_user(s, "own@x.org")
+        assert made is not None and accounts.must_enrol(made)
+        created = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.create")).all()
+        assert created[-1].details == {"role": "viewer", "totp_required": True}
+    engine.dispose()
     runner.invoke(cli, ["users", "require-totp", "plain@x.org", "--db", db])
     listed = runner.invoke(cli, ["users", "list", "--db", db]).output
     assert (
         "plain@x.org\tviewer\tno TOTP (required: must add one)" in listed
         and "has@x.org\tviewer\tTOTP\t" in listed
+        and "own@x.org\tviewer\tno TOTP (required: must add one)" in listed
     )
 
 

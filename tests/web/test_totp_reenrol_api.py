@@ -204,3 +204,30 @@ def test_an_admin_requires_a_second_factor_and_the_user_adds_it(team: TeamServer
     assert (r.json()["totp"], r.json()["totp_required"]) == (True, False)
     assert _login(team, email, PW).status_code == 401
     assert _login(team, email, PW, _code(team, secret)).status_code == 200
+
+
+def test_an_account_made_to_add_its_own_authenticator_at_first_sign_in(team: TeamServer) -> None:
+    admin = team.session("admin")
+    body = {"email": "first-sign-in@team.example", "role": "viewer", "password": PW, "totp": False}
+    r = admin.send("POST", "/api/v1/users", json={**body, "totp_required": True})
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert (made["totp"], made["totp_required"], made["totp_secret"], made["recovery_codes"]) == (
+        False,
+        True,
+        None,
+        [],
+    )
+    assert _audit(team, "user.create")[-1] == {
+        "actor": email_of("admin"),
+        "role": "viewer",
+        "totp_required": True,
+    }
+    r = admin.send("POST", "/api/v1/users", json={**body, "email": "admin-too@team.example", "role": "admin",
+                                                   "totp_required": True})  # fmt: skip
+    assert r.status_code == 400  # admin and legal get their secret at creation, never later
+    me = _signed(team, body["email"], PW)
+    assert me.get("/api/v1/incidents").status_code == 403
+    secret = _begin(me)[1]["secret"]
+    assert me.send("POST", "/api/v1/auth/totp/confirm", json={"code": _code(team, secret)}).status_code == 200
+    assert me.get("/api/v1/incidents").status_code == 200

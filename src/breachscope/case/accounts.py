@@ -230,9 +230,11 @@ def create_user(
     now: datetime,
     created_by: str,
     totp: bool = True,
+    totp_required: bool = False,
     hasher: PasswordHasher = HASHER,
 ) -> NewUser:
-    """Add a user; the TOTP secret (when ``totp``, always for admin and legal) is returned once."""
+    """Add a user; the TOTP secret (when ``totp``, always for admin and legal) is returned once.
+    ``totp_required`` without ``totp``: the user adds their own at their first sign-in."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 320:
         raise BreachscopeError(f"not an email address: {email!r}")
@@ -248,6 +250,7 @@ def create_user(
         password_hash=hasher.hash(password),
         created_at=now,
         created_by=created_by,
+        totp_required=totp_required,
     )
     secret = uri = None
     if totp:

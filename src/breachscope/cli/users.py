@@ -54,6 +54,12 @@ def _read_password(password_stdin: bool) -> str:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
 @click.option("--no-totp", is_flag=True, help="No second factor (not allowed for admin and legal).")
 @click.option(
+    "--totp-at-sign-in",
+    is_flag=True,
+    help="No secret now: the user adds their own authenticator at their first sign-in, and can open"
+    " nothing else until they have (not for admin and legal, who get one here).",
+)
+@click.option(
     "--incident",
     "incidents",
     type=int,
@@ -69,6 +75,7 @@ def add(
     role: str,
     password_stdin: bool,
     no_totp: bool,
+    totp_at_sign_in: bool,
     incidents: tuple[int, ...],
     create: bool,
     show_qr: bool,
@@ -82,9 +89,11 @@ def add(
     now = SystemClock().now()
     with case_database(db, create=create) as engine, session_scope(engine) as session:
         new = accounts.create_user(
-            session, email, role, password, now=now, created_by=f"cli:{who(None)}", totp=not no_totp
-        )
-        audit_cli(session, "user.create", "user", new.user.id, details={"role": new.user.role})
+            session, email, role, password, now=now, created_by=f"cli:{who(None)}",
+            totp=not (no_totp or totp_at_sign_in), totp_required=totp_at_sign_in,
+        )  # fmt: skip
+        details = {"role": new.user.role, **({"totp_required": True} if totp_at_sign_in else {})}
+        audit_cli(session, "user.create", "user", new.user.id, details=details)
         for incident_id in incidents:
             accounts.add_member(session, incident_id, new.user, by=f"cli:{who(None)}", now=now)
             audit_cli(session, "member.add", "user", new.user.id, incident_id=incident_id)
@@ -93,6 +102,11 @@ def add(
             click.echo("Second factor (shown once; keep it in an authenticator app):")
             _echo_factor(new.totp_secret, new.totp_uri, show_qr)
             _echo_codes(new.recovery_codes)
+        elif totp_at_sign_in:
+            click.echo(
+                "No second factor yet: at their first sign-in (with the password) they add an"
+                " authenticator app on the console's Account page, and can open nothing else until then."
+            )
         for incident_id in incidents:
             click.echo(f"Granted incident {incident_id}.")
 

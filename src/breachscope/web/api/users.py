@@ -37,6 +37,11 @@ class UserIn(BaseModel):
     role: str
     password: str = Field(min_length=accounts.MIN_PASSWORD, max_length=accounts.MAX_PASSWORD)
     totp: bool = True
+    totp_required: bool = Field(
+        default=False,
+        description='with "totp": false, the user adds their own authenticator at their first sign-in'
+        " (until then they can open nothing else)",
+    )
 
 
 class NewUserOut(UserOut):
@@ -102,6 +107,7 @@ def add_user(body: UserIn, request: Request, db: DB, settings: Settings, who: Wh
             now=settings.clock.now(),
             created_by=who.actor,
             totp=body.totp,
+            totp_required=body.totp_required,
             hasher=settings.hasher,
         )
     except BreachscopeError as exc:
@@ -112,7 +118,7 @@ def add_user(body: UserIn, request: Request, db: DB, settings: Settings, who: Wh
         action="user.create",
         object_type="user",
         object_id=new.user.id,
-        details={"role": new.user.role},
+        details={"role": new.user.role, **({"totp_required": True} if body.totp_required else {})},
         source=client_address(request),
     )
     return NewUserOut(
