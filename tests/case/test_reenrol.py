@@ -17,6 +17,7 @@ from breachscope.case.db import open_case_db, session_scope
 from breachscope.case.logins import SessionPolicy, resolve_session, start_session
 from breachscope.cli import cli
 from tests.case.test_accounts import CHEAP, NOW
+from tests.web.qr_decode import decode, terminal_to_pbm
 
 
 def test_the_users_totp_command_prints_a_new_factor_once(tmp_path: Path) -> None:
@@ -126,3 +127,79 @@ def test_a_first_second_factor_is_active_and_has_recovery_codes_only_once_confir
                                    keep_session=None)  # fmt: skip
         assert replaced.result == "ok" and not replaced.first and replaced.recovery_codes == ()
         assert accounts.recovery_codes_left(s, user.id) == accounts.RECOVERY_CODES - 1  # kept
+
+
+def test_the_users_require_totp_command(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'team.db'}"
+    runner = CliRunner()
+    for email, extra in (
+        ("plain@x.org", ["--no-totp"]),
+        ("has@x.org", []),
+        ("own@x.org", ["--totp-at-sign-in"]),
+    ):
+        r = runner.invoke(
+            cli,
+            ["users", "add", email, "--role", "viewer", "--password-stdin", "--create", "--db", db, *extra],
+            input="a long passphrase\n",
+        )
+        assert r.exit_code == 0, r.output
+        said = ("at their first sign-in" in r.output, "secret:" in r.output)
+        assert said == (email == "own@x.org", email == "has@x.org"), r.output
+    cases = [
+        (["plain@x.org"], 0, "required of plain@x.org: at their next request", True),
+        (["has@x.org"], 0, "required of has@x.org, who has one already", True),
+        (["plain@x.org", "--off"], 0, "no longer required of plain@x.org", False),
+        (["nobody@x.org"], 2, "no user nobody@x.org", None),
+    ]
+    for args, code, said, required in cases:
+        r = runner.invoke(cli, ["users", "require-totp", *args, "--db", db])
+        assert (r.exit_code, said in r.output) == (code, True), r.output
+        if required is not None:
+            engine = open_case_db(db)
+            with session_scope(engine) as s:
+                user = accounts.get_user(s, args[0])
+                assert user is not None and user.totp_required is required
+                last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+                assert last is not None and (last.action, last.details) == (
+                    "user.change",
+                    {"totp_required": required},
+                )
+            engine.dispose()
+    engine = open_case_db(db)
+    with session_scope(engine) as s:
+        made = accounts.get_user(s, "own@x.org")
+        assert made is not None and accounts.must_enrol(made)
+        created = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.create")).all()
+        assert created[-1].details == {"role": "viewer", "totp_required": True}
+    engine.dispose()
+    runner.invoke(cli, ["users", "require-totp", "plain@x.org", "--db", db])
+    listed = runner.invoke(cli, ["users", "list", "--db", db]).output
+    assert (
+        "plain@x.org\tviewer\tno TOTP (required: must add one)" in listed
+        and "has@x.org\tviewer\tTOTP\t" in listed
+        and "own@x.org\tviewer\tno TOTP (required: must add one)" in listed
+    )
+
+
+def _qr_lines(output: str) -> list[str]:
+    lines = output.splitlines()
+    start = lines.index("  QR code of the URI (scan it with the app):") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("Recovery codes"))
+    return lines[start:end]
+
+
+def test_the_cli_prints_the_qr_code_only_when_asked_and_it_reads_back(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'team.db'}"
+    add = ["users", "add", "qr@x.org", "--role", "admin", "--password-stdin", "--create", "--db", db]
+    runner = CliRunner()
+    for args, show in ((add, False), (["users", "totp", "qr@x.org", "--db", db], False),
+                       (["users", "totp", "qr@x.org", "--qr", "--db", db], True),
+                       ([*add[:2], "qr2@x.org", *add[3:], "--qr"], True)):  # fmt: skip
+        r = runner.invoke(cli, args, input="a long passphrase\n")
+        assert r.exit_code == 0, r.output
+        [uri] = re.findall(r"URI: +(\S+)", r.output)
+        assert ("QR code" in r.output) is show and ("█" in r.output) is show
+        if show:
+            lines = _qr_lines(r.output)
+            assert len(lines[0]) <= 80 and len(lines) <= 40  # fits an ordinary terminal
+            assert decode(terminal_to_pbm(lines), ".pbm") == [uri]

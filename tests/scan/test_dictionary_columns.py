@@ -79,3 +79,14 @@ def test_a_parquet_file_scans_the_same_with_and_without_dictionaries(tmp_path: P
     want = scan_sources(plain, key=KEY, batch_rows=1_000, disk_paths={s.name: path for s in plain})
     assert _strip_times(got.to_dict()) == _strip_times(want.to_dict())
     assert got.to_dict()["classes"]["government_id"]["findings"][0]["record"] == 2_501
+
+
+def test_a_dictionary_column_of_distinct_values_is_scanned_as_plain_strings() -> None:
+    """The first batch's probe finds no repeats: later batches are decoded, not encoded."""
+    emails = [f"user{i}@example.com" if i % 7 else None for i in range(3_000)]
+    plain = pa.table({"$email": pa.array(emails, pa.string())})
+    encoded = pa.table({"$email": pa.array(emails, pa.string()).dictionary_encode()})
+    want = scan_sources([source(plain.to_batches(max_chunksize=1_000))], key=KEY, batch_rows=1_000)
+    got = scan_sources([source(encoded.to_batches(max_chunksize=1_000))], key=KEY, batch_rows=1_000)
+    assert _strip_times(got.to_dict()) == _strip_times(want.to_dict())
+    assert got.to_dict()["classes"]["email"]["matches"] == 2_571

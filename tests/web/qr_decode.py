@@ -44,3 +44,20 @@ def path_to_pbm(size: int, path: str, scale: int = 4) -> bytes:
     side = size * scale
     rows = [" ".join("1" if dark[y // scale][x // scale] else "0" for x in range(side)) for y in range(side)]
     return f"P1\n{side} {side}\n".encode() + "\n".join(rows).encode() + b"\n"
+
+
+#: segno's compact terminal glyphs: which of the two rows a character draws light (filled)
+_HALVES = {"█": (False, False), "▀": (False, True), "▄": (True, False), " ": (True, True)}
+
+
+def terminal_to_pbm(lines: list[str], scale: int = 4) -> bytes:
+    """A bitmap of :func:`breachscope.web.qr.terminal`'s text as a terminal with a dark
+    background shows it: each character two rows of modules, its glyph light, the rest dark."""
+    width = len(lines[0])
+    assert all(len(line) == width and set(line) <= set(_HALVES) for line in lines)
+    dark = [[_HALVES[ch][half] for ch in line] for line in lines for half in (0, 1)]
+    side_x, side_y = width * scale, len(dark) * scale
+    rows = [
+        " ".join("1" if dark[y // scale][x // scale] else "0" for x in range(side_x)) for y in range(side_y)
+    ]
+    return f"P1\n{side_x} {side_y}\n".encode() + "\n".join(rows).encode() + b"\n"

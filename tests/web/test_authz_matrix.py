@@ -15,11 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from breachscope.case import accounts
 from breachscope.case.accounts import ROLES
+from breachscope.case.db import session_scope
 from breachscope.web.app import create_app, route_table
-from breachscope.web.auth.rules import PERMISSIONS, PUBLIC_UNGATED, ROUTE_RULES, Rule
+from breachscope.web.auth.rules import ENROLMENT_ROUTES, PERMISSIONS, PUBLIC_UNGATED, ROUTE_RULES, Rule
 from breachscope.web.settings import ServerSettings
-from tests.web.server import Signed, TeamServer
+from tests.web.server import CHEAP, Signed, TeamServer
 
 
 def _routes(team: TeamServer) -> list[tuple[str, str]]:
@@ -130,3 +132,46 @@ def test_tokens_are_capped_to_their_role_and_incident(team: TeamServer, probing:
         assert (r.status_code, r.json()) == (404, {"detail": "no such incident"})
     finally:
         c.close()
+
+
+def test_a_user_who_must_add_a_second_factor_reaches_only_the_enrolment(team: TeamServer) -> None:
+    """Every route, as a user of whom an admin requires a second factor they have not added:
+    the enrolment routes are allowed, every other non-public route is refused before its own
+    rule is looked at (API 403 with the sentence; a page: 303 to the Account page)."""
+    assert ENROLMENT_ROUTES <= set(ROUTE_RULES)
+    assert {ROUTE_RULES[r].kind for r in ENROLMENT_ROUTES} == {"signed_in"}
+    email, password = "must-enrol@team.example", "a long enough passphrase"
+    assert team.engine is not None
+    with session_scope(team.engine) as s:
+        new = accounts.create_user(s, email, "responder", password, now=team.clock.now(), created_by="test",
+                                   totp=False, hasher=CHEAP)  # fmt: skip
+        new.user.totp_required = True
+        accounts.add_member(s, team.mine, new.user, by="test", now=team.clock.now())
+    team.engine.dispose()
+    c = team.client()
+    r = c.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text  # the password alone signs in (there is no factor yet)
+    me = Signed(c, r.json()["csrf_token"], "")
+    wrong = []
+    team.settings.authz_probe = True
+    try:
+        for method, path in _routes(team):
+            rule = ROUTE_RULES[(method, path)]
+            url = _fill(path, team.mine)
+            r = me.send(method, url, json={}, follow_redirects=False)
+            where = None
+            if rule.kind == "public" or (method, path) in ENROLMENT_ROUTES:
+                want = 204
+            elif path.startswith("/api/"):
+                want = 403
+                if r.status_code == want and "requires a second factor" not in r.json()["detail"]:
+                    wrong.append(f"{method} {url}: {r.json()}")
+            else:
+                want, where = 303, "/account"
+            if r.status_code != want or r.headers.get("location") != where:
+                wrong.append(
+                    f"{method} {url}: {r.status_code} {r.headers.get('location')}, want {want} {where}"
+                )
+    finally:
+        team.settings.authz_probe = False
+    assert wrong == []

@@ -13,6 +13,8 @@ from pathlib import Path
 import pyotp
 from playwright.sync_api import Browser
 
+from breachscope.case import accounts
+from breachscope.case.db import session_scope
 from tests.web.browser import Watched, with_axe
 from tests.web.conftest import Console
 from tests.web.qr_decode import decode
@@ -137,3 +139,41 @@ def test_add_a_first_authenticator_from_the_account_page(
     assert _sign_in(again, email, OLD, _code(console, secret)) == 200
     again.assert_clean()
     again.page.context.close()
+
+
+def test_a_required_second_factor_leads_to_the_account_page_until_added(
+    browser: Browser, console: Console, tmp_path: Path
+) -> None:
+    email = "account-required-totp@team.example"
+    _user(console, email, totp=False)
+    with session_scope(console.engine) as s:  # type: ignore[arg-type]
+        user = accounts.get_user(s, email)
+        assert user is not None
+        user.totp_required = True  # as PATCH /api/v1/users/{id} or `breachscope users require-totp` do
+    w = _fresh(browser, console)
+    w.goto("/sign-in")
+    w.page.fill("#email", email)
+    w.page.fill("#password", OLD)
+    with w.page.expect_navigation():
+        w.page.click("button[type=submit]")
+    assert w.page.url == console.base + "/account"  # every page leads here
+    assert "An admin requires a second factor" in w.page.locator("#totp-required").inner_text()
+    assert w.page.locator("#pw-current").count() == 0  # nothing offered that the gate would refuse
+    _clean(w)
+    w.page.screenshot(path=str(tmp_path / "account-required.png"), full_page=True)
+    w.page.goto(f"{console.base}/incidents/{console.case.demo}/overview")
+    assert w.page.url == console.base + "/account"
+
+    w.page.fill("#totp-password", OLD)
+    assert _post(w, "Add an authenticator app") == 200
+    secret = w.page.locator("#totp-secret").inner_text().replace(" ", "")
+    assert "An admin requires a second factor" in w.page.locator("#totp-required").inner_text()
+    w.page.fill("#totp-code", _code(console, secret))
+    assert _post(w, "Confirm the authenticator") == 200
+    assert w.page.locator("#totp-required").count() == 0 and w.page.locator("#new-codes code").count() == 10
+    assert w.page.locator("#pw-current").count() == 1
+    _clean(w)
+    w.goto(f"/incidents/{console.case.demo}/overview")
+    assert w.page.url.endswith("/overview")
+    w.assert_clean()
+    w.page.context.close()

@@ -5,9 +5,12 @@ Storage and the secrets' handling, shared by ``breachscope users`` and ``breachs
 - a **user** has an email (lower-cased, unique), one **role** (:data:`ROLES`), an argon2id
   password hash (argon2-cffi, RFC 9106 defaults; :func:`verify_password` rehashes old
   parameters) and, for admin and legal always, a TOTP secret (RFC 6238, 30 s, 6 digits, SHA-1
-  for authenticator apps). The TOTP secret is stored encrypted (AES-256-GCM) under the case
-  database's key-encryption key (:mod:`breachscope.case.keys`), so a copy of the database alone
-  cannot mint codes. The last accepted TOTP step is kept, so a code is never accepted twice.
+  for authenticator apps). Another user may have none, and add one later themselves
+  (:mod:`breachscope.case.reenrol`); an admin may **require** it (``totp_required``): until
+  they add one, such a user is :func:`must_enrol` and their sign-in reaches only the
+  enrolment. The TOTP secret is stored encrypted (AES-256-GCM) under the case database's
+  key-encryption key (:mod:`breachscope.case.keys`), so a copy of the database alone cannot
+  mint codes. The last accepted TOTP step is kept, so a code is never accepted twice.
 - **recovery codes**: with a second factor come :data:`RECOVERY_CODES` single-use codes (80
   random bits each, ``xxxx-xxxx-xxxx-xxxx``), shown once and stored as SHA-256 (a random 80-bit
   secret needs no slow hash). One is accepted once in place of a TOTP code
@@ -38,12 +41,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ForeignKey,
     Integer,
     LargeBinary,
     String,
     UniqueConstraint,
     delete,
+    false,
     func,
     select,
     update,
@@ -99,6 +104,8 @@ class TeamUser(Base):
     #: ``totp_secret`` (another AAD); the active one works until it is confirmed.
     totp_pending: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: An admin requires a second factor (migration 0098); with none yet, :func:`must_enrol`.
+    totp_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(320))
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -223,9 +230,11 @@ def create_user(
     now: datetime,
     created_by: str,
     totp: bool = True,
+    totp_required: bool = False,
     hasher: PasswordHasher = HASHER,
 ) -> NewUser:
-    """Add a user; the TOTP secret (when ``totp``, always for admin and legal) is returned once."""
+    """Add a user; the TOTP secret (when ``totp``, always for admin and legal) is returned once.
+    ``totp_required`` without ``totp``: the user adds their own at their first sign-in."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 320:
         raise BreachscopeError(f"not an email address: {email!r}")
@@ -241,6 +250,7 @@ def create_user(
         password_hash=hasher.hash(password),
         created_at=now,
         created_by=created_by,
+        totp_required=totp_required,
     )
     secret = uri = None
     if totp:
@@ -321,7 +331,12 @@ def totp_code(session: Session, user: TeamUser, at: datetime) -> str:
 
 
 def needs_totp(user: TeamUser) -> bool:
-    return user.totp_secret is not None or user.role in TOTP_REQUIRED
+    return user.totp_secret is not None or user.role in TOTP_REQUIRED or user.totp_required
+
+
+def must_enrol(user: TeamUser) -> bool:
+    """An admin requires a second factor the user has not added yet: they may only add one."""
+    return user.totp_required and user.totp_secret is None
 
 
 # -- recovery codes ------------------------------------------------------------------------

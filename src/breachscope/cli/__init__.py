@@ -77,7 +77,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": (
         "breachscope.cli.users",
         "Team accounts for breachscope serve: add users, grant them incidents, list them, set a "
-        "forgotten password, make new recovery codes, give a new authenticator.",
+        "forgotten password, make new recovery codes, give a new authenticator, require one.",
     ),
     "tasks": (
         "breachscope.cli.tasks",

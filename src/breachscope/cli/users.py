@@ -12,12 +12,30 @@ from breachscope.case.db import case_database, session_scope
 from breachscope.cli.options import audit_cli, db_option, who
 from breachscope.clock import SystemClock
 from breachscope.errors import InputError
+from breachscope.web import qr
 
 
 @click.group("users")
 def command() -> None:
     """Team accounts for breachscope serve: add users, grant them incidents, list them, set a
-    forgotten password, make new recovery codes, give a new authenticator."""
+    forgotten password, make new recovery codes, give a new authenticator, require one."""
+
+
+qr_option = click.option(
+    "--qr",
+    "show_qr",
+    is_flag=True,
+    help="Also print the otpauth:// URI as a QR code to scan (Unicode blocks drawn light on dark:"
+    " for a terminal with a dark background).",
+)
+
+
+def _echo_factor(secret: str, uri: str, show_qr: bool) -> None:
+    click.echo(f"  secret: {secret}")
+    click.echo(f"  URI:    {uri}")
+    if show_qr:
+        click.echo("  QR code of the URI (scan it with the app):")
+        click.echo(qr.terminal(uri), nl=False)
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -36,6 +54,12 @@ def _read_password(password_stdin: bool) -> str:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
 @click.option("--no-totp", is_flag=True, help="No second factor (not allowed for admin and legal).")
 @click.option(
+    "--totp-at-sign-in",
+    is_flag=True,
+    help="No secret now: the user adds their own authenticator at their first sign-in, and can open"
+    " nothing else until they have (not for admin and legal, who get one here).",
+)
+@click.option(
     "--incident",
     "incidents",
     type=int,
@@ -44,14 +68,17 @@ def _read_password(password_stdin: bool) -> str:
     help="Also grant incident N (repeatable).",
 )
 @click.option("--create", is_flag=True, help="Create the case database if it does not exist (a new team).")
+@qr_option
 @db_option
 def add(
     email: str,
     role: str,
     password_stdin: bool,
     no_totp: bool,
+    totp_at_sign_in: bool,
     incidents: tuple[int, ...],
     create: bool,
+    show_qr: bool,
     db: str | None,
 ) -> None:
     """Add a user (the first admin of a team comes from here).
@@ -62,18 +89,24 @@ def add(
     now = SystemClock().now()
     with case_database(db, create=create) as engine, session_scope(engine) as session:
         new = accounts.create_user(
-            session, email, role, password, now=now, created_by=f"cli:{who(None)}", totp=not no_totp
-        )
-        audit_cli(session, "user.create", "user", new.user.id, details={"role": new.user.role})
+            session, email, role, password, now=now, created_by=f"cli:{who(None)}",
+            totp=not (no_totp or totp_at_sign_in), totp_required=totp_at_sign_in,
+        )  # fmt: skip
+        details = {"role": new.user.role, **({"totp_required": True} if totp_at_sign_in else {})}
+        audit_cli(session, "user.create", "user", new.user.id, details=details)
         for incident_id in incidents:
             accounts.add_member(session, incident_id, new.user, by=f"cli:{who(None)}", now=now)
             audit_cli(session, "member.add", "user", new.user.id, incident_id=incident_id)
         click.echo(f"Added {new.user.email} ({new.user.role}), user id {new.user.id}.")
-        if new.totp_secret:
+        if new.totp_secret and new.totp_uri:
             click.echo("Second factor (shown once; keep it in an authenticator app):")
-            click.echo(f"  secret: {new.totp_secret}")
-            click.echo(f"  URI:    {new.totp_uri}")
+            _echo_factor(new.totp_secret, new.totp_uri, show_qr)
             _echo_codes(new.recovery_codes)
+        elif totp_at_sign_in:
+            click.echo(
+                "No second factor yet: at their first sign-in (with the password) they add an"
+                " authenticator app on the console's Account page, and can open nothing else until then."
+            )
         for incident_id in incidents:
             click.echo(f"Granted incident {incident_id}.")
 
@@ -108,8 +141,9 @@ def recovery_codes(email: str, db: str | None) -> None:
 
 @command.command("totp")
 @click.argument("email")
+@qr_option
 @db_option
-def totp(email: str, db: str | None) -> None:
+def totp(email: str, show_qr: bool, db: str | None) -> None:
     """A new second factor for a user who cannot sign in (lost authenticator and recovery codes).
 
     Prints a new TOTP secret, its otpauth:// URI and new recovery codes once: the old secret and
@@ -127,9 +161,33 @@ def totp(email: str, db: str | None) -> None:
         )
     click.echo(f"New second factor for {user.email}; {done.sessions_ended} session(s) ended.")
     click.echo("Second factor (shown once; the old authenticator no longer works):")
-    click.echo(f"  secret: {reenrol.grouped(done.secret)}")
-    click.echo(f"  URI:    {done.uri}")
+    _echo_factor(reenrol.grouped(done.secret), done.uri, show_qr)
     _echo_codes(done.recovery_codes)
+
+
+@command.command("require-totp")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="No longer require it (a second factor already added stays).")
+@db_option
+def require_totp(email: str, off: bool, db: str | None) -> None:
+    """Require a second factor of a user who may have none (roles other than admin and legal).
+
+    Until they add an authenticator app (the console's Account page, or POST /api/v1/auth/totp),
+    their sign-in opens nothing but that page. Audited as user.change."""
+    with case_database(db) as engine, session_scope(engine) as session:
+        user = _user(session, email)
+        user.totp_required = not off
+        audit_cli(session, "user.change", "user", user.id, details={"totp_required": not off})
+        has = user.totp_secret is not None
+    if off:
+        click.echo(f"A second factor is no longer required of {user.email}.")
+    elif has:
+        click.echo(f"A second factor is required of {user.email}, who has one already.")
+    else:
+        click.echo(
+            f"A second factor is required of {user.email}: at their next request they are sent to the"
+            " Account page to add an authenticator app, and can open nothing else until they have."
+        )
 
 
 @command.command("set-password")
@@ -176,4 +234,6 @@ def list_(db: str | None) -> None:
             ids = accounts.member_incident_ids(session, user.id)
             state = " (disabled)" if user.disabled_at else ""
             totp = "TOTP" if user.totp_secret is not None else "no TOTP"
+            if accounts.must_enrol(user):
+                totp = "no TOTP (required: must add one)"
             click.echo(f"{user.id}\t{user.email}\t{user.role}\t{totp}\tincidents: {ids or '-'}{state}")

@@ -75,7 +75,9 @@ def _with_dictionaries(
         batch = next(batches, None) if batches is not None else None
         size = batch.num_rows if batch is not None else min(rows, left)
         while held_rows < size:
-            piece = next(pieces)
+            piece = next(pieces, None)
+            if piece is None:  # a damaged file: its dictionary columns hold fewer rows
+                raise ValueError(f"dictionary columns end before row {plain.metadata.num_rows - left + size}")
             held.append(piece)
             held_rows += piece.num_rows
         joined = pa.Table.from_batches(held).slice(0, size)

@@ -258,6 +258,19 @@ def _kept_encoded(col: ColumnInput, placeholders: pa.Array | None) -> _Kept:
     return _Kept(placeholder_count, count, words, indices, rows)
 
 
+def _kept_first_encoded(col: ColumnInput, placeholders: pa.Array | None, hints: dict[str, object]) -> _Kept:
+    """The first batch of a column given as a dictionary array: :func:`_kept_encoded`, with the
+    probe of :func:`_kept_plain` taken on its first kept values (the same values, so the same
+    decision); a column that is not low-cardinality after all is decoded and kept plainly."""
+    kept = _kept_encoded(col, placeholders)
+    if kept.count == 0:
+        return kept  # nothing kept: the probe waits for a later batch, as in _kept_plain
+    probe = (kept.indices if kept.indices is not None else kept.distinct).slice(0, CARD_PROBE)
+    distinct_share = (pc.count_distinct(probe).as_py() or 0) / max(1, len(probe))
+    hints["low_cardinality"] = distinct_share <= CARD_SHARE
+    return kept if hints["low_cardinality"] else _kept_plain(col, placeholders, hints)
+
+
 def _encoded(col: ColumnInput) -> tuple[pa.Array, pa.Array]:
     """The column's distinct values and each value's index into them (null for a null):
     a dictionary array as given when its words are distinct and all used in this batch (a
@@ -303,7 +316,10 @@ def scan_column(
     max_findings: int = MAX_FINDINGS,
 ) -> ColumnPartial:
     hints = {} if hints is None else hints
-    if hints.get("low_cardinality") is True and len(col.given) > SMALL:
+    low = hints.get("low_cardinality")
+    if low is None and isinstance(col.given, pa.DictionaryArray) and len(col.given) > SMALL:
+        kept = _kept_first_encoded(col, placeholders, hints)
+    elif low is True and len(col.given) > SMALL:
         kept = _kept_encoded(col, placeholders)
     else:
         kept = _kept_plain(col, placeholders, hints)

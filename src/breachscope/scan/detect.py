@@ -32,6 +32,7 @@ PY_ROUTE = 256  # at most this many distinct values: anchors checked with Python
 PROBE = 128  # values probed to pick a dominant family
 DOMINANT_SHARE = 0.5
 ROUTE_GROUP = 5  # families per routing group (see ``_grouped``)
+LOOSE_SHARE = 4  # a family matching 1/4 of the candidates is routed alone (see ``_grouped``)
 
 
 @cache
@@ -195,6 +196,7 @@ def _route_candidates(
     selector: pa.Array,
     families: Sequence[tuple[Family, list[Detector]]],
     out: dict[str, pa.Array],
+    hints: dict[str, object],
 ) -> None:
     n = pc.sum(selector).as_py() or 0
     if n == 0:
@@ -204,7 +206,9 @@ def _route_candidates(
         found = _python_hits(cand, families)
     else:
         found = {}
-        for group in _grouped(families):
+        loose = hints.get("loose")
+        loose_now = set()
+        for group in _grouped(families, loose if isinstance(loose, frozenset) else frozenset()):
             sub, gsel = cand, None
             if len(group) > 1:  # one pass for the group first: most groups have no candidate
                 gsel = _match(cand, "|".join(f"(?:{f.anchor})" for f, _ in group))
@@ -213,24 +217,34 @@ def _route_candidates(
                 sub = pc.filter(cand, gsel)
             for fam, members in group:
                 fsel = _match(sub, fam.anchor)
-                if not pc.any(fsel).as_py():
+                hits = pc.sum(fsel).as_py() or 0
+                if hits == 0:
                     continue
+                if hits * LOOSE_SHARE >= n:
+                    loose_now.add(fam.name)
                 for det in members:
                     m = _run_subset(det, sub, fsel)
                     if pc.any(m).as_py():
                         found[det.name] = m if gsel is None else _scatter(gsel, m)
-    for name, m in found.items():
-        out[name] = _scatter(selector, m)
+        hints["loose"] = frozenset(loose_now)
+    for name in (d.name for _, members in families for d in members):  # in the families' order
+        if name in found:
+            out[name] = _scatter(selector, found[name])
 
 
 def _grouped(
-    families: Sequence[tuple[Family, list[Detector]]],
+    families: Sequence[tuple[Family, list[Detector]]], loose: frozenset[str]
 ) -> list[Sequence[tuple[Family, list[Detector]]]]:
     """Families in groups of ``ROUTE_GROUP``: a value matches a family's anchor only if it
     matches its group's alternation, so candidates are routed with a pass per group and then a
     pass per family over the group's candidates only. On random ids, where one loose anchor
-    (an IBAN's two capitals and two digits) picks 10% of the values, this halves the passes."""
-    return [families[i : i + ROUTE_GROUP] for i in range(0, len(families), ROUTE_GROUP)]
+    (an IBAN's two capitals and two digits) picks 10% of the values, this halves the passes.
+    A family whose anchor picked at least 1/``LOOSE_SHARE`` of the candidates in the
+    column's previous batch (``loose``) is a group of its own, first: in a group it would make
+    every other family of the group pass over nearly all the candidates again."""
+    alone: list[Sequence[tuple[Family, list[Detector]]]] = [[fm] for fm in families if fm[0].name in loose]
+    rest = [fm for fm in families if fm[0].name not in loose]
+    return alone + [rest[i : i + ROUTE_GROUP] for i in range(0, len(rest), ROUTE_GROUP)]
 
 
 def _dominant(probe: list[str], families: Sequence[tuple[Family, list[Detector]]]) -> str | None:
@@ -267,7 +281,7 @@ def _route(
                 out[det.name] = m
     if rest:
         selector = _any_anchor(values, [f for f, _ in rest])
-        _route_candidates(values, selector, rest, out)
+        _route_candidates(values, selector, rest, out, hints)
     return out
 
 

@@ -35,7 +35,7 @@ from breachscope.errors import BreachscopeError
 from breachscope.notify.config import CONFIG_ENV, NotifyConfig, load_config
 from breachscope.web.api import routers as api_routers
 from breachscope.web.auth.console import SessionConsoleAuth
-from breachscope.web.auth.gate import AuthzProbe, NotSignedIn, authorize
+from breachscope.web.auth.gate import AuthzProbe, MustEnrol, NotSignedIn, authorize
 from breachscope.web.auth.pages import router as sign_in_router
 from breachscope.web.auth.routes import router as auth_router
 from breachscope.web.auth.rules import PUBLIC_UNGATED, ROUTE_RULES
@@ -253,6 +253,12 @@ def create_app(
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.detail}, status_code=401, headers=exc.headers)
         return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
+
+    @app.exception_handler(MustEnrol)
+    async def _must_enrol(request: Request, exc: MustEnrol) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=403)
+        return RedirectResponse("/account", status_code=303)
 
     check_rules(app)
     return app

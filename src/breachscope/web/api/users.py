@@ -25,6 +25,9 @@ class UserOut(BaseModel):
     email: str
     role: str
     totp: bool
+    totp_required: bool = Field(
+        description="an admin requires a second factor: without one yet, the user may only add it"
+    )
     created_at: datetime
     disabled: bool
 
@@ -34,6 +37,11 @@ class UserIn(BaseModel):
     role: str
     password: str = Field(min_length=accounts.MIN_PASSWORD, max_length=accounts.MAX_PASSWORD)
     totp: bool = True
+    totp_required: bool = Field(
+        default=False,
+        description='with "totp": false, the user adds their own authenticator at their first sign-in'
+        " (until then they can open nothing else)",
+    )
 
 
 class NewUserOut(UserOut):
@@ -51,6 +59,11 @@ class PasswordReset(BaseModel):
 class UserPatch(BaseModel):
     role: str | None = None
     disabled: bool | None = None
+    totp_required: bool | None = Field(
+        default=None,
+        description="require a second factor: a user without one can then only add one"
+        " (the console's Account page, POST /api/v1/auth/totp) until they have",
+    )
 
 
 def user_out(u: accounts.TeamUser) -> UserOut:
@@ -59,6 +72,7 @@ def user_out(u: accounts.TeamUser) -> UserOut:
         email=u.email,
         role=u.role,
         totp=u.totp_secret is not None,
+        totp_required=u.totp_required,
         created_at=u.created_at,
         disabled=u.disabled_at is not None,
     )
@@ -93,6 +107,7 @@ def add_user(body: UserIn, request: Request, db: DB, settings: Settings, who: Wh
             now=settings.clock.now(),
             created_by=who.actor,
             totp=body.totp,
+            totp_required=body.totp_required,
             hasher=settings.hasher,
         )
     except BreachscopeError as exc:
@@ -103,7 +118,7 @@ def add_user(body: UserIn, request: Request, db: DB, settings: Settings, who: Wh
         action="user.create",
         object_type="user",
         object_id=new.user.id,
-        details={"role": new.user.role},
+        details={"role": new.user.role, **({"totp_required": True} if body.totp_required else {})},
         source=client_address(request),
     )
     return NewUserOut(
@@ -118,7 +133,8 @@ def add_user(body: UserIn, request: Request, db: DB, settings: Settings, who: Wh
 def change_user(
     user_id: int, body: UserPatch, request: Request, db: DB, settings: Settings, who: Who
 ) -> UserOut:
-    """Change a role or disable an account; either ends the account's sessions."""
+    """Change a role, disable an account, or require a second factor (someone without one can
+    then only add one until they have); any change ends the account's sessions."""
     user = _user(db, user_id)
     now = settings.clock.now()
     if body.role is not None:
@@ -131,6 +147,8 @@ def change_user(
         user.role = body.role
     if body.disabled is not None:
         user.disabled_at = now if body.disabled else None
+    if body.totp_required is not None:
+        user.totp_required = body.totp_required
     logins.end_user_sessions(db, user.id, now)  # privilege change: no session keeps the old rights
     record(
         db,

@@ -2,7 +2,8 @@
 
 In order: find the route's rule (none: refuse), find who is asking (session cookie or API
 token), check CSRF for a cookie session's state-changing request (Origin, then the per-session
-token), then the rule: a permission of the role, and for an incident route membership of the
+token), refuse all but the enrolment routes to a user who must add a second factor first
+(:class:`MustEnrol`), then the rule: a permission of the role, and for an incident route membership of the
 incident in the path. A non-member, an incident-bound token of another incident and a missing
 incident all get the same 404.
 """
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from breachscope.case import accounts, logins
 from breachscope.web.auth.principal import Principal
-from breachscope.web.auth.rules import ROUTE_RULES, Rule
+from breachscope.web.auth.rules import ENROLMENT_ROUTES, ROUTE_RULES, Rule
 from breachscope.web.deps import DB, client_address, settings_of
 from breachscope.web.settings import CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, ServerSettings
 
@@ -33,13 +34,30 @@ class NotSignedIn(HTTPException):
         super().__init__(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
 
 
+class MustEnrol(HTTPException):
+    """403: an admin requires a second factor this user has not added yet (pages turn it into a
+    redirect to the Account page, where they add one)."""
+
+    def __init__(self) -> None:
+        super().__init__(403, MUST_ENROL)
+
+
+MUST_ENROL = (
+    "an admin requires a second factor for your account: add an authenticator app first"
+    " (the console's Account page, /account, or POST /api/v1/auth/totp from a browser session)"
+)
+
+
 class AuthzProbe(Exception):
     """Raised instead of running the endpoint when ``settings.authz_probe`` is on (tests)."""
 
 
+def _route_path(request: Request) -> str | None:
+    return getattr(request.scope.get("route"), "path", None)
+
+
 def rule_for(request: Request) -> Rule:
-    route = request.scope.get("route")
-    path = getattr(route, "path", None)
+    path = _route_path(request)
     rule = ROUTE_RULES.get((request.method, path)) if path else None
     if rule is None and request.method == "HEAD":
         rule = ROUTE_RULES.get(("GET", path)) if path else None
@@ -84,8 +102,9 @@ def resolve_principal(request: Request, db: Session, settings: ServerSettings) -
         token, user = found
         role = token.role if accounts.role_rank(token.role) <= accounts.role_rank(user.role) else user.role
         return Principal(
-            user.id, user.email, role, "token", token_id=token.id, only_incident=token.incident_id
-        )
+            user.id, user.email, role, "token", token_id=token.id, only_incident=token.incident_id,
+            must_enrol=accounts.must_enrol(user),
+        )  # fmt: skip
     raw = request.cookies.get(SESSION_COOKIE, "")
     if not raw:
         return None
@@ -93,7 +112,9 @@ def resolve_principal(request: Request, db: Session, settings: ServerSettings) -
     if live is None:
         return None
     _, user = live
-    return Principal(user.id, user.email, user.role, "session", session_id=raw)
+    return Principal(
+        user.id, user.email, user.role, "session", session_id=raw, must_enrol=accounts.must_enrol(user)
+    )
 
 
 def _decide(
@@ -111,6 +132,8 @@ def _decide(
         assert principal.session_id is not None
         if not logins.check_csrf(principal.session_id, csrf_sent):
             raise HTTPException(403, f"CSRF token missing or wrong (send it in {CSRF_HEADER})")
+    if principal.must_enrol and (request.method, _route_path(request)) not in ENROLMENT_ROUTES:
+        raise MustEnrol()
     if rule.kind == "incident":
         raw = request.path_params.get("incident_id", "")
         incident_id = int(raw) if str(raw).isdigit() and len(str(raw)) < 18 else None
@@ -149,4 +172,13 @@ def _signed_in(request: Request) -> Principal:
 
 #: The signed-in principal of a non-public route (set by :func:`authorize`).
 Who = Annotated[Principal, Depends(_signed_in)]
-__all__ = ["NO_SUCH_INCIDENT", "AuthzProbe", "NotSignedIn", "Who", "authorize", "client_address", "rule_for"]
+__all__ = [
+    "NO_SUCH_INCIDENT",
+    "AuthzProbe",
+    "MustEnrol",
+    "NotSignedIn",
+    "Who",
+    "authorize",
+    "client_address",
+    "rule_for",
+]

@@ -23,6 +23,8 @@ class Principal:
     token_id: int | None = None
     #: an incident-bound token reaches only this incident
     only_incident: int | None = None
+    #: an admin requires a second factor the user has not added: only the enrolment is open
+    must_enrol: bool = False
 
     def can(self, permission: str) -> bool:
         return self.role in PERMISSIONS[permission]

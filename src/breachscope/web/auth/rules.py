@@ -14,6 +14,9 @@ Rule kinds:
 - ``incident``: a member of the incident in the path whose role holds the permission. A
   non-member gets the same 404 as a missing incident (no existence leak); a member without the
   permission gets 403.
+
+A user whom an admin requires to add a second factor reaches only :data:`ENROLMENT_ROUTES`
+until they have.
 """
 
 from __future__ import annotations
@@ -208,3 +211,20 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/check"): PUBLIC,
     ("POST", "/check"): PUBLIC,
 }
+
+#: All a user may reach while an admin requires a second factor they have not added yet
+#: (:func:`breachscope.case.accounts.must_enrol`): adding one, who am I, signing out. Every other
+#: route answers 403 (a page: a redirect to the Account page).
+ENROLMENT_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", V1 + "/auth/me"),
+        ("POST", V1 + "/auth/logout"),
+        ("GET", V1 + "/auth/recovery-codes"),
+        ("POST", V1 + "/auth/totp"),
+        ("POST", V1 + "/auth/totp/confirm"),
+        ("POST", "/sign-out"),
+        ("GET", "/account"),
+        ("POST", "/account/totp"),
+        ("POST", "/account/totp/confirm"),
+    }
+)

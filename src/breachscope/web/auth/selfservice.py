@@ -60,6 +60,8 @@ class RecoveryState:
     codes_left: int
     #: until when a new authenticator waits for its first code (None: none waits)
     totp_pending_until: datetime | None = None
+    #: an admin requires a second factor (see :func:`breachscope.case.accounts.must_enrol`)
+    totp_required: bool = False
 
 
 def _session_only(who: Principal) -> Refusal | None:
@@ -121,7 +123,9 @@ def recovery_state(db: Session, settings: ServerSettings, who: Principal) -> Rec
     when a new authenticator waits for its first code."""
     user = _user(db, who)
     pending = reenrol.pending_until(user, settings.clock.now())
-    return RecoveryState(user.totp_secret is not None, accounts.recovery_codes_left(db, user.id), pending)
+    return RecoveryState(
+        user.totp_secret is not None, accounts.recovery_codes_left(db, user.id), pending, user.totp_required
+    )
 
 
 def new_recovery_codes(

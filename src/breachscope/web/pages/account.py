@@ -11,6 +11,8 @@ new authenticator's secret (in groups of four), its ``otpauth://`` URI and that 
 confirms it by a code (until then the old authenticator still signs in; the form stays while the
 new one waits, the secret is not shown again). Someone without a second factor adds a first one
 the same way; its confirmation answers with the first recovery codes, shown on that answer only.
+When an admin requires a second factor of someone who has none, every other page sends them here
+(:class:`breachscope.web.auth.gate.MustEnrol`) and this page says why.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def _page(
         "csrf_token": console_settings(request).auth.csrf_token(request),
         "session": who.via == "session",
         "second_factor": state.second_factor,
+        "must_enrol": state.totp_required and not state.second_factor,
         "codes_left": state.codes_left,
         "min_password": MIN_PASSWORD,
         "done": "",
