@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from breachscope.readers import open_sources
 
@@ -62,3 +63,53 @@ def test_a_nested_schema_is_read_plainly(tmp_path: Path) -> None:
     pq.write_table(table, path, row_group_size=300)
     for _, batch in _chunks(path, dictionaries=True):
         assert not any(pa.types.is_dictionary(t) for t in batch.schema.types)
+
+
+def _zigzag(n: int) -> bytes:
+    """A Thrift compact-protocol i64 (zigzag varint)."""
+    n, out = (n << 1) ^ (n >> 63), bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    return bytes([*out, n])
+
+
+def _footer_says_rows(path: Path, real: int, claimed: int) -> None:
+    """A hostile footer: FileMetaData.num_rows (field 3) says ``claimed`` rows, while its row
+    groups hold ``real`` (the two numbers are stored apart and nothing ties them)."""
+    data = bytearray(path.read_bytes())
+    footer = len(data) - 8 - int.from_bytes(data[-8:-4], "little")
+    old, new = b"\x16" + _zigzag(real), b"\x16" + _zigzag(claimed)
+    assert len(old) == len(new)
+    at = data.find(old, footer)
+    assert at > 0 and data.find(old, at + 1) < 0
+    data[at : at + len(old)] = new
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("claimed", [4_000, 6_000])
+@pytest.mark.parametrize("columns", [["city", "os"], ["city", "user_id", "os"]])
+def test_a_footer_that_miscounts_its_rows_reads_every_row_group(
+    tmp_path: Path, claimed: int, columns: list[str]
+) -> None:
+    """The dictionary read follows the row groups, as the plain read does: a footer claiming
+    fewer rows hides none (a NIK in the last row group is still read), and one claiming more
+    is no read error of the dictionary read alone."""
+    path = _leak(tmp_path)
+    table = pq.read_table(path, columns=columns)
+    nik = table.column("city").to_pylist()
+    nik[4_500] = "3171040505848982"
+    pq.write_table(table.set_column(0, "city", pa.array(nik, pa.string())), path, row_group_size=700)
+    _footer_says_rows(path, N, claimed)
+    assert pq.ParquetFile(path).metadata.num_rows == claimed
+    plain, encoded = _chunks(path, dictionaries=False), _chunks(path, dictionaries=True)
+    assert sum(b.num_rows for _, b in plain) == N
+    assert [(o, b.num_rows) for o, b in encoded] == [(o, b.num_rows) for o, b in plain]
+    for (_, p), (_, e) in zip(plain, encoded, strict=True):
+        for name in p.schema.names:
+            column = e.column(name)
+            decoded = column.dictionary_decode() if isinstance(column, pa.DictionaryArray) else column
+            assert decoded.equals(p.column(name)), name
+    (src,) = open_sources(path, batch_rows=1_000, dictionaries=True)
+    list(src.chunks())
+    assert [i.kind for i in src.issues] == []

@@ -62,29 +62,37 @@ def _with_dictionaries(
 
     A dictionary column's reader ends a batch at each row group (each has its own dictionary),
     so those columns are read on their own and their pieces sliced and joined to the other
-    columns' batches: only their indices are copied, never the other columns' values.
+    columns' batches: only their indices are copied, never the other columns' values. Both
+    readers are followed to their end, as the plain read is: the footer's row count is not
+    trusted (a hostile file may claim fewer rows than its row groups hold, or more).
     """
     names = plain.schema_arrow.names
     others = [n for n in names if n not in wanted]
     pieces = encoded.iter_batches(batch_size=rows, columns=wanted)
     held: list[pa.RecordBatch] = []
-    held_rows = 0
-    left = plain.metadata.num_rows
+    held_rows = done = 0
     batches = plain.iter_batches(batch_size=rows, columns=others) if others else None
-    while left > 0:
+    while True:
         batch = next(batches, None) if batches is not None else None
-        size = batch.num_rows if batch is not None else min(rows, left)
-        while held_rows < size:
-            piece = next(pieces, None)
-            if piece is None:  # a damaged file: its dictionary columns hold fewer rows
-                raise ValueError(f"dictionary columns end before row {plain.metadata.num_rows - left + size}")
+        if batches is not None and batch is None:
+            if held_rows or any(p.num_rows for p in pieces):  # a damaged file
+                raise ValueError(f"dictionary columns hold more rows than the others (past row {done})")
+            return
+        size = batch.num_rows if batch is not None else rows
+        while held_rows < size and (piece := next(pieces, None)) is not None:
             held.append(piece)
             held_rows += piece.num_rows
+        if held_rows < size:
+            if batch is not None:  # a damaged file: its dictionary columns hold fewer rows
+                raise ValueError(f"dictionary columns end before row {done + size}")
+            if held_rows == 0:
+                return
+            size = held_rows
         joined = pa.Table.from_batches(held).slice(0, size)
         rest = held_rows - size
         held = [held[-1].slice(held[-1].num_rows - rest)] if rest else []
         held_rows = rest
-        left -= size
+        done += size
         columns = {n: joined.column(n).combine_chunks() for n in wanted}
         if batch is not None:
             columns.update(zip(others, batch.columns, strict=True))
