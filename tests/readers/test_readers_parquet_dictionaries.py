@@ -113,3 +113,38 @@ def test_a_footer_that_miscounts_its_rows_reads_every_row_group(
     (src,) = open_sources(path, batch_rows=1_000, dictionaries=True)
     list(src.chunks())
     assert [i.kind for i in src.issues] == []
+
+
+def _read(path: Path, dictionaries: bool) -> tuple[list[tuple[int, pa.RecordBatch]], list[tuple[str, str]]]:
+    (src,) = open_sources(path, batch_rows=1_000, dictionaries=dictionaries)
+    chunks = [(c.offset, c.batch) for c in src.chunks()]
+    return chunks, [(i.kind, i.message) for i in src.issues]
+
+
+@pytest.mark.parametrize("stored_as_dictionary", [False, True])
+@pytest.mark.parametrize("row_group", [0, 3, 6])
+def test_dictionary_indices_out_of_range_stop_the_read_as_the_plain_read_does(
+    tmp_path: Path, row_group: int, stored_as_dictionary: bool
+) -> None:
+    """A hostile file whose dictionary indices point past the dictionary (its last page's
+    packed indices overwritten): pyarrow checks them when it decodes the values, not when it
+    gives the dictionary as it is. The dictionary read stops at the same record with the same
+    read_error, and never hands out an array whose indices point outside its dictionary.
+    ``stored_as_dictionary``: the file's Arrow schema itself says dictionary (pandas
+    categoricals), so even the plain read gives dictionary arrays."""
+    path = tmp_path / "people.parquet"
+    city = pa.array([["Jakarta", "Bandung", "London", "Paris", "Rome"][i % 5] for i in range(20_000)])
+    table = pa.table({"city": city.dictionary_encode() if stored_as_dictionary else city, "n": range(20_000)})
+    pq.write_table(table, path, row_group_size=3_000, compression="NONE", write_statistics=False)
+    column = pq.ParquetFile(path).metadata.row_group(row_group).column(0)
+    data = bytearray(path.read_bytes())
+    end = column.dictionary_page_offset + column.total_compressed_size
+    data[end - 60 : end - 2] = b"\xff" * 58
+    path.write_bytes(bytes(data))
+    plain, plain_issues = _read(path, dictionaries=False)
+    encoded, issues = _read(path, dictionaries=True)
+    assert len(plain_issues) == 1 and "ArrowInvalid: Index not in dictionary bounds" in plain_issues[0][1]
+    assert issues == plain_issues
+    assert [(o, b.num_rows) for o, b in encoded] == [(o, b.num_rows) for o, b in plain]
+    for _, batch in encoded:
+        batch.validate(full=True)

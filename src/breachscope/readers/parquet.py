@@ -99,6 +99,24 @@ def _with_dictionaries(
         yield pa.RecordBatch.from_arrays([columns[n] for n in names], names=names)
 
 
+def checked(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` once its dictionary columns' indices are known to lie within their dictionaries.
+
+    pyarrow checks a hostile file's indices when it decodes them into values, not when it gives
+    a column as a dictionary array (``read_dictionary``, or a file whose Arrow schema says
+    dictionary): such an array is refused here as the decoding read refuses it (the same
+    ``ArrowInvalid``), before anything reads a value through it.
+    """
+    import pyarrow.compute as pc
+
+    for column in batch.columns:
+        if isinstance(column, pa.DictionaryArray) and column.indices.null_count < len(column):
+            low, high = pc.min_max(column.indices).values()
+            if low.as_py() < 0 or high.as_py() >= len(column.dictionary):
+                raise pa.ArrowInvalid("Index not in dictionary bounds")
+    return batch
+
+
 def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
     import pyarrow.parquet as pq  # with its filesystems (S3, Azure, TLS): only for Parquet files
 
@@ -119,7 +137,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
             if wanted
             else pf.iter_batches(batch_size=rows)
         )
-        for batch in batches:
+        for batch in map(checked, batches):
             done += batch.num_rows
             if ctx.on_bytes is not None:
                 target = inp.size_bytes * done // total
