@@ -203,3 +203,42 @@ def test_the_cli_prints_the_qr_code_only_when_asked_and_it_reads_back(tmp_path: 
             lines = _qr_lines(r.output)
             assert len(lines[0]) <= 80 and len(lines) <= 40  # fits an ordinary terminal
             assert decode(terminal_to_pbm(lines), ".pbm") == [uri]
+
+
+def test_users_add_at_sign_in_says_what_to_leave_out(tmp_path: Path) -> None:
+    """``--totp-at-sign-in`` for admin and legal (who get their secret from ``users add``) and
+    with ``--no-totp`` (which contradicts it: a factor required, or none) is refused with the
+    option the user actually gave, and adds no one."""
+    db = f"sqlite:///{tmp_path / 'team.db'}"
+    runner = CliRunner()
+    for role, extra, said in (
+        ("admin", ["--totp-at-sign-in"], "leave out --totp-at-sign-in"),
+        ("legal", ["--totp-at-sign-in"], "leave out --totp-at-sign-in"),
+        ("viewer", ["--totp-at-sign-in", "--no-totp"], "--no-totp or --totp-at-sign-in"),
+    ):
+        r = runner.invoke(
+            cli,
+            [
+                "users",
+                "add",
+                f"{role}@x.org",
+                "--role",
+                role,
+                "--password-stdin",
+                "--create",
+                "--db",
+                db,
+                *extra,
+            ],
+            input="a long passphrase\n",
+        )
+        assert (r.exit_code, said in r.output, "leave out --no-totp" in r.output) == (2, True, False), (
+            r.output
+        )
+    made = runner.invoke(cli, ["users", "add", "ok@x.org", "--role", "viewer", "--password-stdin", "--create",
+                               "--db", db, "--totp-at-sign-in"], input="a long passphrase\n")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    engine = open_case_db(db)
+    with session_scope(engine) as s:
+        assert [u.email for u in accounts.list_users(s)] == ["ok@x.org"]
+    engine.dispose()

@@ -57,7 +57,7 @@ def _read_password(password_stdin: bool) -> str:
     "--totp-at-sign-in",
     is_flag=True,
     help="No secret now: the user adds their own authenticator at their first sign-in, and can open"
-    " nothing else until they have (not for admin and legal, who get one here).",
+    " nothing else until they have (not for admin and legal, who get theirs from users add).",
 )
 @click.option(
     "--incident",
@@ -85,6 +85,16 @@ def add(
 
     The TOTP secret is printed once: enter it (or the otpauth:// URI) in an authenticator app.
     Admin and legal always need it to sign in."""
+    if no_totp and totp_at_sign_in:
+        raise InputError(
+            "--no-totp (no second factor) and --totp-at-sign-in (one required) contradict each other",
+            "choose one of --no-totp or --totp-at-sign-in",
+        )
+    if totp_at_sign_in and role in accounts.TOTP_REQUIRED:
+        raise InputError(
+            f"the {role} role gets its second factor here, not at its first sign-in",
+            "leave out --totp-at-sign-in",
+        )
     password = _read_password(password_stdin)
     now = SystemClock().now()
     with case_database(db, create=create) as engine, session_scope(engine) as session:
