@@ -3,6 +3,7 @@ the same report as the same values given as plain strings."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pyarrow as pa
@@ -90,3 +91,46 @@ def test_a_dictionary_column_of_distinct_values_is_scanned_as_plain_strings() ->
     got = scan_sources([source(encoded.to_batches(max_chunksize=1_000))], key=KEY, batch_rows=1_000)
     assert _strip_times(got.to_dict()) == _strip_times(want.to_dict())
     assert got.to_dict()["classes"]["email"]["matches"] == 2_571
+
+
+def _invalid_utf8_words() -> pa.Array:
+    """A string array whose words are not all UTF-8 (a hostile writer does not validate)."""
+    raw = [b"Jakarta", b"Band\xffung", b"London", b"\xc3"]
+    offsets = pa.array([0, *itertools.accumulate(len(w) for w in raw)], pa.int32())
+    return pa.Array.from_buffers(
+        pa.string(), len(raw), [None, offsets.buffers()[1], pa.py_buffer(b"".join(raw))]
+    )
+
+
+def _hostile(name: str, rows: int) -> tuple[pa.Table, dict[str, object]]:
+    """Leaked-file shapes the dictionary read must scan as the plain read does."""
+    if name == "fallback":  # a column chunk whose dictionary overflowed: later pages plain
+        values = ["Jakarta", "Bandung"] * (rows // 2) + [f"u{i}@ex.co" for i in range(rows // 5)]
+        values += ["3171040505848982", None] * 50
+        return pa.table({"city": values}), {"dictionary_pagesize_limit": 100, "data_page_size": 1_000}
+    if name == "unused_words":  # the Arrow schema says dictionary; most words are never used
+        words = pa.array([f"w{i:x}" for i in range(50_000)] + ["3171040505848982"])
+        indices = pa.array([i % 3 if i != rows // 2 else 50_000 for i in range(rows)], pa.int32())
+        return pa.table({"city": pa.DictionaryArray.from_arrays(indices, words)}), {}
+    indices = pa.array([i % 4 for i in range(rows)], pa.int32())  # invalid UTF-8
+    return pa.table(
+        {"city": pa.DictionaryArray.from_arrays(indices, _invalid_utf8_words()).dictionary_decode()}
+    ), {}
+
+
+@pytest.mark.parametrize("name", ["fallback", "unused_words", "invalid_utf8"])
+def test_hostile_parquet_scans_the_same_with_and_without_dictionaries(tmp_path: Path, name: str) -> None:
+    table, options = _hostile(name, 20_000)
+    path = tmp_path / f"{name}.parquet"
+    pq.write_table(table, path, row_group_size=30_000, **options)  # type: ignore[arg-type]
+    (encoded,) = open_sources(path, batch_rows=1_000, dictionaries=True)
+    assert all(pa.types.is_dictionary(c.batch.schema.field("city").type) for c in encoded.chunks())
+    got = scan_files([path], key=KEY, batch_rows=1_000)
+    plain = open_sources(path, batch_rows=1_000)
+    want = scan_sources(plain, key=KEY, batch_rows=1_000, disk_paths={s.name: path for s in plain})
+    assert _strip_times(got.to_dict()) == _strip_times(want.to_dict())
+    kinds = [i["kind"] for i in got.to_dict()["sources"][0]["issues"]]
+    if name == "invalid_utf8":  # the column is reported, as on the plain read
+        assert kinds == ["column_not_scanned"]
+    else:
+        assert kinds == [] and got.to_dict()["classes"]["government_id"]["matches"] >= 1
