@@ -145,6 +145,12 @@ def test_the_users_require_totp_command(tmp_path: Path) -> None:
         assert r.exit_code == 0, r.output
         said = ("at their first sign-in" in r.output, "secret:" in r.output)
         assert said == (email == "own@x.org", email == "has@x.org"), r.output
+    engine = open_case_db(db)
+    with session_scope(engine) as s:  # plain@x.org is signed in when the factor becomes required
+        plain = accounts.get_user(s, "plain@x.org")
+        assert plain is not None
+        raw = start_session(s, plain, now=NOW, address="a", user_agent="u", policy=SessionPolicy())
+    engine.dispose()
     cases = [
         (["plain@x.org"], 0, "required of plain@x.org: at their next request", True),
         (["has@x.org"], 0, "required of has@x.org, who has one already", True),
@@ -164,6 +170,8 @@ def test_the_users_require_totp_command(tmp_path: Path) -> None:
                     "user.change",
                     {"totp_required": required},
                 )
+                if args[0] == "plain@x.org":  # a change of what the account may do ends its sessions
+                    assert resolve_session(s, raw, now=NOW, policy=SessionPolicy()) is None
             engine.dispose()
     engine = open_case_db(db)
     with session_scope(engine) as s:

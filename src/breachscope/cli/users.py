@@ -183,10 +183,12 @@ def require_totp(email: str, off: bool, db: str | None) -> None:
     """Require a second factor of a user who may have none (roles other than admin and legal).
 
     Until they add an authenticator app (the console's Account page, or POST /api/v1/auth/totp),
-    their sign-in opens nothing but that page. Audited as user.change."""
+    their sign-in opens nothing but that page. Their sessions end, as with any change of what
+    the account may do (PATCH /api/v1/users/{id}). Audited as user.change."""
     with case_database(db) as engine, session_scope(engine) as session:
         user = _user(session, email)
         user.totp_required = not off
+        logins.end_user_sessions(session, user.id, SystemClock().now())
         audit_cli(session, "user.change", "user", user.id, details={"totp_required": not off})
         has = user.totp_secret is not None
     if off:
