@@ -7,11 +7,15 @@ releasing it deadlocked about every other run. See ``readers/stream.py`` (``Arro
 
 from __future__ import annotations
 
+import gc
 import gzip
 import subprocess
 import sys
 import zlib
 from pathlib import Path
+
+from breachscope.readers import open_sources
+from breachscope.readers.stream import ArrowFeed
 
 MiB = 1 << 20
 
@@ -40,3 +44,24 @@ def test_reading_a_bomb_never_hangs_the_exit(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr[-2000:]
         assert "bomb" in done.stdout
+
+
+def test_a_bomb_leaves_no_reader_behind(tmp_path: Path) -> None:
+    """The error that stopped the read must not keep arrow's reader alive: an error kept by the
+    feed, or bound to a name in the frame that raised it, holds that frame (and through it the
+    feed and the reader) in a reference cycle that only the interpreter's exit broke, where
+    destroying the reader aborted the process now and then under load ("terminate called
+    without an active exception")."""
+    path = tmp_path / "bomb.csv.gz"
+    _bomb(path)
+    gc.collect()
+    gc.disable()  # a cycle must not be collected by chance while the test looks for it
+    try:
+        for source in open_sources(path):
+            for _ in source.chunks():
+                pass
+            assert "bomb" in [i.kind for i in source.issues]
+        left = [o for o in gc.get_objects() if isinstance(o, ArrowFeed)]
+    finally:
+        gc.enable()
+    assert left == []

@@ -19,6 +19,8 @@ from __future__ import annotations
 import codecs
 import csv as pycsv
 import io
+import sys
+import time
 from collections.abc import Iterator
 from typing import IO
 
@@ -201,8 +203,15 @@ def _read(
         return "skip"
 
     raw = ArrowFeed(Utf8Stream(inp.open(on_bytes, ctx.stream_errors), encoding, on_bad))
+    held = sys.getrefcount(raw)  # arrow's hold on the feed comes on top (see the finally below)
+    # Arrow's own buffer between the feed and the reader (two blocks: a read as big as the
+    # buffer would bypass it): arrow copies what the feed reads into its memory, so no
+    # read-ahead result holds a Python object's bytes, whose release needs the GIL (an arrow
+    # thread dropping one during the interpreter's exit aborted the process: "terminate
+    # called without an active exception").
+    source = pa.input_stream(pa.PythonFile(raw, mode="r"), buffer_size=2 * block)
     reader = pacsv.open_csv(
-        pa.PythonFile(raw, mode="r"),
+        source,
         read_options=pacsv.ReadOptions(
             use_threads=False, block_size=block, column_names=names, skip_rows=header_lines
         ),
@@ -232,12 +241,18 @@ def _read(
             yield batch
     except Exception:
         if raw.error is not None:  # arrow only saw end-of-file; the cause is ours
-            raise raw.error from None
+            raise raw.take_error() from None
         raise
     finally:
         _stop(reader, raw)
+        del reader, source
+        # Arrow's threads let go of the feed a moment later (their last read-ahead ends): wait
+        # for it, so that the interpreter never exits while an arrow thread still needs the GIL
+        deadline = time.monotonic() + RELEASE_WAIT_S
+        while sys.getrefcount(raw) > held and time.monotonic() < deadline:
+            time.sleep(0.001)
     if raw.error is not None:  # raised here, on the consumer's thread, never inside arrow
-        raise raw.error
+        raise raw.take_error()
     if not yielded and skip == 0:  # a header without rows still tells which columns exist
         yield pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in keep]))
 
@@ -305,6 +320,10 @@ def _read_fast(
     advance(max(reported, inp.size_bytes))
     if not yielded and skip == 0:  # a header without rows still tells which columns exist
         yield pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in names]))
+
+
+#: How long a reader waits for arrow's threads to let go of its feed (normally at once).
+RELEASE_WAIT_S = 5.0
 
 
 def _stop(reader: pacsv.CSVStreamingReader, raw: ArrowFeed) -> None:

@@ -318,7 +318,11 @@ class ArrowFeed(io.RawIOBase):
     An exception from the layers below (a decompression bomb, a damaged archive) is never raised
     into arrow's thread: arrow would keep the Python exception, and through its traceback the
     reader itself, alive in C++ until exit, where releasing it deadlocks. The feed keeps it in
-    :attr:`error`, answers end-of-file, and the caller re-raises it on its own thread.
+    :attr:`error`, answers end-of-file, and the caller re-raises it on its own thread
+    (:meth:`take_error`). The error is kept without its traceback, and handed over rather than
+    kept: its traceback holds the frames that hold the feed and the arrow reader, so a feed that
+    kept it would keep the reader alive in a reference cycle until the interpreter's exit, where
+    destroying it could abort the process ("terminate called without an active exception").
     """
 
     def __init__(self, inner: IO[bytes] | io.RawIOBase) -> None:
@@ -341,9 +345,17 @@ class ArrowFeed(io.RawIOBase):
         try:
             return self._inner.read(-1 if size is None else size) or b""
         except Exception as exc:  # kept for the consumer's thread; see the class docstring
-            self.error = exc
+            self.error = exc.with_traceback(None)
             self._stopped = True
             return b""
+
+    def take_error(self) -> Exception:
+        """The error that stopped the feed (:attr:`error`, which must be set), no longer kept by
+        it. Raise it as ``raise feed.take_error()``: bound to a name in the raising frame, it
+        would hold that frame through its own traceback (the cycle of the class docstring)."""
+        error, self.error = self.error, None
+        assert error is not None
+        return error
 
     def stop(self) -> None:
         self._stopped = True
