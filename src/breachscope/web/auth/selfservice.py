@@ -60,8 +60,8 @@ class RecoveryState:
     codes_left: int
     #: until when a new authenticator waits for its first code (None: none waits)
     totp_pending_until: datetime | None = None
-    #: an admin requires a second factor (see :func:`breachscope.case.accounts.must_enrol`)
-    totp_required: bool = False
+    #: an admin requires a second factor not added yet (:func:`breachscope.case.accounts.must_enrol`)
+    must_enrol: bool = False
 
 
 def _session_only(who: Principal) -> Refusal | None:
@@ -124,7 +124,10 @@ def recovery_state(db: Session, settings: ServerSettings, who: Principal) -> Rec
     user = _user(db, who)
     pending = reenrol.pending_until(user, settings.clock.now())
     return RecoveryState(
-        user.totp_secret is not None, accounts.recovery_codes_left(db, user.id), pending, user.totp_required
+        user.totp_secret is not None,
+        accounts.recovery_codes_left(db, user.id),
+        pending,
+        accounts.must_enrol(user),
     )
 
 

@@ -61,7 +61,7 @@ def _page(
         "csrf_token": console_settings(request).auth.csrf_token(request),
         "session": who.via == "session",
         "second_factor": state.second_factor,
-        "must_enrol": state.totp_required and not state.second_factor,
+        "must_enrol": state.must_enrol,
         "codes_left": state.codes_left,
         "min_password": MIN_PASSWORD,
         "done": "",
