@@ -330,10 +330,6 @@ def totp_code(session: Session, user: TeamUser, at: datetime) -> str:
     return pyotp.TOTP(secret).at(int(at.timestamp()) // TOTP_STEP * TOTP_STEP)
 
 
-def needs_totp(user: TeamUser) -> bool:
-    return user.totp_secret is not None or user.role in TOTP_REQUIRED or user.totp_required
-
-
 def must_enrol(user: TeamUser) -> bool:
     """An admin requires a second factor the user has not added yet: they may only add one."""
     return user.totp_required and user.totp_secret is None
