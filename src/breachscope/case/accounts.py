@@ -241,7 +241,7 @@ def create_user(
     check_role(role)
     check_password(password)
     if not totp and role in TOTP_REQUIRED:
-        raise BreachscopeError(f"the {role} role needs a second factor", "leave out --no-totp")
+        raise BreachscopeError(f"the {role} role needs a second factor", "admin and legal always have one")
     if session.scalar(select(TeamUser.id).where(TeamUser.email == email)) is not None:
         raise BreachscopeError(f"a user {email} already exists")
     user = TeamUser(

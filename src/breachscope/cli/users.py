@@ -90,10 +90,10 @@ def add(
             "--no-totp (no second factor) and --totp-at-sign-in (one required) contradict each other",
             "choose one of --no-totp or --totp-at-sign-in",
         )
-    if totp_at_sign_in and role in accounts.TOTP_REQUIRED:
+    if (no_totp or totp_at_sign_in) and role in accounts.TOTP_REQUIRED:
         raise InputError(
-            f"the {role} role gets its second factor here, not at its first sign-in",
-            "leave out --totp-at-sign-in",
+            f"the {role} role needs a second factor, given here (not at its first sign-in)",
+            f"leave out {'--no-totp' if no_totp else '--totp-at-sign-in'}",
         )
     password = _read_password(password_stdin)
     now = SystemClock().now()
