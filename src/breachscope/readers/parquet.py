@@ -9,6 +9,10 @@ dictionary) is read as a dictionary array: its dictionary page and indices as th
 instead of every value decoded into a string and hashed into a dictionary again by the scan.
 Such a column's reader ends a batch where a row group ends (its dictionary changes), so those
 columns are read beside the others and joined to their batches (see ``_with_dictionaries``).
+
+pyarrow does not check that a string column holds UTF-8: each batch is checked here, and an
+invalid byte sequence is replaced by U+FFFD and reported ``invalid_utf8`` with its record, as
+the text readers do (see :mod:`breachscope.readers.valid_utf8`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import pyarrow as pa
 from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
 from breachscope.readers.table import ReadContext, Reader, rows_for
+from breachscope.readers.valid_utf8 import repair_invalid_utf8
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -138,6 +143,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
             else pf.iter_batches(batch_size=rows)
         )
         for batch in map(checked, batches):
+            batch = repair_invalid_utf8(batch, done, ctx.log)
             done += batch.num_rows
             if ctx.on_bytes is not None:
                 target = inp.size_bytes * done // total
