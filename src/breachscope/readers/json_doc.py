@@ -23,7 +23,14 @@ from breachscope.readers.base import Source
 from breachscope.readers.depth import value_depth
 from breachscope.readers.sniff import detect_encoding
 from breachscope.readers.stream import MiB, Utf8Stream
-from breachscope.readers.table import ReadContext, Reader, invalid_utf8, records_to_batch
+from breachscope.readers.table import (
+    ReadContext,
+    Reader,
+    invalid_utf8,
+    json_int,
+    records_to_batch,
+    surrogates_replaced,
+)
 
 RECORD_KEYS = (
     "results",
@@ -39,7 +46,7 @@ RECORD_KEYS = (
 )
 MAX_VALUE_CHARS = 256 * MiB  # default: one record larger than this is reported (line_too_long)
 _NON_WS = re.compile(r"[^ \t\r\n]")
-_decoder = json.JSONDecoder()
+_decoder = json.JSONDecoder(parse_int=json_int)
 
 
 class _Readable(Protocol):
@@ -194,6 +201,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
         longest = ctx.limits.max_line_bytes
         sc = _Scanner(text, chunk=min(4 * MiB, longest), max_value=longest)
         pending: list[dict[str, Any]] = []
+        numbers: list[int] = []  # each pending record's number
         number = 0
         limit = ctx.limits.max_depth
         try:
@@ -210,9 +218,10 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
                     ctx.log.add("not_a_record", f"element is a JSON {type(record).__name__}", record=number)
                     record = {"value": record}
                 pending.append(record)
+                numbers.append(number)
                 if len(pending) >= ctx.batch_rows:
-                    yield records_to_batch(pending)
-                    pending = []
+                    yield records_to_batch(pending, surrogates_replaced(ctx.log, None, numbers))
+                    pending, numbers = [], []
         except Malformed as exc:
             ctx.log.add(
                 exc.kind,
@@ -221,7 +230,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
                 record=number + 1,
             )
         if pending:
-            yield records_to_batch(pending)
+            yield records_to_batch(pending, surrogates_replaced(ctx.log, None, numbers))
 
 
 READER = Reader(formats=("json",), extensions=(".json",), batches=_batches)

@@ -22,7 +22,14 @@ from breachscope.readers.base import Source
 from breachscope.readers.depth import brackets, deep_lines
 from breachscope.readers.sniff import detect_encoding
 from breachscope.readers.stream import BudgetError, MiB, Utf8Stream
-from breachscope.readers.table import ReadContext, Reader, invalid_utf8, records_to_batch
+from breachscope.readers.table import (
+    ReadContext,
+    Reader,
+    invalid_utf8,
+    json_int,
+    records_to_batch,
+    surrogates_replaced,
+)
 
 BLOCK_BYTES = 16 * MiB  # lines read per block
 PARSE_BLOCK = 2 * MiB  # pyarrow's parallel parse unit
@@ -198,6 +205,7 @@ def parse_block(
         yield from table.combine_chunks().to_batches()
         return
     records: list[dict[str, Any]] = []
+    record_lines: list[int] = []  # each record's line
     for offset, raw in enumerate(block.split(b"\n")):
         text = raw.strip()
         if not text:
@@ -210,7 +218,7 @@ def parse_block(
             bad = decoded.count("\ufffd") - text.count("\ufffd".encode())
             invalid_utf8(ctx.log)(line, bad)
         try:
-            value = json.loads(decoded)
+            value = json.loads(decoded, parse_int=json_int)
         except ValueError as exc:
             reason = getattr(exc, "msg", "not JSON")
             ctx.log.add("malformed_json", f"line is not valid JSON ({reason}); skipped", line=line)
@@ -219,8 +227,9 @@ def parse_block(
             ctx.log.add("not_a_record", f"line holds a JSON {type(value).__name__}, not an object", line=line)
             value = {"value": value}
         records.append(value)
+        record_lines.append(line)
     if records:
-        yield records_to_batch(records)
+        yield records_to_batch(records, surrogates_replaced(ctx.log, record_lines))
 
 
 def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,34 @@ def invalid_utf8(log: IssueLog) -> Callable[[int, int], None]:
         log.add("invalid_utf8", f"{count} invalid byte sequence(s) replaced by U+FFFD", line=line)
 
     return on_bad
+
+
+def surrogates_replaced(
+    log: IssueLog, lines: list[int] | None, records: list[int] | None = None
+) -> Callable[[int, int], None]:
+    """``on_replaced(index, count)`` for :func:`records_to_batch`: one ``invalid_utf8`` issue per
+    record (located by ``lines`` or ``records``, indexed like the batch) whose lone surrogates
+    were replaced."""
+
+    def on_replaced(index: int, count: int) -> None:
+        log.add(
+            "invalid_utf8",
+            f"{count} lone surrogate escape(s) (\\ud800-\\udfff, no character) replaced by U+FFFD",
+            line=None if lines is None else lines[index],
+            record=None if records is None else records[index],
+        )
+
+    return on_replaced
+
+
+def json_int(text: str) -> int | str:
+    """``parse_int`` for the JSON decoders: an integer too long for ``int()`` (more digits than
+    ``sys.get_int_max_str_digits()``) stays its text, so it cannot fail its record (JSONL) or
+    stop the read of a whole document (JSON); its digits are scanned as a string."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 @dataclass
@@ -231,8 +260,56 @@ def rebatch(
         yield combined()
 
 
-def records_to_batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
-    """Python records to one flattened batch; tolerant of keys and types that vary by record."""
+def records_to_batch(
+    records: list[dict[str, Any]], on_replaced: Callable[[int, int], None] | None = None
+) -> pa.RecordBatch:
+    """Python records to one flattened batch; tolerant of keys and types that vary by record.
+
+    A string holding a lone surrogate (JSON's ``"\\ud800"`` escape decodes to one; Arrow cannot
+    encode it) is repaired: each such code point becomes U+FFFD, and ``on_replaced(index,
+    count)`` is told which record had how many. Without the repair the batch, and with it the
+    rest of the source, was lost to a ``read_error``.
+    """
+    try:
+        return _records_to_batch(records)
+    except UnicodeEncodeError:
+        repaired = []
+        for index, record in enumerate(records):
+            fixed, count = _without_surrogates(record)
+            if count and on_replaced is not None:
+                on_replaced(index, count)
+            repaired.append(fixed)
+        return _records_to_batch(repaired)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: Any) -> tuple[Any, int]:
+    """``value`` with every lone surrogate in its strings (keys too) replaced by U+FFFD, and
+    how many were replaced; keys that become equal keep both values (``key_2``)."""
+    if isinstance(value, str):
+        return _SURROGATE.subn("\ufffd", value)
+    if isinstance(value, list):
+        items = [_without_surrogates(v) for v in value]
+        return [v for v, _ in items], sum(n for _, n in items)
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        total = 0
+        for key, item in value.items():
+            name, n = _without_surrogates(key)
+            fixed, m = _without_surrogates(item)
+            total += n + m
+            base, k = name, 1
+            while name in out:
+                k += 1
+                name = f"{base}_{k}"
+            out[name] = fixed
+        return out, total
+    return value, 0
+
+
+def _records_to_batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
     if not records:
         return pa.RecordBatch.from_pylist([])
     try:
