@@ -8,10 +8,12 @@ values, reach the scan, and which issue (if any) says what was repaired.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
 
+from tests.readers import hostile_corpus
 from tests.readers.readers_helpers import kinds, read_rows
 
 KEYS = [f"sk-proj-{'Zx81kPq2LmN7vB4cR9tYw3Hj6Ks5Dg0Fa2Qe8'}{i:02d}" for i in range(10)]
@@ -54,3 +56,75 @@ def test_one_bad_json_value_keeps_every_record(
     assert not any(0xD800 <= ord(c) <= 0xDFFF for c in text_of_row)
     if "9" * 5000 in bad:  # the digits are kept, as text
         assert bad_row["note"].lstrip("-") == "9" * 5000
+
+
+def _cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def _sheet(bad_row: str, good_rows: list[str] | None = None) -> str:
+    """A header, ten good rows (2-6, 8-12) and ``bad_row`` (written as row 7) between them."""
+    header = '<row r="1">' + _cell("A1", "id") + _cell("B1", "email") + _cell("C1", "api_key") + "</row>"
+    good = good_rows or [
+        f'<row r="{r}">'
+        + _cell(f"A{r}", str(i))
+        + _cell(f"B{r}", f"u{i}@example.com")
+        + _cell(f"C{r}", k)
+        + "</row>"
+        for i, (r, k) in enumerate(zip([2, 3, 4, 5, 6, 8, 9, 10, 11, 12], KEYS, strict=True))
+    ]
+    return header + "".join(good[:5]) + bad_row + "".join(good[5:])
+
+
+def _row(cells: str, number: str = "7") -> str:
+    return f'<row r="{number}">{cells}{_cell("C7", BAD_KEY)}</row>'
+
+
+#: (case id, worksheet XML between <sheetData> tags, issue kinds expected)
+XLSX_CASES = [
+    ("number that is not one", _sheet(_row('<c r="A7"><v>abc</v></c>')), ["bad_cell"]),
+    ("5000-digit number", _sheet(_row(f'<c r="A7"><v>{"9" * 5000}</v></c>')), ["bad_cell"]),
+    ("boolean that is not one", _sheet(_row('<c r="A7" t="b"><v>maybe</v></c>')), ["bad_cell"]),
+    ("date that is not one", _sheet(_row('<c r="A7" t="d"><v>not-a-date</v></c>')), ["bad_cell"]),
+    ("shared string past the table", _sheet(_row('<c r="A7" t="s"><v>999</v></c>')), ["bad_cell"]),
+    ("bad cell reference", _sheet(_row('<c r="ZZZZZ7"><v>1</v></c>')), ["bad_cell"]),
+    ("cell reference without a row", _sheet(_row('<c r="A"><v>1</v></c>')), ["bad_cell"]),
+    ("row number not a number", _sheet(_row('<c r="A7"><v>1</v></c>', number="x")), ["bad_cell"]),
+    ("cells in reverse order", _sheet(f'<row r="7">{_cell("C7", BAD_KEY)}{_cell("A7", "99")}</row>'), []),
+    ("a cell's column twice", _sheet(_row(_cell("A7", "99") + _cell("A7", "98"))), ["bad_cell"]),
+    ("row numbered far ahead", _sheet(_row(_cell("A7", "99"), number="40")), []),
+    ("row number repeated", _sheet(_row(_cell("A7", "99"), number="6")), []),
+]
+
+
+@pytest.mark.parametrize(("sheet", "expected"), [c[1:] for c in XLSX_CASES], ids=[c[0] for c in XLSX_CASES])
+def test_one_bad_xlsx_cell_or_row_keeps_every_row(tmp_path: Path, sheet: str, expected: list[str]) -> None:
+    path = hostile_corpus._xlsx(tmp_path / "leak.xlsx", sheet)
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
+    assert [r["email"] for r in rows if r["api_key"] != BAD_KEY] == [f"u{i}@example.com" for i in range(10)]
+    assert kinds(sources) == expected
+
+
+def test_a_number_in_a_date_format_that_is_no_date_keeps_its_digits_and_is_never_printed(
+    tmp_path: Path,
+) -> None:
+    """openpyxl turned it into "#VALUE!" (a card number went unfound) and warned with the number."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["id", "card"])
+    ws.append(["1", 4111111111111111])
+    ws.cell(row=2, column=2).number_format = "yyyy-mm-dd"
+    ws.append(["2", 45000])  # a real date
+    ws.cell(row=3, column=2).number_format = "yyyy-mm-dd"
+    path = tmp_path / "dates.xlsx"
+    wb.save(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows, sources = read_rows(path)
+    assert [r["card"] for r in rows] == ["4111111111111111", "2023-03-15T00:00:00"]
+    assert kinds(sources) == ["bad_cell"]
+    assert [str(w.message) for w in caught] == []
