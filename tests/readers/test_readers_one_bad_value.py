@@ -33,6 +33,12 @@ JSON_CASES = [
     ("lone surrogate key", '{"id": 99, "\\udc00": "x", "api_key": "%s"}', ["invalid_utf8"]),
     ("5000-digit integer", '{"id": 99, "note": ' + "9" * 5000 + ', "api_key": "%s"}', []),
     ("-5000-digit integer", '{"id": 99, "note": -' + "9" * 5000 + ', "api_key": "%s"}', []),
+    ("repeated key", '{"id": 99, "api_key": "%s", "api_key": "x", "api_key": "y"}', ["duplicate_key"]),
+    (
+        "repeated nested key",
+        '{"id": 99, "api_key": "%s", "p": {"e": "a@x.com", "e": "b@y.com"}}',
+        ["duplicate_key"],
+    ),
 ]
 
 
@@ -56,6 +62,12 @@ def test_one_bad_json_value_keeps_every_record(
     assert not any(0xD800 <= ord(c) <= 0xDFFF for c in text_of_row)
     if "9" * 5000 in bad:  # the digits are kept, as text
         assert bad_row["note"].lstrip("-") == "9" * 5000
+    if expected == ["duplicate_key"]:  # every value of a repeated key is kept
+        kept = {k: v for k, v in bad_row.items() if v is not None and k != "id"}
+        assert kept in (
+            {"api_key": BAD_KEY, "api_key_2": "x", "api_key_3": "y"},
+            {"api_key": BAD_KEY, "p.e": "a@x.com", "p.e_2": "b@y.com"},
+        )
 
 
 def _cell(ref: str, text: str) -> str:

@@ -24,11 +24,13 @@ from breachscope.readers.depth import value_depth
 from breachscope.readers.sniff import detect_encoding
 from breachscope.readers.stream import MiB, Utf8Stream
 from breachscope.readers.table import (
+    KeptKeys,
     ReadContext,
     Reader,
     invalid_utf8,
     json_int,
     records_to_batch,
+    repeated_keys,
     surrogates_replaced,
 )
 
@@ -46,7 +48,6 @@ RECORD_KEYS = (
 )
 MAX_VALUE_CHARS = 256 * MiB  # default: one record larger than this is reported (line_too_long)
 _NON_WS = re.compile(r"[^ \t\r\n]")
-_decoder = json.JSONDecoder(parse_int=json_int)
 
 
 class _Readable(Protocol):
@@ -71,6 +72,9 @@ class _Scanner:
         self.pos = 0
         self.eof = False
         self._lines_before = 0  # newlines in text already dropped from the buffer
+        #: a key repeated in an object keeps every value (json's default keeps only the last)
+        self.keys = KeptKeys()
+        self._decoder = json.JSONDecoder(parse_int=json_int, object_pairs_hook=self.keys)
 
     def _fill(self, at_least: int = 0) -> bool:
         """Reads more text; a value that spans reads doubles the read size, so re-parsing it from
@@ -111,7 +115,7 @@ class _Scanner:
         self.peek()
         while True:
             try:
-                value, end = _decoder.raw_decode(self.buf, self.pos)
+                value, end = self._decoder.raw_decode(self.buf, self.pos)
             except RecursionError:
                 raise Malformed("a value is nested too deep to decode", self.line(), "too_deep") from None
             except json.JSONDecodeError as exc:
@@ -207,6 +211,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
         try:
             for record in _records(sc, src):
                 number += 1
+                repeated_keys(ctx.log, sc.keys, record=number)
                 if value_depth(record, limit) > limit:
                     ctx.log.add(
                         "too_deep",
