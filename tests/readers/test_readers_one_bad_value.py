@@ -82,16 +82,16 @@ def _row(cells: str, number: str = "7") -> str:
 
 #: (case id, worksheet XML between <sheetData> tags, issue kinds expected)
 XLSX_CASES = [
-    ("number that is not one", _sheet(_row('<c r="A7"><v>abc</v></c>')), ["bad_cell"]),
-    ("5000-digit number", _sheet(_row(f'<c r="A7"><v>{"9" * 5000}</v></c>')), ["bad_cell"]),
-    ("boolean that is not one", _sheet(_row('<c r="A7" t="b"><v>maybe</v></c>')), ["bad_cell"]),
-    ("date that is not one", _sheet(_row('<c r="A7" t="d"><v>not-a-date</v></c>')), ["bad_cell"]),
-    ("shared string past the table", _sheet(_row('<c r="A7" t="s"><v>999</v></c>')), ["bad_cell"]),
-    ("bad cell reference", _sheet(_row('<c r="ZZZZZ7"><v>1</v></c>')), ["bad_cell"]),
-    ("cell reference without a row", _sheet(_row('<c r="A"><v>1</v></c>')), ["bad_cell"]),
-    ("row number not a number", _sheet(_row('<c r="A7"><v>1</v></c>', number="x")), ["bad_cell"]),
+    ("number that is not one", _sheet(_row('<c r="A7"><v>abc</v></c>')), ["bad_value"]),
+    ("5000-digit number", _sheet(_row(f'<c r="A7"><v>{"9" * 5000}</v></c>')), ["bad_value"]),
+    ("boolean that is not one", _sheet(_row('<c r="A7" t="b"><v>maybe</v></c>')), ["bad_value"]),
+    ("date that is not one", _sheet(_row('<c r="A7" t="d"><v>not-a-date</v></c>')), ["bad_value"]),
+    ("shared string past the table", _sheet(_row('<c r="A7" t="s"><v>999</v></c>')), ["bad_value"]),
+    ("bad cell reference", _sheet(_row('<c r="ZZZZZ7"><v>1</v></c>')), ["bad_value"]),
+    ("cell reference without a row", _sheet(_row('<c r="A"><v>1</v></c>')), ["bad_value"]),
+    ("row number not a number", _sheet(_row('<c r="A7"><v>1</v></c>', number="x")), ["bad_value"]),
     ("cells in reverse order", _sheet(f'<row r="7">{_cell("C7", BAD_KEY)}{_cell("A7", "99")}</row>'), []),
-    ("a cell's column twice", _sheet(_row(_cell("A7", "99") + _cell("A7", "98"))), ["bad_cell"]),
+    ("a cell's column twice", _sheet(_row(_cell("A7", "99") + _cell("A7", "98"))), ["bad_value"]),
     ("row numbered far ahead", _sheet(_row(_cell("A7", "99"), number="40")), []),
     ("row number repeated", _sheet(_row(_cell("A7", "99"), number="6")), []),
 ]
@@ -126,5 +126,50 @@ def test_a_number_in_a_date_format_that_is_no_date_keeps_its_digits_and_is_never
         warnings.simplefilter("always")
         rows, sources = read_rows(path)
     assert [r["card"] for r in rows] == ["4111111111111111", "2023-03-15T00:00:00"]
-    assert kinds(sources) == ["bad_cell"]
+    assert kinds(sources) == ["bad_value"]
     assert [str(w.message) for w in caught] == []
+
+
+AVRO_SCHEMA = {
+    "type": "record",
+    "name": "person",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "api_key", "type": "string"},
+        {"name": "seen", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "born", "type": ["null", {"type": "int", "logicalType": "date"}]},
+        {"name": "uid", "type": {"type": "string", "logicalType": "uuid"}},
+        {"name": "at", "type": {"type": "long", "logicalType": "time-micros"}},
+    ],
+}
+GOOD_AVRO = {"seen": 1577836800000, "born": 7305, "uid": "00000000-0000-0000-0000-000000000001", "at": 1000}
+
+#: (case id, the field and the raw value its logical type cannot hold)
+AVRO_CASES = [
+    ("timestamp past year 9999", "seen", 2**62),
+    ("date past year 9999", "born", 2**31 - 1),
+    ("uuid that is not one", "uid", "not-a-uuid"),
+    ("time past 24 hours", "at", 2**62),
+]
+
+
+@pytest.mark.parametrize("codec", ["null", "deflate"])
+@pytest.mark.parametrize(("field", "raw"), [c[1:] for c in AVRO_CASES], ids=[c[0] for c in AVRO_CASES])
+def test_one_avro_value_that_does_not_fit_its_logical_type_keeps_the_block(
+    tmp_path: Path, codec: str, field: str, raw: object
+) -> None:
+    import fastavro
+
+    records: list[dict[str, object]] = [{"id": i, "api_key": k, **GOOD_AVRO} for i, k in enumerate(KEYS)]
+    records.insert(5, {"id": 99, "api_key": BAD_KEY, **GOOD_AVRO, field: raw})
+    path = tmp_path / "leak.avro"
+    with path.open("wb") as f:  # fastavro writes the raw values as they are
+        fastavro.writer(f, fastavro.parse_schema(AVRO_SCHEMA), records, codec=codec)
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
+    assert kinds(sources) == ["bad_value"]
+    assert sources[0].issues[0].record == 6
+    assert str(rows[5][field]) == str(raw)  # kept raw, as text
+    good = [r for i, r in enumerate(rows) if i != 5]  # the block's other records keep their types
+    assert {r["born"] for r in good} == {"1990-01-01"}
+    assert {r["seen"] for r in good} == {"2020-01-01T00:00:00+00:00"}

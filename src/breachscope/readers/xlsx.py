@@ -15,7 +15,7 @@ before it (and every row after a far-numbered one), a repeated row number, and t
 written after a cell of a lower column. A cell whose value does not parse as its declared type
 (a number that is not one, a boolean, a date, a shared-string index past the table, a bad cell
 reference) no longer stops the sheet's read: its raw text is kept as its value and reported
-(``bad_cell``); so is a number in a date format that is no date (openpyxl made it ``#VALUE!``).
+(``bad_value``); so is a number in a date format that is no date (openpyxl made it ``#VALUE!``).
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def _sheet_rows(wb: Any, ws: Any, ctx: ReadContext) -> Iterator[tuple[int, tuple
         return
 
     def on_bad(line: int, message: str) -> None:
-        ctx.log.add("bad_cell", message, line=line)
+        ctx.log.add("bad_value", message, line=line)
 
     parser = _tolerant_parser(on_bad)(
         archive.open(path),
