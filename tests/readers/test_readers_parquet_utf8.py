@@ -54,6 +54,10 @@ def _column(shape: str) -> tuple[pa.Array, Callable[[Any], Any]]:
     if shape == "list":
         offsets = pa.array(range(N + 1), pa.int32())
         return pa.ListArray.from_arrays(offsets, _strings(pa.string())), lambda v: v[0]
+    if shape == "map":
+        offsets = pa.array(range(N + 1), pa.int32())
+        column = pa.MapArray.from_arrays(offsets, pa.array(["note"] * N), _strings(pa.string()))
+        return column, lambda v: v[0][1]
     raise AssertionError(shape)
 
 
@@ -76,7 +80,16 @@ def _read(path: Path, dictionaries: bool) -> tuple[dict[str, list[Any]], list[Re
     return columns, src.issues
 
 
-SHAPES = ["string", "large_string", "dictionary", "dictionary_int8", "dictionary_int64", "struct", "list"]
+SHAPES = [
+    "string",
+    "large_string",
+    "dictionary",
+    "dictionary_int8",
+    "dictionary_int64",
+    "struct",
+    "list",
+    "map",
+]
 
 
 @pytest.mark.parametrize("dictionaries", [False, True], ids=["plain", "dictionaries"])

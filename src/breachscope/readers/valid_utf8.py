@@ -6,7 +6,7 @@ pyarrow does not check a Parquet file's strings when it reads them: a string col
 bytes that are not UTF-8, and the first kernel or ``to_pylist`` that meets one refuses the whole
 column (the scan then reported the column ``column_not_scanned``: one hostile byte hid every
 other value of it). Here each batch's string arrays (plain, ``large_string``, a dictionary's
-values, the strings inside struct and list columns) are checked first, cheaply: an all-ASCII
+values, the strings inside struct, list and map columns) are checked first, cheaply: an all-ASCII
 data buffer is valid; otherwise the whole buffer is checked as one string and each value must
 start on a character. Only an array that fails is decoded value by value (in Python, bounded by
 the batch) with the invalid sequences replaced. Binary columns are left as they are.
@@ -56,7 +56,7 @@ def repair_invalid_utf8(batch: pa.RecordBatch, first_record: int, log: IssueLog)
 
 def _repaired(arr: pa.Array) -> tuple[pa.Array, BadRows] | None:
     """``arr`` repaired and its bad rows, or None when all its strings are valid UTF-8 (or it
-    holds no strings this module reads: a map, a union, a fixed-size list are left as they are)."""
+    holds no strings this module reads: a union, a fixed-size list are left as they are)."""
     t = arr.type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return None if _valid(arr) else _decoded(arr)
@@ -88,16 +88,15 @@ def _repaired(arr: pa.Array) -> tuple[pa.Array, BadRows] | None:
             return None
         mask = arr.is_null() if arr.null_count else None
         return pa.StructArray.from_arrays(children, fields=list(t), mask=mask), bad
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
-        assert isinstance(arr, pa.ListArray | pa.LargeListArray)
-        fixed = _repaired(arr.values)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_map(t):
+        assert isinstance(arr, pa.ListArray | pa.LargeListArray)  # a MapArray is a ListArray
+        fixed = _repaired(arr.values)  # all of the child (a map's: its key/value entries)
         if fixed is None:
             return None
         values, value_bad = fixed
-        offsets = arr.offsets
-        mask = arr.is_null() if arr.null_count else None
-        rebuilt = type(arr).from_arrays(offsets, values, type=t, mask=mask)
-        bounds = offsets.to_numpy()
+        # the same validity and offsets buffers over the repaired child, which has its length
+        rebuilt = pa.Array.from_buffers(t, len(arr), arr.buffers()[:2], offset=arr.offset, children=[values])
+        bounds = arr.offsets.to_numpy()
         bad = {}
         for index, count in value_bad.items():
             row = int(np.searchsorted(bounds, index, side="right")) - 1
