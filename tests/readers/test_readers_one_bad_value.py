@@ -185,3 +185,45 @@ def test_one_avro_value_that_does_not_fit_its_logical_type_keeps_the_block(
     good = [r for i, r in enumerate(rows) if i != 5]  # the block's other records keep their types
     assert {r["born"] for r in good} == {"1990-01-01"}
     assert {r["seen"] for r in good} == {"2020-01-01T00:00:00+00:00"}
+
+
+def _people(keys: list[str]) -> list[dict[str, object]]:
+    return [{"id": i, "api_key": k} for i, k in enumerate(keys)]
+
+
+#: (case id, a JSON document, issue kinds expected)
+DOCUMENT_CASES = [
+    ("a second list", {"data": _people(KEYS[:5]), "users": _people(KEYS[5:])}, ["more_records"]),
+    ("a list before the records", {"others": _people(KEYS[5:]), "data": _people(KEYS[:5])}, ["more_records"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"), [c[1:] for c in DOCUMENT_CASES], ids=[c[0] for c in DOCUMENT_CASES]
+)
+def test_every_list_of_records_in_a_json_document_is_read(
+    tmp_path: Path, doc: dict[str, object], expected: list[str]
+) -> None:
+    path = tmp_path / "leak.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    rows, sources = read_rows(path)
+    assert sorted(r["api_key"] for r in rows) == sorted(KEYS)
+    assert kinds(sources) == expected
+    assert sources[0].record_path == "data"
+
+
+def test_the_record_key_twice_reads_both_lists(tmp_path: Path) -> None:
+    path = tmp_path / "leak.json"
+    first, second = json.dumps(_people(KEYS[:5])), json.dumps(_people(KEYS[5:]))
+    path.write_text(f'{{"data": {first}, "page": 1, "data": {second}}}', encoding="utf-8")
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS
+    assert kinds(sources) == ["more_records"]
+
+
+def test_a_repeated_key_of_a_single_record_document_keeps_both_values(tmp_path: Path) -> None:
+    path = tmp_path / "leak.json"
+    path.write_text(f'{{"api_key": "{BAD_KEY}", "api_key": "x", "id": 1}}', encoding="utf-8")
+    rows, sources = read_rows(path)
+    assert rows == [{"api_key": BAD_KEY, "api_key_2": "x", "id": 1}]
+    assert kinds(sources) == ["duplicate_key"]
