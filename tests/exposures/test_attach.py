@@ -316,3 +316,30 @@ def test_scratch_files_are_detached_before_the_connection_goes_back_to_the_pool(
     engine.dispose()
     assert result.new_people == 50
     assert seen == []
+
+
+def test_an_invalid_byte_in_a_parquet_column_hides_no_key(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    """One row's invalid UTF-8 in ``notes`` is replaced; the people with a key in that column
+    (before and after the bad row) get the API-key class."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    key = "sk-proj-" + "A" * 40
+    raw = [(key if i % 100 == 0 else "hello").encode() + (b"\xff" if i == 5 else b"") for i in range(1_000)]
+    table = pa.table(
+        {
+            "email": [f"p{i}@example.com" for i in range(1_000)],
+            "notes": pa.array(raw, pa.binary()).view(pa.string()),
+        }
+    )
+    path = tmp_path / "leak.parquet"
+    pq.write_table(table, path)
+    iid = _incident(engine, clock)
+    result = attach_file(engine, iid, path, clock=clock)
+    assert (result.records, result.exposures) == (1_000, 1_000)
+    with session_scope(engine) as s:
+        people = {e.email: e for e in api.get_exposures(s, iid)}
+    assert all("secret" in people[f"p{i}@example.com"].exposed_classes for i in range(0, 1_000, 100))
+    assert "secret" not in people["p5@example.com"].exposed_classes

@@ -185,6 +185,29 @@ def avro_many_empty_records(folder: Path, full: bool = False) -> Path:
     return path
 
 
+# --- parquet ------------------------------------------------------------------------------
+
+
+def parquet_invalid_utf8(folder: Path, full: bool = False) -> Path:
+    """A string column with an invalid byte in every 10th value (every batch takes the slow
+    path) and an API key in every 100th: pyarrow writes and reads such a column unchecked."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 1_000_000 if full else 5_000
+    key = b"sk-proj-" + b"A" * 40
+    notes = [(key if i % 100 == 0 else b"hello") + (b"\xff" if i % 10 == 5 else b"") for i in range(rows)]
+    table = pa.table(
+        {
+            "email": [EMAILS[i % len(EMAILS)] for i in range(rows)],
+            "notes": pa.array(notes, pa.binary()).view(pa.string()),
+        }
+    )
+    path = folder / "invalid_utf8.parquet"
+    pq.write_table(table, path)
+    return path
+
+
 # --- zip and xlsx -------------------------------------------------------------------------
 
 
@@ -367,6 +390,7 @@ CASES: tuple[Case, ...] = (
     Case("avro_recursive", avro_recursive, UNREAD_DEEP),
     Case("avro_array_of_null", avro_array_of_null, ("too_many_items",)),
     Case("avro_many_empty_records", avro_many_empty_records, ("too_many_items",)),
+    Case("parquet_invalid_utf8", parquet_invalid_utf8, ("invalid_utf8",), min_rows=5_000),
     Case("zip_overlapping", zip_overlapping, ("overlapping_members",), min_rows=1),
     Case("xlsx_formulas", xlsx_formulas_without_values, ("formula_not_cached",), min_rows=50),
     Case("xlsx_shared_strings", xlsx_shared_strings, ("too_many_strings",)),

@@ -8,10 +8,12 @@ values, reach the scan, and which issue (if any) says what was repaired.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
 
+from tests.readers import hostile_corpus
 from tests.readers.readers_helpers import kinds, read_rows
 
 KEYS = [f"sk-proj-{'Zx81kPq2LmN7vB4cR9tYw3Hj6Ks5Dg0Fa2Qe8'}{i:02d}" for i in range(10)]
@@ -31,6 +33,12 @@ JSON_CASES = [
     ("lone surrogate key", '{"id": 99, "\\udc00": "x", "api_key": "%s"}', ["invalid_utf8"]),
     ("5000-digit integer", '{"id": 99, "note": ' + "9" * 5000 + ', "api_key": "%s"}', []),
     ("-5000-digit integer", '{"id": 99, "note": -' + "9" * 5000 + ', "api_key": "%s"}', []),
+    ("repeated key", '{"id": 99, "api_key": "%s", "api_key": "x", "api_key": "y"}', ["duplicate_key"]),
+    (
+        "repeated nested key",
+        '{"id": 99, "api_key": "%s", "p": {"e": "a@x.com", "e": "b@y.com"}}',
+        ["duplicate_key"],
+    ),
 ]
 
 
@@ -54,3 +62,168 @@ def test_one_bad_json_value_keeps_every_record(
     assert not any(0xD800 <= ord(c) <= 0xDFFF for c in text_of_row)
     if "9" * 5000 in bad:  # the digits are kept, as text
         assert bad_row["note"].lstrip("-") == "9" * 5000
+    if expected == ["duplicate_key"]:  # every value of a repeated key is kept
+        kept = {k: v for k, v in bad_row.items() if v is not None and k != "id"}
+        assert kept in (
+            {"api_key": BAD_KEY, "api_key_2": "x", "api_key_3": "y"},
+            {"api_key": BAD_KEY, "p.e": "a@x.com", "p.e_2": "b@y.com"},
+        )
+
+
+def _cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def _sheet(bad_row: str, good_rows: list[str] | None = None) -> str:
+    """A header, ten good rows (2-6, 8-12) and ``bad_row`` (written as row 7) between them."""
+    header = '<row r="1">' + _cell("A1", "id") + _cell("B1", "email") + _cell("C1", "api_key") + "</row>"
+    good = good_rows or [
+        f'<row r="{r}">'
+        + _cell(f"A{r}", str(i))
+        + _cell(f"B{r}", f"u{i}@example.com")
+        + _cell(f"C{r}", k)
+        + "</row>"
+        for i, (r, k) in enumerate(zip([2, 3, 4, 5, 6, 8, 9, 10, 11, 12], KEYS, strict=True))
+    ]
+    return header + "".join(good[:5]) + bad_row + "".join(good[5:])
+
+
+def _row(cells: str, number: str = "7") -> str:
+    return f'<row r="{number}">{cells}{_cell("C7", BAD_KEY)}</row>'
+
+
+#: (case id, worksheet XML between <sheetData> tags, issue kinds expected)
+XLSX_CASES = [
+    ("number that is not one", _sheet(_row('<c r="A7"><v>abc</v></c>')), ["bad_value"]),
+    ("5000-digit number", _sheet(_row(f'<c r="A7"><v>{"9" * 5000}</v></c>')), ["bad_value"]),
+    ("boolean that is not one", _sheet(_row('<c r="A7" t="b"><v>maybe</v></c>')), ["bad_value"]),
+    ("date that is not one", _sheet(_row('<c r="A7" t="d"><v>not-a-date</v></c>')), ["bad_value"]),
+    ("shared string past the table", _sheet(_row('<c r="A7" t="s"><v>999</v></c>')), ["bad_value"]),
+    ("bad cell reference", _sheet(_row('<c r="ZZZZZ7"><v>1</v></c>')), ["bad_value"]),
+    ("cell reference without a row", _sheet(_row('<c r="A"><v>1</v></c>')), ["bad_value"]),
+    ("row number not a number", _sheet(_row('<c r="A7"><v>1</v></c>', number="x")), ["bad_value"]),
+    ("cells in reverse order", _sheet(f'<row r="7">{_cell("C7", BAD_KEY)}{_cell("A7", "99")}</row>'), []),
+    ("a cell's column twice", _sheet(_row(_cell("A7", "99") + _cell("A7", "98"))), ["bad_value"]),
+    ("row numbered far ahead", _sheet(_row(_cell("A7", "99"), number="40")), []),
+    ("row number repeated", _sheet(_row(_cell("A7", "99"), number="6")), []),
+]
+
+
+@pytest.mark.parametrize(("sheet", "expected"), [c[1:] for c in XLSX_CASES], ids=[c[0] for c in XLSX_CASES])
+def test_one_bad_xlsx_cell_or_row_keeps_every_row(tmp_path: Path, sheet: str, expected: list[str]) -> None:
+    path = hostile_corpus._xlsx(tmp_path / "leak.xlsx", sheet)
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
+    assert [r["email"] for r in rows if r["api_key"] != BAD_KEY] == [f"u{i}@example.com" for i in range(10)]
+    assert kinds(sources) == expected
+
+
+def test_a_number_in_a_date_format_that_is_no_date_keeps_its_digits_and_is_never_printed(
+    tmp_path: Path,
+) -> None:
+    """openpyxl turned it into "#VALUE!" (a card number went unfound) and warned with the number."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["id", "card"])
+    ws.append(["1", 4111111111111111])
+    ws.cell(row=2, column=2).number_format = "yyyy-mm-dd"
+    ws.append(["2", 45000])  # a real date
+    ws.cell(row=3, column=2).number_format = "yyyy-mm-dd"
+    path = tmp_path / "dates.xlsx"
+    wb.save(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows, sources = read_rows(path)
+    assert [r["card"] for r in rows] == ["4111111111111111", "2023-03-15T00:00:00"]
+    assert kinds(sources) == ["bad_value"]
+    assert [str(w.message) for w in caught] == []
+
+
+AVRO_SCHEMA = {
+    "type": "record",
+    "name": "person",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "api_key", "type": "string"},
+        {"name": "seen", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "born", "type": ["null", {"type": "int", "logicalType": "date"}]},
+        {"name": "uid", "type": {"type": "string", "logicalType": "uuid"}},
+        {"name": "at", "type": {"type": "long", "logicalType": "time-micros"}},
+    ],
+}
+GOOD_AVRO = {"seen": 1577836800000, "born": 7305, "uid": "00000000-0000-0000-0000-000000000001", "at": 1000}
+
+#: (case id, the field and the raw value its logical type cannot hold)
+AVRO_CASES = [
+    ("timestamp past year 9999", "seen", 2**62),
+    ("date past year 9999", "born", 2**31 - 1),
+    ("uuid that is not one", "uid", "not-a-uuid"),
+    ("time past 24 hours", "at", 2**62),
+]
+
+
+@pytest.mark.parametrize("codec", ["null", "deflate"])
+@pytest.mark.parametrize(("field", "raw"), [c[1:] for c in AVRO_CASES], ids=[c[0] for c in AVRO_CASES])
+def test_one_avro_value_that_does_not_fit_its_logical_type_keeps_the_block(
+    tmp_path: Path, codec: str, field: str, raw: object
+) -> None:
+    import fastavro
+
+    records: list[dict[str, object]] = [{"id": i, "api_key": k, **GOOD_AVRO} for i, k in enumerate(KEYS)]
+    records.insert(5, {"id": 99, "api_key": BAD_KEY, **GOOD_AVRO, field: raw})
+    path = tmp_path / "leak.avro"
+    with path.open("wb") as f:  # fastavro writes the raw values as they are
+        fastavro.writer(f, fastavro.parse_schema(AVRO_SCHEMA), records, codec=codec)
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
+    assert kinds(sources) == ["bad_value"]
+    assert sources[0].issues[0].record == 6
+    assert str(rows[5][field]) == str(raw)  # kept raw, as text
+    good = [r for i, r in enumerate(rows) if i != 5]  # the block's other records keep their types
+    assert {r["born"] for r in good} == {"1990-01-01"}
+    assert {r["seen"] for r in good} == {"2020-01-01T00:00:00+00:00"}
+
+
+def _people(keys: list[str]) -> list[dict[str, object]]:
+    return [{"id": i, "api_key": k} for i, k in enumerate(keys)]
+
+
+#: (case id, a JSON document, issue kinds expected)
+DOCUMENT_CASES = [
+    ("a second list", {"data": _people(KEYS[:5]), "users": _people(KEYS[5:])}, ["more_records"]),
+    ("a list before the records", {"others": _people(KEYS[5:]), "data": _people(KEYS[:5])}, ["more_records"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"), [c[1:] for c in DOCUMENT_CASES], ids=[c[0] for c in DOCUMENT_CASES]
+)
+def test_every_list_of_records_in_a_json_document_is_read(
+    tmp_path: Path, doc: dict[str, object], expected: list[str]
+) -> None:
+    path = tmp_path / "leak.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    rows, sources = read_rows(path)
+    assert sorted(r["api_key"] for r in rows) == sorted(KEYS)
+    assert kinds(sources) == expected
+    assert sources[0].record_path == "data"
+
+
+def test_the_record_key_twice_reads_both_lists(tmp_path: Path) -> None:
+    path = tmp_path / "leak.json"
+    first, second = json.dumps(_people(KEYS[:5])), json.dumps(_people(KEYS[5:]))
+    path.write_text(f'{{"data": {first}, "page": 1, "data": {second}}}', encoding="utf-8")
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS
+    assert kinds(sources) == ["more_records"]
+
+
+def test_a_repeated_key_of_a_single_record_document_keeps_both_values(tmp_path: Path) -> None:
+    path = tmp_path / "leak.json"
+    path.write_text(f'{{"api_key": "{BAD_KEY}", "api_key": "x", "id": 1}}', encoding="utf-8")
+    rows, sources = read_rows(path)
+    assert rows == [{"api_key": BAD_KEY, "api_key_2": "x", "id": 1}]
+    assert kinds(sources) == ["duplicate_key"]

@@ -107,3 +107,29 @@ def test_garbage_file_does_not_crash(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["scan", str(path), "-q"])
     assert result.exit_code in (0, 2, 4)
     assert "Traceback" not in result.output
+
+
+def test_one_invalid_byte_in_a_parquet_column_hides_none_of_its_values(tmp_path: Path) -> None:
+    """The column's other values are scanned (10 keys found); the bad byte is a read issue that
+    leaves the scan complete, as in a CSV file."""
+    import pyarrow.parquet as pq
+
+    raw = [
+        (OPENAI_PROJECT if i % 100 == 0 else "hello").encode() + (b"\xff" if i == 5 else b"")
+        for i in range(1_000)
+    ]
+    table = pa.table(
+        {
+            "email": [f"p{i}@example.com" for i in range(1_000)],
+            "notes": pa.array(raw, pa.binary()).view(pa.string()),
+        }
+    )
+    path, out_json = tmp_path / "leak.parquet", tmp_path / "scan.json"
+    pq.write_table(table, path)
+    result = CliRunner().invoke(cli, ["scan", str(path), "--quiet", "--json", str(out_json)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out_json.read_text())
+    assert doc["complete"] is True
+    assert doc["classes"]["secret"]["matches"] == 10
+    [issue] = doc["sources"][0]["issues"]
+    assert (issue["kind"], issue["record"], issue["unread"]) == ("invalid_utf8", 6, False)

@@ -11,7 +11,8 @@ headers that declare too large a size are refused before anything is inflated. E
 records are then decoded by fastavro (as a "null"-codec block), grouped into batches of
 ``batch_rows`` records and flattened like JSON (records and maps become dotted columns, arrays
 stay list columns). Logical types become text: timestamps and dates ISO 8601, decimals and
-UUIDs their exact string form.
+UUIDs their exact string form. A value its logical type cannot hold (a timestamp past year 9999)
+keeps its record's values raw (``bad_value``); it no longer loses the rest of its block.
 """
 
 from __future__ import annotations
@@ -254,6 +255,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _without_logical_types(schema: Any) -> Any:
+    """``schema`` with every ``logicalType`` removed (values decode as their base types)."""
+    if isinstance(schema, dict):
+        return {k: _without_logical_types(v) for k, v in schema.items() if k != "logicalType"}
+    if isinstance(schema, list):
+        return [_without_logical_types(v) for v in schema]
+    return schema
+
+
 def _columns(schema: Any, prefix: str = "") -> list[str]:
     """Dotted column names of a record schema (for the empty batch of a file without records)."""
     if isinstance(schema, list):
@@ -278,6 +288,8 @@ class _File:
         self.records = 0  # records delivered so far
         self.block = 0  # blocks met so far
         self.shape = _Shape({}, ctx.limits.max_depth)
+        self.schema: str | None = None  # with logical types: the schema, and without them
+        self.plain_schema: str | None = None  # (see _one_by_one)
 
     def header(self) -> tuple[bytes, str, str]:
         """Header bytes, codec and schema (JSON); InputError if this is not a readable Avro file."""
@@ -319,6 +331,8 @@ class _File:
                 "declare billions of items; the file was not read",
             )
         logical = "logicalType" in schema
+        if logical:  # and the schema a record falls back to when a value does not fit its type
+            self.schema, self.plain_schema = schema, json.dumps(_without_logical_types(json.loads(schema)))
         pending: list[Any] = []
         for records in self._blocks(header, codec, schema):
             for record in records:
@@ -385,7 +399,7 @@ class _File:
             tape.taken = None
             if codec == "null":
                 if self._plausible(count, size):
-                    yield self._decode(header + raw, count)
+                    yield self._decode(header + raw, count, data)
                 continue
             try:
                 inflated = _inflate(codec, data, self.ctx.limits, self.src.name)
@@ -400,7 +414,7 @@ class _File:
             if not self._plausible(count, len(inflated)):
                 continue
             frame = (null_header, _long(count), _long(len(inflated)), inflated, sync)
-            yield self._decode(b"".join(frame), count)
+            yield self._decode(b"".join(frame), count, inflated)
 
     def _plausible(self, count: int, size: int) -> bool:
         """A block may declare at most one record per byte, plus ``Limits.max_items_slack``
@@ -433,8 +447,10 @@ class _File:
             base += cut
             window = window[cut:]
 
-    def _decode(self, one_block_file: bytes, count: int) -> Iterator[Any]:
-        """The records of one block; damage inside it keeps the records before it."""
+    def _decode(self, one_block_file: bytes, count: int, data: bytes | bytearray) -> Iterator[Any]:
+        """The records of one block (``data``: its records' bytes); damage inside it keeps the
+        records before it. A value that does not fit its logical type hands the rest of the block
+        to :meth:`_one_by_one`."""
         first = self.records + 1
         done = 0
         errors = "strict"
@@ -467,21 +483,89 @@ class _File:
             except Exception as exc:
                 if isinstance(exc, UnicodeDecodeError) and errors == "strict":
                     errors = "replace"
-                    self.ctx.log.add(
-                        "invalid_utf8",
-                        f"a string in record {self.records + 1} is not valid UTF-8; invalid bytes in it "
-                        "and in later records of its block were replaced by U+FFFD",
-                        record=self.records + 1,
-                    )
+                    self._invalid_utf8()
                     continue
-                self.ctx.log.add(
-                    "corrupt_block",
-                    f"Avro block {self.block} (records {first}-{first + count - 1}) is damaged at record "
-                    f"{self.records + 1} ({type(exc).__name__}: {safe_error(exc)}); "
-                    f"{count - done} records of this block were not read",
-                    record=self.records + 1,
+                if self.plain_schema is not None:
+                    yield from self._one_by_one(data, done, count, errors)
+                    return
+                self._damaged(first, count, done, exc)
+                return
+
+    def _one_by_one(self, data: bytes | bytearray, start: int, count: int, errors: str) -> Iterator[Any]:
+        """The block's records from record ``start`` (0-based) on, decoded one at a time.
+
+        A value its logical type cannot hold (a timestamp past year 9999, a UUID that is not
+        one) made fastavro raise, which lost the rest of the block. Here such a record is decoded
+        again under the schema without logical types (its values raw: numbers, bytes) and
+        reported (``bad_value``); the records after it keep their logical types. A record that
+        does not decode either way is damage, as in :meth:`_decode`.
+        """
+        import fastavro
+        from fastavro import _read_py
+
+        read = _read_py.schemaless_reader if self.shape.deep else fastavro.schemaless_reader
+        assert self.schema is not None and self.plain_schema is not None
+        logical = fastavro.parse_schema(json.loads(self.schema))
+        plain = fastavro.parse_schema(json.loads(self.plain_schema))
+        first = self.records + 1 - start
+        limit = self.ctx.limits.max_depth
+        fo = io.BytesIO(data)
+        for i in range(count):
+            at = fo.tell()
+            try:
+                if i < start:  # delivered already: skipped (its values are not converted)
+                    read(fo, plain, None, handle_unicode_errors="replace")
+                    continue
+                try:
+                    record = read(fo, logical, None, handle_unicode_errors=errors)
+                except RecursionError:
+                    raise
+                except UnicodeDecodeError:
+                    errors = "replace"
+                    self._invalid_utf8()
+                    fo.seek(at)
+                    record = read(fo, logical, None, handle_unicode_errors=errors)
+            except RecursionError:
+                self._too_deep(
+                    f"record {self.records + 1} is nested too deep to decode; "
+                    f"{count - i} records of Avro block {self.block} were not read"
                 )
                 return
+            except Exception as exc:
+                fo.seek(at)
+                try:
+                    record = read(fo, plain, None, handle_unicode_errors=errors)
+                except Exception:
+                    self._damaged(first, count, i, exc)
+                    return
+                self.ctx.log.add(
+                    "bad_value",
+                    f"a value in record {self.records + 1} does not fit its Avro logical type "
+                    f"({type(exc).__name__}); the record's values are kept raw (numbers, bytes)",
+                    record=self.records + 1,
+                )
+            self.records += 1
+            if self.shape.deep and value_depth(record, limit) > limit:
+                self._too_deep(f"record {self.records} is nested deeper than {limit} levels")
+                continue
+            yield record
+
+    def _invalid_utf8(self) -> None:
+        self.ctx.log.add(
+            "invalid_utf8",
+            f"a string in record {self.records + 1} is not valid UTF-8; invalid bytes in it "
+            "and in later records of its block were replaced by U+FFFD",
+            record=self.records + 1,
+        )
+
+    def _damaged(self, first: int, count: int, done: int, exc: Exception) -> None:
+        self.ctx.log.add(
+            "corrupt_block",
+            f"Avro block {self.block} (records {first}-{first + count - 1}) is damaged at record "
+            f"{self.records + 1} ({type(exc).__name__}: {safe_error(exc)}); "
+            f"{count - done} records of this block were not read",
+            record=self.records + 1,
+        )
 
     def _too_deep(self, what: str) -> None:
         self.ctx.log.add("too_deep", f"{what} (Limits.max_depth); skipped", record=self.records + 1)

@@ -4,7 +4,8 @@ The document is never loaded whole. A small incremental scanner walks the top le
 sliding text buffer and decodes one record at a time with ``json.JSONDecoder.raw_decode``.
 For a top-level object (a Mixpanel engage page ``{"page": 0, "results": [...]}``), the records
 are the elements of the first list found under one of :data:`RECORD_KEYS`; the key is stored in
-``Source.record_path``. Any other object is one record. Records are grouped into batches of
+``Source.record_path``, and any other top-level list of objects is read as records too, after
+those (``more_records``). Any other object is one record. Records are grouped into batches of
 ``batch_rows`` and flattened like JSONL.
 """
 
@@ -24,11 +25,14 @@ from breachscope.readers.depth import value_depth
 from breachscope.readers.sniff import detect_encoding
 from breachscope.readers.stream import MiB, Utf8Stream
 from breachscope.readers.table import (
+    IssueLog,
+    KeptKeys,
     ReadContext,
     Reader,
     invalid_utf8,
     json_int,
     records_to_batch,
+    repeated_keys,
     surrogates_replaced,
 )
 
@@ -46,7 +50,6 @@ RECORD_KEYS = (
 )
 MAX_VALUE_CHARS = 256 * MiB  # default: one record larger than this is reported (line_too_long)
 _NON_WS = re.compile(r"[^ \t\r\n]")
-_decoder = json.JSONDecoder(parse_int=json_int)
 
 
 class _Readable(Protocol):
@@ -71,6 +74,9 @@ class _Scanner:
         self.pos = 0
         self.eof = False
         self._lines_before = 0  # newlines in text already dropped from the buffer
+        #: a key repeated in an object keeps every value (json's default keeps only the last)
+        self.keys = KeptKeys()
+        self._decoder = json.JSONDecoder(parse_int=json_int, object_pairs_hook=self.keys)
 
     def _fill(self, at_least: int = 0) -> bool:
         """Reads more text; a value that spans reads doubles the read size, so re-parsing it from
@@ -111,7 +117,7 @@ class _Scanner:
         self.peek()
         while True:
             try:
-                value, end = _decoder.raw_decode(self.buf, self.pos)
+                value, end = self._decoder.raw_decode(self.buf, self.pos)
             except RecursionError:
                 raise Malformed("a value is nested too deep to decode", self.line(), "too_deep") from None
             except json.JSONDecodeError as exc:
@@ -132,7 +138,7 @@ class _Scanner:
             return value
 
 
-def _records(sc: _Scanner, src: Source) -> Iterator[Any]:
+def _records(sc: _Scanner, src: Source, log: IssueLog | None = None) -> Iterator[Any]:
     first = sc.peek()
     if first == "[":
         yield from _array(sc)
@@ -140,10 +146,10 @@ def _records(sc: _Scanner, src: Source) -> Iterator[Any]:
     if first != "{":
         raise Malformed("the document is neither a JSON array nor an object", sc.line())
     sc.take("{")
-    meta: dict[str, Any] = {}
+    pairs: list[tuple[str, Any]] = []  # the top level's other keys and values, in order
     found = False
     while sc.peek() != "}":
-        if meta or found:
+        if pairs or found:
             sc.take(",")
         key = sc.value()
         if not isinstance(key, str):
@@ -153,18 +159,34 @@ def _records(sc: _Scanner, src: Source) -> Iterator[Any]:
             found = True
             src.record_path = key
             yield from _array(sc)
-            meta[key] = None
         else:
-            meta[key] = sc.value()
+            pairs.append((key, sc.value()))
     sc.take("}")
     if found:
+        # another list of records beside the first ({"data": [...], "users": [...]}, or the
+        # record key twice) was dropped unscanned: its records are read too, after the first's
+        for _, value in pairs:
+            if _is_records(value):
+                if log is not None:
+                    log.add(
+                        "more_records",
+                        f"the document holds another list of {len(value)} records beside "
+                        f"{src.record_path!r}; read as records too, after those",
+                    )
+                yield from value
         return
-    lists = [k for k, v in meta.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+    meta = sc.keys(pairs)  # a repeated key keeps every value (reported with the record)
+    lists = [k for k, v in meta.items() if _is_records(v)]
     if len(lists) == 1:
         src.record_path = lists[0]
         yield from meta[lists[0]]
     else:
         yield meta
+
+
+def _is_records(value: Any) -> bool:
+    """A non-empty list of JSON objects."""
+    return isinstance(value, list) and bool(value) and all(isinstance(x, dict) for x in value)
 
 
 def _array(sc: _Scanner) -> Iterator[Any]:
@@ -205,8 +227,9 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
         number = 0
         limit = ctx.limits.max_depth
         try:
-            for record in _records(sc, src):
+            for record in _records(sc, src, ctx.log):
                 number += 1
+                repeated_keys(ctx.log, sc.keys, record=number)
                 if value_depth(record, limit) > limit:
                     ctx.log.add(
                         "too_deep",

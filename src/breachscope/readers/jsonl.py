@@ -23,11 +23,13 @@ from breachscope.readers.depth import brackets, deep_lines
 from breachscope.readers.sniff import detect_encoding
 from breachscope.readers.stream import BudgetError, MiB, Utf8Stream
 from breachscope.readers.table import (
+    KeptKeys,
     ReadContext,
     Reader,
     invalid_utf8,
     json_int,
     records_to_batch,
+    repeated_keys,
     surrogates_replaced,
 )
 
@@ -206,6 +208,7 @@ def parse_block(
         return
     records: list[dict[str, Any]] = []
     record_lines: list[int] = []  # each record's line
+    keys = KeptKeys()  # a repeated key keeps both values (pyarrow refuses such a line: it comes here)
     for offset, raw in enumerate(block.split(b"\n")):
         text = raw.strip()
         if not text:
@@ -218,11 +221,13 @@ def parse_block(
             bad = decoded.count("\ufffd") - text.count("\ufffd".encode())
             invalid_utf8(ctx.log)(line, bad)
         try:
-            value = json.loads(decoded, parse_int=json_int)
+            keys.repeated = 0
+            value = json.loads(decoded, parse_int=json_int, object_pairs_hook=keys)
         except ValueError as exc:
             reason = getattr(exc, "msg", "not JSON")
             ctx.log.add("malformed_json", f"line is not valid JSON ({reason}); skipped", line=line)
             continue
+        repeated_keys(ctx.log, keys, line=line)
         if not isinstance(value, dict):
             ctx.log.add("not_a_record", f"line holds a JSON {type(value).__name__}, not an object", line=line)
             value = {"value": value}

@@ -9,6 +9,10 @@ dictionary) is read as a dictionary array: its dictionary page and indices as th
 instead of every value decoded into a string and hashed into a dictionary again by the scan.
 Such a column's reader ends a batch where a row group ends (its dictionary changes), so those
 columns are read beside the others and joined to their batches (see ``_with_dictionaries``).
+
+pyarrow does not check that a string column holds UTF-8: each batch is checked here, and an
+invalid byte sequence is replaced by U+FFFD and reported ``invalid_utf8`` with its record, as
+the text readers do (see :mod:`breachscope.readers.valid_utf8`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import pyarrow as pa
 from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
 from breachscope.readers.table import ReadContext, Reader, rows_for
+from breachscope.readers.valid_utf8 import repair_invalid_utf8
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -117,6 +122,44 @@ def checked(batch: pa.RecordBatch) -> pa.RecordBatch:
     return batch
 
 
+def stored_dictionaries(pf: pq.ParquetFile) -> dict[str, pa.DataType]:
+    """The top-level text columns the file's stored Arrow schema says are dictionaries (a
+    pandas ``category``), by name, with that type.
+
+    pyarrow reads such a column by its dictionary pages and converts it to the stored type; when
+    the stored indices are not int32 that conversion checks the values' UTF-8, and one invalid
+    byte fails the whole read. Asked for by name (``read_dictionary``), the same column comes
+    as dictionary<int32> unchecked: it is read so, repaired, and cast back (:func:`_restored`).
+    """
+    schema = pf.schema_arrow
+    names = schema.names
+    if len(set(names)) != len(names):
+        return {}
+    return {
+        field.name: field.type
+        for field in schema
+        if pa.types.is_dictionary(field.type)
+        and (pa.types.is_string(field.type.value_type) or pa.types.is_large_string(field.type.value_type))
+        and "." not in field.name
+    }
+
+
+def _restored(batch: pa.RecordBatch, stored: dict[str, pa.DataType]) -> pa.RecordBatch:
+    """``batch`` with the columns of :func:`stored_dictionaries` in their stored types again
+    (kept as read when a hostile file's dictionary does not fit its stored index type)."""
+    columns = list(batch.columns)
+    changed = False
+    for j, name in enumerate(batch.schema.names):
+        want = stored.get(name)
+        if want is not None and columns[j].type != want:
+            try:
+                columns[j] = columns[j].cast(want)
+                changed = True
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names) if changed else batch
+
+
 def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
     import pyarrow.parquet as pq  # with its filesystems (S3, Azure, TLS): only for Parquet files
 
@@ -130,14 +173,19 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
             yield pa.RecordBatch.from_pylist([], schema=pf.schema_arrow)
         rows = rows_for(pf.metadata.num_columns, ctx.batch_rows, ctx.batch_cells)
         wanted = dictionary_columns(pf) if ctx.dictionaries else []
+        stored = stored_dictionaries(pf)
+        plain = pq.ParquetFile(where, metadata=pf.metadata, read_dictionary=list(stored)) if stored else pf
         batches = (
             _with_dictionaries(
-                pf, pq.ParquetFile(where, metadata=pf.metadata, read_dictionary=wanted), wanted, rows
+                plain, pq.ParquetFile(where, metadata=pf.metadata, read_dictionary=wanted), wanted, rows
             )
             if wanted
-            else pf.iter_batches(batch_size=rows)
+            else plain.iter_batches(batch_size=rows)
         )
         for batch in map(checked, batches):
+            batch = repair_invalid_utf8(batch, done, ctx.log)
+            if stored:
+                batch = _restored(batch, stored)
             done += batch.num_rows
             if ctx.on_bytes is not None:
                 target = inp.size_bytes * done // total

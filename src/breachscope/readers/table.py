@@ -56,6 +56,42 @@ def json_int(text: str) -> int | str:
         return text
 
 
+class KeptKeys:
+    """``object_pairs_hook`` for the JSON decoders: a key repeated in one object keeps every value,
+    the repeats as ``key_2``, ``key_3`` ... (json's default keeps the last value only, and the
+    values before it were never scanned). ``repeated`` counts the repeats until a reader reports
+    them (``duplicate_key``) and sets it back to 0."""
+
+    def __init__(self) -> None:
+        self.repeated = 0
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) == len(pairs):
+            return out
+        self.repeated += len(pairs) - len(out)
+        out = {}
+        for key, value in pairs:
+            name, k = key, 1
+            while name in out:
+                k += 1
+                name = f"{key}_{k}"
+            out[name] = value
+        return out
+
+
+def repeated_keys(log: IssueLog, keys: KeptKeys, line: int | None = None, record: int | None = None) -> None:
+    """One ``duplicate_key`` issue for the repeats ``keys`` counted (none if it counted none)."""
+    if keys.repeated:
+        log.add(
+            "duplicate_key",
+            f"{keys.repeated} key(s) repeated within an object; every value kept, the repeats as key_2 ...",
+            line=line,
+            record=record,
+        )
+        keys.repeated = 0
+
+
 @dataclass
 class ReadContext:
     """What a reader needs besides its input: batch size, guards, byte callback, issue log."""

@@ -8,18 +8,27 @@ Budgets (:class:`~breachscope.readers.Limits`) are checked before openpyxl sees 
 or while rows stream: the shared-strings table is counted in its XML first (openpyxl holds it
 whole in memory), the declared ``dimension`` is ignored (it pads every row to its width), empty
 rows are skipped, and columns and cells per sheet are bounded.
+
+Rows come from openpyxl's own sheet parser, but each ``<row>`` is taken as it stands in the file
+(:func:`_sheet_rows`): openpyxl's row iterator silently dropped a row numbered lower than one
+before it (and every row after a far-numbered one), a repeated row number, and the cells of a row
+written after a cell of a lower column. A cell whose value does not parse as its declared type
+(a number that is not one, a boolean, a date, a shared-string index past the table, a bad cell
+reference) no longer stops the sheet's read: its raw text is kept as its value and reported
+(``bad_value``); so is a number in a date format that is no date (openpyxl made it ``#VALUE!``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import pyarrow as pa
 
@@ -138,18 +147,132 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
             name = sheet_of(src)
             ws = wb[name] if name in wb.sheetnames else wb.worksheets[0]
             _unread_formulas(wb, ws, ctx)
-            ws.reset_dimensions()  # a declared A1:XFD1048576 would pad every row to 16,384 cells
-            yield from _rows(ws.iter_rows(values_only=True), ctx, lim)
+            yield from _rows(_sheet_rows(wb, ws, ctx), ctx, lim)
     finally:
         if ctx.on_bytes is not None:
             ctx.on_bytes(src.size_bytes or 0)
 
 
-def _rows(rows: Iterator[tuple[Any, ...]], ctx: ReadContext, lim: Limits) -> Iterator[pa.RecordBatch]:
-    header = next(rows, None)
-    if header is None:
+class _BadCell(Protocol):
+    def __call__(self, line: int, message: str) -> None: ...
+
+
+def _tolerant_parser(on_bad: _BadCell) -> Any:
+    """openpyxl's worksheet parser, except that one cell or row it cannot parse is reported and
+    kept (its raw text) instead of raising, which ended the read of the whole sheet."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.utils.datetime import from_excel
+    from openpyxl.worksheet._reader import VALUE_TAG, WorkSheetParser
+
+    class Tolerant(WorkSheetParser):  # type: ignore[misc]
+        row_counter: int
+        col_counter: int
+
+        def parse_row(self, row: Any) -> Any:
+            number = row.get("r")
+            if number is not None and not number.isdigit() and not _integral(number):
+                on_bad(self.row_counter + 1, "a row's number is not a number; counted from the row before")
+                del row.attrib["r"]
+            return super().parse_row(row)
+
+        def parse_cell(self, element: Any) -> Any:
+            dated = False
+            try:
+                style = element.get("s")
+                if style and self.date_formats and element.get("t", "n") == "n" and style.isdigit():
+                    dated = int(style) in self.date_formats
+                    raw = element.findtext(VALUE_TAG, None) if dated else None
+                    if raw:  # openpyxl turns a date number out of range into "#VALUE!"
+                        from_excel(float(raw), self.epoch, timedelta=int(style) in self.timedelta_formats)
+                return super().parse_cell(element)
+            except Exception as exc:  # hostile cells: one never ends the sheet's read
+                coordinate = element.get("r") or ""
+                try:
+                    row, column = coordinate_to_tuple(coordinate)
+                except Exception:
+                    row, column = self.row_counter, self.col_counter + 1
+                self.col_counter = column
+                kind = element.get("t", "n")  # named only if it is one of Excel's (never row content)
+                what = (
+                    "a date number out of range" if dated else f"of type {kind if kind in _TYPES else '?'!r}"
+                )
+                on_bad(
+                    row,
+                    f"a cell's reference or value does not parse ({what}: {type(exc).__name__}); "
+                    "its raw text is kept and scanned",
+                )
+                raw = element.findtext(VALUE_TAG, None)
+                return {"row": row, "column": column, "value": raw, "data_type": "s", "style_id": 0}
+
+    return Tolerant
+
+
+_TYPES = frozenset({"n", "s", "b", "d", "e", "str", "inlineStr"})  # Excel's cell types (``t``)
+
+
+def _integral(text: str) -> bool:
+    try:
+        return float(text).is_integer()
+    except ValueError:
+        return False
+
+
+def _sheet_rows(wb: Any, ws: Any, ctx: ReadContext) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(row number, values by column) for each ``<row>`` of the sheet, in file order.
+
+    A cell repeating a column of its row goes to the first column after the row's last cell
+    (reported); rows keep their file order whatever their numbers say. Without the openpyxl
+    internals this needs (they are private), openpyxl's own row iterator is used.
+    """
+    archive, path = getattr(wb, "_archive", None), getattr(ws, "_worksheet_path", None)
+    strings = getattr(ws, "_shared_strings", None)
+    formats = getattr(wb, "_date_formats", None), getattr(wb, "_timedelta_formats", None)
+    if archive is None or path is None or strings is None or None in formats:
+        ws.reset_dimensions()  # a declared A1:XFD1048576 would pad every row to 16,384 cells
+        yield from enumerate(ws.iter_rows(values_only=True), start=1)
+        return
+
+    def on_bad(line: int, message: str) -> None:
+        ctx.log.add("bad_value", message, line=line)
+
+    parser = _tolerant_parser(on_bad)(
+        archive.open(path),
+        strings,
+        data_only=True,
+        epoch=wb.epoch,
+        date_formats=formats[0],
+        timedelta_formats=formats[1],
+    )
+    try:
+        for number, cells in parser.parse():
+            if all(cell["column"] == i for i, cell in enumerate(cells, start=1)):  # the usual row
+                yield number, tuple(cell["value"] for cell in cells)
+                continue
+            values: dict[int, Any] = {}
+            for cell in cells:
+                column = cell["column"]
+                if column in values:
+                    column = max(values) + 1
+                    on_bad(
+                        number, "two cells of a row name the same column; the second is kept after the row"
+                    )
+                values[column] = cell["value"]
+            yield number, tuple(values.get(c) for c in range(1, max(values) + 1))
+    finally:
+        parser.source.close()
+
+
+def _rows(
+    rows: Iterator[tuple[int, tuple[Any, ...]]], ctx: ReadContext, lim: Limits
+) -> Iterator[pa.RecordBatch]:
+    first = next(rows, None)
+    if first is None:
         ctx.log.add("empty", "the worksheet holds no rows")
         return
+    number, header = first
+    if number > 1:  # no row 1: no header (as openpyxl's iterator gave an empty first row)
+        rows = itertools.chain([first], rows)
+        header = ()
     cells = list(header)
     while cells and cell_text(cells[-1]) is None:
         cells.pop()  # read-only mode pads rows to the sheet's widest row
@@ -160,11 +283,9 @@ def _rows(rows: Iterator[tuple[Any, ...]], ctx: ReadContext, lim: Limits) -> Ite
     names = unique_names([cell_text(v) or "" for v in cells])
     width = len(names)
     columns: list[list[str | None]] = [[] for _ in names]
-    line = 1
     read = 0  # cells read, counting each row at the table's width
     wide_reported, yielded = cut, False
-    for row in rows:
-        line += 1
+    for line, row in rows:
         if not any(v is not None for v in row):
             continue  # an empty row is no record (a far row leaves a million of them)
         if len(row) > width and any(v is not None for v in row[width:]):
