@@ -12,6 +12,7 @@ from breachscope.case import api as case_api
 from breachscope.case.models import Incident
 from breachscope.errors import BreachscopeError
 from breachscope.web.audit import record
+from breachscope.web.auth import team
 from breachscope.web.auth.gate import Who
 from breachscope.web.deps import DB, Settings, client_address
 
@@ -124,34 +125,19 @@ def add_member(
     incident_id: int, user_id: int, request: Request, db: DB, settings: Settings, who: Who
 ) -> Response:
     """Let a user see this incident (their role decides what they may do in it)."""
-    user = db.get(accounts.TeamUser, user_id)
-    if user is None:
-        raise HTTPException(404, "no such user")
-    if accounts.add_member(db, incident_id, user, by=who.actor, now=settings.clock.now()):
-        record(
-            db,
-            actor=who.actor,
-            action="member.add",
-            object_type="user",
-            object_id=user_id,
-            incident_id=incident_id,
-            source=client_address(request),
-        )
+    user = team.find_user(db, user_id)
+    refusal = user if isinstance(user, team.Refusal) else team.grant(
+        db, settings, who, user, incident_id, source=client_address(request)
+    )  # fmt: skip
+    if refusal is not None:
+        raise HTTPException(refusal.status, refusal.message)
     return Response(status_code=204)
 
 
 @router.delete("/incidents/{incident_id}/members/{user_id}", status_code=204)
 def remove_member(incident_id: int, user_id: int, request: Request, db: DB, who: Who) -> Response:
     """Take the incident away from a user."""
-    if not accounts.remove_member(db, incident_id, user_id):
-        raise HTTPException(404, "no such member")
-    record(
-        db,
-        actor=who.actor,
-        action="member.remove",
-        object_type="user",
-        object_id=user_id,
-        incident_id=incident_id,
-        source=client_address(request),
-    )
+    refusal = team.revoke(db, who, incident_id, user_id, source=client_address(request))
+    if refusal is not None:
+        raise HTTPException(refusal.status, refusal.message)
     return Response(status_code=204)

@@ -7,13 +7,10 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
-from breachscope.case import accounts, logins, reenrol
-from breachscope.errors import BreachscopeError
-from breachscope.web.audit import record
+from breachscope.case import accounts
+from breachscope.web.auth import team
 from breachscope.web.auth.gate import Who
-from breachscope.web.auth.principal import Principal
 from breachscope.web.auth.routes import NO_STORE
 from breachscope.web.deps import DB, Settings, client_address
 
@@ -78,15 +75,15 @@ def user_out(u: accounts.TeamUser) -> UserOut:
     )
 
 
-def _user(db: Session, user_id: int, not_you: tuple[Principal, str] | None = None) -> accounts.TeamUser:
-    """The user ``user_id`` (404 if none); with ``not_you``, 400 with its sentence when it is
-    the caller (who changes their own password or authenticator through /auth)."""
-    user = db.get(accounts.TeamUser, user_id)
-    if user is None:
-        raise HTTPException(404, "no such user")
-    if not_you is not None and user.id == not_you[0].user_id:
-        raise HTTPException(400, not_you[1])
-    return user
+def _found(found: accounts.TeamUser | team.Refusal) -> accounts.TeamUser:
+    if isinstance(found, team.Refusal):
+        raise HTTPException(found.status, found.message)
+    return found
+
+
+def _refused(refusal: team.Refusal | None) -> None:
+    if refusal is not None:
+        raise HTTPException(refusal.status, refusal.message)
 
 
 @router.get("/users", response_model=list[UserOut])
@@ -98,29 +95,12 @@ def list_users(db: DB) -> list[UserOut]:
 @router.post("/users", response_model=NewUserOut, status_code=201)
 def add_user(body: UserIn, request: Request, db: DB, settings: Settings, who: Who) -> NewUserOut:
     """Add an account; its TOTP secret is in this answer only."""
-    try:
-        new = accounts.create_user(
-            db,
-            body.email,
-            body.role,
-            body.password,
-            now=settings.clock.now(),
-            created_by=who.actor,
-            totp=body.totp,
-            totp_required=body.totp_required,
-            hasher=settings.hasher,
-        )
-    except BreachscopeError as exc:
-        raise HTTPException(400, exc.message) from exc
-    record(
-        db,
-        actor=who.actor,
-        action="user.create",
-        object_type="user",
-        object_id=new.user.id,
-        details={"role": new.user.role, **({"totp_required": True} if body.totp_required else {})},
-        source=client_address(request),
-    )
+    new = team.add_user(
+        db, settings, who, email=body.email, role=body.role, password=body.password, totp=body.totp,
+        totp_required=body.totp_required, source=client_address(request),
+    )  # fmt: skip
+    if isinstance(new, team.Refusal):
+        raise HTTPException(new.status, new.message)
     return NewUserOut(
         **user_out(new.user).model_dump(),
         totp_secret=new.totp_secret,
@@ -135,30 +115,9 @@ def change_user(
 ) -> UserOut:
     """Change a role, disable an account, or require a second factor (someone without one can
     then only add one until they have); any change ends the account's sessions."""
-    user = _user(db, user_id)
-    now = settings.clock.now()
-    if body.role is not None:
-        try:
-            accounts.check_role(body.role)
-        except BreachscopeError as exc:
-            raise HTTPException(400, exc.message) from exc
-        if body.role in accounts.TOTP_REQUIRED and user.totp_secret is None:
-            raise HTTPException(400, f"{user.email} has no second factor, which the {body.role} role needs")
-        user.role = body.role
-    if body.disabled is not None:
-        user.disabled_at = now if body.disabled else None
-    if body.totp_required is not None:
-        user.totp_required = body.totp_required
-    logins.end_user_sessions(db, user.id, now)  # privilege change: no session keeps the old rights
-    record(
-        db,
-        actor=who.actor,
-        action="user.change",
-        object_type="user",
-        object_id=user.id,
-        details=body.model_dump(exclude_none=True),
-        source=client_address(request),
-    )
+    user = _found(team.find_user(db, user_id))
+    change = team.Change(role=body.role, disabled=body.disabled, totp_required=body.totp_required)
+    _refused(team.change_user(db, settings, who, user, change, source=client_address(request)))
     return user_out(user)
 
 
@@ -168,22 +127,8 @@ def reset_password(
 ) -> None:
     """Set a user's password (they forgot it): every session of theirs ends; their second
     factor stays as it is. Audited. Your own password: ``POST /api/v1/auth/password``."""
-    user = _user(db, user_id, not_you=(who, "change your own password with POST /api/v1/auth/password"))
-    try:
-        ended = logins.reset_password(
-            db, user, body.password, now=settings.clock.now(), hasher=settings.hasher
-        )
-    except BreachscopeError as exc:
-        raise HTTPException(400, exc.message) from exc
-    record(
-        db,
-        actor=who.actor,
-        action="user.password_reset",
-        object_type="user",
-        object_id=user.id,
-        details={"sessions_ended": ended},
-        source=client_address(request),
-    )
+    user = _found(team.find_user(db, user_id, who, team.OWN_PASSWORD))
+    _refused(team.reset_password(db, settings, who, user, body.password, source=client_address(request)))
 
 
 class TotpReset(BaseModel):
@@ -199,17 +144,8 @@ def reset_totp(user_id: int, request: Request, db: DB, settings: Settings, who: 
     codes): a new TOTP secret, active at once, and new recovery codes, all in this answer only;
     the old secret and codes stop working and every session of theirs ends. Audited (never the
     secret). Your own: ``POST /api/v1/auth/totp``."""
-    user = _user(db, user_id, not_you=(who, "set up your own new authenticator with POST /api/v1/auth/totp"))
-    done = reenrol.reset(db, user, now=settings.clock.now())
-    record(
-        db,
-        actor=who.actor,
-        action="user.totp_reset",
-        object_type="user",
-        object_id=user.id,
-        details={"sessions_ended": done.sessions_ended, "recovery_codes": len(done.recovery_codes)},
-        source=client_address(request),
-    )
+    user = _found(team.find_user(db, user_id, who, team.OWN_TOTP))
+    done = team.reset_totp(db, settings, who, user, source=client_address(request))
     out = TotpReset(
         totp_secret=done.secret,
         totp_uri=done.uri,
@@ -225,18 +161,5 @@ def grant_incident(
 ) -> None:
     """Make a user a member of any incident (admin; how a first member is added to an incident
     opened from the command line)."""
-    user = _user(db, user_id)
-    try:
-        added = accounts.add_member(db, incident_id, user, by=who.actor, now=settings.clock.now())
-    except BreachscopeError as exc:
-        raise HTTPException(404, "no such incident") from exc
-    if added:
-        record(
-            db,
-            actor=who.actor,
-            action="member.add",
-            object_type="user",
-            object_id=user_id,
-            incident_id=incident_id,
-            source=client_address(request),
-        )
+    user = _found(team.find_user(db, user_id))
+    _refused(team.grant(db, settings, who, user, incident_id, source=client_address(request)))

@@ -27,7 +27,7 @@ class SessionConsoleAuth:
 
     def viewer(self, request: Request) -> Viewer | None:
         p = self._principal(request)
-        return Viewer(p.user_id, p.email) if p else None
+        return Viewer(p.user_id, p.email, role=p.role) if p else None
 
     def role(self, viewer: Viewer, incident_id: int) -> str | None:
         with session_scope(self.engine) as s:

@@ -172,6 +172,16 @@ ROUTE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/account/recovery-codes"): SIGNED_IN,
     ("POST", "/account/totp"): SIGNED_IN,
     ("POST", "/account/totp/confirm"): SIGNED_IN,
+    # the team's accounts, for admins: the API's users routes as a page (web/pages/team.py)
+    ("GET", "/team"): glob("users"),
+    ("POST", "/team/users"): glob("users"),
+    ("GET", "/team/users/{user_id}"): glob("users"),
+    ("POST", "/team/users/{user_id}/change"): glob("users"),
+    ("POST", "/team/users/{user_id}/password"): glob("users"),
+    ("POST", "/team/users/{user_id}/totp"): glob("users"),
+    ("POST", "/team/users/{user_id}/incidents"): glob("users"),
+    # any incident, as PUT /users/{user_id}/incidents/{incident_id} grants any incident
+    ("POST", "/team/users/{user_id}/incidents/{incident_id}/revoke"): glob("users"),
     ("GET", "/"): SIGNED_IN,
     ("GET", "/incidents/{incident_id}"): inc("read"),
     ("GET", "/incidents/{incident_id}/overview"): inc("read"),

@@ -41,6 +41,10 @@ class Viewer:
     def label(self) -> str:
         return self.name or self.email
 
+    def may(self, permission: str) -> bool:
+        """Does the role of this request hold a server-wide ``permission`` (the header's links)?"""
+        return self.role in PERMISSIONS.get(permission, frozenset())
+
 
 class ConsoleAuth(Protocol):
     """The server's sign-in and membership, as the console uses it."""

@@ -20,6 +20,7 @@ from breachscope.web.pages import (
     scope,
     send,
     tasks,
+    team,
     timeline,
     watch,
 )
@@ -27,6 +28,7 @@ from breachscope.web.pages import (
 router = APIRouter(include_in_schema=False)
 PAGES = (
     account, overview, data, scope, duties, tasks, notices, send, approvals, timeline, report, public, watch,
+    team,
 )  # fmt: skip
 for module in PAGES:
     router.include_router(module.router)
