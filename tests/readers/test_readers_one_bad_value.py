@@ -227,3 +227,23 @@ def test_a_repeated_key_of_a_single_record_document_keeps_both_values(tmp_path: 
     rows, sources = read_rows(path)
     assert rows == [{"api_key": BAD_KEY, "api_key_2": "x", "id": 1}]
     assert kinds(sources) == ["duplicate_key"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_a_quote_left_open_says_how_much_it_swallowed(tmp_path: Path, fmt: str) -> None:
+    """The rows after an open quote run into one ragged row; that was reported as 1 record."""
+    sep = "," if fmt == "csv" else "\t"
+    good = [sep.join([str(i), k, f"u{i}@example.com"]) for i, k in enumerate(KEYS)]
+    bad = sep.join(["99", f'"{BAD_KEY}', "x@example.com"])  # (in the last column it is not even ragged)
+    rest = "\n".join([bad, *good[5:]]) + "\n"
+    path = tmp_path / f"leak.{fmt}"
+    path.write_text(
+        "\n".join([sep.join(["id", "api_key", "email"]), *good[:5]]) + "\n" + rest, encoding="utf-8"
+    )
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5]
+    (issue,) = sources[0].issues
+    assert (issue.kind, issue.line, issue.record) == ("ragged_row", 7, 6)
+    assert issue.unread and issue.bytes_unread is not None
+    assert len(rest.encode()) - 1 <= issue.bytes_unread <= len(rest.encode())  # the rest of the file
+    assert "spans 6 lines" in issue.message
