@@ -28,6 +28,7 @@ from breachscope.exposures.plan import (
     clean,
     detected,
 )
+from breachscope.exposures.text import as_text, single_values
 from breachscope.identity.emails import normalise_email, skeleton_email
 from breachscope.identity.jurisdiction import country_name, resolve
 from breachscope.identity.sql import create_hash_macro, email_loose_sql
@@ -67,11 +68,21 @@ def _string_array(
         return pa.nulls(n, pa.string())
     arr = batch.column(column)
     if not pa.types.is_string(arr.type):
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
         try:
-            arr = pc.cast(arr, pa.string())
+            text = as_text(arr)  # a whole float in digits, a list of one value as that value
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested values: their text form
             return pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
+        single = single_values(arr)
+        if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+            text = pc.if_else(pc.or_(single, pc.is_null(arr)), text, _nested_text(arr))
+        arr = text
     return pc.if_else((present or plan.present)(column, arr), arr, pa.scalar(None, pa.string()))
+
+
+def _nested_text(arr: pa.Array) -> pa.Array:
+    return pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
 
 
 _CONTROL_RE2 = r"[\x00-\x1f\x7f-\x9f\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}\x{feff}]"

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from breachscope.exposures.text import as_text
 from breachscope.identity.emails import normalise_email
 from breachscope.vendors.base import VendorMatch, key_kind
 
@@ -105,7 +106,7 @@ def normalised_emails(values: pa.Array) -> pa.Array:
     """:func:`~breachscope.identity.emails.normalise_email` of every value (null: not an email),
     vectorised: printable ASCII in Arrow (the rules of ``identity.sql.email_norm_sql``), other
     values once per distinct value in Python."""
-    values = values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
+    values = as_text(values)
     ascii_ = pc.fill_null(pc.match_substring_regex(values, _PRINTABLE_ASCII), False)
     low = pc.utf8_lower(pc.utf8_trim(values, " "))
     shaped = pc.fill_null(pc.match_substring_regex(low, _EMAIL_SHAPE), False)
@@ -131,7 +132,7 @@ def column_keys(
     if isinstance(raw, pa.ChunkedArray):
         raw = raw.combine_chunks()
     try:
-        values = raw if pa.types.is_string(raw.type) else pc.cast(raw, pa.string())
+        values = as_text(raw)  # a whole float in digits, a list of one value as that value
     except (pa.ArrowException, ValueError, TypeError):
         return None
     has = present(column, values)

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breachscope.detectors import DETECTORS
+from breachscope.exposures.text import as_text
 from breachscope.scan.column import run_detector
 from breachscope.vendors.base import VendorMatch
 from breachscope.vendors.presence import PLACEHOLDERS, present
@@ -192,7 +193,7 @@ class ExtractPlan:
 def detected(column: pa.Array, class_id: str) -> pa.Array:
     """True where one of the class's detectors finds its data in the value (validators included)."""
     try:
-        values = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
+        values = as_text(column)  # a whole float in digits, a list of one value as that value
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested values: not text to detect in
         return pa.array([False] * len(column), pa.bool_())
     valid = pc.is_valid(values)

@@ -2,7 +2,7 @@
 
 Columns are flattened (struct fields become dotted columns), list columns are scanned element
 by element (each element mapped back to its record), and every other type is cast to string
-(a whole float64 in digits, never in exponent form: :func:`_float_text`).
+(a whole float64 in digits, never in exponent form: :func:`float_text`).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _as_strings(arr: pa.Array) -> pa.Array:
                 [None if v is None else v.decode("utf-8", "replace") for v in arr.to_pylist()], pa.string()
             )
     if pa.types.is_float64(t):
-        return _float_text(arr)
+        return float_text(arr)
     return arr.cast(pa.string())
 
 
@@ -59,7 +59,7 @@ def _as_strings(arr: pa.Array) -> pa.Array:
 _EXACT = float(2**53)
 
 
-def _float_text(arr: pa.Array) -> pa.Array:
+def float_text(arr: pa.Array) -> pa.Array:
     """Float64 values as text, with a whole number Arrow would write in exponent form
     (``4.111111111111111e+15``) written out in digits instead (``4111111111111111``) when the
     float holds it exactly.
