@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import warnings
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,52 @@ def test_a_repeated_key_of_a_single_record_document_keeps_both_values(tmp_path: 
     rows, sources = read_rows(path)
     assert rows == [{"api_key": BAD_KEY, "api_key_2": "x", "id": 1}]
     assert kinds(sources) == ["duplicate_key"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_a_quote_left_open_says_how_much_it_swallowed(tmp_path: Path, fmt: str) -> None:
+    """The rows after an open quote run into one ragged row; that was reported as 1 record."""
+    sep = "," if fmt == "csv" else "\t"
+    good = [sep.join([str(i), k, f"u{i}@example.com"]) for i, k in enumerate(KEYS)]
+    bad = sep.join(["99", f'"{BAD_KEY}', "x@example.com"])  # (in the last column it is not even ragged)
+    rest = "\n".join([bad, *good[5:]]) + "\n"
+    path = tmp_path / f"leak.{fmt}"
+    path.write_text(
+        "\n".join([sep.join(["id", "api_key", "email"]), *good[:5]]) + "\n" + rest, encoding="utf-8"
+    )
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5]
+    (issue,) = sources[0].issues
+    assert (issue.kind, issue.line, issue.record) == ("ragged_row", 7, 6)
+    assert issue.unread and issue.bytes_unread is not None
+    assert len(rest.encode()) - 1 <= issue.bytes_unread <= len(rest.encode())  # the rest of the file
+    assert "spans 6 lines" in issue.message
+
+
+@pytest.mark.parametrize("second", ["vip[1]", "a]b", "x[", "people", "plain"])
+def test_every_sheet_is_read_whatever_its_name(tmp_path: Path, second: str) -> None:
+    """A second sheet named ``vip[1]`` (or like the first) was never read: its source read the first."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    first.title = "people"
+    other = wb.create_sheet("vip")  # renamed below: openpyxl refuses to write such names
+    for ws, keys in ((first, KEYS[:5]), (other, KEYS[5:])):
+        ws.append(["id", "api_key"])
+        for i, k in enumerate(keys):
+            ws.append([str(i), k])
+    made = tmp_path / "made.xlsx"
+    wb.save(made)
+    path = tmp_path / "leak.xlsx"
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b'name="vip"', f'name="{second}"'.encode())
+            dst.writestr(info, data)
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS
+    assert len(sources) == 2 and sources[0].name != sources[1].name
+    assert kinds(sources) == []

@@ -102,6 +102,20 @@ def test_json_text_becomes_columns() -> None:
         (['{"a.b": 1, "a": {"b": 2}}'], {"properties.a.b": [1], "properties.a.b#2": [2]}),
         # lists mixing types (Arrow refuses): the list kept as JSON text
         (['{"l": [1, {"x": 2}]}', '{"l": []}'], {"properties.l": ['[1, {"x": 2}]', "[]"]}),
+        # a key repeated in one object (Arrow refuses): every value kept, not the last one only
+        (
+            ['{"a": "k1", "a": "k2"}', '{"a": "k3"}'],
+            {"properties.a": ["k1", "k3"], "properties.a#2": ["k2", None]},
+        ),
+        # a lone surrogate escape (Arrow refuses, and could not hold it): U+FFFD, the batch still parsed
+        (
+            ['{"a": "x\\ud800y", "b": "k1"}', '{"\\udc00": ["\\ud800"], "b": "k2"}'],
+            {
+                "properties.a": ["x\ufffdy", None],
+                "properties.b": ["k1", "k2"],
+                "properties.\ufffd": [None, '["\ufffd"]'],
+            },
+        ),
     ],
 )
 def test_json_text_loses_nothing(values: list[str | None], expected: dict[str, list[object]]) -> None:

@@ -194,11 +194,19 @@ def _read(
         # pyarrow numbers rows from 1 with each header line counted: that is the physical line
         # when no earlier quoted field spans lines; the record number is always exact.
         number = row.number
+        # A quote left open runs the row on over the lines (records) after it, up to the next
+        # quote or the end of the file: say how much was skipped, not "1 record".
+        lines = row.text.count("\n") + 1 if row.text else 1
+        size = len(row.text.encode("utf-8", "surrogatepass")) if lines > 1 else None
+        spans = (
+            f"; it spans {lines} lines ({size:,} bytes, a quote left open?), none examined" if size else ""
+        )
         ctx.log.add(
             "ragged_row",
-            f"expected {row.expected_columns} fields, found {row.actual_columns}; row skipped",
+            f"expected {row.expected_columns} fields, found {row.actual_columns}; row skipped{spans}",
             line=number,
             record=None if number is None else number - header_lines,
+            bytes_unread=size,
         )
         return "skip"
 

@@ -112,16 +112,30 @@ def _workbook(inp: Input, limits: Limits) -> Iterator[Any]:
 
 
 def sheet_names(inp: Input) -> list[str]:
-    """The workbook's sheet names (BudgetError if its shared strings are past the budget)."""
+    """The workbook's sheets as the labels its sources are named by (``book.xlsx[label]``): the
+    sheet's name, ``name#2`` ... for a name repeated (BudgetError if its shared strings are past
+    the budget)."""
     with _workbook(inp, inp.limits) as wb:
-        return list(wb.sheetnames)
+        return _labels(list(wb.sheetnames))
 
 
-def sheet_of(src: Source) -> str | None:
-    """The sheet a source stands for (``book.xlsx[Sheet1]`` -> ``Sheet1``)."""
-    if src.name.endswith("]") and "[" in src.name:
-        return src.name[src.name.rindex("[") + 1 : -1]
-    return None
+def _labels(titles: list[str]) -> list[str]:
+    out: list[str] = []
+    for title in titles:
+        label, k = title, 1
+        while label in out:
+            k += 1
+            label = f"{title}#{k}"
+        out.append(label)
+    return out
+
+
+def _sheet(wb: Any, inp: Input, src: Source) -> Any:
+    """The worksheet ``src`` stands for, found by its whole name: parsing the name back (the text
+    after its last ``[``) read the first sheet instead of one named ``vip[1]``, and one sheet of
+    two with the same name twice."""
+    names = [f"{inp.name}[{label}]" for label in _labels(list(wb.sheetnames))]
+    return wb.worksheets[names.index(src.name)] if src.name in names else wb.worksheets[0]
 
 
 def _unread_formulas(wb: Any, ws: Any, ctx: ReadContext) -> None:
@@ -144,8 +158,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
     lim = ctx.limits
     try:
         with _workbook(inp, lim) as wb:
-            name = sheet_of(src)
-            ws = wb[name] if name in wb.sheetnames else wb.worksheets[0]
+            ws = _sheet(wb, inp, src)
             _unread_formulas(wb, ws, ctx)
             yield from _rows(_sheet_rows(wb, ws, ctx), ctx, lim)
     finally:

@@ -1,7 +1,8 @@
 """``scan_batch``: the pure map step. One Arrow record batch in, one :class:`Partial` out.
 
 Columns are flattened (struct fields become dotted columns), list columns are scanned element
-by element (each element mapped back to its record), and every other type is cast to string.
+by element (each element mapped back to its record), and every other type is cast to string
+(a whole float64 in digits, never in exponent form: :func:`_float_text`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,31 @@ def _as_strings(arr: pa.Array) -> pa.Array:
             return pa.array(
                 [None if v is None else v.decode("utf-8", "replace") for v in arr.to_pylist()], pa.string()
             )
+    if pa.types.is_float64(t):
+        return _float_text(arr)
     return arr.cast(pa.string())
+
+
+#: Every integer up to this magnitude is exact in a float64.
+_EXACT = float(2**53)
+
+
+def _float_text(arr: pa.Array) -> pa.Array:
+    """Float64 values as text, with a whole number Arrow would write in exponent form
+    (``4.111111111111111e+15``) written out in digits instead (``4111111111111111``) when the
+    float holds it exactly.
+
+    A JSON column of card numbers is read as float64 once one value in it is fractional or past
+    int64 (pyarrow infers one type per column and block): in exponent form no card number of
+    the column was recognised, and payment_card was reported absent.
+    """
+    text = arr.cast(pa.string())
+    whole = pc.and_(pc.equal(pc.floor(arr), arr), pc.less_equal(pc.abs(arr), _EXACT))
+    spelled = pc.fill_null(pc.and_(whole, pc.match_substring(text, "e")), False)
+    if not pc.any(spelled).as_py():
+        return text
+    digits = pc.cast(pc.cast(pc.if_else(spelled, arr, pa.scalar(0.0)), pa.int64()), pa.string())
+    return pc.if_else(spelled, digits, text)
 
 
 def _input(name: str, arr: pa.Array) -> ColumnInput:

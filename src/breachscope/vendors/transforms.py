@@ -13,12 +13,16 @@ JSON text that is not an object (or not valid JSON) stays in the original column
 rows only; a key repeated in one row gets a second column (``event_params.a#2``); a record with
 no key goes to ``event_params.(no key)``; a created name that clashes with an existing column is
 suffixed (``properties.a#2``) instead of dropped. Rows whose JSON types change (``1`` then
-``"x"``), which Arrow's reader refuses, are parsed one by one in Python with values as text.
+``"x"``), which Arrow's reader refuses, are parsed one by one in Python with values as text;
+there a key repeated in one object keeps every value (``properties.a#2``), and a lone surrogate
+escape (``"\\ud800"``, which Arrow cannot hold: it failed the whole batch's transform) becomes
+U+FFFD.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -211,15 +215,29 @@ def _parse_objects(arr: pa.Array) -> pa.StructArray | None:
     return struct
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _text(value: object) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return _SURROGATE.sub("\ufffd", text)  # a lone surrogate (JSON "\\ud800"): Arrow cannot hold it
+
+
+def _every_value(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """``object_pairs_hook``: a key repeated in one object keeps every value (``key#2`` ...);
+    json's default kept the last one only."""
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    taken: set[str] = set()
+    return {_unique(k, taken): v for k, v in pairs}
 
 
 def _paths(obj: dict[str, object], prefix: str, out: dict[str, str | None]) -> None:
     for k, v in obj.items():
-        path = f"{prefix}.{k}"
+        path = f"{prefix}.{_text(k)}"
         if isinstance(v, dict) and v:
             _paths(v, path, out)
         else:
@@ -235,7 +253,7 @@ def _parse_rows(arr: pa.Array, column: str) -> list[tuple[str, pa.Array]]:
         if value is None or not value.strip():
             continue
         try:
-            obj = json.loads(value)
+            obj = json.loads(value, object_pairs_hook=_every_value)
         except (ValueError, RecursionError):
             obj = None
         if not isinstance(obj, dict):
