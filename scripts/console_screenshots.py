@@ -3,7 +3,8 @@
 Builds the browser tests' case (a small synthetic leak scoped, assessed and partly notified,
 plus an incident of hostile values), serves it with the real app on a free localhost port,
 signs in as a legal user through the sign-in page (password + TOTP) and saves one PNG per page
-in ``docs/screenshots/`` (1280x900, the top of each page). Debian's chromium, never a download.
+in ``docs/screenshots/`` (1280x900, the top of each page); then as an admin, the Team page, the
+answer to adding a user and a user's page. Debian's chromium, never a download.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,7 +52,7 @@ def main() -> int:
 
 def shoot(tmp: Path, out: Path) -> int:
     import uvicorn
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import BrowserContext, sync_playwright
 
     from breachscope.case import accounts
     from breachscope.case.db import open_case_db, session_scope
@@ -70,6 +73,10 @@ def shoot(tmp: Path, out: Path) -> int:
         ).user  # fmt: skip
         for incident in (case.demo, case.hostile):
             accounts.add_member(s, incident, user, by="screenshots", now=NOW)
+        accounts.create_user(
+            s, email_of("admin"), "admin", password_of("admin"), now=NOW, created_by="screenshots",
+            totp=True, hasher=CHEAP,
+        )  # fmt: skip
     clock = FixedClock(NOW)
     app = create_app(
         ServerSettings(db_url=case.db_url, clock=clock, hasher=CHEAP, notify_config=case.notify_toml)
@@ -80,22 +87,27 @@ def shoot(tmp: Path, out: Path) -> int:
     while not server.started:
         time.sleep(0.05)
     base = f"http://127.0.0.1:{port}"
+
+    def sign_in(context: BrowserContext, role: str) -> None:
+        page = context.new_page()
+        page.goto(base + "/sign-in")
+        page.fill("#email", email_of(role))
+        page.fill("#password", password_of(role))
+        with session_scope(engine) as s:
+            found = accounts.get_user(s, email_of(role))
+            assert found is not None
+            page.fill("#totp", accounts.totp_code(s, found, clock.now()))
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+        page.close()
+
     out.mkdir(parents=True, exist_ok=True)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
             anonymous = browser.new_context(viewport={"width": 1280, "height": 900})
             signed = browser.new_context(viewport={"width": 1280, "height": 900})
-            page = signed.new_page()
-            page.goto(base + "/sign-in")
-            page.fill("#email", email_of("legal"))
-            page.fill("#password", password_of("legal"))
-            with session_scope(engine) as s:
-                found = accounts.get_user(s, email_of("legal"))
-                assert found is not None
-                page.fill("#totp", accounts.totp_code(s, found, clock.now()))
-            page.click("button[type=submit]")
-            page.wait_for_url(base + "/")
+            sign_in(signed, "legal")
             for name, path, role in PAGES:
                 tab = (signed if role else anonymous).new_page()
                 tab.goto(base + path)
@@ -120,11 +132,34 @@ def shoot(tmp: Path, out: Path) -> int:
             tab.screenshot(path=str(out / "account-new-authenticator.png"), full_page=True)
             tab.close()
             print(f"{out / 'account-new-authenticator'}.png")
+            shoot_team(browser, sign_in, base, out)
             browser.close()
     finally:
         server.should_exit = True
         engine.dispose()
     return 0
+
+
+def shoot_team(browser: Any, sign_in: Callable[[Any, str], None], base: str, out: Path) -> None:
+    """The Team page, the answer to "Add user" (its key and codes shown once) and a user's page."""
+    admin = browser.new_context(viewport={"width": 1280, "height": 900})
+    sign_in(admin, "admin")
+    tab = admin.new_page()
+    tab.goto(base + "/team")
+    tab.screenshot(path=str(out / "team.png"))
+    tab.fill("#add-email", "new.responder@team.example")
+    tab.select_option("#add-role", "responder")
+    tab.fill("#add-password", "a long initial passphrase")
+    with tab.expect_navigation():
+        tab.get_by_role("button", name="Add user").click()
+    tab.screenshot(path=str(out / "team-added.png"), full_page=True)
+    with tab.expect_navigation():
+        tab.get_by_role("link", name="open their account").click()
+    tab.screenshot(path=str(out / "team-user.png"), full_page=True)
+    tab.close()
+    admin.close()
+    for name in ("team", "team-added", "team-user"):
+        print(f"{out / name}.png")
 
 
 if __name__ == "__main__":
