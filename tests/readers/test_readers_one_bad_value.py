@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from breachscope.readers import Limits
 from tests.readers import hostile_corpus
-from tests.readers.readers_helpers import kinds, read_rows
+from tests.readers.readers_helpers import encode, kinds, read_rows
 
 KEYS = [f"sk-proj-{'Zx81kPq2LmN7vB4cR9tYw3Hj6Ks5Dg0Fa2Qe8'}{i:02d}" for i in range(10)]
 BAD_KEY = KEYS[0][:-2] + "99"
@@ -277,3 +278,14 @@ def test_every_sheet_is_read_whatever_its_name(tmp_path: Path, second: str) -> N
     assert [r["api_key"] for r in rows] == KEYS
     assert len(sources) == 2 and sources[0].name != sources[1].name
     assert kinds(sources) == []
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_one_record_too_wide_first_in_its_batch_keeps_the_others_columns(tmp_path: Path, fmt: str) -> None:
+    """The column budget kept the first columns: those of one wide record, not the others'."""
+    wide = {f"k{i}": "x" for i in range(50)}
+    path = tmp_path / f"leak.{fmt}"
+    path.write_bytes(encode([wide, *({"id": str(i), "api_key": k} for i, k in enumerate(KEYS))], fmt))
+    rows, sources = read_rows(path, limits=Limits(max_columns=10))
+    assert [r["api_key"] for r in rows[1:]] == KEYS
+    assert kinds(sources) == ["too_many_columns"]

@@ -267,7 +267,12 @@ def _chunks(
 
 def _capped(batches: Iterator[pa.RecordBatch], ctx: ReadContext) -> Iterator[pa.RecordBatch]:
     """Every format's flattened batches within ``Limits.max_columns`` (JSON objects with 100,000
-    keys, Avro records, Parquet files); the first time a batch is cut, an issue says so."""
+    keys, Avro records, Parquet files); the first time a batch is cut, an issue says so.
+
+    The columns kept are those holding the most values (in their order): keeping the first ones
+    let one record with 20,000 keys, first in its block, push every other record's columns out
+    of the batch (none of their values was examined).
+    """
     limit = ctx.limits.max_columns
     reported = False
     for batch in batches:
@@ -275,12 +280,21 @@ def _capped(batches: Iterator[pa.RecordBatch], ctx: ReadContext) -> Iterator[pa.
             if not reported:
                 ctx.log.add(
                     "too_many_columns",
-                    f"a batch has {batch.num_columns:,} columns; only the first {limit:,} were read "
-                    "(Limits.max_columns), the values of the others were not examined",
+                    f"a batch has {batch.num_columns:,} columns; only {limit:,} were read "
+                    "(Limits.max_columns: those holding the most values), the values of the others "
+                    "were not examined",
                 )
                 reported = True
-            batch = batch.select(range(limit))
+            batch = batch.select(_fullest(batch, limit))
         yield batch
+
+
+def _fullest(batch: pa.RecordBatch, limit: int) -> list[int]:
+    """The indices of the ``limit`` columns with the most values, in the batch's order (ties:
+    the earlier column)."""
+    held = [batch.num_rows - column.null_count for column in batch.columns]
+    ranked = sorted(range(batch.num_columns), key=lambda i: -held[i])  # stable: earlier first
+    return sorted(ranked[:limit])
 
 
 _STATIC_KINDS = frozenset(
