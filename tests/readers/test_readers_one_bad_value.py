@@ -289,3 +289,43 @@ def test_one_record_too_wide_first_in_its_batch_keeps_the_others_columns(tmp_pat
     rows, sources = read_rows(path, limits=Limits(max_columns=10))
     assert [r["api_key"] for r in rows[1:]] == KEYS
     assert kinds(sources) == ["too_many_columns"]
+
+
+#: (case id, broken elements put after the fifth record; how many records they are)
+BROKEN = [
+    ("a bad value", ['{"id": 99, "v": oops, "nested": [{"x": 1}, {"y": 2}]}'], 1),
+    ("a missing comma", ['{"id": 99, "v": "x" "w": 1}'], 1),
+    ("a bracket and a comma in a string", ['{"id": 99, "v": "],{", "w": nope}'], 1),
+    ("two in a row", ['{"id": 99, "v": oops}', '{"id": 98, "v": nope}'], 2),
+    ("not an object", ["nope"], 1),
+]
+
+
+@pytest.mark.parametrize("layout", ["lines", "minified", "indented"])
+@pytest.mark.parametrize(("broken", "count"), [c[1:] for c in BROKEN], ids=[c[0] for c in BROKEN])
+def test_a_broken_record_in_a_json_document_skips_that_record_only(
+    tmp_path: Path, layout: str, broken: list[str], count: int
+) -> None:
+    """One record that does not decode stopped the read: every record after it was lost."""
+    good = [{"id": i, "api_key": k, "nested": [{"x": 1}, {"y": 2}]} for i, k in enumerate(KEYS)]
+    indent = 2 if layout == "indented" else None
+    texts = [json.dumps(r, indent=indent) for r in good]
+    sep = "," if layout == "minified" else ",\n"
+    path = tmp_path / "leak.json"
+    path.write_text("[" + sep.join(texts[:5] + broken + texts[5:]) + "]", encoding="utf-8")
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS
+    assert [(i.kind, i.record) for i in sources[0].issues] == [
+        ("malformed_json", 6 + n) for n in range(count)
+    ]
+    assert all(i.unread for i in sources[0].issues)
+
+
+def test_a_broken_record_without_an_end_still_stops_the_read_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "leak.json"
+    texts = [json.dumps({"id": i, "api_key": k}) for i, k in enumerate(KEYS)]
+    path.write_text("[" + ",\n".join(texts[:5] + ['{"id": 99, "v": "x"'] + texts[5:]) + "]", encoding="utf-8")
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5]
+    (issue,) = sources[0].issues
+    assert issue.kind == "malformed_json" and "the rest of the file was not read" in issue.message

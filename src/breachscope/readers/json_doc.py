@@ -5,7 +5,9 @@ sliding text buffer and decodes one record at a time with ``json.JSONDecoder.raw
 For a top-level object (a Mixpanel engage page ``{"page": 0, "results": [...]}``), the records
 are the elements of the first list found under one of :data:`RECORD_KEYS`; the key is stored in
 ``Source.record_path``, and any other top-level list of objects is read as records too, after
-those (``more_records``). Any other object is one record. Records are grouped into batches of
+those (``more_records``). Any other object is one record. A record that does not decode is
+skipped up to the next one (``malformed_json``; :meth:`_Scanner.skip_record`), so one broken
+record no longer ends the read. Records are grouped into batches of
 ``batch_rows`` and flattened like JSONL.
 """
 
@@ -15,6 +17,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -50,6 +53,9 @@ RECORD_KEYS = (
 )
 MAX_VALUE_CHARS = 256 * MiB  # default: one record larger than this is reported (line_too_long)
 _NON_WS = re.compile(r"[^ \t\r\n]")
+#: A JSON string (skipped whole) or one bracket or comma: enough to find where a broken array
+#: element ends.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],]')
 
 
 class _Readable(Protocol):
@@ -137,6 +143,45 @@ class _Scanner:
             self.pos = end
             return value
 
+    def skip_record(self) -> tuple[int, int] | None:
+        """After an array element that does not decode (``pos`` at its start): moves past it to
+        the next element that decodes and returns (that element's line, the elements skipped),
+        or returns None (``pos`` unchanged) when none is found within ``max_value`` characters.
+
+        An element ends at the first ``,`` (or the array's ``]``) outside brackets and strings.
+        """
+        start = self.pos
+        while True:
+            depth, skipped = 0, 1
+            for m in _TOKEN.finditer(self.buf, start):
+                ch = m.group()[0]
+                if ch in "{[":
+                    depth += 1
+                elif ch in "}]":
+                    depth -= 1
+                    if depth < 0:  # the array ends: the broken element was its last
+                        self.pos = m.start()
+                        return self.line(), skipped
+                elif ch == "," and depth == 0:
+                    after = _NON_WS.search(self.buf, m.end())
+                    if after is None:
+                        break  # read more to see what follows
+                    try:
+                        self._decoder.raw_decode(self.buf, after.start())
+                    except (ValueError, RecursionError):
+                        skipped += 1  # broken too
+                        continue
+                    self.keys.repeated = 0  # repeats counted in the broken element
+                    self.pos = after.start()
+                    return self.line(), skipped
+            pending = len(self.buf) - start
+            if pending >= self._max_value:
+                return None
+            before = self.pos
+            if not self._fill(pending):
+                return None
+            start -= before
+
 
 def _records(sc: _Scanner, src: Source, log: IssueLog | None = None) -> Iterator[Any]:
     first = sc.peek()
@@ -189,13 +234,37 @@ def _is_records(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(x, dict) for x in value)
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """Array elements that did not decode (``count``, the first at ``line``), skipped up to the
+    next one (at line ``resumed``)."""
+
+    reason: str
+    line: int
+    resumed: int
+    count: int
+
+
 def _array(sc: _Scanner) -> Iterator[Any]:
     sc.take("[")
     if sc.peek() == "]":
         sc.pos += 1
         return
     while True:
-        yield sc.value()
+        try:
+            value = sc.value()
+        except Malformed as exc:
+            if exc.kind != "malformed_json":
+                raise
+            found = sc.skip_record()
+            if found is None:
+                raise
+            yield Skipped(str(exc), exc.line, *found)
+            if sc.peek() == "]":
+                sc.pos += 1
+                return
+            continue
+        yield value
         sc.take(",]")
         if sc.buf[sc.pos - 1] == "]":
             return
@@ -229,6 +298,18 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
         try:
             for record in _records(sc, src, ctx.log):
                 number += 1
+                if isinstance(record, Skipped):  # one broken record no longer ends the read
+                    for _ in range(record.count):  # one issue per record skipped
+                        ctx.log.add(
+                            "malformed_json",
+                            f"record is not valid JSON ({record.reason}); skipped, reading went on "
+                            f"with the next record at line {record.resumed}",
+                            line=record.line,
+                            record=number,
+                        )
+                        number += 1
+                    number -= 1
+                    continue
                 repeated_keys(ctx.log, sc.keys, record=number)
                 if value_depth(record, limit) > limit:
                     ctx.log.add(
