@@ -329,3 +329,14 @@ def test_a_broken_record_without_an_end_still_stops_the_read_and_says_so(tmp_pat
     assert [r["api_key"] for r in rows] == KEYS[:5]
     (issue,) = sources[0].issues
     assert issue.kind == "malformed_json" and "the rest of the file was not read" in issue.message
+
+
+def test_an_xlsx_row_wider_than_its_header_is_read_and_not_called_unread(tmp_path: Path) -> None:
+    """Its extra cells were kept and scanned, yet the issue (ragged_row) made the scan incomplete."""
+    wide = f'<row r="7">{_cell("A7", "99")}{_cell("C7", BAD_KEY)}{_cell("D7", "x@example.com")}</row>'
+    path = hostile_corpus._xlsx(tmp_path / "leak.xlsx", _sheet(wide))
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
+    assert rows[5]["extra_4"] == "x@example.com"
+    (issue,) = sources[0].issues
+    assert (issue.kind, issue.line, issue.unread) == ("extra_cells", 7, False)

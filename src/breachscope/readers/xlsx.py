@@ -308,7 +308,7 @@ def _rows(
                     wide_reported = True
             else:
                 ctx.log.add(
-                    "ragged_row",
+                    "extra_cells",  # read and scanned: not a skipped record (ragged_row made it one)
                     f"row has {len(row)} cells, header {width}; extra cells kept in extra_* columns",
                     line=line,
                 )
