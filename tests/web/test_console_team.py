@@ -180,6 +180,30 @@ def test_the_apis_refusals_are_the_pages(team: TeamServer) -> None:
     assert _stored(team, uid)["incidents"] == []
 
 
+def test_the_last_enabled_admin_is_neither_disabled_nor_demoted(team: TeamServer) -> None:
+    """Without an enabled admin nobody could manage accounts from the console or the API: the
+    page and the API refuse (409) to disable the last one or give them another role."""
+    admin = team.session("admin")
+    me = team.user_ids["admin"]
+    for form, body in (({"disabled": "yes"}, {"disabled": True}), ({"role": "legal"}, {"role": "legal"})):
+        r = _post(admin, f"/team/users/{me}/change", form)
+        api = admin.send("PATCH", f"/api/v1/users/{me}", json=body)
+        assert (r.status_code, api.status_code) == (409, 409)
+        assert api.json()["detail"] == team_ops.LAST_ADMIN.format(email=email_of("admin"))
+        assert api.json()["detail"] in _text(r.text, "account-error")
+        assert _stored(team, me)["role"] == "admin" and not _stored(team, me)["disabled"]
+    # with a second enabled admin, either may go; then the one left is the last again
+    other = _user(team, "second.admin@team.example", "admin", totp=True)
+    assert admin.send("PATCH", f"/api/v1/users/{other}", json={"role": "responder"}).status_code == 200
+    assert admin.send("PATCH", f"/api/v1/users/{me}", json={"disabled": True}).status_code == 409
+    assert admin.send("PATCH", f"/api/v1/users/{other}", json={"role": "admin"}).status_code == 200
+    assert admin.send("PATCH", f"/api/v1/users/{other}", json={"disabled": True}).status_code == 200
+    assert admin.send("PATCH", f"/api/v1/users/{me}", json={"role": "viewer"}).status_code == 409
+    # a disabled admin is not counted, and changing them never leaves the team without one
+    assert admin.send("PATCH", f"/api/v1/users/{other}", json={"role": "viewer"}).status_code == 200
+    assert _stored(team, other)["role"] == "viewer"
+
+
 ACTIONS: list[tuple[str, dict[str, str], str, str, Any]] = [
     # (page form, its fields, API method, API path, API body); {incident} filled in
     ("change", {"role": "communications"}, "PATCH", "/api/v1/users/{uid}", {"role": "communications"}),

@@ -274,6 +274,23 @@ def count_users(session: Session) -> int:
     return len(session.scalars(select(TeamUser.id)).all())
 
 
+def last_admin_left(session: Session, user: TeamUser, *, role: str | None, disabled: bool | None) -> bool:
+    """Whether giving ``user`` this role or disabled state would leave the team without an
+    enabled admin (``None``: unchanged). Nobody could then manage accounts from the console or
+    the API; only ``breachscope users add`` on the server's host would bring one back."""
+    stays_admin = (role if role is not None else user.role) == "admin" and not (
+        disabled if disabled is not None else user.disabled_at is not None
+    )
+    if stays_admin or user.role != "admin" or user.disabled_at is not None:
+        return False  # still an enabled admin, or was not one to begin with
+    others = session.scalar(
+        select(TeamUser.id)
+        .where(TeamUser.role == "admin", TeamUser.disabled_at.is_(None), TeamUser.id != user.id)
+        .limit(1)
+    )
+    return others is None
+
+
 def verify_password(user: TeamUser | None, password: str, hasher: PasswordHasher = HASHER) -> bool:
     """Check a password in constant work whether or not the user exists; rehash old parameters."""
     if len(password) > MAX_PASSWORD:

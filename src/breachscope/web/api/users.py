@@ -114,7 +114,8 @@ def change_user(
     user_id: int, body: UserPatch, request: Request, db: DB, settings: Settings, who: Who
 ) -> UserOut:
     """Change a role, disable an account, or require a second factor (someone without one can
-    then only add one until they have); any change ends the account's sessions."""
+    then only add one until they have); any change ends the account's sessions. The team's last
+    enabled admin is neither disabled nor given another role (409)."""
     user = _found(team.find_user(db, user_id))
     change = team.Change(role=body.role, disabled=body.disabled, totp_required=body.totp_required)
     _refused(team.change_user(db, settings, who, user, change, source=client_address(request)))

@@ -33,8 +33,14 @@ NO_SUCH_MEMBER = "no such member"
 #: why an admin does not reset their own password or authenticator here (:func:`find_user`)
 OWN_PASSWORD = "change your own password with POST /api/v1/auth/password"
 OWN_TOTP = "set up your own new authenticator with POST /api/v1/auth/totp"
+#: why the team's last enabled admin is not disabled or given another role (:func:`change_user`)
+LAST_ADMIN = (
+    "{email} is the team's last enabled admin: without one nobody could manage accounts here; "
+    "make another user admin first"
+)
 
 __all__ = [
+    "LAST_ADMIN",
     "NO_SUCH_USER",
     "OWN_PASSWORD",
     "OWN_TOTP",
@@ -127,6 +133,9 @@ def change_user(
             accounts.check_role(change.role)
         except BreachscopeError as exc:
             return Refusal(400, exc.message)
+    if accounts.last_admin_left(db, user, role=change.role, disabled=change.disabled):
+        return Refusal(409, LAST_ADMIN.format(email=user.email))
+    if change.role is not None:
         if change.role in accounts.TOTP_REQUIRED and user.totp_secret is None:
             return Refusal(400, f"{user.email} has no second factor, which the {change.role} role needs")
         user.role = change.role
