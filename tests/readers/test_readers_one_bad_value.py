@@ -340,3 +340,20 @@ def test_an_xlsx_row_wider_than_its_header_is_read_and_not_called_unread(tmp_pat
     assert rows[5]["extra_4"] == "x@example.com"
     (issue,) = sources[0].issues
     assert (issue.kind, issue.line, issue.unread) == ("extra_cells", 7, False)
+
+
+@pytest.mark.parametrize(
+    "boms", [(True, False), (True, True), (False, True)], ids=["start", "both", "joined"]
+)
+def test_a_jsonl_byte_order_mark_never_costs_a_record(tmp_path: Path, boms: tuple[bool, bool]) -> None:
+    """json refuses a line that starts with a byte-order mark: the file's first record was lost,
+    and with two exports joined by cat, the second's first record too."""
+    halves = [
+        "".join(json.dumps({"id": i, "api_key": k}) + "\n" for i, k in enumerate(keys)).encode()
+        for keys in (KEYS[:5], KEYS[5:])
+    ]
+    path = tmp_path / "leak.jsonl"
+    path.write_bytes(b"".join(b"\xef\xbb\xbf" * bom + half for bom, half in zip(boms, halves, strict=True)))
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS
+    assert kinds(sources) == []

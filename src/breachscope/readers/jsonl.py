@@ -34,6 +34,7 @@ from breachscope.readers.table import (
 )
 
 BLOCK_BYTES = 16 * MiB  # lines read per block
+_BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark: json refuses a line that starts with it
 PARSE_BLOCK = 2 * MiB  # pyarrow's parallel parse unit
 SKIP_LINES_UPTO = 4  # a line over the budget is skipped up to this many budgets, then reading stops
 
@@ -188,6 +189,8 @@ def parse_block(
     numbers stay) and reported as ``too_deep``.
     """
     limit = ctx.limits.max_depth
+    if block.startswith(_BOM):  # a file saved with a byte-order mark: pyarrow refuses the block
+        block = block[len(_BOM) :]
     bare = brackets(block)
     deep = deep_lines(block, limit, bare)
     if deep:
@@ -211,6 +214,8 @@ def parse_block(
     keys = KeptKeys()  # a repeated key keeps both values (pyarrow refuses such a line: it comes here)
     for offset, raw in enumerate(block.split(b"\n")):
         text = raw.strip()
+        if text.startswith(_BOM):  # files joined with cat: each one's byte-order mark mid-file
+            text = text[len(_BOM) :].strip()
         if not text:
             continue
         line = first_line + offset
