@@ -357,3 +357,21 @@ def test_a_jsonl_byte_order_mark_never_costs_a_record(tmp_path: Path, boms: tupl
     rows, sources = read_rows(path)
     assert [r["api_key"] for r in rows] == KEYS
     assert kinds(sources) == []
+
+
+def test_json_documents_joined_are_all_read_and_trailing_text_is_unread(tmp_path: Path) -> None:
+    """Only the first document was read: the text after its end was never looked at."""
+    first, second = json.dumps(_people(KEYS[:5])), json.dumps({"data": _people(KEYS[5:])}, indent=1)
+    joined = tmp_path / "joined.json"
+    joined.write_text(first + "\n" + second + "\n", encoding="utf-8")
+    rows, sources = read_rows(joined)
+    assert [r["api_key"] for r in rows] == KEYS
+    assert [(i.kind, i.line) for i in sources[0].issues] == [("more_records", 2)]
+    trailing = tmp_path / "trailing.json"
+    trailing.write_text(first + f'\nnot json "{BAD_KEY}"\n', encoding="utf-8")
+    rows, sources = read_rows(trailing)
+    assert [r["api_key"] for r in rows] == KEYS[:5]
+    (issue,) = sources[0].issues
+    assert (
+        issue.kind == "malformed_json" and issue.unread and "rest of the file was not read" in issue.message
+    )

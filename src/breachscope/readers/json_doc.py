@@ -229,6 +229,22 @@ def _records(sc: _Scanner, src: Source, log: IssueLog | None = None) -> Iterator
         yield meta
 
 
+def _documents(sc: _Scanner, src: Source, log: IssueLog) -> Iterator[Any]:
+    """The records of the document, then of any document after it (files joined with ``cat``):
+    the text after the first document's end was never looked at, and the scan said complete.
+    Other text after it is malformed (the rest of the file is then reported unread)."""
+    yield from _records(sc, src, log)
+    while (ch := sc.peek()) != "":
+        if ch not in "[{":
+            raise Malformed("text after the end of the JSON document", sc.line())
+        log.add(
+            "more_records",
+            "the file holds another JSON document after the first (files joined?); its records are read too",
+            line=sc.line(),
+        )
+        yield from _records(sc, src, log)
+
+
 def _is_records(value: Any) -> bool:
     """A non-empty list of JSON objects."""
     return isinstance(value, list) and bool(value) and all(isinstance(x, dict) for x in value)
@@ -296,7 +312,7 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
         number = 0
         limit = ctx.limits.max_depth
         try:
-            for record in _records(sc, src, ctx.log):
+            for record in _documents(sc, src, ctx.log):
                 number += 1
                 if isinstance(record, Skipped):  # one broken record no longer ends the read
                     for _ in range(record.count):  # one issue per record skipped
