@@ -375,3 +375,29 @@ def test_json_documents_joined_are_all_read_and_trailing_text_is_unread(tmp_path
     assert (
         issue.kind == "malformed_json" and issue.unread and "rest of the file was not read" in issue.message
     )
+
+
+def test_a_chartsheet_before_the_worksheets_shifts_no_sheet(tmp_path: Path) -> None:
+    """Each source is read from its own worksheet; a chartsheet (no cells) is no source."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    first.title = "people"
+    chart = wb.create_chartsheet("chart", 0)
+    other = wb.create_sheet("vip")
+    for ws, keys in ((first, KEYS[:5]), (other, KEYS[5:])):
+        ws.append(["id", "api_key"])
+        for i, k in enumerate(keys):
+            ws.append([str(i), k])
+    bars = BarChart()
+    bars.add_data(Reference(first, min_col=1, min_row=1, max_row=6))
+    chart.add_chart(bars)
+    path = tmp_path / "leak.xlsx"
+    wb.save(path)
+    rows, sources = read_rows(path)
+    assert [s.name for s in sources] == ["leak.xlsx[people]", "leak.xlsx[vip]"]
+    assert [r["api_key"] for r in rows] == KEYS
+    assert kinds(sources) == []

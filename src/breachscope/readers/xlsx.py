@@ -116,7 +116,7 @@ def sheet_names(inp: Input) -> list[str]:
     sheet's name, ``name#2`` ... for a name repeated (BudgetError if its shared strings are past
     the budget)."""
     with _workbook(inp, inp.limits) as wb:
-        return _labels(list(wb.sheetnames))
+        return _labels([ws.title for ws in wb.worksheets])  # chartsheets hold no cells
 
 
 def _labels(titles: list[str]) -> list[str]:
@@ -134,8 +134,9 @@ def _sheet(wb: Any, inp: Input, src: Source) -> Any:
     """The worksheet ``src`` stands for, found by its whole name: parsing the name back (the text
     after its last ``[``) read the first sheet instead of one named ``vip[1]``, and one sheet of
     two with the same name twice."""
-    names = [f"{inp.name}[{label}]" for label in _labels(list(wb.sheetnames))]
-    return wb.worksheets[names.index(src.name)] if src.name in names else wb.worksheets[0]
+    sheets = wb.worksheets  # as sheet_names: worksheets only (sheetnames has chartsheets too)
+    names = [f"{inp.name}[{label}]" for label in _labels([ws.title for ws in sheets])]
+    return sheets[names.index(src.name)] if src.name in names else sheets[0]
 
 
 def _unread_formulas(wb: Any, ws: Any, ctx: ReadContext) -> None:
