@@ -401,3 +401,43 @@ def test_a_chartsheet_before_the_worksheets_shifts_no_sheet(tmp_path: Path) -> N
     assert [s.name for s in sources] == ["leak.xlsx[people]", "leak.xlsx[vip]"]
     assert [r["api_key"] for r in rows] == KEYS
     assert kinds(sources) == []
+
+
+#: (case id, XML put before / after the sheet's rows: parts openpyxl parsed and could refuse)
+SHEET_PARTS = [
+    ("column widths", '<cols><col min="x" max="y" width="abc"/></cols>', ""),
+    ("merged cells", "", '<mergeCells count="1"><mergeCell ref="ZZZZZ1:A"/></mergeCells>'),
+    ("page margins", "", '<pageMargins left="abc" right="0" top="0" bottom="0" header="0" footer="0"/>'),
+    (
+        "conditional format",
+        "",
+        '<conditionalFormatting sqref="A1"><cfRule type="bogus"/></conditionalFormatting>',
+    ),
+    (
+        "data validation",
+        "",
+        '<dataValidations count="1"><dataValidation sqref="A1" type="nonsense"/></dataValidations>',
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), [c[1:] for c in SHEET_PARTS], ids=[c[0] for c in SHEET_PARTS])
+def test_a_malformed_sheet_part_that_holds_no_values_costs_no_row(
+    tmp_path: Path, before: str, after: str
+) -> None:
+    """openpyxl parsed the sheet's formatting too: one part it refused lost every row of the sheet."""
+    rows_xml = _sheet(_row(_cell("A7", "99")))
+    path = tmp_path / "leak.xlsx"
+    with (
+        zipfile.ZipFile(hostile_corpus._xlsx(tmp_path / "made.xlsx", rows_xml)) as src,
+        zipfile.ZipFile(path, "w") as dst,
+    ):
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", before.encode() + b"<sheetData>")
+                data = data.replace(b"</sheetData>", b"</sheetData>" + after.encode())
+            dst.writestr(info, data)
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
+    assert kinds(sources) == []
