@@ -375,3 +375,69 @@ def test_json_documents_joined_are_all_read_and_trailing_text_is_unread(tmp_path
     assert (
         issue.kind == "malformed_json" and issue.unread and "rest of the file was not read" in issue.message
     )
+
+
+def test_a_chartsheet_before_the_worksheets_shifts_no_sheet(tmp_path: Path) -> None:
+    """Each source is read from its own worksheet; a chartsheet (no cells) is no source."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    first.title = "people"
+    chart = wb.create_chartsheet("chart", 0)
+    other = wb.create_sheet("vip")
+    for ws, keys in ((first, KEYS[:5]), (other, KEYS[5:])):
+        ws.append(["id", "api_key"])
+        for i, k in enumerate(keys):
+            ws.append([str(i), k])
+    bars = BarChart()
+    bars.add_data(Reference(first, min_col=1, min_row=1, max_row=6))
+    chart.add_chart(bars)
+    path = tmp_path / "leak.xlsx"
+    wb.save(path)
+    rows, sources = read_rows(path)
+    assert [s.name for s in sources] == ["leak.xlsx[people]", "leak.xlsx[vip]"]
+    assert [r["api_key"] for r in rows] == KEYS
+    assert kinds(sources) == []
+
+
+#: (case id, XML put before / after the sheet's rows: parts openpyxl parsed and could refuse)
+SHEET_PARTS = [
+    ("column widths", '<cols><col min="x" max="y" width="abc"/></cols>', ""),
+    ("merged cells", "", '<mergeCells count="1"><mergeCell ref="ZZZZZ1:A"/></mergeCells>'),
+    ("page margins", "", '<pageMargins left="abc" right="0" top="0" bottom="0" header="0" footer="0"/>'),
+    (
+        "conditional format",
+        "",
+        '<conditionalFormatting sqref="A1"><cfRule type="bogus"/></conditionalFormatting>',
+    ),
+    (
+        "data validation",
+        "",
+        '<dataValidations count="1"><dataValidation sqref="A1" type="nonsense"/></dataValidations>',
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), [c[1:] for c in SHEET_PARTS], ids=[c[0] for c in SHEET_PARTS])
+def test_a_malformed_sheet_part_that_holds_no_values_costs_no_row(
+    tmp_path: Path, before: str, after: str
+) -> None:
+    """openpyxl parsed the sheet's formatting too: one part it refused lost every row of the sheet."""
+    rows_xml = _sheet(_row(_cell("A7", "99")))
+    path = tmp_path / "leak.xlsx"
+    with (
+        zipfile.ZipFile(hostile_corpus._xlsx(tmp_path / "made.xlsx", rows_xml)) as src,
+        zipfile.ZipFile(path, "w") as dst,
+    ):
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", before.encode() + b"<sheetData>")
+                data = data.replace(b"</sheetData>", b"</sheetData>" + after.encode())
+            dst.writestr(info, data)
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
+    assert kinds(sources) == []

@@ -16,6 +16,7 @@ written after a cell of a lower column. A cell whose value does not parse as its
 (a number that is not one, a boolean, a date, a shared-string index past the table, a bad cell
 reference) no longer stops the sheet's read: its raw text is kept as its value and reported
 (``bad_value``); so is a number in a date format that is no date (openpyxl made it ``#VALUE!``).
+The sheet's parts that hold no values (widths, merged cells, margins, formats) are not parsed.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def sheet_names(inp: Input) -> list[str]:
     sheet's name, ``name#2`` ... for a name repeated (BudgetError if its shared strings are past
     the budget)."""
     with _workbook(inp, inp.limits) as wb:
-        return _labels(list(wb.sheetnames))
+        return _labels([ws.title for ws in wb.worksheets])  # chartsheets hold no cells
 
 
 def _labels(titles: list[str]) -> list[str]:
@@ -134,8 +135,9 @@ def _sheet(wb: Any, inp: Input, src: Source) -> Any:
     """The worksheet ``src`` stands for, found by its whole name: parsing the name back (the text
     after its last ``[``) read the first sheet instead of one named ``vip[1]``, and one sheet of
     two with the same name twice."""
-    names = [f"{inp.name}[{label}]" for label in _labels(list(wb.sheetnames))]
-    return wb.worksheets[names.index(src.name)] if src.name in names else wb.worksheets[0]
+    sheets = wb.worksheets  # as sheet_names: worksheets only (sheetnames has chartsheets too)
+    names = [f"{inp.name}[{label}]" for label in _labels([ws.title for ws in sheets])]
+    return sheets[names.index(src.name)] if src.name in names else sheets[0]
 
 
 def _unread_formulas(wb: Any, ws: Any, ctx: ReadContext) -> None:
@@ -175,11 +177,32 @@ def _tolerant_parser(on_bad: _BadCell) -> Any:
     kept (its raw text) instead of raising, which ended the read of the whole sheet."""
     from openpyxl.utils.cell import coordinate_to_tuple
     from openpyxl.utils.datetime import from_excel
+    from openpyxl.worksheet import _reader as sheet_xml
     from openpyxl.worksheet._reader import VALUE_TAG, WorkSheetParser
+    from openpyxl.xml.functions import iterparse
+
+    # the sheet's parts besides its rows (widths, merged cells, margins, conditional formats ...):
+    # openpyxl parses each into objects, and one it refuses ended the sheet's read, rows and all
+    parts = frozenset(
+        getattr(sheet_xml, name)
+        for name in dir(sheet_xml)
+        if name.endswith("_TAG")
+        and name not in ("ROW_TAG", "CELL_TAG", "VALUE_TAG", "FORMULA_TAG", "DATA_TAG")
+    )
 
     class Tolerant(WorkSheetParser):  # type: ignore[misc]
         row_counter: int
         col_counter: int
+
+        def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+            """The rows only: the other parts of the sheet are skipped, never parsed."""
+            for _, element in iterparse(self.source):
+                if element.tag == sheet_xml.ROW_TAG:
+                    row = self.parse_row(element)
+                    element.clear()
+                    yield row
+                elif element.tag in parts:
+                    element.clear()
 
         def parse_row(self, row: Any) -> Any:
             number = row.get("r")
