@@ -277,18 +277,28 @@ def count_users(session: Session) -> int:
 def last_admin_left(session: Session, user: TeamUser, *, role: str | None, disabled: bool | None) -> bool:
     """Whether giving ``user`` this role or disabled state would leave the team without an
     enabled admin (``None``: unchanged). Nobody could then manage accounts from the console or
-    the API; only ``breachscope users add`` on the server's host would bring one back."""
+    the API; only ``breachscope users add`` on the server's host would bring one back.
+
+    When it would not, the enabled admins stay locked until the caller's transaction ends, so two
+    admins removing each other at once cannot both pass: PostgreSQL locks their rows (the second
+    waits, then sees the first's change); SQLite has no row locks, so its write lock is taken first.
+    """
     stays_admin = (role if role is not None else user.role) == "admin" and not (
         disabled if disabled is not None else user.disabled_at is not None
     )
-    if stays_admin or user.role != "admin" or user.disabled_at is not None:
-        return False  # still an enabled admin, or was not one to begin with
-    others = session.scalar(
-        select(TeamUser.id)
-        .where(TeamUser.role == "admin", TeamUser.disabled_at.is_(None), TeamUser.id != user.id)
-        .limit(1)
-    )
-    return others is None
+    if stays_admin:
+        return False  # still an enabled admin: the team keeps at least this one
+    if session.get_bind().dialect.name == "sqlite":
+        # a write that changes nothing takes the database's write lock before the read below
+        session.execute(update(TeamUser).where(TeamUser.id.is_(None)).values(role=TeamUser.role))
+    admins = session.scalars(
+        select(TeamUser)
+        .where(TeamUser.role == "admin", TeamUser.disabled_at.is_(None))
+        .order_by(TeamUser.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # ``user`` as committed, not as first loaded
+    ).all()
+    return [a.id for a in admins] == [user.id]
 
 
 def verify_password(user: TeamUser | None, password: str, hasher: PasswordHasher = HASHER) -> bool:
