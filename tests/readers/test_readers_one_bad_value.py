@@ -441,3 +441,15 @@ def test_a_malformed_sheet_part_that_holds_no_values_costs_no_row(
     rows, sources = read_rows(path)
     assert [r["api_key"] for r in rows] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
     assert kinds(sources) == []
+
+
+@pytest.mark.parametrize("dimension", ["garbage", "A0:B-1", "A1:"])
+def test_a_sheet_dimension_openpyxl_refuses_leaves_the_workbook_readable(
+    tmp_path: Path, dimension: str
+) -> None:
+    """openpyxl reads every sheet's declared dimension on opening: one it refused made the whole
+    workbook unreadable (the scan stopped with an error)."""
+    path = hostile_corpus._xlsx(tmp_path / "leak.xlsx", _sheet(_row(_cell("A7", "99"))), dimension=dimension)
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
+    assert kinds(sources) == []

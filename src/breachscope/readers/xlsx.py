@@ -105,11 +105,51 @@ def _workbook(inp: Input, limits: Limits) -> Iterator[Any]:
 
     with inp.seekable(None) as where:
         _check_strings(where, limits)
-        wb = load_workbook(where, read_only=True, data_only=True)
+        try:
+            wb = load_workbook(where, read_only=True, data_only=True)
+        except Exception:
+            # openpyxl reads each sheet's declared dimension on opening: one it refuses
+            # (ref="garbage") made the whole workbook unreadable. The dimension is ignored
+            # anyway (rows are read as they come): a copy without them is opened instead.
+            copy = _without_dimensions(where)
+            if copy is None:
+                raise
+            wb = load_workbook(copy, read_only=True, data_only=True)
         try:
             yield wb
         finally:
             wb.close()
+
+
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*>")
+
+
+def _without_dimensions(where: IO[bytes] | Path) -> io.BytesIO | None:
+    """A copy of the workbook whose worksheets declare no ``<dimension>`` (None: none did).
+    Each worksheet is copied in 1 MiB pieces; only its first piece can hold the dimension."""
+    if isinstance(where, io.BytesIO):
+        where.seek(0)
+    out = io.BytesIO()
+    dropped = False
+    with zipfile.ZipFile(where) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            copied = zipfile.ZipInfo(info.filename, info.date_time)
+            copied.compress_type = zipfile.ZIP_DEFLATED
+            with src.open(info) as r, dst.open(copied, "w") as w:
+                first = True
+                while piece := r.read(MiB):
+                    if first and sheet:
+                        piece, n = _DIMENSION.subn(b"", piece, count=1)
+                        dropped = dropped or n > 0
+                    first = False
+                    w.write(piece)
+    if isinstance(where, io.BytesIO):
+        where.seek(0)
+    if not dropped:
+        return None
+    out.seek(0)
+    return out
 
 
 def sheet_names(inp: Input) -> list[str]:
