@@ -120,6 +120,20 @@ def test_one_bad_xlsx_cell_or_row_keeps_every_row(tmp_path: Path, sheet: str, ex
     assert kinds(sources) == expected
 
 
+@pytest.mark.timeout(60)  # a budget, not a speed target: before, this row took minutes of CPU
+def test_an_xlsx_row_naming_one_column_many_times_is_read_in_linear_work(tmp_path: Path) -> None:
+    """Each repeat of a column went after the row's highest column, found by max() over the
+    row's cells so far: quadratic, so one row of 150,000 repeated cells (a 400 KB file) held the
+    reader for minutes. The row's values are kept in order, as for two repeats."""
+    repeats = "".join(_cell("D7", f"r{i}") for i in range(150_000))
+    bad = f'<row r="7">{_cell("A7", "99")}{_cell("B7", "x@example.com")}{_cell("C7", BAD_KEY)}{repeats}</row>'
+    path = hostile_corpus._xlsx(tmp_path / "leak.xlsx", _sheet(bad))
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
+    assert (rows[5]["extra_4"], rows[5]["extra_5"], rows[5]["extra_100"]) == ("r0", "r1", "r96")
+    assert "bad_value" in kinds(sources)
+
+
 def test_a_number_in_a_date_format_that_is_no_date_keeps_its_digits_and_is_never_printed(
     tmp_path: Path,
 ) -> None:

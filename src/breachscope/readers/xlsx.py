@@ -325,15 +325,17 @@ def _sheet_rows(wb: Any, ws: Any, ctx: ReadContext) -> Iterator[tuple[int, tuple
                 yield number, tuple(cell["value"] for cell in cells)
                 continue
             values: dict[int, Any] = {}
+            last = 0  # the row's highest column so far (max(values) per repeat was quadratic)
             for cell in cells:
                 column = cell["column"]
                 if column in values:
-                    column = max(values) + 1
+                    column = last + 1
                     on_bad(
                         number, "two cells of a row name the same column; the second is kept after the row"
                     )
                 values[column] = cell["value"]
-            yield number, tuple(values.get(c) for c in range(1, max(values) + 1))
+                last = max(last, column)
+            yield number, tuple(values.get(c) for c in range(1, last + 1))
     finally:
         parser.source.close()
 
