@@ -322,3 +322,19 @@ def test_a_form_without_the_csrf_token_or_from_elsewhere_changes_nothing(team: T
         assert r.status_code == 403 and "cross-origin" in r.text, url
     assert _stored(team, uid) == before
     assert _entries(team, seq, uid) == [] and _missing(team, "x@team.example")
+
+
+def test_a_user_that_does_not_exist_is_a_404_on_the_page_and_each_form(team: TeamServer) -> None:
+    """No such user: 404 on the user's page and each of its forms, never a server error (the
+    password and authenticator forms looked the user up again and failed an assertion: 500)."""
+    admin = team.session("admin")
+    seq = _head(team)
+    missing = 10**9
+    assert admin.get(f"/team/users/{missing}").status_code == 404
+    for path, fields in PAGE_POSTS:
+        if "{uid}" not in path:
+            continue
+        filled = {k: v.format(incident=team.mine) for k, v in fields.items()}
+        r = _post(admin, path.format(uid=missing, incident=team.mine), filled)
+        assert r.status_code == 404, (path, r.status_code)
+    assert _entries(team, seq, missing) == []

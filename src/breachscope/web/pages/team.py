@@ -167,10 +167,9 @@ def _found(
     found = team.find_user(db, user_id, who, not_you)
     if not isinstance(found, team.Refusal):
         return found
-    if who is None:
+    user = db.get(accounts.TeamUser, user_id) if who is not None else None
+    if who is None or user is None:  # no such user (or no page to show the refusal on)
         raise HTTPException(found.status, found.message)
-    user = db.get(accounts.TeamUser, user_id)
-    assert user is not None
     return _user_page(request, db, who, user, found.status, error=found.message, error_at="factor")
 
 
