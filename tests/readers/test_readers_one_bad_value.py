@@ -467,3 +467,18 @@ def test_a_sheet_dimension_openpyxl_refuses_leaves_the_workbook_readable(
     rows, sources = read_rows(path)
     assert [r["api_key"] for r in rows] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
     assert kinds(sources) == []
+
+
+@pytest.mark.parametrize("odd", [0.5, 10**22, -1e300], ids=["a fraction", "past int64", "a huge float"])
+def test_jsonl_ids_past_2_to_the_53_keep_every_digit_beside_one_odd_number(
+    tmp_path: Path, odd: object
+) -> None:
+    """pyarrow read the column as float64 and rounded every 19-digit id (...789 -> ...800)."""
+    ids = [1234567890123456789 + i for i in range(5)]
+    path = tmp_path / "leak.jsonl"
+    records = [{"user_id": i, "nested": {"id": i}, "ids": [i]} for i in ids] + [{"user_id": odd}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    rows, sources = read_rows(path)
+    assert [str(r["user_id"]) for r in rows[:5]] == [str(i) for i in ids]
+    assert [str(r["nested.id"]) for r in rows[:5]] == [str(i) for i in ids]
+    assert kinds(sources) == []

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from breachscope.readers.archive import Input
@@ -175,9 +176,32 @@ def _fast(block: bytes, overrides: Overrides) -> pa.Table | None:
         if found:
             overrides.update(_merge(overrides, found))
             table = _parse(block, overrides)
+        if any(_rounded(column) for column in table.columns):
+            return None
         return table
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+
+
+_EXACT = float(2**53)  # every integer up to this magnitude is exact in a float64
+
+
+def _rounded(values: pa.Array | pa.ChunkedArray) -> bool:
+    """True if a float64 in ``values`` (nested ones too) is past 2^53, where pyarrow's parser
+    rounds: a column of 19-digit ids became float64 once one value was fractional (or past
+    int64), and every id lost its last digits (``1234567890123456789`` -> ``...800``). The
+    line-by-line path keeps them exact (as text)."""
+    t = values.type
+    if pa.types.is_float64(t):
+        top = pc.max(pc.abs(values)).as_py()
+        return top is not None and top > _EXACT
+    if isinstance(values, pa.ChunkedArray):
+        return any(_rounded(chunk) for chunk in values.chunks)
+    if pa.types.is_struct(t):
+        return any(_rounded(values.field(i)) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _rounded(values.flatten())
+    return False
 
 
 def parse_block(
