@@ -482,3 +482,35 @@ def test_jsonl_ids_past_2_to_the_53_keep_every_digit_beside_one_odd_number(
     assert [str(r["user_id"]) for r in rows[:5]] == [str(i) for i in ids]
     assert [str(r["nested.id"]) for r in rows[:5]] == [str(i) for i in ids]
     assert kinds(sources) == []
+
+
+REPEATS = 60_000  # one key repeated in one record: before, each repeat searched key_2, key_3 ... again
+
+#: (case id, file name, the file's text): the repeated record sits between two good ones
+REPEATED_KEY_FILES = [
+    ("jsonl", "leak.jsonl", "{0}\n{1}\n{2}\n"),
+    ("json", "leak.json", "[{0},\n{1},\n{2}]"),
+    # keys that differ only in lone surrogates all become "\ufffd" once repaired
+    ("jsonl surrogate keys", "leak.jsonl", "{0}\n{3}\n{2}\n"),
+]
+
+
+@pytest.mark.timeout(60)  # a budget, not a speed target: before, this record took minutes of CPU
+@pytest.mark.parametrize(
+    ("name", "text"), [c[1:] for c in REPEATED_KEY_FILES], ids=[c[0] for c in REPEATED_KEY_FILES]
+)
+def test_a_key_repeated_many_times_in_one_record_is_read_in_linear_work(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    """Every repeat's new name was found by trying key_2, key_3 ... from the start: quadratic,
+    so one 500 KB record held the reader for minutes (8,000 repeats: 4 s)."""
+    repeated = "{" + ", ".join(f'"a": "{i}"' for i in range(REPEATS)) + f', "api_key": "{BAD_KEY}"}}'
+    surrogates = "{" + ", ".join(f'"\\u{0xD800 + i % 1024:04x}\\u{0xD800 + i // 1024:04x}": "{i}"'
+                                 for i in range(REPEATS)) + f', "api_key": "{BAD_KEY}"}}'  # fmt: skip
+    good = [json.dumps({"api_key": k}) for k in KEYS[:2]]
+    path = tmp_path / name
+    path.write_text(text.format(good[0], repeated, good[1], surrogates))
+    rows, sources = read_rows(path)
+    assert [r["api_key"] for r in rows] == [KEYS[0], BAD_KEY, KEYS[1]]
+    values = {v for k, v in rows[1].items() if v is not None and k != "api_key"}
+    assert len(values) == min(REPEATS, Limits().max_columns - 1)  # every value, up to the column budget
