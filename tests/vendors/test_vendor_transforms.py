@@ -251,3 +251,25 @@ def test_key_value_columns_many_keys_match_the_rows(distinct: int) -> None:
             name = f"event_params.{key}" + (f"#{n}" if n > 1 else "")
             assert got[name][i] == item["value"]["string_value"]  # type: ignore[index]
     assert sum(v is not None for col in got.values() for v in col) == sum(len(r) for r in rows)
+
+
+MANY = 150_000
+
+
+@pytest.mark.timeout(60)  # a budget, not a speed target: before, one such row took minutes of CPU
+@pytest.mark.parametrize(
+    "keys",
+    [["a"] * MANY, [f"k{i}" for i in range(MANY)]],
+    ids=["one key repeated", "distinct keys"],
+)
+def test_one_rows_many_keys_are_handled_in_linear_work(keys: list[str]) -> None:
+    """Each repeat's new name was searched from #2 again, and each leaf's name was checked
+    against a fresh copy of the row's names so far: both quadratic. Past MAX_JSON_KEYS the row
+    stays raw text (scanned as such), the other rows become columns as before."""
+    big = "{" + ", ".join(f'"{k}": "v{i}"' for i, k in enumerate(keys)) + "}"
+    rows = [big, '{"b": 1}', '{"b": "x"}']  # b's type changes: Arrow refuses, rows parsed one by one
+    batch = pa.record_batch({"properties": pa.array(rows, pa.string())})
+    assert json_columns(["properties"])(batch).to_pydict() == {
+        "properties": [big, None, None],
+        "properties.b": [None, "1", "x"],
+    }

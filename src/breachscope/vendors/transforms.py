@@ -55,12 +55,18 @@ def chain(*transforms: Transform) -> Transform:
     return Chain(tuple(transforms))
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    """``name``, or ``name#2``, ``name#3`` ... when it is taken."""
+def _unique(name: str, taken: set[str], last: dict[str, int] | None = None) -> str:
+    """``name``, or ``name#2``, ``name#3`` ... when it is taken. ``last`` (one dict per ``taken``)
+    remembers how far each name's search went: n repeats of one key then cost n look-ups, not
+    n^2/2 (one row's properties with a key repeated 60,000 times took minutes)."""
     out, n = name, 1
+    if last is not None and name in taken:
+        n = last.get(name, 1)
     while out in taken:
         n += 1
         out = f"{name}#{n}"
+    if last is not None and n > 1:
+        last[name] = n
     taken.add(out)
     return out
 
@@ -232,16 +238,27 @@ def _every_value(pairs: list[tuple[str, object]]) -> dict[str, object]:
     if len(out) == len(pairs):
         return out
     taken: set[str] = set()
-    return {_unique(k, taken): v for k, v in pairs}
+    last: dict[str, int] = {}
+    return {_unique(k, taken, last): v for k, v in pairs}
 
 
-def _paths(obj: dict[str, object], prefix: str, out: dict[str, str | None]) -> None:
+def _paths(
+    obj: dict[str, object],
+    prefix: str,
+    out: dict[str, str | None],
+    taken: set[str] | None = None,
+    last: dict[str, int] | None = None,
+) -> None:
+    """Every leaf of ``obj`` into ``out`` by its dotted path (``taken``: the paths of ``out``;
+    a copy of them per key made an object of 150,000 keys take minutes)."""
+    if taken is None or last is None:
+        taken, last = set(out), {}
     for k, v in obj.items():
         path = f"{prefix}.{_text(k)}"
         if isinstance(v, dict) and v:
-            _paths(v, path, out)
+            _paths(v, path, out, taken, last)
         else:
-            out[_unique(path, set(out))] = _text(v)
+            out[_unique(path, taken, last)] = _text(v)
 
 
 def _parse_rows(arr: pa.Array, column: str) -> list[tuple[str, pa.Array]]:
