@@ -130,6 +130,8 @@ class IssueLog:
 
     #: bytes left unread by the issues of each kind beyond the listed ones (None: some unknown)
     unlisted_bytes: dict[str, int | None] = field(default_factory=dict)
+    #: records left unread by the issues of each kind beyond the listed ones
+    unlisted_records: dict[str, int] = field(default_factory=dict)
 
     def add(
         self,
@@ -139,6 +141,7 @@ class IssueLog:
         record: int | None = None,
         *,
         bytes_unread: int | None = None,
+        records_unread: int | None = None,
     ) -> None:
         if line is not None and line <= self.skip_lines_upto:
             return
@@ -147,12 +150,20 @@ class IssueLog:
         if n <= MAX_ISSUES_PER_KIND:
             self.source.issues.append(
                 ReadIssue(
-                    self.source.name, kind, message, line=line, record=record, bytes_unread=bytes_unread
+                    self.source.name,
+                    kind,
+                    message,
+                    line=line,
+                    record=record,
+                    bytes_unread=bytes_unread,
+                    records_unread=records_unread,
                 )
             )
             return
         known = self.unlisted_bytes.get(kind, 0)
         self.unlisted_bytes[kind] = None if known is None or bytes_unread is None else known + bytes_unread
+        if records_unread:
+            self.unlisted_records[kind] = self.unlisted_records.get(kind, 0) + records_unread
 
     def finish(self) -> None:
         for kind, n in self.counts.items():
@@ -163,10 +174,12 @@ class IssueLog:
                         kind,
                         f"{n} issues of this kind in total; only the first {MAX_ISSUES_PER_KIND} are listed",
                         bytes_unread=self.unlisted_bytes.get(kind),
+                        records_unread=self.unlisted_records.get(kind),
                     )
                 )
         self.counts.clear()
         self.unlisted_bytes.clear()
+        self.unlisted_records.clear()
 
     def last_line(self) -> int:
         lines = [i.line for i in self.source.issues if i.line is not None]
