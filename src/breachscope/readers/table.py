@@ -405,9 +405,17 @@ def _scalar(value: Any) -> str | None:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
+#: What an error message may quote of the data: a quoted text, or a run of 24 or more
+#: characters without a space (a key, a token, an id), masked by :func:`safe_error`.
+_QUOTED = re.compile(r"""'[^']*'|"[^"]*"|\S{24,}""")
+
+
 def safe_error(exc: BaseException) -> str:
-    """An error message without row content (pyarrow quotes offending rows after a colon)."""
+    """An error message without row content: pyarrow quotes offending rows after a colon, and
+    Python's own errors quote the value (``invalid literal for int() with base 10: 'sk-...'``),
+    so only the first two parts are kept and what looks quoted from the data is masked."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     head = text.split(": ")
     short = ": ".join(head[:2]) if len(head) > 2 else text
+    short = _QUOTED.sub("'...'", short)
     return (short[:160] + "...") if len(short) > 160 else short
