@@ -54,7 +54,8 @@ class VendorBatches:
                     try:  # a transform is written for plain columns
                         batch = self.match.transform(decode_dictionaries(batch))
                     except Exception as exc:  # a vendor transform must not stop the read
-                        self._issue("vendor_transform", f"transform failed: {type(exc).__name__}: {safe_error(exc)}")
+                        failed = f"{type(exc).__name__}: {safe_error(exc)}"
+                        self._issue("vendor_transform", f"transform failed: {failed}")
                 yield chunk if batch is chunk.batch else Chunk(chunk.offset, batch)
         except InputError:
             raise
