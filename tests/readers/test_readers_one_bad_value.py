@@ -265,6 +265,55 @@ def test_a_quote_left_open_says_how_much_it_swallowed(tmp_path: Path, fmt: str) 
     assert "spans 6 lines" in issue.message
 
 
+QUOTE_IN_LAST = [
+    # (case, the bad row's last field, the rows after it closed at: None = never, else a row index)
+    ("never_closed", f'"{BAD_KEY}', None),
+    ("closed_at_a_line_end", f'"{BAD_KEY}', 8),
+]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+@pytest.mark.parametrize(
+    ("last", "closed_at"), [c[1:] for c in QUOTE_IN_LAST], ids=[c[0] for c in QUOTE_IN_LAST]
+)
+def test_a_quote_left_open_in_the_last_field_says_which_records_it_holds(
+    tmp_path: Path, fmt: str, last: str, closed_at: int | None
+) -> None:
+    """In the last field the swallowed lines make no ragged row: the row has its fields, and the
+    records inside the value were neither read as records nor reported (the scan was complete
+    with 6 of 11 rows). They are reported as records unread, so the scan is incomplete."""
+    sep = "," if fmt == "csv" else "\t"
+    good = [sep.join([str(i), f"u{i}@example.com", k]) for i, k in enumerate(KEYS)]
+    if closed_at is not None:  # a later row's last field ends with the closing quote
+        good[closed_at] += '"'
+    lines = [
+        sep.join(["id", "email", "api_key"]),
+        *good[:5],
+        sep.join(["99", "x@example.com", last]),
+        *good[5:],
+    ]
+    path = tmp_path / f"leak.{fmt}"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows, sources = read_rows(path)
+    swallowed = (closed_at if closed_at is not None else len(KEYS) - 1) - 5 + 1
+    assert [r["email"] for r in rows][:6] == [*(f"u{i}@example.com" for i in range(5)), "x@example.com"]
+    assert len(rows) == 11 - swallowed
+    (issue,) = [i for i in sources[0].issues if i.kind == "merged_records"]
+    assert (issue.record, issue.records_unread) == (6, swallowed) and issue.unread
+    assert f"{swallowed} of which look like records" in issue.message
+
+
+def test_multi_line_text_in_the_last_field_is_no_merged_record(tmp_path: Path) -> None:
+    """A note or an address over several lines is an ordinary value: nothing is reported."""
+    note = '"first line\nsecond line, with a comma\r\nthird line"'
+    lines = ["id,email,notes", *(f"{i},u{i}@example.com,{note}" for i in range(10))]
+    path = tmp_path / "leak.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows, sources = read_rows(path)
+    assert len(rows) == 10 and all(r["notes"].count("line") == 3 for r in rows)
+    assert kinds(sources) == []
+
+
 @pytest.mark.parametrize("second", ["vip[1]", "a]b", "x[", "people", "plain"])
 def test_every_sheet_is_read_whatever_its_name(tmp_path: Path, second: str) -> None:
     """A second sheet named ``vip[1]`` (or like the first) was never read: its source read the first."""

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import IO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from breachscope.readers.archive import HEAD_BYTES, Input
@@ -176,6 +177,39 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
             on_bytes = ctx.on_bytes if delivered == 0 else None  # as the first read did
 
 
+def _merged_records(batch: pa.RecordBatch, names: list[str], delimiter: str, ctx: ReadContext) -> None:
+    """Report last-column values that hold whole records: a quote opened in the last field and
+    closed only at a later line's end (or never) makes pyarrow read the lines between as that
+    one value, with the right number of fields, so nothing else notices. A line inside the
+    value with at least as many delimiters as a row has looks like a record; multi-line text
+    (a note, an address) has none. The value's text is scanned; its records are not read as
+    records, so their people are not counted: each is reported as a record unread. Runs
+    before ``ctx.delivered`` counts the batch; costs two substring searches of one column."""
+    if batch.num_rows == 0 or batch.num_columns != len(names):
+        return  # the last column was not read (Limits.max_columns)
+    values = batch.column(len(names) - 1)
+    if not pa.types.is_string(values.type):
+        return
+    spans = pc.or_(pc.match_substring(values, "\n"), pc.match_substring(values, "\r"))
+    if not pc.any(spans).as_py():
+        return
+    fields = len(names) - 1
+    for i in pc.indices_nonzero(pc.fill_null(spans, False)).to_pylist():
+        text = values[i].as_py()
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")
+        looks = sum(1 for line in lines[1:] if line.count(delimiter) >= fields)
+        if looks:
+            record = ctx.delivered + i + 1
+            ctx.log.add(
+                "merged_records",
+                f"record {record}'s last field {names[-1]!r} runs over {len(lines)} lines, {looks} of "
+                "which look like records (a quote left open?): their text was scanned as part of "
+                "this one value, not as records, so the people in them are not counted",
+                record=record,
+                records_unread=looks,
+            )
+
+
 def _read(
     inp: Input,
     ctx: ReadContext,
@@ -245,6 +279,7 @@ def _read(
                     continue
                 batch = batch.slice(skip)
                 skip = 0
+            _merged_records(batch, names, delimiter, ctx)
             ctx.delivered += batch.num_rows
             yield batch
     except Exception:
@@ -314,6 +349,7 @@ def _read_fast(
                     continue
                 batch = batch.slice(skip)
                 skip = 0
+            _merged_records(batch, names, delimiter, ctx)
             ctx.delivered += batch.num_rows
             yield batch
     except Exception as exc:

@@ -142,6 +142,8 @@ class IssueLog:
 
     #: bytes left unread by the issues of each kind beyond the listed ones (None: some unknown)
     unlisted_bytes: dict[str, int | None] = field(default_factory=dict)
+    #: records left unread by the issues of each kind beyond the listed ones
+    unlisted_records: dict[str, int] = field(default_factory=dict)
 
     def add(
         self,
@@ -151,6 +153,7 @@ class IssueLog:
         record: int | None = None,
         *,
         bytes_unread: int | None = None,
+        records_unread: int | None = None,
     ) -> None:
         if line is not None and line <= self.skip_lines_upto:
             return
@@ -159,12 +162,20 @@ class IssueLog:
         if n <= MAX_ISSUES_PER_KIND:
             self.source.issues.append(
                 ReadIssue(
-                    self.source.name, kind, message, line=line, record=record, bytes_unread=bytes_unread
+                    self.source.name,
+                    kind,
+                    message,
+                    line=line,
+                    record=record,
+                    bytes_unread=bytes_unread,
+                    records_unread=records_unread,
                 )
             )
             return
         known = self.unlisted_bytes.get(kind, 0)
         self.unlisted_bytes[kind] = None if known is None or bytes_unread is None else known + bytes_unread
+        if records_unread:
+            self.unlisted_records[kind] = self.unlisted_records.get(kind, 0) + records_unread
 
     def finish(self) -> None:
         for kind, n in self.counts.items():
@@ -175,10 +186,12 @@ class IssueLog:
                         kind,
                         f"{n} issues of this kind in total; only the first {MAX_ISSUES_PER_KIND} are listed",
                         bytes_unread=self.unlisted_bytes.get(kind),
+                        records_unread=self.unlisted_records.get(kind),
                     )
                 )
         self.counts.clear()
         self.unlisted_bytes.clear()
+        self.unlisted_records.clear()
 
     def last_line(self) -> int:
         lines = [i.line for i in self.source.issues if i.line is not None]
@@ -401,9 +414,17 @@ def _scalar(value: Any) -> str | None:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
+#: What an error message may quote of the data: a quoted text, or a run of 24 or more
+#: characters without a space (a key, a token, an id), masked by :func:`safe_error`.
+_QUOTED = re.compile(r"""'[^']*'|"[^"]*"|\S{24,}""")
+
+
 def safe_error(exc: BaseException) -> str:
-    """An error message without row content (pyarrow quotes offending rows after a colon)."""
+    """An error message without row content: pyarrow quotes offending rows after a colon, and
+    Python's own errors quote the value (``invalid literal for int() with base 10: 'sk-...'``),
+    so only the first two parts are kept and what looks quoted from the data is masked."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     head = text.split(": ")
     short = ": ".join(head[:2]) if len(head) > 2 else text
+    short = _QUOTED.sub("'...'", short)
     return (short[:160] + "...") if len(short) > 160 else short

@@ -14,6 +14,7 @@ from concurrent.futures import Executor, Future
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from breachscope.readers.table import safe_error
 from breachscope.scan.column import ColumnInput, scan_column
 from breachscope.scan.context import ScanContext
 from breachscope.scan.partial import ColumnPartial, Partial
@@ -121,7 +122,10 @@ def _scan_one(
             max_findings=ctx.max_findings,
         )
     except Exception as exc:  # hostile data: one column never stops the scan
-        return ("column_not_scanned", f"column {name!r} could not be scanned: {type(exc).__name__}: {exc}")
+        return (
+            "column_not_scanned",
+            f"column {name!r} could not be scanned: {type(exc).__name__}: {safe_error(exc)}",
+        )
     finally:
         hints["cost"] = time.thread_time() - started
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from breachscope import vendors
 from breachscope.errors import InputError
 from breachscope.readers.base import Chunk, ReadIssue
-from breachscope.readers.table import decode_dictionaries
+from breachscope.readers.table import decode_dictionaries, safe_error
 from breachscope.vendors.base import VendorMatch
 
 
@@ -54,12 +54,13 @@ class VendorBatches:
                     try:  # a transform is written for plain columns
                         batch = self.match.transform(decode_dictionaries(batch))
                     except Exception as exc:  # a vendor transform must not stop the read
-                        self._issue("vendor_transform", f"transform failed: {exc}")
+                        failed = f"{type(exc).__name__}: {safe_error(exc)}"
+                        self._issue("vendor_transform", f"transform failed: {failed}")
                 yield chunk if batch is chunk.batch else Chunk(chunk.offset, batch)
         except InputError:
             raise
         except Exception as exc:  # one unreadable source never stops the others
-            self._issue("read_error", f"reading stopped: {type(exc).__name__}: {exc}")
+            self._issue("read_error", f"reading stopped: {type(exc).__name__}: {safe_error(exc)}")
 
     def _issue(self, kind: str, message: str) -> None:
         self.issues.append(ReadIssue(self.source_name, kind, message))
