@@ -202,12 +202,9 @@ def unique_names(names: list[str]) -> list[str]:
     """Empty names become ``column_N``; repeats get ``_2``, ``_3`` ... (1-based column N)."""
     out: list[str] = []
     seen: set[str] = set()
+    last: dict[str, int] = {}  # linear work: a CSV header of 200,000 "a" took hours
     for i, raw in enumerate(names, start=1):
-        base = raw if raw.strip() else f"column_{i}"
-        name, k = base, 1
-        while name in seen:
-            k += 1
-            name = f"{base}_{k}"
+        name = free_name(raw if raw.strip() else f"column_{i}", seen, last)
         seen.add(name)
         out.append(name)
     return out
