@@ -285,3 +285,39 @@ def test_a_live_run_that_was_taken_over_sends_nothing_more(
     DeliveryRun(engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=None).run()
     got = Counter(r.rcpt_tos[0] for r in rec.messages)
     assert got == {f"user{n}@example.org": 1 for n in range(1, 13)}
+
+
+def test_a_run_taken_over_while_it_waits_for_a_retry_claims_nothing_more(
+    engine: Engine, smtp_server: SmtpServer, dkim_key: DkimKey
+) -> None:
+    """The run taken over above had a notice in flight, and its final dot was refused. A run
+    taken over while it has none (it waits for a deferred notice's retry) must not claim that
+    notice again either: it belongs to the run that took over. Before, the old run's claim did
+    not look at its own status, so it sent the retry after being taken over (and under load a
+    claim that came late re-took the notices the new run had just requeued)."""
+    from breachscope.clock import SystemClock
+    from breachscope.errors import BreachscopeError
+    from breachscope.notify.recovery import recover, start_run
+    from breachscope.notify.sender import DeliveryRun
+    from breachscope.notify.smtp import SmtpMailer
+
+    config = from_mapping(config_mapping(dkim_key, smtp_server.port))
+    queue_notices(engine, [user_ctx(n) for n in range(1, 13)], renderer=make_renderer(config), config=config)
+    rec = smtp_server.recorder
+    rec.fail["user4@example.org"] = ("451 4.3.0 try again later", 1)  # deferred: a retry comes later
+
+    def take_over(n: int) -> None:  # the last first-time notice is being accepted
+        if n == 11:
+            with engine.connect() as conn:
+                run_id = start_run(conn, 1, ("user",), SystemClock())
+                recover(conn, 1, run_id, SystemClock(), presume=True, resend_unconfirmed=False)
+
+    rec.on_data = take_over
+    with pytest.raises(BreachscopeError, match="taken over"):
+        DeliveryRun(engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=None).run()
+    first = Counter(r.rcpt_tos[0] for r in rec.messages)
+    assert first == {f"user{n}@example.org": 1 for n in range(1, 13) if n != 4}
+    rec.on_data = None
+    DeliveryRun(engine, 1, mailer=SmtpMailer(config.smtp), config=config, signer=None).run()
+    got = Counter(r.rcpt_tos[0] for r in rec.messages)
+    assert got == {f"user{n}@example.org": 1 for n in range(1, 13)}

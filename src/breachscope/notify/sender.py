@@ -280,12 +280,29 @@ class DeliveryRun:
         if not ids:
             conn.commit()
             return []
-        conn.execute(
-            update(_O).where(_O.c.id.in_(ids), _O.c.state == "queued").values(state="sending", run_id=run_id)
-        )
+        # Only while this run is still the running one, in the same statement: a run taken
+        # over (its heartbeat looked stale) must not take back what the new run requeued.
+        mine = select(_R.c.id).where(_R.c.id == run_id, _R.c.status == "running").exists()
+        claimed = conn.execute(
+            update(_O)
+            .where(_O.c.id.in_(ids), _O.c.state == "queued", mine)
+            .values(state="sending", run_id=run_id)
+        ).rowcount
+        if not claimed and not conn.execute(select(mine)).scalar():
+            conn.commit()
+            raise RunTakenOver(
+                f"notify run #{run_id} was taken over by another run; it claimed no more notices",
+                "nothing was sent twice; let the other run finish, or run notify again",
+            )
         conn.execute(update(_R).where(_R.c.id == run_id).values(heartbeat_at=now))
         conn.commit()
-        rows = list(conn.execute(select(_O).where(_O.c.id.in_(ids), _O.c.run_id == run_id).order_by(_O.c.id)))
+        rows = list(
+            conn.execute(
+                select(_O)
+                .where(_O.c.id.in_(ids), _O.c.run_id == run_id, _O.c.state == "sending")
+                .order_by(_O.c.id)
+            )
+        )
         conn.commit()
         return rows
 
