@@ -8,6 +8,7 @@ values, reach the scan, and which issue (if any) says what was repaired.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -579,3 +580,31 @@ def test_a_header_repeating_one_name_is_read_in_linear_work(tmp_path: Path, fmt:
     assert [r["api_key"] for r in rows] == KEYS[:3]
     assert (rows[0]["a"], rows[0]["a_2"], rows[0]["a_100"]) == ("x", "x", "x")
     assert "too_many_columns" in kinds(sources)
+
+
+@pytest.mark.timeout(60)  # a budget, not a speed target: before, this workbook took minutes of CPU
+def test_a_workbook_of_many_sheets_of_one_name_is_read_in_linear_work(tmp_path: Path) -> None:
+    """Each source labelled every sheet again, searching name#2, name#3 ... in the list of the
+    labels so far: cubic per source, so 1,500 sheets named alike (20 read) took minutes, and
+    3,000 (256 read) were still being read after 14 minutes of CPU."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for i in range(1500):
+        ws = wb.active if i == 0 else wb.create_sheet(f"s{i}")
+        assert ws is not None
+        ws.append(["api_key"])
+        ws.append([KEYS[i % 10]])
+    made = tmp_path / "made.xlsx"
+    wb.save(made)
+    path = tmp_path / "leak.xlsx"
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/workbook.xml":  # every sheet named "people"
+                data = re.sub(rb'(<sheet [^>]*?name=")[^"]*"', rb'\1people"', data)
+            dst.writestr(info, data)
+    rows, sources = read_rows(path, limits=Limits(max_sheets=20))
+    labels = ["people", "people#2", "people#3"]
+    assert [s.name for s in sources][:3] == [f"leak.xlsx[{label}]" for label in labels]
+    assert [r["api_key"] for r in rows] == [KEYS[i % 10] for i in range(20)]
