@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from breachscope.case import accounts, logins
 from breachscope.web.auth.principal import Principal
-from breachscope.web.auth.rules import ENROLMENT_ROUTES, ROUTE_RULES, Rule
+from breachscope.web.auth.rules import ENROLMENT_ROUTES, ROUTE_RULES, Rule, within
 from breachscope.web.deps import DB, client_address, settings_of
 from breachscope.web.settings import CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, ServerSettings
 
@@ -100,7 +100,14 @@ def resolve_principal(request: Request, db: Session, settings: ServerSettings) -
         if found is None:
             raise NotSignedIn()  # a wrong or expired token is not silently anonymous
         token, user = found
-        role = token.role if accounts.role_rank(token.role) <= accounts.role_rank(user.role) else user.role
+        # the token's role, never a right the owner's role (as it is now) lacks
+        role = (
+            token.role
+            if within(token.role, user.role)
+            else user.role
+            if within(user.role, token.role)
+            else "viewer"
+        )
         return Principal(
             user.id, user.email, role, "token", token_id=token.id, only_incident=token.incident_id,
             must_enrol=accounts.must_enrol(user),

@@ -24,6 +24,7 @@ from breachscope.errors import BreachscopeError
 from breachscope.web.audit import record
 from breachscope.web.auth import selfservice
 from breachscope.web.auth.gate import Who
+from breachscope.web.auth.rules import within
 from breachscope.web.auth.signin import clear_session_cookie, set_session_cookie, sign_in
 from breachscope.web.deps import DB, Settings, client_address, user_agent
 from breachscope.web.settings import CSRF_HEADER, SESSION_COOKIE
@@ -173,12 +174,15 @@ def create_token(body: TokenIn, request: Request, db: DB, settings: Settings, wh
     assert user is not None
     if body.incident_id is not None and not accounts.is_member(db, body.incident_id, who.user_id):
         raise HTTPException(404, "no such incident")
+    role = body.role or user.role
+    if not within(role, user.role):  # "ranked no higher" let communications make a legal token
+        raise HTTPException(400, f"a {role} token would hold rights your role ({user.role}) has not")
     try:
         token, text = accounts.create_token(
             db,
             user,
             name=body.name,
-            role=body.role or user.role,
+            role=role,
             incident_id=body.incident_id,
             lifetime=timedelta(days=body.days),
             now=settings.clock.now(),

@@ -51,6 +51,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+def within(role: str, owner: str) -> bool:
+    """Whether ``role`` holds no permission that the ``owner`` role lacks (an API token's role
+    against its owner's). Roles are not a ladder: a responder uploads datasets and a
+    communications user does not, legal decides and communications does not."""
+    return all(owner in roles for roles in PERMISSIONS.values() if role in roles)
+
+
 @dataclass(frozen=True)
 class Rule:
     kind: str  # public | signed_in | global | incident
