@@ -304,14 +304,42 @@ def test_a_quote_left_open_in_the_last_field_says_which_records_it_holds(
     assert f"{swallowed} of which look like records" in issue.message
 
 
-def test_multi_line_text_in_the_last_field_is_no_merged_record(tmp_path: Path) -> None:
-    """A note or an address over several lines is an ordinary value: nothing is reported."""
-    note = '"first line\nsecond line, with a comma\r\nthird line"'
-    lines = ["id,email,notes", *(f"{i},u{i}@example.com,{note}" for i in range(10))]
+NOTES = [
+    # (case, header, a row's fields before the note, the note)
+    (
+        "three_columns",
+        "id,email,notes",
+        "{i},u{i}@example.com",
+        "first line\nsecond line, with a comma\r\nthird line",
+    ),
+    (
+        "a_comma_on_each_line",
+        "email,note",
+        "u{i}@example.com",
+        "Called on Monday,\nleft a message, will retry",
+    ),
+    (
+        "as_many_commas_as_a_row",
+        "id,email,notes",
+        "{i},u{i}@example.com",
+        "Called,\nleft a message, will retry, bye",
+    ),
+    ("an_address", "id,name,address", "{i},Dewi", "Jl. Merdeka 5, RT 01\nBandung, 40115\nIndonesia"),
+]
+
+
+@pytest.mark.parametrize(("header", "before", "note"), [c[1:] for c in NOTES], ids=[c[0] for c in NOTES])
+def test_multi_line_text_in_the_last_field_is_no_merged_record(
+    tmp_path: Path, header: str, before: str, note: str
+) -> None:
+    """A note or an address over several lines is an ordinary value, whatever commas its lines
+    hold: nothing is reported, and the scan stays complete."""
+    lines = [header, *(f'{before.format(i=i)},"{note}"' for i in range(10))]
     path = tmp_path / "leak.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     rows, sources = read_rows(path)
-    assert len(rows) == 10 and all(r["notes"].count("line") == 3 for r in rows)
+    last = header.split(",")[-1]
+    assert len(rows) == 10 and all(r[last] == note.replace("\r\n", "\n") or r[last] == note for r in rows)
     assert kinds(sources) == []
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import csv as pycsv
 import io
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -177,27 +178,49 @@ def _batches(inp: Input, src: Source, ctx: ReadContext) -> Iterator[pa.RecordBat
             on_bytes = ctx.on_bytes if delivered == 0 else None  # as the first read did
 
 
+def _shape(value: str) -> str:
+    """A value's coarse shape: runs of digits, of letters and of spaces each made one character
+    (``u5@example.com`` and ``u12@example.org`` are both ``a9@a.a``)."""
+    return _LETTERS.sub("a", _DIGITS.sub("9", _SPACES.sub(" ", value.strip())))
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_SPACES = re.compile(r"\s+")
+#: How many values of the first column give the shapes a swallowed record's first field is
+#: compared with.
+_SHAPE_SAMPLE = 1000
+
+
 def _merged_records(batch: pa.RecordBatch, names: list[str], delimiter: str, ctx: ReadContext) -> None:
     """Report last-column values that hold whole records: a quote opened in the last field and
     closed only at a later line's end (or never) makes pyarrow read the lines between as that
-    one value, with the right number of fields, so nothing else notices. A line inside the
-    value with at least as many delimiters as a row has looks like a record; multi-line text
-    (a note, an address) has none. The value's text is scanned; its records are not read as
-    records, so their people are not counted: each is reported as a record unread. Runs
-    before ``ctx.delivered`` counts the batch; costs two substring searches of one column."""
-    if batch.num_rows == 0 or batch.num_columns != len(names):
-        return  # the last column was not read (Limits.max_columns)
+    one value, with the right number of fields, so nothing else notices. A line inside the value
+    looks like a record when it has exactly a row's number of fields and its first field has
+    the shape of the first column's values (``7`` among ids, ``u7@example.com`` among emails);
+    multi-line text (a note, an address, with commas or not) does not. The value's text is
+    scanned; the records in it are not read as records, so their people are not counted: each
+    is reported as a record unread. Runs before ``ctx.delivered`` counts the batch; costs two
+    substring searches of one column when no value spans lines."""
+    if batch.num_rows == 0 or batch.num_columns != len(names) or len(names) < 2:
+        return  # the last column was not read (Limits.max_columns), or nothing to compare
     values = batch.column(len(names) - 1)
     if not pa.types.is_string(values.type):
         return
     spans = pc.or_(pc.match_substring(values, "\n"), pc.match_substring(values, "\r"))
     if not pc.any(spans).as_py():
         return
-    fields = len(names) - 1
+    first = batch.column(0)
+    shapes = {
+        _shape(v) for v in pc.drop_null(first).slice(0, _SHAPE_SAMPLE).to_pylist() if isinstance(v, str)
+    }
     for i in pc.indices_nonzero(pc.fill_null(spans, False)).to_pylist():
         text = values[i].as_py()
         lines = text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")
-        looks = sum(1 for line in lines[1:] if line.count(delimiter) >= fields)
+        looks = 0
+        for fields in pycsv.reader(lines[1:], delimiter=delimiter):
+            if len(fields) == len(names) and _shape(fields[0]) in shapes:
+                looks += 1
         if looks:
             record = ctx.delivered + i + 1
             ctx.log.add(
