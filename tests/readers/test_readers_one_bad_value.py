@@ -636,3 +636,19 @@ def test_a_workbook_of_many_sheets_of_one_name_is_read_in_linear_work(tmp_path: 
     labels = ["people", "people#2", "people#3"]
     assert [s.name for s in sources][:3] == [f"leak.xlsx[{label}]" for label in labels]
     assert [r["api_key"] for r in rows] == [KEYS[i % 10] for i in range(20)]
+
+
+def test_a_bomb_behind_a_refused_dimension_stops_at_the_ratio_guard(tmp_path: Path) -> None:
+    """The copy made to set a refused dimension aside inflates every member: a sheet that
+    inflates far past the ratio guard is reported as a bomb, never inflated whole."""
+    filler = "".join(f'<row r="{r}">{_cell(f"A{r}", "x" * 200)}</row>' for r in range(13, 20_013))
+    path = hostile_corpus._xlsx(
+        tmp_path / "leak.xlsx", _sheet(_row(_cell("A7", "99"))) + filler, dimension="garbage"
+    )
+    assert path.stat().st_size < 200_000  # about 5 MB of sheet, compressed
+    limits = Limits(max_ratio=4.0, ratio_after_bytes=1 << 20)
+    rows, sources = read_rows(path, limits=limits)
+    assert rows == [] and "bomb" in kinds(sources)
+    rows, sources = read_rows(path)  # the default guard lets a 5 MB sheet through
+    assert [r["api_key"] for r in rows[:11]] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
+    assert len(rows) == 11 + 20_000 and "bomb" not in kinds(sources)

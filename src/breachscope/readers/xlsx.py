@@ -111,7 +111,7 @@ def _workbook(inp: Input, limits: Limits) -> Iterator[Any]:
             # openpyxl reads each sheet's declared dimension on opening: one it refuses
             # (ref="garbage") made the whole workbook unreadable. The dimension is ignored
             # anyway (rows are read as they come): a copy without them is opened instead.
-            copy = _without_dimensions(where)
+            copy = _without_dimensions(where, limits)
             if copy is None:
                 raise
             wb = load_workbook(copy, read_only=True, data_only=True)
@@ -124,14 +124,20 @@ def _workbook(inp: Input, limits: Limits) -> Iterator[Any]:
 _DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*>")
 
 
-def _without_dimensions(where: IO[bytes] | Path) -> io.BytesIO | None:
+def _without_dimensions(where: IO[bytes] | Path, limits: Limits) -> io.BytesIO | None:
     """A copy of the workbook whose worksheets declare no ``<dimension>`` (None: none did).
-    Each worksheet is copied in 1 MiB pieces; only its first piece can hold the dimension."""
+    Each worksheet is copied in 1 MiB pieces; only its first piece can hold the dimension.
+    The copy inflates every member: past the ratio guard (the workbook's compressed size x
+    ``Limits.max_ratio``, at least ``ratio_after_bytes``) it stops with a ``bomb`` :class:`BudgetError`."""
     if isinstance(where, io.BytesIO):
         where.seek(0)
     out = io.BytesIO()
     dropped = False
+    inflated = 0
     with zipfile.ZipFile(where) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        budget = max(
+            limits.ratio_after_bytes, sum(i.compress_size for i in src.infolist()) * limits.max_ratio
+        )
         for info in src.infolist():
             sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
             copied = zipfile.ZipInfo(info.filename, info.date_time)
@@ -139,6 +145,13 @@ def _without_dimensions(where: IO[bytes] | Path) -> io.BytesIO | None:
             with src.open(info) as r, dst.open(copied, "w") as w:
                 first = True
                 while piece := r.read(MiB):
+                    inflated += len(piece)
+                    if inflated > budget:
+                        raise BudgetError(
+                            "bomb",
+                            f"the workbook inflates past {int(budget):,} bytes (Limits.max_ratio) while its "
+                            "sheets' dimensions were being set aside; the workbook was not read",
+                        )
                     if first and sheet:
                         piece, n = _DIMENSION.subn(b"", piece, count=1)
                         dropped = dropped or n > 0
