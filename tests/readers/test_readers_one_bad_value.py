@@ -652,3 +652,18 @@ def test_a_bomb_behind_a_refused_dimension_stops_at_the_ratio_guard(tmp_path: Pa
     rows, sources = read_rows(path)  # the default guard lets a 5 MB sheet through
     assert [r["api_key"] for r in rows[:11]] == KEYS[:5] + [BAD_KEY] + KEYS[5:]
     assert len(rows) == 11 + 20_000 and "bomb" not in kinds(sources)
+
+
+@pytest.mark.parametrize("first", ["Ñoño {i}", "Ana\u00a0Bell", "  Dewi {i} ", "{i}"])
+def test_swallowed_records_are_found_whatever_their_first_field(tmp_path: Path, first: str) -> None:
+    """The vectorised pass that picks the values worth a closer look lets through every line
+    the closer look counts: non-ASCII letters, a no-break space, spaces around the field, plain
+    numbers."""
+    rows_in = [f"{first.format(i=i)},u{i}@example.com,{k}" for i, k in enumerate(KEYS)]
+    lines = ["name,email,api_key", *rows_in[:5], f'99,x@example.com,"{BAD_KEY}', *rows_in[5:]]
+    path = tmp_path / "leak.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows, sources = read_rows(path)
+    assert len(rows) == 6
+    (issue,) = [i for i in sources[0].issues if i.kind == "merged_records"]
+    assert (issue.record, issue.records_unread) == (6, 5)

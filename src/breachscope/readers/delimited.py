@@ -184,6 +184,24 @@ def _shape(value: str) -> str:
     return _LETTERS.sub("a", _DIGITS.sub("9", _SPACES.sub(" ", value.strip())))
 
 
+def _record_start(shapes: set[str], delimiter: str) -> str | None:
+    """RE2 for "a line starts with a first field of one of these shapes, then the delimiter"
+    (quotes and spaces around the field allowed): a superset of the lines
+    :func:`_merged_records` counts, so that multi-line notes cost one vectorised pass instead of
+    Python per value. None when the shapes are too many to make one pattern of."""
+    if not shapes or len(shapes) > _MAX_SHAPES or any('"' in shape for shape in shapes):
+        return None  # (a quote inside a first field is written doubled: no simple pattern)
+    # RE2's \s, \w and \d are ASCII: letters are any character but ASCII non-letters, spaces
+    # any Unicode space, so that the pattern matches wherever Python's classes do
+    space = r"[\s\pZ\x{0B}\x{1C}-\x{1F}\x{85}]"
+    pieces = {"9": "[0-9]+", "a": r"[^\x00-\x40\x5B-\x60\x7B-\x7F]+", " ": space + "+"}
+    alternatives = sorted({"".join(pieces.get(c, re.escape(c)) for c in shape) for shape in shapes})
+    field = "(?:" + "|".join(alternatives) + ")"
+    return f'(?m)^{space}*"?{space}*{field}{space}*"?{space}*' + re.escape(delimiter)
+
+
+#: At most this many shapes of first-column values make :func:`_record_start`'s pattern.
+_MAX_SHAPES = 64
 _DIGITS = re.compile(r"[0-9]+")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _SPACES = re.compile(r"\s+")
@@ -214,6 +232,14 @@ def _merged_records(batch: pa.RecordBatch, names: list[str], delimiter: str, ctx
     shapes = {
         _shape(v) for v in pc.drop_null(first).slice(0, _SHAPE_SAMPLE).to_pylist() if isinstance(v, str)
     }
+    starts = _record_start(shapes, delimiter)
+    if starts is not None:  # only values where a line starts like a record go to Python
+        try:
+            like = pc.match_substring_regex(values, starts)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a shape RE2 refuses: no filter
+            like = None
+        if like is not None:
+            spans = pc.and_(spans, pc.or_(like, pc.match_substring(values, "\r")))
     for i in pc.indices_nonzero(pc.fill_null(spans, False)).to_pylist():
         text = values[i].as_py()
         lines = text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")
