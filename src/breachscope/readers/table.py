@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,7 @@ import pyarrow as pa
 from breachscope.readers.archive import Input
 from breachscope.readers.base import BytesCallback, ReadIssue, Source
 from breachscope.readers.stream import Limits
+from breachscope.repair import free_name, replace_surrogates
 
 #: Individual issues kept per kind and source; the rest are counted in one summary issue.
 MAX_ISSUES_PER_KIND = 1000
@@ -75,21 +76,6 @@ class KeptKeys:
         for key, value in pairs:
             out[free_name(key, out, last)] = value
         return out
-
-
-def free_name(base: str, taken: Container[str], last: dict[str, int]) -> str:
-    """``base``, or the first of ``base_2``, ``base_3`` ... not in ``taken``. ``last`` (one dict
-    per ``taken``, which only grows) remembers how far each base's search went, so n repeats of
-    one key cost n look-ups, not n^2/2 (a 500 KB record of one key repeated took minutes)."""
-    if base not in taken:
-        return base
-    k = last.get(base, 1)
-    while True:
-        k += 1
-        name = f"{base}_{k}"
-        if name not in taken:
-            last[base] = k
-            return name
 
 
 def repeated_keys(log: IssueLog, keys: KeptKeys, line: int | None = None, record: int | None = None) -> None:
@@ -340,14 +326,11 @@ def records_to_batch(
         return _records_to_batch(repaired)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _without_surrogates(value: Any) -> tuple[Any, int]:
     """``value`` with every lone surrogate in its strings (keys too) replaced by U+FFFD, and
     how many were replaced; keys that become equal keep both values (``key_2``)."""
     if isinstance(value, str):
-        return _SURROGATE.subn("\ufffd", value)
+        return replace_surrogates(value)
     if isinstance(value, list):
         items = [_without_surrogates(v) for v in value]
         return [v for v, _ in items], sum(n for _, n in items)

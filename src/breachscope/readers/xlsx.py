@@ -37,6 +37,7 @@ from breachscope.readers.archive import Input
 from breachscope.readers.base import Source
 from breachscope.readers.stream import BudgetError, Limits, MiB
 from breachscope.readers.table import ReadContext, Reader, unique_names
+from breachscope.repair import free_name
 
 _P = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix
 _SHARED_ITEM = re.compile(rb"<" + _P + rb"si[\s/>]")
@@ -181,13 +182,7 @@ def _labels(titles: list[str]) -> list[str]:
     taken: set[str] = set()
     last: dict[str, int] = {}  # how far each title's search went
     for title in titles:
-        label = title
-        if label in taken:
-            k = last.get(title, 1)
-            while label in taken:
-                k += 1
-                label = f"{title}#{k}"
-            last[title] = k
+        label = free_name(title, taken, last, sep="#")
         taken.add(label)
         out.append(label)
     return out

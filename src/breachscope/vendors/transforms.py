@@ -22,7 +22,6 @@ U+FFFD.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from breachscope.repair import free_name, replace_surrogates
 from breachscope.vendors.layout import Transform
 
 _VALUE_FIELDS = ("string_value", "int_value", "float_value", "double_value")
@@ -56,17 +56,10 @@ def chain(*transforms: Transform) -> Transform:
 
 
 def _unique(name: str, taken: set[str], last: dict[str, int] | None = None) -> str:
-    """``name``, or ``name#2``, ``name#3`` ... when it is taken. ``last`` (one dict per ``taken``)
-    remembers how far each name's search went: n repeats of one key then cost n look-ups, not
-    n^2/2 (one row's properties with a key repeated 60,000 times took minutes)."""
-    out, n = name, 1
-    if last is not None and name in taken:
-        n = last.get(name, 1)
-    while out in taken:
-        n += 1
-        out = f"{name}#{n}"
-    if last is not None and n > 1:
-        last[name] = n
+    """``name``, or ``name#2``, ``name#3`` ... when it is taken (:func:`free_name`; ``last``, one
+    dict per ``taken``, keeps n repeats of one key at n look-ups: one row's properties with a key
+    repeated 60,000 times took minutes)."""
+    out = free_name(name, taken, {} if last is None else last, sep="#")
     taken.add(out)
     return out
 
@@ -221,14 +214,11 @@ def _parse_objects(arr: pa.Array) -> pa.StructArray | None:
     return struct
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _text(value: object) -> str | None:
     if value is None:
         return None
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return _SURROGATE.sub("\ufffd", text)  # a lone surrogate (JSON "\\ud800"): Arrow cannot hold it
+    return replace_surrogates(text)[0]  # a lone surrogate (JSON "\\ud800"): Arrow cannot hold it
 
 
 def _every_value(pairs: list[tuple[str, object]]) -> dict[str, object]:
