@@ -73,10 +73,9 @@ def _string_array(
         try:
             text = as_text(arr)  # a whole float in digits, a list of one value as that value
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested values: their text form
-            return pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
-        single = single_values(arr)
-        if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
-            text = pc.if_else(pc.or_(single, pc.is_null(arr)), text, _nested_text(arr))
+            return _nested_text(arr)
+        if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):  # other lists as text
+            text = pc.if_else(pc.or_(single_values(arr), pc.is_null(arr)), text, _nested_text(arr))
         arr = text
     return pc.if_else((present or plan.present)(column, arr), arr, pa.scalar(None, pa.string()))
 

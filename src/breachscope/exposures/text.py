@@ -30,8 +30,7 @@ def as_text(values: pa.Array) -> pa.Array:
     if pa.types.is_float64(t):
         return float_text(values)
     if pa.types.is_list(t) or pa.types.is_large_list(t):
-        single = pc.fill_null(pc.equal(pc.list_value_length(values), 1), False)
-        first = pc.list_element(pc.if_else(single, values, pa.scalar([None], t)), 0)
+        first = pc.list_element(pc.if_else(single_values(values), values, pa.scalar([None], t)), 0)
         return as_text(first)
     return pc.cast(values, pa.string())
 
